@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The compiled-in actions. Adding one: write actions/NAME.c with a
+ * `const struct action_ops NAME_action`, list it in meson.build and add
+ * one line here.
+ */
+#include <string.h>
+
+#include "action.h"
+
+extern const struct action_ops stdout_action;
+
+const struct action_ops *const action_table[] = {
+	&stdout_action,
+	NULL,
+};
+
+const size_t action_count = sizeof(action_table) / sizeof(action_table[0]) - 1;
+
+struct action_counters action_counters[sizeof(action_table) / sizeof(action_table[0])];
+
+const struct action_ops *action_find(const char *name, size_t *index)
+{
+	size_t i;
+
+	for (i = 0; i < action_count; i++) {
+		if (strcmp(action_table[i]->name, name) == 0) {
+			if (index)
+				*index = i;
+			return action_table[i];
+		}
+	}
+	return NULL;
+}
+
+static void run_one(size_t i, const struct event *ev)
+{
+	action_counters[i].runs++;
+	if (action_table[i]->run(ev) < 0)
+		action_counters[i].failures++;
+}
+
+void actions_run_default(const struct event *ev)
+{
+	size_t i;
+
+	if (action_find("stdout", &i))
+		run_one(i, ev);
+}
+
+void actions_flush(void)
+{
+	size_t i;
+
+	for (i = 0; i < action_count; i++)
+		if (action_table[i]->flush)
+			action_table[i]->flush();
+}

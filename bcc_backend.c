@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The BPF backend on BCC: the only file of bpfd that includes BCC.
+ *
+ * libbcc drags libLLVM and libclang in with it, 70-170 ms before main() of
+ * every run, so it is dlopen()ed here, when the daemon starts, rather than
+ * linked: client commands never load it. The BCC headers serve only for
+ * the prototypes (typeof) and constants.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <bcc/bcc_common.h>
+#include <bcc/bcc_syms.h>
+#include <bcc/bcc_version.h>
+#include <bcc/libbpf.h>
+
+#include "bpf_backend.h"
+
+#define BCC_LIBRARY "libbcc.so.0"
+
+/* The libbcc functions bpfd calls, resolved with dlsym(). */
+#define BCC_SYMBOLS(X)                                                                             \
+	X(bpf_module_create_c_from_string)                                                         \
+	X(bpf_module_destroy)                                                                      \
+	X(bpf_module_license)                                                                      \
+	X(bpf_module_kern_version)                                                                 \
+	X(bpf_function_start)                                                                      \
+	X(bpf_function_size)                                                                       \
+	X(bpf_table_fd)                                                                            \
+	X(bcc_func_load)                                                                           \
+	X(bpf_attach_tracepoint)                                                                   \
+	X(bpf_attach_uprobe)                                                                       \
+	X(bpf_detach_uprobe)                                                                       \
+	X(bcc_resolve_symname)                                                                     \
+	X(bpf_new_ringbuf)                                                                         \
+	X(bpf_consume_ringbuf)                                                                     \
+	X(bpf_free_ringbuf)
+
+struct bcc_api {
+#define BCC_API_MEMBER(fn) __typeof__(&fn) fn;
+	BCC_SYMBOLS(BCC_API_MEMBER)
+#undef BCC_API_MEMBER
+};
+
+enum { BCC_LINKS_MAX = 64, BCC_PROGS_MAX = 64, BCC_EVENT_NAME_LEN = 128 };
+
+struct bcc_link {
+	int fd;				/* perf event; -1 when free */
+	char uprobe[BCC_EVENT_NAME_LEN];	/* uprobe event name, "" for tracepoints */
+};
+
+struct bcc_prog {
+	char name[64];
+	int fd;
+};
+
+struct bcc_backend {
+	struct bpf_backend base;
+	void *dl;
+	struct bcc_api api;
+	void *module;
+	struct ring_buffer *ring;
+	int ring_fd;
+	struct bcc_link links[BCC_LINKS_MAX];
+	struct bcc_prog progs[BCC_PROGS_MAX];
+	size_t n_progs;
+	unsigned int uprobe_seq;
+};
+
+static struct bcc_backend *to_bcc(struct bpf_backend *b)
+{
+	return (struct bcc_backend *)b;
+}
+
+static const char *bcc_version(struct bpf_backend *b)
+{
+	(void)b;
+	return LIBBCC_VERSION;
+}
+
+/*
+ * BCC writes compiler diagnostics to stderr and some warnings to stdout,
+ * and stdout belongs to the stdout action. While BCC works, both go to a
+ * memfd; what it said is returned to the caller.
+ */
+struct bcc_capture {
+	int memfd, saved_out, saved_err;
+};
+
+static void capture_begin(struct bcc_capture *c)
+{
+	fflush(stdout);
+	fflush(stderr);
+	c->memfd = memfd_create("bpfd-bcc-output", MFD_CLOEXEC);
+	c->saved_out = c->memfd < 0 ? -1 : fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	c->saved_err = c->memfd < 0 ? -1 : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (c->saved_out >= 0)
+		dup2(c->memfd, STDOUT_FILENO);
+	if (c->saved_err >= 0)
+		dup2(c->memfd, STDERR_FILENO);
+}
+
+/* Restores stdout/stderr; what was written meanwhile goes to @buf. */
+static void capture_end(struct bcc_capture *c, char *buf, size_t size)
+{
+	ssize_t n = 0;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (c->saved_out >= 0) {
+		dup2(c->saved_out, STDOUT_FILENO);
+		close(c->saved_out);
+	}
+	if (c->saved_err >= 0) {
+		dup2(c->saved_err, STDERR_FILENO);
+		close(c->saved_err);
+	}
+	if (c->memfd >= 0 && buf && size) {
+		n = pread(c->memfd, buf, size - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+	}
+	if (c->memfd >= 0)
+		close(c->memfd);
+}
+
+/* Keeps the lines of compiler output that say "error" (clang's format). */
+static void keep_errors(char *text)
+{
+	char *out = text, *line = text, *nl;
+
+	while (*line) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			nl = line + strlen(line);
+		if (memmem(line, nl - line, "error", 5)) {
+			if (out != text)
+				*out++ = ' ';
+			memmove(out, line, nl - line);
+			out += nl - line;
+		}
+		line = *nl ? nl + 1 : nl;
+	}
+	*out = '\0';
+}
+
+static int bcc_compile(struct bpf_backend *b, const char *source, const char *const *cflags,
+		       int ncflags, char *err, size_t err_size)
+{
+	struct bcc_backend *bb = to_bcc(b);
+	struct bcc_capture cap;
+	char *said = malloc(65536);
+
+	if (bb->module)
+		return -EBUSY;
+	capture_begin(&cap);
+	bb->module = bb->api.bpf_module_create_c_from_string(source, 0, (const char **)cflags,
+								 ncflags, true, NULL);
+	capture_end(&cap, said, said ? 65536 : 0);
+	if (!bb->module) {
+		if (said) {
+			keep_errors(said);
+			snprintf(err, err_size, "BPF compile failed: %s",
+				 *said ? said : "(no message)");
+		} else {
+			snprintf(err, err_size, "BPF compile failed");
+		}
+		free(said);
+		return -EINVAL;
+	}
+	free(said);
+	return 0;
+}
+
+/* Loads @function once; attaching it again reuses the fd. */
+static int bcc_load(struct bcc_backend *bb, const char *function, int type, char *err,
+		    size_t err_size)
+{
+	struct bcc_prog *p;
+	size_t i;
+	void *insns;
+	size_t size;
+	char *log;
+	int fd;
+
+	for (i = 0; i < bb->n_progs; i++)
+		if (strcmp(bb->progs[i].name, function) == 0)
+			return bb->progs[i].fd;
+	if (bb->n_progs == BCC_PROGS_MAX || strlen(function) >= sizeof(p->name))
+		return -ENOSPC;
+	insns = bb->api.bpf_function_start(bb->module, function);
+	size = bb->api.bpf_function_size(bb->module, function);
+	if (!insns) {
+		snprintf(err, err_size, "no BPF function %s", function);
+		return -ENOENT;
+	}
+	log = calloc(1, 1 << 20);
+	fd = bb->api.bcc_func_load(bb->module, type, function, insns, size,
+				   bb->api.bpf_module_license(bb->module),
+				   bb->api.bpf_module_kern_version(bb->module), 0, log,
+				   log ? 1 << 20 : 0, NULL, -1);
+	if (fd < 0) {
+		int e = errno ? errno : EINVAL;
+		size_t n = log ? strlen(log) : 0;
+
+		/* The verifier's last lines say why. */
+		snprintf(err, err_size, "loading %s: %s%s%s", function, strerror(e),
+			 n ? ": " : "", n > 400 ? log + n - 400 : (log ? log : ""));
+		free(log);
+		return -e;
+	}
+	free(log);
+	p = &bb->progs[bb->n_progs++];
+	snprintf(p->name, sizeof(p->name), "%s", function);
+	p->fd = fd;
+	return fd;
+}
+
+static int link_slot(struct bcc_backend *bb)
+{
+	int i;
+
+	for (i = 0; i < BCC_LINKS_MAX; i++)
+		if (bb->links[i].fd < 0)
+			return i;
+	return -ENOSPC;
+}
+
+static int bcc_attach_tracepoint(struct bpf_backend *b, const char *function,
+				 const char *category, const char *event, char *err,
+				 size_t err_size)
+{
+	struct bcc_backend *bb = to_bcc(b);
+	int prog, slot, fd;
+
+	if (!bb->module)
+		return -EINVAL;
+	slot = link_slot(bb);
+	if (slot < 0)
+		return slot;
+	prog = bcc_load(bb, function, BPF_PROG_TYPE_TRACEPOINT, err, err_size);
+	if (prog < 0)
+		return prog;
+	fd = bb->api.bpf_attach_tracepoint(prog, category, event);
+	if (fd < 0) {
+		int e = errno ? errno : EINVAL;
+
+		snprintf(err, err_size, "attaching tracepoint %s:%s: %s", category, event,
+			 strerror(e));
+		return -e;
+	}
+	bb->links[slot].fd = fd;
+	bb->links[slot].uprobe[0] = '\0';
+	return slot;
+}
+
+static int bcc_attach_uretprobe(struct bpf_backend *b, const char *function, const char *binary,
+				const char *symbol, char *err, size_t err_size)
+{
+	struct bcc_backend *bb = to_bcc(b);
+	struct bcc_symbol sym = { 0 };
+	struct bcc_symbol_option opt = { .use_debug_file = 1,
+					 .check_debug_file_crc = 1,
+					 .use_symbol_type = (1 << 2) /* STT_FUNC */ };
+	int prog, slot, fd;
+
+	if (!bb->module)
+		return -EINVAL;
+	if (access(binary, R_OK) < 0) {
+		int e = errno;
+
+		snprintf(err, err_size, "uretprobe on %s:%s: %s", binary, symbol, strerror(e));
+		return -e;
+	}
+	slot = link_slot(bb);
+	if (slot < 0)
+		return slot;
+	if (bb->api.bcc_resolve_symname(binary, symbol, 0, -1, &opt, &sym) < 0) {
+		snprintf(err, err_size, "uretprobe on %s: no symbol %s", binary, symbol);
+		free((void *)sym.module);
+		return -ENOENT;
+	}
+	free((void *)sym.module);
+	prog = bcc_load(bb, function, BPF_PROG_TYPE_KPROBE, err, err_size);
+	if (prog < 0)
+		return prog;
+	snprintf(bb->links[slot].uprobe, BCC_EVENT_NAME_LEN, "bpfd_%d_%u_%s", (int)getpid(),
+		 bb->uprobe_seq++, symbol);
+	fd = bb->api.bpf_attach_uprobe(prog, BPF_PROBE_RETURN, bb->links[slot].uprobe, binary,
+				       sym.offset, -1, 0);
+	if (fd < 0) {
+		int e = errno ? errno : EINVAL;
+
+		snprintf(err, err_size, "uretprobe on %s:%s: %s", binary, symbol, strerror(e));
+		bb->links[slot].uprobe[0] = '\0';
+		return -e;
+	}
+	bb->links[slot].fd = fd;
+	return slot;
+}
+
+static void bcc_detach(struct bpf_backend *b, int link)
+{
+	struct bcc_backend *bb = to_bcc(b);
+	struct bcc_link *l;
+
+	if (link < 0 || link >= BCC_LINKS_MAX || bb->links[link].fd < 0)
+		return;
+	l = &bb->links[link];
+	close(l->fd);
+	l->fd = -1;
+	/* A uprobe made through tracefs outlives its fd; the perf PMU kind does not. */
+	if (l->uprobe[0])
+		bb->api.bpf_detach_uprobe(l->uprobe);
+	l->uprobe[0] = '\0';
+}
+
+static int bcc_map_fd(struct bpf_backend *b, const char *name)
+{
+	struct bcc_backend *bb = to_bcc(b);
+	int fd;
+
+	if (!bb->module)
+		return -EINVAL;
+	fd = bb->api.bpf_table_fd(bb->module, name);
+	return fd < 0 ? -ENOENT : fd;
+}
+
+static int bcc_ring_open(struct bpf_backend *b, const char *name, bpf_sample_fn fn, void *ctx)
+{
+	struct bcc_backend *bb = to_bcc(b);
+	int fd = bcc_map_fd(b, name);
+
+	if (fd < 0)
+		return fd;
+	if (bb->ring)
+		return -EBUSY;
+	bb->ring = bb->api.bpf_new_ringbuf(fd, (ring_buffer_sample_fn)fn, ctx);
+	if (!bb->ring)
+		return errno ? -errno : -EINVAL;
+	/* A ring buffer map's fd polls readable while records wait. */
+	bb->ring_fd = fd;
+	return fd;
+}
+
+static int bcc_ring_consume(struct bpf_backend *b)
+{
+	struct bcc_backend *bb = to_bcc(b);
+
+	if (!bb->ring)
+		return -EINVAL;
+	return bb->api.bpf_consume_ringbuf(bb->ring);
+}
+
+static void bcc_destroy(struct bpf_backend *b)
+{
+	struct bcc_backend *bb = to_bcc(b);
+	size_t i;
+
+	if (!bb)
+		return;
+	for (i = 0; i < BCC_LINKS_MAX; i++)
+		bcc_detach(b, (int)i);
+	for (i = 0; i < bb->n_progs; i++)
+		close(bb->progs[i].fd);
+	if (bb->ring)
+		bb->api.bpf_free_ringbuf(bb->ring);
+	if (bb->module)
+		bb->api.bpf_module_destroy(bb->module);
+	/* libbcc stays mapped: LLVM's static destructors do not survive dlclose(). */
+	free(bb);
+}
+
+static const struct bpf_backend_ops bcc_backend_ops = {
+	.name = "bcc",
+	.version = bcc_version,
+	.compile = bcc_compile,
+	.attach_tracepoint = bcc_attach_tracepoint,
+	.attach_uretprobe = bcc_attach_uretprobe,
+	.detach = bcc_detach,
+	.map_fd = bcc_map_fd,
+	.ring_open = bcc_ring_open,
+	.ring_consume = bcc_ring_consume,
+	.destroy = bcc_destroy,
+};
+
+struct bpf_backend *bcc_backend_new(char *err, size_t err_size)
+{
+	struct bcc_backend *bb = calloc(1, sizeof(*bb));
+	size_t i;
+
+	if (!bb) {
+		snprintf(err, err_size, "out of memory");
+		return NULL;
+	}
+	bb->dl = dlopen(BCC_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+	if (!bb->dl) {
+		snprintf(err, err_size, "cannot load %s (install libbpfcc): %s", BCC_LIBRARY,
+			 dlerror());
+		free(bb);
+		return NULL;
+	}
+#define BCC_API_RESOLVE(fn)                                                                        \
+	bb->api.fn = (__typeof__(&fn))dlsym(bb->dl, #fn);                                          \
+	if (!bb->api.fn) {                                                                         \
+		snprintf(err, err_size, "%s lacks %s", BCC_LIBRARY, #fn);                          \
+		free(bb);                                                                          \
+		return NULL;                                                                       \
+	}
+	BCC_SYMBOLS(BCC_API_RESOLVE)
+#undef BCC_API_RESOLVE
+	for (i = 0; i < BCC_LINKS_MAX; i++)
+		bb->links[i].fd = -1;
+	bb->ring_fd = -1;
+	bb->base.ops = &bcc_backend_ops;
+	return &bb->base;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_BPF_BACKEND_H
+#define BPFD_BPF_BACKEND_H
+
+/*
+ * What the daemon needs from a BPF toolchain, as an ops struct so that the
+ * rest of bpfd never includes BCC (bcc_backend.c is the one file that does)
+ * and so that tests can put a fake behind it.
+ *
+ * A backend holds one compiled module: the common program followed by the
+ * tracers' programs, compiled together because parsing kernel headers
+ * dominates the compile time.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef int (*bpf_sample_fn)(void *ctx, void *data, size_t size);
+
+struct bpf_backend;
+
+struct bpf_backend_ops {
+	const char *name;
+	/* Library version, e.g. "0.26.0". */
+	const char *(*version)(struct bpf_backend *b);
+	/* Compiles @source; on failure the compiler's message is in @err. */
+	int (*compile)(struct bpf_backend *b, const char *source, const char *const *cflags,
+		       int ncflags, char *err, size_t err_size);
+	/*
+	 * Loads BPF function @function and attaches it. Returns a link id
+	 * (>= 0) for detach(), or a negative errno with the reason in @err.
+	 */
+	int (*attach_tracepoint)(struct bpf_backend *b, const char *function,
+				 const char *category, const char *event, char *err,
+				 size_t err_size);
+	int (*attach_uretprobe)(struct bpf_backend *b, const char *function, const char *binary,
+				const char *symbol, char *err, size_t err_size);
+	void (*detach)(struct bpf_backend *b, int link);
+	/* The fd of map @name of the compiled module, or a negative errno. */
+	int (*map_fd)(struct bpf_backend *b, const char *name);
+	/*
+	 * Opens ring buffer map @name; @fn gets each record. Returns an fd
+	 * that polls readable when records are waiting.
+	 */
+	int (*ring_open)(struct bpf_backend *b, const char *name, bpf_sample_fn fn, void *ctx);
+	/* Hands every waiting record to the ring's callback: count or -errno. */
+	int (*ring_consume)(struct bpf_backend *b);
+	/* Detaches everything, frees the module. */
+	void (*destroy)(struct bpf_backend *b);
+};
+
+struct bpf_backend {
+	const struct bpf_backend_ops *ops;
+};
+
+/*
+ * The BCC backend: dlopen()s libbcc, so that only the daemon pays for
+ * loading LLVM. NULL with the reason in @err when libbcc cannot be loaded.
+ */
+struct bpf_backend *bcc_backend_new(char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bpfd: one binary, the daemon and its client, chosen by the first
+ * argument (SPEC §2).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "client.h"
+#include "daemon.h"
+#include "log.h"
+
+#define DEFAULT_RULES_DIR "/etc/bpfd/rules"
+#define DEFAULT_CONFIG "/etc/bpfd/bpfd.conf"
+
+static int cmd_daemon(const struct cli *cli)
+{
+	struct daemon_options o = {
+		.socket_path = cli->socket_path,
+		.rules_dir = cli->rules_dir ? cli->rules_dir : DEFAULT_RULES_DIR,
+		.config_path = cli->config_path ? cli->config_path : DEFAULT_CONFIG,
+		.config_explicit = cli->config_path != NULL,
+		.tracers = cli->tracers,
+		.bash_path = cli->bash_path,
+	};
+
+	return daemon_main(&o);
+}
+
+static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS, OPT_BASH,
+					       OPT_HELP };
+static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OPT_CONTAINER,
+					      OPT_HELP };
+static const enum cli_opt_id json_opts[] = { OPT_JSON, OPT_HELP };
+
+const struct cli_command cli_commands[] = {
+	{ "daemon", "", "Start the daemon (in the foreground).", daemon_opts, 0, 0, cmd_daemon },
+	{ "trace", "", "Live trace the events that pass the rules, like tail -f.", trace_opts, 0,
+	  0, cmd_trace },
+	{ "status", "", "Show the daemon's health: tracers, counters, subscribers.", json_opts, 0,
+	  0, cmd_status },
+	{ "tracers", "", "List the compiled-in tracers, their hooks and data keys.", json_opts, 0,
+	  0, cmd_tracers },
+	{ "version", "", "Show the version information (and the daemon's).", json_opts, 0, 0,
+	  cmd_version },
+	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	char err[512];
+
+	if (cli_parse(argc, argv, cli_commands, &cli, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bpfd: %s\n\n", err);
+		cli_usage(stderr, cli.command);
+		return 2;
+	}
+	if (cli.help) {
+		cli_usage(stdout, cli.command);
+		return 0;
+	}
+	if (cli.debug)
+		log_max_level = LOG_LVL_DEBUG;
+	return cli.command->run(&cli);
+}

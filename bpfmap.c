@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include "bpfmap.h"
+
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int map_op(int cmd, int fd, const void *key, void *value, uint64_t flags)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = fd;
+	attr.key = (uint64_t)(uintptr_t)key;
+	attr.value = (uint64_t)(uintptr_t)value;
+	attr.flags = flags;
+	return syscall(__NR_bpf, cmd, &attr, sizeof(attr)) < 0 ? -errno : 0;
+}
+
+int bpfmap_update(int fd, const void *key, const void *value, uint64_t flags)
+{
+	return map_op(BPF_MAP_UPDATE_ELEM, fd, key, (void *)value, flags);
+}
+
+int bpfmap_lookup(int fd, const void *key, void *value)
+{
+	return map_op(BPF_MAP_LOOKUP_ELEM, fd, key, value, 0);
+}
+
+int bpfmap_delete(int fd, const void *key)
+{
+	return map_op(BPF_MAP_DELETE_ELEM, fd, key, NULL, 0);
+}
+
+int bpfmap_possible_cpus(void)
+{
+	static int cached;
+	char buf[256];
+	FILE *f;
+	int n = 0, a, b;
+	char *p;
+
+	if (cached)
+		return cached;
+	f = fopen("/sys/devices/system/cpu/possible", "re");
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		if (f)
+			fclose(f);
+		return cached = (int)sysconf(_SC_NPROCESSORS_CONF);
+	}
+	fclose(f);
+	/* "0-3,5,7-8" */
+	for (p = strtok(buf, ",\n"); p; p = strtok(NULL, ",\n")) {
+		if (sscanf(p, "%d-%d", &a, &b) == 2)
+			n += b - a + 1;
+		else
+			n++;
+	}
+	return cached = n > 0 ? n : 1;
+}
+
+int bpfmap_percpu_sum(int fd, uint32_t key, uint64_t *sum)
+{
+	int ncpu = bpfmap_possible_cpus(), i, err;
+	/* Per-CPU values are each rounded up to 8 bytes. */
+	uint64_t *vals = calloc(ncpu, sizeof(*vals));
+
+	if (!vals)
+		return -ENOMEM;
+	err = bpfmap_lookup(fd, &key, vals);
+	*sum = 0;
+	if (!err)
+		for (i = 0; i < ncpu; i++)
+			*sum += vals[i];
+	free(vals);
+	return err;
+}

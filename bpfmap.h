@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_BPFMAP_H
+#define BPFD_BPFMAP_H
+
+/*
+ * Reading and writing BPF map elements by fd with the bpf(2) syscall, for
+ * the maps the compiled module exposes (counters, switches). 0 or -errno.
+ */
+
+#include <stdint.h>
+
+int bpfmap_update(int fd, const void *key, const void *value, uint64_t flags);
+int bpfmap_lookup(int fd, const void *key, void *value);
+int bpfmap_delete(int fd, const void *key);
+
+/* Possible CPUs, the number of values a per-CPU map holds per key. */
+int bpfmap_possible_cpus(void);
+
+/* Sum of a u64 per-CPU array element. */
+int bpfmap_percpu_sum(int fd, uint32_t key, uint64_t *sum);
+
+#endif

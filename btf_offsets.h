@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_BTF_OFFSETS_H
+#define BPFD_BTF_OFFSETS_H
+
+/*
+ * Offsets of the kernel struct members tracer programs read, taken from the
+ * running kernel's BTF (/sys/kernel/btf/vmlinux), never from headers that
+ * may belong to another kernel version. They reach the BPF programs as
+ * -D flags (BPFD_OFF_<NAME>=<bytes>).
+ */
+
+#include <stddef.h>
+
+/*
+ * X(name, struct, member path): the member path may cross anonymous
+ * structs and unions, and uses '.' for nested members.
+ */
+#define BTF_OFFSETS(X)							\
+	X(TASK_TGID, "task_struct", "tgid")				\
+	X(TASK_PID, "task_struct", "pid")				\
+	X(TASK_REAL_PARENT, "task_struct", "real_parent")		\
+	X(TASK_NSPROXY, "task_struct", "nsproxy")			\
+	X(TASK_THREAD_PID, "task_struct", "thread_pid")			\
+	X(TASK_MM, "task_struct", "mm")					\
+	X(TASK_FS, "task_struct", "fs")					\
+	X(NSPROXY_MNT_NS, "nsproxy", "mnt_ns")				\
+	X(MNT_NS_NS_INUM, "mnt_namespace", "ns.inum")			\
+	X(PID_LEVEL, "pid", "level")					\
+	X(PID_NUMBERS, "pid", "numbers")				\
+	X(UPID_NS, "upid", "ns")					\
+	X(PID_NS_NS_INUM, "pid_namespace", "ns.inum")			\
+	X(MM_ARG_START, "mm_struct", "arg_start")			\
+	X(MM_ARG_END, "mm_struct", "arg_end")
+
+enum btf_offset_id {
+#define BTF_OFFSET_ENUM(name, s, m) BTF_OFF_##name,
+	BTF_OFFSETS(BTF_OFFSET_ENUM)
+#undef BTF_OFFSET_ENUM
+	BTF_OFF_COUNT
+};
+
+struct kernel_offsets {
+	long off[BTF_OFF_COUNT];	/* bytes from the start of the struct */
+	long upid_size;			/* sizeof(struct upid), to index pid.numbers[] */
+};
+
+/*
+ * Reads every offset from the BTF file at @path. 0, or a negative errno;
+ * on failure @err (when non-NULL) names what was missing.
+ */
+int btf_offsets_read(const char *path, struct kernel_offsets *out, char *err, size_t err_size);
+
+/*
+ * Writes the offsets as compiler flags "-DBPFD_OFF_TASK_TGID=2324" ..., then
+ * "-DBPFD_UPID_SIZE=<n>" last, into @storage, which must have
+ * BTF_CFLAG_COUNT (BTF_OFF_COUNT + 1) rows, and pointers to them into @argv,
+ * which must have BTF_CFLAG_COUNT + 1 (BTF_OFF_COUNT + 2) entries: the flags
+ * and a NULL terminator.
+ */
+enum { BTF_CFLAG_LEN = 64, BTF_CFLAG_COUNT = BTF_OFF_COUNT + 1 };
+void btf_offsets_cflags(const struct kernel_offsets *o, char storage[][BTF_CFLAG_LEN],
+			const char **argv);
+
+#endif

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The client commands: they talk to the daemon over the control socket
+ * (or, for `tracers` and `version`, answer from what is compiled in) and
+ * print text or, with --json, JSON.
+ */
+#define _GNU_SOURCE
+#include "client.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "event.h"
+#include "ipc.h"
+#include "strbuf.h"
+
+static void print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+}
+
+static int connect_daemon(const struct cli *cli)
+{
+	int fd = ipc_connect(cli->socket_path);
+
+	if (fd < 0)
+		fprintf(stderr, "bpfd: cannot reach the daemon at %s: %s\n", cli->socket_path,
+			strerror(-fd));
+	return fd;
+}
+
+/*
+ * Sends @request and returns the reply (NULL after printing why). With
+ * @quiet, an unreachable daemon is not reported.
+ */
+static json_t *request(const struct cli *cli, json_t *req, bool quiet)
+{
+	struct ipc_reader r;
+	struct strbuf frame = STRBUF_INIT;
+	json_error_t jerr;
+	json_t *reply = NULL;
+	char *text;
+	int fd, rc;
+
+	fd = quiet ? ipc_connect(cli->socket_path) : connect_daemon(cli);
+	if (fd < 0)
+		return NULL;
+	text = json_dumps(req, JSON_COMPACT);
+	ipc_reader_init(&r, IPC_FRAME_MAX);
+	rc = text ? ipc_send_frame(fd, text, strlen(text)) : -ENOMEM;
+	if (rc == 0)
+		rc = ipc_recv_frame(fd, &r, &frame);
+	if (rc == 1) {
+		reply = json_loadb(frame.buf, frame.len, 0, &jerr);
+		if (!reply && !quiet)
+			fprintf(stderr, "bpfd: bad reply from the daemon: %s\n", jerr.text);
+	} else if (!quiet) {
+		fprintf(stderr, "bpfd: no reply from the daemon at %s: %s\n", cli->socket_path,
+			rc == 0 ? "connection closed" : strerror(-rc));
+	}
+	free(text);
+	strbuf_release(&frame);
+	ipc_reader_release(&r);
+	close(fd);
+	return reply;
+}
+
+/* True for {"ok":true}; otherwise prints the error. */
+static bool reply_ok(json_t *reply)
+{
+	json_t *err;
+
+	if (json_is_true(json_object_get(reply, "ok")))
+		return true;
+	err = json_object_get(reply, "error");
+	fprintf(stderr, "bpfd: %s\n", json_is_string(err) ? json_string_value(err)
+							  : "the daemon refused the request");
+	return false;
+}
+
+int cmd_version(const struct cli *cli)
+{
+	json_t *local = control_version_reply(NULL);
+	json_t *req = json_pack("{s:s}", "op", "version");
+	json_t *remote = request(cli, req, true);
+
+	json_decref(req);
+	if (remote && !json_is_true(json_object_get(remote, "ok"))) {
+		json_decref(remote);
+		remote = NULL;
+	}
+	if (cli->json) {
+		json_t *out = json_pack("{s:O, s:O}", "client", local, "daemon",
+					remote ? remote : json_null());
+
+		json_object_del(json_object_get(out, "client"), "ok");
+		if (remote)
+			json_object_del(json_object_get(out, "daemon"), "ok");
+		print_json(out);
+		json_decref(out);
+	} else {
+		printf("bpfd %s (commit %s)\nbcc: %s (built against)\nkernel: %s\n",
+		       json_string_value(json_object_get(local, "version")),
+		       json_string_value(json_object_get(local, "commit")),
+		       json_string_value(json_object_get(local, "bcc")),
+		       json_string_value(json_object_get(local, "kernel")));
+		if (remote)
+			printf("daemon: bpfd %s (commit %s), bcc %s, at %s\n",
+			       json_string_value(json_object_get(remote, "version")),
+			       json_string_value(json_object_get(remote, "commit")),
+			       json_string_value(json_object_get(remote, "bcc")), cli->socket_path);
+		else
+			printf("daemon: not reachable at %s\n", cli->socket_path);
+	}
+	json_decref(local);
+	json_decref(remote);
+	return 0;
+}
+
+static void print_joined(const char *label, json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	printf("  %-12s", label);
+	json_array_foreach(arr, i, v) printf("%s%s", i ? ", " : "", json_string_value(v));
+	printf("\n");
+}
+
+int cmd_tracers(const struct cli *cli)
+{
+	json_t *reply = control_tracers_reply(), *t;
+	size_t i;
+
+	if (cli->json) {
+		json_object_del(reply, "ok");
+		print_json(reply);
+	} else {
+		json_array_foreach(json_object_get(reply, "tracers"), i, t) {
+			printf("%s%s\n  %-12s%s\n", i ? "\n" : "",
+			       json_string_value(json_object_get(t, "name")), "description",
+			       json_string_value(json_object_get(t, "description")));
+			print_joined("hooks", json_object_get(t, "hooks"));
+			print_joined("keys", json_object_get(t, "keys"));
+		}
+	}
+	json_decref(reply);
+	return 0;
+}
+
+static json_int_t jint(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+int cmd_status(const struct cli *cli)
+{
+	json_t *req = json_pack("{s:s}", "op", "status");
+	json_t *reply = request(cli, req, false), *v, *ev;
+	size_t i;
+
+	json_decref(req);
+	if (!reply)
+		return 1;
+	if (!reply_ok(reply)) {
+		json_decref(reply);
+		return 1;
+	}
+	if (cli->json) {
+		print_json(reply);
+		json_decref(reply);
+		return 0;
+	}
+	ev = json_object_get(reply, "events");
+	printf("daemon: pid %lld, up %.1f s\n", (long long)jint(reply, "pid"),
+	       json_number_value(json_object_get(reply, "uptime_s")));
+	printf("events: %lld seen, %lld matched, %lld lost\n\n", (long long)jint(ev, "seen"),
+	       (long long)jint(ev, "matched"), (long long)jint(ev, "lost"));
+	printf("%-14s %-9s %12s %12s %10s  %s\n", "TRACER", "STATE", "EVENTS", "MATCHED", "LOST",
+	       "ERROR");
+	json_array_foreach(json_object_get(reply, "tracers"), i, v)
+		printf("%-14s %-9s %12lld %12lld %10lld  %s\n", jstr(v, "name"), jstr(v, "state"),
+		       (long long)jint(v, "events"), (long long)jint(v, "matched"),
+		       (long long)jint(v, "lost"), jstr(v, "error"));
+	printf("\n%-14s %12s %12s\n", "ACTION", "RUNS", "FAILURES");
+	json_array_foreach(json_object_get(reply, "actions"), i, v)
+		printf("%-14s %12lld %12lld\n", jstr(v, "name"), (long long)jint(v, "runs"),
+		       (long long)jint(v, "failures"));
+	printf("\nsubscribers: %zu\n", json_array_size(json_object_get(reply, "subscribers")));
+	json_array_foreach(json_object_get(reply, "subscribers"), i, v)
+		printf("  #%lld tracer=%s rule=%s container=%s sent=%lld dropped=%lld\n",
+		       (long long)jint(v, "id"), *jstr(v, "tracer") ? jstr(v, "tracer") : "*",
+		       *jstr(v, "rule") ? jstr(v, "rule") : "*",
+		       *jstr(v, "container") ? jstr(v, "container") : "*",
+		       (long long)jint(v, "sent"), (long long)jint(v, "dropped"));
+	v = json_object_get(reply, "cgroup_cache");
+	printf("cgroup cache: %lld of %lld entries, %lld hits, %lld misses\n",
+	       (long long)jint(v, "entries"), (long long)jint(v, "capacity"),
+	       (long long)jint(v, "hits"), (long long)jint(v, "misses"));
+	json_decref(reply);
+	return 0;
+}
+
+/* Handles one streamed frame; text mode converts, JSON mode copies. */
+static void trace_frame(const struct cli *cli, const char *payload, size_t len,
+			struct strbuf *line)
+{
+	static const char notice[] = "{\"notice\"";
+
+	if (len >= sizeof(notice) - 1 && memcmp(payload, notice, sizeof(notice) - 1) == 0) {
+		json_t *n = json_loadb(payload, len, 0, NULL);
+
+		fflush(stdout);
+		fprintf(stderr, "bpfd: lost %lld events: this client read too slowly\n",
+			(long long)jint(n, "lost"));
+		json_decref(n);
+		return;
+	}
+	if (cli->json) {
+		fwrite(payload, 1, len, stdout);
+		putchar('\n');
+		return;
+	}
+	strbuf_reset(line);
+	if (event_json_to_text(payload, len, line) == 0) {
+		fwrite(line->buf, 1, line->len, stdout);
+		putchar('\n');
+	}
+}
+
+int cmd_trace(const struct cli *cli)
+{
+	static char outbuf[1 << 16];
+	json_t *req = json_pack("{s:s, s:s, s:s, s:s}", "op", "trace", "tracer",
+				cli->tracer ? cli->tracer : "", "rule", cli->rule ? cli->rule : "",
+				"container", cli->container ? cli->container : "");
+	struct ipc_reader r;
+	struct strbuf line = STRBUF_INIT;
+	char buf[1 << 16], *text = json_dumps(req, JSON_COMPACT);
+	const char *payload;
+	size_t len;
+	json_t *reply;
+	bool first = true;
+	ssize_t n;
+	int fd, rc, status = 1;
+
+	json_decref(req);
+	fd = connect_daemon(cli);
+	if (fd < 0) {
+		free(text);
+		return 1;
+	}
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	ipc_reader_init(&r, IPC_FRAME_MAX);
+	rc = ipc_send_frame(fd, text, strlen(text));
+	free(text);
+	if (rc < 0) {
+		fprintf(stderr, "bpfd: sending to the daemon: %s\n", strerror(-rc));
+		goto out;
+	}
+	for (;;) {
+		while ((rc = ipc_reader_next(&r, &payload, &len)) == 1) {
+			if (first) {
+				first = false;
+				reply = json_loadb(payload, len, 0, NULL);
+				if (!reply || !reply_ok(reply)) {
+					json_decref(reply);
+					goto out;
+				}
+				json_decref(reply);
+				continue;
+			}
+			trace_frame(cli, payload, len, &line);
+		}
+		if (rc < 0) {
+			fprintf(stderr, "bpfd: bad frame from the daemon: %s\n", strerror(-rc));
+			goto out;
+		}
+		/* Everything decoded is printed before waiting for more. */
+		fflush(stdout);
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "bpfd: the daemon closed the connection\n");
+			goto out;
+		}
+		if (ipc_reader_feed(&r, buf, n) < 0)
+			goto out;
+	}
+out:
+	fflush(stdout);
+	strbuf_release(&line);
+	ipc_reader_release(&r);
+	close(fd);
+	return status;
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_CLIENT_H
+#define BPFD_CLIENT_H
+
+/* The client commands; each returns the process exit code (SPEC §2). */
+
+#include "cli.h"
+
+int cmd_version(const struct cli *cli);
+int cmd_tracers(const struct cli *cli);
+int cmd_status(const struct cli *cli);
+int cmd_trace(const struct cli *cli);
+
+#endif

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include "control.h"
+
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "action.h"
+#include "daemon.h"
+#include "tracer.h"
+#include "version.h"
+
+static json_t *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_t *error_reply(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+json_t *control_tracers_reply(void)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; i < tracer_count; i++) {
+		const struct tracer_ops *t = tracer_table[i];
+		const struct tracer_hook *h;
+		const char *const *k;
+		json_t *hooks = json_array(), *keys = json_array();
+		char hook[256];
+
+		for (h = t->hooks; h->target; h++) {
+			if (h->kind == TRACER_HOOK_TRACEPOINT)
+				snprintf(hook, sizeof(hook), "tracepoint:%s", h->target);
+			else
+				snprintf(hook, sizeof(hook), "uretprobe:%s:%s",
+					 t->binary ? t->binary(NULL) : "?", h->target);
+			json_array_append_new(hooks, json_string(hook));
+		}
+		for (k = t->keys; *k; k++)
+			json_array_append_new(keys, json_string(*k));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:o}", "name", t->name,
+						      "description", t->description, "hooks",
+						      hooks, "keys", keys));
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "tracers", list);
+}
+
+json_t *control_version_reply(const char *bcc)
+{
+	struct utsname u;
+
+	uname(&u);
+	return json_pack("{s:b, s:s, s:s, s:s, s:s}", "ok", 1, "version", BPFD_VERSION, "commit",
+			 BPFD_COMMIT, "bcc", bcc ? bcc : BPFD_BCC_BUILD_VERSION, "kernel",
+			 u.release);
+}
+
+static void add_subscriber(void *ctx, const struct subscriber_info *s)
+{
+	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:I, s:I}", "id",
+					     (json_int_t)s->id, "tracer", s->filter->tracer,
+					     "rule", s->filter->rule, "container",
+					     s->filter->container, "sent", (json_int_t)s->sent,
+					     "dropped", (json_int_t)s->dropped));
+}
+
+static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
+{
+	json_t *tracers = json_array(), *actions = json_array(), *subs = json_array();
+	uint64_t seen = 0, matched = 0, lost = 0;
+	struct cgroup_cache_stats cs;
+	size_t i;
+
+	(void)c;
+	(void)req;
+	for (i = 0; i < d->loader.n_tracers; i++) {
+		const struct loaded_tracer *t = &d->loader.tracers[i];
+		const struct tracer_counters *n = &d->pipeline.counters[i];
+		uint64_t l = loader_lost(&d->loader, tracer_record_type(i)) + n->decode_errors;
+
+		seen += n->events;
+		matched += n->matched;
+		lost += l;
+		json_array_append_new(tracers,
+				      json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "name",
+						t->ops->name, "state", tracer_state_name(t->state),
+						"error", t->error, "events", (json_int_t)n->events,
+						"matched", (json_int_t)n->matched, "lost",
+						(json_int_t)l));
+	}
+	for (i = 0; i < action_count; i++)
+		json_array_append_new(actions,
+				      json_pack("{s:s, s:I, s:I}", "name", action_table[i]->name,
+						"runs", (json_int_t)action_counters[i].runs,
+						"failures", (json_int_t)action_counters[i].failures));
+	server_each_subscriber(d->server, add_subscriber, subs);
+	cgroup_cache_stats(d->cgroups, &cs);
+	return json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}}",
+			 "ok", 1, "pid", (json_int_t)getpid(), "uptime_s",
+			 (loop_now_ms() - d->started_ms) / 1000.0, "tracers", tracers, "events",
+			 "seen", (json_int_t)seen, "matched", (json_int_t)matched, "lost",
+			 (json_int_t)lost, "subscribers", subs, "actions", actions,
+			 "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
+			 (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
+			 (json_int_t)cs.misses);
+}
+
+static json_t *op_tracers(struct daemon *d, struct client *c, json_t *req)
+{
+	(void)d;
+	(void)c;
+	(void)req;
+	return control_tracers_reply();
+}
+
+static json_t *op_version(struct daemon *d, struct client *c, json_t *req)
+{
+	(void)c;
+	(void)req;
+	return control_version_reply(d->loader.backend ? d->loader.backend->ops->version(
+							       d->loader.backend)
+						       : NULL);
+}
+
+/* Copies optional string member @key of @req into @out; an error message or NULL. */
+static json_t *string_arg(json_t *req, const char *key, char *out, size_t size)
+{
+	json_t *v = json_object_get(req, key);
+
+	out[0] = '\0';
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v))
+		return error_reply("bad request: '%s' must be a string", key);
+	if (json_string_length(v) >= size)
+		return error_reply("bad request: '%s' is too long", key);
+	memcpy(out, json_string_value(v), json_string_length(v) + 1);
+	return NULL;
+}
+
+static json_t *op_trace(struct daemon *d, struct client *c, json_t *req)
+{
+	struct trace_filter f;
+	json_t *err;
+	size_t i, n;
+
+	if ((err = string_arg(req, "tracer", f.tracer, sizeof(f.tracer))) ||
+	    (err = string_arg(req, "rule", f.rule, sizeof(f.rule))) ||
+	    (err = string_arg(req, "container", f.container, sizeof(f.container))))
+		return err;
+	if (f.tracer[0] && !tracer_find(f.tracer, NULL))
+		return error_reply("unknown tracer '%s'", f.tracer);
+	n = strlen(f.container);
+	for (i = 0; i < n; i++)
+		if (!strchr("0123456789abcdefABCDEF", f.container[i]))
+			break;
+	server_subscribe(d->server, c, &f);
+	return NULL;
+}
+
+static json_t *op_rules_unavailable(struct daemon *d, struct client *c, json_t *req)
+{
+	(void)d;
+	(void)c;
+	return error_reply("op '%s' is not available: this daemon has no rule support yet",
+			   json_string_value(json_object_get(req, "op")));
+}
+
+static const struct control_op {
+	const char *name;
+	json_t *(*fn)(struct daemon *d, struct client *c, json_t *req);
+} control_ops[] = {
+	{ "status", op_status },
+	{ "tracers", op_tracers },
+	{ "version", op_version },
+	{ "trace", op_trace },
+	{ "create_rule", op_rules_unavailable },
+	{ "remove_rule", op_rules_unavailable },
+	{ "list_rules", op_rules_unavailable },
+	{ NULL, NULL },
+};
+
+json_t *control_handle(void *ctx, struct server *s, struct client *c, json_t *req)
+{
+	const struct control_op *op;
+	json_t *name = json_object_get(req, "op");
+
+	(void)s;
+	if (!name)
+		return error_reply("bad request: missing 'op'");
+	if (!json_is_string(name))
+		return error_reply("bad request: 'op' must be a string");
+	for (op = control_ops; op->name; op++)
+		if (strcmp(op->name, json_string_value(name)) == 0)
+			return op->fn(ctx, c, req);
+	return error_reply("unknown op '%s'", json_string_value(name));
+}

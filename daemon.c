@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include "daemon.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "action.h"
+#include "bpf_backend.h"
+#include "btf_offsets.h"
+#include "control.h"
+#include "ipc.h"
+#include "kheaders.h"
+#include "log.h"
+
+enum {
+	CGROUP_CACHE_CAPACITY = 8192,
+	CGROUP_SCAN_MAX = 65536,
+	/* After a wakeup, keep reading this long: records may come without one. */
+	DRAIN_MS = 10,
+	DRAIN_POLL_MS = 4,
+	TICK_MS = 1000,
+	TRACERS_WANTED_MAX = 32,
+};
+
+#define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
+
+/* BCC finds tracepoints through tracefs; mount it where it is missing. */
+static int ensure_tracefs(void)
+{
+	if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+		return 0;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		return -errno;
+	log_info("mounted tracefs at /sys/kernel/tracing");
+	return 0;
+}
+
+static int prepare_headers(struct daemon *d)
+{
+	struct kheaders kh;
+	struct utsname u;
+	const char *tmp = getenv("TMPDIR");
+	int r;
+
+	uname(&u);
+	r = kheaders_find("/", u.release, &kh);
+	if (r == -ENOENT) {
+		log_error("no kernel headers found for kernel %s (looked in /lib/modules and "
+			  "/usr/src): install them with `apt-get install %s`",
+			  u.release, KHEADERS_PACKAGE);
+		return r;
+	}
+	if (r < 0) {
+		log_error("looking for kernel headers: %s", strerror(-r));
+		return r;
+	}
+	if (!kh.exact)
+		log_warn("no kernel headers for the running kernel %s: using those of %s (%s); "
+			 "tracers read kernel structs through BTF, so this is safe",
+			 u.release, kh.release, kh.build);
+	snprintf(d->kheaders_used, sizeof(d->kheaders_used), "%s", kh.build);
+	r = kheaders_prepare(&kh, tmp && *tmp ? tmp : "/tmp", d->kheaders_merged,
+			     sizeof(d->kheaders_merged));
+	if (r < 0)
+		log_error("preparing kernel headers from %s: %s", kh.build, strerror(-r));
+	return r;
+}
+
+/* Splits "exec,open" into @names (pointing into @buf). */
+static const char *const *parse_tracer_list(const char *list, char *buf, size_t size,
+					    const char **names, size_t max)
+{
+	size_t n = 0;
+	char *save, *tok;
+
+	if (!list)
+		return NULL;
+	snprintf(buf, size, "%s", list);
+	for (tok = strtok_r(buf, ", ", &save); tok && n + 1 < max; tok = strtok_r(NULL, ", ", &save))
+		names[n++] = tok;
+	names[n] = NULL;
+	return names;
+}
+
+static void on_ring(struct loop_watch *w, uint32_t events)
+{
+	struct daemon *d = w->ctx;
+
+	(void)events;
+	d->last_ring_wake_ms = loop_now_ms();
+	d->draining = true;
+	d->loader.backend->ops->ring_consume(d->loader.backend);
+}
+
+static void on_signal(struct loop_watch *w, uint32_t events)
+{
+	struct daemon *d = w->ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGINT:
+		case SIGTERM:
+			log_info("signal %d: stopping", (int)si.ssi_signo);
+			d->loop.stop = true;
+			break;
+		case SIGHUP:
+			/* Rules and config are re-read here once the daemon has them. */
+			log_info("SIGHUP: nothing to reload");
+			break;
+		}
+	}
+}
+
+static int setup_signals(struct daemon *d)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d->signals = (struct loop_watch){ .fd = fd, .fn = on_signal, .ctx = d };
+	return loop_add(&d->loop, &d->signals, EPOLLIN);
+}
+
+static int load_tracers(struct daemon *d)
+{
+	struct kernel_offsets offsets;
+	struct tracer_config cfg = { .bash_path = d->opts.bash_path };
+	const char *names[TRACERS_WANTED_MAX];
+	const char *const *wanted;
+	char listbuf[1024], err[2048];
+	size_t i;
+	int r, ring;
+
+	wanted = parse_tracer_list(d->opts.tracers, listbuf, sizeof(listbuf), names,
+				   TRACERS_WANTED_MAX);
+	for (i = 0; wanted && wanted[i]; i++) {
+		if (!tracer_find(wanted[i], NULL)) {
+			log_error("--tracers: unknown tracer '%s' (see `bpfd tracers`)", wanted[i]);
+			return -EINVAL;
+		}
+	}
+	r = btf_offsets_read(BTF_VMLINUX, &offsets, err, sizeof(err));
+	if (r < 0) {
+		log_error("reading kernel struct offsets from %s: %s", BTF_VMLINUX, err);
+		return r;
+	}
+	r = ensure_tracefs();
+	if (r < 0) {
+		log_error("tracefs is not mounted and mounting it failed: %s", strerror(-r));
+		return r;
+	}
+	r = prepare_headers(d);
+	if (r < 0)
+		return r;
+	r = loader_load(&d->loader, bcc_backend_new, wanted, &cfg, &offsets, getpid(), err,
+			sizeof(err));
+	/* The merged header tree is only needed while compiling. */
+	kheaders_cleanup(d->kheaders_merged);
+	d->kheaders_merged[0] = '\0';
+	if (r < 0) {
+		log_error("loading tracers: %s", err);
+		return r;
+	}
+	for (i = 0; i < d->loader.n_tracers; i++) {
+		const struct loaded_tracer *t = &d->loader.tracers[i];
+
+		if (t->state == TRACER_FAILED)
+			log_error("tracer %s failed: %s", t->ops->name, t->error);
+		else if (t->state == TRACER_LOADED)
+			log_debug("tracer %s loaded", t->ops->name);
+	}
+	ring = loader_ring_open(&d->loader, pipeline_sample, &d->pipeline);
+	if (ring < 0) {
+		log_error("opening the event ring buffer: %s", strerror(-ring));
+		return ring;
+	}
+	d->ring = (struct loop_watch){ .fd = ring, .fn = on_ring, .ctx = d };
+	r = loop_add(&d->loop, &d->ring, EPOLLIN);
+	if (r < 0)
+		return r;
+	return loader_start(&d->loader);
+}
+
+static void run(struct daemon *d)
+{
+	int64_t next_tick = loop_now_ms() + TICK_MS, now;
+	int timeout;
+
+	while (!d->loop.stop) {
+		timeout = d->draining ? DRAIN_POLL_MS : TICK_MS;
+		loop_run_once(&d->loop, timeout);
+		now = loop_now_ms();
+		if (d->draining) {
+			int n = d->loader.backend->ops->ring_consume(d->loader.backend);
+
+			if (n <= 0 && now - d->last_ring_wake_ms > DRAIN_MS)
+				d->draining = false;
+		}
+		actions_flush();
+		server_flush(d->server);
+		server_reap(d->server);
+		if (now >= next_tick) {
+			server_tick(d->server);
+			server_reap(d->server);
+			pipeline_sync_clock(&d->pipeline);
+			next_tick = now + TICK_MS;
+		}
+	}
+}
+
+static void daemon_release(struct daemon *d)
+{
+	loader_unload(&d->loader);
+	if (d->server)
+		server_free(d->server);
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->opts.socket_path);
+	}
+	if (d->signals.fd > 0)
+		close(d->signals.fd);
+	kheaders_cleanup(d->kheaders_merged);
+	pipeline_release(&d->pipeline);
+	cgroup_cache_free(d->cgroups);
+	loop_release(&d->loop);
+}
+
+static int check_config(const struct daemon_options *o)
+{
+	if (!o->config_path)
+		return 0;
+	if (access(o->config_path, R_OK) == 0) {
+		log_warn("%s: this version of bpfd reads no settings from its config file yet",
+			 o->config_path);
+		return 0;
+	}
+	if (o->config_explicit) {
+		log_error("--config %s: %s", o->config_path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int daemon_main(const struct daemon_options *opts)
+{
+	struct daemon d = { .opts = *opts, .listen_fd = -1, .signals.fd = -1 };
+	struct cgroup_resolver resolver;
+	const char *cg2;
+	size_t i, loaded = 0;
+	int r;
+
+	d.started_ms = loop_now_ms();
+	if (check_config(opts) < 0)
+		return 1;
+	if (geteuid() != 0)
+		log_warn("not running as root: loading BPF programs will likely fail");
+	if (loop_init(&d.loop) < 0 || setup_signals(&d) < 0) {
+		log_error("setting up the event loop: %s", strerror(errno));
+		daemon_release(&d);
+		return 1;
+	}
+	/* The socket first: a second daemon must not get as far as loading BPF. */
+	d.listen_fd = ipc_listen(opts->socket_path, 0660);
+	if (d.listen_fd < 0) {
+		if (d.listen_fd == -EADDRINUSE)
+			log_error("%s: another bpfd daemon is running on this socket",
+				  opts->socket_path);
+		else
+			log_error("%s: cannot listen: %s", opts->socket_path, strerror(-d.listen_fd));
+		d.listen_fd = -1;
+		daemon_release(&d);
+		return 1;
+	}
+	if (opts->rules_dir && access(opts->rules_dir, F_OK) < 0)
+		log_debug("rules directory %s does not exist", opts->rules_dir);
+
+	if (gethostname(d.hostname, sizeof(d.hostname) - 1) < 0)
+		snprintf(d.hostname, sizeof(d.hostname), "localhost");
+	cg2 = cgroup2_mount_point();
+	resolver = cgroup_fs_resolver(cg2);
+	d.cgroups = cgroup_cache_new(CGROUP_CACHE_CAPACITY, cg2 ? &resolver : NULL);
+	if (!d.cgroups) {
+		log_error("out of memory");
+		daemon_release(&d);
+		return 1;
+	}
+	if (!cg2)
+		log_warn("no cgroup2 hierarchy mounted: events cannot be attributed to containers");
+	d.server = server_new(&d.loop, d.listen_fd, control_handle, &d);
+	if (!d.server) {
+		log_error("out of memory");
+		daemon_release(&d);
+		return 1;
+	}
+	pipeline_init(&d.pipeline, d.cgroups, d.server, d.hostname);
+
+	r = load_tracers(&d);
+	if (r < 0) {
+		daemon_release(&d);
+		return 1;
+	}
+	/*
+	 * Cgroups created from now on arrive as records; learn the ones that
+	 * already exist (after attaching, so that none falls in between).
+	 */
+	if (cg2)
+		cgroup_cache_scan(d.cgroups, cg2, CGROUP_SCAN_MAX);
+	/* Compiling left LLVM's heap large; give it back. */
+	malloc_trim(0);
+
+	for (i = 0; i < d.loader.n_tracers; i++)
+		loaded += d.loader.tracers[i].state == TRACER_LOADED;
+	d.ready_ms = loop_now_ms();
+	log_info("ready: %zu of %zu tracers loaded in %lld ms (compile %.0f ms, headers %s), "
+		 "socket %s",
+		 loaded, d.loader.n_tracers, (long long)(d.ready_ms - d.started_ms),
+		 d.loader.compile_ms, d.kheaders_used, opts->socket_path);
+
+	run(&d);
+	daemon_release(&d);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_DAEMON_H
+#define BPFD_DAEMON_H
+
+/*
+ * `bpfd daemon`: loads the tracers, serves the control socket and runs the
+ * event pipeline in one event loop until SIGINT or SIGTERM.
+ */
+
+#include <stdint.h>
+
+#include "container.h"
+#include "loader.h"
+#include "loop.h"
+#include "pipeline.h"
+#include "server.h"
+
+struct daemon_options {
+	const char *socket_path;
+	const char *rules_dir;
+	const char *config_path;
+	bool config_explicit;		/* --config given: it must exist */
+	const char *tracers;		/* comma-separated, NULL for all */
+	const char *bash_path;
+};
+
+struct daemon {
+	struct daemon_options opts;
+	struct loop loop;
+	struct loader loader;
+	struct cgroup_cache *cgroups;
+	struct pipeline pipeline;
+	struct server *server;
+	int listen_fd;
+	struct loop_watch ring;
+	struct loop_watch signals;
+	int64_t started_ms;
+	int64_t ready_ms;
+	int64_t last_ring_wake_ms;
+	bool draining;
+	char hostname[256];
+	char kheaders_merged[4096];
+	char kheaders_used[4096];
+};
+
+/* Runs the daemon; returns the process exit code. */
+int daemon_main(const struct daemon_options *opts);
+
+#endif

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_EVENT_H
+#define BPFD_EVENT_H
+
+/*
+ * The event model: what every stage after decoding sees (SPEC §3).
+ *
+ * An event does not own its strings. The tracer's decode function points
+ * `data[].value` into the raw sample or into the event's own scratch space,
+ * and the event lives only while the pipeline handles one sample. Anything
+ * that needs an event later (a subscriber queue, an action) takes the
+ * serialized JSON instead.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+enum {
+	EVENT_DATA_MAX = 8,		/* data keys one event may carry */
+	EVENT_RULES_MAX = 32,		/* rule names listed in one event */
+	EVENT_COMM_LEN = 16,		/* TASK_COMM_LEN */
+	CONTAINER_ID_MAX = 128,		/* longest container id kept */
+	EVENT_SCRATCH = 24576,		/* bytes for values decode builds (argv) */
+};
+
+struct event_kv {
+	const char *key;
+	const char *value;	/* need not be NUL-terminated */
+	size_t len;
+};
+
+struct event {
+	const char *tracer;
+	uint64_t time_ns;		/* wall clock, ns since the epoch, UTC */
+	const char *hostname;
+	uint32_t pid;			/* tgid */
+	uint32_t tid;
+	uint32_t ppid;
+	uint32_t uid;
+	uint32_t gid;
+	char command[EVENT_COMM_LEN + 1];
+	int64_t returnval;
+	uint64_t cgroup_id;
+	uint64_t mntns;
+	uint64_t pidns;
+	const char *container_runtime;	/* static string, "not-found" for the host */
+	const char *container_id;	/* "" for the host */
+
+	const char *rules[EVENT_RULES_MAX];
+	size_t n_rules;
+
+	struct event_kv data[EVENT_DATA_MAX];
+	size_t n_data;
+
+	/* Room for values decode formats (returnval as text, ...). */
+	char scratch[EVENT_SCRATCH];
+	size_t scratch_used;
+};
+
+/* Resets @ev to an empty event: no data, no rules, host container. */
+void event_init(struct event *ev);
+
+/*
+ * Adds data key @key with @len bytes of @value. The bytes are not copied.
+ * Returns 0, or -ENOSPC when the event already has EVENT_DATA_MAX keys.
+ */
+int event_add_data(struct event *ev, const char *key, const char *value, size_t len);
+
+/*
+ * @len bytes of the event's scratch space, for a value decode builds, or
+ * NULL when the scratch space is used up.
+ */
+char *event_scratch_alloc(struct event *ev, size_t len);
+
+/* Like event_add_data() for a NUL-terminated value. */
+int event_add_str(struct event *ev, const char *key, const char *value);
+
+/*
+ * Formats @value in decimal into the event's scratch space and adds it as
+ * data key @key. Returns 0, -ENOSPC when scratch or data slots run out.
+ */
+int event_add_int(struct event *ev, const char *key, int64_t value);
+
+/* The value of data key @key, or NULL; its length in *@len when non-NULL. */
+const char *event_get_data(const struct event *ev, const char *key, size_t *len);
+
+/*
+ * Appends the event as one JSON object (SPEC §3 key names and types, no
+ * trailing newline) to @out. Invalid UTF-8 in data values is replaced by
+ * U+FFFD so that the output is always valid JSON. Returns 0 or -ENOMEM.
+ */
+int event_to_json(const struct event *ev, struct strbuf *out);
+
+/*
+ * Appends the event as one line of text (the `bpfd trace` and `stdout`
+ * format, no trailing newline) to @out. Control characters in values are
+ * escaped so that one event is always one line. Returns 0 or -ENOMEM.
+ */
+int event_to_text(const struct event *ev, struct strbuf *out);
+
+/*
+ * Text form of a JSON event object (as produced by event_to_json), for
+ * clients that receive JSON and print text. Returns 0, -EINVAL when
+ * @json is not an event object, or -ENOMEM.
+ */
+int event_json_to_text(const char *json, size_t len, struct strbuf *out);
+
+/* RFC 3339 UTC time with nanoseconds: "2026-11-28T12:31:02.123456789Z". */
+enum { EVENT_TIME_LEN = 31 };
+void event_format_time(uint64_t time_ns, char buf[EVENT_TIME_LEN]);
+
+/*
+ * Symbolic open(2) flags, "O_RDONLY|O_CLOEXEC"; bits without a name are
+ * appended in hex ("|0x40000000"). Returns the length written (truncated
+ * to @size - 1, always NUL-terminated).
+ */
+size_t open_flags_format(uint64_t flags, char *buf, size_t size);
+
+#endif

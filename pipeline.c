@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include "pipeline.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "action.h"
+#include "server.h"
+#include "tracer.h"
+#include "tracers/record.h"
+
+void pipeline_init(struct pipeline *p, struct cgroup_cache *cgroups, struct server *server,
+		   const char *hostname)
+{
+	memset(p, 0, sizeof(*p));
+	p->cgroups = cgroups;
+	p->server = server;
+	p->hostname = hostname;
+	pipeline_sync_clock(p);
+}
+
+void pipeline_release(struct pipeline *p)
+{
+	strbuf_release(&p->json);
+}
+
+static int64_t ts_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void pipeline_sync_clock(struct pipeline *p)
+{
+	/* Sandwich the boot clock between two reads of the real one. */
+	int64_t r0 = ts_ns(CLOCK_REALTIME);
+	int64_t b = ts_ns(CLOCK_BOOTTIME);
+	int64_t r1 = ts_ns(CLOCK_REALTIME);
+
+	p->boot_to_real_ns = r0 + (r1 - r0) / 2 - b;
+}
+
+static void fill_common(struct pipeline *p, const struct bpfd_record *r, struct event *ev)
+{
+	const struct container_info *c;
+
+	ev->time_ns = r->ktime_ns + p->boot_to_real_ns;
+	ev->hostname = p->hostname;
+	ev->pid = r->pid;
+	ev->tid = r->tid;
+	ev->ppid = r->ppid;
+	ev->uid = r->uid;
+	ev->gid = r->gid;
+	memcpy(ev->command, r->comm, sizeof(r->comm));
+	ev->command[sizeof(r->comm)] = '\0';
+	ev->returnval = r->retval;
+	ev->cgroup_id = r->cgroup_id;
+	ev->mntns = r->mntns;
+	ev->pidns = r->pidns;
+	c = cgroup_cache_lookup(p->cgroups, r->cgroup_id);
+	ev->container_runtime = c->runtime;
+	ev->container_id = c->id;
+}
+
+static int handle_cgroup(struct pipeline *p, const void *rec, size_t size)
+{
+	const struct bpfd_cgroup_record *r = rec;
+	char path[BPFD_CGROUP_PATH_MAX + 1];
+	size_t head = offsetof(struct bpfd_cgroup_record, path);
+	size_t n;
+
+	if (size < head)
+		return -EINVAL;
+	n = strnlen(r->path, size - head < BPFD_CGROUP_PATH_MAX ? size - head
+								 : BPFD_CGROUP_PATH_MAX);
+	memcpy(path, r->path, n);
+	path[n] = '\0';
+	p->cgroup_records++;
+	return cgroup_cache_learn(p->cgroups, r->hdr.cgroup_id, path);
+}
+
+int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
+{
+	const struct bpfd_record *r = rec;
+	const struct tracer_ops *t;
+	struct tracer_counters *cnt;
+	struct event *ev = &p->ev;
+	size_t index;
+	int err;
+
+	if (size < sizeof(*r)) {
+		p->unknown_records++;
+		return -EINVAL;
+	}
+	if (r->type == BPFD_RECORD_CGROUP_MKDIR)
+		return handle_cgroup(p, rec, size);
+	index = r->type - BPFD_RECORD_TRACER_BASE;
+	if (r->type < BPFD_RECORD_TRACER_BASE || index >= tracer_count) {
+		p->unknown_records++;
+		return -EINVAL;
+	}
+	t = tracer_table[index];
+	cnt = &p->counters[index];
+
+	/* decode */
+	event_init(ev);
+	ev->tracer = t->name;
+	fill_common(p, r, ev);
+	err = t->decode(rec, size, ev);
+	if (err) {
+		cnt->decode_errors++;
+		return err;
+	}
+	cnt->events++;
+
+	/* rules: none yet, so every event of a tracer passes (SPEC §6). */
+	cnt->matched++;
+
+	/* actions and subscribers */
+	actions_run_default(ev);
+	strbuf_reset(&p->json);
+	if (p->server && server_wants(p->server, ev)) {
+		if (event_to_json(ev, &p->json) == 0)
+			server_publish(p->server, ev, p->json.buf, p->json.len);
+	}
+	return 0;
+}
+
+int pipeline_sample(void *ctx, void *data, size_t size)
+{
+	pipeline_handle_record(ctx, data, size);
+	/* A bad record is counted, never a reason to stop reading. */
+	return 0;
+}

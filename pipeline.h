@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_PIPELINE_H
+#define BPFD_PIPELINE_H
+
+/*
+ * The event path, one direction only (STYLE.md):
+ *
+ *   BPF record -> decode (the tracer) -> container (cgroup cache)
+ *              -> rules -> actions and subscribers
+ *
+ * pipeline_handle_record() takes one raw record from the ring buffer and
+ * runs it through every stage. It never blocks: actions and subscribers
+ * queue what they cannot do at once.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "container.h"
+#include "event.h"
+#include "strbuf.h"
+
+struct server;
+
+struct tracer_counters {
+	uint64_t events;	/* decoded */
+	uint64_t matched;	/* passed the rules */
+	uint64_t decode_errors;
+};
+
+struct pipeline {
+	struct cgroup_cache *cgroups;	/* not owned */
+	struct server *server;		/* subscribers; not owned, may be NULL */
+	const char *hostname;
+	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	struct tracer_counters counters[32];
+	uint64_t unknown_records;
+	uint64_t cgroup_records;
+	struct event ev;		/* the event being handled */
+	struct strbuf json;		/* its JSON, when someone wants it */
+};
+
+void pipeline_init(struct pipeline *p, struct cgroup_cache *cgroups, struct server *server,
+		   const char *hostname);
+void pipeline_release(struct pipeline *p);
+
+/* Re-reads the clocks: call now and then so that wall time follows adjustments. */
+void pipeline_sync_clock(struct pipeline *p);
+
+/* Handles one record of @size bytes. 0, or -EINVAL for a malformed record. */
+int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size);
+
+/* The ring buffer callback: @ctx is the pipeline. */
+int pipeline_sample(void *ctx, void *data, size_t size);
+
+#endif

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include "server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "strbuf.h"
+
+struct client {
+	struct loop_watch watch;
+	struct server *server;
+	uint32_t id;
+	struct ipc_reader in;
+	struct strbuf out;
+	size_t out_off;		/* bytes of out already written */
+	bool subscriber;
+	bool closing;		/* close once out is written */
+	bool dead;		/* closed; freed by server_reap() */
+	struct trace_filter filter;
+	uint64_t sent, dropped, unreported_drops;
+	int64_t progress_ms;	/* last time out shrank, or was empty */
+	int64_t partial_ms;	/* since when a partial frame waits, 0 if none */
+	struct client *next;
+};
+
+struct server {
+	struct loop *loop;
+	struct loop_watch listen;
+	server_request_fn fn;
+	void *ctx;
+	struct client *clients;
+	size_t n_clients, n_subscribers;
+	uint32_t next_id;
+};
+
+static void client_close(struct client *c)
+{
+	if (c->dead)
+		return;
+	loop_remove(c->server->loop, &c->watch);
+	close(c->watch.fd);
+	c->dead = true;
+	c->server->n_clients--;
+	if (c->subscriber)
+		c->server->n_subscribers--;
+}
+
+static size_t queued(const struct client *c)
+{
+	return c->out.len - c->out_off;
+}
+
+static void client_update_events(struct client *c)
+{
+	uint32_t ev = EPOLLIN | (queued(c) ? EPOLLOUT : 0);
+
+	if (!c->dead)
+		loop_modify(c->server->loop, &c->watch, ev);
+}
+
+/* Writes as much as the socket takes now. */
+static void client_write(struct client *c)
+{
+	ssize_t n;
+
+	while (queued(c)) {
+		n = send(c->watch.fd, c->out.buf + c->out_off, queued(c),
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			client_close(c);
+			return;
+		}
+		c->out_off += n;
+		c->progress_ms = loop_now_ms();
+	}
+	if (!queued(c)) {
+		strbuf_reset(&c->out);
+		c->out_off = 0;
+		c->progress_ms = loop_now_ms();
+		if (c->closing) {
+			client_close(c);
+			return;
+		}
+	} else if (c->out_off > c->out.len / 2) {
+		strbuf_consume(&c->out, c->out_off);
+		c->out_off = 0;
+	}
+	client_update_events(c);
+}
+
+static int queue_frame(struct client *c, const char *payload, size_t len)
+{
+	return ipc_frame_append(&c->out, payload, len);
+}
+
+static void queue_json(struct client *c, json_t *reply)
+{
+	char *text = json_dumps(reply, JSON_COMPACT);
+
+	if (!text || queue_frame(c, text, strlen(text)) < 0)
+		client_close(c);
+	free(text);
+}
+
+static void queue_error(struct client *c, const char *msg)
+{
+	json_t *r = json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+
+	if (r)
+		queue_json(c, r);
+	json_decref(r);
+}
+
+static void handle_frame(struct client *c, const char *payload, size_t len)
+{
+	json_error_t jerr;
+	json_t *req, *reply;
+	char msg[300];
+
+	/* Requests after `trace` are not read: the connection only streams. */
+	if (c->subscriber)
+		return;
+	req = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!req) {
+		snprintf(msg, sizeof(msg), "bad JSON: %s", jerr.text);
+		queue_error(c, msg);
+		return;
+	}
+	if (!json_is_object(req)) {
+		queue_error(c, "bad request: not a JSON object");
+		json_decref(req);
+		return;
+	}
+	reply = c->server->fn(c->server->ctx, c->server, c, req);
+	json_decref(req);
+	if (reply) {
+		queue_json(c, reply);
+		json_decref(reply);
+	}
+}
+
+static void client_read(struct client *c)
+{
+	char buf[65536];
+	const char *payload;
+	size_t len;
+	ssize_t n;
+	int r;
+
+	n = recv(c->watch.fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_close(c);
+		return;
+	}
+	/* A subscriber has nothing more to say; what it sends is ignored. */
+	if (c->subscriber || c->closing)
+		return;
+	if (ipc_reader_feed(&c->in, buf, n) < 0) {
+		client_close(c);
+		return;
+	}
+	while ((r = ipc_reader_next(&c->in, &payload, &len)) == 1) {
+		handle_frame(c, payload, len);
+		if (c->dead)
+			return;
+	}
+	if (r == -EMSGSIZE) {
+		/* The stream cannot be resynchronised: say why, then hang up. */
+		queue_error(c, "frame too large: the limit is 1048576 bytes");
+		c->closing = true;
+	}
+	c->partial_ms = ipc_reader_pending(&c->in) ? (c->partial_ms ? c->partial_ms : loop_now_ms())
+						   : 0;
+}
+
+static void client_event(struct loop_watch *w, uint32_t events)
+{
+	struct client *c = w->ctx;
+
+	if (c->dead)
+		return;
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		client_read(c);
+	if (!c->dead)
+		client_write(c);
+}
+
+static void server_accept(struct loop_watch *w, uint32_t events)
+{
+	struct server *s = w->ctx;
+	struct client *c;
+	int fd;
+
+	(void)events;
+	for (;;) {
+		fd = accept4(s->listen.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (s->n_clients >= SERVER_CLIENTS_MAX) {
+			static const char busy[] = "{\"ok\":false,\"error\":\"too many clients\"}";
+			struct strbuf f = STRBUF_INIT;
+
+			if (ipc_frame_append(&f, busy, sizeof(busy) - 1) == 0)
+				(void)!send(fd, f.buf, f.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			strbuf_release(&f);
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->server = s;
+		c->id = ++s->next_id;
+		c->watch = (struct loop_watch){ .fd = fd, .fn = client_event, .ctx = c };
+		ipc_reader_init(&c->in, IPC_FRAME_MAX);
+		c->progress_ms = loop_now_ms();
+		if (loop_add(s->loop, &c->watch, EPOLLIN) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = s->clients;
+		s->clients = c;
+		s->n_clients++;
+	}
+}
+
+struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn, void *ctx)
+{
+	struct server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->loop = loop;
+	s->fn = fn;
+	s->ctx = ctx;
+	s->listen = (struct loop_watch){ .fd = listen_fd, .fn = server_accept, .ctx = s };
+	if (loop_add(loop, &s->listen, EPOLLIN) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void client_free(struct client *c)
+{
+	ipc_reader_release(&c->in);
+	strbuf_release(&c->out);
+	free(c);
+}
+
+void server_reap(struct server *s)
+{
+	struct client **pp = &s->clients, *c;
+
+	while ((c = *pp)) {
+		if (c->dead) {
+			*pp = c->next;
+			client_free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+void server_free(struct server *s)
+{
+	struct client *c;
+
+	if (!s)
+		return;
+	for (c = s->clients; c; c = c->next)
+		client_close(c);
+	server_reap(s);
+	loop_remove(s->loop, &s->listen);
+	free(s);
+}
+
+void server_subscribe(struct server *s, struct client *c, const struct trace_filter *filter)
+{
+	static const char ok[] = "{\"ok\":true}";
+
+	if (queue_frame(c, ok, sizeof(ok) - 1) < 0) {
+		client_close(c);
+		return;
+	}
+	c->filter = *filter;
+	c->subscriber = true;
+	s->n_subscribers++;
+}
+
+static bool filter_matches(const struct trace_filter *f, const struct event *ev)
+{
+	size_t i;
+
+	if (f->tracer[0] && strcmp(f->tracer, ev->tracer) != 0)
+		return false;
+	if (f->container[0] &&
+	    strncmp(f->container, ev->container_id, strlen(f->container)) != 0)
+		return false;
+	if (f->rule[0]) {
+		for (i = 0; i < ev->n_rules; i++)
+			if (strcmp(f->rule, ev->rules[i]) == 0)
+				break;
+		if (i == ev->n_rules)
+			return false;
+	}
+	return true;
+}
+
+bool server_wants(struct server *s, const struct event *ev)
+{
+	struct client *c;
+
+	if (!s->n_subscribers)
+		return false;
+	for (c = s->clients; c; c = c->next)
+		if (c->subscriber && !c->dead && !c->closing && filter_matches(&c->filter, ev))
+			return true;
+	return false;
+}
+
+/* After losses, once there is room again, tells the client how many. */
+static void report_drops(struct client *c)
+{
+	char notice[96];
+	int n;
+
+	if (!c->unreported_drops || queued(c) > SERVER_QUEUE_MAX / 2)
+		return;
+	n = snprintf(notice, sizeof(notice), "{\"notice\":\"lost\",\"lost\":%llu}",
+		     (unsigned long long)c->unreported_drops);
+	if (queue_frame(c, notice, n) == 0)
+		c->unreported_drops = 0;
+}
+
+void server_publish(struct server *s, const struct event *ev, const char *json, size_t len)
+{
+	struct client *c;
+
+	for (c = s->clients; c; c = c->next) {
+		if (!c->subscriber || c->dead || c->closing || !filter_matches(&c->filter, ev))
+			continue;
+		report_drops(c);
+		if (queued(c) + len + IPC_HEADER_LEN > SERVER_QUEUE_MAX ||
+		    queue_frame(c, json, len) < 0) {
+			c->dropped++;
+			c->unreported_drops++;
+			continue;
+		}
+		c->sent++;
+	}
+}
+
+void server_flush(struct server *s)
+{
+	struct client *c;
+
+	for (c = s->clients; c; c = c->next) {
+		if (c->dead)
+			continue;
+		if (c->subscriber)
+			report_drops(c);
+		if (queued(c))
+			client_write(c);
+	}
+}
+
+void server_tick(struct server *s)
+{
+	int64_t now = loop_now_ms();
+	struct client *c;
+
+	for (c = s->clients; c; c = c->next) {
+		if (c->dead)
+			continue;
+		if (queued(c) && now - c->progress_ms > SERVER_STALL_MS) {
+			log_warn("client %u read nothing for %d s: disconnected", c->id,
+				 SERVER_STALL_MS / 1000);
+			client_close(c);
+		} else if (c->partial_ms && now - c->partial_ms > SERVER_PARTIAL_MS) {
+			log_warn("client %u left a frame half-sent for %d s: disconnected", c->id,
+				 SERVER_PARTIAL_MS / 1000);
+			client_close(c);
+		}
+	}
+}
+
+void server_each_subscriber(struct server *s, void (*fn)(void *ctx, const struct subscriber_info *),
+			    void *ctx)
+{
+	struct client *c;
+	struct subscriber_info info;
+
+	for (c = s->clients; c; c = c->next) {
+		if (!c->subscriber || c->dead)
+			continue;
+		info = (struct subscriber_info){ .id = c->id, .filter = &c->filter,
+						 .sent = c->sent, .dropped = c->dropped };
+		fn(ctx, &info);
+	}
+}
+
+size_t server_client_count(const struct server *s)
+{
+	return s->n_clients;
+}

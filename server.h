@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_SERVER_H
+#define BPFD_SERVER_H
+
+/*
+ * The control socket's connections (SPEC §8): reads request frames, hands
+ * each parsed request to a handler (control.c), queues the replies, and
+ * streams events to `trace` subscribers.
+ *
+ * Every resource a client can grow is bounded: frame size, the number of
+ * clients, each client's output queue. A subscriber that cannot keep up
+ * loses events (counted, and told how many); one that reads nothing for
+ * SERVER_STALL_MS is disconnected; the daemon never waits for a client.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "loop.h"
+
+enum {
+	SERVER_CLIENTS_MAX = 256,
+	SERVER_QUEUE_MAX = 8 << 20,	/* bytes queued for one client */
+	SERVER_STALL_MS = 30000,	/* a subscriber reading nothing this long is cut off */
+	SERVER_PARTIAL_MS = 10000,	/* a half-sent frame this old is dropped */
+};
+
+struct server;
+struct client;
+
+/*
+ * Handles one request; returns the reply object (the server takes the
+ * reference) or NULL when the handler replied itself.
+ */
+typedef json_t *(*server_request_fn)(void *ctx, struct server *s, struct client *c,
+				     json_t *request);
+
+struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn, void *ctx);
+void server_free(struct server *s);
+
+struct trace_filter {
+	char tracer[64];
+	char rule[256];
+	char container[CONTAINER_ID_MAX + 1];	/* an id prefix */
+};
+
+/* Turns @c into a subscriber with @filter (after queueing {"ok":true}). */
+void server_subscribe(struct server *s, struct client *c, const struct trace_filter *filter);
+
+/* True when some subscriber wants @ev: the caller then encodes it. */
+bool server_wants(struct server *s, const struct event *ev);
+
+/* Queues the event's JSON (@json, @len) to every subscriber that wants it. */
+void server_publish(struct server *s, const struct event *ev, const char *json, size_t len);
+
+/* Writes what is queued; call when a batch of events is done. */
+void server_flush(struct server *s);
+
+/* Housekeeping, about once a second: cuts off stalled clients. */
+void server_tick(struct server *s);
+
+/* Frees clients closed during the last loop iteration. */
+void server_reap(struct server *s);
+
+struct subscriber_info {
+	uint32_t id;
+	const struct trace_filter *filter;
+	uint64_t sent, dropped;
+};
+
+/* Calls @fn for each subscriber. */
+void server_each_subscriber(struct server *s, void (*fn)(void *ctx, const struct subscriber_info *),
+			    void *ctx);
+
+size_t server_client_count(const struct server *s);
+
+#endif

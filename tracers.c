@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The compiled-in tracers. Adding one: write tracers/NAME.{h,bpf.c,c} with
+ * a `const struct tracer_ops NAME_tracer`, list the files in meson.build and
+ * add one line here. The order fixes each tracer's record type.
+ */
+#include <string.h>
+
+#include "tracer.h"
+
+extern const struct tracer_ops exec_tracer;
+extern const struct tracer_ops open_tracer;
+extern const struct tracer_ops bashreadline_tracer;
+
+const struct tracer_ops *const tracer_table[] = {
+	&exec_tracer,
+	&open_tracer,
+	&bashreadline_tracer,
+	NULL,
+};
+
+const size_t tracer_count = sizeof(tracer_table) / sizeof(tracer_table[0]) - 1;
+
+const struct tracer_ops *tracer_find(const char *name, size_t *index)
+{
+	size_t i;
+
+	for (i = 0; i < tracer_count; i++) {
+		if (strcmp(tracer_table[i]->name, name) == 0) {
+			if (index)
+				*index = i;
+			return tracer_table[i];
+		}
+	}
+	return NULL;
+}
+
+int tracer_has_key(const struct tracer_ops *t, const char *key)
+{
+	const char *const *k;
+
+	for (k = t->keys; *k; k++)
+		if (strcmp(*k, key) == 0)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * bashreadline: the line readline() returns to an interactive bash.
+ * A uretprobe: readline's return value is the malloc'd line, or NULL at EOF.
+ */
+
+int bpfd_bashreadline_ret(struct pt_regs *ctx)
+{
+	const char *line = (const char *)PT_REGS_RC(ctx);
+	struct bashreadline_record *r;
+	char last = 0;
+	int n;
+
+	if (!line || bpfd_skip(BPFD_TRACER_TYPE))
+		return 0;
+	r = bpfd_scratch();
+	if (!r)
+		return 0;
+	n = bpf_probe_read_user_str(r->line, sizeof(r->line), line);
+	/* Empty lines (just Enter) say nothing. */
+	if (n <= 1)
+		return 0;
+	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
+	r->flags = 0;
+	if (n >= BASHREADLINE_LINE_MAX) {
+		n = BASHREADLINE_LINE_MAX;
+		/* Full buffer: longer when the user's string goes on. */
+		if (bpf_probe_read_user(&last, 1, line + BASHREADLINE_LINE_MAX - 1) == 0 && last)
+			r->flags |= BASHREADLINE_TRUNCATED;
+	}
+	r->line_len = n;
+	bpfd_submit(r, offsetof(struct bashreadline_record, line) + n, BPFD_TRACER_TYPE);
+	return 0;
+}

@@ -1,0 +1,190 @@
+/*
+ * Shared by every tracer program: maps, the record header and the
+ * submission path. BCC compiles this once, followed by each tracer's
+ * source; tracer functions are named bpfd_<tracer>_<hook> so that they
+ * never clash and `bpftool prog` shows whose they are.
+ *
+ * Struct offsets come from the running kernel's BTF as -DBPFD_OFF_* flags
+ * (btf_offsets.c): the headers BCC compiles against may belong to another
+ * kernel, so no kernel struct is ever dereferenced through them.
+ */
+#include <uapi/linux/ptrace.h>
+
+#ifndef BPFD_RINGBUF_PAGES
+#define BPFD_RINGBUF_PAGES 2048		/* 8 MiB */
+#endif
+#define BPFD_WAKE_BATCH 128		/* wake the reader after this many records ... */
+#define BPFD_WAKE_NS 2000000ULL		/* ... or when it has not been woken for 2 ms */
+
+struct bpfd_wake {
+	u64 pending;
+	u64 last_ns;
+};
+
+BPF_RINGBUF_OUTPUT(bpfd_events, BPFD_RINGBUF_PAGES);
+/* Records the ring buffer had no room for, per record type. */
+BPF_PERCPU_ARRAY(bpfd_lost, u64, BPFD_TRACERS_MAX);
+/* Non-zero: the tracer's records are wanted (set by the daemon on start). */
+BPF_ARRAY(bpfd_enabled, u32, BPFD_TRACERS_MAX);
+/*
+ * Processes whose activity is never reported: the daemon and whatever it
+ * starts. Children inherit the mark at fork (bpfd_ignore_fork below).
+ */
+BPF_HASH(bpfd_ignored, u32, u8, 4096);
+BPF_ARRAY(bpfd_wake_state, struct bpfd_wake, 1);
+
+static __always_inline int bpfd_skip(u32 type)
+{
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	u32 *on = bpfd_enabled.lookup(&type);
+
+	if (!on || !*on)
+		return 1;
+	return bpfd_ignored.lookup(&tgid) != NULL;
+}
+
+static __always_inline void *bpfd_read_ptr(void *base, long off)
+{
+	void *p = NULL;
+
+	bpf_probe_read_kernel(&p, sizeof(p), (char *)base + off);
+	return p;
+}
+
+static __always_inline void bpfd_fill(struct bpfd_record *r, u32 type)
+{
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	u64 uid_gid = bpf_get_current_uid_gid();
+	void *task = (void *)bpf_get_current_task();
+	void *parent, *nsproxy, *mnt_ns, *pid, *pid_ns;
+	u32 level = 0;
+
+	r->ktime_ns = bpf_ktime_get_boot_ns();
+	r->cgroup_id = bpf_get_current_cgroup_id();
+	r->retval = 0;
+	r->type = type;
+	r->pid = pid_tgid >> 32;
+	r->tid = (u32)pid_tgid;
+	r->uid = (u32)uid_gid;
+	r->gid = uid_gid >> 32;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+
+	r->ppid = 0;
+	parent = bpfd_read_ptr(task, BPFD_OFF_TASK_REAL_PARENT);
+	if (parent)
+		bpf_probe_read_kernel(&r->ppid, sizeof(r->ppid),
+				      (char *)parent + BPFD_OFF_TASK_TGID);
+
+	r->mntns = 0;
+	nsproxy = bpfd_read_ptr(task, BPFD_OFF_TASK_NSPROXY);
+	mnt_ns = nsproxy ? bpfd_read_ptr(nsproxy, BPFD_OFF_NSPROXY_MNT_NS) : NULL;
+	if (mnt_ns)
+		bpf_probe_read_kernel(&r->mntns, sizeof(r->mntns),
+				      (char *)mnt_ns + BPFD_OFF_MNT_NS_NS_INUM);
+
+	/*
+	 * The active pid namespace is the one the task's struct pid was
+	 * allocated in: numbers[level].ns. nsproxy->pid_ns_for_children
+	 * differs after unshare(CLONE_NEWPID) without a fork.
+	 */
+	r->pidns = 0;
+	pid = bpfd_read_ptr(task, BPFD_OFF_TASK_THREAD_PID);
+	if (pid) {
+		bpf_probe_read_kernel(&level, sizeof(level), (char *)pid + BPFD_OFF_PID_LEVEL);
+		level &= 0x3f;	/* MAX_PID_NS_LEVEL is 32 */
+		pid_ns = bpfd_read_ptr(pid, BPFD_OFF_PID_NUMBERS + level * BPFD_UPID_SIZE +
+						    BPFD_OFF_UPID_NS);
+		if (pid_ns)
+			bpf_probe_read_kernel(&r->pidns, sizeof(r->pidns),
+					      (char *)pid_ns + BPFD_OFF_PID_NS_NS_INUM);
+	}
+}
+
+/*
+ * Wakes the reader only every BPFD_WAKE_BATCH records or when it has slept
+ * for BPFD_WAKE_NS: a wakeup per record costs the traced process more than
+ * the tracing itself. The daemon drains the buffer for a while after every
+ * wakeup, so a record written without one is read within a few ms.
+ */
+static __always_inline void bpfd_submit(void *rec, u64 size, u32 type)
+{
+	u32 zero = 0;
+	u64 flags = BPF_RB_NO_WAKEUP;
+	struct bpfd_wake *w = bpfd_wake_state.lookup(&zero);
+
+	if (w) {
+		u64 now = bpf_ktime_get_ns();
+
+		__sync_fetch_and_add(&w->pending, 1);
+		if (w->pending >= BPFD_WAKE_BATCH || now - w->last_ns > BPFD_WAKE_NS) {
+			flags = BPF_RB_FORCE_WAKEUP;
+			w->pending = 0;
+			w->last_ns = now;
+		}
+	}
+	if (bpfd_events.ringbuf_output(rec, size, flags) < 0) {
+		u64 *lost = bpfd_lost.lookup(&type);
+
+		if (lost)
+			(*lost)++;
+	}
+}
+
+/* Per-CPU room to build a record bigger than the BPF stack allows. */
+#define BPFD_SCRATCH_SIZE (4096 + 16384 + 256)
+struct bpfd_scratch {
+	char buf[BPFD_SCRATCH_SIZE];
+};
+BPF_PERCPU_ARRAY(bpfd_scratch_map, struct bpfd_scratch, 1);
+
+static __always_inline void *bpfd_scratch(void)
+{
+	u32 zero = 0;
+
+	return bpfd_scratch_map.lookup(&zero);
+}
+
+TRACEPOINT_PROBE(sched, sched_process_fork)
+{
+	u32 parent = bpf_get_current_pid_tgid() >> 32;
+	u32 child = args->child_pid;
+	u8 one = 1;
+
+	if (bpfd_ignored.lookup(&parent))
+		bpfd_ignored.update(&child, &one);
+	return 0;
+}
+
+TRACEPOINT_PROBE(sched, sched_process_exit)
+{
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	u32 tid = (u32)pid_tgid;
+
+	/* Keep the daemon's own mark; forget exited children. */
+	if (tid == pid_tgid >> 32 && tid != BPFD_DAEMON_TGID)
+		bpfd_ignored.delete(&tid);
+	return 0;
+}
+
+/*
+ * Cgroup creation, so that the daemon knows a cgroup's path before any
+ * event from inside it arrives, and still knows it once the cgroup is gone.
+ * Only the cgroup2 hierarchy (root 0): its ids are what
+ * bpf_get_current_cgroup_id() returns.
+ */
+TRACEPOINT_PROBE(cgroup, cgroup_mkdir)
+{
+	struct bpfd_cgroup_record *r = bpfd_scratch();
+	u32 type = BPFD_RECORD_CGROUP_MKDIR;
+	u16 off;
+
+	if (!r || args->root != 0)
+		return 0;
+	bpfd_fill(&r->hdr, type);
+	r->hdr.cgroup_id = args->id;
+	off = args->data_loc_path & 0xFFFF;
+	if (bpf_probe_read_kernel_str(r->path, sizeof(r->path), (char *)args + off) < 0)
+		return 0;
+	bpfd_submit(r, sizeof(*r), type);
+	return 0;
+}

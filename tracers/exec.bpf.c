@@ -1,0 +1,151 @@
+/*
+ * exec: every execve/execveat, successful or not.
+ *
+ * A successful exec is reported from sched_process_exec, in the new
+ * program: its arguments are read in one go from the new mm's
+ * arg_start..arg_end, which is what the program really received (no race
+ * with a parent rewriting argv). A failed exec is reported from the
+ * syscall's exit, reading argv from the old image, which is intact since
+ * the exec failed; the enter tracepoints stash the user pointers for it.
+ */
+
+struct exec_stash {
+	u64 filename;
+	u64 argv;
+};
+
+BPF_HASH(exec_stashes, u32, struct exec_stash, 10240);
+
+static __always_inline int bpfd_exec_enter(const char *filename, const char *const *argv)
+{
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	struct exec_stash s = { .filename = (u64)filename, .argv = (u64)argv };
+
+	if (bpfd_skip(BPFD_TRACER_TYPE))
+		return 0;
+	exec_stashes.update(&tid, &s);
+	return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_execve)
+{
+	return bpfd_exec_enter(args->filename, args->argv);
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
+{
+	return bpfd_exec_enter(args->filename, args->argv);
+}
+
+static __always_inline int bpfd_exec_exit(long ret)
+{
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	struct exec_stash *s = exec_stashes.lookup(&tid);
+	struct exec_record *r;
+	const char *const *argv;
+	u32 off, i;
+	int n;
+
+	if (!s)
+		return 0;
+	if (ret >= 0)
+		goto out;
+	r = bpfd_scratch();
+	if (!r)
+		goto out;
+	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
+	r->hdr.retval = ret;
+	r->flags = EXEC_ARGV_NUL_SEPARATED;
+	n = bpf_probe_read_user_str(r->buf, EXEC_FILENAME_MAX, (void *)s->filename);
+	if (n <= 0) {
+		r->buf[0] = '\0';
+		n = 1;
+	}
+	r->argv_off = EXEC_FILENAME_MAX;
+
+	argv = (const char *const *)s->argv;
+	off = 0;
+	for (i = 0; i < EXEC_FAILED_ARGS_MAX; i++) {
+		const char *arg = NULL;
+
+		if (!argv || bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) < 0 || !arg)
+			break;
+		if (off >= EXEC_ARGV_MAX) {
+			r->flags |= EXEC_ARGV_TRUNCATED;
+			break;
+		}
+		n = bpf_probe_read_user_str(&r->buf[EXEC_FILENAME_MAX + (off & (EXEC_ARGV_MAX - 1))],
+					    EXEC_ARGV_MAX - (off & (EXEC_ARGV_MAX - 1)), arg);
+		if (n <= 0)
+			break;
+		off += n;
+	}
+	if (i == EXEC_FAILED_ARGS_MAX)
+		r->flags |= EXEC_ARGV_TRUNCATED;
+	if (off > EXEC_ARGV_MAX)
+		off = EXEC_ARGV_MAX;
+	r->argv_len = off;
+	/* The failure record keeps the fixed filename slot: failures are rare. */
+	bpfd_submit(r, offsetof(struct exec_record, buf) + EXEC_FILENAME_MAX + off,
+		    BPFD_TRACER_TYPE);
+out:
+	exec_stashes.delete(&tid);
+	return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_execve)
+{
+	return bpfd_exec_exit(args->ret);
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_execveat)
+{
+	return bpfd_exec_exit(args->ret);
+}
+
+TRACEPOINT_PROBE(sched, sched_process_exec)
+{
+	struct exec_record *r;
+	u32 old_tid = args->old_pid;
+	void *task, *mm;
+	u64 start = 0, end = 0, len;
+	u16 off;
+	int n;
+
+	/* A thread other than the leader may have called exec. */
+	exec_stashes.delete(&old_tid);
+	if (bpfd_skip(BPFD_TRACER_TYPE))
+		return 0;
+	r = bpfd_scratch();
+	if (!r)
+		return 0;
+	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
+	r->flags = EXEC_ARGV_NUL_SEPARATED;
+
+	off = args->data_loc_filename & 0xFFFF;
+	n = bpf_probe_read_kernel_str(r->buf, EXEC_FILENAME_MAX, (char *)args + off);
+	if (n <= 0) {
+		r->buf[0] = '\0';
+		n = 1;
+	}
+	if (n > EXEC_FILENAME_MAX)
+		n = EXEC_FILENAME_MAX;
+	r->argv_off = n;
+
+	task = (void *)bpf_get_current_task();
+	mm = bpfd_read_ptr(task, BPFD_OFF_TASK_MM);
+	if (mm) {
+		bpf_probe_read_kernel(&start, sizeof(start), (char *)mm + BPFD_OFF_MM_ARG_START);
+		bpf_probe_read_kernel(&end, sizeof(end), (char *)mm + BPFD_OFF_MM_ARG_END);
+	}
+	len = end > start ? end - start : 0;
+	if (len > EXEC_ARGV_MAX) {
+		len = EXEC_ARGV_MAX;
+		r->flags |= EXEC_ARGV_TRUNCATED;
+	}
+	if (len && bpf_probe_read_user(&r->buf[n], len, (void *)start) < 0)
+		len = 0;
+	r->argv_len = len;
+	bpfd_submit(r, offsetof(struct exec_record, buf) + n + len, BPFD_TRACER_TYPE);
+	return 0;
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+/* exec: every program execution, including failed ones (SPEC §4). */
+#include <errno.h>
+#include <string.h>
+
+#include "../tracer.h"
+#include "exec.h"
+#include "exec_bpf.h"
+
+/* Appended to argv when the arguments were longer than EXEC_ARGV_MAX. */
+#define EXEC_TRUNCATED_MARK " [...]"
+
+static const struct tracer_hook exec_hooks[] = {
+	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exec", "tracepoint__sched__sched_process_exec" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_enter_execve", "tracepoint__syscalls__sys_enter_execve" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_enter_execveat", "tracepoint__syscalls__sys_enter_execveat" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_execve", "tracepoint__syscalls__sys_exit_execve" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_execveat", "tracepoint__syscalls__sys_exit_execveat" },
+	{ 0 },
+};
+
+static const char *const exec_keys[] = { "filename", "argv", "command", "returnval", NULL };
+
+/*
+ * Joins NUL-separated arguments with spaces. A trailing NUL ends the last
+ * argument; a string cut by the cap has none.
+ */
+static int exec_add_argv(struct event *ev, const char *args, size_t len, bool truncated)
+{
+	size_t mark = truncated ? strlen(EXEC_TRUNCATED_MARK) : 0;
+	char *out;
+	size_t i;
+
+	while (len && args[len - 1] == '\0')
+		len--;
+	out = event_scratch_alloc(ev, len + mark + 1);
+	if (!out)
+		return -ENOSPC;
+	for (i = 0; i < len; i++)
+		out[i] = args[i] ? args[i] : ' ';
+	memcpy(out + len, EXEC_TRUNCATED_MARK, mark);
+	out[len + mark] = '\0';
+	return event_add_data(ev, "argv", out, len + mark);
+}
+
+static int exec_decode(const void *raw, size_t size, struct event *ev)
+{
+	const struct exec_record *r = raw;
+	size_t head = offsetof(struct exec_record, buf);
+	size_t fname_len;
+	int err;
+
+	if (size < head || r->argv_off > sizeof(r->buf) ||
+	    (size_t)r->argv_off + r->argv_len > size - head)
+		return -EINVAL;
+	fname_len = strnlen(r->buf, r->argv_off);
+	err = event_add_data(ev, "filename", r->buf, fname_len);
+	if (!err)
+		err = exec_add_argv(ev, r->buf + r->argv_off, r->argv_len,
+				    r->flags & EXEC_ARGV_TRUNCATED);
+	if (!err)
+		err = event_add_str(ev, "command", ev->command);
+	if (!err)
+		err = event_add_int(ev, "returnval", ev->returnval);
+	return err;
+}
+
+const struct tracer_ops exec_tracer = {
+	.name = "exec",
+	.description = "program executions (execve, execveat), including failed ones",
+	.bpf_source = bpfd_exec_bpf_source,
+	.hooks = exec_hooks,
+	.keys = exec_keys,
+	.decode = exec_decode,
+};

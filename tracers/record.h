@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_TRACERS_RECORD_H
+#define BPFD_TRACERS_RECORD_H
+
+/*
+ * The header of every record a BPF program writes to the shared ring
+ * buffer. Included by the daemon and, as text, by every tracer program
+ * BCC compiles, so it uses only <linux/types.h> types.
+ *
+ * Records arrive in one ring buffer for all tracers, in the order their
+ * space was reserved: a cgroup's creation record therefore precedes every
+ * event from a process inside it.
+ */
+
+#include <linux/types.h>
+
+enum bpfd_record_type {
+	/* Not an event: cgroup @cgroup_id was created at the path that follows. */
+	BPFD_RECORD_CGROUP_MKDIR = 0,
+	/* Types 1.. are tracers: 1 + their index in the tracer table. */
+	BPFD_RECORD_TRACER_BASE = 1,
+};
+
+enum {
+	BPFD_TRACERS_MAX = 32,	/* bound of per-tracer maps */
+	BPFD_COMM_LEN = 16,
+};
+
+struct bpfd_record {
+	__u64 ktime_ns;		/* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;	/* cgroup2 id, bpf_get_current_cgroup_id() */
+	__s64 retval;
+	__u32 type;		/* enum bpfd_record_type */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 ppid;		/* real_parent's tgid */
+	__u32 uid;		/* real ids */
+	__u32 gid;
+	__u32 mntns;		/* mount namespace inode */
+	__u32 pidns;		/* active pid namespace inode */
+	char comm[BPFD_COMM_LEN];
+};
+
+/* BPFD_RECORD_CGROUP_MKDIR: the header, then this. */
+enum { BPFD_CGROUP_PATH_MAX = 4096 };
+struct bpfd_cgroup_record {
+	struct bpfd_record hdr;	/* cgroup_id: the new cgroup's id */
+	char path[BPFD_CGROUP_PATH_MAX];	/* NUL-terminated, may be cut short */
+};
+
+#endif
