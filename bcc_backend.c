@@ -179,6 +179,26 @@ static int bcc_compile(struct bpf_backend *b, const char *source, const char *co
 	return 0;
 }
 
+/*
+ * The verifier's reason for a rejection: its last line before the
+ * "processed N insns" summary.
+ */
+static const char *verifier_reason(char *log)
+{
+	char *end = log + strlen(log), *line;
+
+	for (;;) {
+		while (end > log && end[-1] == '\n')
+			*--end = '\0';
+		line = end;
+		while (line > log && line[-1] != '\n')
+			line--;
+		if (line == log || strncmp(line, "processed ", 10) != 0)
+			return line;
+		end = line;
+	}
+}
+
 /* Loads @function once; attaching it again reuses the fd. */
 static int bcc_load(struct bcc_backend *bb, const char *function, int type, char *err,
 		    size_t err_size)
@@ -187,8 +207,9 @@ static int bcc_load(struct bcc_backend *bb, const char *function, int type, char
 	size_t i;
 	void *insns;
 	size_t size;
+	struct bcc_capture cap;
 	char *log;
-	int fd;
+	int fd, e;
 
 	for (i = 0; i < bb->n_progs; i++)
 		if (strcmp(bb->progs[i].name, function) == 0)
@@ -202,17 +223,16 @@ static int bcc_load(struct bcc_backend *bb, const char *function, int type, char
 		return -ENOENT;
 	}
 	log = calloc(1, 1 << 20);
+	capture_begin(&cap);
 	fd = bb->api.bcc_func_load(bb->module, type, function, insns, size,
 				   bb->api.bpf_module_license(bb->module),
 				   bb->api.bpf_module_kern_version(bb->module), 0, log,
 				   log ? 1 << 20 : 0, NULL, -1);
+	e = errno ? errno : EINVAL;
+	capture_end(&cap, NULL, 0);
 	if (fd < 0) {
-		int e = errno ? errno : EINVAL;
-		size_t n = log ? strlen(log) : 0;
-
-		/* The verifier's last lines say why. */
 		snprintf(err, err_size, "loading %s: %s%s%s", function, strerror(e),
-			 n ? ": " : "", n > 400 ? log + n - 400 : (log ? log : ""));
+			 log && *log ? ": " : "", log ? verifier_reason(log) : "");
 		free(log);
 		return -e;
 	}

@@ -52,8 +52,8 @@ static int assemble(struct strbuf *src, const struct loader *l, const bool *incl
 }
 
 struct cflags {
-	char storage[BTF_OFF_COUNT + 4][BTF_CFLAG_LEN];
-	const char *argv[BTF_OFF_COUNT + 6];
+	char storage[BTF_OFF_COUNT + 6][BTF_CFLAG_LEN];
+	const char *argv[BTF_OFF_COUNT + 8];
 	int n;
 };
 
@@ -65,6 +65,9 @@ static void cflags_build(struct cflags *c, const struct kernel_offsets *o, pid_t
 		c->n++;
 	snprintf(c->storage[BTF_OFF_COUNT + 2], BTF_CFLAG_LEN, "-DBPFD_DAEMON_TGID=%d", (int)self);
 	c->argv[c->n++] = c->storage[BTF_OFF_COUNT + 2];
+	snprintf(c->storage[BTF_OFF_COUNT + 3], BTF_CFLAG_LEN, "-DBPFD_NR_CPUS=%d",
+		 bpfmap_possible_cpus());
+	c->argv[c->n++] = c->storage[BTF_OFF_COUNT + 3];
 	c->argv[c->n] = NULL;
 }
 

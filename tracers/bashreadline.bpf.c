@@ -8,6 +8,7 @@ int bpfd_bashreadline_ret(struct pt_regs *ctx)
 	const char *line = (const char *)PT_REGS_RC(ctx);
 	struct bashreadline_record *r;
 	char last = 0;
+	u64 len;
 	int n;
 
 	if (!line || bpfd_skip(BPFD_TRACER_TYPE))
@@ -27,7 +28,8 @@ int bpfd_bashreadline_ret(struct pt_regs *ctx)
 		if (bpf_probe_read_user(&last, 1, line + BASHREADLINE_LINE_MAX - 1) == 0 && last)
 			r->flags |= BASHREADLINE_TRUNCATED;
 	}
-	r->line_len = n;
-	bpfd_submit(r, offsetof(struct bashreadline_record, line) + n, BPFD_TRACER_TYPE);
+	len = BPFD_BOUND(n, 2 * BASHREADLINE_LINE_MAX);
+	r->line_len = len;
+	bpfd_submit(r, offsetof(struct bashreadline_record, line) + len, BPFD_TRACER_TYPE);
 	return 0;
 }

@@ -130,18 +130,34 @@ static __always_inline void bpfd_submit(void *rec, u64 size, u32 type)
 	}
 }
 
-/* Per-CPU room to build a record bigger than the BPF stack allows. */
-#define BPFD_SCRATCH_SIZE (4096 + 16384 + 256)
+/*
+ * Per-CPU room to build a record bigger than the BPF stack allows. It is
+ * larger than any record so that lengths can be bounded for the verifier
+ * with a mask (BPFD_BOUND) after they were clamped to their real limit.
+ */
+#define BPFD_SCRATCH_SIZE 65536
+/* The empty asm stops the compiler from dropping a mask it can prove redundant. */
+#define BPFD_BOUND(x, pow2)                                                                         \
+	({                                                                                         \
+		u64 __v = (u64)(x);                                                                \
+		asm volatile("" : "+r"(__v));                                                      \
+		__v & ((pow2) - 1);                                                                \
+	})
 struct bpfd_scratch {
 	char buf[BPFD_SCRATCH_SIZE];
 };
-BPF_PERCPU_ARRAY(bpfd_scratch_map, struct bpfd_scratch, 1);
+/*
+ * Indexed by CPU rather than a per-CPU array, whose values are limited to
+ * 32 KiB. Tracepoint and uprobe programs do not nest on one CPU (the kernel
+ * skips a program while another runs there), so a slot is never shared.
+ */
+BPF_ARRAY(bpfd_scratch_map, struct bpfd_scratch, BPFD_NR_CPUS);
 
 static __always_inline void *bpfd_scratch(void)
 {
-	u32 zero = 0;
+	u32 cpu = bpf_get_smp_processor_id();
 
-	return bpfd_scratch_map.lookup(&zero);
+	return bpfd_scratch_map.lookup(&cpu);
 }
 
 TRACEPOINT_PROBE(sched, sched_process_fork)

@@ -44,6 +44,7 @@ static __always_inline int bpfd_exec_exit(long ret)
 	struct exec_record *r;
 	const char *const *argv;
 	u32 off, i;
+	u64 o;
 	int n;
 
 	if (!s)
@@ -74,8 +75,8 @@ static __always_inline int bpfd_exec_exit(long ret)
 			r->flags |= EXEC_ARGV_TRUNCATED;
 			break;
 		}
-		n = bpf_probe_read_user_str(&r->buf[EXEC_FILENAME_MAX + (off & (EXEC_ARGV_MAX - 1))],
-					    EXEC_ARGV_MAX - (off & (EXEC_ARGV_MAX - 1)), arg);
+		o = BPFD_BOUND(off, EXEC_ARGV_MAX);
+		n = bpf_probe_read_user_str(&r->buf[EXEC_FILENAME_MAX + o], EXEC_ARGV_MAX - o, arg);
 		if (n <= 0)
 			break;
 		off += n;
@@ -84,6 +85,7 @@ static __always_inline int bpfd_exec_exit(long ret)
 		r->flags |= EXEC_ARGV_TRUNCATED;
 	if (off > EXEC_ARGV_MAX)
 		off = EXEC_ARGV_MAX;
+	off = BPFD_BOUND(off, 2 * EXEC_ARGV_MAX);
 	r->argv_len = off;
 	/* The failure record keeps the fixed filename slot: failures are rare. */
 	bpfd_submit(r, offsetof(struct exec_record, buf) + EXEC_FILENAME_MAX + off,
@@ -110,7 +112,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 	void *task, *mm;
 	u64 start = 0, end = 0, len;
 	u16 off;
-	int n;
+	u64 n;
 
 	/* A thread other than the leader may have called exec. */
 	exec_stashes.delete(&old_tid);
@@ -124,12 +126,13 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 
 	off = args->data_loc_filename & 0xFFFF;
 	n = bpf_probe_read_kernel_str(r->buf, EXEC_FILENAME_MAX, (char *)args + off);
-	if (n <= 0) {
+	if ((s64)n <= 0) {
 		r->buf[0] = '\0';
 		n = 1;
 	}
 	if (n > EXEC_FILENAME_MAX)
 		n = EXEC_FILENAME_MAX;
+	n = BPFD_BOUND(n, 2 * EXEC_FILENAME_MAX);
 	r->argv_off = n;
 
 	task = (void *)bpf_get_current_task();
@@ -143,6 +146,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 		len = EXEC_ARGV_MAX;
 		r->flags |= EXEC_ARGV_TRUNCATED;
 	}
+	len = BPFD_BOUND(len, 2 * EXEC_ARGV_MAX);
 	if (len && bpf_probe_read_user(&r->buf[n], len, (void *)start) < 0)
 		len = 0;
 	r->argv_len = len;

@@ -30,6 +30,7 @@ static __always_inline int bpfd_open_exit(long ret)
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct open_stash *s = open_stashes.lookup(&tid);
 	struct open_record *r;
+	u64 len;
 	int n = 0;
 
 	if (!s)
@@ -48,8 +49,9 @@ static __always_inline int bpfd_open_exit(long ret)
 	}
 	if (n > OPEN_FILENAME_MAX)
 		n = OPEN_FILENAME_MAX;
-	r->filename_len = n;
-	bpfd_submit(r, offsetof(struct open_record, filename) + n, BPFD_TRACER_TYPE);
+	len = BPFD_BOUND(n, 2 * OPEN_FILENAME_MAX);
+	r->filename_len = len;
+	bpfd_submit(r, offsetof(struct open_record, filename) + len, BPFD_TRACER_TYPE);
 out:
 	open_stashes.delete(&tid);
 	return 0;
