@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""The end-to-end pipeline: real BPF programs, real processes, `bpfd trace --json`.
+
+One daemon for the whole module; each test drives a workload nobody else
+could produce (unique names) and waits for its events.
+"""
+import errno
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+from bpfdtest import (Daemon, Trace, check_event_shape, make_program, require_root,
+                      run_tests, unique)
+
+D = None
+T = None
+
+EXEC_ARGV_MAX = 16384
+BASH_LINE_MAX = 8192
+MARK = " [...]"
+
+
+def test_exec_with_long_argv():
+    name = unique("ex")
+    prog = make_program(D.tmp, name)
+    # Hundreds of arguments, several kilobytes in all.
+    args = ["arg%03d-%s" % (i, "x" * 10) for i in range(300)]
+    p = subprocess.run([prog] + args)
+    assert p.returncode == 0
+    ev = T.wait_for(lambda e: e["tracer"] == "exec" and e["data"].get("filename") == prog,
+                    what="exec event of " + name)
+    check_event_shape(ev)
+    assert ev["data"]["argv"] == " ".join([prog] + args), ev["data"]["argv"][:200]
+    assert len(ev["data"]["argv"]) > 4000
+    assert ev["command"] == name[:15] and ev["data"]["command"] == ev["command"]
+    assert ev["returnval"] == 0 and ev["data"]["returnval"] == "0"
+    assert ev["ppid"] == os.getpid(), (ev["ppid"], os.getpid())
+    assert ev["uid"] == 0 and ev["gid"] == 0
+    assert ev["pid"] == ev["tid"]
+    assert ev["container_runtime"] == "not-found" and ev["container_id"] == ""
+    assert ev["rules"] == []
+    assert ev["hostname"] == os.uname().nodename
+
+
+def test_exec_truncated_argv():
+    name = unique("tr")
+    prog = make_program(D.tmp, name)
+    args = ["y" * 1000 for _ in range(30)]  # 30 KB: over the cap
+    subprocess.run([prog] + args, check=True)
+    ev = T.wait_for(lambda e: e["tracer"] == "exec" and e["data"].get("filename") == prog)
+    argv = ev["data"]["argv"]
+    assert argv.endswith(MARK), argv[-40:]
+    assert len(argv) <= EXEC_ARGV_MAX + len(MARK), len(argv)
+    assert argv.startswith(prog + " yyy")
+
+
+def test_exec_failure():
+    missing = os.path.join(D.tmp, unique("nope"))
+    argv = [missing, "first", "second arg"]
+    try:
+        os.spawnv(os.P_WAIT, missing, argv)
+    except OSError:
+        pass
+    # Python's spawnv forks, and the child's execve fails with ENOENT.
+    ev = T.wait_for(lambda e: e["tracer"] == "exec" and e["data"].get("filename") == missing,
+                    what="failed exec")
+    check_event_shape(ev)
+    assert ev["returnval"] == -errno.ENOENT, ev["returnval"]
+    assert ev["data"]["returnval"] == str(-errno.ENOENT)
+    assert ev["data"]["argv"] == " ".join(argv), ev["data"]["argv"]
+
+
+def test_open_success_and_failure():
+    path = os.path.join(D.tmp, unique("file"))
+    with open(path, "w") as f:
+        f.write("x")
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    os.close(fd)
+    missing = path + "-missing"
+    try:
+        os.open(missing, os.O_RDONLY)
+    except FileNotFoundError:
+        pass
+    me = os.getpid()
+    ok = T.wait_for(lambda e: e["tracer"] == "open" and e["data"]["filename"] == path
+                    and e["pid"] == me and e["data"]["flags"] == "O_RDONLY|O_CLOEXEC",
+                    what="open of " + path)
+    check_event_shape(ok)
+    assert ok["returnval"] == fd, (ok["returnval"], fd)
+    assert ok["data"]["returnval"] == str(fd)
+    bad = T.wait_for(lambda e: e["tracer"] == "open" and e["data"]["filename"] == missing,
+                     what="failed open")
+    assert bad["returnval"] == -errno.ENOENT and bad["data"]["returnval"] == "-2"
+    assert bad["data"]["flags"].startswith("O_RDONLY")
+
+
+def type_lines(lines, settle=0.3):
+    """Types @lines into an interactive bash under a pty; returns its exit status."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["PS1"] = "$ "
+        os.execv("/bin/bash", ["bash", "--norc", "--noprofile", "-i"])
+    output = b""
+    try:
+        time.sleep(settle)
+        for line in lines:
+            data = line.encode() + b"\r"
+            while data:  # the pty takes long lines in pieces
+                n = os.write(fd, data[:1024])
+                data = data[n:]
+                while select.select([fd], [], [], 0.01)[0]:
+                    output += os.read(fd, 65536)
+            time.sleep(settle)
+        os.write(fd, b"exit\r")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.1)
+            if r:
+                try:
+                    output += os.read(fd, 65536)
+                except OSError:
+                    break
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    return status, output
+
+
+def test_bashreadline():
+    word = unique("line")
+    line = "echo " + word
+    longline = "echo " + word + "L" + "z" * (BASH_LINE_MAX + 2000)
+    after = "echo after-" + word
+    status, out = type_lines([line, longline, after])
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    ev = T.wait_for(lambda e: e["tracer"] == "bashreadline" and e["data"]["command"] == line,
+                    what="bashreadline event")
+    check_event_shape(ev)
+    assert ev["command"] == "bash"
+    assert set(ev["data"]) == {"command"}, ev["data"]
+    lg = T.wait_for(lambda e: e["tracer"] == "bashreadline"
+                    and e["data"]["command"].startswith("echo " + word + "L"),
+                    what="long bashreadline event")
+    assert lg["data"]["command"].endswith(MARK)
+    assert len(lg["data"]["command"]) == BASH_LINE_MAX - 1 + len(MARK), len(lg["data"]["command"])
+    # bash went on working after the long line.
+    T.wait_for(lambda e: e["tracer"] == "bashreadline" and e["data"]["command"] == after)
+
+
+def ns_inode(pid, ns):
+    return os.stat("/proc/%d/ns/%s" % (pid, ns)).st_ino
+
+
+def test_namespaces_match_proc():
+    name = unique("sl")
+    prog = make_program(D.tmp, name, "/bin/sleep")
+    p = subprocess.Popen([prog, "30"])
+    try:
+        ev = T.wait_for(lambda e: e["tracer"] == "exec" and e["data"].get("filename") == prog)
+        assert ev["pid"] == p.pid
+        assert ev["ppid"] == os.getpid()
+        assert ev["mntns"] == ns_inode(p.pid, "mnt"), (ev["mntns"], ns_inode(p.pid, "mnt"))
+        assert ev["pidns"] == ns_inode(p.pid, "pid"), (ev["pidns"], ns_inode(p.pid, "pid"))
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_pidns_after_unshare_without_fork():
+    # unshare --pid without --fork: the exec'd program still lives in the
+    # old pid namespace; only its children would enter the new one.
+    name = unique("un")
+    prog = make_program(D.tmp, name, "/bin/sleep")
+    p = subprocess.Popen(["unshare", "--pid", prog, "30"])
+    try:
+        ev = T.wait_for(lambda e: e["tracer"] == "exec" and e["data"].get("filename") == prog)
+        active = ns_inode(ev["pid"], "pid")
+        # A pid namespace nobody entered yet has no pid_for_children link to
+        # open: that is how /proc shows the unshare happened.
+        try:
+            children = ns_inode(ev["pid"], "pid_for_children")
+        except FileNotFoundError:
+            children = None
+        assert children != active, "unshare did not create a pid namespace"
+        assert ev["pidns"] == active == ns_inode(os.getpid(), "pid"), (ev["pidns"], active)
+        assert ev["mntns"] == ns_inode(ev["pid"], "mnt")
+    finally:
+        p.kill()
+        p.wait()
+
+
+def cgroup2_root():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            if fields[sep + 1] == "cgroup2":
+                return fields[4]
+    raise AssertionError("no cgroup2 mount")
+
+
+def test_docker_style_cgroup_attribution():
+    cid = os.urandom(32).hex()
+    parent = os.path.join(cgroup2_root(), "docker")
+    made_parent = not os.path.isdir(parent)
+    if made_parent:
+        os.mkdir(parent)
+    cg = os.path.join(parent, cid)
+    os.mkdir(cg)
+    name = unique("ct")
+    prog = make_program(D.tmp, name)
+    try:
+        # The process joins the cgroup, execs, and exits at once.
+        subprocess.run(["sh", "-c", "echo $$ > %s/cgroup.procs && exec %s" % (cg, prog)],
+                       check=True)
+    finally:
+        os.rmdir(cg)
+        if made_parent:
+            os.rmdir(parent)
+    ev = T.wait_for(lambda e: e["tracer"] == "exec" and e["data"].get("filename") == prog,
+                    what="exec in the docker cgroup")
+    assert ev["container_runtime"] == "docker", ev
+    assert ev["container_id"] == cid
+    assert ev["cgroup_id"] != 1
+
+
+def test_daemon_never_reported():
+    mine = T.all(lambda e: e["pid"] == D.pid)
+    assert not mine, mine[:2]
+
+
+def main():
+    global D, T
+    require_root()
+    D = Daemon().start()
+    T = Trace(D)
+    try:
+        rc = run_tests([
+            test_exec_with_long_argv,
+            test_exec_truncated_argv,
+            test_exec_failure,
+            test_open_success_and_failure,
+            test_bashreadline,
+            test_namespaces_match_proc,
+            test_pidns_after_unshare_without_fork,
+            test_docker_style_cgroup_attribution,
+            test_daemon_never_reported,
+        ])
+        assert not T.bad_lines, T.bad_lines[:3]
+    finally:
+        T.stop()
+        D.cleanup()
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
