@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: MIT
+/*
+ * btf_offsets: member offsets resolved from a small BTF blob built in memory
+ * (anonymous unions, nested members, qualifiers), error texts, the -D flags,
+ * and the running kernel's BTF when there is one.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/btf.h>
+
+#include "btf_offsets.h"
+
+#define VMLINUX "/sys/kernel/btf/vmlinux"
+
+/* Ways to spoil the fixture, one test each. */
+enum variant {
+	FIX_GOOD,
+	FIX_NO_ARG_END,		/* mm_struct lacks arg_end */
+	FIX_BITFIELD_PID,	/* task_struct.pid is a 22-bit bitfield */
+	FIX_NO_UPID,		/* no struct upid at all */
+	FIX_NS_NOT_STRUCT,	/* mnt_namespace.ns is an int: "ns.inum" cannot go on */
+};
+
+/* The offsets the fixture lays out, in bytes. */
+static const long expected[BTF_OFF_COUNT] = {
+	[BTF_OFF_TASK_TGID] = 36,	/* 32 (anon union) + 0 (anon struct) + 4 */
+	[BTF_OFF_TASK_PID] = 32,
+	[BTF_OFF_TASK_REAL_PARENT] = 48,
+	[BTF_OFF_TASK_NSPROXY] = 64,
+	[BTF_OFF_TASK_THREAD_PID] = 72,
+	[BTF_OFF_TASK_MM] = 8,
+	[BTF_OFF_TASK_FS] = 80,
+	[BTF_OFF_NSPROXY_MNT_NS] = 24,
+	[BTF_OFF_MNT_NS_NS_INUM] = 40,	/* ns at 16, inum at 24 within it */
+	[BTF_OFF_PID_LEVEL] = 4,
+	[BTF_OFF_PID_NUMBERS] = 96,
+	[BTF_OFF_UPID_NS] = 8,
+	[BTF_OFF_PID_NS_NS_INUM] = 160,	/* ns (a const typedef) at 136 */
+	[BTF_OFF_MM_ARG_START] = 312,	/* in an anonymous struct in an anonymous union */
+	[BTF_OFF_MM_ARG_END] = 320,
+};
+
+static void add_field(struct btf *btf, const char *name, int type, long byte_off)
+{
+	assert_int_equal(btf__add_field(btf, name, type, (__u32)(byte_off * 8), 0), 0);
+}
+
+/*
+ * A miniature vmlinux: just the structs bpfd reads, with the members at
+ * made-up offsets, hidden the way the kernel hides them (anonymous unions
+ * and structs, a typedef behind const).
+ */
+static struct btf *build_btf(enum variant v)
+{
+	struct btf *btf = btf__new_empty();
+	int t_int, t_uint, t_long, t_ptr, ns_common, ns_ref, anon_s, anon_u, upid, t;
+
+	assert_non_null(btf);
+	t_int = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	t_uint = btf__add_int(btf, "unsigned int", 4, 0);
+	t_long = btf__add_int(btf, "long unsigned int", 8, 0);
+	t_ptr = btf__add_ptr(btf, 0);	/* void * */
+	assert_true(t_int > 0 && t_uint > 0 && t_long > 0 && t_ptr > 0);
+
+	ns_common = btf__add_struct(btf, "ns_common", 32);
+	add_field(btf, "stashed", t_ptr, 0);
+	add_field(btf, "ops", t_ptr, 8);
+	add_field(btf, "inum", t_uint, 24);
+
+	/* task_struct: pid/tgid inside union { struct { pid; tgid; }; long raw; } at 32. */
+	anon_s = btf__add_struct(btf, NULL, 8);
+	if (v == FIX_BITFIELD_PID)
+		assert_int_equal(btf__add_field(btf, "pid", t_int, 0, 22), 0);
+	else
+		add_field(btf, "pid", t_int, 0);
+	add_field(btf, "tgid", t_int, 4);
+	anon_u = btf__add_union(btf, NULL, 8);
+	add_field(btf, NULL, anon_s, 0);
+	add_field(btf, "raw", t_long, 0);
+	t = btf__add_struct(btf, "task_struct", 128);
+	assert_true(t > 0);
+	add_field(btf, "__state", t_uint, 0);
+	add_field(btf, "mm", t_ptr, 8);
+	add_field(btf, NULL, anon_u, 32);
+	add_field(btf, "real_parent", t_ptr, 48);
+	add_field(btf, "nsproxy", t_ptr, 64);
+	add_field(btf, "thread_pid", t_ptr, 72);
+	add_field(btf, "fs", t_ptr, 80);
+
+	t = btf__add_struct(btf, "nsproxy", 64);
+	add_field(btf, "count", t_int, 0);
+	add_field(btf, "uts_ns", t_ptr, 8);
+	add_field(btf, "ipc_ns", t_ptr, 16);
+	add_field(btf, "mnt_ns", t_ptr, 24);
+
+	t = btf__add_struct(btf, "mnt_namespace", 64);
+	add_field(btf, "pad", t_long, 0);
+	add_field(btf, "ns", v == FIX_NS_NOT_STRUCT ? t_int : ns_common, 16);
+
+	if (v != FIX_NO_UPID) {
+		upid = btf__add_struct(btf, "upid", 16);
+		add_field(btf, "nr", t_int, 0);
+		add_field(btf, "ns", t_ptr, 8);
+	} else {
+		upid = t_long;
+	}
+	t = btf__add_array(btf, t_uint, upid, 1);
+	assert_true(t > 0);
+	{
+		int numbers = t;
+
+		t = btf__add_struct(btf, "pid", 112);
+		add_field(btf, "count", t_int, 0);
+		add_field(btf, "level", t_uint, 4);
+		add_field(btf, "numbers", numbers, 96);
+	}
+
+	/* pid_namespace.ns is a "const ns_common_t": the path must see through both. */
+	ns_ref = btf__add_typedef(btf, "ns_common_t", ns_common);
+	ns_ref = btf__add_const(btf, ns_ref);
+	assert_true(ns_ref > 0);
+	t = btf__add_struct(btf, "pid_namespace", 192);
+	add_field(btf, "idr", t_ptr, 0);
+	add_field(btf, "ns", ns_ref, 136);
+
+	/* mm_struct: arg_start/arg_end in struct { struct { ...; }; } inside a union at 296. */
+	anon_s = btf__add_struct(btf, NULL, 40);
+	add_field(btf, "start_stack", t_long, 8);
+	add_field(btf, "arg_start", t_long, 16);
+	if (v != FIX_NO_ARG_END)
+		add_field(btf, "arg_end", t_long, 24);
+	t = btf__add_struct(btf, NULL, 40);
+	add_field(btf, NULL, anon_s, 0);
+	anon_u = btf__add_union(btf, NULL, 40);
+	add_field(btf, NULL, t, 0);
+	add_field(btf, "cacheline_pad", t_long, 0);
+	t = btf__add_struct(btf, "mm_struct", 512);
+	add_field(btf, "mmap_base", t_long, 0);
+	add_field(btf, NULL, anon_u, 296);
+	add_field(btf, "start_brk", t_long, 400);
+	return btf;
+}
+
+/* Writes the fixture's raw BTF to a temporary file; its path goes to @path. */
+static void write_btf(enum variant v, char *path, size_t size)
+{
+	struct btf *btf = build_btf(v);
+	const char *tmp = getenv("TMPDIR");
+	const void *raw;
+	__u32 raw_size;
+	int fd;
+
+	raw = btf__raw_data(btf, &raw_size);
+	assert_non_null(raw);
+	snprintf(path, size, "%s/unit-btf-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	fd = mkostemp(path, O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, raw, raw_size), (ssize_t)raw_size);
+	close(fd);
+	btf__free(btf);
+}
+
+static int read_variant(enum variant v, struct kernel_offsets *o, char *err, size_t err_size)
+{
+	char path[PATH_MAX];
+	int r;
+
+	write_btf(v, path, sizeof(path));
+	r = btf_offsets_read(path, o, err, err_size);
+	unlink(path);
+	return r;
+}
+
+static void test_resolves_fixture(void **state)
+{
+	struct kernel_offsets o;
+	char err[256] = "stale";
+	int i;
+
+	(void)state;
+	memset(&o, 0xff, sizeof(o));
+	assert_int_equal(read_variant(FIX_GOOD, &o, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	for (i = 0; i < BTF_OFF_COUNT; i++) {
+		if (o.off[i] != expected[i])
+			fail_msg("offset %d: %ld, expected %ld", i, o.off[i], expected[i]);
+	}
+	assert_int_equal(o.upid_size, 16);
+}
+
+static void test_missing_member(void **state)
+{
+	struct kernel_offsets o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(read_variant(FIX_NO_ARG_END, &o, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "mm_struct"));
+	assert_non_null(strstr(err, "arg_end"));
+	assert_string_equal(err, "struct mm_struct: no member arg_end");
+}
+
+static void test_bitfield_refused(void **state)
+{
+	struct kernel_offsets o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(read_variant(FIX_BITFIELD_PID, &o, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "struct task_struct: member pid is a bitfield");
+}
+
+static void test_missing_struct(void **state)
+{
+	struct kernel_offsets o;
+	char err[256] = "";
+
+	(void)state;
+	/* upid is both an offset's struct and upid_size's: the first use reports it. */
+	assert_int_equal(read_variant(FIX_NO_UPID, &o, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "struct upid: not in the kernel's BTF");
+}
+
+static void test_path_through_non_struct(void **state)
+{
+	struct kernel_offsets o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(read_variant(FIX_NS_NOT_STRUCT, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "mnt_namespace"));
+	assert_non_null(strstr(err, "ns.inum"));
+}
+
+static void test_unreadable_file(void **state)
+{
+	struct kernel_offsets o;
+	char err[256] = "";
+	char path[PATH_MAX];
+	const char *tmp = getenv("TMPDIR");
+	libbpf_print_fn_t old_print;
+	int fd;
+
+	(void)state;
+	assert_int_equal(btf_offsets_read("/nonexistent/btf", &o, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/btf"));
+
+	/* Not BTF at all. */
+	snprintf(path, sizeof(path), "%s/unit-btf-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	fd = mkostemp(path, O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "garbage, not BTF", 16), 16);
+	close(fd);
+	/* libbpf reports the failed ELF parse on stderr by default. */
+	old_print = libbpf_set_print(NULL);
+	assert_int_equal(btf_offsets_read(path, &o, err, sizeof(err)), -EINVAL);
+	libbpf_set_print(old_print);
+	assert_non_null(strstr(err, path));
+	unlink(path);
+
+	/* A NULL err is allowed. */
+	assert_int_equal(btf_offsets_read("/nonexistent/btf", &o, NULL, 0), -ENOENT);
+}
+
+static void test_cflags(void **state)
+{
+	struct kernel_offsets o;
+	char storage[BTF_CFLAG_COUNT][BTF_CFLAG_LEN];
+	const char *argv[BTF_CFLAG_COUNT + 1];
+	int i;
+
+	(void)state;
+	assert_int_equal(BTF_CFLAG_COUNT, BTF_OFF_COUNT + 1);
+	for (i = 0; i < BTF_OFF_COUNT; i++)
+		o.off[i] = 1000 + i;
+	o.off[BTF_OFF_TASK_NSPROXY] = 1840;
+	o.upid_size = 16;
+	memset(argv, 0x5a, sizeof(argv));
+
+	btf_offsets_cflags(&o, storage, argv);
+	assert_string_equal(argv[BTF_OFF_TASK_TGID], "-DBPFD_OFF_TASK_TGID=1000");
+	assert_string_equal(argv[BTF_OFF_TASK_NSPROXY], "-DBPFD_OFF_TASK_NSPROXY=1840");
+	assert_string_equal(argv[BTF_OFF_MNT_NS_NS_INUM], "-DBPFD_OFF_MNT_NS_NS_INUM=1008");
+	assert_string_equal(argv[BTF_OFF_MM_ARG_END], "-DBPFD_OFF_MM_ARG_END=1014");
+	assert_string_equal(argv[BTF_OFF_COUNT], "-DBPFD_UPID_SIZE=16");
+	assert_null(argv[BTF_OFF_COUNT + 1]);
+	for (i = 0; i < BTF_CFLAG_COUNT; i++)
+		assert_ptr_equal(argv[i], storage[i]);
+}
+
+/* The running kernel's BTF: every member must be there, at plausible offsets. */
+static void test_running_kernel(void **state)
+{
+	struct kernel_offsets o;
+	char err[256] = "";
+	int i;
+
+	(void)state;
+	if (access(VMLINUX, R_OK) != 0)
+		skip();
+	assert_int_equal(btf_offsets_read(VMLINUX, &o, err, sizeof(err)), 0);
+	for (i = 0; i < BTF_OFF_COUNT; i++)
+		assert_true(o.off[i] >= 0 && o.off[i] < 16384);
+	/* Pointers are 8-byte aligned; tgid directly follows pid. */
+	assert_int_equal(o.off[BTF_OFF_TASK_NSPROXY] % 8, 0);
+	assert_int_equal(o.off[BTF_OFF_TASK_MM] % 8, 0);
+	assert_int_equal(o.off[BTF_OFF_TASK_TGID], o.off[BTF_OFF_TASK_PID] + 4);
+	assert_int_equal(o.off[BTF_OFF_MM_ARG_END], o.off[BTF_OFF_MM_ARG_START] + 8);
+	/* struct upid { int nr; struct pid_namespace *ns; } since 5.x. */
+	assert_int_equal(o.off[BTF_OFF_UPID_NS], 8);
+	assert_int_equal(o.upid_size, 16);
+}
+
+int main(void)
+{
+	const struct CMUnitTest fixture[] = {
+		cmocka_unit_test(test_resolves_fixture),
+		cmocka_unit_test(test_missing_member),
+		cmocka_unit_test(test_bitfield_refused),
+		cmocka_unit_test(test_missing_struct),
+		cmocka_unit_test(test_path_through_non_struct),
+		cmocka_unit_test(test_unreadable_file),
+		cmocka_unit_test(test_cflags),
+	};
+	const struct CMUnitTest kernel[] = {
+		cmocka_unit_test(test_running_kernel),
+	};
+	int failed = 0;
+
+	failed += cmocka_run_group_tests_name("btf_offsets fixture", fixture, NULL, NULL);
+	failed += cmocka_run_group_tests_name("btf_offsets vmlinux", kernel, NULL, NULL);
+	return failed ? 1 : 0;
+}
