@@ -39,10 +39,7 @@
 	X(bpf_attach_tracepoint)                                                                   \
 	X(bpf_attach_uprobe)                                                                       \
 	X(bpf_detach_uprobe)                                                                       \
-	X(bcc_resolve_symname)                                                                     \
-	X(bpf_new_ringbuf)                                                                         \
-	X(bpf_consume_ringbuf)                                                                     \
-	X(bpf_free_ringbuf)
+	X(bcc_resolve_symname)
 
 struct bcc_api {
 #define BCC_API_MEMBER(fn) __typeof__(&fn) fn;
@@ -67,8 +64,6 @@ struct bcc_backend {
 	void *dl;
 	struct bcc_api api;
 	void *module;
-	struct ring_buffer *ring;
-	int ring_fd;
 	struct bcc_link links[BCC_LINKS_MAX];
 	struct bcc_prog progs[BCC_PROGS_MAX];
 	size_t n_progs;
@@ -353,30 +348,13 @@ static int bcc_map_fd(struct bpf_backend *b, const char *name)
 	return fd < 0 ? -ENOENT : fd;
 }
 
-static int bcc_ring_open(struct bpf_backend *b, const char *name, bpf_sample_fn fn, void *ctx)
-{
-	struct bcc_backend *bb = to_bcc(b);
-	int fd = bcc_map_fd(b, name);
-
-	if (fd < 0)
-		return fd;
-	if (bb->ring)
-		return -EBUSY;
-	bb->ring = bb->api.bpf_new_ringbuf(fd, (ring_buffer_sample_fn)fn, ctx);
-	if (!bb->ring)
-		return errno ? -errno : -EINVAL;
-	/* A ring buffer map's fd polls readable while records wait. */
-	bb->ring_fd = fd;
-	return fd;
-}
-
-static int bcc_ring_consume(struct bpf_backend *b)
+static int bcc_link_fd(struct bpf_backend *b, int link)
 {
 	struct bcc_backend *bb = to_bcc(b);
 
-	if (!bb->ring)
-		return -EINVAL;
-	return bb->api.bpf_consume_ringbuf(bb->ring);
+	if (link < 0 || link >= BCC_LINKS_MAX || bb->links[link].fd < 0)
+		return -ENOENT;
+	return bb->links[link].fd;
 }
 
 static void bcc_destroy(struct bpf_backend *b)
@@ -390,8 +368,6 @@ static void bcc_destroy(struct bpf_backend *b)
 		bcc_detach(b, (int)i);
 	for (i = 0; i < bb->n_progs; i++)
 		close(bb->progs[i].fd);
-	if (bb->ring)
-		bb->api.bpf_free_ringbuf(bb->ring);
 	if (bb->module)
 		bb->api.bpf_module_destroy(bb->module);
 	/* libbcc stays mapped: LLVM's static destructors do not survive dlclose(). */
@@ -406,8 +382,7 @@ static const struct bpf_backend_ops bcc_backend_ops = {
 	.attach_uretprobe = bcc_attach_uretprobe,
 	.detach = bcc_detach,
 	.map_fd = bcc_map_fd,
-	.ring_open = bcc_ring_open,
-	.ring_consume = bcc_ring_consume,
+	.link_fd = bcc_link_fd,
 	.destroy = bcc_destroy,
 };
 
@@ -438,7 +413,6 @@ struct bpf_backend *bcc_backend_new(char *err, size_t err_size)
 #undef BCC_API_RESOLVE
 	for (i = 0; i < BCC_LINKS_MAX; i++)
 		bb->links[i].fd = -1;
-	bb->ring_fd = -1;
 	bb->base.ops = &bcc_backend_ops;
 	return &bb->base;
 }

@@ -9,13 +9,13 @@
  *
  * A backend holds one compiled module: the common program followed by the
  * tracers' programs, compiled together because parsing kernel headers
- * dominates the compile time.
+ * dominates the compile time. It only ever runs in the short-lived loader
+ * process (loader.c), which hands the program, map and attachment fds to
+ * the daemon and exits.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
-
-typedef int (*bpf_sample_fn)(void *ctx, void *data, size_t size);
 
 struct bpf_backend;
 
@@ -39,12 +39,10 @@ struct bpf_backend_ops {
 	/* The fd of map @name of the compiled module, or a negative errno. */
 	int (*map_fd)(struct bpf_backend *b, const char *name);
 	/*
-	 * Opens ring buffer map @name; @fn gets each record. Returns an fd
-	 * that polls readable when records are waiting.
+	 * The fd that holds attachment @link: while any copy of it is open
+	 * the program stays attached, so it can be handed to another process.
 	 */
-	int (*ring_open)(struct bpf_backend *b, const char *name, bpf_sample_fn fn, void *ctx);
-	/* Hands every waiting record to the ring's callback: count or -errno. */
-	int (*ring_consume)(struct bpf_backend *b);
+	int (*link_fd)(struct bpf_backend *b, int link);
 	/* Detaches everything, frees the module. */
 	void (*destroy)(struct bpf_backend *b);
 };

@@ -125,9 +125,7 @@ static json_t *op_version(struct daemon *d, struct client *c, json_t *req)
 {
 	(void)c;
 	(void)req;
-	return control_version_reply(d->loader.backend ? d->loader.backend->ops->version(
-							       d->loader.backend)
-						       : NULL);
+	return control_version_reply(d->loader.bcc_version[0] ? d->loader.bcc_version : NULL);
 }
 
 /* Copies optional string member @key of @req into @out; an error message or NULL. */

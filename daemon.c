@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "action.h"
-#include "bpf_backend.h"
 #include "btf_offsets.h"
 #include "control.h"
 #include "ipc.h"
@@ -102,7 +101,7 @@ static void on_ring(struct loop_watch *w, uint32_t events)
 	(void)events;
 	d->last_ring_wake_ms = loop_now_ms();
 	d->draining = true;
-	d->loader.backend->ops->ring_consume(d->loader.backend);
+	loader_ring_consume(&d->loader);
 }
 
 static void on_signal(struct loop_watch *w, uint32_t events)
@@ -149,6 +148,7 @@ static int load_tracers(struct daemon *d)
 {
 	struct kernel_offsets offsets;
 	struct tracer_config cfg = { .bash_path = d->opts.bash_path };
+	struct loader_request req;
 	const char *names[TRACERS_WANTED_MAX];
 	const char *const *wanted;
 	char listbuf[1024], err[2048];
@@ -176,8 +176,9 @@ static int load_tracers(struct daemon *d)
 	r = prepare_headers(d);
 	if (r < 0)
 		return r;
-	r = loader_load(&d->loader, bcc_backend_new, wanted, &cfg, &offsets, getpid(), err,
-			sizeof(err));
+	req = (struct loader_request){ .wanted = wanted, .cfg = &cfg, .offsets = &offsets,
+				       .daemon = getpid() };
+	r = loader_load(&d->loader, &req, err, sizeof(err));
 	/* The merged header tree is only needed while compiling. */
 	kheaders_cleanup(d->kheaders_merged);
 	d->kheaders_merged[0] = '\0';
@@ -215,7 +216,7 @@ static void run(struct daemon *d)
 		loop_run_once(&d->loop, timeout);
 		now = loop_now_ms();
 		if (d->draining) {
-			int n = d->loader.backend->ops->ring_consume(d->loader.backend);
+			int n = loader_ring_consume(&d->loader);
 
 			if (n <= 0 && now - d->last_ring_wake_ms > DRAIN_MS)
 				d->draining = false;

@@ -2,16 +2,22 @@
 #define _GNU_SOURCE
 #include "loader.h"
 
+#include <bpf/libbpf.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf_backend.h"
 #include "bpfmap.h"
-#include "strbuf.h"
 #include "common_bpf.h"
+#include "strbuf.h"
 #include "tracers/record.h"
 
 const char *tracer_state_name(enum tracer_state s)
@@ -26,6 +32,24 @@ const char *tracer_state_name(enum tracer_state s)
 	}
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ---- The loader process: compile, load, attach. ---- */
+
+struct compile_job {
+	const struct loader_request *req;
+	bool include[LOADER_TRACERS_MAX];
+	char storage[BTF_CFLAG_COUNT + 2][BTF_CFLAG_LEN];
+	const char *cflags[BTF_CFLAG_COUNT + 4];
+	int n_cflags;
+};
+
 static bool wanted_has(const char *const *wanted, const char *name)
 {
 	if (!wanted)
@@ -36,61 +60,45 @@ static bool wanted_has(const char *const *wanted, const char *name)
 	return false;
 }
 
+static void cflags_build(struct compile_job *job)
+{
+	btf_offsets_cflags(job->req->offsets, job->storage, job->cflags);
+	job->n_cflags = BTF_CFLAG_COUNT;
+	snprintf(job->storage[BTF_CFLAG_COUNT], BTF_CFLAG_LEN, "-DBPFD_DAEMON_TGID=%d",
+		 (int)job->req->daemon);
+	snprintf(job->storage[BTF_CFLAG_COUNT + 1], BTF_CFLAG_LEN, "-DBPFD_NR_CPUS=%d",
+		 bpfmap_possible_cpus());
+	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT];
+	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 1];
+	job->cflags[job->n_cflags] = NULL;
+}
+
 /* The common program, then each tracer in @include, as one source. */
-static int assemble(struct strbuf *src, const struct loader *l, const bool *include)
+static int assemble(struct strbuf *src, const bool *include)
 {
 	size_t i;
 	int err = strbuf_addstr(src, bpfd_common_bpf_source);
 
-	for (i = 0; !err && i < l->n_tracers; i++) {
+	for (i = 0; !err && i < tracer_count; i++) {
 		if (!include[i])
 			continue;
 		err = strbuf_addf(src, "\n#define BPFD_TRACER_TYPE %u\n%s\n#undef BPFD_TRACER_TYPE\n",
-				  tracer_record_type(i), l->tracers[i].ops->bpf_source);
+				  tracer_record_type(i), tracer_table[i]->bpf_source);
 	}
 	return err;
 }
 
-struct cflags {
-	char storage[BTF_OFF_COUNT + 6][BTF_CFLAG_LEN];
-	const char *argv[BTF_OFF_COUNT + 8];
-	int n;
-};
-
-static void cflags_build(struct cflags *c, const struct kernel_offsets *o, pid_t self)
-{
-	btf_offsets_cflags(o, c->storage, c->argv);
-	c->n = 0;
-	while (c->argv[c->n])
-		c->n++;
-	snprintf(c->storage[BTF_OFF_COUNT + 2], BTF_CFLAG_LEN, "-DBPFD_DAEMON_TGID=%d", (int)self);
-	c->argv[c->n++] = c->storage[BTF_OFF_COUNT + 2];
-	snprintf(c->storage[BTF_OFF_COUNT + 3], BTF_CFLAG_LEN, "-DBPFD_NR_CPUS=%d",
-		 bpfmap_possible_cpus());
-	c->argv[c->n++] = c->storage[BTF_OFF_COUNT + 3];
-	c->argv[c->n] = NULL;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Compiles the tracers marked in @include with a new backend. */
-static struct bpf_backend *compile(struct loader *l, backend_factory new_backend,
-				   const bool *include, const struct cflags *c, char *err,
+static struct bpf_backend *compile(const struct compile_job *job, const bool *include, char *err,
 				   size_t err_size)
 {
 	struct strbuf src = STRBUF_INIT;
-	struct bpf_backend *b = new_backend(err, err_size);
+	struct bpf_backend *b = bcc_backend_new(err, err_size);
 
 	if (!b)
 		return NULL;
-	if (assemble(&src, l, include) < 0 ||
-	    b->ops->compile(b, src.buf, c->argv, c->n, err, err_size) < 0) {
+	if (assemble(&src, include) < 0 ||
+	    b->ops->compile(b, src.buf, job->cflags, job->n_cflags, err, err_size) < 0) {
 		b->ops->destroy(b);
 		b = NULL;
 	}
@@ -104,17 +112,22 @@ static void tracer_fail(struct loaded_tracer *t, const char *why)
 	snprintf(t->error, sizeof(t->error), "%s", why);
 }
 
-static int attach_tracer(struct loader *l, struct loaded_tracer *t,
-			 const struct tracer_config *cfg)
+/*
+ * Attaches every hook of @ops, storing the attachment fds in @fds. On a
+ * failure the hooks attached so far are detached and @err says why.
+ */
+static int attach_hooks(struct bpf_backend *b, const struct tracer_ops *ops,
+			const struct tracer_config *cfg, int *fds, int *n_fds, char *err,
+			size_t err_size)
 {
 	const struct tracer_hook *h;
-	char err[LOADER_ERR_LEN] = "";
-	int link = 0;
+	int links[LOADER_LINKS_MAX];
+	int n = 0, link = 0;
 
-	for (h = t->ops->hooks; h->target; h++) {
-		if (t->n_links == LOADER_LINKS_MAX) {
+	for (h = ops->hooks; h->target; h++) {
+		if (n == LOADER_LINKS_MAX) {
 			link = -ENOSPC;
-			snprintf(err, sizeof(err), "too many hooks");
+			snprintf(err, err_size, "too many hooks");
 			break;
 		}
 		if (h->kind == TRACER_HOOK_TRACEPOINT) {
@@ -123,28 +136,29 @@ static int attach_tracer(struct loader *l, struct loaded_tracer *t,
 
 			if (!colon || (size_t)(colon - h->target) >= sizeof(category)) {
 				link = -EINVAL;
-				snprintf(err, sizeof(err), "bad tracepoint %s", h->target);
+				snprintf(err, err_size, "bad tracepoint %s", h->target);
 				break;
 			}
 			snprintf(category, sizeof(category), "%.*s", (int)(colon - h->target),
 				 h->target);
-			link = l->backend->ops->attach_tracepoint(l->backend, h->function, category,
-								  colon + 1, err, sizeof(err));
+			link = b->ops->attach_tracepoint(b, h->function, category, colon + 1, err,
+							 err_size);
 		} else {
-			link = l->backend->ops->attach_uretprobe(l->backend, h->function,
-								 t->ops->binary(cfg), h->target,
-								 err, sizeof(err));
+			link = b->ops->attach_uretprobe(b, h->function, ops->binary(cfg), h->target,
+							err, err_size);
 		}
 		if (link < 0)
 			break;
-		t->links[t->n_links++] = link;
+		links[n++] = link;
 	}
-	if (link >= 0)
-		return 0;
-	while (t->n_links)
-		l->backend->ops->detach(l->backend, t->links[--t->n_links]);
-	tracer_fail(t, err);
-	return link;
+	if (link < 0) {
+		while (n)
+			b->ops->detach(b, links[--n]);
+		return link;
+	}
+	for (*n_fds = 0; *n_fds < n; (*n_fds)++)
+		fds[*n_fds] = b->ops->link_fd(b, links[*n_fds]);
+	return 0;
 }
 
 /* The common program's own hooks: ignore inheritance and cgroup creation. */
@@ -161,111 +175,347 @@ static const struct tracer_ops common_ops = {
 	.keys = (const char *const[]){ NULL },
 };
 
-int loader_load(struct loader *l, backend_factory new_backend, const char *const *wanted,
-		const struct tracer_config *cfg, const struct kernel_offsets *offsets,
-		pid_t self, char *err, size_t err_size)
+static int mark_ignored(int fd, pid_t pid)
 {
-	bool include[32] = { 0 };
-	struct loaded_tracer common = { .ops = &common_ops };
-	struct cflags c;
-	double t0 = now_ms();
-	size_t i, n_included = 0;
-	uint32_t one = 1, self_key = (uint32_t)self;
+	uint32_t key = (uint32_t)pid;
 	uint8_t mark = 1;
+
+	return bpfmap_update(fd, &key, &mark, 0);
+}
+
+/*
+ * In the loader process: fills @l with fds. The backend is returned in
+ * *@backend and must stay alive (its fds open) until they are sent.
+ */
+static int compile_and_attach(struct loader *l, const struct loader_request *req,
+			      struct bpf_backend **backend, char *err, size_t err_size)
+{
+	struct compile_job job = { .req = req };
+	struct bpf_backend *b;
+	double t0 = now_ms();
+	uint32_t one = 1;
+	size_t i, n_included = 0;
 	int r;
 
-	memset(l, 0, sizeof(*l));
-	l->enabled_fd = l->ignored_fd = l->lost_fd = -1;
-	l->n_tracers = tracer_count;
-	for (i = 0; i < tracer_count; i++) {
+	for (i = 0; i < l->n_tracers; i++) {
 		struct loaded_tracer *t = &l->tracers[i];
 		const char *bin;
 
-		t->ops = tracer_table[i];
-		t->state = TRACER_DISABLED;
-		if (!wanted_has(wanted, t->ops->name))
+		if (!wanted_has(req->wanted, t->ops->name))
 			continue;
 		/* A missing binary fails the tracer before it costs a compile. */
-		bin = t->ops->binary ? t->ops->binary(cfg) : NULL;
+		bin = t->ops->binary ? t->ops->binary(req->cfg) : NULL;
 		if (bin && access(bin, R_OK) < 0) {
 			snprintf(t->error, sizeof(t->error), "%s: %s", bin, strerror(errno));
 			t->state = TRACER_FAILED;
 			continue;
 		}
-		include[i] = true;
+		job.include[i] = true;
 		n_included++;
 	}
-	cflags_build(&c, offsets, self);
+	cflags_build(&job);
 
-	l->backend = compile(l, new_backend, include, &c, err, err_size);
-	if (!l->backend && n_included) {
+	b = compile(&job, job.include, err, err_size);
+	if (!b && n_included) {
 		/*
 		 * One tracer's program may be what fails: compile each alone to
 		 * find out which, then the good ones together.
 		 */
 		char why[LOADER_ERR_LEN];
-		bool alone[32];
-		struct bpf_backend *b;
+		bool alone[LOADER_TRACERS_MAX];
+		struct bpf_backend *single;
 
 		for (i = 0; i < l->n_tracers; i++) {
-			if (!include[i])
+			if (!job.include[i])
 				continue;
 			memset(alone, 0, sizeof(alone));
 			alone[i] = true;
-			b = compile(l, new_backend, alone, &c, why, sizeof(why));
-			if (b)
-				b->ops->destroy(b);
-			else {
-				include[i] = false;
+			single = compile(&job, alone, why, sizeof(why));
+			if (single) {
+				single->ops->destroy(single);
+			} else {
+				job.include[i] = false;
 				tracer_fail(&l->tracers[i], why);
 			}
 		}
-		l->backend = compile(l, new_backend, include, &c, err, err_size);
+		b = compile(&job, job.include, err, err_size);
 	}
-	if (!l->backend)
+	if (!b)
 		return -EINVAL;
-	l->compile_ms = now_ms() - t0;
+	*backend = b;
+	snprintf(l->bcc_version, sizeof(l->bcc_version), "%s", b->ops->version(b));
 
-	l->enabled_fd = l->backend->ops->map_fd(l->backend, "bpfd_enabled");
-	l->ignored_fd = l->backend->ops->map_fd(l->backend, "bpfd_ignored");
-	l->lost_fd = l->backend->ops->map_fd(l->backend, "bpfd_lost");
-	if (l->enabled_fd < 0 || l->ignored_fd < 0 || l->lost_fd < 0) {
+	l->events_fd = b->ops->map_fd(b, "bpfd_events");
+	l->enabled_fd = b->ops->map_fd(b, "bpfd_enabled");
+	l->ignored_fd = b->ops->map_fd(b, "bpfd_ignored");
+	l->lost_fd = b->ops->map_fd(b, "bpfd_lost");
+	if (l->events_fd < 0 || l->enabled_fd < 0 || l->ignored_fd < 0 || l->lost_fd < 0) {
 		snprintf(err, err_size, "the compiled module lacks its maps");
 		return -ENOENT;
 	}
-	/* The daemon is ignored before anything is attached. */
-	r = bpfmap_update(l->ignored_fd, &self_key, &mark, 0);
+	/* The daemon and this process are ignored before anything is attached. */
+	r = mark_ignored(l->ignored_fd, req->daemon);
+	if (!r)
+		r = mark_ignored(l->ignored_fd, getpid());
 	if (r < 0) {
 		snprintf(err, err_size, "marking the daemon ignored: %s", strerror(-r));
 		return r;
 	}
-	r = attach_tracer(l, &common, cfg);
-	if (r < 0) {
-		snprintf(err, err_size, "%s", common.error);
+	r = attach_hooks(b, &common_ops, req->cfg, l->common_fds, &l->n_common, err, err_size);
+	if (r < 0)
 		return r;
-	}
-	memcpy(l->common_links, common.links, sizeof(int) * common.n_links);
-	l->n_common_links = common.n_links;
 	/* The cgroup records are wanted from the start. */
-	one = 1;
 	r = bpfmap_update(l->enabled_fd, &(uint32_t){ BPFD_RECORD_CGROUP_MKDIR }, &one, 0);
 	if (r < 0) {
 		snprintf(err, err_size, "enabling cgroup records: %s", strerror(-r));
 		return r;
 	}
-
 	for (i = 0; i < l->n_tracers; i++) {
-		if (!include[i])
+		struct loaded_tracer *t = &l->tracers[i];
+		char why[LOADER_ERR_LEN];
+
+		if (!job.include[i] || t->state == TRACER_FAILED)
 			continue;
-		if (attach_tracer(l, &l->tracers[i], cfg) == 0)
-			l->tracers[i].state = TRACER_LOADED;
+		if (attach_hooks(b, t->ops, req->cfg, t->link_fds, &t->n_links, why,
+				 sizeof(why)) == 0)
+			t->state = TRACER_LOADED;
+		else
+			tracer_fail(t, why);
 	}
+	l->compile_ms = now_ms() - t0;
 	return 0;
 }
 
-int loader_ring_open(struct loader *l, bpf_sample_fn fn, void *ctx)
+/* ---- Handing the result over: one message, the fds as SCM_RIGHTS. ---- */
+
+struct loader_wire {
+	int err;
+	char message[2048];
+	double compile_ms;
+	char bcc_version[32];
+	int n_common;
+	struct {
+		enum tracer_state state;
+		char error[LOADER_ERR_LEN];
+		int n_links;
+	} tracers[LOADER_TRACERS_MAX];
+};
+
+enum { WIRE_MAPS = 4, WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) };
+
+/* The fds in wire order: maps, common links, each tracer's links. */
+static int wire_fds(struct loader *l, int **slots)
 {
-	return l->backend->ops->ring_open(l->backend, "bpfd_events", fn, ctx);
+	int n = 0, i;
+	size_t t;
+
+	slots[n++] = &l->events_fd;
+	slots[n++] = &l->enabled_fd;
+	slots[n++] = &l->ignored_fd;
+	slots[n++] = &l->lost_fd;
+	for (i = 0; i < l->n_common; i++)
+		slots[n++] = &l->common_fds[i];
+	for (t = 0; t < l->n_tracers; t++)
+		for (i = 0; i < l->tracers[t].n_links; i++)
+			slots[n++] = &l->tracers[t].link_fds[i];
+	return n;
+}
+
+static void send_result(int sock, struct loader *l, int err, const char *message)
+{
+	struct loader_wire *w = calloc(1, sizeof(*w));
+	int *slots[WIRE_FDS_MAX];
+	int n = 0, i;
+	size_t t;
+	char cbuf[CMSG_SPACE(sizeof(int) * WIRE_FDS_MAX)];
+	struct iovec iov;
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cm;
+
+	if (!w)
+		return;
+	w->err = err;
+	snprintf(w->message, sizeof(w->message), "%s", message);
+	if (!err) {
+		w->compile_ms = l->compile_ms;
+		snprintf(w->bcc_version, sizeof(w->bcc_version), "%s", l->bcc_version);
+		w->n_common = l->n_common;
+		n = wire_fds(l, slots);
+	}
+	for (t = 0; t < l->n_tracers; t++) {
+		w->tracers[t].state = l->tracers[t].state;
+		memcpy(w->tracers[t].error, l->tracers[t].error, LOADER_ERR_LEN);
+		w->tracers[t].n_links = err ? 0 : l->tracers[t].n_links;
+	}
+	iov = (struct iovec){ .iov_base = w, .iov_len = sizeof(*w) };
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (n) {
+		memset(cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		for (i = 0; i < n; i++)
+			memcpy(CMSG_DATA(cm) + i * sizeof(int), slots[i], sizeof(int));
+	}
+	(void)!sendmsg(sock, &msg, MSG_NOSIGNAL);
+	free(w);
+}
+
+static void loader_reset(struct loader *l)
+{
+	size_t i;
+
+	memset(l, 0, sizeof(*l));
+	l->events_fd = l->enabled_fd = l->ignored_fd = l->lost_fd = -1;
+	l->n_tracers = tracer_count;
+	for (i = 0; i < tracer_count; i++) {
+		l->tracers[i].ops = tracer_table[i];
+		l->tracers[i].state = TRACER_DISABLED;
+	}
+}
+
+static void __attribute__((noreturn)) loader_child(int sock, const struct loader_request *req)
+{
+	struct bpf_backend *b = NULL;
+	struct loader l;
+	char err[2048] = "";
+	sigset_t none;
+	int r;
+
+	/* Die with the daemon; take SIGINT/SIGTERM like any process. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (getppid() != req->daemon)
+		_exit(1);
+	loader_reset(&l);
+	r = compile_and_attach(&l, req, &b, err, sizeof(err));
+	send_result(sock, &l, r, err);
+	/*
+	 * No destroy: the daemon holds copies of the fds now, and the process
+	 * exit closes ours. (Destroying would also unregister uprobes.)
+	 */
+	_exit(0);
+}
+
+static int receive_result(int sock, struct loader *l, char *err, size_t err_size)
+{
+	struct loader_wire *w = calloc(1, sizeof(*w));
+	char cbuf[CMSG_SPACE(sizeof(int) * WIRE_FDS_MAX)];
+	struct iovec iov;
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cm;
+	int *slots[WIRE_FDS_MAX];
+	int fds[WIRE_FDS_MAX], n_fds = 0, want, i;
+	size_t t;
+	ssize_t n;
+
+	if (!w)
+		return -ENOMEM;
+	iov = (struct iovec){ .iov_base = w, .iov_len = sizeof(*w) };
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			n_fds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			memcpy(fds, CMSG_DATA(cm), n_fds * sizeof(int));
+		}
+	}
+	if (n != (ssize_t)sizeof(*w)) {
+		snprintf(err, err_size, "the loader process died before it finished (see the log)");
+		goto fail;
+	}
+	for (t = 0; t < l->n_tracers; t++) {
+		l->tracers[t].state = w->tracers[t].state;
+		memcpy(l->tracers[t].error, w->tracers[t].error, LOADER_ERR_LEN);
+		l->tracers[t].error[LOADER_ERR_LEN - 1] = '\0';
+	}
+	if (w->err) {
+		snprintf(err, err_size, "%s", w->message);
+		n = w->err;
+		goto fail_errno;
+	}
+	l->compile_ms = w->compile_ms;
+	memcpy(l->bcc_version, w->bcc_version, sizeof(l->bcc_version) - 1);
+	l->n_common = w->n_common;
+	for (t = 0; t < l->n_tracers; t++)
+		l->tracers[t].n_links = w->tracers[t].n_links;
+	want = wire_fds(l, slots);
+	if (want != n_fds || (msg.msg_flags & MSG_CTRUNC)) {
+		snprintf(err, err_size, "the loader process sent %d fds, %d expected", n_fds, want);
+		l->n_common = 0;
+		for (t = 0; t < l->n_tracers; t++)
+			l->tracers[t].n_links = 0;
+		goto fail;
+	}
+	for (i = 0; i < want; i++)
+		*slots[i] = fds[i];
+	free(w);
+	return 0;
+fail:
+	n = -EPROTO;
+fail_errno:
+	for (i = 0; i < n_fds; i++)
+		close(fds[i]);
+	free(w);
+	return n < 0 ? (int)n : -(int)n;
+}
+
+int loader_load(struct loader *l, const struct loader_request *req, char *err, size_t err_size)
+{
+	int sv[2], status, r;
+	pid_t pid;
+
+	loader_reset(l);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		snprintf(err, err_size, "socketpair: %s", strerror(errno));
+		return -errno;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		snprintf(err, err_size, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		loader_child(sv[1], req);
+	}
+	close(sv[1]);
+	r = receive_result(sv[0], l, err, err_size);
+	close(sv[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+/* ---- The daemon's side. ---- */
+
+int loader_ring_open(struct loader *l, loader_sample_fn fn, void *ctx)
+{
+	l->ring = ring_buffer__new(l->events_fd, fn, ctx, NULL);
+	if (!l->ring)
+		return errno ? -errno : -EINVAL;
+	return ring_buffer__epoll_fd(l->ring);
+}
+
+int loader_ring_consume(struct loader *l)
+{
+	if (!l->ring)
+		return -EINVAL;
+	return ring_buffer__consume(l->ring);
 }
 
 int loader_start(struct loader *l)
@@ -294,18 +544,29 @@ uint64_t loader_lost(struct loader *l, uint32_t type)
 	return sum;
 }
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 void loader_unload(struct loader *l)
 {
-	size_t i;
+	size_t t;
 
-	if (!l->backend)
+	if (!l->n_tracers)	/* never loaded */
 		return;
-	for (i = 0; i < l->n_tracers; i++)
-		while (l->tracers[i].n_links)
-			l->backend->ops->detach(l->backend,
-						l->tracers[i].links[--l->tracers[i].n_links]);
-	while (l->n_common_links)
-		l->backend->ops->detach(l->backend, l->common_links[--l->n_common_links]);
-	l->backend->ops->destroy(l->backend);
-	l->backend = NULL;
+	if (l->ring)
+		ring_buffer__free(l->ring);
+	l->ring = NULL;
+	for (t = 0; t < l->n_tracers; t++)
+		while (l->tracers[t].n_links)
+			close_fd(&l->tracers[t].link_fds[--l->tracers[t].n_links]);
+	while (l->n_common)
+		close_fd(&l->common_fds[--l->n_common]);
+	close_fd(&l->events_fd);
+	close_fd(&l->enabled_fd);
+	close_fd(&l->ignored_fd);
+	close_fd(&l->lost_fd);
 }

@@ -3,19 +3,25 @@
 #define BPFD_LOADER_H
 
 /*
- * Loads the compiled-in tracers into the kernel through a BPF backend:
- * assembles one BPF source (the common part and every wanted tracer),
- * compiles it once, attaches each tracer's hooks and switches it on. A
- * tracer that fails (its binary is missing, a hook will not attach, its
+ * Loads the compiled-in tracers into the kernel.
+ *
+ * The compile runs in a short-lived child process: it loads libbcc (and
+ * with it LLVM), assembles one BPF source (the common part and every wanted
+ * tracer), compiles it once, loads and attaches each tracer's programs, and
+ * hands the daemon the fds that keep them alive (maps, attachments) over a
+ * unix socket before it exits. The daemon itself never maps LLVM: its
+ * memory stays small and its address space free of a compiler.
+ *
+ * A tracer that fails (its binary is missing, a hook will not attach, its
  * program fails to compile or verify) is marked failed with the reason;
- * the others run.
+ * the others run. Closing the fds detaches everything, so a daemon killed
+ * with SIGKILL leaves nothing attached.
  */
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "bpf_backend.h"
 #include "btf_offsets.h"
 #include "tracer.h"
 
@@ -23,41 +29,50 @@ enum tracer_state { TRACER_DISABLED, TRACER_LOADED, TRACER_FAILED };
 
 const char *tracer_state_name(enum tracer_state s);
 
-enum { LOADER_ERR_LEN = 512, LOADER_LINKS_MAX = 16 };
+enum { LOADER_ERR_LEN = 512, LOADER_LINKS_MAX = 16, LOADER_TRACERS_MAX = 32 };
 
 struct loaded_tracer {
 	const struct tracer_ops *ops;
 	enum tracer_state state;
 	char error[LOADER_ERR_LEN];
-	int links[LOADER_LINKS_MAX];
+	int link_fds[LOADER_LINKS_MAX];	/* attachments: closing them detaches */
 	int n_links;
 };
 
+typedef int (*loader_sample_fn)(void *ctx, void *data, size_t size);
+
+struct ring_buffer;
+
 struct loader {
-	struct bpf_backend *backend;	/* owned */
-	struct loaded_tracer tracers[32];
+	struct loaded_tracer tracers[LOADER_TRACERS_MAX];
 	size_t n_tracers;		/* == tracer_count */
-	int common_links[4];
-	int n_common_links;
-	int enabled_fd, ignored_fd, lost_fd;
-	double compile_ms;
+	int common_fds[LOADER_LINKS_MAX];
+	int n_common;
+	int events_fd, enabled_fd, ignored_fd, lost_fd;
+	double compile_ms;		/* in the loader process, compile to attach */
+	char bcc_version[32];
+	struct ring_buffer *ring;
+};
+
+struct loader_request {
+	const char *const *wanted;	/* tracer names, NULL-terminated; NULL: all */
+	const struct tracer_config *cfg;
+	const struct kernel_offsets *offsets;
+	pid_t daemon;			/* never reported */
 };
 
 /*
- * @wanted: NULL-terminated tracer names, or NULL for all. @self: the
- * daemon's tgid, never reported. On a failure that stops every tracer (no
- * compiler, the common program fails) returns a negative errno with the
- * reason in @err; a single tracer's failure is recorded in its entry.
- * @new_backend makes a fresh backend (a compile attempt needs its own).
+ * Loads the tracers through a loader process. 0, or a negative errno with
+ * the reason in @err when nothing could be loaded at all (no libbcc, the
+ * common program fails); a single tracer's failure is in its entry.
  */
-typedef struct bpf_backend *(*backend_factory)(char *err, size_t err_size);
+int loader_load(struct loader *l, const struct loader_request *req, char *err, size_t err_size);
 
-int loader_load(struct loader *l, backend_factory new_backend, const char *const *wanted,
-		const struct tracer_config *cfg, const struct kernel_offsets *offsets,
-		pid_t self, char *err, size_t err_size);
+/* Opens the shared ring buffer; returns an fd that polls readable with records. */
+int loader_ring_open(struct loader *l, loader_sample_fn fn, void *ctx);
 
-/* Opens the shared ring buffer; see bpf_backend_ops.ring_open. */
-int loader_ring_open(struct loader *l, bpf_sample_fn fn, void *ctx);
+/* Hands every waiting record to the callback: the count, or a negative errno. */
+int loader_ring_consume(struct loader *l);
 
 /* Switches every loaded tracer on (records start flowing). */
 int loader_start(struct loader *l);
@@ -65,7 +80,7 @@ int loader_start(struct loader *l);
 /* Kernel-side losses (ring buffer full) of record type @type. */
 uint64_t loader_lost(struct loader *l, uint32_t type);
 
-/* Detaches everything and frees the backend. Safe on a zeroed loader. */
+/* Closes everything, which detaches every program. Safe on a zeroed loader. */
 void loader_unload(struct loader *l);
 
 #endif
