@@ -65,7 +65,8 @@ void event_init(struct event *ev);
 
 /*
  * Adds data key @key with @len bytes of @value. The bytes are not copied.
- * Returns 0, or -ENOSPC when the event already has EVENT_DATA_MAX keys.
+ * A key already present gets the new value. Returns 0, or -ENOSPC when the
+ * event already has EVENT_DATA_MAX keys.
  */
 int event_add_data(struct event *ev, const char *key, const char *value, size_t len);
 

@@ -7,7 +7,10 @@
  * of events costs one write per burst rather than one per event.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../action.h"
@@ -34,9 +37,29 @@ static void stdout_flush(void)
 	strbuf_reset(&stdout_pending);
 }
 
+/*
+ * Formatting a line costs about as much as the rest of the pipeline: skip
+ * it when standard output is /dev/null (a daemon started that way wants
+ * only subscribers and other actions).
+ */
+static bool stdout_discards(void)
+{
+	static int discards = -1;
+	struct stat st;
+
+	if (discards < 0)
+		discards = fstat(STDOUT_FILENO, &st) == 0 && S_ISCHR(st.st_mode) &&
+			   st.st_rdev == makedev(1, 3);
+	return discards;
+}
+
 static int stdout_run(const struct event *ev)
 {
-	int err = event_to_text(ev, &stdout_pending);
+	int err;
+
+	if (stdout_discards())
+		return 0;
+	err = event_to_text(ev, &stdout_pending);
 
 	if (!err)
 		err = strbuf_addch(&stdout_pending, '\n');

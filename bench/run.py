@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""bpfd's benchmarks (docs/performance.md): daemon start time, the cost of
+tracing an open()/close() loop with every event delivered to a
+`bpfd trace --json` subscriber, and the daemon's memory once steady.
+
+usage: bench/run.py [--build DIR] [--runs N] [--iterations N]
+Run as root on an otherwise idle machine; prints a table of medians.
+"""
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_openloop(openloop, path, n):
+    out = subprocess.run([openloop, path, str(n)], capture_output=True, text=True, check=True)
+    return float(out.stdout)
+
+
+class Daemon:
+    def __init__(self, bpfd, tmp, *args):
+        self.bpfd = bpfd
+        self.sock = os.path.join(tmp, "bench.sock")
+        self.err = os.path.join(tmp, "daemon.err")
+        start = time.monotonic()
+        self.proc = subprocess.Popen([bpfd, "daemon", "-s", self.sock] + list(args),
+                                     stdout=subprocess.DEVNULL, stderr=open(self.err, "w"))
+        while True:
+            if self.proc.poll() is not None:
+                sys.exit("daemon exited: " + open(self.err).read())
+            if "ready:" in open(self.err).read():
+                break
+            time.sleep(0.01)
+        self.ready_s = time.monotonic() - start
+
+    def status(self):
+        out = subprocess.run([self.bpfd, "-s", self.sock, "status", "--json"],
+                             capture_output=True, text=True, check=True).stdout
+        return json.loads(out)
+
+    def memory(self):
+        fields = {}
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                    fields[k] = int(v.split()[0]) / 1024.0
+        return fields
+
+    def cpu_s(self):
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            parts = f.read().rsplit(")", 1)[1].split()
+        return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--iterations", type=int, default=1000000)
+    args = ap.parse_args()
+    bpfd = os.path.join(args.build, "bpfd")
+    openloop = os.path.join(args.build, "bench", "openloop")
+    tmp = tempfile.mkdtemp(prefix="bpfd-bench-")
+    target = os.path.join(tmp, "target")
+    open(target, "w").close()
+    n = args.iterations
+
+    ready = []
+    for _ in range(args.runs):
+        d = Daemon(bpfd, tmp)
+        ready.append(d.ready_s)
+        d.stop()
+
+    bare, traced, delivered, lost, dropped, cpu = [], [], [], [], [], []
+    mem = None
+    for _ in range(args.runs):
+        bare.append(run_openloop(openloop, target, n))
+        d = Daemon(bpfd, tmp, "--tracers", "open")
+        out = os.path.join(tmp, "trace.json")
+        sub = subprocess.Popen([bpfd, "-s", d.sock, "trace", "--json", "--tracer", "open"],
+                               stdout=open(out, "w"), stderr=subprocess.PIPE)
+        while not d.status()["subscribers"]:
+            time.sleep(0.01)
+        cpu0 = d.cpu_s()
+        traced.append(run_openloop(openloop, target, n))
+        # Let the last events through, then count what the subscriber got.
+        time.sleep(1.0)
+        cpu.append(d.cpu_s() - cpu0)
+        st = d.status()
+        mem = d.memory()
+        lost.append(st["events"]["lost"])
+        dropped.append(sum(s["dropped"] for s in st["subscribers"]))
+        sub.terminate()
+        sub.wait()
+        with open(out) as f:
+            delivered.append(sum(1 for line in f if target in line))
+        d.stop()
+
+    med = statistics.median
+    ratio = med(traced) / med(bare)
+    rows = [
+        ("daemon start until every tracer is attached", "%.2f s" % med(ready),
+         "min %.2f max %.2f" % (min(ready), max(ready))),
+        ("%d open()/close(), bare" % n, "%.3f s" % med(bare),
+         "min %.3f max %.3f" % (min(bare), max(bare))),
+        ("same, traced, every event to trace --json", "%.3f s" % med(traced),
+         "min %.3f max %.3f" % (min(traced), max(traced))),
+        ("slowdown (median traced / median bare)", "%.2fx" % ratio, ""),
+        ("events delivered to the subscriber", "%d" % med(delivered),
+         "of %d; min %d" % (n, min(delivered))),
+        ("events lost (kernel) / dropped (subscriber queue)",
+         "%d / %d" % (max(lost), max(dropped)), "worst run"),
+        ("daemon CPU per million events", "%.2f s" % (med(cpu) * 1e6 / n), ""),
+        ("daemon RSS after the run", "%.1f MB" % mem["VmRSS"],
+         "anonymous %.1f MB, file %.1f MB, shmem %.1f MB" % (mem["RssAnon"], mem["RssFile"],
+                                                            mem["RssShmem"])),
+    ]
+    w = max(len(r[0]) for r in rows)
+    for name, value, note in rows:
+        print("%-*s  %12s  %s" % (w, name, value, note))
+
+
+if __name__ == "__main__":
+    main()
