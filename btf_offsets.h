@@ -30,7 +30,10 @@
 	X(UPID_NS, "upid", "ns")					\
 	X(PID_NS_NS_INUM, "pid_namespace", "ns.inum")			\
 	X(MM_ARG_START, "mm_struct", "arg_start")			\
-	X(MM_ARG_END, "mm_struct", "arg_end")
+	X(MM_ARG_END, "mm_struct", "arg_end")				\
+	X(PT_REGS_DI, "pt_regs", "di")					\
+	X(PT_REGS_SI, "pt_regs", "si")					\
+	X(PT_REGS_DX, "pt_regs", "dx")
 
 enum btf_offset_id {
 #define BTF_OFFSET_ENUM(name, s, m) BTF_OFF_##name,

@@ -101,6 +101,22 @@ static __always_inline void bpfd_fill(struct bpfd_record *r, u32 type)
 }
 
 /*
+ * Argument @n (0, 1, 2) of the current task's system call, from the user
+ * registers saved at its entry, which a syscall exit still sees intact. This
+ * spares tracers an entry program and a map to carry the arguments to the
+ * exit (x86-64 calling convention: rdi, rsi, rdx).
+ */
+static __always_inline u64 bpfd_syscall_arg(int n)
+{
+	void *regs = (void *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	long off = n == 0 ? BPFD_OFF_PT_REGS_DI : n == 1 ? BPFD_OFF_PT_REGS_SI : BPFD_OFF_PT_REGS_DX;
+	u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (char *)regs + off);
+	return v;
+}
+
+/*
  * Wakes the reader only every BPFD_WAKE_BATCH records or when it has slept
  * for BPFD_WAKE_NS: a wakeup per record costs the traced process more than
  * the tracing itself. The daemon drains the buffer for a while after every
@@ -113,7 +129,7 @@ static __always_inline void bpfd_submit(void *rec, u64 size, u32 type)
 	struct bpfd_wake *w = bpfd_wake_state.lookup(&zero);
 
 	if (w) {
-		u64 now = bpf_ktime_get_ns();
+		u64 now = ((struct bpfd_record *)rec)->ktime_ns;
 
 		__sync_fetch_and_add(&w->pending, 1);
 		if (w->pending >= BPFD_WAKE_BATCH || now - w->last_ns > BPFD_WAKE_NS) {

@@ -6,65 +6,34 @@
  * arg_start..arg_end, which is what the program really received (no race
  * with a parent rewriting argv). A failed exec is reported from the
  * syscall's exit, reading argv from the old image, which is intact since
- * the exec failed; the enter tracepoints stash the user pointers for it.
+ * the exec failed, through the argument registers saved at entry.
  */
 
-struct exec_stash {
-	u64 filename;
-	u64 argv;
-};
-
-BPF_HASH(exec_stashes, u32, struct exec_stash, 10240);
-
-static __always_inline int bpfd_exec_enter(const char *filename, const char *const *argv)
+/* execve(filename, argv, envp) and execveat(dfd, filename, argv, envp, flags) */
+static __always_inline int bpfd_exec_exit(long ret, const char *filename,
+					  const char *const *argv)
 {
-	u32 tid = (u32)bpf_get_current_pid_tgid();
-	struct exec_stash s = { .filename = (u64)filename, .argv = (u64)argv };
-
-	if (bpfd_skip(BPFD_TRACER_TYPE))
-		return 0;
-	exec_stashes.update(&tid, &s);
-	return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_execve)
-{
-	return bpfd_exec_enter(args->filename, args->argv);
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
-{
-	return bpfd_exec_enter(args->filename, args->argv);
-}
-
-static __always_inline int bpfd_exec_exit(long ret)
-{
-	u32 tid = (u32)bpf_get_current_pid_tgid();
-	struct exec_stash *s = exec_stashes.lookup(&tid);
 	struct exec_record *r;
-	const char *const *argv;
 	u32 off, i;
 	u64 o;
 	int n;
 
-	if (!s)
+	/* A successful exec is reported from sched_process_exec. */
+	if (ret >= 0 || bpfd_skip(BPFD_TRACER_TYPE))
 		return 0;
-	if (ret >= 0)
-		goto out;
 	r = bpfd_scratch();
 	if (!r)
-		goto out;
+		return 0;
 	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
 	r->hdr.retval = ret;
 	r->flags = EXEC_ARGV_NUL_SEPARATED;
-	n = bpf_probe_read_user_str(r->buf, EXEC_FILENAME_MAX, (void *)s->filename);
+	n = bpf_probe_read_user_str(r->buf, EXEC_FILENAME_MAX, filename);
 	if (n <= 0) {
 		r->buf[0] = '\0';
 		n = 1;
 	}
 	r->argv_off = EXEC_FILENAME_MAX;
 
-	argv = (const char *const *)s->argv;
 	off = 0;
 	for (i = 0; i < EXEC_FAILED_ARGS_MAX; i++) {
 		const char *arg = NULL;
@@ -90,32 +59,29 @@ static __always_inline int bpfd_exec_exit(long ret)
 	/* The failure record keeps the fixed filename slot: failures are rare. */
 	bpfd_submit(r, offsetof(struct exec_record, buf) + EXEC_FILENAME_MAX + off,
 		    BPFD_TRACER_TYPE);
-out:
-	exec_stashes.delete(&tid);
 	return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_exit_execve)
 {
-	return bpfd_exec_exit(args->ret);
+	return bpfd_exec_exit(args->ret, (const char *)bpfd_syscall_arg(0),
+			      (const char *const *)bpfd_syscall_arg(1));
 }
 
 TRACEPOINT_PROBE(syscalls, sys_exit_execveat)
 {
-	return bpfd_exec_exit(args->ret);
+	return bpfd_exec_exit(args->ret, (const char *)bpfd_syscall_arg(1),
+			      (const char *const *)bpfd_syscall_arg(2));
 }
 
 TRACEPOINT_PROBE(sched, sched_process_exec)
 {
 	struct exec_record *r;
-	u32 old_tid = args->old_pid;
 	void *task, *mm;
 	u64 start = 0, end = 0, len;
 	u16 off;
 	u64 n;
 
-	/* A thread other than the leader may have called exec. */
-	exec_stashes.delete(&old_tid);
 	if (bpfd_skip(BPFD_TRACER_TYPE))
 		return 0;
 	r = bpfd_scratch();

@@ -12,8 +12,6 @@
 
 static const struct tracer_hook exec_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exec", "tracepoint__sched__sched_process_exec" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_enter_execve", "tracepoint__syscalls__sys_enter_execve" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_enter_execveat", "tracepoint__syscalls__sys_enter_execveat" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_execve", "tracepoint__syscalls__sys_exit_execve" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_execveat", "tracepoint__syscalls__sys_exit_execveat" },
 	{ 0 },

@@ -8,12 +8,6 @@
 #include "open_bpf.h"
 
 static const struct tracer_hook open_hooks[] = {
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_enter_open", "tracepoint__syscalls__sys_enter_open" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_enter_openat", "tracepoint__syscalls__sys_enter_openat" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_enter_openat2", "tracepoint__syscalls__sys_enter_openat2" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_enter_creat", "tracepoint__syscalls__sys_enter_creat" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_enter_open_by_handle_at",
-	  "tracepoint__syscalls__sys_enter_open_by_handle_at" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_open", "tracepoint__syscalls__sys_exit_open" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_openat", "tracepoint__syscalls__sys_exit_openat" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_openat2", "tracepoint__syscalls__sys_exit_openat2" },
