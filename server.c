@@ -131,7 +131,7 @@ static void handle_frame(struct client *c, const char *payload, size_t len)
 	/* Requests after `trace` are not read: the connection only streams. */
 	if (c->subscriber)
 		return;
-	req = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
+	req = json_loadb(payload, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!req) {
 		snprintf(msg, sizeof(msg), "bad JSON: %s", jerr.text);
 		queue_error(c, msg);

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""The control protocol, spoken directly: the example frames of
+docs/protocol.md against a real daemon, and every kind of bad input, after
+which the daemon must still answer."""
+import json
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+from bpfdtest import Daemon, require_root, run_tests, unique
+
+ROOT = os.environ.get("BPFD_SOURCE_ROOT",
+                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+D = None
+
+
+def doc_frames():
+    """{(kind, op): (json_text, prefix_bytes)} from docs/protocol.md."""
+    with open(os.path.join(ROOT, "docs", "protocol.md")) as f:
+        text = f.read()
+    frames = {}
+    pat = re.compile(r"^(Request|Reply) \(op (\w+)\):\n```json\n(.*?)\n```\nLength prefix: `([0-9a-f ]+)`",
+                     re.M)
+    for kind, op, body, prefix in pat.findall(text):
+        frames[(kind, op)] = (body, bytes.fromhex(prefix.replace(" ", "")))
+    return frames
+
+
+def connect():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(D.socket)
+    return s
+
+
+def recv_exact(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        if not chunk:
+            raise EOFError("connection closed after %d of %d bytes" % (len(data), n))
+        data += chunk
+    return data
+
+
+def recv_frame(s):
+    (n,) = struct.unpack(">I", recv_exact(s, 4))
+    return json.loads(recv_exact(s, n))
+
+
+def send_frame(s, payload):
+    if isinstance(payload, str):
+        payload = payload.encode()
+    s.sendall(struct.pack(">I", len(payload)) + payload)
+
+
+def request(payload):
+    with connect() as s:
+        send_frame(s, payload)
+        return recv_frame(s)
+
+
+def shape(v):
+    """The JSON structure of @v: key sets and types, not values."""
+    if isinstance(v, dict):
+        return {k: shape(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [shape(v[0])] if v else []
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    return type(v).__name__
+
+
+def same_shape(doc, real, path="reply"):
+    if isinstance(doc, dict):
+        assert isinstance(real, dict), path
+        assert set(doc) == set(real), "%s keys: doc %s, daemon %s" % (path, sorted(doc), sorted(real))
+        for k in doc:
+            same_shape(doc[k], real[k], path + "." + k)
+    elif isinstance(doc, list):
+        assert isinstance(real, list), path
+        if doc and real:
+            same_shape(doc[0], real[0], path + "[0]")
+    else:
+        assert doc == real, "%s: doc %s, daemon %s" % (path, doc, real)
+
+
+def test_doc_prefixes_are_right():
+    frames = doc_frames()
+    ops = {"version", "status", "tracers", "trace", "create_rule", "remove_rule", "list_rules"}
+    for op in ops:
+        for kind in ("Request", "Reply"):
+            assert (kind, op) in frames, "docs/protocol.md lacks the %s frame of %s" % (kind, op)
+    for (kind, op), (body, prefix) in frames.items():
+        assert struct.unpack(">I", prefix)[0] == len(body.encode()), (kind, op)
+        json.loads(body)
+
+
+def test_doc_frames_against_the_daemon():
+    frames = doc_frames()
+    for op in ("version", "status", "tracers"):
+        body, prefix = frames[("Request", op)]
+        with connect() as s:
+            s.sendall(prefix + body.encode())  # the doc's exact bytes
+            reply = recv_frame(s)
+        assert reply["ok"] is True, reply
+        doc_reply = json.loads(frames[("Reply", op)][0])
+        same_shape(shape(doc_reply), shape(reply))
+    # The tracers reply is the compiled-in table: the doc shows it exactly.
+    assert request(frames[("Request", "tracers")][0]) == json.loads(frames[("Reply", "tracers")][0])
+
+    body, prefix = frames[("Request", "trace")]
+    with connect() as s:
+        s.sendall(prefix + body.encode())
+        assert recv_frame(s) == json.loads(frames[("Reply", "trace")][0])
+        name = unique("pr")
+        path = os.path.join(D.tmp, name)
+        subprocess.run(["cp", "/bin/true", path], check=True)
+        subprocess.run([path], check=True)
+        while True:
+            ev = recv_frame(s)
+            assert ev["tracer"] == "exec", ev  # the request asked for exec only
+            if ev["data"].get("filename") == path:
+                break
+
+
+def test_rule_ops_answer_until_rules_exist():
+    frames = doc_frames()
+    for op in ("create_rule", "remove_rule", "list_rules"):
+        reply = request(frames[("Request", op)][0])
+        assert reply["ok"] is False and "not available" in reply["error"], reply
+
+
+def test_bad_frames_get_error_replies():
+    cases = [
+        (b"", "bad JSON"),
+        (b"{not json", "bad JSON"),
+        (b"[1,2,3]", "not a JSON object"),
+        (b'"op"', "not a JSON object"),
+        (b"{}", "missing 'op'"),
+        (b'{"op":5}', "'op' must be a string"),
+        (b'{"op":"frobnicate"}', "unknown op 'frobnicate'"),
+        (b'{"op":"trace","tracer":7}', "'tracer' must be a string"),
+        (b'{"op":"trace","tracer":"nosuch"}', "unknown tracer 'nosuch'"),
+        (b'{"op":"status","op":"version"}', "bad JSON"),
+        (b"[" * 100000 + b"]" * 100000, "bad JSON"),
+        (b'{"op":"version"}\xff', "bad JSON"),
+    ]
+    # All on one connection: each gets its reply and the connection lives on.
+    with connect() as s:
+        for payload, want in cases:
+            send_frame(s, payload)
+            reply = recv_frame(s)
+            assert reply["ok"] is False and want in reply["error"], (payload[:40], reply)
+        send_frame(s, '{"op":"version"}')
+        assert recv_frame(s)["ok"] is True
+
+
+def test_pipelined_requests_answered_in_order():
+    with connect() as s:
+        s.sendall(b"".join(struct.pack(">I", len(p)) + p for p in
+                           (b'{"op":"version"}', b'{"op":"nope"}', b'{"op":"tracers"}')))
+        assert "version" in recv_frame(s)
+        assert recv_frame(s)["ok"] is False
+        assert "tracers" in recv_frame(s)
+
+
+def test_oversized_frame_is_refused_and_closed():
+    with connect() as s:
+        s.sendall(struct.pack(">I", (1 << 20) + 1) + b"{")
+        reply = recv_frame(s)
+        assert reply["ok"] is False and "too large" in reply["error"], reply
+        assert s.recv(1) == b"", "connection not closed"
+    # Exactly 1 MiB is allowed (and is bad JSON here).
+    with connect() as s:
+        send_frame(s, b" " * (1 << 20))
+        assert "bad JSON" in recv_frame(s)["error"]
+
+
+def test_slow_subscriber_loses_counted_events():
+    target = os.path.join(D.tmp, unique("slow"))
+    open(target, "w").close()
+    s = connect()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    send_frame(s, json.dumps({"op": "trace", "tracer": "open"}))
+    time.sleep(0.3)
+    openloop = os.path.join(os.path.dirname(os.environ["BPFD"]), "bench", "openloop")
+    subprocess.run([openloop, target, "200000"], check=True, capture_output=True)
+    time.sleep(0.5)
+    st = D.status()
+    assert st["ok"], "the daemon stopped answering while a subscriber did not read"
+    sub = [x for x in st["subscribers"] if x["tracer"] == "open"]
+    assert sub and sub[0]["dropped"] > 0, sub
+    dropped = sub[0]["dropped"]
+    # Reading now: events, then a notice with the count.
+    assert recv_frame(s) == {"ok": True}
+    lost = 0
+    deadline = time.time() + 30
+    while lost < dropped and time.time() < deadline:
+        f = recv_frame(s)
+        if "notice" in f:
+            assert f["notice"] == "lost"
+            lost += f["lost"]
+    assert lost == dropped, (lost, dropped)
+    s.close()
+
+
+def test_daemon_alive_after_all():
+    st = D.status()
+    assert st["ok"] and D.proc.poll() is None
+    assert all(t["state"] == "loaded" for t in st["tracers"]), st["tracers"]
+
+
+def main():
+    global D
+    require_root()
+    D = Daemon().start()
+    try:
+        return run_tests([
+            test_doc_prefixes_are_right,
+            test_doc_frames_against_the_daemon,
+            test_rule_ops_answer_until_rules_exist,
+            test_bad_frames_get_error_replies,
+            test_pipelined_requests_answered_in_order,
+            test_oversized_frame_is_refused_and_closed,
+            test_slow_subscriber_loses_counted_events,
+            test_daemon_alive_after_all,
+        ])
+    finally:
+        D.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
