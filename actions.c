@@ -42,10 +42,11 @@ static void run_one(size_t i, const struct event *ev)
 
 void actions_run_default(const struct event *ev)
 {
-	size_t i;
+	static size_t stdout_index = (size_t)-1;
 
-	if (action_find("stdout", &i))
-		run_one(i, ev);
+	if (stdout_index == (size_t)-1 && !action_find("stdout", &stdout_index))
+		return;
+	run_one(stdout_index, ev);
 }
 
 void actions_flush(void)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -246,13 +247,14 @@ static void trace_frame(const struct cli *cli, const char *payload, size_t len,
 
 int cmd_trace(const struct cli *cli)
 {
-	static char outbuf[1 << 16];
+	static char outbuf[1 << 18];
+	static char buf[1 << 18];
 	json_t *req = json_pack("{s:s, s:s, s:s, s:s}", "op", "trace", "tracer",
 				cli->tracer ? cli->tracer : "", "rule", cli->rule ? cli->rule : "",
 				"container", cli->container ? cli->container : "");
 	struct ipc_reader r;
 	struct strbuf line = STRBUF_INIT;
-	char buf[1 << 16], *text = json_dumps(req, JSON_COMPACT);
+	char *text = json_dumps(req, JSON_COMPACT);
 	const char *payload;
 	size_t len;
 	json_t *reply;
@@ -267,6 +269,9 @@ int cmd_trace(const struct cli *cli)
 		return 1;
 	}
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	/* Room for bursts while this process waits for the CPU. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 4 << 20 }, sizeof(int)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ 4 << 20 }, sizeof(int));
 	ipc_reader_init(&r, IPC_FRAME_MAX);
 	rc = ipc_send_frame(fd, text, strlen(text));
 	free(text);

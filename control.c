@@ -65,11 +65,12 @@ json_t *control_version_reply(const char *bcc)
 
 static void add_subscriber(void *ctx, const struct subscriber_info *s)
 {
-	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:I, s:I}", "id",
+	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I}", "id",
 					     (json_int_t)s->id, "tracer", s->filter->tracer,
 					     "rule", s->filter->rule, "container",
 					     s->filter->container, "sent", (json_int_t)s->sent,
-					     "dropped", (json_int_t)s->dropped));
+					     "dropped", (json_int_t)s->dropped, "queued",
+					     (json_int_t)s->queued));
 }
 
 static json_t *op_status(struct daemon *d, struct client *c, json_t *req)

@@ -299,6 +299,14 @@ void server_subscribe(struct server *s, struct client *c, const struct trace_fil
 		client_close(c);
 		return;
 	}
+	/*
+	 * A deep socket buffer on top of the queue absorbs a subscriber that is
+	 * briefly not scheduled; FORCE lifts wmem_max (the daemon is root).
+	 */
+	if (setsockopt(c->watch.fd, SOL_SOCKET, SO_SNDBUFFORCE, &(int){ SERVER_SOCKBUF },
+		       sizeof(int)) < 0)
+		setsockopt(c->watch.fd, SOL_SOCKET, SO_SNDBUF, &(int){ SERVER_SOCKBUF },
+			   sizeof(int));
 	c->filter = *filter;
 	c->subscriber = true;
 	s->n_subscribers++;
@@ -411,7 +419,8 @@ void server_each_subscriber(struct server *s, void (*fn)(void *ctx, const struct
 		if (!c->subscriber || c->dead)
 			continue;
 		info = (struct subscriber_info){ .id = c->id, .filter = &c->filter,
-						 .sent = c->sent, .dropped = c->dropped };
+						 .sent = c->sent, .dropped = c->dropped,
+						 .queued = queued(c) };
 		fn(ctx, &info);
 	}
 }

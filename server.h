@@ -24,6 +24,7 @@
 enum {
 	SERVER_CLIENTS_MAX = 256,
 	SERVER_QUEUE_MAX = 8 << 20,	/* bytes queued for one client */
+	SERVER_SOCKBUF = 4 << 20,	/* socket send buffer of a subscriber */
 	SERVER_STALL_MS = 30000,	/* a subscriber reading nothing this long is cut off */
 	SERVER_PARTIAL_MS = 10000,	/* a half-sent frame this old is dropped */
 };
@@ -69,6 +70,7 @@ struct subscriber_info {
 	uint32_t id;
 	const struct trace_filter *filter;
 	uint64_t sent, dropped;
+	size_t queued;		/* bytes waiting to be written to it */
 };
 
 /* Calls @fn for each subscriber. */
