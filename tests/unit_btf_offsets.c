@@ -53,6 +53,9 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_PID_NS_NS_INUM] = 160,	/* ns (a const typedef) at 136 */
 	[BTF_OFF_MM_ARG_START] = 312,	/* in an anonymous struct in an anonymous union */
 	[BTF_OFF_MM_ARG_END] = 320,
+	[BTF_OFF_PT_REGS_DI] = 112,
+	[BTF_OFF_PT_REGS_SI] = 104,
+	[BTF_OFF_PT_REGS_DX] = 96,
 };
 
 static void add_field(struct btf *btf, const char *name, int type, long byte_off)
@@ -153,6 +156,12 @@ static struct btf *build_btf(enum variant v)
 	add_field(btf, "mmap_base", t_long, 0);
 	add_field(btf, NULL, anon_u, 296);
 	add_field(btf, "start_brk", t_long, 400);
+
+	/* pt_regs: the x86-64 layout, plain members. */
+	t = btf__add_struct(btf, "pt_regs", 168);
+	add_field(btf, "dx", t_long, 96);
+	add_field(btf, "si", t_long, 104);
+	add_field(btf, "di", t_long, 112);
 	return btf;
 }
 
