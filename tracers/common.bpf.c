@@ -101,19 +101,30 @@ static __always_inline void bpfd_fill(struct bpfd_record *r, u32 type)
 }
 
 /*
- * Argument @n (0, 1, 2) of the current task's system call, from the user
- * registers saved at its entry, which a syscall exit still sees intact. This
- * spares tracers an entry program and a map to carry the arguments to the
- * exit (x86-64 calling convention: rdi, rsi, rdx).
+ * The first three arguments of the current task's system call, from the
+ * user registers saved at its entry, which a syscall exit still sees
+ * intact. This spares tracers an entry program and a map to carry the
+ * arguments to the exit. x86-64: rdi, rsi, rdx, which pt_regs keeps in one
+ * run (dx, si, di), read in one go.
  */
-static __always_inline u64 bpfd_syscall_arg(int n)
+#if BPFD_OFF_PT_REGS_SI != BPFD_OFF_PT_REGS_DX + 8 || BPFD_OFF_PT_REGS_DI != BPFD_OFF_PT_REGS_DX + 16
+#error "pt_regs does not keep dx, si, di together"
+#endif
+struct bpfd_syscall_args {
+	u64 dx, si, di;
+};
+
+static __always_inline void bpfd_syscall_args(struct bpfd_syscall_args *a)
 {
 	void *regs = (void *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	long off = n == 0 ? BPFD_OFF_PT_REGS_DI : n == 1 ? BPFD_OFF_PT_REGS_SI : BPFD_OFF_PT_REGS_DX;
-	u64 v = 0;
 
-	bpf_probe_read_kernel(&v, sizeof(v), (char *)regs + off);
-	return v;
+	if (bpf_probe_read_kernel(a, sizeof(*a), (char *)regs + BPFD_OFF_PT_REGS_DX) < 0)
+		a->dx = a->si = a->di = 0;
+}
+
+static __always_inline u64 bpfd_syscall_arg(const struct bpfd_syscall_args *a, int n)
+{
+	return n == 0 ? a->di : n == 1 ? a->si : a->dx;
 }
 
 /*

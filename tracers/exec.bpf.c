@@ -9,10 +9,15 @@
  * the exec failed, through the argument registers saved at entry.
  */
 
-/* execve(filename, argv, envp) and execveat(dfd, filename, argv, envp, flags) */
-static __always_inline int bpfd_exec_exit(long ret, const char *filename,
-					  const char *const *argv)
+/*
+ * execve(filename, argv, envp) and execveat(dfd, filename, argv, envp, flags):
+ * @name_arg is the argument that holds the file name; argv follows it.
+ */
+static __always_inline int bpfd_exec_exit(long ret, int name_arg)
 {
+	struct bpfd_syscall_args a;
+	const char *filename;
+	const char *const *argv;
 	struct exec_record *r;
 	u32 off, i;
 	u64 o;
@@ -24,6 +29,9 @@ static __always_inline int bpfd_exec_exit(long ret, const char *filename,
 	r = bpfd_scratch();
 	if (!r)
 		return 0;
+	bpfd_syscall_args(&a);
+	filename = (const char *)bpfd_syscall_arg(&a, name_arg);
+	argv = (const char *const *)bpfd_syscall_arg(&a, name_arg + 1);
 	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
 	r->hdr.retval = ret;
 	r->flags = EXEC_ARGV_NUL_SEPARATED;
@@ -64,14 +72,12 @@ static __always_inline int bpfd_exec_exit(long ret, const char *filename,
 
 TRACEPOINT_PROBE(syscalls, sys_exit_execve)
 {
-	return bpfd_exec_exit(args->ret, (const char *)bpfd_syscall_arg(0),
-			      (const char *const *)bpfd_syscall_arg(1));
+	return bpfd_exec_exit(args->ret, 0);
 }
 
 TRACEPOINT_PROBE(syscalls, sys_exit_execveat)
 {
-	return bpfd_exec_exit(args->ret, (const char *)bpfd_syscall_arg(1),
-			      (const char *const *)bpfd_syscall_arg(2));
+	return bpfd_exec_exit(args->ret, 1);
 }
 
 TRACEPOINT_PROBE(sched, sched_process_exec)

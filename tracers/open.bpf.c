@@ -2,7 +2,7 @@
  * open: the open family of syscalls with their result.
  *
  * One program per syscall exit and none at entry: the arguments are read
- * from the registers saved at entry (bpfd_syscall_arg), and the file name
+ * from the registers saved at entry (bpfd_syscall_args), and the file name
  * from user memory, which the kernel has just copied, so the page is
  * resident and the read cannot fail on a page not faulted in yet.
  */
@@ -15,6 +15,7 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 					  u32 syscall)
 {
 	const char *filename = NULL;
+	struct bpfd_syscall_args a;
 	struct open_record *r;
 	u64 len;
 	int n = 0;
@@ -24,12 +25,13 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 	r = bpfd_scratch();
 	if (!r)
 		return 0;
+	bpfd_syscall_args(&a);
 	if (name_arg >= 0)
-		filename = (const char *)bpfd_syscall_arg(name_arg);
+		filename = (const char *)bpfd_syscall_arg(&a, name_arg);
 	if (syscall == OPEN_SYS_OPENAT2)	/* struct open_how starts with its u64 flags */
-		bpf_probe_read_user(&flags, sizeof(flags), (void *)bpfd_syscall_arg(flags_arg));
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)bpfd_syscall_arg(&a, flags_arg));
 	else if (flags_arg >= 0)
-		flags = (u32)bpfd_syscall_arg(flags_arg);
+		flags = (u32)bpfd_syscall_arg(&a, flags_arg);
 	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
 	r->hdr.retval = ret;
 	r->flags = flags;
