@@ -200,3 +200,65 @@ def run_tests(tests):
         sys.stdout.flush()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
+
+
+class Docker:
+    """A usable docker for tests: starts dockerd when none runs (and stops
+    only what it started) and imports a small busybox image."""
+
+    IMAGE = "bpfd-test-busybox:latest"
+
+    def __init__(self):
+        self.started = None
+        self.reason = None
+        if not shutil.which("docker") or not shutil.which("dockerd"):
+            self.reason = "docker is not installed (scripts/setup installs docker.io)"
+            return
+        if not self._ping():
+            self.log = open(tempfile.mktemp(prefix="bpfd-dockerd-", suffix=".log"), "w")
+            self.started = subprocess.Popen(["dockerd"], stdout=self.log, stderr=self.log,
+                                            stdin=subprocess.DEVNULL)
+            deadline = time.time() + 60
+            while not self._ping():
+                if self.started.poll() is not None or time.time() > deadline:
+                    self.reason = "dockerd did not start (see %s)" % self.log.name
+                    return
+                time.sleep(0.2)
+        self._image()
+
+    @property
+    def ok(self):
+        return self.reason is None
+
+    def _ping(self):
+        return subprocess.run(["docker", "version"], capture_output=True).returncode == 0
+
+    def _image(self):
+        if subprocess.run(["docker", "image", "inspect", self.IMAGE], capture_output=True).returncode == 0:
+            return
+        busybox = shutil.which("busybox") or "/bin/busybox"
+        root = tempfile.mkdtemp(prefix="bpfd-rootfs-")
+        for d in ("bin", "etc", "proc", "sys", "dev", "tmp", "data"):
+            os.makedirs(os.path.join(root, d), exist_ok=True)
+        shutil.copy(busybox, os.path.join(root, "bin", "busybox"))
+        for cmd in ("sh", "cat", "echo", "ls", "sleep", "true", "nsenter", "head"):
+            os.symlink("busybox", os.path.join(root, "bin", cmd))
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        subprocess.run(["docker", "import", "-", self.IMAGE], stdin=tar.stdout, check=True,
+                       capture_output=True)
+        tar.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+    def run(self, *args, check=True):
+        r = subprocess.run(["docker", "run"] + list(args), capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise AssertionError("docker run %s: %s" % (" ".join(args), r.stderr))
+        return r
+
+    def stop(self):
+        if self.started:
+            self.started.terminate()
+            try:
+                self.started.wait(30)
+            except subprocess.TimeoutExpired:
+                self.started.kill()
