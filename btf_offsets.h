@@ -33,7 +33,23 @@
 	X(MM_ARG_END, "mm_struct", "arg_end")				\
 	X(PT_REGS_DI, "pt_regs", "di")					\
 	X(PT_REGS_SI, "pt_regs", "si")					\
-	X(PT_REGS_DX, "pt_regs", "dx")
+	X(PT_REGS_DX, "pt_regs", "dx")					\
+	X(TASK_FILES, "task_struct", "files")				\
+	X(FILES_FDT, "files_struct", "fdt")				\
+	X(FDTABLE_MAX_FDS, "fdtable", "max_fds")			\
+	X(FDTABLE_FD, "fdtable", "fd")					\
+	X(FILE_PATH_MNT, "file", "f_path.mnt")				\
+	X(FILE_PATH_DENTRY, "file", "f_path.dentry")			\
+	X(MOUNT_MNT, "mount", "mnt")					\
+	X(MOUNT_PARENT, "mount", "mnt_parent")				\
+	X(MOUNT_MOUNTPOINT, "mount", "mnt_mountpoint")			\
+	X(MOUNT_NS, "mount", "mnt_ns")					\
+	X(VFSMOUNT_ROOT, "vfsmount", "mnt_root")			\
+	X(VFSMOUNT_SB, "vfsmount", "mnt_sb")				\
+	X(DENTRY_PARENT, "dentry", "d_parent")				\
+	X(DENTRY_NAME, "dentry", "d_name.name")				\
+	X(SB_ROOT, "super_block", "s_root")				\
+	X(SB_DEV, "super_block", "s_dev")
 
 enum btf_offset_id {
 #define BTF_OFFSET_ENUM(name, s, m) BTF_OFF_##name,

@@ -12,14 +12,18 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <ftw.h>
 
 #include "action.h"
 #include "btf_offsets.h"
 #include "control.h"
 #include "ipc.h"
 #include "kheaders.h"
+#include "bpfmap.h"
 #include "log.h"
 
 enum {
@@ -33,6 +37,10 @@ enum {
 };
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
+
+/* For nftw's callback: the containers map, the cgroup2 mount's length. */
+static int seed_fd = -1;
+static size_t seed_mount_len;
 
 /* BCC finds tracepoints through tracefs; mount it where it is missing. */
 static int ensure_tracefs(void)
@@ -92,6 +100,81 @@ static const char *const *parse_tracer_list(const char *list, char *buf, size_t 
 		names[n++] = tok;
 	names[n] = NULL;
 	return names;
+}
+
+/*
+ * The host's mount namespace and root filesystem, for dockeropenbreakout:
+ * pid 1's where readable, else the daemon's own (it runs on the host).
+ */
+static void host_identity(unsigned int *mntns, unsigned int *root_dev)
+{
+	struct stat st;
+
+	*mntns = 0;
+	if (stat("/proc/1/ns/mnt", &st) == 0 || stat("/proc/self/ns/mnt", &st) == 0)
+		*mntns = (unsigned int)st.st_ino;
+	*root_dev = 0;
+	if (stat("/proc/1/root/", &st) == 0 || stat("/", &st) == 0)
+		/* The kernel's dev_t: major in the top 12 bits, minor in the low 20. */
+		*root_dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+}
+
+/*
+ * What the kernel's container maps cannot have seen: cgroups that existed
+ * before the daemon, and processes already running inside containers.
+ */
+static int seed_cgroup(const char *fpath, const struct stat *st, int type, struct FTW *ftw)
+{
+	struct container_info info;
+	uint64_t id = st->st_ino;
+	uint8_t one = 1;
+
+	(void)ftw;
+	if (type == FTW_D && container_from_cgroup_path(fpath + seed_mount_len, &info))
+		bpfmap_update(seed_fd, &id, &one, 0);
+	return 0;
+}
+
+static void seed_containers(struct daemon *d, const char *cg2)
+{
+	char path[64], line[4096];
+	struct container_info info;
+	struct dirent *de;
+	struct stat st;
+	unsigned int host_mntns, root_dev;
+	uint8_t one = 1;
+	DIR *proc;
+	FILE *f;
+
+	if (!cg2 || d->loader.containers_fd < 0)
+		return;
+	seed_fd = d->loader.containers_fd;
+	seed_mount_len = strlen(cg2);
+	nftw(cg2, seed_cgroup, 16, FTW_PHYS);
+
+	host_identity(&host_mntns, &root_dev);
+	proc = opendir("/proc");
+	while (proc && (de = readdir(proc))) {
+		uint32_t pid = (uint32_t)strtoul(de->d_name, NULL, 10);
+
+		if (!pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/ns/mnt", pid);
+		if (stat(path, &st) < 0 || st.st_ino == host_mntns)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+		f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "0::", 3) == 0 && container_from_cgroup_path(line, &info)) {
+				bpfmap_update(d->loader.contained_fd, &pid, &one, 0);
+				break;
+			}
+		}
+		if (f)
+			fclose(f);
+	}
+	if (proc)
+		closedir(proc);
 }
 
 static void on_ring(struct loop_watch *w, uint32_t events)
@@ -178,6 +261,7 @@ static int load_tracers(struct daemon *d)
 		return r;
 	req = (struct loader_request){ .wanted = wanted, .cfg = &cfg, .offsets = &offsets,
 				       .daemon = getpid() };
+	host_identity(&req.host_mntns, &req.host_root_dev);
 	r = loader_load(&d->loader, &req, err, sizeof(err));
 	/* The merged header tree is only needed while compiling. */
 	kheaders_cleanup(d->kheaders_merged);
@@ -330,6 +414,8 @@ int daemon_main(const struct daemon_options *opts)
 	 */
 	if (cg2)
 		cgroup_cache_scan(d.cgroups, cg2, CGROUP_SCAN_MAX);
+	seed_containers(&d, cg2);
+	d.pipeline.containers_fd = d.loader.containers_fd;
 	/* Compiling left LLVM's heap large; give it back. */
 	malloc_trim(0);
 

@@ -45,8 +45,8 @@ static double now_ms(void)
 struct compile_job {
 	const struct loader_request *req;
 	bool include[LOADER_TRACERS_MAX];
-	char storage[BTF_CFLAG_COUNT + 2][BTF_CFLAG_LEN];
-	const char *cflags[BTF_CFLAG_COUNT + 4];
+	char storage[BTF_CFLAG_COUNT + 4][BTF_CFLAG_LEN];
+	const char *cflags[BTF_CFLAG_COUNT + 6];
 	int n_cflags;
 };
 
@@ -68,8 +68,14 @@ static void cflags_build(struct compile_job *job)
 		 (int)job->req->daemon);
 	snprintf(job->storage[BTF_CFLAG_COUNT + 1], BTF_CFLAG_LEN, "-DBPFD_NR_CPUS=%d",
 		 bpfmap_possible_cpus());
+	snprintf(job->storage[BTF_CFLAG_COUNT + 2], BTF_CFLAG_LEN, "-DBPFD_HOST_MNTNS=%uU",
+		 job->req->host_mntns);
+	snprintf(job->storage[BTF_CFLAG_COUNT + 3], BTF_CFLAG_LEN, "-DBPFD_HOST_ROOT_DEV=%uU",
+		 job->req->host_root_dev);
 	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT];
 	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 1];
+	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 2];
+	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 3];
 	job->cflags[job->n_cflags] = NULL;
 }
 
@@ -249,7 +255,10 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 	l->enabled_fd = b->ops->map_fd(b, "bpfd_enabled");
 	l->ignored_fd = b->ops->map_fd(b, "bpfd_ignored");
 	l->lost_fd = b->ops->map_fd(b, "bpfd_lost");
-	if (l->events_fd < 0 || l->enabled_fd < 0 || l->ignored_fd < 0 || l->lost_fd < 0) {
+	l->containers_fd = b->ops->map_fd(b, "bpfd_containers");
+	l->contained_fd = b->ops->map_fd(b, "bpfd_contained");
+	if (l->events_fd < 0 || l->enabled_fd < 0 || l->ignored_fd < 0 || l->lost_fd < 0 ||
+	    l->containers_fd < 0 || l->contained_fd < 0) {
 		snprintf(err, err_size, "the compiled module lacks its maps");
 		return -ENOENT;
 	}
@@ -301,7 +310,7 @@ struct loader_wire {
 	} tracers[LOADER_TRACERS_MAX];
 };
 
-enum { WIRE_MAPS = 4, WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) };
+enum { WIRE_MAPS = 6, WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) };
 
 /* The fds in wire order: maps, common links, each tracer's links. */
 static int wire_fds(struct loader *l, int **slots)
@@ -313,6 +322,8 @@ static int wire_fds(struct loader *l, int **slots)
 	slots[n++] = &l->enabled_fd;
 	slots[n++] = &l->ignored_fd;
 	slots[n++] = &l->lost_fd;
+	slots[n++] = &l->containers_fd;
+	slots[n++] = &l->contained_fd;
 	for (i = 0; i < l->n_common; i++)
 		slots[n++] = &l->common_fds[i];
 	for (t = 0; t < l->n_tracers; t++)
@@ -371,6 +382,7 @@ static void loader_reset(struct loader *l)
 
 	memset(l, 0, sizeof(*l));
 	l->events_fd = l->enabled_fd = l->ignored_fd = l->lost_fd = -1;
+	l->containers_fd = l->contained_fd = -1;
 	l->n_tracers = tracer_count;
 	for (i = 0; i < tracer_count; i++) {
 		l->tracers[i].ops = tracer_table[i];
@@ -569,4 +581,6 @@ void loader_unload(struct loader *l)
 	close_fd(&l->enabled_fd);
 	close_fd(&l->ignored_fd);
 	close_fd(&l->lost_fd);
+	close_fd(&l->containers_fd);
+	close_fd(&l->contained_fd);
 }

@@ -49,6 +49,7 @@ struct loader {
 	int common_fds[LOADER_LINKS_MAX];
 	int n_common;
 	int events_fd, enabled_fd, ignored_fd, lost_fd;
+	int containers_fd, contained_fd;	/* container cgroups and processes */
 	double compile_ms;		/* in the loader process, compile to attach */
 	char bcc_version[32];
 	struct ring_buffer *ring;
@@ -59,6 +60,8 @@ struct loader_request {
 	const struct tracer_config *cfg;
 	const struct kernel_offsets *offsets;
 	pid_t daemon;			/* never reported */
+	unsigned int host_mntns;	/* the host's mount namespace inode */
+	unsigned int host_root_dev;	/* the host root's device, kernel encoding */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "action.h"
+#include "bpfmap.h"
 #include "server.h"
 #include "tracer.h"
 #include "tracers/record.h"
@@ -15,6 +16,7 @@ void pipeline_init(struct pipeline *p, struct cgroup_cache *cgroups, struct serv
 		   const char *hostname)
 {
 	memset(p, 0, sizeof(*p));
+	p->containers_fd = -1;
 	p->cgroups = cgroups;
 	p->server = server;
 	p->hostname = hostname;
@@ -80,6 +82,21 @@ static int handle_cgroup(struct pipeline *p, const void *rec, size_t size)
 	memcpy(path, r->path, n);
 	path[n] = '\0';
 	p->cgroup_records++;
+	/*
+	 * The kernel marked the cgroup by its name's 64-hex id alone; this
+	 * parser knows every runtime: it adds what the kernel could not tell
+	 * (lxc, nspawn) and removes what is not a container (a conmon's).
+	 */
+	if (p->containers_fd >= 0) {
+		struct container_info info;
+		uint64_t id = r->hdr.cgroup_id;
+		uint8_t one = 1;
+
+		if (container_from_cgroup_path(path, &info))
+			bpfmap_update(p->containers_fd, &id, &one, 0);
+		else
+			bpfmap_delete(p->containers_fd, &id);
+	}
 	return cgroup_cache_learn(p->cgroups, r->hdr.cgroup_id, path);
 }
 

@@ -31,6 +31,7 @@ struct tracer_counters {
 struct pipeline {
 	struct cgroup_cache *cgroups;	/* not owned */
 	struct server *server;		/* subscribers; not owned, may be NULL */
+	int containers_fd;		/* the kernel's set of container cgroups, or -1 */
 	const char *hostname;
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	struct tracer_counters counters[32];

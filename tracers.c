@@ -11,11 +11,13 @@
 extern const struct tracer_ops exec_tracer;
 extern const struct tracer_ops open_tracer;
 extern const struct tracer_ops bashreadline_tracer;
+extern const struct tracer_ops dockeropenbreakout_tracer;
 
 const struct tracer_ops *const tracer_table[] = {
 	&exec_tracer,
 	&open_tracer,
 	&bashreadline_tracer,
+	&dockeropenbreakout_tracer,
 	NULL,
 };
 

@@ -32,6 +32,20 @@ BPF_ARRAY(bpfd_enabled, u32, BPFD_TRACERS_MAX);
  */
 BPF_HASH(bpfd_ignored, u32, u8, 4096);
 BPF_ARRAY(bpfd_wake_state, struct bpfd_wake, 1);
+/*
+ * The cgroup2 ids of containers' cgroups. Filled here as cgroups are
+ * created (so that a container's first act is judged without waiting for
+ * the daemon), then corrected by the daemon, which knows every runtime's
+ * naming, and seeded by it at start for cgroups that already exist.
+ */
+BPF_HASH(bpfd_containers, u64, u8, 65536);
+/*
+ * Processes that run a program inside a container: they exec'd in a
+ * container's cgroup outside the host's mount namespace, or descend from
+ * one that did. A runtime's own set-up (runc init, before it execs the
+ * container's program) is not marked.
+ */
+BPF_HASH(bpfd_contained, u32, u8, 65536);
 
 static __always_inline int bpfd_skip(u32 type)
 {
@@ -195,6 +209,8 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 
 	if (bpfd_ignored.lookup(&parent))
 		bpfd_ignored.update(&child, &one);
+	if (bpfd_contained.lookup(&parent))
+		bpfd_contained.update(&child, &one);
 	return 0;
 }
 
@@ -203,10 +219,46 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	u32 tid = (u32)pid_tgid;
 
-	/* Keep the daemon's own mark; forget exited children. */
-	if (tid == pid_tgid >> 32 && tid != BPFD_DAEMON_TGID)
+	/* Keep the daemon's own mark; forget exited tasks. */
+	if (tid != BPFD_DAEMON_TGID)
 		bpfd_ignored.delete(&tid);
+	bpfd_contained.delete(&tid);
 	return 0;
+}
+
+/* True when the 64 bytes of @path ending before @end are lowercase hex. */
+static __always_inline int bpfd_hex64_before(const char *path, int end)
+{
+	int i;
+
+	if (end < 64)
+		return 0;
+	for (i = 0; i < 64; i++) {
+		char c = path[(end - 64 + i) & (BPFD_CGROUP_PATH_MAX - 1)];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * True when @path (@len bytes with the NUL) ends in a container id, the
+ * 64 hex digits docker, containerd, cri-o and podman name their cgroups by:
+ * `/docker/<id>`, `.../<id>` under kubepods, `docker-<id>.scope`,
+ * `cri-containerd-<id>.scope`, `crio-<id>.scope`, `libpod-<id>.scope`.
+ * Other names (lxc, nspawn) are recognised by the daemon a moment later.
+ */
+static __always_inline int bpfd_path_has_container_id(const char *path, int len)
+{
+	int end = len - 1;
+
+	if (end < 64 || end >= BPFD_CGROUP_PATH_MAX)
+		return 0;
+	if (bpfd_hex64_before(path, end))
+		return 1;
+	return end > 70 && path[(end - 6) & (BPFD_CGROUP_PATH_MAX - 1)] == '.' &&
+	       bpfd_hex64_before(path, end - 6);
 }
 
 /*
@@ -219,15 +271,20 @@ TRACEPOINT_PROBE(cgroup, cgroup_mkdir)
 {
 	struct bpfd_cgroup_record *r = bpfd_scratch();
 	u32 type = BPFD_RECORD_CGROUP_MKDIR;
+	u8 one = 1;
 	u16 off;
+	int len;
 
 	if (!r || args->root != 0)
 		return 0;
 	bpfd_fill(&r->hdr, type);
 	r->hdr.cgroup_id = args->id;
 	off = args->data_loc_path & 0xFFFF;
-	if (bpf_probe_read_kernel_str(r->path, sizeof(r->path), (char *)args + off) < 0)
+	len = bpf_probe_read_kernel_str(r->path, sizeof(r->path), (char *)args + off);
+	if (len < 0)
 		return 0;
+	if (bpfd_path_has_container_id(r->path, len))
+		bpfd_containers.update(&r->hdr.cgroup_id, &one);
 	bpfd_submit(r, sizeof(*r), type);
 	return 0;
 }

@@ -250,7 +250,9 @@ class Docker:
         shutil.rmtree(root, ignore_errors=True)
 
     def run(self, *args, check=True):
-        r = subprocess.run(["docker", "run"] + list(args), capture_output=True, text=True)
+        # Never pull: no registry is reachable, and tests use the local image.
+        r = subprocess.run(["docker", "run", "--pull", "never"] + list(args), capture_output=True,
+                           text=True)
         if check and r.returncode != 0:
             raise AssertionError("docker run %s: %s" % (" ".join(args), r.stderr))
         return r

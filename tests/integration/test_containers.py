@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Real containers: docker containers' events carry the runtime and the
-full id docker reports, also for a process that exits at once, and
-`trace --container` narrows the stream to one container."""
+full id docker reports, also for a process that exits at once;
+`trace --container` narrows the stream to one container; and
+dockeropenbreakout reports each of its four conditions with a real
+container, and nothing for ordinary containers or host processes."""
 import os
 import subprocess
 import sys
 import tempfile
+import time
 
 from bpfdtest import Daemon, Docker, Trace, require_root, run_tests, unique
 
@@ -18,7 +21,9 @@ def docker_run(*args):
     """Runs a container to completion; returns its full id."""
     cidfile = tempfile.mktemp(prefix="bpfd-cid-")
     try:
-        DOCKER.run("--rm", "--cidfile", cidfile, *args, check=False)
+        r = DOCKER.run("--rm", "--cidfile", cidfile, *args, check=False)
+        if not os.path.exists(cidfile):
+            raise AssertionError("docker run %s: %s" % (" ".join(args), r.stderr))
         with open(cidfile) as f:
             return f.read().strip()
     finally:
@@ -82,6 +87,96 @@ def test_trace_container_prefix():
         subprocess.run(["docker", "rm", "-f", name], capture_output=True)
 
 
+def breakouts(pred=lambda e: True):
+    return T.all(lambda e: e["tracer"] == "dockeropenbreakout" and pred(e))
+
+
+def wait_breakout(cid, reason, path):
+    ev = T.wait_for(lambda e: e["tracer"] == "dockeropenbreakout" and e["container_id"] == cid
+                    and e["data"]["path"] == path and e["data"]["reason"] == reason,
+                    what="breakout %s %s" % (reason, path))
+    assert ev["container_runtime"] == "docker"
+    assert set(ev["data"]) == {"filename", "path", "reason", "command", "returnval"}, ev["data"]
+    assert int(ev["data"]["returnval"]) >= 0
+    return ev
+
+
+def host_sleeper():
+    return subprocess.Popen(["sleep", "60"])
+
+
+def test_breakout_foreign_mount_namespace():
+    # A --pid=host container reads a host process's files through /proc/PID/root.
+    host = host_sleeper()
+    try:
+        path = "/proc/%d/root/etc/hostname" % host.pid
+        cid = docker_run("--pid=host", "--cap-add", "SYS_PTRACE", Docker.IMAGE, "cat", path)
+    finally:
+        host.kill()
+        host.wait()
+    ev = wait_breakout(cid, "foreign-mount-namespace", "/etc/hostname")
+    assert ev["data"]["filename"] == path
+    assert ev["command"] == "cat"
+
+
+def test_breakout_outside_mount_root():
+    # "shocker": open_by_handle_at from a bind-mounted host file to the fs root.
+    helper = os.path.abspath(os.environ.get("BPFD_SHOCKER", ""))
+    assert os.path.exists(helper), "BPFD_SHOCKER: the static helper is missing"
+    d = tempfile.mkdtemp(prefix="bpfd-shocker-")
+    with open(os.path.join(d, "file"), "w") as f:
+        f.write("x")
+    cid = docker_run("--cap-add", "DAC_READ_SEARCH", "-v", d + "/file:/data/file",
+                     "-v", helper + ":/shocker:ro", Docker.IMAGE, "/shocker", "/data/file",
+                     "etc/hostname")
+    ev = wait_breakout(cid, "outside-mount-root", "/etc/hostname")
+    assert ev["data"]["filename"] == "etc/hostname"
+
+
+def test_breakout_host_mount_namespace():
+    # nsenter into a host process's mount namespace from a --pid=host container.
+    host = host_sleeper()
+    try:
+        cid = docker_run("--pid=host", "--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE",
+                         "--security-opt", "seccomp=unconfined", Docker.IMAGE, "nsenter",
+                         "--mount=/proc/%d/ns/mnt" % host.pid, "cat", "/etc/hostname")
+    finally:
+        host.kill()
+        host.wait()
+    wait_breakout(cid, "host-mount-namespace", "/etc/hostname")
+
+
+def test_breakout_host_root_filesystem():
+    cid = docker_run("-v", "/:/host", Docker.IMAGE, "cat", "/host/etc/hostname")
+    ev = wait_breakout(cid, "host-root-filesystem", "/etc/hostname")
+    assert ev["data"]["filename"] == "/host/etc/hostname"
+
+
+def test_ordinary_containers_and_host_never_reported():
+    vol = tempfile.mkdtemp(prefix="bpfd-vol-")
+    with open(os.path.join(vol, "f"), "w") as f:
+        f.write("x")
+    word = unique("ok")
+    cid = docker_run("-v", vol + ":/data", Docker.IMAGE, "sh", "-c",
+                     "cat /etc/hostname /etc/resolv.conf /etc/hosts /data/f /bin/busybox "
+                     "> /dev/null; cat /etc/" + word)
+    # A host process reading into a container is the host's business.
+    name = unique("hr")
+    cont = DOCKER.run("-d", "--name", name, Docker.IMAGE, "sleep", "30").stdout.strip()
+    try:
+        pid = subprocess.run(["docker", "inspect", "-f", "{{.State.Pid}}", name],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        subprocess.run(["cat", "/proc/%s/root/etc/hostname" % pid], capture_output=True,
+                       check=True)
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    # The last open of the first container has been seen: everything before it too.
+    T.wait_for(lambda e: e["tracer"] == "open" and e["data"]["filename"] == "/etc/" + word)
+    time.sleep(0.5)
+    assert not breakouts(lambda e: e["container_id"] in (cid, cont)), breakouts()
+    assert not breakouts(lambda e: e["container_runtime"] == "not-found"), breakouts()
+
+
 def main():
     global D, T, DOCKER
     require_root()
@@ -97,6 +192,11 @@ def main():
             test_process_that_exits_at_once,
             test_host_events_stay_host,
             test_trace_container_prefix,
+            test_breakout_foreign_mount_namespace,
+            test_breakout_outside_mount_root,
+            test_breakout_host_mount_namespace,
+            test_breakout_host_root_filesystem,
+            test_ordinary_containers_and_host_never_reported,
         ])
     finally:
         T.stop()
