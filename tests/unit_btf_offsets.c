@@ -56,6 +56,22 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_PT_REGS_DI] = 112,
 	[BTF_OFF_PT_REGS_SI] = 104,
 	[BTF_OFF_PT_REGS_DX] = 96,
+	[BTF_OFF_TASK_FILES] = 88,
+	[BTF_OFF_FILES_FDT] = 32,
+	[BTF_OFF_FDTABLE_MAX_FDS] = 0,
+	[BTF_OFF_FDTABLE_FD] = 8,
+	[BTF_OFF_FILE_PATH_MNT] = 64,	/* f_path at 64, mnt at 0 within it */
+	[BTF_OFF_FILE_PATH_DENTRY] = 72,
+	[BTF_OFF_MOUNT_MNT] = 32,
+	[BTF_OFF_MOUNT_PARENT] = 16,
+	[BTF_OFF_MOUNT_MOUNTPOINT] = 24,
+	[BTF_OFF_MOUNT_NS] = 232,
+	[BTF_OFF_VFSMOUNT_ROOT] = 0,
+	[BTF_OFF_VFSMOUNT_SB] = 8,
+	[BTF_OFF_DENTRY_PARENT] = 24,
+	[BTF_OFF_DENTRY_NAME] = 40,	/* d_name at 32, name at 8 within it */
+	[BTF_OFF_SB_ROOT] = 104,
+	[BTF_OFF_SB_DEV] = 16,
 };
 
 static void add_field(struct btf *btf, const char *name, int type, long byte_off)
@@ -104,6 +120,7 @@ static struct btf *build_btf(enum variant v)
 	add_field(btf, "nsproxy", t_ptr, 64);
 	add_field(btf, "thread_pid", t_ptr, 72);
 	add_field(btf, "fs", t_ptr, 80);
+	add_field(btf, "files", t_ptr, 88);
 
 	t = btf__add_struct(btf, "nsproxy", 64);
 	add_field(btf, "count", t_int, 0);
@@ -162,6 +179,41 @@ static struct btf *build_btf(enum variant v)
 	add_field(btf, "dx", t_long, 96);
 	add_field(btf, "si", t_long, 104);
 	add_field(btf, "di", t_long, 112);
+
+	/* The file and mount structs dockeropenbreakout walks; nested by value. */
+	t = btf__add_struct(btf, "files_struct", 64);
+	add_field(btf, "count", t_int, 0);
+	add_field(btf, "fdt", t_ptr, 32);
+	t = btf__add_struct(btf, "fdtable", 32);
+	add_field(btf, "max_fds", t_uint, 0);
+	add_field(btf, "fd", t_ptr, 8);
+	{
+		int path, vfsmount, qstr;
+
+		path = btf__add_struct(btf, "path", 16);
+		add_field(btf, "mnt", t_ptr, 0);
+		add_field(btf, "dentry", t_ptr, 8);
+		t = btf__add_struct(btf, "file", 128);
+		add_field(btf, "f_mode", t_uint, 0);
+		add_field(btf, "f_path", path, 64);
+		vfsmount = btf__add_struct(btf, "vfsmount", 24);
+		add_field(btf, "mnt_root", t_ptr, 0);
+		add_field(btf, "mnt_sb", t_ptr, 8);
+		t = btf__add_struct(btf, "mount", 256);
+		add_field(btf, "mnt_parent", t_ptr, 16);
+		add_field(btf, "mnt_mountpoint", t_ptr, 24);
+		add_field(btf, "mnt", vfsmount, 32);
+		add_field(btf, "mnt_ns", t_ptr, 232);
+		qstr = btf__add_struct(btf, "qstr", 16);
+		add_field(btf, "hash_len", t_long, 0);
+		add_field(btf, "name", t_ptr, 8);
+		t = btf__add_struct(btf, "dentry", 192);
+		add_field(btf, "d_parent", t_ptr, 24);
+		add_field(btf, "d_name", qstr, 32);
+		t = btf__add_struct(btf, "super_block", 256);
+		add_field(btf, "s_dev", t_uint, 16);
+		add_field(btf, "s_root", t_ptr, 104);
+	}
 	return btf;
 }
 
