@@ -357,6 +357,17 @@ static int bcc_link_fd(struct bpf_backend *b, int link)
 	return bb->links[link].fd;
 }
 
+static int bcc_prog_fd(struct bpf_backend *b, const char *function)
+{
+	struct bcc_backend *bb = to_bcc(b);
+	size_t i;
+
+	for (i = 0; i < bb->n_progs; i++)
+		if (strcmp(bb->progs[i].name, function) == 0)
+			return bb->progs[i].fd;
+	return -ENOENT;
+}
+
 static void bcc_destroy(struct bpf_backend *b)
 {
 	struct bcc_backend *bb = to_bcc(b);
@@ -383,6 +394,7 @@ static const struct bpf_backend_ops bcc_backend_ops = {
 	.detach = bcc_detach,
 	.map_fd = bcc_map_fd,
 	.link_fd = bcc_link_fd,
+	.prog_fd = bcc_prog_fd,
 	.destroy = bcc_destroy,
 };
 

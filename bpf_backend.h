@@ -43,6 +43,8 @@ struct bpf_backend_ops {
 	 * the program stays attached, so it can be handed to another process.
 	 */
 	int (*link_fd)(struct bpf_backend *b, int link);
+	/* The fd of loaded program @function, or a negative errno. */
+	int (*prog_fd)(struct bpf_backend *b, const char *function);
 	/* Detaches everything, frees the module. */
 	void (*destroy)(struct bpf_backend *b);
 };

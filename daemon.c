@@ -177,6 +177,24 @@ static void seed_containers(struct daemon *d, const char *cg2)
 		closedir(proc);
 }
 
+static void start_bash_probes(struct daemon *d)
+{
+	struct tracer_config cfg = { .bash_path = d->opts.bash_path };
+	unsigned int host_mntns, root_dev;
+	size_t i;
+
+	host_identity(&host_mntns, &root_dev);
+	bash_probes_init(&d->bash, -1, "", host_mntns);
+	if (!tracer_find("bashreadline", &i) || d->loader.tracers[i].state != TRACER_LOADED)
+		return;
+	bash_probes_init(&d->bash, d->loader.tracers[i].uprobe_prog_fd,
+			 d->loader.tracers[i].ops->binary(&cfg), host_mntns);
+	if (tracer_find("exec", &i))
+		d->pipeline.exec_type = tracer_record_type(i);
+	d->pipeline.bash = &d->bash;
+	bash_probes_scan(&d->bash);
+}
+
 static void on_ring(struct loop_watch *w, uint32_t events)
 {
 	struct daemon *d = w->ctx;
@@ -312,6 +330,7 @@ static void run(struct daemon *d)
 			server_tick(d->server);
 			server_reap(d->server);
 			pipeline_sync_clock(&d->pipeline);
+			bash_probes_scan(&d->bash);
 			next_tick = now + TICK_MS;
 		}
 	}
@@ -319,6 +338,7 @@ static void run(struct daemon *d)
 
 static void daemon_release(struct daemon *d)
 {
+	bash_probes_release(&d->bash);
 	loader_unload(&d->loader);
 	if (d->server)
 		server_free(d->server);
@@ -352,7 +372,8 @@ static int check_config(const struct daemon_options *o)
 
 int daemon_main(const struct daemon_options *opts)
 {
-	struct daemon d = { .opts = *opts, .listen_fd = -1, .signals.fd = -1 };
+	struct daemon d = { .opts = *opts, .listen_fd = -1, .signals.fd = -1,
+			    .bash.prog_fd = -1 };
 	struct cgroup_resolver resolver;
 	const char *cg2;
 	size_t i, loaded = 0;
@@ -416,6 +437,7 @@ int daemon_main(const struct daemon_options *opts)
 		cgroup_cache_scan(d.cgroups, cg2, CGROUP_SCAN_MAX);
 	seed_containers(&d, cg2);
 	d.pipeline.containers_fd = d.loader.containers_fd;
+	start_bash_probes(&d);
 	/* Compiling left LLVM's heap large; give it back. */
 	malloc_trim(0);
 

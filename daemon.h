@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "bash_probes.h"
 #include "container.h"
 #include "loader.h"
 #include "loop.h"
@@ -30,6 +31,7 @@ struct daemon {
 	struct loader loader;
 	struct cgroup_cache *cgroups;
 	struct pipeline pipeline;
+	struct bash_probes bash;
 	struct server *server;
 	int listen_fd;
 	struct loop_watch ring;

@@ -181,6 +181,16 @@ static const struct tracer_ops common_ops = {
 	.keys = (const char *const[]){ NULL },
 };
 
+static const char *uprobe_function(const struct tracer_ops *ops)
+{
+	const struct tracer_hook *h;
+
+	for (h = ops->hooks; h->target; h++)
+		if (h->kind == TRACER_HOOK_URETPROBE)
+			return h->function;
+	return NULL;
+}
+
 static int mark_ignored(int fd, pid_t pid)
 {
 	uint32_t key = (uint32_t)pid;
@@ -290,6 +300,8 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 			t->state = TRACER_LOADED;
 		else
 			tracer_fail(t, why);
+		t->uprobe_prog_fd = uprobe_function(t->ops) ?
+			b->ops->prog_fd(b, uprobe_function(t->ops)) : -1;
 	}
 	l->compile_ms = now_ms() - t0;
 	return 0;
@@ -307,6 +319,7 @@ struct loader_wire {
 		enum tracer_state state;
 		char error[LOADER_ERR_LEN];
 		int n_links;
+		bool has_prog;
 	} tracers[LOADER_TRACERS_MAX];
 };
 
@@ -326,9 +339,12 @@ static int wire_fds(struct loader *l, int **slots)
 	slots[n++] = &l->contained_fd;
 	for (i = 0; i < l->n_common; i++)
 		slots[n++] = &l->common_fds[i];
-	for (t = 0; t < l->n_tracers; t++)
+	for (t = 0; t < l->n_tracers; t++) {
 		for (i = 0; i < l->tracers[t].n_links; i++)
 			slots[n++] = &l->tracers[t].link_fds[i];
+		if (l->tracers[t].uprobe_prog_fd >= 0)
+			slots[n++] = &l->tracers[t].uprobe_prog_fd;
+	}
 	return n;
 }
 
@@ -357,6 +373,7 @@ static void send_result(int sock, struct loader *l, int err, const char *message
 		w->tracers[t].state = l->tracers[t].state;
 		memcpy(w->tracers[t].error, l->tracers[t].error, LOADER_ERR_LEN);
 		w->tracers[t].n_links = err ? 0 : l->tracers[t].n_links;
+		w->tracers[t].has_prog = !err && l->tracers[t].uprobe_prog_fd >= 0;
 	}
 	iov = (struct iovec){ .iov_base = w, .iov_len = sizeof(*w) };
 	msg.msg_iov = &iov;
@@ -387,6 +404,7 @@ static void loader_reset(struct loader *l)
 	for (i = 0; i < tracer_count; i++) {
 		l->tracers[i].ops = tracer_table[i];
 		l->tracers[i].state = TRACER_DISABLED;
+		l->tracers[i].uprobe_prog_fd = -1;
 	}
 }
 
@@ -459,14 +477,19 @@ static int receive_result(int sock, struct loader *l, char *err, size_t err_size
 	l->compile_ms = w->compile_ms;
 	memcpy(l->bcc_version, w->bcc_version, sizeof(l->bcc_version) - 1);
 	l->n_common = w->n_common;
-	for (t = 0; t < l->n_tracers; t++)
+	for (t = 0; t < l->n_tracers; t++) {
 		l->tracers[t].n_links = w->tracers[t].n_links;
+		/* A placeholder >= 0 so that wire_fds() counts a slot for it. */
+		l->tracers[t].uprobe_prog_fd = w->tracers[t].has_prog ? 0 : -1;
+	}
 	want = wire_fds(l, slots);
 	if (want != n_fds || (msg.msg_flags & MSG_CTRUNC)) {
 		snprintf(err, err_size, "the loader process sent %d fds, %d expected", n_fds, want);
 		l->n_common = 0;
-		for (t = 0; t < l->n_tracers; t++)
+		for (t = 0; t < l->n_tracers; t++) {
 			l->tracers[t].n_links = 0;
+			l->tracers[t].uprobe_prog_fd = -1;
+		}
 		goto fail;
 	}
 	for (i = 0; i < want; i++)
@@ -572,9 +595,11 @@ void loader_unload(struct loader *l)
 	if (l->ring)
 		ring_buffer__free(l->ring);
 	l->ring = NULL;
-	for (t = 0; t < l->n_tracers; t++)
+	for (t = 0; t < l->n_tracers; t++) {
 		while (l->tracers[t].n_links)
 			close_fd(&l->tracers[t].link_fds[--l->tracers[t].n_links]);
+		close_fd(&l->tracers[t].uprobe_prog_fd);
+	}
 	while (l->n_common)
 		close_fd(&l->common_fds[--l->n_common]);
 	close_fd(&l->events_fd);

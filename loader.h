@@ -37,6 +37,8 @@ struct loaded_tracer {
 	char error[LOADER_ERR_LEN];
 	int link_fds[LOADER_LINKS_MAX];	/* attachments: closing them detaches */
 	int n_links;
+	/* The program of its first uretprobe, to attach to more binaries; -1 if none. */
+	int uprobe_prog_fd;
 };
 
 typedef int (*loader_sample_fn)(void *ctx, void *data, size_t size);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "action.h"
+#include "bash_probes.h"
 #include "bpfmap.h"
 #include "server.h"
 #include "tracer.h"
@@ -133,6 +134,10 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 		return err;
 	}
 	cnt->events++;
+
+	/* A program started in a container: its bash may need a probe. */
+	if (p->bash && ev->container_id[0] && r->type == p->exec_type)
+		bash_probes_pid(p->bash, ev->pid);
 
 	/* rules: none yet, so every event of a tracer passes (SPEC §6). */
 	cnt->matched++;

@@ -21,6 +21,7 @@
 #include "strbuf.h"
 
 struct server;
+struct bash_probes;
 
 struct tracer_counters {
 	uint64_t events;	/* decoded */
@@ -32,6 +33,8 @@ struct pipeline {
 	struct cgroup_cache *cgroups;	/* not owned */
 	struct server *server;		/* subscribers; not owned, may be NULL */
 	int containers_fd;		/* the kernel's set of container cgroups, or -1 */
+	struct bash_probes *bash;	/* probes for containers' bash; may be NULL */
+	uint32_t exec_type;		/* record type of the exec tracer */
 	const char *hostname;
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	struct tracer_counters counters[32];

@@ -6,6 +6,8 @@ and a kernel that loads BPF; without root they exit 77 (meson: skipped).
 """
 import json
 import os
+import pty
+import select
 import shutil
 import signal
 import subprocess
@@ -157,6 +159,40 @@ class Trace:
         return self.proc.stderr.read().decode(errors="replace")
 
 
+def type_lines(argv, lines, settle=0.3, start=0.3):
+    """Runs @argv under a pty, types @lines (then `exit`); returns (status, output)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["PS1"] = "$ "
+        os.execvp(argv[0], argv)
+    output = b""
+    try:
+        time.sleep(start)
+        for line in list(lines) + ["exit"]:
+            data = line.encode() + b"\r"
+            while data:  # the pty takes long lines in pieces
+                n = os.write(fd, data[:1024])
+                data = data[n:]
+                try:
+                    while select.select([fd], [], [], 0.01)[0]:
+                        output += os.read(fd, 65536)
+                except OSError:  # the program exited and closed the pty
+                    pass
+            time.sleep(settle)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.1)
+            if r:
+                try:
+                    output += os.read(fd, 65536)
+                except OSError:
+                    break
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    return status, output
+
+
 def make_program(tmpdir, name, source="/bin/true"):
     """A copy of @source called @name, so that its events are ours alone."""
     path = os.path.join(tmpdir, name)
@@ -248,6 +284,28 @@ class Docker:
                        capture_output=True)
         tar.wait()
         shutil.rmtree(root, ignore_errors=True)
+
+    BASH_IMAGE = "bpfd-test-bash:latest"
+
+    def bash_image(self):
+        """An image with a copy of the host's bash and its libraries: another file."""
+        if subprocess.run(["docker", "image", "inspect", self.BASH_IMAGE],
+                          capture_output=True).returncode == 0:
+            return self.BASH_IMAGE
+        root = tempfile.mkdtemp(prefix="bpfd-rootfs-")
+        ldd = subprocess.run(["ldd", "/bin/bash"], capture_output=True, text=True).stdout
+        files = ["/bin/bash"] + [l.split("=>")[-1].split()[0] for l in ldd.splitlines()
+                                 if "/" in l]
+        for f in files:
+            dst = os.path.join(root, f.lstrip("/"))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy(os.path.realpath(f), dst)
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        subprocess.run(["docker", "import", "-", self.BASH_IMAGE], stdin=tar.stdout, check=True,
+                       capture_output=True)
+        tar.wait()
+        shutil.rmtree(root, ignore_errors=True)
+        return self.BASH_IMAGE
 
     def run(self, *args, check=True):
         # Never pull: no registry is reachable, and tests use the local image.

@@ -6,14 +6,12 @@ could produce (unique names) and waits for its events.
 """
 import errno
 import os
-import pty
-import select
 import subprocess
 import sys
 import time
 
 from bpfdtest import (Daemon, Trace, check_event_shape, make_program, require_root,
-                      run_tests, unique)
+                      run_tests, type_lines, unique)
 
 D = None
 T = None
@@ -97,44 +95,13 @@ def test_open_success_and_failure():
     assert bad["data"]["flags"].startswith("O_RDONLY")
 
 
-def type_lines(lines, settle=0.3):
-    """Types @lines into an interactive bash under a pty; returns its exit status."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.environ["PS1"] = "$ "
-        os.execv("/bin/bash", ["bash", "--norc", "--noprofile", "-i"])
-    output = b""
-    try:
-        time.sleep(settle)
-        for line in lines:
-            data = line.encode() + b"\r"
-            while data:  # the pty takes long lines in pieces
-                n = os.write(fd, data[:1024])
-                data = data[n:]
-                while select.select([fd], [], [], 0.01)[0]:
-                    output += os.read(fd, 65536)
-            time.sleep(settle)
-        os.write(fd, b"exit\r")
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            r, _, _ = select.select([fd], [], [], 0.1)
-            if r:
-                try:
-                    output += os.read(fd, 65536)
-                except OSError:
-                    break
-        _, status = os.waitpid(pid, 0)
-    finally:
-        os.close(fd)
-    return status, output
-
-
 def test_bashreadline():
     word = unique("line")
     line = "echo " + word
     longline = "echo " + word + "L" + "z" * (BASH_LINE_MAX + 2000)
     after = "echo after-" + word
-    status, out = type_lines([line, longline, after])
+    status, out = type_lines(["/bin/bash", "--norc", "--noprofile", "-i"],
+                             [line, longline, after])
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
     ev = T.wait_for(lambda e: e["tracer"] == "bashreadline" and e["data"]["command"] == line,
                     what="bashreadline event")
