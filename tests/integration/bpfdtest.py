@@ -322,3 +322,63 @@ class Docker:
                 self.started.wait(30)
             except subprocess.TimeoutExpired:
                 self.started.kill()
+
+
+class Podman:
+    """podman as it runs here: cgroupfs, runc, no network, explicit ulimits
+    within the hard limits of this machine's root (see MACHINE.md)."""
+
+    IMAGE = "localhost/bpfd-test-busybox:latest"
+
+    def __init__(self):
+        self.reason = None
+        if not shutil.which("podman"):
+            self.reason = "podman is not installed (scripts/setup installs it)"
+            return
+        self.conf = tempfile.mkdtemp(prefix="bpfd-podman-")
+        with open(os.path.join(self.conf, "containers.conf"), "w") as f:
+            f.write('[engine]\ncgroup_manager = "cgroupfs"\nruntime = "runc"\n'
+                    'events_logger = "file"\n')
+        self.env = dict(os.environ, CONTAINERS_CONF=os.path.join(self.conf, "containers.conf"))
+        if subprocess.run(["podman", "image", "exists", self.IMAGE], env=self.env).returncode:
+            root = tempfile.mkdtemp(prefix="bpfd-rootfs-")
+            for d in ("bin", "etc", "proc", "sys", "dev", "tmp"):
+                os.makedirs(os.path.join(root, d), exist_ok=True)
+            shutil.copy(shutil.which("busybox") or "/bin/busybox", os.path.join(root, "bin"))
+            for cmd in ("sh", "cat", "echo", "true"):
+                os.symlink("busybox", os.path.join(root, "bin", cmd))
+            tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+            r = subprocess.run(["podman", "import", "-", self.IMAGE], stdin=tar.stdout,
+                               capture_output=True, text=True, env=self.env)
+            tar.wait()
+            shutil.rmtree(root, ignore_errors=True)
+            if r.returncode:
+                self.reason = "podman import failed: " + r.stderr
+                return
+        probe = self.run("true")
+        if probe.returncode:
+            self.reason = "podman cannot run a container here: " + probe.stderr
+
+    @property
+    def ok(self):
+        return self.reason is None
+
+    def run(self, *args):
+        return subprocess.run(["podman", "run", "--rm", "--pull", "never", "--network", "none",
+                               "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
+                               self.IMAGE] + list(args), capture_output=True, text=True,
+                              env=self.env)
+
+    def run_cid(self, *args):
+        """Runs to completion; returns the full container id."""
+        cidfile = tempfile.mktemp(prefix="bpfd-cid-")
+        r = subprocess.run(["podman", "run", "--rm", "--pull", "never", "--network", "none",
+                            "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
+                            "--cidfile", cidfile, self.IMAGE] + list(args),
+                           capture_output=True, text=True, env=self.env)
+        if not os.path.exists(cidfile):
+            raise AssertionError("podman run: " + r.stderr)
+        with open(cidfile) as f:
+            cid = f.read().strip()
+        os.unlink(cidfile)
+        return cid

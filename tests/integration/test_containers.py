@@ -10,7 +10,8 @@ import sys
 import tempfile
 import time
 
-from bpfdtest import Daemon, Docker, Trace, require_root, run_tests, type_lines, unique
+from bpfdtest import (Daemon, Docker, Podman, Trace, require_root, run_tests, type_lines,
+                      unique)
 
 D = None
 T = None
@@ -203,6 +204,21 @@ def test_bash_inside_a_container():
     assert ev["command"] == "bash"
 
 
+def test_podman_attributed():
+    podman = Podman()
+    if not podman.ok:
+        # Not a silent pass: say why, and fail where podman is expected to work.
+        raise AssertionError("podman unusable: " + podman.reason)
+    word = unique("pm")
+    cid = podman.run_cid("cat", "/etc/" + word)
+    assert len(cid) == 64, cid
+    ev = T.wait_for(lambda e: e["tracer"] == "exec" and e["data"].get("argv") == "cat /etc/" + word,
+                    what="exec in the podman container")
+    assert ev["container_runtime"] == "podman" and ev["container_id"] == cid, ev
+    op = T.wait_for(lambda e: e["tracer"] == "open" and e["data"]["filename"] == "/etc/" + word)
+    assert op["container_runtime"] == "podman" and op["container_id"] == cid, op
+
+
 def main():
     global D, T, DOCKER
     require_root()
@@ -224,6 +240,7 @@ def main():
             test_breakout_host_root_filesystem,
             test_ordinary_containers_and_host_never_reported,
             test_bash_inside_a_container,
+            test_podman_attributed,
         ])
     finally:
         T.stop()
