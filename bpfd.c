@@ -23,13 +23,14 @@ static int cmd_daemon(const struct cli *cli)
 		.config_explicit = cli->config_path != NULL,
 		.tracers = cli->tracers,
 		.bash_path = cli->bash_path,
+		.cgroup_hierarchy = cli->cgroup_hierarchy,
 	};
 
 	return daemon_main(&o);
 }
 
 static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS, OPT_BASH,
-					       OPT_HELP };
+					       OPT_CGROUP_HIERARCHY, OPT_HELP };
 static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OPT_CONTAINER,
 					      OPT_HELP };
 static const enum cli_opt_id json_opts[] = { OPT_JSON, OPT_HELP };

@@ -218,3 +218,32 @@ void btf_offsets_cflags(const struct kernel_offsets *o, char storage[][BTF_CFLAG
 	argv[i] = storage[i];
 	argv[i + 1] = NULL;
 }
+
+int btf_enum_value(const char *path, const char *name, long *value)
+{
+	struct btf *btf = btf__parse(path, NULL);
+	__u32 id, n;
+	int r = -ENOENT;
+
+	if (!btf)
+		return errno ? -errno : -EINVAL;
+	n = btf__type_cnt(btf);
+	for (id = 1; id < n && r; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *e;
+		__u16 i;
+
+		if (!btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (i = 0; i < btf_vlen(t); i++) {
+			if (strcmp(btf__name_by_offset(btf, e[i].name_off), name) == 0) {
+				*value = e[i].val;
+				r = 0;
+				break;
+			}
+		}
+	}
+	btf__free(btf);
+	return r;
+}

@@ -49,7 +49,12 @@
 	X(DENTRY_PARENT, "dentry", "d_parent")				\
 	X(DENTRY_NAME, "dentry", "d_name.name")				\
 	X(SB_ROOT, "super_block", "s_root")				\
-	X(SB_DEV, "super_block", "s_dev")
+	X(SB_DEV, "super_block", "s_dev")				\
+	X(TASK_CGROUPS, "task_struct", "cgroups")			\
+	X(CSS_SET_SUBSYS, "css_set", "subsys")				\
+	X(CSS_CGROUP, "cgroup_subsys_state", "cgroup")			\
+	X(CGROUP_KN, "cgroup", "kn")					\
+	X(KERNFS_NODE_ID, "kernfs_node", "id")
 
 enum btf_offset_id {
 #define BTF_OFFSET_ENUM(name, s, m) BTF_OFF_##name,
@@ -68,6 +73,12 @@ struct kernel_offsets {
  * on failure @err (when non-NULL) names what was missing.
  */
 int btf_offsets_read(const char *path, struct kernel_offsets *out, char *err, size_t err_size);
+
+/*
+ * The value of enumerator @name (e.g. "pids_cgrp_id") in any enum of the
+ * BTF at @path: 0 and *@value, -ENOENT, or another negative errno.
+ */
+int btf_enum_value(const char *path, const char *name, long *value);
 
 /*
  * Writes the offsets as compiler flags "-DBPFD_OFF_TASK_TGID=2324" ..., then

@@ -21,6 +21,8 @@ const struct cli_option cli_options[] = {
 	{ OPT_RULE, "rule", 0, "NAME", "only events that matched this rule" },
 	{ OPT_CONTAINER, "container", 0, "ID", "only events of this container (an id prefix)" },
 	{ OPT_BASH, "bash", 0, "PATH", "bash binary for bashreadline (default /bin/bash)" },
+	{ OPT_CGROUP_HIERARCHY, "cgroup-hierarchy", 0, "NAME",
+	  "cgroups to attribute by: v2 (default) or a v1 controller (pids, memory...)" },
 	{ 0, NULL, 0, NULL, NULL },
 };
 
@@ -94,6 +96,7 @@ static void set_option(struct cli *cli, const struct cli_option *o, const char *
 	case OPT_RULE: cli->rule = value; break;
 	case OPT_CONTAINER: cli->container = value; break;
 	case OPT_BASH: cli->bash_path = value; break;
+	case OPT_CGROUP_HIERARCHY: cli->cgroup_hierarchy = value; break;
 	}
 }
 

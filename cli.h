@@ -24,6 +24,7 @@ enum cli_opt_id {
 	OPT_RULE,
 	OPT_CONTAINER,
 	OPT_BASH,
+	OPT_CGROUP_HIERARCHY,
 };
 
 struct cli_option {
@@ -58,6 +59,7 @@ struct cli {
 	const char *rule;
 	const char *container;
 	const char *bash_path;
+	const char *cgroup_hierarchy;
 	char **args;
 	int n_args;
 };

@@ -177,6 +177,101 @@ static void seed_containers(struct daemon *d, const char *cg2)
 		closedir(proc);
 }
 
+/* The v1 controllers tried, in order, on a host without cgroup2. */
+static const char *const v1_controllers[] = { "pids", "memory", "cpu", "cpuacct", "devices",
+					       "freezer", "blkio", "cpuset", NULL };
+
+/* Hierarchy id of v1 @controller from /proc/cgroups, or -1. */
+static int v1_hierarchy_id(const char *controller)
+{
+	char line[256], name[64];
+	int hier, n, enabled, id = -1;
+	FILE *f = fopen("/proc/cgroups", "re");
+
+	/* "#subsys_name hierarchy num_cgroups enabled", then a line each. */
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %d %d %d", name, &hier, &n, &enabled) == 4 &&
+		    strcmp(name, controller) == 0 && hier > 0 && enabled)
+			id = hier;
+	if (f)
+		fclose(f);
+	return id;
+}
+
+/* Where v1 @controller's hierarchy is mounted, into @out. */
+static bool v1_mount_point(const char *controller, char *out, size_t size)
+{
+	char line[4096], mnt[4096], fstype[64], opts[2048];
+	bool found = false;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	while (!found && f && fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+		char *tok, *save;
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s %*s %2047s", fstype, opts) != 2 ||
+		    strcmp(fstype, "cgroup") != 0)
+			continue;
+		for (tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			if (strcmp(tok, controller) == 0)
+				found = true;
+	}
+	if (f)
+		fclose(f);
+	if (found)
+		snprintf(out, size, "%s", mnt);
+	return found;
+}
+
+/*
+ * The cgroup hierarchy events are attributed by: cgroup2 when mounted (or
+ * asked for), else a v1 controller's, whose ids the BPF programs then read
+ * from the task's css_set.
+ */
+static int choose_hierarchy(struct daemon *d, const char *want)
+{
+	const char *const *c;
+	char enumerator[64];
+	long subsys;
+
+	if (!want || strcmp(want, "v2") == 0) {
+		const char *cg2 = cgroup2_mount_point();
+
+		if (cg2) {
+			snprintf(d->cgroup_mount, sizeof(d->cgroup_mount), "%s", cg2);
+			d->cgroup_root = 0;
+			d->cgroup_subsys = -1;
+			return 0;
+		}
+		if (want) {
+			log_error("--cgroup-hierarchy v2: no cgroup2 hierarchy is mounted");
+			return -ENOENT;
+		}
+	}
+	for (c = v1_controllers; *c; c++) {
+		if (want && strcmp(want, *c) != 0)
+			continue;
+		snprintf(enumerator, sizeof(enumerator), "%s_cgrp_id", *c);
+		d->cgroup_root = v1_hierarchy_id(*c);
+		if (d->cgroup_root <= 0 ||
+		    !v1_mount_point(*c, d->cgroup_mount, sizeof(d->cgroup_mount)) ||
+		    btf_enum_value(BTF_VMLINUX, enumerator, &subsys) < 0)
+			continue;
+		d->cgroup_subsys = (int)subsys;
+		log_info("attributing events by the cgroup v1 hierarchy of %s (%s)", *c,
+			 d->cgroup_mount);
+		return 0;
+	}
+	if (want)
+		log_error("--cgroup-hierarchy %s: not a mounted v1 controller (%s...) nor v2", want,
+			  v1_controllers[0]);
+	d->cgroup_mount[0] = '\0';
+	d->cgroup_root = 0;
+	d->cgroup_subsys = -1;
+	return want ? -ENOENT : 0;
+}
+
 static void start_bash_probes(struct daemon *d)
 {
 	struct tracer_config cfg = { .bash_path = d->opts.bash_path };
@@ -280,6 +375,8 @@ static int load_tracers(struct daemon *d)
 	req = (struct loader_request){ .wanted = wanted, .cfg = &cfg, .offsets = &offsets,
 				       .daemon = getpid() };
 	host_identity(&req.host_mntns, &req.host_root_dev);
+	req.cgroup_root = d->cgroup_root;
+	req.cgroup_v1_subsys = d->cgroup_subsys;
 	r = loader_load(&d->loader, &req, err, sizeof(err));
 	/* The merged header tree is only needed while compiling. */
 	kheaders_cleanup(d->kheaders_merged);
@@ -406,7 +503,11 @@ int daemon_main(const struct daemon_options *opts)
 
 	if (gethostname(d.hostname, sizeof(d.hostname) - 1) < 0)
 		snprintf(d.hostname, sizeof(d.hostname), "localhost");
-	cg2 = cgroup2_mount_point();
+	if (choose_hierarchy(&d, opts->cgroup_hierarchy) < 0) {
+		daemon_release(&d);
+		return 1;
+	}
+	cg2 = d.cgroup_mount[0] ? d.cgroup_mount : NULL;
 	resolver = cgroup_fs_resolver(cg2);
 	d.cgroups = cgroup_cache_new(CGROUP_CACHE_CAPACITY, cg2 ? &resolver : NULL);
 	if (!d.cgroups) {
@@ -415,7 +516,7 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	}
 	if (!cg2)
-		log_warn("no cgroup2 hierarchy mounted: events cannot be attributed to containers");
+		log_warn("no cgroup hierarchy mounted: events cannot be attributed to containers");
 	d.server = server_new(&d.loop, d.listen_fd, control_handle, &d);
 	if (!d.server) {
 		log_error("out of memory");

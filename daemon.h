@@ -23,6 +23,7 @@ struct daemon_options {
 	bool config_explicit;		/* --config given: it must exist */
 	const char *tracers;		/* comma-separated, NULL for all */
 	const char *bash_path;
+	const char *cgroup_hierarchy;	/* "v2", a v1 controller, NULL: v2 if mounted */
 };
 
 struct daemon {
@@ -43,6 +44,9 @@ struct daemon {
 	char hostname[256];
 	char kheaders_merged[4096];
 	char kheaders_used[4096];
+	char cgroup_mount[4096];	/* the hierarchy events are attributed by */
+	int cgroup_root;		/* its hierarchy id: 0 for cgroup2 */
+	int cgroup_subsys;		/* its v1 controller's index, -1 for cgroup2 */
 };
 
 /* Runs the daemon; returns the process exit code. */

@@ -45,8 +45,8 @@ static double now_ms(void)
 struct compile_job {
 	const struct loader_request *req;
 	bool include[LOADER_TRACERS_MAX];
-	char storage[BTF_CFLAG_COUNT + 4][BTF_CFLAG_LEN];
-	const char *cflags[BTF_CFLAG_COUNT + 6];
+	char storage[BTF_CFLAG_COUNT + 6][BTF_CFLAG_LEN];
+	const char *cflags[BTF_CFLAG_COUNT + 8];
 	int n_cflags;
 };
 
@@ -76,6 +76,14 @@ static void cflags_build(struct compile_job *job)
 	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 1];
 	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 2];
 	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 3];
+	snprintf(job->storage[BTF_CFLAG_COUNT + 4], BTF_CFLAG_LEN, "-DBPFD_CGROUP_ROOT=%d",
+		 job->req->cgroup_root);
+	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 4];
+	if (job->req->cgroup_v1_subsys >= 0) {
+		snprintf(job->storage[BTF_CFLAG_COUNT + 5], BTF_CFLAG_LEN,
+			 "-DBPFD_CGROUP_V1_SUBSYS=%d", job->req->cgroup_v1_subsys);
+		job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 5];
+	}
 	job->cflags[job->n_cflags] = NULL;
 }
 

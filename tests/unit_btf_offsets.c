@@ -72,6 +72,11 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_DENTRY_NAME] = 40,	/* d_name at 32, name at 8 within it */
 	[BTF_OFF_SB_ROOT] = 104,
 	[BTF_OFF_SB_DEV] = 16,
+	[BTF_OFF_TASK_CGROUPS] = 96,
+	[BTF_OFF_CSS_SET_SUBSYS] = 0,
+	[BTF_OFF_CSS_CGROUP] = 0,
+	[BTF_OFF_CGROUP_KN] = 184,
+	[BTF_OFF_KERNFS_NODE_ID] = 72,
 };
 
 static void add_field(struct btf *btf, const char *name, int type, long byte_off)
@@ -121,6 +126,7 @@ static struct btf *build_btf(enum variant v)
 	add_field(btf, "thread_pid", t_ptr, 72);
 	add_field(btf, "fs", t_ptr, 80);
 	add_field(btf, "files", t_ptr, 88);
+	add_field(btf, "cgroups", t_ptr, 96);
 
 	t = btf__add_struct(btf, "nsproxy", 64);
 	add_field(btf, "count", t_int, 0);
@@ -213,6 +219,15 @@ static struct btf *build_btf(enum variant v)
 		t = btf__add_struct(btf, "super_block", 256);
 		add_field(btf, "s_dev", t_uint, 16);
 		add_field(btf, "s_root", t_ptr, 104);
+		/* The cgroup v1 chain: task->cgroups->subsys[i]->cgroup->kn->id. */
+		t = btf__add_struct(btf, "css_set", 128);
+		add_field(btf, "subsys", t_ptr, 0);
+		t = btf__add_struct(btf, "cgroup_subsys_state", 64);
+		add_field(btf, "cgroup", t_ptr, 0);
+		t = btf__add_struct(btf, "cgroup", 256);
+		add_field(btf, "kn", t_ptr, 184);
+		t = btf__add_struct(btf, "kernfs_node", 128);
+		add_field(btf, "id", t_long, 72);
 	}
 	return btf;
 }

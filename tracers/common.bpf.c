@@ -65,6 +65,32 @@ static __always_inline void *bpfd_read_ptr(void *base, long off)
 	return p;
 }
 
+/*
+ * The id of the task's cgroup in the hierarchy the daemon attributes by:
+ * cgroup2's (bpf_get_current_cgroup_id()), or, on a host without one, a v1
+ * controller's (task->cgroups->subsys[N]->cgroup->kn->id, with N the
+ * controller's index from the kernel's BTF as BPFD_CGROUP_V1_SUBSYS).
+ */
+static __always_inline u64 bpfd_cgroup_id(void)
+{
+#ifdef BPFD_CGROUP_V1_SUBSYS
+	void *task = (void *)bpf_get_current_task();
+	void *cset, *css, *cgrp, *kn;
+	u64 id = 0;
+
+	cset = bpfd_read_ptr(task, BPFD_OFF_TASK_CGROUPS);
+	css = cset ? bpfd_read_ptr(cset, BPFD_OFF_CSS_SET_SUBSYS +
+					     BPFD_CGROUP_V1_SUBSYS * sizeof(void *)) : NULL;
+	cgrp = css ? bpfd_read_ptr(css, BPFD_OFF_CSS_CGROUP) : NULL;
+	kn = cgrp ? bpfd_read_ptr(cgrp, BPFD_OFF_CGROUP_KN) : NULL;
+	if (kn)
+		bpf_probe_read_kernel(&id, sizeof(id), (char *)kn + BPFD_OFF_KERNFS_NODE_ID);
+	return id;
+#else
+	return bpf_get_current_cgroup_id();
+#endif
+}
+
 static __always_inline void bpfd_fill(struct bpfd_record *r, u32 type)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -74,7 +100,7 @@ static __always_inline void bpfd_fill(struct bpfd_record *r, u32 type)
 	u32 level = 0;
 
 	r->ktime_ns = bpf_ktime_get_boot_ns();
-	r->cgroup_id = bpf_get_current_cgroup_id();
+	r->cgroup_id = bpfd_cgroup_id();
 	r->retval = 0;
 	r->type = type;
 	r->pid = pid_tgid >> 32;
@@ -264,8 +290,8 @@ static __always_inline int bpfd_path_has_container_id(const char *path, int len)
 /*
  * Cgroup creation, so that the daemon knows a cgroup's path before any
  * event from inside it arrives, and still knows it once the cgroup is gone.
- * Only the cgroup2 hierarchy (root 0): its ids are what
- * bpf_get_current_cgroup_id() returns.
+ * Only the hierarchy events are attributed by (BPFD_CGROUP_ROOT: 0 for
+ * cgroup2): its ids are what bpfd_cgroup_id() returns.
  */
 TRACEPOINT_PROBE(cgroup, cgroup_mkdir)
 {
@@ -275,7 +301,7 @@ TRACEPOINT_PROBE(cgroup, cgroup_mkdir)
 	u16 off;
 	int len;
 
-	if (!r || args->root != 0)
+	if (!r || args->root != BPFD_CGROUP_ROOT)
 		return 0;
 	bpfd_fill(&r->hdr, type);
 	r->hdr.cgroup_id = args->id;

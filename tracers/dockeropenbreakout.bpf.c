@@ -34,7 +34,7 @@ struct bpfd_dob_sys_exit {
 /* sched_process_exec: mark programs started inside a container. */
 int bpfd_dob_exec(void *ctx)
 {
-	u64 cgroup = bpf_get_current_cgroup_id();
+	u64 cgroup = bpfd_cgroup_id();
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	void *task = (void *)bpf_get_current_task();
 	void *nsproxy, *mnt_ns;
@@ -116,7 +116,7 @@ static __always_inline void bpfd_dob_resolve(struct dob_record *r, void *mnt_roo
 
 static __always_inline int bpfd_dob_exit(long ret, int name_arg)
 {
-	u64 cgroup = bpf_get_current_cgroup_id();
+	u64 cgroup = bpfd_cgroup_id();
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	void *task, *files, *fdt, *fds, *file, *mnt, *dentry, *sb, *mnt_root, *s_root;
 	void *nsproxy, *task_ns;

@@ -219,6 +219,31 @@ def test_podman_attributed():
     assert op["container_runtime"] == "podman" and op["container_id"] == cid, op
 
 
+def test_attribution_by_a_v1_hierarchy():
+    # A host with cgroup v1 only gives every task the cgroup2 root; the
+    # daemon then attributes by a v1 controller's hierarchy. Here, where
+    # both exist, the v1 path is forced with --cgroup-hierarchy.
+    if not os.path.isdir("/sys/fs/cgroup/pids/docker") and not os.path.isdir("/sys/fs/cgroup/pids"):
+        raise AssertionError("no v1 pids hierarchy on this host")
+    d = Daemon("--cgroup-hierarchy", "pids", "--tracers", "exec").start()
+    try:
+        assert "cgroup v1 hierarchy of pids" in d.stderr()
+        t = Trace(d)
+        name = unique("v1")
+        cid = DOCKER.run("-d", "--name", name, Docker.IMAGE, "sleep", "30").stdout.strip()
+        try:
+            ev = t.wait_for(lambda e: e["data"].get("argv") == "sleep 30" and e["container_id"] == cid,
+                            what="exec attributed through the v1 hierarchy")
+            assert ev["container_runtime"] == "docker"
+            ino = os.stat("/sys/fs/cgroup/pids/docker/" + cid).st_ino
+            assert ev["cgroup_id"] == ino, (ev["cgroup_id"], ino)
+        finally:
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+        t.stop()
+    finally:
+        d.cleanup()
+
+
 def main():
     global D, T, DOCKER
     require_root()
@@ -241,6 +266,7 @@ def main():
             test_ordinary_containers_and_host_never_reported,
             test_bash_inside_a_container,
             test_podman_attributed,
+            test_attribution_by_a_v1_hierarchy,
         ])
     finally:
         T.stop()
