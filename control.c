@@ -151,7 +151,6 @@ static json_t *op_trace(struct daemon *d, struct client *c, json_t *req)
 {
 	struct trace_filter f;
 	json_t *err;
-	size_t i, n;
 
 	if ((err = string_arg(req, "tracer", f.tracer, sizeof(f.tracer))) ||
 	    (err = string_arg(req, "rule", f.rule, sizeof(f.rule))) ||
@@ -159,10 +158,6 @@ static json_t *op_trace(struct daemon *d, struct client *c, json_t *req)
 		return err;
 	if (f.tracer[0] && !tracer_find(f.tracer, NULL))
 		return error_reply("unknown tracer '%s'", f.tracer);
-	n = strlen(f.container);
-	for (i = 0; i < n; i++)
-		if (!strchr("0123456789abcdefABCDEF", f.container[i]))
-			break;
 	server_subscribe(d->server, c, &f);
 	return NULL;
 }
