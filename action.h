@@ -8,6 +8,7 @@
  * runs on an event that passed the rules; it never blocks the event loop.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -32,6 +33,15 @@ const struct action_ops *action_find(const char *name, size_t *index);
 
 /* Runs the actions for an event no rule governs: `stdout` (SPEC §6). */
 void actions_run_default(const struct event *ev);
+
+/*
+ * Runs action @name (a type, or type:instance whose settings come from the
+ * config) on @ev. -ENOENT for an unknown type.
+ */
+int actions_run_named(const char *name, const struct event *ev);
+
+/* True when @name names an action bpfd has (for rule validation). */
+bool action_name_known(const char *name);
 
 /* Flushes every action's buffered output. */
 void actions_flush(void);

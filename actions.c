@@ -4,6 +4,7 @@
  * `const struct action_ops NAME_action`, list it in meson.build and add
  * one line here.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "action.h"
@@ -56,4 +57,34 @@ void actions_flush(void)
 	for (i = 0; i < action_count; i++)
 		if (action_table[i]->flush)
 			action_table[i]->flush();
+}
+
+/* The type of "type:instance". */
+static const struct action_ops *action_of(const char *name, size_t *index)
+{
+	const char *colon = strchr(name, ':');
+	char type[64];
+
+	if (!colon)
+		return action_find(name, index);
+	if ((size_t)(colon - name) >= sizeof(type))
+		return NULL;
+	memcpy(type, name, colon - name);
+	type[colon - name] = '\0';
+	return action_find(type, index);
+}
+
+int actions_run_named(const char *name, const struct event *ev)
+{
+	size_t i;
+
+	if (!action_of(name, &i))
+		return -ENOENT;
+	run_one(i, ev);
+	return 0;
+}
+
+bool action_name_known(const char *name)
+{
+	return action_of(name, NULL) != NULL;
 }

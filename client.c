@@ -8,6 +8,7 @@
 #include "client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,10 @@
 #include "control.h"
 #include "event.h"
 #include "ipc.h"
+#include "action.h"
+#include "rules.h"
 #include "strbuf.h"
+#include "tracer.h"
 
 static void print_json(json_t *j)
 {
@@ -314,5 +318,140 @@ out:
 	strbuf_release(&line);
 	ipc_reader_release(&r);
 	close(fd);
+	return status;
+}
+
+/* Reads @path ("-": stdin) whole into @out. 0 or -errno. */
+static int read_input(const char *path, struct strbuf *out)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (out->len + n > IPC_FRAME_MAX / 2 || strbuf_add(out, buf, n) < 0) {
+			n = -1;
+			errno = EFBIG;
+			break;
+		}
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+int cmd_create(const struct cli *cli)
+{
+	int i, status = 0;
+
+	for (i = 0; i < cli->n_args; i++) {
+		const char *file = cli->args[i];
+		struct strbuf text = STRBUF_INIT;
+		json_t *req, *reply;
+		int r = read_input(file, &text);
+
+		if (r < 0) {
+			fprintf(stderr, "bpfd: %s: %s\n", file, strerror(-r));
+			status = 1;
+			strbuf_release(&text);
+			continue;
+		}
+		req = json_pack("{s:s, s:s, s:s%}", "op", "create_rule", "file", file, "content",
+				text.buf ? text.buf : "", text.len);
+		strbuf_release(&text);
+		reply = request(cli, req, false);
+		json_decref(req);
+		if (!reply)
+			return 1;	/* no daemon: the others would fail the same way */
+		if (reply_ok(reply))
+			printf("%s %s\n", json_is_true(json_object_get(reply, "replaced")) ?
+						  "replaced" : "created",
+			       jstr(reply, "name"));
+		else
+			status = 1;
+		json_decref(reply);
+	}
+	return status;
+}
+
+int cmd_rm(const struct cli *cli)
+{
+	int i, status = 0;
+
+	for (i = 0; i < cli->n_args; i++) {
+		json_t *req = json_pack("{s:s, s:s}", "op", "remove_rule", "name", cli->args[i]);
+		json_t *reply = request(cli, req, false);
+
+		json_decref(req);
+		if (!reply)
+			return 1;
+		if (reply_ok(reply))
+			printf("removed %s\n", cli->args[i]);
+		else
+			status = 1;
+		json_decref(reply);
+	}
+	return status;
+}
+
+int cmd_ls(const struct cli *cli)
+{
+	json_t *req = json_pack("{s:s}", "op", "list_rules");
+	json_t *reply = request(cli, req, false), *r, *a;
+	size_t i, j;
+
+	json_decref(req);
+	if (!reply)
+		return 1;
+	if (!reply_ok(reply)) {
+		json_decref(reply);
+		return 1;
+	}
+	if (cli->json) {
+		json_object_del(reply, "ok");
+		print_json(reply);
+	} else {
+		printf("%-24s %-20s %s\n", "NAME", "TRACER", "ACTIONS");
+		json_array_foreach(json_object_get(reply, "rules"), i, r) {
+			printf("%-24s %-20s ", jstr(r, "name"), jstr(r, "tracer"));
+			json_array_foreach(json_object_get(r, "actions"), j, a)
+				printf("%s%s", j ? "," : "", json_string_value(a));
+			printf("\n");
+		}
+	}
+	json_decref(reply);
+	return 0;
+}
+
+int cmd_check(const struct cli *cli)
+{
+	int i, status = 0;
+
+	for (i = 0; i < cli->n_args; i++) {
+		const char *file = cli->args[i];
+		struct strbuf text = STRBUF_INIT;
+		struct rule_error err = { 0 };
+		struct rule *rule = NULL;
+		int r = read_input(file, &text);
+
+		if (r < 0) {
+			fprintf(stderr, "%s: %s\n", file, strerror(-r));
+			status = 1;
+		} else if (rule_parse(file, text.buf ? text.buf : "", text.len, action_name_known,
+				      &rule, &err) < 0) {
+			if (err.line)
+				fprintf(stderr, "%s:%u: %s\n", file, err.line, err.message);
+			else
+				fprintf(stderr, "%s: %s\n", file, err.message);
+			status = 1;
+		} else {
+			printf("%s: ok: rule %s, tracer %s\n", file, rule_name(rule),
+			       tracer_table[rule_tracer(rule)]->name);
+		}
+		rule_free(rule);
+		strbuf_release(&text);
+	}
 	return status;
 }

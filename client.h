@@ -10,5 +10,9 @@ int cmd_version(const struct cli *cli);
 int cmd_tracers(const struct cli *cli);
 int cmd_status(const struct cli *cli);
 int cmd_trace(const struct cli *cli);
+int cmd_create(const struct cli *cli);
+int cmd_rm(const struct cli *cli);
+int cmd_ls(const struct cli *cli);
+int cmd_check(const struct cli *cli);
 
 #endif

@@ -2,12 +2,15 @@
 #define _GNU_SOURCE
 #include "control.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "action.h"
 #include "daemon.h"
+#include "rulebook.h"
+#include "rules.h"
 #include "tracer.h"
 #include "version.h"
 
@@ -162,12 +165,69 @@ static json_t *op_trace(struct daemon *d, struct client *c, json_t *req)
 	return NULL;
 }
 
-static json_t *op_rules_unavailable(struct daemon *d, struct client *c, json_t *req)
+json_t *control_rule_json(const struct rule *r, const char *source)
 {
-	(void)d;
+	json_t *actions = json_array();
+	size_t i;
+
+	for (i = 0; i < rule_action_count(r); i++)
+		json_array_append_new(actions, json_string(rule_action(r, i)));
+	return json_pack("{s:s, s:s, s:o, s:s}", "name", rule_name(r), "tracer",
+			 tracer_table[rule_tracer(r)]->name, "actions", actions, "source",
+			 source ? source : "");
+}
+
+static json_t *op_create_rule(struct daemon *d, struct client *c, json_t *req)
+{
+	char file[256], name[256];
+	struct rule_error err = { 0 };
+	json_t *content = json_object_get(req, "content"), *e;
+	bool replaced = false;
+	int r;
+
 	(void)c;
-	return error_reply("op '%s' is not available: this daemon has no rule support yet",
-			   json_string_value(json_object_get(req, "op")));
+	if ((e = string_arg(req, "file", file, sizeof(file))))
+		return e;
+	if (!json_is_string(content))
+		return error_reply("bad request: 'content' must be a string");
+	r = rulebook_create(d->rules, file[0] ? file : "-", json_string_value(content),
+			    json_string_length(content), name, sizeof(name), &replaced, &err);
+	if (r == -ENOMEM)
+		return error_reply("out of memory");
+	if (r < 0) {
+		if (err.line)
+			return error_reply("%s:%u: %s", file[0] ? file : "-", err.line, err.message);
+		return error_reply("%s: %s", file[0] ? file : "-", err.message);
+	}
+	return json_pack("{s:b, s:s, s:b}", "ok", 1, "name", name, "replaced", replaced);
+}
+
+static json_t *op_remove_rule(struct daemon *d, struct client *c, json_t *req)
+{
+	json_t *name = json_object_get(req, "name");
+
+	(void)c;
+	if (!json_is_string(name))
+		return error_reply("bad request: 'name' must be a string");
+	if (rulebook_remove(d->rules, json_string_value(name)) < 0)
+		return error_reply("no rule named '%s'", json_string_value(name));
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *op_list_rules(struct daemon *d, struct client *c, json_t *req)
+{
+	json_t *list = json_array();
+	const char *source;
+	size_t i;
+
+	(void)c;
+	(void)req;
+	for (i = 0; i < rulebook_count(d->rules); i++) {
+		const struct rule *r = rulebook_at(d->rules, i, &source);
+
+		json_array_append_new(list, control_rule_json(r, source));
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "rules", list);
 }
 
 static const struct control_op {
@@ -178,9 +238,9 @@ static const struct control_op {
 	{ "tracers", op_tracers },
 	{ "version", op_version },
 	{ "trace", op_trace },
-	{ "create_rule", op_rules_unavailable },
-	{ "remove_rule", op_rules_unavailable },
-	{ "list_rules", op_rules_unavailable },
+	{ "create_rule", op_create_rule },
+	{ "remove_rule", op_remove_rule },
+	{ "list_rules", op_list_rules },
 	{ NULL, NULL },
 };
 

@@ -17,6 +17,11 @@ struct daemon;
 /* The server_request_fn of the daemon: @ctx is the struct daemon. */
 json_t *control_handle(void *ctx, struct server *s, struct client *c, json_t *request);
 
+struct rule;
+
+/* A rule as list_rules shows it: {"name","tracer","actions","source"}. */
+json_t *control_rule_json(const struct rule *r, const char *source);
+
 /* {"ok":true,"tracers":[...]} from the compiled-in table. */
 json_t *control_tracers_reply(void);
 

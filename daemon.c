@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -33,6 +34,7 @@ enum {
 	DRAIN_MS = 10,
 	DRAIN_POLL_MS = 4,
 	TICK_MS = 1000,
+	RULES_SETTLE_MS = 100,	/* a change in the rules directory is read this much later */
 	TRACERS_WANTED_MAX = 32,
 };
 
@@ -300,6 +302,80 @@ static void on_ring(struct loop_watch *w, uint32_t events)
 	loader_ring_consume(&d->loader);
 }
 
+static void watch_rules_dir(struct daemon *d);
+
+static void report_rule_problem(const char *message)
+{
+	log_error("%s", message);
+}
+
+static void reload_rules(struct daemon *d)
+{
+	d->reload_at_ms = 0;
+	if (rulebook_reload(d->rules))
+		log_info("rules: %zu active", rulebook_count(d->rules));
+	watch_rules_dir(d);
+}
+
+/*
+ * Watches the rules directory so that adding, changing or deleting a file
+ * takes effect at once. Every change schedules one re-read of the whole
+ * directory a moment later: an editor's or a ConfigMap's update is several
+ * events (ConfigMaps swap a `..data` symlink), and a file is read whole.
+ */
+static void watch_rules_dir(struct daemon *d)
+{
+	uint32_t mask = IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+			IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+
+	if (d->rules_watch.fd < 0 || d->rules_wd >= 0 || !d->opts.rules_dir)
+		return;
+	d->rules_wd = inotify_add_watch(d->rules_watch.fd, d->opts.rules_dir, mask);
+}
+
+static void on_rules_dir(struct loop_watch *w, uint32_t events)
+{
+	struct daemon *d = w->ctx;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+	char *p;
+
+	(void)events;
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+		for (p = buf; p < buf + n; p += sizeof(struct inotify_event) +
+						((struct inotify_event *)p)->len) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			/* The directory itself went away: watch again when it is back. */
+			if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
+				d->rules_wd = -1;
+		}
+	}
+	d->reload_at_ms = loop_now_ms() + RULES_SETTLE_MS;
+}
+
+static void setup_rules(struct daemon *d)
+{
+	int fd;
+
+	d->rules_wd = -1;
+	d->rules = rulebook_new(d->opts.rules_dir, action_name_known, report_rule_problem);
+	if (!d->rules)
+		return;
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	d->rules_watch = (struct loop_watch){ .fd = fd, .fn = on_rules_dir, .ctx = d };
+	if (fd >= 0 && loop_add(&d->loop, &d->rules_watch, EPOLLIN) < 0) {
+		close(fd);
+		d->rules_watch.fd = -1;
+	}
+	reload_rules(d);
+	if (d->opts.rules_dir && access(d->opts.rules_dir, F_OK) < 0)
+		log_info("rules directory %s does not exist (yet): no rules", d->opts.rules_dir);
+	else
+		log_info("rules: %zu active from %s", rulebook_count(d->rules), d->opts.rules_dir);
+	d->pipeline.rules = d->rules;
+}
+
 static void on_signal(struct loop_watch *w, uint32_t events)
 {
 	struct daemon *d = w->ctx;
@@ -314,8 +390,8 @@ static void on_signal(struct loop_watch *w, uint32_t events)
 			d->loop.stop = true;
 			break;
 		case SIGHUP:
-			/* Rules and config are re-read here once the daemon has them. */
-			log_info("SIGHUP: nothing to reload");
+			log_info("SIGHUP: reloading the rules");
+			reload_rules(d);
 			break;
 		}
 	}
@@ -412,8 +488,15 @@ static void run(struct daemon *d)
 
 	while (!d->loop.stop) {
 		timeout = d->draining ? DRAIN_POLL_MS : TICK_MS;
+		if (d->reload_at_ms) {
+			int64_t due = d->reload_at_ms - loop_now_ms();
+
+			timeout = due <= 0 ? 0 : (due < timeout ? (int)due : timeout);
+		}
 		loop_run_once(&d->loop, timeout);
 		now = loop_now_ms();
+		if (d->reload_at_ms && now >= d->reload_at_ms)
+			reload_rules(d);
 		if (d->draining) {
 			int n = loader_ring_consume(&d->loader);
 
@@ -428,6 +511,10 @@ static void run(struct daemon *d)
 			server_reap(d->server);
 			pipeline_sync_clock(&d->pipeline);
 			bash_probes_scan(&d->bash);
+			/* A rules directory created after start is picked up. */
+			if (d->rules_wd < 0 && d->opts.rules_dir &&
+			    access(d->opts.rules_dir, F_OK) == 0)
+				reload_rules(d);
 			next_tick = now + TICK_MS;
 		}
 	}
@@ -435,6 +522,9 @@ static void run(struct daemon *d)
 
 static void daemon_release(struct daemon *d)
 {
+	if (d->rules_watch.fd >= 0)
+		close(d->rules_watch.fd);
+	rulebook_free(d->rules);
 	bash_probes_release(&d->bash);
 	loader_unload(&d->loader);
 	if (d->server)
@@ -470,7 +560,7 @@ static int check_config(const struct daemon_options *o)
 int daemon_main(const struct daemon_options *opts)
 {
 	struct daemon d = { .opts = *opts, .listen_fd = -1, .signals.fd = -1,
-			    .bash.prog_fd = -1 };
+			    .bash.prog_fd = -1, .rules_watch.fd = -1, .rules_wd = -1 };
 	struct cgroup_resolver resolver;
 	const char *cg2;
 	size_t i, loaded = 0;
@@ -498,8 +588,6 @@ int daemon_main(const struct daemon_options *opts)
 		daemon_release(&d);
 		return 1;
 	}
-	if (opts->rules_dir && access(opts->rules_dir, F_OK) < 0)
-		log_debug("rules directory %s does not exist", opts->rules_dir);
 
 	if (gethostname(d.hostname, sizeof(d.hostname) - 1) < 0)
 		snprintf(d.hostname, sizeof(d.hostname), "localhost");
@@ -524,6 +612,13 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	}
 	pipeline_init(&d.pipeline, d.cgroups, d.server, d.hostname);
+	/* Rules before tracers: events are filtered from the first one. */
+	setup_rules(&d);
+	if (!d.rules) {
+		log_error("out of memory");
+		daemon_release(&d);
+		return 1;
+	}
 
 	r = load_tracers(&d);
 	if (r < 0) {

@@ -14,6 +14,7 @@
 #include "loader.h"
 #include "loop.h"
 #include "pipeline.h"
+#include "rulebook.h"
 #include "server.h"
 
 struct daemon_options {
@@ -33,6 +34,10 @@ struct daemon {
 	struct cgroup_cache *cgroups;
 	struct pipeline pipeline;
 	struct bash_probes bash;
+	struct rulebook *rules;
+	struct loop_watch rules_watch;	/* inotify on the rules directory */
+	int rules_wd;
+	int64_t reload_at_ms;		/* a reload is due (debounced), 0: none */
 	struct server *server;
 	int listen_fd;
 	struct loop_watch ring;

@@ -8,6 +8,8 @@
 
 #include "action.h"
 #include "bash_probes.h"
+#include "rulebook.h"
+#include "rules.h"
 #include "bpfmap.h"
 #include "server.h"
 #include "tracer.h"
@@ -101,8 +103,31 @@ static int handle_cgroup(struct pipeline *p, const void *rec, size_t size)
 	return cgroup_cache_learn(p->cgroups, r->hdr.cgroup_id, path);
 }
 
+/* Each distinct action of the matched rules runs once (SPEC §6). */
+static void run_rule_actions(const struct rule *const *matched, size_t n, const struct event *ev)
+{
+	const char *done[64];
+	size_t n_done = 0, i, j, k;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < rule_action_count(matched[i]); j++) {
+			const char *a = rule_action(matched[i], j);
+
+			for (k = 0; k < n_done; k++)
+				if (strcmp(done[k], a) == 0)
+					break;
+			if (k < n_done)
+				continue;
+			if (n_done < sizeof(done) / sizeof(done[0]))
+				done[n_done++] = a;
+			actions_run_named(a, ev);
+		}
+	}
+}
+
 int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 {
+	const struct ruleset *set;
 	const struct bpfd_record *r = rec;
 	const struct tracer_ops *t;
 	struct tracer_counters *cnt;
@@ -139,11 +164,25 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 	if (p->bash && ev->container_id[0] && r->type == p->exec_type)
 		bash_probes_pid(p->bash, ev->pid);
 
-	/* rules: none yet, so every event of a tracer passes (SPEC §6). */
-	cnt->matched++;
+	/* rules: a tracer without rules passes every event to `stdout` (SPEC §6). */
+	set = p->rules ? rulebook_ruleset(p->rules) : NULL;
+	if (!set || !ruleset_count(set, index)) {
+		cnt->matched++;
+		actions_run_default(ev);
+	} else {
+		const struct rule *matched[EVENT_RULES_MAX];
+		size_t n = ruleset_match(set, index, ev, matched, EVENT_RULES_MAX), i;
 
-	/* actions and subscribers */
-	actions_run_default(ev);
+		if (!n)
+			return 0;
+		cnt->matched++;
+		for (i = 0; i < n; i++)
+			ev->rules[i] = rule_name(matched[i]);
+		ev->n_rules = n;
+		run_rule_actions(matched, n, ev);
+	}
+
+	/* subscribers */
 	strbuf_reset(&p->json);
 	if (p->server && server_wants(p->server, ev)) {
 		if (event_to_json(ev, &p->json) == 0)

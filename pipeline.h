@@ -22,6 +22,7 @@
 
 struct server;
 struct bash_probes;
+struct rulebook;
 
 struct tracer_counters {
 	uint64_t events;	/* decoded */
@@ -35,6 +36,7 @@ struct pipeline {
 	int containers_fd;		/* the kernel's set of container cgroups, or -1 */
 	struct bash_probes *bash;	/* probes for containers' bash; may be NULL */
 	uint32_t exec_type;		/* record type of the exec tracer */
+	const struct rulebook *rules;	/* the live rules; may be NULL */
 	const char *hostname;
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	struct tracer_counters counters[32];

@@ -130,11 +130,16 @@ def test_doc_frames_against_the_daemon():
                 break
 
 
-def test_rule_ops_answer_until_rules_exist():
+def test_rule_ops_doc_frames():
     frames = doc_frames()
-    for op in ("create_rule", "remove_rule", "list_rules"):
+    # In the doc's order: create the rule, list it, remove it.
+    for op in ("create_rule", "list_rules", "remove_rule"):
         reply = request(frames[("Request", op)][0])
-        assert reply["ok"] is False and "not available" in reply["error"], reply
+        assert reply["ok"] is True, (op, reply)
+        same_shape(shape(json.loads(frames[("Reply", op)][0])), shape(reply))
+    assert request(frames[("Request", "list_rules")][0])["rules"] == []
+    again = request(frames[("Request", "remove_rule")][0])
+    assert again == {"ok": False, "error": "no rule named 'password_files'"}, again
 
 
 def test_bad_frames_get_error_replies():
@@ -225,7 +230,7 @@ def main():
         return run_tests([
             test_doc_prefixes_are_right,
             test_doc_frames_against_the_daemon,
-            test_rule_ops_answer_until_rules_exist,
+            test_rule_ops_doc_frames,
             test_bad_frames_get_error_replies,
             test_pipelined_requests_answered_in_order,
             test_oversized_frame_is_refused_and_closed,

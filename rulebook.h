@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_RULEBOOK_H
+#define BPFD_RULEBOOK_H
+
+/*
+ * The daemon's live rules (SPEC §6): those of the rules directory and those
+ * created over the socket, and the compiled ruleset the pipeline matches
+ * against.
+ *
+ * - A file's rule belongs to that file. Two files with one name: the later
+ *   in sort order wins, with a warning. `rm` removes a file's rule until
+ *   the file changes. An edit that breaks a file keeps its last good
+ *   version active, and the error is reported.
+ * - A rule created over the socket lives until `rm` or a restart and
+ *   replaces a rule of the same name (file or socket) while it lives.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "rules.h"
+
+struct rulebook;
+
+/* Called for each problem found while loading (file:line: message). */
+typedef void (*rulebook_report_fn)(const char *message);
+
+struct rulebook *rulebook_new(const char *dir, bool (*action_known)(const char *name),
+			      rulebook_report_fn report);
+void rulebook_free(struct rulebook *rb);
+
+/*
+ * Re-reads the rules directory (a missing directory holds no rules).
+ * Returns true when the active rules changed.
+ */
+bool rulebook_reload(struct rulebook *rb);
+
+/*
+ * Adds or replaces a rule from @text (create_rule). @file names the source
+ * for the default name and messages. 0 with the rule's name in @name and
+ * whether it replaced one in *@replaced, or -EINVAL with @err filled.
+ */
+int rulebook_create(struct rulebook *rb, const char *file, const char *text, size_t len,
+		    char *name, size_t name_size, bool *replaced, struct rule_error *err);
+
+/* Removes the rule @name: 0, or -ENOENT. */
+int rulebook_remove(struct rulebook *rb, const char *name);
+
+/* The active rules, sorted by name; @source says where each came from. */
+size_t rulebook_count(const struct rulebook *rb);
+const struct rule *rulebook_at(const struct rulebook *rb, size_t i, const char **source);
+
+/* The compiled set of the active rules (rebuilt on every change). */
+const struct ruleset *rulebook_ruleset(const struct rulebook *rb);
+
+#endif

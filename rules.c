@@ -1,0 +1,1794 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Rules (SPEC §6): the rule schema on top of the TOML reader, the matching
+ * semantics, and per-tracer filter tables. docs/rules.md is the user's side
+ * of this file; the decisions it lists are made here:
+ *
+ * - A filter key is a numeric event field (pid tid ppid uid gid returnval
+ *   cgroup_id mntns pidns), `container_id`, `container_runtime`, or a data
+ *   key the rule's tracer emits. `command` is data.command (the comm, or
+ *   the typed line for bashreadline): the event's own comm has no key of its
+ *   own. `returnval` is the numeric field, and only for tracers that emit
+ *   data.returnval (bashreadline has none, so a filter on it is an error).
+ * - Globs are matched by glob_match() below, which follows fnmatch(3)
+ *   without flags in the C locale, on length-delimited bytes. Using our own
+ *   matcher instead of fnmatch() means no copy of every value into a bounded
+ *   buffer (argv can be 24 KiB), no false match when a value holds a NUL,
+ *   and a worst case of O(pattern × value) where glibc's recursion on `*`
+ *   can go exponential on a filename an attacker chose. unit.rules checks
+ *   it against fnmatch() on random patterns.
+ * - A glob that fnmatch() would read differently from what its author
+ *   probably meant is an error instead: an unclosed `[` (fnmatch matches it
+ *   literally), a trailing lone `\` (fnmatch never matches), a reversed
+ *   range, an unknown `[:class:]`, and `[=` `[.` (collation, meaningless in
+ *   the C locale).
+ * - Exact values of a filter live in a hash set (above a few), equality
+ *   values of a numeric filter in a sorted array: a rule's own cost does not
+ *   grow with its number of exact values. The ruleset then indexes every
+ *   rule that has a filter of only exact strings by one such filter, so a
+ *   rule that cannot match is never looked at.
+ */
+#define _GNU_SOURCE
+#include "rules.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+#include "toml.h"
+#include "tracer.h"
+
+enum {
+	RULE_NAME_MAX = 128,
+	/* Below this many exact values a linear scan beats hashing. */
+	EXACT_HASH_MIN = 8,
+	/* Room for one quoted name in an error message. */
+	QUOTE_MAX = 80,
+};
+
+#define NONE ((uint32_t)-1)
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+enum field {
+	FIELD_DATA,			/* a data key of the tracer: a string */
+	FIELD_CONTAINER_ID,		/* a string, "" for the host */
+	FIELD_CONTAINER_RUNTIME,	/* a string of container_runtimes[] */
+	FIELD_PID,			/* the numeric fields from here on */
+	FIELD_TID,
+	FIELD_PPID,
+	FIELD_UID,
+	FIELD_GID,
+	FIELD_RETURNVAL,
+	FIELD_CGROUP_ID,
+	FIELD_MNTNS,
+	FIELD_PIDNS,
+};
+
+enum num_range { RANGE_U32, RANGE_S64, RANGE_U64 };
+
+static const struct {
+	const char *name;
+	enum field field;
+	enum num_range range;
+} numeric_fields[] = {
+	{ "pid", FIELD_PID, RANGE_U32 },
+	{ "tid", FIELD_TID, RANGE_U32 },
+	{ "ppid", FIELD_PPID, RANGE_U32 },
+	{ "uid", FIELD_UID, RANGE_U32 },
+	{ "gid", FIELD_GID, RANGE_U32 },
+	{ "returnval", FIELD_RETURNVAL, RANGE_S64 },
+	{ "cgroup_id", FIELD_CGROUP_ID, RANGE_U64 },
+	{ "mntns", FIELD_MNTNS, RANGE_U64 },
+	{ "pidns", FIELD_PIDNS, RANGE_U64 },
+};
+
+#define N_NUMERIC (sizeof(numeric_fields) / sizeof(numeric_fields[0]))
+
+/*
+ * Any int64 or uint64. A negative number keeps its two's complement in @v,
+ * so that numbers of one sign compare as their @v do (see num_cmp).
+ */
+struct num {
+	bool neg;
+	uint64_t v;
+};
+
+enum cmp_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+
+struct numcmp {
+	enum cmp_op op;
+	struct num n;
+};
+
+struct sval {
+	char *s;	/* NUL-terminated copy; holds no NUL */
+	size_t len;
+	uint64_t hash;	/* fnv1a of the bytes: exact values only */
+};
+
+/* The values (or the exclude list) of one filter. */
+struct valset {
+	/* String filters: exact values (unique), globs. */
+	struct sval *exact;
+	size_t n_exact;
+	uint32_t *slots;	/* open addressing over exact[] (index + 1), or NULL */
+	size_t n_slots;		/* a power of two */
+	struct sval *globs;
+	size_t n_globs;
+	/* Numeric filters: "=N" sorted and unique, the other comparisons. */
+	struct num *eq;
+	size_t n_eq;
+	struct numcmp *cmps;
+	size_t n_cmps;
+};
+
+struct filter {
+	char *key;
+	enum field field;
+	unsigned int line;
+	bool has_values;	/* a non-empty `values`: one of them must hold */
+	struct valset values;
+	struct valset exclude;
+};
+
+struct rule {
+	char *name;
+	size_t tracer;
+	struct valset actions;		/* exact strings only, in file order */
+	const char **runtimes;		/* static strings of container_runtimes[] */
+	size_t n_runtimes;
+	bool force;
+	struct filter *filters;
+	size_t n_filters;
+};
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                        */
+
+static uint64_t fnv1a(const void *p, size_t len, uint64_t h)
+{
+	const unsigned char *s = p;
+
+	while (len--) {
+		h ^= *s++;
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+static size_t pow2_at_least(size_t n)
+{
+	size_t size = 8;
+
+	while (size < n)
+		size <<= 1;
+	return size;
+}
+
+static bool is_numeric(enum field f)
+{
+	return f >= FIELD_PID;
+}
+
+static int num_cmp(struct num a, struct num b)
+{
+	if (a.neg != b.neg)
+		return a.neg ? -1 : 1;
+	return a.v < b.v ? -1 : a.v > b.v;
+}
+
+static struct num num_from_s64(int64_t x)
+{
+	return (struct num){ .neg = x < 0, .v = (uint64_t)x };
+}
+
+static struct num num_from_u64(uint64_t x)
+{
+	return (struct num){ .neg = false, .v = x };
+}
+
+static bool num_holds(struct num ev, enum cmp_op op, struct num n)
+{
+	int c = num_cmp(ev, n);
+
+	switch (op) {
+	case OP_EQ:
+		return c == 0;
+	case OP_NE:
+		return c != 0;
+	case OP_LT:
+		return c < 0;
+	case OP_LE:
+		return c <= 0;
+	case OP_GT:
+		return c > 0;
+	case OP_GE:
+		return c >= 0;
+	}
+	return false;
+}
+
+/*
+ * Writes @s (@len bytes) in double quotes into @buf for an error message:
+ * control characters, quotes and backslashes escaped, long names cut.
+ */
+static const char *quote(char buf[QUOTE_MAX], const char *s, size_t len)
+{
+	size_t o = 0, i;
+
+	buf[o++] = '"';
+	for (i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		/* Room for an escape, the ellipsis, the quote and the NUL. */
+		if (o + 4 + 3 + 2 >= QUOTE_MAX) {
+			/* Do not cut a UTF-8 sequence in two. */
+			while (o > 1 && ((unsigned char)buf[o - 1] & 0xc0) == 0x80)
+				o--;
+			if (o > 1 && ((unsigned char)buf[o - 1] & 0xc0) == 0xc0)
+				o--;
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			o += snprintf(buf + o, QUOTE_MAX - o, "\\x%02x", c);
+		} else if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = c;
+		} else {
+			buf[o++] = c;
+		}
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(struct rule_error *err, unsigned int line,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	err->line = line;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Globs                                                                */
+
+static const char *const glob_classes[] = {
+	"alnum", "alpha", "blank", "cntrl", "digit", "graph",
+	"lower", "print", "punct", "space", "upper", "xdigit",
+};
+
+#define N_CLASSES (sizeof(glob_classes) / sizeof(glob_classes[0]))
+
+/* The C locale's classes, by hand so that the process locale never matters. */
+static bool class_has(size_t cls, unsigned char c)
+{
+	bool upper = c >= 'A' && c <= 'Z', lower = c >= 'a' && c <= 'z';
+	bool digit = c >= '0' && c <= '9', graph = c > 0x20 && c < 0x7f;
+
+	switch (cls) {
+	case 0:
+		return upper || lower || digit;
+	case 1:
+		return upper || lower;
+	case 2:
+		return c == ' ' || c == '\t';
+	case 3:
+		return c < 0x20 || c == 0x7f;
+	case 4:
+		return digit;
+	case 5:
+		return graph;
+	case 6:
+		return lower;
+	case 7:
+		return graph || c == ' ';
+	case 8:
+		return graph && !upper && !lower && !digit;
+	case 9:
+		return c == ' ' || (c >= '\t' && c <= '\r');
+	case 10:
+		return upper;
+	case 11:
+		return digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	}
+	return false;
+}
+
+/*
+ * One element of a bracket expression at p[*i]: a character (maybe
+ * escaped) into *@ch, or a [:class:] into *@cls (then *@ch is -1).
+ * Advances *@i. -EINVAL with *@why when it is malformed (checking only:
+ * a pattern that passed glob_check() never fails here).
+ */
+static int bracket_elem(const char *p, size_t len, size_t *i, int *ch, size_t *cls,
+			const char **why)
+{
+	size_t j = *i, k, start;
+
+	if (p[j] == '[' && j + 1 < len && (p[j + 1] == '=' || p[j + 1] == '.')) {
+		*why = "[= and [. (collation) are not supported; write \\[ for a literal [";
+		return -EINVAL;
+	}
+	if (p[j] == '[' && j + 1 < len && p[j + 1] == ':') {
+		start = j + 2;
+		for (k = start; k + 1 < len && !(p[k] == ':' && p[k + 1] == ']'); k++)
+			;
+		if (k + 1 >= len) {
+			*why = "unclosed [: (write \\[ for a literal [)";
+			return -EINVAL;
+		}
+		for (*cls = 0; *cls < N_CLASSES; (*cls)++)
+			if (strlen(glob_classes[*cls]) == k - start &&
+			    !memcmp(glob_classes[*cls], p + start, k - start))
+				break;
+		if (*cls == N_CLASSES) {
+			*why = "unknown [:class:] (alnum alpha blank cntrl digit graph lower print "
+			       "punct space upper xdigit)";
+			return -EINVAL;
+		}
+		*ch = -1;
+		*i = k + 2;
+		return 0;
+	}
+	if (p[j] == '\\') {
+		j++;
+		if (j >= len) {
+			*why = "unclosed [ (write \\[ for a literal [)";
+			return -EINVAL;
+		}
+	}
+	*ch = (unsigned char)p[j];
+	*i = j + 1;
+	return 0;
+}
+
+/*
+ * Walks the bracket expression whose '[' is at p[i - 1]. With @c >= 0,
+ * *@hit says whether byte @c is in it. Returns the index after its ']', or
+ * 0 with *@why when it is malformed.
+ */
+static size_t bracket_walk(const char *p, size_t len, size_t i, int c, bool *hit, const char **why)
+{
+	bool neg = false, in = false, first = true;
+	size_t cls = 0;
+	int lo, hi;
+
+	if (i < len && (p[i] == '!' || p[i] == '^')) {
+		neg = true;
+		i++;
+	}
+	for (;;) {
+		if (i >= len) {
+			*why = "unclosed [ (write \\[ for a literal [)";
+			return 0;
+		}
+		/* A ']' first in the list is a member, not the end (POSIX). */
+		if (p[i] == ']' && !first)
+			break;
+		first = false;
+		if (bracket_elem(p, len, &i, &lo, &cls, why))
+			return 0;
+		if (lo < 0) {
+			if (c >= 0 && class_has(cls, c))
+				in = true;
+			if (i + 1 < len && p[i] == '-' && p[i + 1] != ']') {
+				*why = "a range cannot start or end with a [:class:]";
+				return 0;
+			}
+			continue;
+		}
+		if (i + 1 < len && p[i] == '-' && p[i + 1] != ']') {
+			i++;
+			if (bracket_elem(p, len, &i, &hi, &cls, why))
+				return 0;
+			if (hi < 0) {
+				*why = "a range cannot start or end with a [:class:]";
+				return 0;
+			}
+			if (lo > hi) {
+				*why = "reversed range in [ ]";
+				return 0;
+			}
+			if (c >= lo && c <= hi)
+				in = true;
+		} else if (c == lo) {
+			in = true;
+		}
+	}
+	if (hit)
+		*hit = in != neg;
+	return i + 1;
+}
+
+/*
+ * Checks glob @p: 0 when well formed, with *@meta telling whether it has
+ * an unescaped * ? or [ at all; -EINVAL with *@why otherwise.
+ */
+static int glob_check(const char *p, size_t len, bool *meta, const char **why)
+{
+	size_t i = 0;
+
+	*meta = false;
+	while (i < len) {
+		char c = p[i++];
+
+		if (c == '\\') {
+			if (i == len) {
+				*why = "it ends with a lone \\ (write \\\\ for a backslash)";
+				return -EINVAL;
+			}
+			i++;
+		} else if (c == '*' || c == '?') {
+			*meta = true;
+		} else if (c == '[') {
+			i = bracket_walk(p, len, i, -1, NULL, why);
+			if (!i)
+				return -EINVAL;
+			*meta = true;
+		}
+	}
+	return 0;
+}
+
+/*
+ * fnmatch(p, s, 0) in the C locale, on bytes with lengths, for a pattern
+ * glob_check() accepted. One backtracking point (the last '*') suffices:
+ * a later star can absorb whatever an earlier one would have, so the
+ * work is at most O(len(p) × len(s)).
+ */
+static bool glob_match(const char *p, size_t plen, const char *s, size_t slen)
+{
+	size_t pi = 0, si = 0, star_p = SIZE_MAX, star_s = 0;
+	const char *why;
+
+	while (si < slen) {
+		if (pi < plen) {
+			unsigned char c = p[pi];
+
+			if (c == '*') {
+				star_p = ++pi;
+				star_s = si;
+				continue;
+			}
+			if (c == '?') {
+				pi++;
+				si++;
+				continue;
+			}
+			if (c == '[') {
+				bool hit = false;
+				size_t next =
+					bracket_walk(p, plen, pi + 1, (unsigned char)s[si], &hit, &why);
+
+				if (hit) {
+					pi = next;
+					si++;
+					continue;
+				}
+			} else {
+				if (c == '\\')
+					c = p[++pi];
+				if (c == (unsigned char)s[si]) {
+					pi++;
+					si++;
+					continue;
+				}
+			}
+		}
+		if (star_p == SIZE_MAX)
+			return false;
+		pi = star_p;
+		si = ++star_s;
+	}
+	while (pi < plen && p[pi] == '*')
+		pi++;
+	return pi == plen;
+}
+
+/* ------------------------------------------------------------------ */
+/* Value sets                                                           */
+
+static void valset_release(struct valset *vs)
+{
+	size_t i;
+
+	for (i = 0; i < vs->n_exact; i++)
+		free(vs->exact[i].s);
+	for (i = 0; i < vs->n_globs; i++)
+		free(vs->globs[i].s);
+	free(vs->exact);
+	free(vs->slots);
+	free(vs->globs);
+	free(vs->eq);
+	free(vs->cmps);
+	memset(vs, 0, sizeof(*vs));
+}
+
+static size_t valset_size(const struct valset *vs)
+{
+	return vs->n_exact + vs->n_globs + vs->n_eq + vs->n_cmps;
+}
+
+/* Room for @n more strings; the hash of exact values sized for them. */
+static int valset_reserve_strings(struct valset *vs, size_t n)
+{
+	vs->exact = calloc(n ? n : 1, sizeof(*vs->exact));
+	vs->globs = calloc(n ? n : 1, sizeof(*vs->globs));
+	if (!vs->exact || !vs->globs)
+		return -ENOMEM;
+	if (n >= EXACT_HASH_MIN) {
+		vs->n_slots = pow2_at_least(2 * n);
+		vs->slots = calloc(vs->n_slots, sizeof(*vs->slots));
+		if (!vs->slots)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static const struct sval *valset_find_exact(const struct valset *vs, const char *s, size_t len,
+					    uint64_t hash)
+{
+	size_t i, mask;
+
+	if (!vs->slots) {
+		for (i = 0; i < vs->n_exact; i++)
+			if (vs->exact[i].len == len && !memcmp(vs->exact[i].s, s, len))
+				return &vs->exact[i];
+		return NULL;
+	}
+	mask = vs->n_slots - 1;
+	for (i = hash & mask; vs->slots[i]; i = (i + 1) & mask) {
+		const struct sval *e = &vs->exact[vs->slots[i] - 1];
+
+		if (e->hash == hash && e->len == len && !memcmp(e->s, s, len))
+			return e;
+	}
+	return NULL;
+}
+
+static char *memdup_str(const char *s, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (copy) {
+		memcpy(copy, s, len);
+		copy[len] = '\0';
+	}
+	return copy;
+}
+
+/* Adds exact @s (copied) unless present; valset_reserve_strings() made room. */
+static int valset_add_exact(struct valset *vs, const char *s, size_t len)
+{
+	uint64_t hash = fnv1a(s, len, FNV_OFFSET);
+	struct sval *e;
+	size_t i, mask;
+
+	if (valset_find_exact(vs, s, len, hash))
+		return 0;
+	e = &vs->exact[vs->n_exact];
+	e->s = memdup_str(s, len);
+	if (!e->s)
+		return -ENOMEM;
+	e->len = len;
+	e->hash = hash;
+	vs->n_exact++;
+	if (vs->slots) {
+		mask = vs->n_slots - 1;
+		for (i = hash & mask; vs->slots[i]; i = (i + 1) & mask)
+			;
+		vs->slots[i] = (uint32_t)vs->n_exact;
+	}
+	return 0;
+}
+
+static int valset_add_glob(struct valset *vs, const char *s, size_t len)
+{
+	struct sval *g = &vs->globs[vs->n_globs];
+
+	g->s = memdup_str(s, len);
+	if (!g->s)
+		return -ENOMEM;
+	g->len = len;
+	vs->n_globs++;
+	return 0;
+}
+
+static int cmp_num_qsort(const void *a, const void *b)
+{
+	return num_cmp(*(const struct num *)a, *(const struct num *)b);
+}
+
+/* Sorts and dedups the "=N" values, for the binary search in valset_has_number(). */
+static void valset_finish_numbers(struct valset *vs)
+{
+	size_t i, o = 0;
+
+	if (!vs->n_eq)
+		return;
+	qsort(vs->eq, vs->n_eq, sizeof(*vs->eq), cmp_num_qsort);
+	for (i = 1; i < vs->n_eq; i++)
+		if (num_cmp(vs->eq[i], vs->eq[o]) != 0)
+			vs->eq[++o] = vs->eq[i];
+	vs->n_eq = o + 1;
+}
+
+static bool valset_has_string(const struct valset *vs, const char *s, size_t len)
+{
+	size_t i;
+
+	if (vs->n_exact && valset_find_exact(vs, s, len, vs->slots ? fnv1a(s, len, FNV_OFFSET) : 0))
+		return true;
+	for (i = 0; i < vs->n_globs; i++)
+		if (glob_match(vs->globs[i].s, vs->globs[i].len, s, len))
+			return true;
+	return false;
+}
+
+static bool valset_has_number(const struct valset *vs, struct num n)
+{
+	size_t lo = 0, hi = vs->n_eq, i;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = num_cmp(vs->eq[mid], n);
+
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = 0; i < vs->n_cmps; i++)
+		if (num_holds(n, vs->cmps[i].op, vs->cmps[i].n))
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Matching                                                             */
+
+/* The event's string for a string field; false when it has none. */
+static bool event_string(const struct event *ev, enum field field, const char *key, const char **s,
+			 size_t *len)
+{
+	size_t i;
+
+	switch (field) {
+	case FIELD_DATA:
+		for (i = 0; i < ev->n_data; i++) {
+			if (ev->data[i].key && !strcmp(ev->data[i].key, key)) {
+				*s = ev->data[i].value ? ev->data[i].value : "";
+				*len = ev->data[i].value ? ev->data[i].len : 0;
+				return true;
+			}
+		}
+		return false;
+	case FIELD_CONTAINER_ID:
+		*s = ev->container_id ? ev->container_id : "";
+		*len = strlen(*s);
+		return true;
+	case FIELD_CONTAINER_RUNTIME:
+		*s = ev->container_runtime ? ev->container_runtime : CONTAINER_RUNTIME_HOST;
+		*len = strlen(*s);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static struct num event_number(const struct event *ev, enum field field)
+{
+	switch (field) {
+	case FIELD_PID:
+		return num_from_u64(ev->pid);
+	case FIELD_TID:
+		return num_from_u64(ev->tid);
+	case FIELD_PPID:
+		return num_from_u64(ev->ppid);
+	case FIELD_UID:
+		return num_from_u64(ev->uid);
+	case FIELD_GID:
+		return num_from_u64(ev->gid);
+	case FIELD_RETURNVAL:
+		return num_from_s64(ev->returnval);
+	case FIELD_CGROUP_ID:
+		return num_from_u64(ev->cgroup_id);
+	case FIELD_MNTNS:
+		return num_from_u64(ev->mntns);
+	case FIELD_PIDNS:
+		return num_from_u64(ev->pidns);
+	default:
+		return num_from_u64(0);
+	}
+}
+
+/*
+ * Does @f hold for @ev? @values_known: the caller already knows that one
+ * of the filter's values matched (a ruleset index hit), only exclude is left.
+ */
+static bool filter_holds(const struct filter *f, const struct event *ev, bool values_known)
+{
+	const char *s;
+	size_t len;
+
+	if (is_numeric(f->field)) {
+		struct num n = event_number(ev, f->field);
+
+		if (f->has_values && !values_known && !valset_has_number(&f->values, n))
+			return false;
+		return !valset_has_number(&f->exclude, n);
+	}
+	if (!event_string(ev, f->field, f->key, &s, &len))
+		return false;
+	if (f->has_values && !values_known && !valset_has_string(&f->values, s, len))
+		return false;
+	return !valset_has_string(&f->exclude, s, len);
+}
+
+static bool runtime_listed(const struct rule *r, const char *runtime)
+{
+	size_t i;
+
+	if (!runtime)
+		runtime = CONTAINER_RUNTIME_HOST;
+	for (i = 0; i < r->n_runtimes; i++)
+		if (r->runtimes[i] == runtime || !strcmp(r->runtimes[i], runtime))
+			return true;
+	return false;
+}
+
+/* rule_matches() less the tracer check; filter @known's values are known to hold. */
+static bool rule_holds(const struct rule *r, const struct event *ev, uint32_t known)
+{
+	size_t i;
+
+	if (r->n_runtimes && !runtime_listed(r, ev->container_runtime))
+		return false;
+	for (i = 0; i < r->n_filters; i++)
+		if (!filter_holds(&r->filters[i], ev, i == known))
+			return false;
+	return true;
+}
+
+bool rule_matches(const struct rule *r, const struct event *ev)
+{
+	if (!r || !ev || !ev->tracer || r->tracer >= tracer_count ||
+	    strcmp(ev->tracer, tracer_table[r->tracer]->name) != 0)
+		return false;
+	return rule_holds(r, ev, NONE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Accessors                                                            */
+
+void rule_free(struct rule *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n_filters; i++) {
+		free(r->filters[i].key);
+		valset_release(&r->filters[i].values);
+		valset_release(&r->filters[i].exclude);
+	}
+	free(r->filters);
+	valset_release(&r->actions);
+	free(r->runtimes);
+	free(r->name);
+	free(r);
+}
+
+const char *rule_name(const struct rule *r)
+{
+	return r->name;
+}
+
+size_t rule_tracer(const struct rule *r)
+{
+	return r->tracer;
+}
+
+size_t rule_action_count(const struct rule *r)
+{
+	return r->actions.n_exact;
+}
+
+const char *rule_action(const struct rule *r, size_t i)
+{
+	return i < r->actions.n_exact ? r->actions.exact[i].s : NULL;
+}
+
+bool rule_forced(const struct rule *r)
+{
+	return r->force;
+}
+
+bool rule_unfiltered(const struct rule *r)
+{
+	return r->n_filters == 0 && r->n_runtimes == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parsing                                                              */
+
+struct parse {
+	struct rule *r;
+	struct rule_error *err;
+	bool (*action_known)(const char *name);
+	const struct tracer_ops *tracer;
+	unsigned int runtimes_line;	/* where containerRuntimes was first given; 0: not yet */
+};
+
+static bool is_key(const struct toml_entry *e, const char *name)
+{
+	return e->key_len == strlen(name) && !memcmp(e->key, name, e->key_len);
+}
+
+static int type_error(struct parse *p, unsigned int line, const char *what,
+		      const struct toml_value *v, const char *want)
+{
+	return fail(p->err, line, "%s must be %s, not %s %s", what, want,
+		    v->type == TOML_INTEGER || v->type == TOML_ARRAY ? "an" : "a",
+		    toml_type_name(v->type));
+}
+
+static bool name_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > RULE_NAME_MAX || s[0] == '.' || s[0] == '-')
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+#define NAME_RULES                                                                                 \
+	"1 to 128 bytes of A-Z a-z 0-9 _ . -, not starting with . or -"
+
+static int parse_name(struct parse *p, const struct toml_entry *e)
+{
+	const struct toml_value *v = e->value;
+	char q[QUOTE_MAX];
+
+	if (v->type != TOML_STRING)
+		return type_error(p, e->line, "\"name\"", v, "a string");
+	if (!name_valid(v->string.ptr, v->string.len))
+		return fail(p->err, v->line, "bad rule name %s: a name is " NAME_RULES,
+			    quote(q, v->string.ptr, v->string.len));
+	p->r->name = memdup_str(v->string.ptr, v->string.len);
+	return p->r->name ? 0 : -ENOMEM;
+}
+
+/* "exec, open, ..." into @buf. */
+static const char *tracer_list(char *buf, size_t size)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < tracer_count && o < size; i++)
+		o += snprintf(buf + o, size - o, "%s%s", i ? ", " : "", tracer_table[i]->name);
+	return buf;
+}
+
+static int parse_tracer(struct parse *p, const struct toml_entry *e)
+{
+	const struct toml_value *v = e->value;
+	char q[QUOTE_MAX], list[256];
+
+	if (v->type != TOML_STRING)
+		return type_error(p, e->line, "\"tracer\"", v, "a string");
+	if (strlen(v->string.ptr) != v->string.len ||
+	    !(p->tracer = tracer_find(v->string.ptr, &p->r->tracer)))
+		return fail(p->err, v->line, "unknown tracer %s (compiled in: %s)",
+			    quote(q, v->string.ptr, v->string.len), tracer_list(list, sizeof(list)));
+	return 0;
+}
+
+/* A string item of an array with no NUL in it, or an error naming @what. */
+static int string_item(struct parse *p, const struct toml_value *item, const char *what)
+{
+	char q[QUOTE_MAX];
+
+	if (item->type != TOML_STRING)
+		return type_error(p, item->line, what, item, "a string");
+	if (strlen(item->string.ptr) != item->string.len)
+		return fail(p->err, item->line, "%s %s holds a NUL byte", what,
+			    quote(q, item->string.ptr, item->string.len));
+	return 0;
+}
+
+static int parse_actions(struct parse *p, const struct toml_entry *e)
+{
+	const struct toml_value *v = e->value, *item;
+	char q[QUOTE_MAX];
+	size_t i, n;
+	int ret;
+
+	if (v->type != TOML_ARRAY)
+		return type_error(p, e->line, "\"actions\"", v, "an array of strings");
+	n = toml_array_len(v);
+	ret = valset_reserve_strings(&p->r->actions, n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		item = toml_array_at(v, i);
+		ret = string_item(p, item, "an action");
+		if (ret)
+			return ret;
+		if (item->string.len == 0)
+			return fail(p->err, item->line, "empty action name");
+		if (p->action_known && !p->action_known(item->string.ptr))
+			return fail(p->err, item->line, "unknown action %s",
+				    quote(q, item->string.ptr, item->string.len));
+		/* A name listed twice runs once anyway: keep the first. */
+		ret = valset_add_exact(&p->r->actions, item->string.ptr, item->string.len);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static size_t runtime_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; container_runtimes[i]; i++)
+		if (!strcmp(container_runtimes[i], name))
+			return i;
+	return SIZE_MAX;
+}
+
+static bool runtimes_contain(const char *const *list, size_t n, const char *rt)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == rt)
+			return true;
+	return false;
+}
+
+static int parse_runtimes(struct parse *p, const struct toml_entry *e)
+{
+	const struct toml_value *v = e->value, *item;
+	const char **list;
+	size_t i, k, n, n_known, count = 0;
+	char q[QUOTE_MAX];
+	int ret = 0;
+
+	if (v->type != TOML_ARRAY)
+		return type_error(p, e->line, "\"containerRuntimes\"", v, "an array of strings");
+	n = toml_array_len(v);
+	if (n == 0)
+		return fail(p->err, e->line,
+			    "\"containerRuntimes\" is empty (leave it out to match every runtime)");
+	for (n_known = 0; container_runtimes[n_known]; n_known++)
+		;
+	list = calloc(n_known, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		item = toml_array_at(v, i);
+		ret = string_item(p, item, "a container runtime");
+		if (ret)
+			goto out;
+		k = runtime_index(item->string.ptr);
+		if (k == SIZE_MAX) {
+			char known[512];
+			size_t j, o = 0;
+
+			for (j = 0; container_runtimes[j] && o < sizeof(known); j++)
+				o += snprintf(known + o, sizeof(known) - o, "%s%s", j ? " " : "",
+					      container_runtimes[j]);
+			ret = fail(p->err, item->line, "unknown container runtime %s (known: %s)",
+				   quote(q, item->string.ptr, item->string.len), known);
+			goto out;
+		}
+		if (!runtimes_contain(list, count, container_runtimes[k]))
+			list[count++] = container_runtimes[k];
+	}
+	if (p->runtimes_line) {
+		/*
+		 * Given twice (top level, [filterEvents], a filter table: the
+		 * old README's layouts). They all mean the rule's one list, so
+		 * they must agree; two different lists would be a guess.
+		 */
+		bool same = count == p->r->n_runtimes;
+
+		for (i = 0; same && i < count; i++)
+			same = runtimes_contain(p->r->runtimes, p->r->n_runtimes, list[i]);
+		if (!same)
+			ret = fail(p->err, e->line,
+				   "\"containerRuntimes\" differs from the one on line %u (a rule has "
+				   "one list of runtimes)",
+				   p->runtimes_line);
+		goto out;
+	}
+	p->r->runtimes = list;
+	p->r->n_runtimes = count;
+	p->runtimes_line = e->line;
+	return 0;
+out:
+	free(list);
+	return ret;
+}
+
+static int parse_force(struct parse *p, const struct toml_entry *e)
+{
+	if (e->value->type != TOML_BOOLEAN)
+		return type_error(p, e->line, "\"force\"", e->value, "a boolean");
+	p->r->force = e->value->boolean;
+	return 0;
+}
+
+/*
+ * "N", "=N", "!=N", "<N", "<=N", ">N", ">=N": N is decimal, maybe negative,
+ * within int64 when negative and uint64 otherwise. No spaces.
+ */
+static bool parse_comparison(const char *s, size_t len, struct numcmp *out)
+{
+	static const struct {
+		const char *text;
+		enum cmp_op op;
+	} ops[] = {
+		{ "!=", OP_NE }, { "<=", OP_LE }, { ">=", OP_GE },
+		{ "<", OP_LT },	 { ">", OP_GT },  { "=", OP_EQ },
+	};
+	const char *end = s + len;
+	uint64_t v = 0;
+	bool neg = false;
+	size_t i;
+
+	out->op = OP_EQ;
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		size_t n = strlen(ops[i].text);
+
+		if (len >= n && !memcmp(s, ops[i].text, n)) {
+			out->op = ops[i].op;
+			s += n;
+			break;
+		}
+	}
+	if (s < end && *s == '-') {
+		neg = true;
+		s++;
+	}
+	if (s == end)
+		return false;
+	for (; s < end; s++) {
+		unsigned int d = (unsigned char)*s - '0';
+
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (neg && v > (uint64_t)INT64_MAX + 1)
+		return false;
+	out->n = neg && v ? (struct num){ .neg = true, .v = (uint64_t)0 - v } : num_from_u64(v);
+	return true;
+}
+
+static bool num_in_range(struct num n, enum num_range range)
+{
+	switch (range) {
+	case RANGE_U32:
+		return !n.neg && n.v <= UINT32_MAX;
+	case RANGE_S64:
+		return n.neg || n.v <= INT64_MAX;
+	case RANGE_U64:
+		return !n.neg;
+	}
+	return false;
+}
+
+static const char *range_text(enum num_range range)
+{
+	switch (range) {
+	case RANGE_U32:
+		return "0 to 4294967295";
+	case RANGE_S64:
+		return "-9223372036854775808 to 9223372036854775807";
+	case RANGE_U64:
+		return "0 to 18446744073709551615";
+	}
+	return "";
+}
+
+static enum num_range field_range(enum field field)
+{
+	size_t i;
+
+	for (i = 0; i < N_NUMERIC; i++)
+		if (numeric_fields[i].field == field)
+			return numeric_fields[i].range;
+	return RANGE_U64;
+}
+
+/* One item of `values`/`exclude` of numeric filter @f into @vs. */
+static int add_number(struct parse *p, const struct filter *f, const char *list,
+		      const struct toml_value *item, struct valset *vs)
+{
+	enum num_range range = field_range(f->field);
+	struct numcmp c;
+	char q[QUOTE_MAX];
+
+	if (item->type == TOML_INTEGER) {
+		c.op = OP_EQ;
+		c.n = num_from_s64(item->integer);
+	} else if (item->type == TOML_STRING) {
+		if (!parse_comparison(item->string.ptr, item->string.len, &c))
+			return fail(p->err, item->line,
+				    "filterEvents.%s.%s: bad value %s: a number or a comparison "
+				    "=N !=N <N <=N >N >=N, N a decimal integer",
+				    f->key, list, quote(q, item->string.ptr, item->string.len));
+	} else {
+		char what[96];
+
+		snprintf(what, sizeof(what), "filterEvents.%s.%s: a value", f->key, list);
+		return type_error(p, item->line, what, item, "an integer or a string");
+	}
+	if (!num_in_range(c.n, range)) {
+		if (item->type == TOML_STRING)
+			quote(q, item->string.ptr, item->string.len);
+		else
+			snprintf(q, sizeof(q), "%" PRId64, item->integer);
+		return fail(p->err, item->line, "filterEvents.%s.%s: %s is out of range (%s)", f->key,
+			    list, q, range_text(range));
+	}
+	if (c.op == OP_EQ)
+		vs->eq[vs->n_eq++] = c.n;
+	else
+		vs->cmps[vs->n_cmps++] = c;
+	return 0;
+}
+
+/* One item of `values`/`exclude` of string filter @f into @vs. */
+static int add_string(struct parse *p, const struct filter *f, const char *list,
+		      const struct toml_value *item, struct valset *vs)
+{
+	const char *s, *why = NULL;
+	char what[96], q[QUOTE_MAX];
+	size_t len, i, o;
+	bool meta;
+	char *plain;
+	int ret;
+
+	snprintf(what, sizeof(what), "filterEvents.%s.%s: a value", f->key, list);
+	ret = string_item(p, item, what);
+	if (ret)
+		return ret;
+	s = item->string.ptr;
+	len = item->string.len;
+	if (f->field == FIELD_CONTAINER_RUNTIME) {
+		/* A closed set: a typo would silently never match. */
+		if (!container_runtime_known(s))
+			return fail(p->err, item->line,
+				    "filterEvents.%s.%s: unknown container runtime %s", f->key, list,
+				    quote(q, s, len));
+		return valset_add_exact(vs, s, len);
+	}
+	if (!memchr(s, '*', len) && !memchr(s, '?', len) && !memchr(s, '[', len))
+		return valset_add_exact(vs, s, len);
+	if (glob_check(s, len, &meta, &why))
+		return fail(p->err, item->line, "filterEvents.%s.%s: bad glob %s: %s", f->key, list,
+			    quote(q, s, len), why);
+	if (meta)
+		return valset_add_glob(vs, s, len);
+	/* Every * ? [ is escaped: an exact value, which the ruleset can index. */
+	plain = malloc(len + 1);
+	if (!plain)
+		return -ENOMEM;
+	for (i = 0, o = 0; i < len; i++) {
+		if (s[i] == '\\')
+			i++;
+		plain[o++] = s[i];
+	}
+	ret = valset_add_exact(vs, plain, o);
+	free(plain);
+	return ret;
+}
+
+static int parse_list(struct parse *p, struct filter *f, const struct toml_entry *e,
+		      struct valset *vs)
+{
+	const struct toml_value *v = e->value;
+	size_t i, n;
+	char what[96];
+	int ret;
+
+	snprintf(what, sizeof(what), "filterEvents.%s.%s", f->key, e->key);
+	if (v->type != TOML_ARRAY)
+		return type_error(p, e->line, what, v, "an array");
+	n = toml_array_len(v);
+	if (is_numeric(f->field)) {
+		vs->eq = calloc(n ? n : 1, sizeof(*vs->eq));
+		vs->cmps = calloc(n ? n : 1, sizeof(*vs->cmps));
+		if (!vs->eq || !vs->cmps)
+			return -ENOMEM;
+	} else {
+		ret = valset_reserve_strings(vs, n);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < n; i++) {
+		const struct toml_value *item = toml_array_at(v, i);
+
+		if (is_numeric(f->field))
+			ret = add_number(p, f, e->key, item, vs);
+		else
+			ret = add_string(p, f, e->key, item, vs);
+		if (ret)
+			return ret;
+	}
+	valset_finish_numbers(vs);
+	return 0;
+}
+
+/* The filter keys of the rule's tracer, for an error message. */
+static const char *filter_keys(const struct tracer_ops *t, char *buf, size_t size)
+{
+	const char *const *k;
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (k = t->keys; *k && o < size; k++)
+		if (strcmp(*k, "returnval") != 0)
+			o += snprintf(buf + o, size - o, "%s%s", o ? ", " : "", *k);
+	for (i = 0; i < N_NUMERIC && o < size; i++)
+		if (numeric_fields[i].field != FIELD_RETURNVAL || tracer_has_key(t, "returnval"))
+			o += snprintf(buf + o, size - o, ", %s", numeric_fields[i].name);
+	if (o < size)
+		snprintf(buf + o, size - o, ", container_id, container_runtime");
+	return buf;
+}
+
+/* What filter key @key means for the rule's tracer; -EINVAL for none. */
+static int resolve_field(struct parse *p, const struct toml_entry *e, enum field *field)
+{
+	char q[QUOTE_MAX], keys[512];
+	size_t i;
+
+	if (strlen(e->key) == e->key_len) {
+		for (i = 0; i < N_NUMERIC; i++) {
+			if (strcmp(e->key, numeric_fields[i].name) != 0)
+				continue;
+			/* Numeric, but only where the hook has a return value. */
+			if (numeric_fields[i].field == FIELD_RETURNVAL &&
+			    !tracer_has_key(p->tracer, "returnval"))
+				break;
+			*field = numeric_fields[i].field;
+			return 0;
+		}
+		if (i == N_NUMERIC) {
+			if (!strcmp(e->key, "container_id")) {
+				*field = FIELD_CONTAINER_ID;
+				return 0;
+			}
+			if (!strcmp(e->key, "container_runtime")) {
+				*field = FIELD_CONTAINER_RUNTIME;
+				return 0;
+			}
+			if (tracer_has_key(p->tracer, e->key)) {
+				*field = FIELD_DATA;
+				return 0;
+			}
+		}
+	}
+	return fail(p->err, e->line, "filter key %s: the %s tracer never emits it (its keys: %s)",
+		    quote(q, e->key, e->key_len), p->tracer->name,
+		    filter_keys(p->tracer, keys, sizeof(keys)));
+}
+
+static int parse_filter(struct parse *p, const struct toml_entry *e)
+{
+	const struct toml_value *t = e->value;
+	struct filter *f = &p->r->filters[p->r->n_filters];
+	char q[QUOTE_MAX];
+	enum field field = FIELD_DATA;
+	size_t i;
+	int ret;
+
+	ret = resolve_field(p, e, &field);
+	if (ret)
+		return ret;
+	if (t->type != TOML_TABLE)
+		return fail(p->err, e->line,
+			    "filterEvents.%s must be a table ([filterEvents.%s] with values = "
+			    "[...]), not %s %s",
+			    e->key, e->key, t->type == TOML_INTEGER || t->type == TOML_ARRAY ? "an" : "a",
+			    toml_type_name(t->type));
+	f->key = memdup_str(e->key, e->key_len);
+	if (!f->key)
+		return -ENOMEM;
+	f->field = field;
+	f->line = t->line;
+	p->r->n_filters++;
+	for (i = 0; i < toml_table_len(t); i++) {
+		const struct toml_entry *c = toml_table_at(t, i);
+
+		if (is_key(c, "values"))
+			ret = parse_list(p, f, c, &f->values);
+		else if (is_key(c, "exclude"))
+			ret = parse_list(p, f, c, &f->exclude);
+		else if (is_key(c, "containerRuntimes"))
+			ret = parse_runtimes(p, c);	/* the old README's layout */
+		else
+			ret = fail(p->err, c->line,
+				   "unknown key %s in [filterEvents.%s] (expected values, exclude "
+				   "or containerRuntimes)",
+				   quote(q, c->key, c->key_len), f->key);
+		if (ret)
+			return ret;
+	}
+	f->has_values = valset_size(&f->values) > 0;
+	if (!f->has_values && valset_size(&f->exclude) == 0)
+		return fail(p->err, f->line, "[filterEvents.%s] needs a non-empty values or exclude",
+			    f->key);
+	return 0;
+}
+
+static int parse_filter_events(struct parse *p, const struct toml_entry *e)
+{
+	const struct toml_value *t = e->value;
+	size_t i, n;
+	int ret;
+
+	if (t->type != TOML_TABLE)
+		return type_error(p, e->line, "\"filterEvents\"", t, "a table");
+	n = toml_table_len(t);
+	p->r->filters = calloc(n ? n : 1, sizeof(*p->r->filters));
+	if (!p->r->filters)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct toml_entry *c = toml_table_at(t, i);
+
+		/* An older layout of the original project's examples. */
+		if (is_key(c, "containerRuntimes"))
+			ret = parse_runtimes(p, c);
+		else
+			ret = parse_filter(p, c);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The default name: @file's base name minus ".toml". */
+static int name_from_file(struct parse *p, const char *file)
+{
+	const char *base = strrchr(file, '/');
+	size_t len;
+	char q[QUOTE_MAX];
+
+	base = base ? base + 1 : file;
+	len = strlen(base);
+	if (len > 5 && !strcmp(base + len - 5, ".toml"))
+		len -= 5;
+	if (!name_valid(base, len))
+		return fail(p->err, 0,
+			    "the file name gives the bad rule name %s: set \"name\" (a name is " NAME_RULES
+			    ")",
+			    quote(q, base, len));
+	p->r->name = memdup_str(base, len);
+	return p->r->name ? 0 : -ENOMEM;
+}
+
+static int parse_root(struct parse *p, const struct toml_value *root, const char *file)
+{
+	const struct toml_entry *filters = NULL;
+	char q[QUOTE_MAX], list[256];
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < toml_table_len(root) && !ret; i++) {
+		const struct toml_entry *e = toml_table_at(root, i);
+
+		if (is_key(e, "name"))
+			ret = parse_name(p, e);
+		else if (is_key(e, "tracer"))
+			ret = parse_tracer(p, e);
+		else if (is_key(e, "actions"))
+			ret = parse_actions(p, e);
+		else if (is_key(e, "containerRuntimes"))
+			ret = parse_runtimes(p, e);
+		else if (is_key(e, "force"))
+			ret = parse_force(p, e);
+		else if (is_key(e, "filterEvents"))
+			filters = e;	/* after the tracer, which says what its keys mean */
+		else
+			ret = fail(p->err, e->line,
+				   "unknown key %s (expected name, tracer, actions, "
+				   "containerRuntimes, force or filterEvents%s)",
+				   quote(q, e->key, e->key_len),
+				   is_key(e, "program") ? "; the tracer is now \"tracer\"" : "");
+	}
+	if (ret)
+		return ret;
+	if (!p->tracer)
+		return fail(p->err, 0, "missing \"tracer\" (compiled in: %s)",
+			    tracer_list(list, sizeof(list)));
+	if (filters) {
+		ret = parse_filter_events(p, filters);
+		if (ret)
+			return ret;
+	}
+	if (!p->r->name) {
+		if (!file || !strcmp(file, "-"))
+			return fail(p->err, 0, "a rule read from stdin needs a \"name\"");
+		ret = name_from_file(p, file);
+		if (ret)
+			return ret;
+	}
+	if (!p->r->actions.exact)
+		return valset_reserve_strings(&p->r->actions, 0);
+	return 0;
+}
+
+int rule_parse(const char *file, const char *text, size_t len,
+	       bool (*action_known)(const char *name), struct rule **out, struct rule_error *err)
+{
+	struct rule_error scratch;
+	struct toml_value *root = NULL;
+	struct toml_error terr;
+	struct parse p = { .err = err ? err : &scratch, .action_known = action_known };
+	int ret;
+
+	*out = NULL;
+	*p.err = (struct rule_error){ 0 };
+	ret = toml_parse(text, len, &root, &terr);
+	if (ret) {
+		p.err->line = terr.line;
+		snprintf(p.err->message, sizeof(p.err->message), "%s", terr.message);
+		return ret == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	p.r = calloc(1, sizeof(*p.r));
+	if (!p.r) {
+		toml_free(root);
+		fail(p.err, 0, "out of memory");
+		return -ENOMEM;
+	}
+	ret = parse_root(&p, root, file);
+	toml_free(root);
+	if (ret) {
+		if (ret == -ENOMEM)
+			fail(p.err, 0, "out of memory");
+		rule_free(p.r);
+		return ret;
+	}
+	*out = p.r;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rulesets                                                             */
+
+/*
+ * The index keys of one tracer are at most its data keys plus container_id
+ * and container_runtime: an event carries at most EVENT_DATA_MAX data keys,
+ * so more could never be looked up at once. A rule whose key does not fit
+ * is simply checked always.
+ */
+enum { INDEX_KEYS_MAX = EVENT_DATA_MAX + 2 };
+
+struct index_key {
+	enum field field;
+	const char *name;	/* the data key, borrowed from a rule */
+};
+
+struct index_entry {
+	uint64_t hash;
+	const char *value;	/* borrowed from a rule */
+	size_t len;
+	uint32_t key;		/* in tracer_rules.keys[] */
+	uint32_t first;		/* in tracer_rules.postings[] */
+	uint32_t count;
+	uint32_t last;		/* while building: the last rule counted, + 1 */
+};
+
+struct tracer_rules {
+	size_t n_rules;
+	uint32_t *always;	/* rules not in the index, ascending */
+	size_t n_always;
+	struct index_key keys[INDEX_KEYS_MAX];
+	size_t n_keys;
+	struct index_entry *entries;
+	size_t n_entries;
+	uint32_t *slots;	/* open addressing over entries[] (index + 1) */
+	size_t n_slots;
+	uint32_t *postings;	/* per entry, its rules ascending */
+};
+
+struct ruleset {
+	const struct rule **rules;	/* unique, in the order given */
+	uint32_t *indexed;		/* per rule: the filter it is indexed by, or NONE */
+	size_t n;
+	struct tracer_rules *tracers;	/* tracer_count of them */
+};
+
+static uint64_t index_seed(uint32_t key)
+{
+	return FNV_OFFSET ^ ((uint64_t)(key + 1) * 0x9e3779b97f4a7c15ULL);
+}
+
+/* The filter to index @r by: the string filter with the fewest values, all exact. */
+static uint32_t index_choice(const struct rule *r)
+{
+	uint32_t best = NONE;
+	size_t i;
+
+	for (i = 0; i < r->n_filters; i++) {
+		const struct filter *f = &r->filters[i];
+
+		if (is_numeric(f->field) || !f->has_values || f->values.n_globs)
+			continue;
+		if (best == NONE || f->values.n_exact < r->filters[best].values.n_exact)
+			best = (uint32_t)i;
+	}
+	return best;
+}
+
+static uint32_t key_slot(struct tracer_rules *tr, const struct filter *f)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n_keys; i++)
+		if (tr->keys[i].field == f->field &&
+		    (f->field != FIELD_DATA || !strcmp(tr->keys[i].name, f->key)))
+			return (uint32_t)i;
+	if (tr->n_keys == INDEX_KEYS_MAX)
+		return NONE;
+	tr->keys[tr->n_keys].field = f->field;
+	tr->keys[tr->n_keys].name = f->key;
+	return (uint32_t)tr->n_keys++;
+}
+
+static struct index_entry *index_lookup(const struct tracer_rules *tr, uint32_t key,
+					const char *s, size_t len, uint64_t hash)
+{
+	size_t i, mask;
+
+	if (!tr->n_slots)
+		return NULL;
+	mask = tr->n_slots - 1;
+	for (i = hash & mask; tr->slots[i]; i = (i + 1) & mask) {
+		struct index_entry *e = &tr->entries[tr->slots[i] - 1];
+
+		if (e->hash == hash && e->key == key && e->len == len && !memcmp(e->value, s, len))
+			return e;
+	}
+	return NULL;
+}
+
+/* Counts (@fill false) or records (@fill true) rule @ri under each of its values. */
+static void index_add(struct tracer_rules *tr, uint32_t key, const struct filter *f, uint32_t ri,
+		      bool fill)
+{
+	size_t v, i, mask = tr->n_slots - 1;
+
+	for (v = 0; v < f->values.n_exact; v++) {
+		const struct sval *sv = &f->values.exact[v];
+		uint64_t hash = fnv1a(sv->s, sv->len, index_seed(key));
+		struct index_entry *e = index_lookup(tr, key, sv->s, sv->len, hash);
+
+		if (!e) {
+			e = &tr->entries[tr->n_entries++];
+			*e = (struct index_entry){ .hash = hash, .value = sv->s, .len = sv->len,
+						   .key = key };
+			for (i = hash & mask; tr->slots[i]; i = (i + 1) & mask)
+				;
+			tr->slots[i] = (uint32_t)tr->n_entries;
+		}
+		if (e->last == ri + 1)
+			continue;
+		e->last = ri + 1;
+		if (fill)
+			tr->postings[e->first + e->count] = ri;
+		e->count++;
+	}
+}
+
+static int tracer_rules_build(struct ruleset *s, size_t t)
+{
+	struct tracer_rules *tr = &s->tracers[t];
+	size_t i, total = 0, values = 0;
+	uint32_t *slot_of;
+	int pass;
+
+	slot_of = calloc(s->n ? s->n : 1, sizeof(*slot_of));
+	tr->always = calloc(s->n ? s->n : 1, sizeof(*tr->always));
+	if (!slot_of || !tr->always) {
+		free(slot_of);
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->n; i++) {
+		const struct rule *r = s->rules[i];
+
+		if (r->tracer != t)
+			continue;
+		tr->n_rules++;
+		slot_of[i] = NONE;
+		if (s->indexed[i] != NONE)
+			slot_of[i] = key_slot(tr, &r->filters[s->indexed[i]]);
+		if (slot_of[i] == NONE) {
+			s->indexed[i] = NONE;
+			tr->always[tr->n_always++] = (uint32_t)i;
+			continue;
+		}
+		values += r->filters[s->indexed[i]].values.n_exact;
+	}
+	if (values) {
+		tr->n_slots = pow2_at_least(2 * values);
+		tr->slots = calloc(tr->n_slots, sizeof(*tr->slots));
+		tr->entries = calloc(values, sizeof(*tr->entries));
+		if (!tr->slots || !tr->entries)
+			goto nomem;
+	}
+	/* Pass 0 counts each entry's rules, pass 1 writes them where the counts put them. */
+	for (pass = 0; pass < 2 && values; pass++) {
+		if (pass == 1) {
+			for (i = 0; i < tr->n_entries; i++) {
+				tr->entries[i].first = (uint32_t)total;
+				total += tr->entries[i].count;
+				tr->entries[i].count = 0;
+				tr->entries[i].last = 0;
+			}
+			tr->postings = calloc(total ? total : 1, sizeof(*tr->postings));
+			if (!tr->postings)
+				goto nomem;
+		}
+		for (i = 0; i < s->n; i++)
+			if (s->rules[i]->tracer == t && s->indexed[i] != NONE)
+				index_add(tr, slot_of[i], &s->rules[i]->filters[s->indexed[i]],
+					  (uint32_t)i, pass == 1);
+	}
+	free(slot_of);
+	return 0;
+nomem:
+	free(slot_of);
+	return -ENOMEM;
+}
+
+void ruleset_free(struct ruleset *s)
+{
+	size_t t;
+
+	if (!s)
+		return;
+	for (t = 0; s->tracers && t < tracer_count; t++) {
+		free(s->tracers[t].always);
+		free(s->tracers[t].entries);
+		free(s->tracers[t].slots);
+		free(s->tracers[t].postings);
+	}
+	free(s->tracers);
+	free(s->rules);
+	free(s->indexed);
+	free(s);
+}
+
+struct ruleset *ruleset_new(struct rule *const *rules, size_t n)
+{
+	struct ruleset *s = calloc(1, sizeof(*s));
+	const struct rule **seen = NULL;
+	size_t i, j, mask, n_seen;
+
+	if (!s)
+		return NULL;
+	s->rules = calloc(n ? n : 1, sizeof(*s->rules));
+	s->indexed = calloc(n ? n : 1, sizeof(*s->indexed));
+	s->tracers = calloc(tracer_count ? tracer_count : 1, sizeof(*s->tracers));
+	n_seen = pow2_at_least(2 * n);
+	seen = calloc(n_seen, sizeof(*seen));
+	if (!s->rules || !s->indexed || !s->tracers || !seen)
+		goto fail;
+	/* Each rule once, in the order given: a pointer hash set drops repeats. */
+	mask = n_seen - 1;
+	for (i = 0; i < n; i++) {
+		const struct rule *r = rules[i];
+		uint64_t h;
+
+		if (!r || r->tracer >= tracer_count)
+			continue;
+		h = fnv1a(&r, sizeof(r), FNV_OFFSET);
+		for (j = h & mask; seen[j] && seen[j] != r; j = (j + 1) & mask)
+			;
+		if (seen[j])
+			continue;
+		seen[j] = r;
+		s->indexed[s->n] = index_choice(r);
+		s->rules[s->n++] = r;
+	}
+	free(seen);
+	seen = NULL;
+	for (i = 0; i < tracer_count; i++)
+		if (tracer_rules_build(s, i))
+			goto fail;
+	return s;
+fail:
+	free(seen);
+	ruleset_free(s);
+	return NULL;
+}
+
+size_t ruleset_count(const struct ruleset *s, size_t tracer)
+{
+	if (!s || tracer >= tracer_count)
+		return 0;
+	return s->tracers[tracer].n_rules;
+}
+
+size_t ruleset_match(const struct ruleset *s, size_t tracer, const struct event *ev,
+		     const struct rule **matched, size_t max)
+{
+	struct {
+		const uint32_t *p;
+		size_t n;
+	} lists[INDEX_KEYS_MAX + 1];
+	const struct tracer_rules *tr;
+	size_t n_lists = 0, found = 0, k;
+
+	if (!s || !ev || tracer >= tracer_count || max == 0)
+		return 0;
+	tr = &s->tracers[tracer];
+	/* Candidates: the rules indexed under the event's value of each index key ... */
+	for (k = 0; k < tr->n_keys; k++) {
+		const struct index_entry *e;
+		const char *v;
+		size_t len;
+
+		if (!event_string(ev, tr->keys[k].field, tr->keys[k].name, &v, &len))
+			continue;
+		e = index_lookup(tr, (uint32_t)k, v, len, fnv1a(v, len, index_seed((uint32_t)k)));
+		if (e && e->count) {
+			lists[n_lists].p = tr->postings + e->first;
+			lists[n_lists++].n = e->count;
+		}
+	}
+	/* ... and those no index can rule out. */
+	if (tr->n_always) {
+		lists[n_lists].p = tr->always;
+		lists[n_lists++].n = tr->n_always;
+	}
+	/* Merged in rule order (each list ascends), each rule checked once. */
+	while (found < max) {
+		uint32_t next = NONE;
+		size_t l;
+
+		for (l = 0; l < n_lists; l++)
+			if (lists[l].n && (next == NONE || lists[l].p[0] < next))
+				next = lists[l].p[0];
+		if (next == NONE)
+			break;
+		for (l = 0; l < n_lists; l++) {
+			if (lists[l].n && lists[l].p[0] == next) {
+				lists[l].p++;
+				lists[l].n--;
+			}
+		}
+		if (rule_holds(s->rules[next], ev, s->indexed[next]))
+			matched[found++] = s->rules[next];
+	}
+	return found;
+}

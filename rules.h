@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_RULES_H
+#define BPFD_RULES_H
+
+/*
+ * Rules (SPEC §6): TOML rule files parsed into rules, rules compiled into
+ * per-tracer filter tables, events matched against them.
+ *
+ * A rule file holds one rule:
+ *
+ *   name = "setuid_binaries"          # optional: the file name minus .toml
+ *   tracer = "exec"                   # required, a compiled-in tracer
+ *   actions = ["stdout"]              # action types or type:instance; may be empty
+ *   containerRuntimes = ["docker"]    # optional
+ *   force = true                      # optional (see actions, SPEC §7)
+ *   [filterEvents.command]            # a filter on a data key or a numeric field
+ *   values = ["sshd", "ping*"]        # OR; globs with * ? [
+ *   exclude = ["ping6"]               # none of these
+ *
+ * Within a key, values are alternatives; across keys (and runtimes) all
+ * must hold. An event without the key never satisfies a filter on it.
+ * Numeric keys (pid tid ppid uid gid returnval cgroup_id mntns pidns) take
+ * numbers (TOML integers or strings) or comparisons "=N" "!=N" "<N" "<=N"
+ * ">N" ">=N". `container_id` and the tracer's data keys are strings.
+ * The old README's layout, where `containerRuntimes` follows a
+ * `[filterEvents.KEY]` header (so TOML puts it inside that table), means
+ * the rule's runtimes.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+struct rule;
+
+enum { RULE_ERROR_MAX = 512 };
+
+/* A problem in a rule file: the line (0: none applies) and the message. */
+struct rule_error {
+	unsigned int line;
+	char message[RULE_ERROR_MAX];
+};
+
+/*
+ * Parses one rule from @len bytes of TOML. @file names it (its base name
+ * minus ".toml" is the default name; NULL or "-" means stdin, which then
+ * needs a `name`). @action_known says whether an action name (type or
+ * type:instance) exists; NULL accepts any. 0 and *@out, or -EINVAL with
+ * @err filled (the caller prints `file:line: message`), or -ENOMEM.
+ */
+int rule_parse(const char *file, const char *text, size_t len,
+	       bool (*action_known)(const char *name), struct rule **out, struct rule_error *err);
+
+void rule_free(struct rule *r);
+
+/* Accessors: a rule is immutable once parsed. */
+const char *rule_name(const struct rule *r);
+size_t rule_tracer(const struct rule *r);	/* index in tracer_table[] */
+size_t rule_action_count(const struct rule *r);
+const char *rule_action(const struct rule *r, size_t i);
+bool rule_forced(const struct rule *r);
+/* True when the rule has no filter and no runtime restriction. */
+bool rule_unfiltered(const struct rule *r);
+
+/* Does @r alone hold for @ev? (The reference semantics; rulesets index it.) */
+bool rule_matches(const struct rule *r, const struct event *ev);
+
+/*
+ * A set of rules compiled for matching: per tracer, exact values go into
+ * hash tables so that matching one event costs about the same with 1 or
+ * 1000 rules of 100 values each.
+ */
+struct ruleset;
+
+/* Compiles @n rules (borrowed: they must outlive the set). NULL: no memory. */
+struct ruleset *ruleset_new(struct rule *const *rules, size_t n);
+void ruleset_free(struct ruleset *s);
+
+/* Number of rules for tracer @tracer; 0 means every event of it passes. */
+size_t ruleset_count(const struct ruleset *s, size_t tracer);
+
+/*
+ * Fills @matched with the rules @ev matches (each once, in the order they
+ * were given to ruleset_new), at most @max; returns how many matched.
+ */
+size_t ruleset_match(const struct ruleset *s, size_t tracer, const struct event *ev,
+		     const struct rule **matched, size_t max);
+
+#endif

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Rules against real events: the example rules, containerRuntimes and
+container_id filters with real docker containers, create/ls/rm/check, the
+watched rules directory (add, edit, break, delete) and trace --rule."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from bpfdtest import (BPFD, Daemon, Docker, Trace, make_program, require_root, run_tests,
+                      type_lines, unique)
+
+ROOT = os.environ.get("BPFD_SOURCE_ROOT",
+                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+D = None
+T = None
+DOCKER = None
+RULES = None
+
+
+def write_rule(name, text):
+    path = os.path.join(RULES, name)
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(path + ".tmp", path)  # one whole file, as an editor saves it
+    return path
+
+
+def rule_names():
+    return [r["name"] for r in json.loads(D.cli("ls", "--json").stdout)["rules"]]
+
+
+def wait_rules(pred, what, timeout=5):
+    deadline = time.time() + timeout
+    while True:
+        names = rule_names()
+        if pred(names):
+            return names
+        assert time.time() < deadline, "%s: rules are %s" % (what, names)
+        time.sleep(0.05)
+
+
+def test_example_rules_loaded():
+    names = rule_names()
+    for want in ("bashreadline", "password_files", "setuid_binaries"):
+        assert want in names, names
+    ls = D.cli("ls").stdout.splitlines()
+    assert ls[0].split() == ["NAME", "TRACER", "ACTIONS"], ls[0]
+    assert any(l.split()[:3] == ["password_files", "open", "stdout"] for l in ls), ls
+
+
+def test_password_files_rule():
+    subprocess.run(["cat", "/etc/shadow"], capture_output=True, check=True)
+    other = os.path.join(D.tmp, unique("nf"))
+    open(other, "w").close()
+    ev = T.wait_for(lambda e: e["tracer"] == "open" and e["data"]["filename"] == "/etc/shadow"
+                    and e["command"] == "cat", what="open of /etc/shadow")
+    assert "password_files" in ev["rules"], ev["rules"]
+    time.sleep(0.3)
+    # The open tracer has rules: an open no rule names is not streamed.
+    assert not T.all(lambda e: e["tracer"] == "open" and e["data"]["filename"] == other)
+    st = {t["name"]: t for t in D.status()["tracers"]}
+    assert st["open"]["events"] > st["open"]["matched"], st["open"]
+
+
+def test_bashreadline_rule():
+    line = "echo " + unique("rl")
+    type_lines(["/bin/bash", "--norc", "--noprofile", "-i"], [line])
+    ev = T.wait_for(lambda e: e["tracer"] == "bashreadline" and e["data"]["command"] == line)
+    assert ev["rules"] == ["bashreadline"], ev["rules"]
+
+
+def test_setuid_binaries_rule_docker_only():
+    # On the host a "ping" is not matched (the rule wants docker or kube)...
+    host_ping = make_program(D.tmp, "ping")
+    subprocess.run([host_ping], check=True)
+    # ...inside a docker container it is.
+    DOCKER.run("--rm", Docker.IMAGE, "sh", "-c",
+               "ln -s /bin/busybox /tmp/ping && /tmp/ping -c 1 -W 1 127.0.0.1", check=False)
+    ev = T.wait_for(lambda e: e["tracer"] == "exec" and e["command"] == "ping"
+                    and e["container_runtime"] == "docker", what="ping in a container")
+    assert "setuid_binaries" in ev["rules"]
+    assert not T.all(lambda e: e["tracer"] == "exec" and e["data"].get("filename") == host_ping)
+
+
+def test_runtime_and_container_id_filters():
+    word = unique("rt")
+    prog = make_program(D.tmp, word)
+    rule_docker = "tracer = 'exec'\nactions = []\ncontainerRuntimes = ['docker']\n" \
+                  "[filterEvents.argv]\nvalues = ['* %s']\n" % word
+    rule_host = "tracer = 'exec'\nactions = []\ncontainerRuntimes = ['not-found']\n" \
+                "[filterEvents.filename]\nvalues = ['%s']\n" % prog
+    for name, text in (("only_docker", rule_docker), ("only_host", rule_host)):
+        r = subprocess.run([BPFD, "-s", D.socket, "create", "-"], input="name = '%s'\n%s" % (name, text),
+                           capture_output=True, text=True)
+        assert r.returncode == 0 and "created " + name in r.stdout, r
+    subprocess.run([prog], check=True)
+    keep = unique("kp")
+    cid = DOCKER.run("-d", "--name", keep, Docker.IMAGE, "sleep", "30").stdout.strip()
+    try:
+        subprocess.run(["docker", "exec", keep, "echo", word], check=True, capture_output=True)
+        host = T.wait_for(lambda e: e["data"].get("filename") == prog)
+        assert host["rules"] == ["only_host"], host["rules"]
+        inside = T.wait_for(lambda e: e["data"].get("argv") == "echo " + word)
+        assert inside["rules"] == ["only_docker"] and inside["container_id"] == cid, inside
+        # A filter on container_id: this container, not another one.
+        text = "name = 'one_container'\ntracer = 'exec'\nactions = []\n" \
+               "[filterEvents.container_id]\nvalues = ['%s']\n" % cid
+        r = subprocess.run([BPFD, "-s", D.socket, "create", "-"], input=text,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r
+        w2 = unique("c2")
+        subprocess.run(["docker", "exec", keep, "echo", w2], check=True, capture_output=True)
+        DOCKER.run("--rm", Docker.IMAGE, "echo", w2)
+        ev = T.wait_for(lambda e: e["data"].get("argv") == "echo " + w2 and
+                        "one_container" in e["rules"])
+        assert ev["container_id"] == cid
+        time.sleep(0.3)
+        others = T.all(lambda e: e["data"].get("argv") == "echo " + w2 and e["container_id"] != cid)
+        assert all("one_container" not in e["rules"] for e in others), others
+    finally:
+        subprocess.run(["docker", "rm", "-f", keep], capture_output=True)
+        for name in ("only_docker", "only_host", "one_container"):
+            D.cli("rm", name, check=False)
+
+
+def test_create_ls_rm_round_trip():
+    path = os.path.join(D.tmp, "roundtrip.toml")
+    with open(path, "w") as f:
+        f.write("tracer = 'open'\nactions = ['stdout']\n[filterEvents.filename]\n"
+                "values = ['/nonexistent/roundtrip']\n")
+    r = D.cli("create", path)
+    assert "created roundtrip" in r.stdout, r.stdout
+    assert "replaced roundtrip" in D.cli("create", path).stdout
+    assert "roundtrip" in rule_names()
+    r = D.cli("rm", "roundtrip", "nosuchrule", check=False)
+    assert r.returncode == 1 and "no rule named 'nosuchrule'" in r.stderr, r
+    assert "removed roundtrip" in r.stdout
+    assert "roundtrip" not in rule_names()
+    bad = D.cli("create", "-", check=False)
+    assert bad.returncode == 1
+
+
+def test_rules_directory_is_watched():
+    word = unique("wd")
+    target = os.path.join(D.tmp, word)
+    rule = "tracer = 'open'\nactions = []\n[filterEvents.filename]\nvalues = ['%s']\n" % target
+    path = write_rule("watched.toml", rule)
+    wait_rules(lambda n: "watched" in n, "a new file")
+    open(target, "w").close()
+    T.wait_for(lambda e: e["data"].get("filename") == target and "watched" in e["rules"])
+    # An edit that breaks the file keeps its last good version, and says why.
+    write_rule("watched.toml", "tracer = 'open'\nbogus = 1\n")
+    deadline = time.time() + 5
+    while "watched.toml:2:" not in D.stderr():
+        assert time.time() < deadline, D.stderr()[-500:]
+        time.sleep(0.05)
+    assert "watched" in rule_names()
+    # A good edit takes effect; deleting the file removes the rule.
+    write_rule("watched.toml", rule.replace("actions = []", "actions = ['stdout']"))
+    wait_rules(lambda n: "watched" in n, "edited file")
+    os.unlink(path)
+    wait_rules(lambda n: "watched" not in n, "a deleted file")
+    # A broken file next to good ones: they keep working.
+    write_rule("broken.toml", "tracer = 'nosuchtracer'\n")
+    deadline = time.time() + 5
+    while "broken.toml:1:" not in D.stderr():
+        assert time.time() < deadline, D.stderr()[-500:]
+        time.sleep(0.05)
+    assert "password_files" in rule_names() and "broken" not in rule_names()
+    os.unlink(os.path.join(RULES, "broken.toml"))
+
+
+def test_trace_rule_narrows():
+    t = Trace(D, "--rule", "password_files")
+    subprocess.run(["cat", "/etc/passwd"], capture_output=True, check=True)
+    t.wait_for(lambda e: e["data"].get("filename") == "/etc/passwd")
+    time.sleep(0.3)
+    events = list(t.events)
+    t.stop()
+    assert events and all("password_files" in e["rules"] for e in events)
+
+
+def test_check_command():
+    good = os.path.join(ROOT, "examples", "rules", "password_files.toml")
+    r = subprocess.run([BPFD, "check", good], capture_output=True, text=True)
+    assert r.returncode == 0 and "ok" in r.stdout, r
+    bad = os.path.join(D.tmp, "bad.toml")
+    with open(bad, "w") as f:
+        f.write("tracer = 'exec'\nactions = ['stdout']\n\n[filterEvents.nosuchkey]\nvalues = ['x']\n")
+    r = subprocess.run([BPFD, "check", good, bad], capture_output=True, text=True)
+    assert r.returncode == 1, r
+    assert r.stderr.startswith(bad + ":4:"), r.stderr
+
+
+def main():
+    global D, T, DOCKER, RULES
+    require_root()
+    DOCKER = Docker()
+    if not DOCKER.ok:
+        print("SKIP: " + DOCKER.reason)
+        return 77
+    tmp = tempfile.mkdtemp(prefix="bpfd-it-")
+    RULES = os.path.join(tmp, "rules")
+    shutil.copytree(os.path.join(ROOT, "examples", "rules"), RULES)
+    D = Daemon(tmpdir=tmp)
+    D.start()
+    T = Trace(D)
+    try:
+        return run_tests([
+            test_example_rules_loaded,
+            test_password_files_rule,
+            test_bashreadline_rule,
+            test_setuid_binaries_rule_docker_only,
+            test_runtime_and_container_id_filters,
+            test_create_ls_rm_round_trip,
+            test_rules_directory_is_watched,
+            test_trace_rule_narrows,
+            test_check_command,
+        ])
+    finally:
+        T.stop()
+        D.cleanup()
+        DOCKER.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1545 @@
+// SPDX-License-Identifier: MIT
+/*
+ * unit.rules: the rule schema (every error with its line and message), the
+ * matching semantics over the table of examples that docs/rules.md shows
+ * (the doc's table is generated from examples[] below and checked to be
+ * verbatim in the doc), the glob matcher against fnmatch(3), the example
+ * rules of examples/rules/, and rulesets against brute-force rule_matches()
+ * over random rules and events.
+ *
+ * `unit.rules --doc-table` prints the table for docs/rules.md.
+ *
+ * tracers.c pulls in the real tracers and their generated BPF headers, so
+ * this test brings its own tracer table with the same names and keys.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "event.h"
+#include "rules.h"
+#include "tracer.h"
+
+/* ---- the fake tracer table ---- */
+
+static const char *const exec_keys[] = { "filename", "argv", "command", "returnval", NULL };
+static const char *const open_keys[] = { "filename", "flags", "command", "returnval", NULL };
+static const char *const bash_keys[] = { "command", NULL };
+static const char *const dob_keys[] = { "filename", "path", "reason", "command", "returnval",
+					NULL };
+
+static const struct tracer_ops fake_exec = { .name = "exec", .keys = exec_keys };
+static const struct tracer_ops fake_open = { .name = "open", .keys = open_keys };
+static const struct tracer_ops fake_bash = { .name = "bashreadline", .keys = bash_keys };
+static const struct tracer_ops fake_dob = { .name = "dockeropenbreakout", .keys = dob_keys };
+
+const struct tracer_ops *const tracer_table[] = {
+	&fake_exec, &fake_open, &fake_bash, &fake_dob, NULL,
+};
+const size_t tracer_count = 4;
+
+const struct tracer_ops *tracer_find(const char *name, size_t *index)
+{
+	size_t i;
+
+	for (i = 0; i < tracer_count; i++) {
+		if (!strcmp(tracer_table[i]->name, name)) {
+			if (index)
+				*index = i;
+			return tracer_table[i];
+		}
+	}
+	return NULL;
+}
+
+int tracer_has_key(const struct tracer_ops *t, const char *key)
+{
+	const char *const *k;
+
+	for (k = t->keys; *k; k++)
+		if (!strcmp(*k, key))
+			return 1;
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static struct rule *parse_file(const char *file, const char *text)
+{
+	struct rule_error err;
+	struct rule *r = NULL;
+	int ret;
+
+	ret = rule_parse(file, text, strlen(text), NULL, &r, &err);
+	if (ret)
+		print_error("unexpected error %d at line %u: %s\n--- rule:\n%s\n---\n", ret, err.line,
+			    err.message, text);
+	assert_int_equal(ret, 0);
+	assert_non_null(r);
+	return r;
+}
+
+static struct rule *parse(const char *text)
+{
+	return parse_file("test.toml", text);
+}
+
+static void expect_error_file(const char *file, const char *text, unsigned int line,
+			      const char *substr)
+{
+	struct rule_error err;
+	struct rule *r = (struct rule *)1;
+	int ret;
+
+	ret = rule_parse(file, text, strlen(text), NULL, &r, &err);
+	if (ret != -EINVAL || err.line != line || !strstr(err.message, substr))
+		print_error("want -EINVAL at line %u with \"%s\"; got %d at line %u: \"%s\"\n"
+			    "--- rule:\n%s\n---\n",
+			    line, substr, ret, err.line, err.message, text);
+	assert_int_equal(ret, -EINVAL);
+	assert_null(r);
+	assert_int_equal(err.line, line);
+	assert_non_null(strstr(err.message, substr));
+}
+
+static void expect_error(const char *text, unsigned int line, const char *substr)
+{
+	expect_error_file("test.toml", text, line, substr);
+}
+
+/*
+ * An event from its notation in docs/rules.md: the tracer, then KEY=VALUE
+ * (VALUE may be "double quoted" to hold spaces). pid tid ppid uid gid
+ * cgroup_id mntns pidns set the numeric fields; returnval sets the field
+ * and data.returnval, as the tracers do; runtime= and container_id= the
+ * container; every other key is a data key. Unset: 0, the host, no data.
+ */
+static void build_event(struct event *ev, const char *spec)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+		int size;
+	} nums[] = {
+		{ "pid", offsetof(struct event, pid), 4 },
+		{ "tid", offsetof(struct event, tid), 4 },
+		{ "ppid", offsetof(struct event, ppid), 4 },
+		{ "uid", offsetof(struct event, uid), 4 },
+		{ "gid", offsetof(struct event, gid), 4 },
+		{ "cgroup_id", offsetof(struct event, cgroup_id), 8 },
+		{ "mntns", offsetof(struct event, mntns), 8 },
+		{ "pidns", offsetof(struct event, pidns), 8 },
+	};
+	char *p, *key, *val, *end;
+	size_t i;
+
+	event_init(ev);
+	p = event_scratch_alloc(ev, strlen(spec) + 1);
+	assert_non_null(p);
+	strcpy(p, spec);
+	ev->tracer = p;
+	p += strcspn(p, " ");
+	if (*p)
+		*p++ = '\0';
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		key = p;
+		val = strchr(p, '=');
+		assert_non_null(val);
+		*val++ = '\0';
+		if (*val == '"') {
+			val++;
+			end = strchr(val, '"');
+			assert_non_null(end);
+		} else {
+			end = val + strcspn(val, " ");
+		}
+		p = *end ? end + 1 : end;
+		*end = '\0';
+		for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+			if (strcmp(key, nums[i].name))
+				continue;
+			if (nums[i].size == 4)
+				*(uint32_t *)((char *)ev + nums[i].offset) = strtoul(val, NULL, 10);
+			else
+				*(uint64_t *)((char *)ev + nums[i].offset) = strtoull(val, NULL, 10);
+			break;
+		}
+		if (i < sizeof(nums) / sizeof(nums[0]))
+			continue;
+		if (!strcmp(key, "runtime")) {
+			ev->container_runtime = val;
+			for (i = 0; container_runtimes[i]; i++)
+				if (!strcmp(container_runtimes[i], val))
+					ev->container_runtime = container_runtimes[i];
+		} else if (!strcmp(key, "container_id")) {
+			ev->container_id = val;
+		} else {
+			if (!strcmp(key, "returnval"))
+				ev->returnval = strtoll(val, NULL, 10);
+			assert_int_equal(event_add_str(ev, key, val), 0);
+		}
+	}
+}
+
+static struct event *new_event(const char *spec)
+{
+	struct event *ev = malloc(sizeof(*ev));
+
+	assert_non_null(ev);
+	build_event(ev, spec);
+	return ev;
+}
+
+/*
+ * @rel (a file or directory of the source tree) into @path. __FILE__ is
+ * relative to the build root, where meson runs tests; "../" covers a run
+ * from a sub-directory of it.
+ */
+static void find_source(const char *rel, char *path, size_t size)
+{
+	static const char *const prefixes[] = { "", "../" };
+	const char *slash = strrchr(__FILE__, '/');
+	int dir_len = slash ? (int)(slash - __FILE__) : 1;
+	const char *dir = slash ? __FILE__ : ".";
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		if (i && dir[0] == '/')
+			break;
+		snprintf(path, size, "%s%.*s/../%s", prefixes[i], dir_len, dir, rel);
+		if (access(path, F_OK) == 0)
+			return;
+	}
+	print_error("cannot find %s from %s: run the test from the build directory "
+		    "(meson test)\n",
+		    rel, __FILE__);
+	fail();
+}
+
+static FILE *open_source(const char *rel, char *path, size_t size)
+{
+	FILE *f;
+
+	find_source(rel, path, size);
+	f = fopen(path, "re");
+	if (!f)
+		print_error("%s: %s\n", path, strerror(errno));
+	assert_non_null(f);
+	return f;
+}
+
+static char *read_all(FILE *f, size_t *len)
+{
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+
+	for (;;) {
+		if (n + 4096 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (!got)
+			break;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* ---- the table of examples (docs/rules.md) ---- */
+
+struct example {
+	const char *rule;	/* TOML, lines separated by \n */
+	const char *event;	/* build_event() notation */
+	bool match;
+	const char *why;
+};
+
+#define R_CMD "tracer = \"exec\"\nfilterEvents.command.values = [\"sshd\", \"ping\"]"
+#define R_OLD                                                                                      \
+	"tracer = \"exec\"\n[filterEvents.command]\nvalues = [\"sshd\", \"ping\"]\n"               \
+	"containerRuntimes = [\"docker\", \"kube\"]"
+
+static const struct example examples[] = {
+	{ R_CMD, "exec command=ping", true, "equal to one of the values" },
+	{ R_CMD, "exec command=ping6", false, "values without `*` `?` `[` match exactly" },
+	{ "tracer = \"exec\"\nfilterEvents.command.values = [\"ping*\"]", "exec command=ping6",
+	  true, "`*` matches any bytes" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"/etc/*\"]",
+	  "open filename=/etc/ssl/private/host.key", true, "`*` also crosses `/`" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"/home/*/.ssh/id_*\"]",
+	  "open filename=/home/ann/.ssh/id_ed25519", true, "several `*`" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"/tmp/file?.txt\"]",
+	  "open filename=/tmp/file10.txt", false, "`?` is exactly one byte" },
+	{ "tracer = \"exec\"\nfilterEvents.command.values = [\"[bd]ash\"]", "exec command=dash",
+	  true, "`[...]` is one byte of a set" },
+	{ "tracer = \"exec\"\nfilterEvents.command.values = [\"[!a-c]*\"]", "exec command=bash",
+	  false, "`[!...]` is one byte not in the set; `a-c` is a range" },
+	{ "tracer = \"exec\"\nfilterEvents.command.values = [\"[[:digit:]]*\"]",
+	  "exec command=7z", true, "character classes" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = ['/tmp/\\*']", "open filename=/tmp/x",
+	  false, "`\\` makes `*` literal (a TOML literal string keeps the `\\`)" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = ['/tmp/\\*']", "open filename=/tmp/*",
+	  true, "... so only a file named `*` matches" },
+	{ "tracer = \"exec\"\nfilterEvents.command.exclude = [\"sshd\"]", "exec command=sshd", false,
+	  "`exclude`: none of these may match" },
+	{ "tracer = \"exec\"\nfilterEvents.command.exclude = [\"sshd\"]", "exec command=bash", true,
+	  "`exclude` alone: everything else" },
+	{ "tracer = \"open\"\n[filterEvents.filename]\nvalues = [\"/etc/*\"]\n"
+	  "exclude = [\"/etc/ld.so.cache\", \"*.so*\"]",
+	  "open filename=/etc/ld.so.cache", false, "`values`, then `exclude`" },
+	{ "tracer = \"open\"\nfilterEvents.command.values = [\"cat\"]\n"
+	  "filterEvents.filename.values = [\"/etc/shadow\"]",
+	  "open command=cat filename=/etc/passwd", false, "AND across keys" },
+	{ "tracer = \"open\"\nfilterEvents.command.values = [\"cat\"]\n"
+	  "filterEvents.filename.values = [\"/etc/shadow\"]",
+	  "open command=cat filename=/etc/shadow", true, "every key holds" },
+	{ "tracer = \"exec\"\nfilterEvents.argv.values = [\"*\"]", "exec command=ls", false,
+	  "an event without the key never matches a filter on it" },
+	{ "tracer = \"exec\"\nfilterEvents.argv.exclude = [\"*--help*\"]", "exec command=ls", false,
+	  "... not even an exclude-only one" },
+	{ "tracer = \"exec\"\nfilterEvents.argv.values = [\"curl * http://*\"]",
+	  "exec command=curl argv=\"curl -s http://example.com/x.sh\"", true,
+	  "`argv` is space-joined" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [0]", "exec command=ls uid=0", true,
+	  "a TOML integer" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\"0\"]", "exec command=ls uid=1000", false,
+	  "a number in a string" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\">=1000\"]", "exec command=ls uid=1000",
+	  true, "`>=`" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\">=1000\"]", "exec command=ls uid=999",
+	  false, "`>=`" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\"<1000\"]", "exec command=ls uid=999",
+	  true, "`<`" },
+	{ "tracer = \"exec\"\nfilterEvents.pid.values = [\"<=100\", \">9000\"]",
+	  "exec command=ls pid=500", false, "comparisons are alternatives too (OR)" },
+	{ "tracer = \"exec\"\nfilterEvents.pid.values = [\"!=1\"]", "exec command=ls pid=1", false,
+	  "`!=`" },
+	{ "tracer = \"exec\"\nfilterEvents.gid.values = [\"=4\"]", "exec command=ls gid=4", true,
+	  "`=` is the same as no operator" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.exclude = [\"<1000\"]", "exec command=ls uid=0", false,
+	  "`exclude` with a comparison: system users out" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.exclude = [\"!=0\"]", "exec command=ls uid=0", true,
+	  "`exclude` `!=0`: root only" },
+	{ "tracer = \"open\"\nfilterEvents.returnval.values = [\"<0\"]",
+	  "open filename=/etc/shadow returnval=-13", true, "failed opens (-EACCES)" },
+	{ "tracer = \"open\"\nfilterEvents.returnval.values = [-2]",
+	  "open filename=/etc/shadow returnval=3", false, "negative integers" },
+	{ "tracer = \"exec\"\nfilterEvents.ppid.values = [\">1\"]\nfilterEvents.uid.values = [0]",
+	  "exec command=id ppid=1 uid=0", false, "AND across numeric keys" },
+	{ "tracer = \"exec\"\nfilterEvents.cgroup_id.values = [\"18446744073709551615\"]",
+	  "exec command=ls cgroup_id=18446744073709551615", true, "64-bit unsigned fields" },
+	{ "tracer = \"exec\"\ncontainerRuntimes = [\"docker\", \"kube\"]",
+	  "exec command=ls runtime=docker container_id=4b1f", true, "one of the runtimes" },
+	{ "tracer = \"exec\"\ncontainerRuntimes = [\"docker\", \"kube\"]", "exec command=ls", false,
+	  "a host process is not-found" },
+	{ "tracer = \"exec\"\ncontainerRuntimes = [\"not-found\"]", "exec command=ls", true,
+	  "`not-found`: host processes" },
+	{ "tracer = \"exec\"\ncontainerRuntimes = [\"not-found\"]",
+	  "exec command=ls runtime=podman container_id=4b1f", false, "`not-found`: host processes" },
+	{ R_OLD, "exec command=ping runtime=kube container_id=c1", true,
+	  "the old README's layout: runtimes of the rule" },
+	{ R_OLD, "exec command=ping", false, "command matches, runtime does not" },
+	{ "tracer = \"exec\"\nfilterEvents.container_runtime.exclude = [\"not-found\"]",
+	  "exec command=sh runtime=lxc container_id=web", true, "any container" },
+	{ "tracer = \"exec\"\nfilterEvents.container_id.values = [\"4b1f*\"]",
+	  "exec command=sh runtime=docker container_id=4b1fe2", true, "a container by id" },
+	{ "tracer = \"exec\"\nfilterEvents.container_id.values = [\"\"]", "exec command=sh", true,
+	  "a host process has the container id `\"\"`" },
+	{ "tracer = \"bashreadline\"\nfilterEvents.command.values = [\"*curl *\"]",
+	  "bashreadline command=\"curl -s http://example.com/x.sh\"", true,
+	  "bashreadline's command is the line typed" },
+	{ "tracer = \"open\"", "open filename=/etc/hosts command=cat", true,
+	  "no filter: every event of the tracer" },
+	{ "tracer = \"exec\"", "open filename=/etc/hosts", false,
+	  "a rule applies to its tracer's events only" },
+};
+
+#define N_EXAMPLES (sizeof(examples) / sizeof(examples[0]))
+
+/* The markdown table of examples[] (docs/rules.md holds it verbatim). */
+static char *doc_table(void)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	const char *p;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	fprintf(f, "| # | rule | event | matches | why |\n|---|---|---|---|---|\n");
+	for (i = 0; i < N_EXAMPLES; i++) {
+		const struct example *x = &examples[i];
+
+		/* A | would end the cell. */
+		assert_null(strchr(x->rule, '|'));
+		assert_null(strchr(x->event, '|'));
+		assert_null(strchr(x->why, '|'));
+		fprintf(f, "| %zu | `", i + 1);
+		for (p = x->rule; *p; p++) {
+			if (*p == '\n')
+				fputs("`<br>`", f);
+			else
+				fputc(*p, f);
+		}
+		fprintf(f, "` | `%s` | %s | %s |\n", x->event, x->match ? "yes" : "no", x->why);
+	}
+	fclose(f);
+	return buf;
+}
+
+static void test_examples(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < N_EXAMPLES; i++) {
+		struct rule *r = parse(examples[i].rule);
+		struct event *ev = new_event(examples[i].event);
+		const struct rule *out[2];
+		struct ruleset *s = ruleset_new(&r, 1);
+		size_t n, t = 0;
+
+		if (rule_matches(r, ev) != examples[i].match)
+			print_error("example %zu: %s\n  %s\n  want %s\n", i + 1, examples[i].rule,
+				    examples[i].event, examples[i].match ? "match" : "no match");
+		assert_int_equal(rule_matches(r, ev), examples[i].match);
+		/* The ruleset agrees, under the event's own tracer. */
+		assert_non_null(s);
+		assert_non_null(tracer_find(ev->tracer, &t));
+		n = ruleset_match(s, t, ev, out, 2);
+		assert_int_equal(n, examples[i].match ? 1 : 0);
+		ruleset_free(s);
+		rule_free(r);
+		free(ev);
+	}
+}
+
+static void test_doc_table_in_sync(void **state)
+{
+	char path[4200], *doc, *table, *begin, *end;
+	size_t len;
+	FILE *f = open_source("docs/rules.md", path, sizeof(path));
+
+	doc = read_all(f, &len);
+	fclose(f);
+	table = doc_table();
+	begin = strstr(doc, "<!-- examples:begin -->\n");
+	end = strstr(doc, "<!-- examples:end -->");
+	assert_non_null(begin);
+	assert_non_null(end);
+	begin += strlen("<!-- examples:begin -->\n");
+	if ((size_t)(end - begin) != strlen(table) || memcmp(begin, table, end - begin))
+		print_error("%s: the table of examples differs from tests/unit_rules.c; "
+			    "regenerate it with `unit.rules --doc-table`\n",
+			    path);
+	assert_int_equal(end - begin, strlen(table));
+	assert_memory_equal(begin, table, end - begin);
+	free(table);
+	free(doc);
+}
+
+/* ---- the schema ---- */
+
+struct error_case {
+	const char *text;
+	unsigned int line;
+	const char *message;
+};
+
+static const struct error_case error_cases[] = {
+	/* TOML errors come through with their line */
+	{ "tracer = \"exec\"\nactions = [\"stdout\"\n", 3, "" },
+	{ "tracer = \"exec\"\nx = 1.5\n", 2, "float" },
+	/* top level */
+	{ "tracer = \"exec\"\nactoins = [\"stdout\"]\n", 2,
+	  "unknown key \"actoins\" (expected name, tracer, actions, containerRuntimes, force or "
+	  "filterEvents)" },
+	{ "program = \"exec\"\n", 1, "the tracer is now \"tracer\"" },
+	{ "actions = []\n", 0, "missing \"tracer\" (compiled in: exec, open, bashreadline, "
+			       "dockeropenbreakout)" },
+	{ "tracer = \"execve\"\n", 1,
+	  "unknown tracer \"execve\" (compiled in: exec, open, bashreadline, dockeropenbreakout)" },
+	{ "tracer = 1\n", 1, "\"tracer\" must be a string, not an integer" },
+	{ "tracer = [\"exec\"]\n", 1, "\"tracer\" must be a string, not an array" },
+	{ "tracer = \"exec\"\nname = true\n", 2, "\"name\" must be a string, not a boolean" },
+	{ "tracer = \"exec\"\nname = \"a b\"\n", 2, "bad rule name \"a b\"" },
+	{ "tracer = \"exec\"\nname = \"\"\n", 2, "bad rule name \"\"" },
+	{ "tracer = \"exec\"\nname = \"-rf\"\n", 2, "bad rule name \"-rf\"" },
+	{ "tracer = \"exec\"\nname = \".hidden\"\n", 2, "bad rule name" },
+	{ "tracer = \"exec\"\nname = \"a\\nb\"\n", 2, "bad rule name \"a\\x0ab\"" },
+	{ "tracer = \"exec\"\nactions = \"stdout\"\n", 2,
+	  "\"actions\" must be an array of strings, not a string" },
+	{ "tracer = \"exec\"\nactions = [\"stdout\", 3]\n", 2,
+	  "an action must be a string, not an integer" },
+	{ "tracer = \"exec\"\nactions = [\n\"stdout\",\n\"\"]\n", 4, "empty action name" },
+	{ "tracer = \"exec\"\nforce = \"yes\"\n", 2, "\"force\" must be a boolean, not a string" },
+	{ "tracer = \"exec\"\ncontainerRuntimes = \"docker\"\n", 2,
+	  "\"containerRuntimes\" must be an array of strings" },
+	{ "tracer = \"exec\"\ncontainerRuntimes = []\n", 2,
+	  "\"containerRuntimes\" is empty (leave it out to match every runtime)" },
+	{ "tracer = \"exec\"\ncontainerRuntimes = [\n  \"docker\",\n  \"dokcer\",\n]\n", 4,
+	  "unknown container runtime \"dokcer\" (known: docker kube containerd" },
+	{ "tracer = \"exec\"\ncontainerRuntimes = [\"host\"]\n", 2,
+	  "unknown container runtime \"host\"" },
+	{ "tracer = \"exec\"\nfilterEvents = 3\n", 2, "\"filterEvents\" must be a table" },
+	/* filter keys */
+	{ "tracer = \"exec\"\n[filterEvents.flags]\nvalues = [\"O_RDONLY\"]\n", 2,
+	  "filter key \"flags\": the exec tracer never emits it (its keys: filename, argv, "
+	  "command, pid, tid, ppid, uid, gid, returnval, cgroup_id, mntns, pidns, container_id, "
+	  "container_runtime)" },
+	{ "tracer = \"bashreadline\"\nfilterEvents.returnval.values = [0]\n", 2,
+	  "filter key \"returnval\": the bashreadline tracer never emits it (its keys: command, "
+	  "pid, tid, ppid, uid, gid, cgroup_id, mntns, pidns, container_id, container_runtime)" },
+	{ "tracer = \"open\"\nfilterEvents.comm.values = [\"x\"]\n", 2, "filter key \"comm\"" },
+	{ "tracer = \"open\"\nfilterEvents.filename = [\"/etc/shadow\"]\n", 2,
+	  "filterEvents.filename must be a table ([filterEvents.filename] with values = [...]), "
+	  "not an array" },
+	{ "tracer = \"open\"\n[filterEvents.filename]\nvalus = [\"/etc/shadow\"]\n", 3,
+	  "unknown key \"valus\" in [filterEvents.filename] (expected values, exclude or "
+	  "containerRuntimes)" },
+	{ "tracer = \"open\"\n\n[filterEvents.filename]\n", 3,
+	  "[filterEvents.filename] needs a non-empty values or exclude" },
+	{ "tracer = \"open\"\n[filterEvents.filename]\nvalues = []\nexclude = []\n", 2,
+	  "needs a non-empty values or exclude" },
+	{ "tracer = \"open\"\n[filterEvents.filename]\ncontainerRuntimes = [\"docker\"]\n", 2,
+	  "needs a non-empty values or exclude" },
+	{ "tracer = \"open\"\n[filterEvents.filename]\nvalues = \"/etc/shadow\"\n", 3,
+	  "filterEvents.filename.values must be an array, not a string" },
+	{ "tracer = \"open\"\n[filterEvents.filename]\nvalues = [\"/a\", 1]\n", 3,
+	  "filterEvents.filename.values: a value must be a string, not an integer" },
+	{ "tracer = \"open\"\n[filterEvents.filename]\nexclude = [\"a\\u0000b\"]\n", 3,
+	  "holds a NUL byte" },
+	/* globs */
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"/etc/[ab\"]\n", 2,
+	  "filterEvents.filename.values: bad glob \"/etc/[ab\": unclosed [ (write \\[ for a "
+	  "literal [)" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = ['/tmp/*\\']\n", 2,
+	  "it ends with a lone \\" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"/[z-a]\"]\n", 2, "reversed range" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"/[[:word:]]\"]\n", 2,
+	  "unknown [:class:]" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"/[[:alpha:]\"]\n", 2,
+	  "unclosed [" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"/[[:alpha]]\"]\n", 2,
+	  "unclosed [:" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"/[[=a=]]\"]\n", 2,
+	  "[= and [. (collation) are not supported" },
+	{ "tracer = \"open\"\nfilterEvents.filename.exclude = [\"/[[.a.]]\"]\n", 2,
+	  "filterEvents.filename.exclude: bad glob" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"/[[:alpha:]-z]\"]\n", 2,
+	  "a range cannot start or end with a [:class:]" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"/[a-[:alpha:]]\"]\n", 2,
+	  "a range cannot start or end with a [:class:]" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"[]\"]\n", 2, "unclosed [" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"[!]\"]\n", 2, "unclosed [" },
+	/* numbers */
+	{ "tracer = \"exec\"\n[filterEvents.uid]\nvalues = [\n  0,\n  \"root\",\n]\n", 5,
+	  "filterEvents.uid.values: bad value \"root\": a number or a comparison =N !=N <N <=N "
+	  ">N >=N, N a decimal integer" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\"\"]\n", 2, "bad value \"\"" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\">\"]\n", 2, "bad value \">\"" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\"> 5\"]\n", 2, "bad value \"> 5\"" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\"5 \"]\n", 2, "bad value" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\"+5\"]\n", 2, "bad value" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\"=>5\"]\n", 2, "bad value" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\"--5\"]\n", 2, "bad value" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\"0x10\"]\n", 2, "bad value" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\"1e3\"]\n", 2, "bad value" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\"<>1\"]\n", 2, "bad value" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [true]\n", 2,
+	  "filterEvents.uid.values: a value must be an integer or a string, not a boolean" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [-1]\n", 2,
+	  "filterEvents.uid.values: -1 is out of range (0 to 4294967295)" },
+	{ "tracer = \"exec\"\nfilterEvents.uid.values = [\"4294967296\"]\n", 2,
+	  "filterEvents.uid.values: \"4294967296\" is out of range (0 to 4294967295)" },
+	{ "tracer = \"exec\"\nfilterEvents.pid.exclude = [\">=-1\"]\n", 2,
+	  "filterEvents.pid.exclude: \">=-1\" is out of range" },
+	{ "tracer = \"exec\"\nfilterEvents.cgroup_id.values = [\"18446744073709551616\"]\n", 2,
+	  "bad value" },
+	{ "tracer = \"exec\"\nfilterEvents.mntns.values = [-5]\n", 2,
+	  "-5 is out of range (0 to 18446744073709551615)" },
+	{ "tracer = \"exec\"\nfilterEvents.returnval.values = [\"9223372036854775808\"]\n", 2,
+	  "out of range (-9223372036854775808 to 9223372036854775807)" },
+	{ "tracer = \"exec\"\nfilterEvents.returnval.values = [\"-9223372036854775809\"]\n", 2,
+	  "bad value" },
+	/* container_runtime as a filter key: a closed set */
+	{ "tracer = \"exec\"\nfilterEvents.container_runtime.values = [\"dock*\"]\n", 2,
+	  "filterEvents.container_runtime.values: unknown container runtime \"dock*\"" },
+	/* containerRuntimes in several places must agree */
+	{ "tracer = \"exec\"\ncontainerRuntimes = [\"docker\"]\n[filterEvents.command]\n"
+	  "values = [\"sh\"]\ncontainerRuntimes = [\"kube\"]\n",
+	  5, "\"containerRuntimes\" differs from the one on line 2" },
+	{ "tracer = \"exec\"\n[filterEvents]\ncontainerRuntimes = [\"docker\"]\n"
+	  "[filterEvents.command]\nvalues = [\"sh\"]\ncontainerRuntimes = [\"docker\", \"lxc\"]\n",
+	  6, "differs from the one on line 3" },
+};
+
+static void test_schema_errors(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(error_cases) / sizeof(error_cases[0]); i++)
+		expect_error(error_cases[i].text, error_cases[i].line, error_cases[i].message);
+}
+
+static bool only_stdout(const char *name)
+{
+	return !strcmp(name, "stdout") || !strcmp(name, "webhook:slack");
+}
+
+static void test_actions(void **state)
+{
+	const char *text = "tracer = \"exec\"\nactions = [\"stdout\", \"webhook:slack\", "
+			   "\"stdout\"]\nforce = true\n";
+	struct rule_error err;
+	struct rule *r = NULL;
+
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), 0);
+	assert_int_equal(rule_action_count(r), 2);
+	assert_string_equal(rule_action(r, 0), "stdout");
+	assert_string_equal(rule_action(r, 1), "webhook:slack");
+	assert_null(rule_action(r, 2));
+	assert_true(rule_forced(r));
+	assert_true(rule_unfiltered(r));
+	assert_int_equal(rule_tracer(r), 0);
+	rule_free(r);
+
+	text = "tracer = \"exec\"\nactions = [\n\"stdout\",\n\"kil\"]\n";
+	r = (struct rule *)1;
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), -EINVAL);
+	assert_null(r);
+	assert_int_equal(err.line, 4);
+	assert_string_equal(err.message, "unknown action \"kil\"");
+
+	/* Defaults: no actions, not forced; a filter or runtimes make it filtered. */
+	r = parse("tracer = \"dockeropenbreakout\"\n");
+	assert_int_equal(rule_action_count(r), 0);
+	assert_false(rule_forced(r));
+	assert_int_equal(rule_tracer(r), 3);
+	rule_free(r);
+	r = parse("tracer = \"open\"\ncontainerRuntimes = [\"docker\"]\n");
+	assert_false(rule_unfiltered(r));
+	rule_free(r);
+	r = parse("tracer = \"open\"\nfilterEvents.uid.values = [0]\n");
+	assert_false(rule_unfiltered(r));
+	rule_free(r);
+	/* An empty [filterEvents] is no filter. */
+	r = parse("tracer = \"open\"\nactions = []\n[filterEvents]\n");
+	assert_true(rule_unfiltered(r));
+	rule_free(r);
+}
+
+static void test_names(void **state)
+{
+	char text[512], name[200];
+	struct rule *r;
+
+	r = parse_file("/etc/bpfd/rules/password_files.toml", "tracer = \"open\"\n");
+	assert_string_equal(rule_name(r), "password_files");
+	rule_free(r);
+	r = parse_file("rel/dir/x.y.toml", "tracer = \"open\"\n");
+	assert_string_equal(rule_name(r), "x.y");
+	rule_free(r);
+	r = parse_file("no-suffix", "tracer = \"open\"\n");
+	assert_string_equal(rule_name(r), "no-suffix");
+	rule_free(r);
+	r = parse_file("a.toml", "name = \"b\"\ntracer = \"open\"\n");
+	assert_string_equal(rule_name(r), "b");
+	rule_free(r);
+	r = parse_file("-", "name = \"from_stdin\"\ntracer = \"open\"\n");
+	assert_string_equal(rule_name(r), "from_stdin");
+	rule_free(r);
+	r = parse_file(NULL, "name = \"from_socket\"\ntracer = \"open\"\n");
+	assert_string_equal(rule_name(r), "from_socket");
+	rule_free(r);
+
+	expect_error_file("-", "tracer = \"open\"\n", 0, "a rule read from stdin needs a \"name\"");
+	expect_error_file(NULL, "tracer = \"open\"\n", 0, "a rule read from stdin needs a \"name\"");
+	expect_error_file("/rules/my rule.toml", "tracer = \"open\"\n", 0,
+			  "the file name gives the bad rule name \"my rule\": set \"name\"");
+	expect_error_file("/rules/.toml", "tracer = \"open\"\n", 0, "bad rule name \".toml\"");
+	expect_error_file("/rules/", "tracer = \"open\"\n", 0, "bad rule name \"\"");
+
+	/* 128 bytes are fine, 129 are not. */
+	memset(name, 'n', 128);
+	name[128] = '\0';
+	snprintf(text, sizeof(text), "name = \"%s\"\ntracer = \"open\"\n", name);
+	r = parse(text);
+	assert_int_equal(strlen(rule_name(r)), 128);
+	rule_free(r);
+	snprintf(text, sizeof(text), "name = \"%sn\"\ntracer = \"open\"\n", name);
+	expect_error(text, 1, "bad rule name");
+	/* The message quotes at most a few dozen bytes of it. */
+	{
+		struct rule_error err;
+
+		assert_int_equal(rule_parse("x", text, strlen(text), NULL, &r, &err), -EINVAL);
+		assert_non_null(strstr(err.message, "...\""));
+		assert_true(strlen(err.message) < 200);
+	}
+}
+
+/* The old README's rule, byte for byte, and the other layouts of its era. */
+static void test_old_readme_layout(void **state)
+{
+	static const char *const readme =
+		"tracer = \"exec\"\n"
+		"actions = [\"stdout\"]\n"
+		"[filterEvents]\n"
+		"[filterEvents.command]\n"
+		"values = [\"sshd\", \"dbus-daemon-lau\", \"ping\", \"ping6\", \"critical-stack-\", "
+		"\"pmmcli\", \"filemng\", \"PassengerAgent\", \"bwrap\", \"osdetect\", \"nginxmng\", "
+		"\"sw-engine-fpm\", \"start-stop-daem\"]\n"
+		"containerRuntimes = [\"docker\",\"kube\"]\n";
+	static const char *const variants[] = {
+		/* runtimes at the top level */
+		"tracer = \"exec\"\ncontainerRuntimes = [\"kube\", \"docker\"]\n"
+		"[filterEvents.command]\nvalues = [\"ping\"]\n",
+		/* in [filterEvents] itself, as the original repository once had it */
+		"tracer = \"exec\"\n[filterEvents]\ncontainerRuntimes = [\"docker\", \"kube\"]\n"
+		"[filterEvents.command]\nvalues = [\"ping\"]\n",
+		/* in two places, the same set */
+		"tracer = \"exec\"\ncontainerRuntimes = [\"docker\", \"kube\"]\n"
+		"[filterEvents.command]\nvalues = [\"ping\"]\n"
+		"containerRuntimes = [\"kube\", \"docker\", \"kube\"]\n",
+	};
+	struct event *ev;
+	struct rule *r;
+	size_t i;
+
+	r = parse_file("setuid_binaries.toml", readme);
+	assert_string_equal(rule_name(r), "setuid_binaries");
+	ev = new_event("exec command=ping6 runtime=docker container_id=abc");
+	assert_true(rule_matches(r, ev));
+	build_event(ev, "exec command=PassengerAgent runtime=kube container_id=abc");
+	assert_true(rule_matches(r, ev));
+	build_event(ev, "exec command=ping6");
+	assert_false(rule_matches(r, ev));
+	build_event(ev, "exec command=ping6 runtime=containerd container_id=abc");
+	assert_false(rule_matches(r, ev));
+	build_event(ev, "exec command=bash runtime=docker container_id=abc");
+	assert_false(rule_matches(r, ev));
+	rule_free(r);
+
+	for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		r = parse(variants[i]);
+		build_event(ev, "exec command=ping runtime=kube container_id=abc");
+		assert_true(rule_matches(r, ev));
+		build_event(ev, "exec command=ping");
+		assert_false(rule_matches(r, ev));
+		rule_free(r);
+	}
+	free(ev);
+}
+
+/* Every operator at, below and above its number, on signed and unsigned fields. */
+static void test_operators(void **state)
+{
+	static const struct {
+		const char *op;
+		bool below, at, above;
+	} ops[] = {
+		{ "", false, true, false },   { "=", false, true, false },
+		{ "`!=`", true, false, true },  { "`<`", true, false, false },
+		{ "<=", true, true, false },  { ">", false, false, true },
+		{ "`>=`", false, true, true },
+	};
+	static const struct {
+		const char *field;
+		const char *tracer;
+		int64_t n;
+	} points[] = {
+		{ "returnval", "open", -13 }, { "returnval", "open", 0 },
+		{ "returnval", "exec", 7 },   { "uid", "exec", 1000 },
+		{ "pid", "open", 1 },	      { "mntns", "exec", 4026531840 },
+		{ "pidns", "exec", 4026531836 }, { "tid", "exec", 77 },
+		{ "ppid", "dockeropenbreakout", 2 }, { "gid", "exec", 100 },
+		{ "cgroup_id", "open", 12345 },
+	};
+	char text[256], spec[128];
+	struct event *ev = new_event("exec");
+	size_t o, p, d;
+
+	for (p = 0; p < sizeof(points) / sizeof(points[0]); p++) {
+		for (o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+			struct rule *r, *rx;
+
+			snprintf(text, sizeof(text), "tracer = \"%s\"\nfilterEvents.%s.values = [\"%s%" PRId64 "\"]\n",
+				 points[p].tracer, points[p].field, ops[o].op, points[p].n);
+			r = parse(text);
+			snprintf(text, sizeof(text), "tracer = \"%s\"\nfilterEvents.%s.exclude = [\"%s%" PRId64 "\"]\n",
+				 points[p].tracer, points[p].field, ops[o].op, points[p].n);
+			rx = parse(text);
+			for (d = 0; d < 3; d++) {
+				bool want = d == 0 ? ops[o].below : d == 1 ? ops[o].at : ops[o].above;
+
+				snprintf(spec, sizeof(spec), "%s %s=%" PRId64, points[p].tracer,
+					 points[p].field, points[p].n - 1 + (int64_t)d);
+				build_event(ev, spec);
+				if (rule_matches(r, ev) != want)
+					print_error("%s%" PRId64 " on %s\n", ops[o].op, points[p].n,
+						    spec);
+				assert_int_equal(rule_matches(r, ev), want);
+				/* exclude is the negation */
+				assert_int_equal(rule_matches(rx, ev), !want);
+			}
+			rule_free(r);
+			rule_free(rx);
+		}
+	}
+	free(ev);
+}
+
+static void test_numbers(void **state)
+{
+	struct event *ev = new_event("open returnval=-9223372036854775807");
+	struct rule *r;
+
+	/* The extremes of each range, as integers and as strings. */
+	r = parse("tracer = \"open\"\nfilterEvents.returnval.values = "
+		  "[\"-9223372036854775808\", -9223372036854775807, 9223372036854775807]\n");
+	assert_true(rule_matches(r, ev));
+	ev->returnval = INT64_MIN;
+	assert_true(rule_matches(r, ev));
+	ev->returnval = INT64_MAX;
+	assert_true(rule_matches(r, ev));
+	ev->returnval = 0;
+	assert_false(rule_matches(r, ev));
+	rule_free(r);
+
+	r = parse("tracer = \"open\"\nfilterEvents.returnval.values = [\"<-9223372036854775807\"]\n");
+	ev->returnval = INT64_MIN;
+	assert_true(rule_matches(r, ev));
+	ev->returnval = INT64_MIN + 1;
+	assert_false(rule_matches(r, ev));
+	rule_free(r);
+
+	r = parse("tracer = \"open\"\nfilterEvents.uid.values = [\"4294967295\", \"=007\"]\n"
+		  "filterEvents.cgroup_id.values = [\">9223372036854775807\"]\n");
+	ev->uid = UINT32_MAX;
+	ev->cgroup_id = (uint64_t)INT64_MAX + 1;
+	assert_true(rule_matches(r, ev));
+	ev->uid = 7;
+	assert_true(rule_matches(r, ev));
+	ev->cgroup_id = INT64_MAX;
+	assert_false(rule_matches(r, ev));
+	rule_free(r);
+
+	/* "-0" is 0; leading zeros are decimal, not octal. */
+	r = parse("tracer = \"open\"\nfilterEvents.pid.values = [\"-0\", \"010\"]\n");
+	ev->pid = 0;
+	assert_true(rule_matches(r, ev));
+	ev->pid = 10;
+	assert_true(rule_matches(r, ev));
+	ev->pid = 8;
+	assert_false(rule_matches(r, ev));
+	rule_free(r);
+
+	/* Many "=N": a sorted array, so each one is found. */
+	{
+		char *text = malloc(100000);
+		size_t o, i;
+
+		assert_non_null(text);
+		o = sprintf(text, "tracer = \"open\"\nfilterEvents.pid.values = [");
+		for (i = 0; i < 5000; i++)
+			o += sprintf(text + o, "%zu, ", (i * 7919) % 100000);
+		sprintf(text + o, "\"<3\"]\n");
+		r = parse(text);
+		for (i = 0; i < 5000; i++) {
+			ev->pid = (i * 7919) % 100000;
+			assert_true(rule_matches(r, ev));
+		}
+		ev->pid = 2;
+		assert_true(rule_matches(r, ev));
+		ev->pid = 7918;
+		assert_false(rule_matches(r, ev));
+		rule_free(r);
+		free(text);
+	}
+	free(ev);
+}
+
+/* Exact sets above the hashing threshold, with duplicates and values that hold NULs. */
+static void test_exact_sets(void **state)
+{
+	struct event *ev = new_event("open filename=/x command=cat");
+	char *text = malloc(200000), value[64];
+	struct rule *r;
+	size_t o, i;
+
+	assert_non_null(text);
+	o = sprintf(text, "tracer = \"open\"\nfilterEvents.filename.values = [");
+	for (i = 0; i < 3000; i++)
+		o += sprintf(text + o, "\"/f/%zu\", \"/f/%zu\", ", i, i);
+	o += sprintf(text + o, "]\nfilterEvents.command.exclude = [");
+	for (i = 0; i < 20; i++)
+		o += sprintf(text + o, "\"bad%zu\",", i);
+	sprintf(text + o, "]\n");
+	r = parse(text);
+	for (i = 0; i < 3000; i++) {
+		snprintf(value, sizeof(value), "/f/%zu", i);
+		assert_int_equal(event_add_str(ev, "filename", value), 0);
+		assert_true(rule_matches(r, ev));
+	}
+	assert_int_equal(event_add_str(ev, "filename", "/f/3000"), 0);
+	assert_false(rule_matches(r, ev));
+	/* Length-delimited: "/f/1" followed by more bytes is not "/f/1". */
+	assert_int_equal(event_add_data(ev, "filename", "/f/1\0zz", 7), 0);
+	assert_false(rule_matches(r, ev));
+	assert_int_equal(event_add_data(ev, "filename", "/f/12345", 4), 0);
+	assert_true(rule_matches(r, ev));
+	assert_int_equal(event_add_str(ev, "command", "bad7"), 0);
+	assert_false(rule_matches(r, ev));
+	assert_int_equal(event_add_str(ev, "command", "bad20"), 0);
+	assert_true(rule_matches(r, ev));
+	rule_free(r);
+	free(text);
+	free(ev);
+}
+
+/* ---- globs ---- */
+
+static bool glob_matches(const char *pattern, const char *value, size_t len)
+{
+	char text[512];
+	struct event *ev;
+	struct rule *r;
+	bool m;
+
+	snprintf(text, sizeof(text), "tracer = \"exec\"\nfilterEvents.argv.values = ['%s']\n",
+		 pattern);
+	r = parse(text);
+	ev = new_event("exec");
+	assert_int_equal(event_add_data(ev, "argv", value, len), 0);
+	m = rule_matches(r, ev);
+	rule_free(r);
+	free(ev);
+	return m;
+}
+
+static void test_globs(void **state)
+{
+	static const struct {
+		const char *pattern, *value;
+		bool match;
+	} cases[] = {
+		{ "*", "", true },
+		{ "?", "", false },
+		{ "a*", "a", true },
+		{ "*a", "ba/a", true },
+		{ "a*b*c", "aXbYbZc", true },
+		{ "a*b*c", "aXbYbZ", false },
+		{ "[]]", "]", true },
+		{ "[!]]", "]", false },
+		{ "[!]]", "x", true },
+		{ "[^a]", "b", true },
+		{ "[a-]", "-", true },
+		{ "[--/]", ".", true },
+		{ "[\\]]", "]", true },
+		{ "[\\!a]", "!", true },
+		{ "\\[a]", "[a]", true },
+		{ "\\[a]*", "[a]", true },
+		{ "[[:upper:][:digit:]]", "Q", true },
+		{ "[[:upper:][:digit:]]", "q", false },
+		{ "[[:space:]]", "\t", true },
+		{ "[[:punct:]]", "_", true },
+		{ "[[:xdigit:]]", "g", false },
+		{ "[[]", "[", true },
+		{ "[a[]", "[", true },
+		{ "/etc/*.conf", "/etc/ssh/sshd_config", false },
+		{ "/etc/*.conf", "/etc/a/b.conf", true },
+		{ "*\\*", "x*", true },
+		{ "*\\*", "x", false },
+		{ "\\a*", "ab", true },
+		/* no * ? [ at all: exact, so the backslash is a plain byte */
+		{ "C:\\dir", "C:\\dir", true },
+		{ "C:\\dir", "C:dir", false },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool m = glob_matches(cases[i].pattern, cases[i].value, strlen(cases[i].value));
+
+		if (m != cases[i].match)
+			print_error("'%s' on \"%s\": want %d\n", cases[i].pattern, cases[i].value,
+				    cases[i].match);
+		assert_int_equal(m, cases[i].match);
+	}
+	/* Bytes, not C strings: fnmatch() would stop at the NUL and say yes. */
+	assert_false(glob_matches("*.conf", "a.conf\0.sh", 10));
+	assert_true(glob_matches("*.sh", "a.conf\0.sh", 10));
+	assert_true(glob_matches("a?b", "a\0b", 3));
+}
+
+/* Long values are matched whole, and many stars cost O(pattern × value). */
+static void test_glob_long_values(void **state)
+{
+	size_t len = EVENT_SCRATCH - 64;
+	char *value = malloc(len);
+	struct timespec t0, t1;
+	double ms;
+
+	assert_non_null(value);
+	memset(value, 'a', len);
+	value[len - 1] = 'x';
+	assert_true(glob_matches("*x", value, len));
+	assert_false(glob_matches("*y", value, len));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_false(glob_matches("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*y", value, len));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	/* ~1M steps; exponential backtracking would never finish. */
+	assert_true(ms < 2000);
+	free(value);
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	/* xorshift64*: reproducible across runs and platforms. */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static size_t rndn(size_t n)
+{
+	return rnd() % n;
+}
+
+/* glob_match() against glibc's fnmatch() on random patterns it accepts. */
+static void test_glob_vs_fnmatch(void **state)
+{
+	static const char *const atoms[] = {
+		"a", "b", "/", ".", "-", "*", "?", "[", "]", "!", "^", "\\", ":",
+		"[:alpha:]", "[:digit:]", "[:punct:]", "1",
+	};
+	static const char schars[] = "ab/.-]![\\:^1Z";
+	size_t tried = 0, compared = 0, matched = 0;
+	char pattern[64], value[16], text[256];
+	struct event *ev = new_event("exec");
+
+	rng_state = 42;
+	while (compared < 20000 && tried < 400000) {
+		struct rule_error err;
+		struct rule *r = NULL;
+		size_t n = 1 + rndn(7), i, o = 0, v;
+
+		tried++;
+		for (i = 0; i < n; i++)
+			o += sprintf(pattern + o, "%s", atoms[rndn(sizeof(atoms) / sizeof(atoms[0]))]);
+		/* Patterns without * ? [ are exact values, not globs. */
+		if (!strpbrk(pattern, "*?["))
+			continue;
+		snprintf(text, sizeof(text),
+			 "tracer = \"exec\"\nfilterEvents.argv.values = ['%s']\n", pattern);
+		if (rule_parse("g.toml", text, strlen(text), NULL, &r, &err))
+			continue;
+		compared++;
+		for (v = 0; v < 8; v++) {
+			size_t vl = rndn(6), k;
+			bool mine, theirs;
+
+			for (k = 0; k < vl; k++)
+				value[k] = schars[rndn(sizeof(schars) - 1)];
+			value[vl] = '\0';
+			assert_int_equal(event_add_str(ev, "argv", value), 0);
+			mine = rule_matches(r, ev);
+			theirs = fnmatch(pattern, value, 0) == 0;
+			if (mine != theirs)
+				print_error("pattern '%s' value '%s': ours %d, fnmatch %d\n", pattern,
+					    value, mine, theirs);
+			assert_int_equal(mine, theirs);
+			matched += mine;
+		}
+		rule_free(r);
+	}
+	/* The generator must actually exercise both outcomes. */
+	assert_true(compared >= 20000);
+	assert_true(matched > 1000);
+	free(ev);
+}
+
+/* ---- examples/rules ---- */
+
+static struct rule *parse_example(const char *name)
+{
+	char rel[256], path[4200], *text;
+	struct rule_error err;
+	struct rule *r = NULL;
+	size_t len;
+	FILE *f;
+	int ret;
+
+	snprintf(rel, sizeof(rel), "examples/rules/%s", name);
+	f = open_source(rel, path, sizeof(path));
+	text = read_all(f, &len);
+	fclose(f);
+	ret = rule_parse(path, text, len, only_stdout, &r, &err);
+	if (ret)
+		print_error("%s:%u: %s\n", path, err.line, err.message);
+	assert_int_equal(ret, 0);
+	free(text);
+	return r;
+}
+
+static void test_example_files(void **state)
+{
+	char path[4200];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	find_source("examples/rules", path, sizeof(path));
+	d = opendir(path);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		struct rule *r;
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".toml"))
+			continue;
+		r = parse_example(de->d_name);
+		/* The name is the file's: `rm NAME` works as the old README shows. */
+		assert_int_equal(strlen(rule_name(r)), len - 5);
+		assert_memory_equal(rule_name(r), de->d_name, len - 5);
+		rule_free(r);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 7);
+}
+
+/* The example rules do what docs/rules.md says they do. */
+static void test_example_semantics(void **state)
+{
+	static const struct {
+		const char *file, *event;
+		bool match;
+	} cases[] = {
+		{ "bashreadline.toml", "bashreadline command=\"sudo bpfd trace\"", true },
+		{ "password_files.toml", "open filename=/etc/shadow command=sudo returnval=4", true },
+		{ "password_files.toml", "open filename=/etc/sudoers.d/README command=sudo", true },
+		{ "password_files.toml", "open filename=/etc/sudoers.d command=sudo", true },
+		{ "password_files.toml", "open filename=/etc/gshadow command=vigr", true },
+		{ "password_files.toml", "open filename=/etc/passwd command=useradd", true },
+		{ "password_files.toml", "open filename=/etc/hosts command=curl", false },
+		{ "password_files.toml", "open filename=/etc/shadow- command=cat", false },
+		{ "setuid_binaries.toml", "exec command=ping runtime=docker container_id=c", true },
+		{ "setuid_binaries.toml", "exec command=ping", false },
+		{ "setuid_binaries.toml", "exec command=bash runtime=kube container_id=c", false },
+		{ "container_shell.toml", "exec command=bash runtime=docker container_id=c", true },
+		{ "container_shell.toml", "exec command=sh runtime=cri-o container_id=c", true },
+		{ "container_shell.toml", "exec command=bash", false },
+		{ "container_shell.toml", "exec command=python3 runtime=docker container_id=c",
+		  false },
+		{ "ssh_keys.toml", "open filename=/root/.ssh/id_rsa command=cat", true },
+		{ "ssh_keys.toml", "open filename=/home/ann/.ssh/id_ed25519 command=scp", true },
+		{ "ssh_keys.toml", "open filename=/etc/ssh/ssh_host_ed25519_key command=cat", true },
+		{ "ssh_keys.toml", "open filename=/root/.ssh/authorized_keys command=sshd", false },
+		{ "ssh_keys.toml", "open filename=/home/ann/.ssh/id_ed25519.pub command=cat", false },
+		{ "ssh_keys.toml", "open filename=/home/ann/.ssh/known_hosts command=ssh", false },
+		{ "container_package_managers.toml",
+		  "exec command=apt-get runtime=docker container_id=c", true },
+		{ "container_package_managers.toml", "exec command=pip3 runtime=kube container_id=c",
+		  true },
+		{ "container_package_managers.toml", "exec command=apt-get", false },
+		{ "container_package_managers.toml",
+		  "exec command=bash runtime=docker container_id=c", false },
+		{ "container_breakout.toml",
+		  "dockeropenbreakout filename=/etc/shadow reason=host-root-filesystem runtime=docker "
+		  "container_id=c returnval=3",
+		  true },
+		{ "container_breakout.toml", "open filename=/etc/shadow", false },
+	};
+	struct event *ev = new_event("exec");
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rule *r = parse_example(cases[i].file);
+
+		build_event(ev, cases[i].event);
+		if (rule_matches(r, ev) != cases[i].match)
+			print_error("%s on %s: want %d\n", cases[i].file, cases[i].event,
+				    cases[i].match);
+		assert_int_equal(rule_matches(r, ev), cases[i].match);
+		rule_free(r);
+	}
+	free(ev);
+}
+
+/* ---- rulesets ---- */
+
+static void test_ruleset_order_and_dedup(void **state)
+{
+	struct rule *rules[6];
+	const struct rule *out[8];
+	struct event *ev = new_event("exec command=ping uid=0");
+	struct ruleset *s;
+	size_t n;
+
+	rules[0] = parse_file("a.toml", "tracer = \"exec\"\nfilterEvents.command.values = "
+					"[\"ping\", \"ping\", \"sshd\"]\n");
+	rules[1] = parse_file("b.toml", "tracer = \"exec\"\nfilterEvents.uid.values = [0]\n");
+	rules[2] = parse_file("c.toml", "tracer = \"open\"\n");
+	rules[3] = parse_file("d.toml", "tracer = \"exec\"\nfilterEvents.command.values = "
+					"[\"ping\"]\nfilterEvents.uid.values = [1]\n");
+	rules[4] = rules[0];	/* given twice: listed once, where it came first */
+	rules[5] = parse_file("e.toml", "tracer = \"exec\"\nfilterEvents.command.values = "
+					"[\"p*\"]\n");
+	s = ruleset_new(rules, 6);
+	assert_non_null(s);
+	assert_int_equal(ruleset_count(s, 0), 4);
+	assert_int_equal(ruleset_count(s, 1), 1);
+	assert_int_equal(ruleset_count(s, 2), 0);
+	assert_int_equal(ruleset_count(s, 99), 0);
+
+	n = ruleset_match(s, 0, ev, out, 8);
+	assert_int_equal(n, 3);
+	assert_ptr_equal(out[0], rules[0]);
+	assert_ptr_equal(out[1], rules[1]);
+	assert_ptr_equal(out[2], rules[5]);
+	/* At most max, the first ones in order. */
+	assert_int_equal(ruleset_match(s, 0, ev, out, 2), 2);
+	assert_ptr_equal(out[0], rules[0]);
+	assert_ptr_equal(out[1], rules[1]);
+	assert_int_equal(ruleset_match(s, 0, ev, out, 0), 0);
+	assert_int_equal(ruleset_match(s, 99, ev, out, 8), 0);
+	assert_int_equal(ruleset_match(NULL, 0, ev, out, 8), 0);
+
+	build_event(ev, "open filename=/x");
+	assert_int_equal(ruleset_match(s, 1, ev, out, 8), 1);
+	assert_ptr_equal(out[0], rules[2]);
+	ruleset_free(s);
+
+	/* An empty set. */
+	s = ruleset_new(NULL, 0);
+	assert_non_null(s);
+	assert_int_equal(ruleset_count(s, 0), 0);
+	assert_int_equal(ruleset_match(s, 0, ev, out, 8), 0);
+	ruleset_free(s);
+	ruleset_free(NULL);
+
+	rule_free(rules[0]);
+	rule_free(rules[1]);
+	rule_free(rules[2]);
+	rule_free(rules[3]);
+	rule_free(rules[5]);
+	rule_free(NULL);
+	free(ev);
+}
+
+/* 1,000 rules of 100 exact values each: every value finds its rule, and only it. */
+static void test_ruleset_many(void **state)
+{
+	enum { RULES = 1000, VALUES = 100 };
+	struct rule **rules = calloc(RULES, sizeof(*rules));
+	const struct rule *out[4];
+	char *text = malloc(4096), value[64];
+	struct event *ev = new_event("open command=cat");
+	struct ruleset *s;
+	size_t i, v, o;
+
+	assert_non_null(rules);
+	assert_non_null(text);
+	for (i = 0; i < RULES; i++) {
+		o = sprintf(text, "tracer = \"open\"\nfilterEvents.filename.values = [");
+		for (v = 0; v < VALUES; v++)
+			o += sprintf(text + o, "\"/r%zu/v%zu\",", i, v);
+		sprintf(text + o, "]\n");
+		rules[i] = parse(text);
+	}
+	s = ruleset_new(rules, RULES);
+	assert_non_null(s);
+	for (i = 0; i < RULES; i += 37) {
+		for (v = 0; v < VALUES; v += 13) {
+			snprintf(value, sizeof(value), "/r%zu/v%zu", i, v);
+			assert_int_equal(event_add_str(ev, "filename", value), 0);
+			assert_int_equal(ruleset_match(s, 1, ev, out, 4), 1);
+			assert_ptr_equal(out[0], rules[i]);
+		}
+	}
+	assert_int_equal(event_add_str(ev, "filename", "/r1/v100"), 0);
+	assert_int_equal(ruleset_match(s, 1, ev, out, 4), 0);
+	ruleset_free(s);
+	for (i = 0; i < RULES; i++)
+		rule_free(rules[i]);
+	free(rules);
+	free(text);
+	free(ev);
+}
+
+/* ---- the property: ruleset_match() == rule_matches() over every rule ---- */
+
+static const char *const p_strings[] = { "a", "b", "ab", "ba", "", "/x", "/x/y", "sh" };
+static const char *const p_globs[] = { "a*", "*b", "?", "/x*", "[ab]", "*", "[!a]*" };
+static const char *const p_numbers[] = { "0", "1", "2", "<1", ">=2", "!=1", "<=0", ">5" };
+static const char *const p_ids[] = { "", "c1", "c2" };
+
+static void gen_values(char *buf, size_t *o, bool numeric, size_t n)
+{
+	size_t i;
+
+	*o += sprintf(buf + *o, "[");
+	for (i = 0; i < n; i++) {
+		if (numeric)
+			*o += sprintf(buf + *o, "\"%s\",", p_numbers[rndn(8)]);
+		else if (rndn(4) == 0)
+			*o += sprintf(buf + *o, "'%s',", p_globs[rndn(7)]);
+		else
+			*o += sprintf(buf + *o, "'%s',", p_strings[rndn(8)]);
+	}
+	*o += sprintf(buf + *o, "]");
+}
+
+static struct rule *gen_rule(size_t k)
+{
+	static const char *const extra[] = { "uid", "pid", "container_id", "container_runtime",
+					     "returnval" };
+	char buf[2048], name[32];
+	size_t t = rndn(tracer_count), o = 0, n_filters = rndn(4), i, j;
+	const char *used[8];
+	size_t n_used = 0;
+
+	snprintf(name, sizeof(name), "r%zu", k);
+	o += sprintf(buf + o, "name = \"%s\"\ntracer = \"%s\"\n", name, tracer_table[t]->name);
+	if (rndn(4) == 0) {
+		o += sprintf(buf + o, "containerRuntimes = [\"%s\"", rndn(2) ? "docker" : "not-found");
+		if (rndn(2))
+			o += sprintf(buf + o, ", \"kube\"");
+		o += sprintf(buf + o, "]\n");
+	}
+	for (i = 0; i < n_filters; i++) {
+		const char *key;
+		bool numeric, dup = false;
+		size_t nv, nx;
+
+		/* A data key of the tracer, or a field. */
+		if (rndn(2)) {
+			size_t nk = 0;
+
+			while (tracer_table[t]->keys[nk])
+				nk++;
+			key = tracer_table[t]->keys[rndn(nk)];
+		} else {
+			key = extra[rndn(5)];
+		}
+		if (!strcmp(key, "returnval") && !tracer_has_key(tracer_table[t], "returnval"))
+			continue;
+		for (j = 0; j < n_used; j++)
+			dup |= !strcmp(used[j], key);
+		if (dup)
+			continue;
+		used[n_used++] = key;
+		numeric = !strcmp(key, "uid") || !strcmp(key, "pid") || !strcmp(key, "returnval");
+		o += sprintf(buf + o, "[filterEvents.%s]\n", key);
+		nv = rndn(4);
+		nx = rndn(3) == 0 ? 1 + rndn(2) : 0;
+		if (!nv && !nx)
+			nv = 1;
+		if (!strcmp(key, "container_id")) {
+			o += sprintf(buf + o, "values = [\"%s\"]\n", p_ids[rndn(3)]);
+		} else if (!strcmp(key, "container_runtime")) {
+			o += sprintf(buf + o, "%s = [\"%s\"]\n", rndn(2) ? "values" : "exclude",
+				     rndn(2) ? "docker" : "not-found");
+		} else {
+			if (nv || rndn(3) == 0) {
+				o += sprintf(buf + o, "values = ");
+				gen_values(buf, &o, numeric, nv);
+				o += sprintf(buf + o, "\n");
+			}
+			if (nx) {
+				o += sprintf(buf + o, "exclude = ");
+				gen_values(buf, &o, numeric, nx);
+				o += sprintf(buf + o, "\n");
+			}
+		}
+	}
+	assert_true(o < sizeof(buf));
+	return parse(buf);
+}
+
+static void gen_event(struct event *ev)
+{
+	size_t t = rndn(tracer_count), k;
+	const char *const *keys = tracer_table[t]->keys;
+
+	event_init(ev);
+	ev->tracer = tracer_table[t]->name;
+	for (k = 0; keys[k]; k++) {
+		if (rndn(4) == 0)
+			continue;	/* sometimes an event lacks a key */
+		if (!strcmp(keys[k], "returnval")) {
+			ev->returnval = (int64_t)rndn(5) - 2;
+			assert_int_equal(event_add_int(ev, "returnval", ev->returnval), 0);
+		} else {
+			const char *v = rndn(2) ? p_strings[rndn(8)] : p_globs[rndn(7)];
+
+			assert_int_equal(event_add_str(ev, keys[k], v), 0);
+		}
+	}
+	ev->uid = rndn(7);
+	ev->pid = rndn(7);
+	switch (rndn(3)) {
+	case 0:
+		break;
+	case 1:
+		ev->container_runtime = container_runtimes[0];
+		ev->container_id = p_ids[1 + rndn(2)];
+		break;
+	default:
+		ev->container_runtime = "kube";	/* not the static string: strcmp path */
+		ev->container_id = p_ids[1 + rndn(2)];
+		break;
+	}
+}
+
+static void test_ruleset_property(void **state)
+{
+	enum { ROUNDS = 60, EVENTS = 400 };
+	struct event *ev = malloc(sizeof(*ev));
+	size_t round;
+	uint64_t total_matches = 0;
+
+	assert_non_null(ev);
+	rng_state = 7;
+	for (round = 0; round < ROUNDS; round++) {
+		size_t n = 1 + rndn(round < 10 ? 8 : 120), i, e;
+		struct rule **rules = calloc(n + 4, sizeof(*rules));
+		const struct rule **want = calloc(n + 4, sizeof(*want));
+		const struct rule **got = calloc(n + 4, sizeof(*got));
+		size_t given;
+		struct ruleset *s;
+
+		assert_non_null(rules);
+		assert_non_null(want);
+		assert_non_null(got);
+		for (i = 0; i < n; i++)
+			rules[i] = gen_rule(i);
+		/* Some repeats: they count once, at their first place. */
+		given = n;
+		for (i = 0; i < 4 && rndn(2); i++)
+			rules[given++] = rules[rndn(n)];
+		s = ruleset_new(rules, given);
+		assert_non_null(s);
+		for (e = 0; e < EVENTS; e++) {
+			size_t n_want = 0, n_got, t = 0, max;
+
+			gen_event(ev);
+			assert_non_null(tracer_find(ev->tracer, &t));
+			for (i = 0; i < n; i++)
+				if (rule_matches(rules[i], ev))
+					want[n_want++] = rules[i];
+			max = rndn(4) == 0 ? rndn(3) : n + 4;
+			n_got = ruleset_match(s, t, ev, got, max);
+			if (n_want > max)
+				n_want = max;
+			if (n_got != n_want)
+				print_error("round %zu event %zu: %zu matches, brute force %zu\n",
+					    round, e, n_got, n_want);
+			assert_int_equal(n_got, n_want);
+			for (i = 0; i < n_got; i++)
+				assert_ptr_equal(got[i], want[i]);
+			total_matches += n_got;
+		}
+		ruleset_free(s);
+		for (i = 0; i < n; i++)
+			rule_free(rules[i]);
+		free(rules);
+		free(want);
+		free(got);
+	}
+	/* The generator produces matches, not only misses. */
+	assert_true(total_matches > 1000);
+	free(ev);
+}
+
+/* Random bytes and cut-off rules come back as errors, never crashes. */
+static void test_garbage(void **state)
+{
+	static const char *const base =
+		"name = \"x\"\ntracer = \"open\"\nactions = [\"stdout\"]\n"
+		"containerRuntimes = [\"docker\"]\n[filterEvents.filename]\n"
+		"values = [\"/etc/[a-z]*\", \"/x\"]\nexclude = [\"*~\"]\n"
+		"[filterEvents.uid]\nvalues = [\">=1000\", 0]\n";
+	char buf[512];
+	size_t len = strlen(base), i, cut;
+
+	rng_state = 99;
+	for (cut = 0; cut <= len; cut++) {
+		struct rule_error err;
+		struct rule *r = NULL;
+
+		if (rule_parse("x.toml", base, cut, NULL, &r, &err) == 0)
+			rule_free(r);
+	}
+	for (i = 0; i < 20000; i++) {
+		struct rule_error err;
+		struct rule *r = NULL;
+		size_t k;
+
+		memcpy(buf, base, len);
+		for (k = 0; k < 1 + rndn(4); k++)
+			buf[rndn(len)] = " \n\"'[]*?\\=<>-0aZ{},.#"[rndn(22)];
+		if (rule_parse("x.toml", buf, len, NULL, &r, &err) == 0)
+			rule_free(r);
+		else
+			assert_true(strlen(err.message) > 0);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_doc_table_in_sync),
+		cmocka_unit_test(test_schema_errors),
+		cmocka_unit_test(test_actions),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_old_readme_layout),
+		cmocka_unit_test(test_operators),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_exact_sets),
+		cmocka_unit_test(test_globs),
+		cmocka_unit_test(test_glob_long_values),
+		cmocka_unit_test(test_glob_vs_fnmatch),
+		cmocka_unit_test(test_example_files),
+		cmocka_unit_test(test_example_semantics),
+		cmocka_unit_test(test_ruleset_order_and_dedup),
+		cmocka_unit_test(test_ruleset_many),
+		cmocka_unit_test(test_ruleset_property),
+		cmocka_unit_test(test_garbage),
+	};
+
+	if (argc > 1 && !strcmp(argv[1], "--doc-table")) {
+		char *table = doc_table();
+
+		fputs(table, stdout);
+		free(table);
+		return 0;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
