@@ -1490,21 +1490,32 @@ int rule_parse(const char *file, const char *text, size_t len,
  * so more could never be looked up at once. A rule whose key does not fit
  * is simply checked always.
  */
-enum { INDEX_KEYS_MAX = EVENT_DATA_MAX + 2 };
+enum {
+	INDEX_KEYS_MAX = EVENT_DATA_MAX + 2,
+	/* Bytes of a value kept in its index entry: most paths and comms fit. */
+	INDEX_INLINE = 32,
+};
 
 struct index_key {
 	enum field field;
 	const char *name;	/* the data key, borrowed from a rule */
 };
 
+/*
+ * One (key, value) of the index, one cache line, stored in the hash table
+ * itself: with 1,000 rules the table is out of cache, and a hit should
+ * cost one miss, not more for a slot array, the value and a rule list.
+ * A miss should cost none: tracer_rules.tags, 2 bytes a place, stays in
+ * cache and turns most lookups of values no rule names away.
+ */
 struct index_entry {
 	uint64_t hash;
-	const char *value;	/* borrowed from a rule */
-	size_t len;
+	const char *value;	/* borrowed from a rule; its first bytes are in inl */
+	uint32_t len;
 	uint32_t key;		/* in tracer_rules.keys[] */
-	uint32_t first;		/* in tracer_rules.postings[] */
+	uint32_t first;		/* the rule itself when count is 1, else in postings[] */
 	uint32_t count;
-	uint32_t last;		/* while building: the last rule counted, + 1 */
+	char inl[INDEX_INLINE];
 };
 
 struct tracer_rules {
@@ -1513,16 +1524,23 @@ struct tracer_rules {
 	size_t n_always;
 	struct index_key keys[INDEX_KEYS_MAX];
 	size_t n_keys;
-	struct index_entry *entries;
-	size_t n_entries;
-	uint32_t *slots;	/* open addressing over entries[] (index + 1) */
-	size_t n_slots;
-	uint32_t *postings;	/* per entry, its rules ascending */
+	struct index_entry *table;	/* open addressing, linear probing */
+	uint16_t *tags;			/* per place: 0 free, else index_tag() of its hash */
+	size_t n_table;			/* a power of two, at least twice the values */
+	uint32_t *postings;	/* of entries with several rules, each list ascending */
+	/* While building: per place, the last rule counted + 1, and how many are filled in. */
+	uint32_t *last, *filled;
+};
+
+/* What an index hit on a rule leaves to check. */
+struct rule_slot {
+	uint32_t filter;	/* the filter it is indexed by, or NONE */
+	bool direct;		/* nothing: that filter is the whole rule, values only */
 };
 
 struct ruleset {
 	const struct rule **rules;	/* unique, in the order given */
-	uint32_t *indexed;		/* per rule: the filter it is indexed by, or NONE */
+	struct rule_slot *slot;		/* per rule */
 	size_t n;
 	struct tracer_rules *tracers;	/* tracer_count of them */
 };
@@ -1564,48 +1582,81 @@ static uint32_t key_slot(struct tracer_rules *tr, const struct filter *f)
 	return (uint32_t)tr->n_keys++;
 }
 
-static struct index_entry *index_lookup(const struct tracer_rules *tr, uint32_t key,
-					const char *s, size_t len, uint64_t hash)
+static bool entry_is(const struct index_entry *e, uint32_t key, const char *s, size_t len,
+		     uint64_t hash)
 {
-	size_t i, mask;
+	size_t head = len < INDEX_INLINE ? len : INDEX_INLINE;
 
-	if (!tr->n_slots)
+	return e->hash == hash && e->key == key && e->len == len && !memcmp(e->inl, s, head) &&
+	       (len == head || !memcmp(e->value + head, s + head, len - head));
+}
+
+/* The top bits of a hash (the place comes from the bottom ones), never 0. */
+static uint16_t index_tag(uint64_t hash)
+{
+	uint16_t tag = hash >> 48;
+
+	return tag ? tag : 1;
+}
+
+/* The place of (@key, @s): its entry, or the free place where it would go. */
+static size_t index_place(const struct tracer_rules *tr, uint32_t key, const char *s, size_t len,
+			  uint64_t hash)
+{
+	size_t i, mask = tr->n_table - 1;
+	uint16_t tag = index_tag(hash);
+
+	for (i = hash & mask; tr->tags[i]; i = (i + 1) & mask)
+		if (tr->tags[i] == tag && entry_is(&tr->table[i], key, s, len, hash))
+			break;
+	return i;
+}
+
+static const struct index_entry *index_lookup(const struct tracer_rules *tr, uint32_t key,
+					      const char *s, size_t len)
+{
+	uint64_t hash;
+	size_t i;
+
+	if (!tr->n_table)
 		return NULL;
-	mask = tr->n_slots - 1;
-	for (i = hash & mask; tr->slots[i]; i = (i + 1) & mask) {
-		struct index_entry *e = &tr->entries[tr->slots[i] - 1];
-
-		if (e->hash == hash && e->key == key && e->len == len && !memcmp(e->value, s, len))
-			return e;
-	}
-	return NULL;
+	hash = fnv1a(s, len, index_seed(key));
+	i = index_place(tr, key, s, len, hash);
+	return tr->tags[i] ? &tr->table[i] : NULL;
 }
 
 /* Counts (@fill false) or records (@fill true) rule @ri under each of its values. */
 static void index_add(struct tracer_rules *tr, uint32_t key, const struct filter *f, uint32_t ri,
 		      bool fill)
 {
-	size_t v, i, mask = tr->n_slots - 1;
+	size_t v, n;
 
 	for (v = 0; v < f->values.n_exact; v++) {
 		const struct sval *sv = &f->values.exact[v];
 		uint64_t hash = fnv1a(sv->s, sv->len, index_seed(key));
-		struct index_entry *e = index_lookup(tr, key, sv->s, sv->len, hash);
+		size_t place = index_place(tr, key, sv->s, sv->len, hash);
+		struct index_entry *e = &tr->table[place];
 
-		if (!e) {
-			e = &tr->entries[tr->n_entries++];
-			*e = (struct index_entry){ .hash = hash, .value = sv->s, .len = sv->len,
-						   .key = key };
-			for (i = hash & mask; tr->slots[i]; i = (i + 1) & mask)
-				;
-			tr->slots[i] = (uint32_t)tr->n_entries;
+		if (!tr->tags[place]) {
+			tr->tags[place] = index_tag(hash);
+			e->hash = hash;
+			e->value = sv->s;
+			e->len = (uint32_t)sv->len;
+			e->key = key;
+			memcpy(e->inl, sv->s, sv->len < INDEX_INLINE ? sv->len : INDEX_INLINE);
 		}
-		if (e->last == ri + 1)
+		n = place;
+		/* A filter's exact values are unique, but be sure a rule counts once. */
+		if (tr->last[n] == ri + 1)
 			continue;
-		e->last = ri + 1;
-		if (fill)
-			tr->postings[e->first + e->count] = ri;
-		e->count++;
+		tr->last[n] = ri + 1;
+		if (!fill) {
+			if (!e->count)
+				e->first = ri;
+			e->count++;
+		} else if (e->count > 1) {
+			tr->postings[e->first + tr->filled[n]++] = ri;
+		}
 	}
 }
 
@@ -1613,61 +1664,70 @@ static int tracer_rules_build(struct ruleset *s, size_t t)
 {
 	struct tracer_rules *tr = &s->tracers[t];
 	size_t i, total = 0, values = 0;
-	uint32_t *slot_of;
-	int pass;
+	uint32_t *key_of;
+	int ret = -ENOMEM;
 
-	slot_of = calloc(s->n ? s->n : 1, sizeof(*slot_of));
+	key_of = calloc(s->n ? s->n : 1, sizeof(*key_of));
 	tr->always = calloc(s->n ? s->n : 1, sizeof(*tr->always));
-	if (!slot_of || !tr->always) {
-		free(slot_of);
-		return -ENOMEM;
-	}
+	if (!key_of || !tr->always)
+		goto out;
 	for (i = 0; i < s->n; i++) {
 		const struct rule *r = s->rules[i];
 
 		if (r->tracer != t)
 			continue;
 		tr->n_rules++;
-		slot_of[i] = NONE;
-		if (s->indexed[i] != NONE)
-			slot_of[i] = key_slot(tr, &r->filters[s->indexed[i]]);
-		if (slot_of[i] == NONE) {
-			s->indexed[i] = NONE;
+		key_of[i] = NONE;
+		if (s->slot[i].filter != NONE)
+			key_of[i] = key_slot(tr, &r->filters[s->slot[i].filter]);
+		if (key_of[i] == NONE) {
+			s->slot[i] = (struct rule_slot){ .filter = NONE };
 			tr->always[tr->n_always++] = (uint32_t)i;
 			continue;
 		}
-		values += r->filters[s->indexed[i]].values.n_exact;
+		values += r->filters[s->slot[i].filter].values.n_exact;
 	}
-	if (values) {
-		tr->n_slots = pow2_at_least(2 * values);
-		tr->slots = calloc(tr->n_slots, sizeof(*tr->slots));
-		tr->entries = calloc(values, sizeof(*tr->entries));
-		if (!tr->slots || !tr->entries)
-			goto nomem;
-	}
-	/* Pass 0 counts each entry's rules, pass 1 writes them where the counts put them. */
-	for (pass = 0; pass < 2 && values; pass++) {
-		if (pass == 1) {
-			for (i = 0; i < tr->n_entries; i++) {
-				tr->entries[i].first = (uint32_t)total;
-				total += tr->entries[i].count;
-				tr->entries[i].count = 0;
-				tr->entries[i].last = 0;
-			}
-			tr->postings = calloc(total ? total : 1, sizeof(*tr->postings));
-			if (!tr->postings)
-				goto nomem;
+	if (!values)
+		goto done;
+	tr->n_table = pow2_at_least(2 * values);
+	tr->table = aligned_alloc(64, tr->n_table * sizeof(*tr->table));
+	tr->tags = calloc(tr->n_table, sizeof(*tr->tags));
+	tr->last = calloc(tr->n_table, sizeof(*tr->last));
+	tr->filled = calloc(tr->n_table, sizeof(*tr->filled));
+	if (!tr->table || !tr->tags || !tr->last || !tr->filled)
+		goto out;
+	memset(tr->table, 0, tr->n_table * sizeof(*tr->table));
+	/* Count each entry's rules, ... */
+	for (i = 0; i < s->n; i++)
+		if (s->rules[i]->tracer == t && s->slot[i].filter != NONE)
+			index_add(tr, key_of[i], &s->rules[i]->filters[s->slot[i].filter],
+				  (uint32_t)i, false);
+	/* ... place the lists of those with several, ... */
+	for (i = 0; i < tr->n_table; i++) {
+		tr->last[i] = 0;
+		if (tr->table[i].count > 1) {
+			tr->table[i].first = (uint32_t)total;
+			total += tr->table[i].count;
 		}
-		for (i = 0; i < s->n; i++)
-			if (s->rules[i]->tracer == t && s->indexed[i] != NONE)
-				index_add(tr, slot_of[i], &s->rules[i]->filters[s->indexed[i]],
-					  (uint32_t)i, pass == 1);
 	}
-	free(slot_of);
-	return 0;
-nomem:
-	free(slot_of);
-	return -ENOMEM;
+	/* ... and fill them in, in rule order. */
+	if (total) {
+		tr->postings = calloc(total, sizeof(*tr->postings));
+		if (!tr->postings)
+			goto out;
+		for (i = 0; i < s->n; i++)
+			if (s->rules[i]->tracer == t && s->slot[i].filter != NONE)
+				index_add(tr, key_of[i], &s->rules[i]->filters[s->slot[i].filter],
+					  (uint32_t)i, true);
+	}
+done:
+	ret = 0;
+out:
+	free(tr->last);
+	free(tr->filled);
+	tr->last = tr->filled = NULL;
+	free(key_of);
+	return ret;
 }
 
 void ruleset_free(struct ruleset *s)
@@ -1678,13 +1738,13 @@ void ruleset_free(struct ruleset *s)
 		return;
 	for (t = 0; s->tracers && t < tracer_count; t++) {
 		free(s->tracers[t].always);
-		free(s->tracers[t].entries);
-		free(s->tracers[t].slots);
+		free(s->tracers[t].table);
+		free(s->tracers[t].tags);
 		free(s->tracers[t].postings);
 	}
 	free(s->tracers);
 	free(s->rules);
-	free(s->indexed);
+	free(s->slot);
 	free(s);
 }
 
@@ -1697,16 +1757,17 @@ struct ruleset *ruleset_new(struct rule *const *rules, size_t n)
 	if (!s)
 		return NULL;
 	s->rules = calloc(n ? n : 1, sizeof(*s->rules));
-	s->indexed = calloc(n ? n : 1, sizeof(*s->indexed));
+	s->slot = calloc(n ? n : 1, sizeof(*s->slot));
 	s->tracers = calloc(tracer_count ? tracer_count : 1, sizeof(*s->tracers));
 	n_seen = pow2_at_least(2 * n);
 	seen = calloc(n_seen, sizeof(*seen));
-	if (!s->rules || !s->indexed || !s->tracers || !seen)
+	if (!s->rules || !s->slot || !s->tracers || !seen)
 		goto fail;
 	/* Each rule once, in the order given: a pointer hash set drops repeats. */
 	mask = n_seen - 1;
 	for (i = 0; i < n; i++) {
 		const struct rule *r = rules[i];
+		struct rule_slot *slot = &s->slot[s->n];
 		uint64_t h;
 
 		if (!r || r->tracer >= tracer_count)
@@ -1717,7 +1778,9 @@ struct ruleset *ruleset_new(struct rule *const *rules, size_t n)
 		if (seen[j])
 			continue;
 		seen[j] = r;
-		s->indexed[s->n] = index_choice(r);
+		slot->filter = index_choice(r);
+		slot->direct = slot->filter != NONE && r->n_filters == 1 && !r->n_runtimes &&
+			       !valset_size(&r->filters[0].exclude);
 		s->rules[s->n++] = r;
 	}
 	free(seen);
@@ -1760,11 +1823,11 @@ size_t ruleset_match(const struct ruleset *s, size_t tracer, const struct event 
 
 		if (!event_string(ev, tr->keys[k].field, tr->keys[k].name, &v, &len))
 			continue;
-		e = index_lookup(tr, (uint32_t)k, v, len, fnv1a(v, len, index_seed((uint32_t)k)));
-		if (e && e->count) {
-			lists[n_lists].p = tr->postings + e->first;
-			lists[n_lists++].n = e->count;
-		}
+		e = index_lookup(tr, (uint32_t)k, v, len);
+		if (!e)
+			continue;
+		lists[n_lists].p = e->count == 1 ? &e->first : tr->postings + e->first;
+		lists[n_lists++].n = e->count;
 	}
 	/* ... and those no index can rule out. */
 	if (tr->n_always) {
@@ -1773,6 +1836,7 @@ size_t ruleset_match(const struct ruleset *s, size_t tracer, const struct event 
 	}
 	/* Merged in rule order (each list ascends), each rule checked once. */
 	while (found < max) {
+		const struct rule_slot *slot;
 		uint32_t next = NONE;
 		size_t l;
 
@@ -1787,7 +1851,9 @@ size_t ruleset_match(const struct ruleset *s, size_t tracer, const struct event 
 				lists[l].n--;
 			}
 		}
-		if (rule_holds(s->rules[next], ev, s->indexed[next]))
+		/* From the index, the indexed filter's values are known to hold. */
+		slot = &s->slot[next];
+		if (slot->direct || rule_holds(s->rules[next], ev, slot->filter))
 			matched[found++] = s->rules[next];
 	}
 	return found;

@@ -760,9 +760,9 @@ static void test_operators(void **state)
 		bool below, at, above;
 	} ops[] = {
 		{ "", false, true, false },   { "=", false, true, false },
-		{ "`!=`", true, false, true },  { "`<`", true, false, false },
+		{ "!=", true, false, true },  { "<", true, false, false },
 		{ "<=", true, true, false },  { ">", false, false, true },
-		{ "`>=`", false, true, true },
+		{ ">=", false, true, true },
 	};
 	static const struct {
 		const char *field;
