@@ -80,3 +80,33 @@ int bpfmap_percpu_sum(int fd, uint32_t key, uint64_t *sum)
 	free(vals);
 	return err;
 }
+
+int bpfmap_clear(int fd, size_t key_size)
+{
+	union bpf_attr attr;
+	char *key = calloc(1, key_size), *next = calloc(1, key_size);
+	int err = 0;
+
+	if (!key || !next) {
+		free(key);
+		free(next);
+		return -ENOMEM;
+	}
+	/* Always restart from the first key: the one deleted is gone. */
+	for (;;) {
+		memset(&attr, 0, sizeof(attr));
+		attr.map_fd = fd;
+		attr.key = 0;
+		attr.next_key = (uint64_t)(uintptr_t)next;
+		if (syscall(__NR_bpf, BPF_MAP_GET_NEXT_KEY, &attr, sizeof(attr)) < 0) {
+			err = errno == ENOENT ? 0 : -errno;
+			break;
+		}
+		err = bpfmap_delete(fd, next);
+		if (err < 0)
+			break;
+	}
+	free(key);
+	free(next);
+	return err;
+}

@@ -7,11 +7,15 @@
  * the maps the compiled module exposes (counters, switches). 0 or -errno.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 int bpfmap_update(int fd, const void *key, const void *value, uint64_t flags);
 int bpfmap_lookup(int fd, const void *key, void *value);
 int bpfmap_delete(int fd, const void *key);
+
+/* Deletes every element of map @fd (keys of @key_size bytes). 0 or -errno. */
+int bpfmap_clear(int fd, size_t key_size);
 
 /* Possible CPUs, the number of values a per-CPU map holds per key. */
 int bpfmap_possible_cpus(void);

@@ -93,12 +93,14 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 		seen += n->events;
 		matched += n->matched;
 		lost += l;
-		json_array_append_new(tracers,
-				      json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "name",
-						t->ops->name, "state", tracer_state_name(t->state),
-						"error", t->error, "events", (json_int_t)n->events,
-						"matched", (json_int_t)n->matched, "lost",
-						(json_int_t)l));
+		json_array_append_new(
+			tracers,
+			json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:I}", "name", t->ops->name,
+				  "state", tracer_state_name(t->state), "error", t->error, "events",
+				  (json_int_t)n->events, "matched", (json_int_t)n->matched, "lost",
+				  (json_int_t)l, "prefilter", (d->prefiltered_tracers >> i) & 1,
+				  "prefiltered",
+				  (json_int_t)loader_prefiltered(&d->loader, tracer_record_type(i))));
 	}
 	for (i = 0; i < action_count; i++)
 		json_array_append_new(actions,
@@ -199,6 +201,7 @@ static json_t *op_create_rule(struct daemon *d, struct client *c, json_t *req)
 			return error_reply("%s:%u: %s", file[0] ? file : "-", err.line, err.message);
 		return error_reply("%s: %s", file[0] ? file : "-", err.message);
 	}
+	daemon_rules_changed(d);
 	return json_pack("{s:b, s:s, s:b}", "ok", 1, "name", name, "replaced", replaced);
 }
 
@@ -211,6 +214,7 @@ static json_t *op_remove_rule(struct daemon *d, struct client *c, json_t *req)
 		return error_reply("bad request: 'name' must be a string");
 	if (rulebook_remove(d->rules, json_string_value(name)) < 0)
 		return error_reply("no rule named '%s'", json_string_value(name));
+	daemon_rules_changed(d);
 	return json_pack("{s:b}", "ok", 1);
 }
 

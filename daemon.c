@@ -26,6 +26,7 @@
 #include "kheaders.h"
 #include "bpfmap.h"
 #include "log.h"
+#include "prefilter.h"
 
 enum {
 	CGROUP_CACHE_CAPACITY = 8192,
@@ -309,11 +310,29 @@ static void report_rule_problem(const char *message)
 	log_error("%s", message);
 }
 
+void daemon_rules_changed(struct daemon *d)
+{
+	struct prefilter_maps m = { .mode_fd = d->loader.prefilter_fd,
+				    .comms_fd = d->loader.pf_comms_fd,
+				    .paths_fd = d->loader.pf_paths_fd };
+	int err;
+
+	/* Before the tracers load, setup_rules() comes back here afterwards. */
+	if (m.mode_fd < 0)
+		return;
+	err = prefilter_apply(&m, d->rules, &d->prefiltered_tracers);
+	if (err < 0)
+		log_warn("updating the in-kernel prefilters: %s (every event goes to the daemon)",
+			 strerror(-err));
+}
+
 static void reload_rules(struct daemon *d)
 {
 	d->reload_at_ms = 0;
-	if (rulebook_reload(d->rules))
+	if (rulebook_reload(d->rules)) {
 		log_info("rules: %zu active", rulebook_count(d->rules));
+		daemon_rules_changed(d);
+	}
 	watch_rules_dir(d);
 }
 
@@ -633,6 +652,7 @@ int daemon_main(const struct daemon_options *opts)
 		cgroup_cache_scan(d.cgroups, cg2, CGROUP_SCAN_MAX);
 	seed_containers(&d, cg2);
 	d.pipeline.containers_fd = d.loader.containers_fd;
+	daemon_rules_changed(&d);
 	start_bash_probes(&d);
 	/* Compiling left LLVM's heap large; give it back. */
 	malloc_trim(0);

@@ -38,6 +38,7 @@ struct daemon {
 	struct loop_watch rules_watch;	/* inotify on the rules directory */
 	int rules_wd;
 	int64_t reload_at_ms;		/* a reload is due (debounced), 0: none */
+	uint32_t prefiltered_tracers;	/* tracer indexes whose in-kernel prefilter is on */
 	struct server *server;
 	int listen_fd;
 	struct loop_watch ring;
@@ -53,6 +54,9 @@ struct daemon {
 	int cgroup_root;		/* its hierarchy id: 0 for cgroup2 */
 	int cgroup_subsys;		/* its v1 controller's index, -1 for cgroup2 */
 };
+
+/* The rules changed (a reload, create_rule, remove_rule): update the kernel's prefilters. */
+void daemon_rules_changed(struct daemon *d);
 
 /* Runs the daemon; returns the process exit code. */
 int daemon_main(const struct daemon_options *opts);

@@ -275,8 +275,13 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 	l->lost_fd = b->ops->map_fd(b, "bpfd_lost");
 	l->containers_fd = b->ops->map_fd(b, "bpfd_containers");
 	l->contained_fd = b->ops->map_fd(b, "bpfd_contained");
+	l->prefilter_fd = b->ops->map_fd(b, "bpfd_prefilter");
+	l->prefiltered_fd = b->ops->map_fd(b, "bpfd_prefiltered");
+	l->pf_comms_fd = b->ops->map_fd(b, "bpfd_pf_comms");
+	l->pf_paths_fd = b->ops->map_fd(b, "bpfd_pf_paths");
 	if (l->events_fd < 0 || l->enabled_fd < 0 || l->ignored_fd < 0 || l->lost_fd < 0 ||
-	    l->containers_fd < 0 || l->contained_fd < 0) {
+	    l->containers_fd < 0 || l->contained_fd < 0 || l->prefilter_fd < 0 ||
+	    l->prefiltered_fd < 0 || l->pf_comms_fd < 0 || l->pf_paths_fd < 0) {
 		snprintf(err, err_size, "the compiled module lacks its maps");
 		return -ENOENT;
 	}
@@ -331,7 +336,7 @@ struct loader_wire {
 	} tracers[LOADER_TRACERS_MAX];
 };
 
-enum { WIRE_MAPS = 6, WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) };
+enum { WIRE_MAPS = 10, WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) };
 
 /* The fds in wire order: maps, common links, each tracer's links. */
 static int wire_fds(struct loader *l, int **slots)
@@ -345,6 +350,10 @@ static int wire_fds(struct loader *l, int **slots)
 	slots[n++] = &l->lost_fd;
 	slots[n++] = &l->containers_fd;
 	slots[n++] = &l->contained_fd;
+	slots[n++] = &l->prefilter_fd;
+	slots[n++] = &l->prefiltered_fd;
+	slots[n++] = &l->pf_comms_fd;
+	slots[n++] = &l->pf_paths_fd;
 	for (i = 0; i < l->n_common; i++)
 		slots[n++] = &l->common_fds[i];
 	for (t = 0; t < l->n_tracers; t++) {
@@ -408,6 +417,7 @@ static void loader_reset(struct loader *l)
 	memset(l, 0, sizeof(*l));
 	l->events_fd = l->enabled_fd = l->ignored_fd = l->lost_fd = -1;
 	l->containers_fd = l->contained_fd = -1;
+	l->prefilter_fd = l->prefiltered_fd = l->pf_comms_fd = l->pf_paths_fd = -1;
 	l->n_tracers = tracer_count;
 	for (i = 0; i < tracer_count; i++) {
 		l->tracers[i].ops = tracer_table[i];
@@ -587,6 +597,15 @@ uint64_t loader_lost(struct loader *l, uint32_t type)
 	return sum;
 }
 
+uint64_t loader_prefiltered(struct loader *l, uint32_t type)
+{
+	uint64_t sum = 0;
+
+	if (l->prefiltered_fd < 0 || bpfmap_percpu_sum(l->prefiltered_fd, type, &sum) < 0)
+		return 0;
+	return sum;
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -616,4 +635,8 @@ void loader_unload(struct loader *l)
 	close_fd(&l->lost_fd);
 	close_fd(&l->containers_fd);
 	close_fd(&l->contained_fd);
+	close_fd(&l->prefilter_fd);
+	close_fd(&l->prefiltered_fd);
+	close_fd(&l->pf_comms_fd);
+	close_fd(&l->pf_paths_fd);
 }

@@ -52,6 +52,7 @@ struct loader {
 	int n_common;
 	int events_fd, enabled_fd, ignored_fd, lost_fd;
 	int containers_fd, contained_fd;	/* container cgroups and processes */
+	int prefilter_fd, prefiltered_fd, pf_comms_fd, pf_paths_fd;	/* record.h */
 	double compile_ms;		/* in the loader process, compile to attach */
 	char bcc_version[32];
 	struct ring_buffer *ring;
@@ -86,6 +87,9 @@ int loader_start(struct loader *l);
 
 /* Kernel-side losses (ring buffer full) of record type @type. */
 uint64_t loader_lost(struct loader *l, uint32_t type);
+
+/* Events of record type @type the in-kernel prefilter dropped. */
+uint64_t loader_prefiltered(struct loader *l, uint32_t type);
 
 /* Closes everything, which detaches every program. Safe on a zeroed loader. */
 void loader_unload(struct loader *l);

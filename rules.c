@@ -819,6 +819,42 @@ bool rule_forced(const struct rule *r)
 	return r->force;
 }
 
+/* A glob that is a literal and one trailing `*`: no other meta, no escape. */
+static bool literal_prefix(const struct sval *g)
+{
+	size_t i;
+
+	if (!g->len || g->s[g->len - 1] != '*')
+		return false;
+	for (i = 0; i + 1 < g->len; i++)
+		if (strchr("*?[\\", g->s[i]))
+			return false;
+	return true;
+}
+
+bool rule_prefilter_values(const struct rule *r, const char *key,
+			   void (*fn)(void *ctx, const char *s, size_t len, bool prefix),
+			   void *ctx)
+{
+	const struct filter *f = NULL;
+	size_t i;
+
+	for (i = 0; i < r->n_filters; i++)
+		if (strcmp(r->filters[i].key, key) == 0 && r->filters[i].has_values &&
+		    !is_numeric(r->filters[i].field))
+			f = &r->filters[i];
+	if (!f)
+		return false;
+	for (i = 0; i < f->values.n_globs; i++)
+		if (!literal_prefix(&f->values.globs[i]))
+			return false;
+	for (i = 0; i < f->values.n_exact; i++)
+		fn(ctx, f->values.exact[i].s, f->values.exact[i].len, false);
+	for (i = 0; i < f->values.n_globs; i++)
+		fn(ctx, f->values.globs[i].s, f->values.globs[i].len - 1, true);
+	return true;
+}
+
 bool rule_unfiltered(const struct rule *r)
 {
 	return r->n_filters == 0 && r->n_runtimes == 0;

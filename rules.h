@@ -64,6 +64,17 @@ bool rule_forced(const struct rule *r);
 /* True when the rule has no filter and no runtime restriction. */
 bool rule_unfiltered(const struct rule *r);
 
+/*
+ * What a BPF program can test of @r ahead of the daemon: when @r has a
+ * `values` filter on string key @key whose every value is an exact string
+ * or a literal followed by one trailing `*` (a prefix), calls @fn with each
+ * literal and whether it is a prefix, and returns true; an event whose @key
+ * is none of them cannot match @r. False (and no call) otherwise.
+ */
+bool rule_prefilter_values(const struct rule *r, const char *key,
+			   void (*fn)(void *ctx, const char *s, size_t len, bool prefix),
+			   void *ctx);
+
 /* Does @r alone hold for @ev? (The reference semantics; rulesets index it.) */
 bool rule_matches(const struct rule *r, const struct event *ev);
 

@@ -50,6 +50,12 @@ struct tracer_ops {
 	 * is too short or inconsistent.
 	 */
 	int (*decode)(const void *rec, size_t size, struct event *ev);
+	/*
+	 * What the program's in-kernel prefilter can test (BPFD_PF_COMM: the
+	 * data key "command" is the comm; BPFD_PF_PATH: the data key
+	 * "filename"), 0 for none. See prefilter.c.
+	 */
+	unsigned int prefilter;
 };
 
 extern const struct tracer_ops *const tracer_table[];

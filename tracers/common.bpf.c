@@ -46,6 +46,12 @@ BPF_HASH(bpfd_containers, u64, u8, 65536);
  * container's program) is not marked.
  */
 BPF_HASH(bpfd_contained, u32, u8, 65536);
+/* The prefilters (record.h): per record type, the mode and the drops. */
+BPF_ARRAY(bpfd_prefilter, u32, BPFD_TRACERS_MAX);
+BPF_PERCPU_ARRAY(bpfd_prefiltered, u64, BPFD_TRACERS_MAX);
+BPF_HASH(bpfd_pf_comms, struct bpfd_pf_comm_key, u32, 4096);
+BPF_LPM_TRIE(bpfd_pf_paths, struct bpfd_pf_path_key, u32, 16384);
+BPF_PERCPU_ARRAY(bpfd_pf_key, struct bpfd_pf_path_key, 1);
 
 static __always_inline int bpfd_skip(u32 type)
 {
@@ -195,6 +201,47 @@ static __always_inline void bpfd_submit(void *rec, u64 size, u32 type)
 		if (lost)
 			(*lost)++;
 	}
+}
+
+static __always_inline u32 bpfd_prefilter_mode(u32 type)
+{
+	u32 *mode = bpfd_prefilter.lookup(&type);
+
+	return mode ? *mode : 0;
+}
+
+/* True when the prefilter lets the current task's comm through. */
+static __always_inline int bpfd_pf_comm_passes(u32 type)
+{
+	struct bpfd_pf_comm_key k = {};
+	u32 *types;
+
+	bpf_get_current_comm(k.comm, sizeof(k.comm));
+	types = bpfd_pf_comms.lookup(&k);
+	return types && (*types & (1u << (type & 31)));
+}
+
+/* True when the prefilter lets the NUL-terminated @path (kernel memory) through. */
+static __always_inline int bpfd_pf_path_passes(u32 type, const char *path)
+{
+	u32 zero = 0, *types;
+	struct bpfd_pf_path_key *k = bpfd_pf_key.lookup(&zero);
+
+	if (!k)
+		return 1;
+	k->prefixlen = BPFD_PF_PATH_MAX * 8;
+	bpf_probe_read_kernel(k->path, sizeof(k->path), path);
+	types = bpfd_pf_paths.lookup(k);
+	return types && (*types & (1u << (type & 31)));
+}
+
+/* Counts an event the prefilter dropped. */
+static __always_inline void bpfd_prefiltered_out(u32 type)
+{
+	u64 *n = bpfd_prefiltered.lookup(&type);
+
+	if (n)
+		(*n)++;
 }
 
 /*

@@ -9,6 +9,18 @@
  * the exec failed, through the argument registers saved at entry.
  */
 
+/* The in-kernel prefilter (record.h): the comm, then the file name. */
+static __always_inline int bpfd_exec_prefilter_passes(const char *filename)
+{
+	u32 mode = bpfd_prefilter_mode(BPFD_TRACER_TYPE);
+
+	if (!(mode & BPFD_PF_ACTIVE))
+		return 1;
+	if ((mode & BPFD_PF_COMM) && bpfd_pf_comm_passes(BPFD_TRACER_TYPE))
+		return 1;
+	return (mode & BPFD_PF_PATH) && bpfd_pf_path_passes(BPFD_TRACER_TYPE, filename);
+}
+
 /*
  * execve(filename, argv, envp) and execveat(dfd, filename, argv, envp, flags):
  * @name_arg is the argument that holds the file name; argv follows it.
@@ -39,6 +51,11 @@ static __always_inline int bpfd_exec_exit(long ret, int name_arg)
 	if (n <= 0) {
 		r->buf[0] = '\0';
 		n = 1;
+	}
+	if (!bpfd_exec_prefilter_passes(r->buf))
+		{
+		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
+		return 0;
 	}
 	r->argv_off = EXEC_FILENAME_MAX;
 
@@ -101,6 +118,11 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 	if ((s64)n <= 0) {
 		r->buf[0] = '\0';
 		n = 1;
+	}
+	if (!bpfd_exec_prefilter_passes(r->buf))
+		{
+		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
+		return 0;
 	}
 	if (n > EXEC_FILENAME_MAX)
 		n = EXEC_FILENAME_MAX;

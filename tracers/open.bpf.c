@@ -17,6 +17,7 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 	const char *filename = NULL;
 	struct bpfd_syscall_args a;
 	struct open_record *r;
+	u32 mode;
 	u64 len;
 	int n = 0;
 
@@ -25,6 +26,10 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 	r = bpfd_scratch();
 	if (!r)
 		return 0;
+	/* The comm is the cheapest test: when it lets the event through, done. */
+	mode = bpfd_prefilter_mode(BPFD_TRACER_TYPE);
+	if ((mode & BPFD_PF_COMM) && bpfd_pf_comm_passes(BPFD_TRACER_TYPE))
+		mode = 0;
 	bpfd_syscall_args(&a);
 	if (name_arg >= 0)
 		filename = (const char *)bpfd_syscall_arg(&a, name_arg);
@@ -32,15 +37,24 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 		bpf_probe_read_user(&flags, sizeof(flags), (void *)bpfd_syscall_arg(&a, flags_arg));
 	else if (flags_arg >= 0)
 		flags = (u32)bpfd_syscall_arg(&a, flags_arg);
-	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
-	r->hdr.retval = ret;
-	r->flags = flags;
-	r->syscall = syscall;
 	if (filename) {
 		n = bpf_probe_read_user_str(r->filename, sizeof(r->filename), filename);
 		if (n < 0)
 			n = 0;
 	}
+	if (n <= 0)
+		r->filename[0] = '\0';
+	/* Dropped here, before the header costs anything. */
+	if ((mode & BPFD_PF_ACTIVE) &&
+	    !((mode & BPFD_PF_PATH) && bpfd_pf_path_passes(BPFD_TRACER_TYPE, r->filename)))
+		{
+		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
+		return 0;
+	}
+	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
+	r->hdr.retval = ret;
+	r->flags = flags;
+	r->syscall = syscall;
 	if (n > OPEN_FILENAME_MAX)
 		n = OPEN_FILENAME_MAX;
 	len = BPFD_BOUND(n, 2 * OPEN_FILENAME_MAX);

@@ -24,6 +24,28 @@ enum bpfd_record_type {
 enum {
 	BPFD_TRACERS_MAX = 32,	/* bound of per-tracer maps */
 	BPFD_COMM_LEN = 16,
+	BPFD_PF_PATH_MAX = 256,	/* bytes of a path the in-kernel prefilter compares */
+};
+
+/*
+ * In-kernel prefilters (bpfd_prefilter[type]): when a tracer's every rule
+ * names something its program can test, events no rule can match are
+ * dropped before they leave the kernel.
+ */
+enum bpfd_prefilter_mode {
+	BPFD_PF_ACTIVE = 1 << 0,	/* drop what no test below lets through */
+	BPFD_PF_COMM = 1 << 1,		/* the comm is in bpfd_pf_comms */
+	BPFD_PF_PATH = 1 << 2,		/* the file name is (or starts with) one in bpfd_pf_paths */
+};
+
+/* Keys of the prefilter maps; their values are bitmasks of record types. */
+struct bpfd_pf_comm_key {
+	char comm[BPFD_COMM_LEN];
+};
+
+struct bpfd_pf_path_key {
+	__u32 prefixlen;	/* in bits, LPM trie style */
+	char path[BPFD_PF_PATH_MAX];
 };
 
 struct bpfd_record {

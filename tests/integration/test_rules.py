@@ -196,6 +196,51 @@ def test_check_command():
     assert r.stderr.startswith(bad + ":4:"), r.stderr
 
 
+def test_in_kernel_prefilter():
+    # Alone, password_files names only file names: the kernel drops the rest.
+    tmp = tempfile.mkdtemp(prefix="bpfd-it-")
+    os.makedirs(os.path.join(tmp, "rules"))
+    shutil.copy(os.path.join(ROOT, "examples", "rules", "password_files.toml"),
+                os.path.join(tmp, "rules"))
+    d = Daemon("--tracers", "open", tmpdir=tmp).start()
+    try:
+        t = Trace(d)
+        opn = lambda: {x["name"]: x for x in d.status()["tracers"]}["open"]
+        assert opn()["prefilter"] is True, opn()
+        before = opn()
+        target = os.path.join(tmp, unique("un"))
+        open(target, "w").close()
+        openloop = os.path.join(os.path.dirname(os.path.abspath(BPFD)), "bench", "openloop")
+        subprocess.run([openloop, target, "20000"], check=True, capture_output=True)
+        subprocess.run(["cat", "/etc/shadow"], check=True, capture_output=True)
+        ev = t.wait_for(lambda e: e["data"].get("filename") == "/etc/shadow")
+        assert ev["rules"] == ["password_files"]
+        after = opn()
+        assert after["prefiltered"] - before["prefiltered"] >= 20000, (before, after)
+        # What reached the daemon is what could match, not the 20,000 opens.
+        assert after["events"] - before["events"] < 1000, (before, after)
+        assert not t.all(lambda e: e["data"].get("filename") == target)
+        # A rule the kernel cannot test turns the prefilter off; the open is then seen
+        # in the daemon (events grow) and still matches nothing but its rule.
+        r = subprocess.run([BPFD, "-s", d.socket, "create", "-"], capture_output=True, text=True,
+                           input="name = 'middle_glob'\ntracer = 'open'\nactions = []\n"
+                                 "[filterEvents.filename]\nvalues = ['/nonexistent/*/x']\n")
+        assert r.returncode == 0, r
+        assert opn()["prefilter"] is False
+        seen = opn()["events"]
+        subprocess.run([openloop, target, "2000"], check=True, capture_output=True)
+        deadline = time.time() + 5
+        while opn()["events"] - seen < 2000:
+            assert time.time() < deadline, opn()
+            time.sleep(0.1)
+        assert not t.all(lambda e: e["data"].get("filename") == target)
+        d.cli("rm", "middle_glob")
+        assert opn()["prefilter"] is True
+        t.stop()
+    finally:
+        d.cleanup()
+
+
 def main():
     global D, T, DOCKER, RULES
     require_root()
@@ -220,6 +265,7 @@ def main():
             test_rules_directory_is_watched,
             test_trace_rule_narrows,
             test_check_command,
+            test_in_kernel_prefilter,
         ])
     finally:
         T.stop()

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include "prefilter.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfmap.h"
+#include "rulebook.h"
+#include "rules.h"
+#include "tracer.h"
+#include "tracers/record.h"
+
+struct pf_entry {
+	char text[BPFD_PF_PATH_MAX];
+	size_t len;
+	bool prefix;
+	uint32_t types;		/* record types it lets through */
+};
+
+struct pf_list {
+	struct pf_entry *v;
+	size_t n, alloc;
+	bool fits;		/* every value can be represented */
+	size_t max_len;
+	bool prefixes_ok;
+	uint32_t type;
+};
+
+static void collect(void *ctx, const char *s, size_t len, bool prefix)
+{
+	struct pf_list *l = ctx;
+	struct pf_entry *e;
+	size_t i;
+
+	if (!l->fits)
+		return;
+	if (len > l->max_len || (prefix && !l->prefixes_ok) || memchr(s, '\0', len)) {
+		l->fits = false;
+		return;
+	}
+	for (i = 0; i < l->n; i++) {
+		e = &l->v[i];
+		if (e->len == len && e->prefix == prefix && memcmp(e->text, s, len) == 0) {
+			e->types |= 1u << l->type;
+			return;
+		}
+	}
+	if (l->n == l->alloc) {
+		size_t alloc = l->alloc ? 2 * l->alloc : 16;
+		struct pf_entry *grown = realloc(l->v, alloc * sizeof(*grown));
+
+		if (!grown) {
+			l->fits = false;
+			return;
+		}
+		l->v = grown;
+		l->alloc = alloc;
+	}
+	e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->text, s, len);
+	e->len = len;
+	e->prefix = prefix;
+	e->types = 1u << l->type;
+}
+
+/* Can every rule of tracer @t be prefiltered? Collects their values. */
+static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_list *comms,
+				struct pf_list *paths)
+{
+	unsigned int caps = tracer_table[t]->prefilter, used = 0;
+	size_t saved_comms = comms->n, saved_paths = paths->n, i, n_rules = 0;
+
+	if (!caps)
+		return 0;
+	comms->type = paths->type = tracer_record_type(t);
+	for (i = 0; i < rulebook_count(rb); i++) {
+		const struct rule *r = rulebook_at(rb, i, NULL);
+		bool ok = false;
+
+		if (rule_tracer(r) != t)
+			continue;
+		n_rules++;
+		comms->fits = paths->fits = true;
+		if ((caps & BPFD_PF_COMM) && rule_prefilter_values(r, "command", collect, comms) &&
+		    comms->fits) {
+			used |= BPFD_PF_COMM;
+			ok = true;
+		} else if ((caps & BPFD_PF_PATH) &&
+			   rule_prefilter_values(r, "filename", collect, paths) && paths->fits) {
+			used |= BPFD_PF_PATH;
+			ok = true;
+		}
+		if (!ok) {
+			/* One rule the kernel cannot test: this tracer sends everything. */
+			comms->n = saved_comms;
+			paths->n = saved_paths;
+			return 0;
+		}
+	}
+	return n_rules ? used | BPFD_PF_ACTIVE : 0;
+}
+
+static int write_comms(int fd, const struct pf_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct bpfd_pf_comm_key k;
+		int err;
+
+		memset(&k, 0, sizeof(k));
+		memcpy(k.comm, l->v[i].text, l->v[i].len);
+		err = bpfmap_update(fd, &k, &l->v[i].types, 0);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int write_paths(int fd, const struct pf_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct bpfd_pf_path_key k;
+		int err;
+
+		memset(&k, 0, sizeof(k));
+		memcpy(k.path, l->v[i].text, l->v[i].len);
+		/* An exact name matches through its NUL; a prefix, its bytes only. */
+		k.prefixlen = (uint32_t)(l->v[i].len + !l->v[i].prefix) * 8;
+		err = bpfmap_update(fd, &k, &l->v[i].types, 0);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, uint32_t *active)
+{
+	/* Comms are compared whole: at most 15 bytes, exact values only. */
+	struct pf_list comms = { .max_len = BPFD_COMM_LEN - 1, .prefixes_ok = false };
+	struct pf_list paths = { .max_len = BPFD_PF_PATH_MAX - 1, .prefixes_ok = true };
+	uint32_t modes[BPFD_TRACERS_MAX] = { 0 }, zero = 0, type;
+	size_t t;
+	int err = 0;
+
+	*active = 0;
+	/* Off first: while the maps are rewritten, every event passes. */
+	for (t = 0; t < tracer_count; t++) {
+		type = tracer_record_type(t);
+		bpfmap_update(m->mode_fd, &type, &zero, 0);
+	}
+	err = bpfmap_clear(m->comms_fd, sizeof(struct bpfd_pf_comm_key));
+	if (!err)
+		err = bpfmap_clear(m->paths_fd, sizeof(struct bpfd_pf_path_key));
+	for (t = 0; !err && t < tracer_count; t++)
+		modes[t] = plan_tracer(rb, t, &comms, &paths);
+	if (!err)
+		err = write_comms(m->comms_fd, &comms);
+	if (!err)
+		err = write_paths(m->paths_fd, &paths);
+	for (t = 0; !err && t < tracer_count; t++) {
+		if (!modes[t])
+			continue;
+		type = tracer_record_type(t);
+		err = bpfmap_update(m->mode_fd, &type, &modes[t], 0);
+		if (!err)
+			*active |= 1u << t;
+	}
+	if (err) {
+		for (t = 0; t < tracer_count; t++) {
+			type = tracer_record_type(t);
+			bpfmap_update(m->mode_fd, &type, &zero, 0);
+		}
+		*active = 0;
+	}
+	free(comms.v);
+	free(paths.v);
+	return err;
+}
