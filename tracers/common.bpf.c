@@ -235,6 +235,24 @@ static __always_inline int bpfd_pf_path_passes(u32 type, const char *path)
 	return types && (*types & (1u << (type & 31)));
 }
 
+/*
+ * The same for a path in user memory, read straight into the lookup key:
+ * an event the prefilter drops costs no other copy.
+ */
+static __always_inline int bpfd_pf_user_path_passes(u32 type, const char *path)
+{
+	u32 zero = 0, *types;
+	struct bpfd_pf_path_key *k = bpfd_pf_key.lookup(&zero);
+
+	if (!k)
+		return 1;
+	k->prefixlen = BPFD_PF_PATH_MAX * 8;
+	if (!path || bpf_probe_read_user_str(k->path, sizeof(k->path), path) <= 0)
+		k->path[0] = '\0';
+	types = bpfd_pf_paths.lookup(k);
+	return types && (*types & (1u << (type & 31)));
+}
+
 /* Counts an event the prefilter dropped. */
 static __always_inline void bpfd_prefiltered_out(u32 type)
 {

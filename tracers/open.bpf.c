@@ -37,6 +37,12 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 		bpf_probe_read_user(&flags, sizeof(flags), (void *)bpfd_syscall_arg(&a, flags_arg));
 	else if (flags_arg >= 0)
 		flags = (u32)bpfd_syscall_arg(&a, flags_arg);
+	/* Dropped here, before anything else is read or written. */
+	if ((mode & BPFD_PF_ACTIVE) &&
+	    !((mode & BPFD_PF_PATH) && bpfd_pf_user_path_passes(BPFD_TRACER_TYPE, filename))) {
+		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
+		return 0;
+	}
 	if (filename) {
 		n = bpf_probe_read_user_str(r->filename, sizeof(r->filename), filename);
 		if (n < 0)
@@ -44,13 +50,6 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 	}
 	if (n <= 0)
 		r->filename[0] = '\0';
-	/* Dropped here, before the header costs anything. */
-	if ((mode & BPFD_PF_ACTIVE) &&
-	    !((mode & BPFD_PF_PATH) && bpfd_pf_path_passes(BPFD_TRACER_TYPE, r->filename)))
-		{
-		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
-		return 0;
-	}
 	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
 	r->hdr.retval = ret;
 	r->flags = flags;
