@@ -34,48 +34,6 @@
 #include "rules.h"
 #include "tracer.h"
 
-/* ---- the fake tracer table ---- */
-
-static const char *const exec_keys[] = { "filename", "argv", "command", "returnval", NULL };
-static const char *const open_keys[] = { "filename", "flags", "command", "returnval", NULL };
-static const char *const bash_keys[] = { "command", NULL };
-static const char *const dob_keys[] = { "filename", "path", "reason", "command", "returnval",
-					NULL };
-
-static const struct tracer_ops fake_exec = { .name = "exec", .keys = exec_keys };
-static const struct tracer_ops fake_open = { .name = "open", .keys = open_keys };
-static const struct tracer_ops fake_bash = { .name = "bashreadline", .keys = bash_keys };
-static const struct tracer_ops fake_dob = { .name = "dockeropenbreakout", .keys = dob_keys };
-
-const struct tracer_ops *const tracer_table[] = {
-	&fake_exec, &fake_open, &fake_bash, &fake_dob, NULL,
-};
-const size_t tracer_count = 4;
-
-const struct tracer_ops *tracer_find(const char *name, size_t *index)
-{
-	size_t i;
-
-	for (i = 0; i < tracer_count; i++) {
-		if (!strcmp(tracer_table[i]->name, name)) {
-			if (index)
-				*index = i;
-			return tracer_table[i];
-		}
-	}
-	return NULL;
-}
-
-int tracer_has_key(const struct tracer_ops *t, const char *key)
-{
-	const char *const *k;
-
-	for (k = t->keys; *k; k++)
-		if (!strcmp(*k, key))
-			return 1;
-	return 0;
-}
-
 /* ---- helpers ---- */
 
 static struct rule *parse_file(const char *file, const char *text)

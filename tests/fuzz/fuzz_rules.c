@@ -14,45 +14,7 @@
 #include "rules.h"
 #include "tracer.h"
 
-/* The tracer table rules validate against, without the BPF programs. */
-static const char *const exec_keys[] = { "filename", "argv", "command", "returnval", NULL };
-static const char *const open_keys[] = { "filename", "flags", "command", "returnval", NULL };
-static const char *const bash_keys[] = { "command", NULL };
-static const char *const dob_keys[] = { "filename", "path", "reason", "command", "returnval",
-					NULL };
-static const struct tracer_hook no_hooks[] = { { 0 } };
-static const struct tracer_ops fake[] = {
-	{ .name = "exec", .keys = exec_keys, .hooks = no_hooks },
-	{ .name = "open", .keys = open_keys, .hooks = no_hooks },
-	{ .name = "bashreadline", .keys = bash_keys, .hooks = no_hooks },
-	{ .name = "dockeropenbreakout", .keys = dob_keys, .hooks = no_hooks },
-};
-const struct tracer_ops *const tracer_table[] = { &fake[0], &fake[1], &fake[2], &fake[3], NULL };
-const size_t tracer_count = 4;
-
-const struct tracer_ops *tracer_find(const char *name, size_t *index)
-{
-	size_t i;
-
-	for (i = 0; i < tracer_count; i++) {
-		if (strcmp(tracer_table[i]->name, name) == 0) {
-			if (index)
-				*index = i;
-			return tracer_table[i];
-		}
-	}
-	return NULL;
-}
-
-int tracer_has_key(const struct tracer_ops *t, const char *key)
-{
-	const char *const *k;
-
-	for (k = t->keys; *k; k++)
-		if (strcmp(*k, key) == 0)
-			return 1;
-	return 0;
-}
+/* The tracer table: tests/fake_tracers.c. */
 
 static bool any_action(const char *name)
 {

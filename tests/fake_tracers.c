@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A tracer table for tests and benchmarks of the rules: the real tracers'
+ * names and data keys, without their BPF programs (tracers.c pulls in the
+ * generated program sources).
+ */
+#include <stddef.h>
+
+#include "tracer.h"
+
+static const char *const exec_keys[] = { "filename", "argv", "command", "returnval", NULL };
+static const char *const open_keys[] = { "filename", "flags", "command", "returnval", NULL };
+static const char *const bash_keys[] = { "command", NULL };
+static const char *const dob_keys[] = { "filename", "path", "reason", "command", "returnval",
+					NULL };
+static const struct tracer_hook no_hooks[] = { { 0 } };
+
+static const struct tracer_ops fake_exec = { .name = "exec", .keys = exec_keys,
+					     .hooks = no_hooks };
+static const struct tracer_ops fake_open = { .name = "open", .keys = open_keys,
+					     .hooks = no_hooks };
+static const struct tracer_ops fake_bash = { .name = "bashreadline", .keys = bash_keys,
+					     .hooks = no_hooks };
+static const struct tracer_ops fake_dob = { .name = "dockeropenbreakout", .keys = dob_keys,
+					    .hooks = no_hooks };
+
+const struct tracer_ops *const tracer_table[] = {
+	&fake_exec, &fake_open, &fake_bash, &fake_dob, NULL,
+};
+const size_t tracer_count = 4;
