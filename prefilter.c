@@ -67,16 +67,47 @@ static void collect(void *ctx, const char *s, size_t len, bool prefix)
 	e->types = 1u << l->type;
 }
 
+struct uid_list {
+	struct {
+		uint32_t uid, types;
+	} v[1024];
+	size_t n;
+	bool fits;
+	uint32_t type;
+};
+
+static void collect_uid(void *ctx, uint64_t value)
+{
+	struct uid_list *l = ctx;
+	size_t i;
+
+	if (value > UINT32_MAX)
+		return;	/* no real uid is that large: nothing to let through */
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].uid == value) {
+			l->v[i].types |= 1u << l->type;
+			return;
+		}
+	}
+	if (l->n == sizeof(l->v) / sizeof(l->v[0])) {
+		l->fits = false;
+		return;
+	}
+	l->v[l->n].uid = (uint32_t)value;
+	l->v[l->n++].types = 1u << l->type;
+}
+
 /* Can every rule of tracer @t be prefiltered? Collects their values. */
 static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_list *comms,
-				struct pf_list *paths)
+				struct pf_list *paths, struct uid_list *uids)
 {
 	unsigned int caps = tracer_table[t]->prefilter, used = 0;
-	size_t saved_comms = comms->n, saved_paths = paths->n, i, n_rules = 0;
+	size_t saved_comms = comms->n, saved_paths = paths->n, saved_uids = uids->n, i;
+	size_t n_rules = 0;
 
 	if (!caps)
 		return 0;
-	comms->type = paths->type = tracer_record_type(t);
+	comms->type = paths->type = uids->type = tracer_record_type(t);
 	for (i = 0; i < rulebook_count(rb); i++) {
 		const struct rule *r = rulebook_at(rb, i, NULL);
 		bool ok = false;
@@ -84,10 +115,18 @@ static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_l
 		if (rule_tracer(r) != t)
 			continue;
 		n_rules++;
-		comms->fits = paths->fits = true;
+		comms->fits = paths->fits = uids->fits = true;
+		/* The cheapest test the rule allows; the kernel tries them in this order. */
 		if ((caps & BPFD_PF_COMM) && rule_prefilter_values(r, "command", collect, comms) &&
 		    comms->fits) {
 			used |= BPFD_PF_COMM;
+			ok = true;
+		} else if ((caps & BPFD_PF_UID) &&
+			   rule_prefilter_numbers(r, "uid", collect_uid, uids) && uids->fits) {
+			used |= BPFD_PF_UID;
+			ok = true;
+		} else if ((caps & BPFD_PF_CONTAINER) && rule_requires_container(r)) {
+			used |= BPFD_PF_CONTAINER;
 			ok = true;
 		} else if ((caps & BPFD_PF_PATH) &&
 			   rule_prefilter_values(r, "filename", collect, paths) && paths->fits) {
@@ -98,6 +137,7 @@ static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_l
 			/* One rule the kernel cannot test: this tracer sends everything. */
 			comms->n = saved_comms;
 			paths->n = saved_paths;
+			uids->n = saved_uids;
 			return 0;
 		}
 	}
@@ -140,8 +180,22 @@ static int write_paths(int fd, const struct pf_list *l)
 	return 0;
 }
 
+static int write_uids(int fd, const struct uid_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		int err = bpfmap_update(fd, &l->v[i].uid, &l->v[i].types, 0);
+
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
 int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, uint32_t *active)
 {
+	static struct uid_list uids;
 	/* Comms are compared whole: at most 15 bytes, exact values only. */
 	struct pf_list comms = { .max_len = BPFD_COMM_LEN - 1, .prefixes_ok = false };
 	struct pf_list paths = { .max_len = BPFD_PF_PATH_MAX - 1, .prefixes_ok = true };
@@ -155,13 +209,18 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 		type = tracer_record_type(t);
 		bpfmap_update(m->mode_fd, &type, &zero, 0);
 	}
+	uids.n = 0;
 	err = bpfmap_clear(m->comms_fd, sizeof(struct bpfd_pf_comm_key));
 	if (!err)
 		err = bpfmap_clear(m->paths_fd, sizeof(struct bpfd_pf_path_key));
+	if (!err)
+		err = bpfmap_clear(m->uids_fd, sizeof(uint32_t));
 	for (t = 0; !err && t < tracer_count; t++)
-		modes[t] = plan_tracer(rb, t, &comms, &paths);
+		modes[t] = plan_tracer(rb, t, &comms, &paths, &uids);
 	if (!err)
 		err = write_comms(m->comms_fd, &comms);
+	if (!err)
+		err = write_uids(m->uids_fd, &uids);
 	if (!err)
 		err = write_paths(m->paths_fd, &paths);
 	for (t = 0; !err && t < tracer_count; t++) {

@@ -4,9 +4,10 @@
 
 /*
  * In-kernel prefilters: when every rule of a tracer names something its
- * BPF program can test (the comm, through the data key `command`; the file
- * name, exactly or by a literal prefix), the program drops the events no
- * rule can match before they leave the kernel. The rules decide; the
+ * BPF program can test (the comm, through the data key `command`; the real
+ * uid; being in a container, through `containerRuntimes` without
+ * "not-found"; the file name, exactly or by a literal prefix), the program
+ * drops the events no rule can match before they leave the kernel. The rules decide; the
  * prefilter only spares the kernel and the daemon the events that cannot
  * match, so it never changes which events match.
  *
@@ -21,6 +22,7 @@ struct prefilter_maps {
 	int mode_fd;	/* bpfd_prefilter */
 	int comms_fd;	/* bpfd_pf_comms */
 	int paths_fd;	/* bpfd_pf_paths */
+	int uids_fd;	/* bpfd_pf_uids */
 };
 
 /*

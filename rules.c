@@ -855,6 +855,38 @@ bool rule_prefilter_values(const struct rule *r, const char *key,
 	return true;
 }
 
+bool rule_prefilter_numbers(const struct rule *r, const char *key,
+			    void (*fn)(void *ctx, uint64_t value), void *ctx)
+{
+	const struct filter *f = NULL;
+	size_t i;
+
+	for (i = 0; i < r->n_filters; i++)
+		if (strcmp(r->filters[i].key, key) == 0 && r->filters[i].has_values &&
+		    is_numeric(r->filters[i].field))
+			f = &r->filters[i];
+	if (!f || f->values.n_cmps)
+		return false;
+	for (i = 0; i < f->values.n_eq; i++)
+		if (f->values.eq[i].neg)
+			return false;
+	for (i = 0; i < f->values.n_eq; i++)
+		fn(ctx, f->values.eq[i].v);
+	return f->values.n_eq > 0;
+}
+
+bool rule_requires_container(const struct rule *r)
+{
+	size_t i;
+
+	if (!r->n_runtimes)
+		return false;
+	for (i = 0; i < r->n_runtimes; i++)
+		if (strcmp(r->runtimes[i], CONTAINER_RUNTIME_HOST) == 0)
+			return false;
+	return true;
+}
+
 bool rule_unfiltered(const struct rule *r)
 {
 	return r->n_filters == 0 && r->n_runtimes == 0;

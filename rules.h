@@ -75,6 +75,19 @@ bool rule_prefilter_values(const struct rule *r, const char *key,
 			   void (*fn)(void *ctx, const char *s, size_t len, bool prefix),
 			   void *ctx);
 
+/*
+ * The same for numeric field @key ("uid"...): when its `values` are all
+ * plain numbers or "=N" (no other comparison), calls @fn with each.
+ */
+bool rule_prefilter_numbers(const struct rule *r, const char *key,
+			    void (*fn)(void *ctx, uint64_t value), void *ctx);
+
+/*
+ * True when @r only matches events from containers: its runtimes are
+ * listed and "not-found" is not among them.
+ */
+bool rule_requires_container(const struct rule *r);
+
 /* Does @r alone hold for @ev? (The reference semantics; rulesets index it.) */
 bool rule_matches(const struct rule *r, const struct event *ev);
 

@@ -51,9 +51,10 @@ struct tracer_ops {
 	 */
 	int (*decode)(const void *rec, size_t size, struct event *ev);
 	/*
-	 * What the program's in-kernel prefilter can test (BPFD_PF_COMM: the
-	 * data key "command" is the comm; BPFD_PF_PATH: the data key
-	 * "filename"), 0 for none. See prefilter.c.
+	 * What the program's in-kernel prefilter can test (record.h:
+	 * BPFD_PF_COMM, the data key "command" is the comm; BPFD_PF_PATH, the
+	 * data key "filename"; BPFD_PF_UID; BPFD_PF_CONTAINER), 0 for none.
+	 * See prefilter.c.
 	 */
 	unsigned int prefilter;
 };

@@ -51,6 +51,7 @@ BPF_ARRAY(bpfd_prefilter, u32, BPFD_TRACERS_MAX);
 BPF_PERCPU_ARRAY(bpfd_prefiltered, u64, BPFD_TRACERS_MAX);
 BPF_HASH(bpfd_pf_comms, struct bpfd_pf_comm_key, u32, 4096);
 BPF_LPM_TRIE(bpfd_pf_paths, struct bpfd_pf_path_key, u32, 16384);
+BPF_HASH(bpfd_pf_uids, u32, u32, 4096);
 BPF_PERCPU_ARRAY(bpfd_pf_key, struct bpfd_pf_path_key, 1);
 
 static __always_inline int bpfd_skip(u32 type)
@@ -219,6 +220,31 @@ static __always_inline int bpfd_pf_comm_passes(u32 type)
 	bpf_get_current_comm(k.comm, sizeof(k.comm));
 	types = bpfd_pf_comms.lookup(&k);
 	return types && (*types & (1u << (type & 31)));
+}
+
+/*
+ * The tests that need no file name: the comm, the real uid, being in a
+ * container. True when one of those the mode uses lets the event through.
+ */
+static __always_inline int bpfd_pf_task_passes(u32 type, u32 mode)
+{
+	u32 bit = 1u << (type & 31), uid, *types;
+	u64 cgroup;
+
+	if ((mode & BPFD_PF_COMM) && bpfd_pf_comm_passes(type))
+		return 1;
+	if (mode & BPFD_PF_UID) {
+		uid = (u32)bpf_get_current_uid_gid();
+		types = bpfd_pf_uids.lookup(&uid);
+		if (types && (*types & bit))
+			return 1;
+	}
+	if (mode & BPFD_PF_CONTAINER) {
+		cgroup = bpfd_cgroup_id();
+		if (bpfd_containers.lookup(&cgroup))
+			return 1;
+	}
+	return 0;
 }
 
 /* True when the prefilter lets the NUL-terminated @path (kernel memory) through. */

@@ -16,7 +16,7 @@ static __always_inline int bpfd_exec_prefilter_passes(const char *filename)
 
 	if (!(mode & BPFD_PF_ACTIVE))
 		return 1;
-	if ((mode & BPFD_PF_COMM) && bpfd_pf_comm_passes(BPFD_TRACER_TYPE))
+	if (bpfd_pf_task_passes(BPFD_TRACER_TYPE, mode))
 		return 1;
 	return (mode & BPFD_PF_PATH) && bpfd_pf_path_passes(BPFD_TRACER_TYPE, filename);
 }

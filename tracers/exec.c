@@ -69,6 +69,6 @@ const struct tracer_ops exec_tracer = {
 	.bpf_source = bpfd_exec_bpf_source,
 	.hooks = exec_hooks,
 	.keys = exec_keys,
-	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH,
+	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH | BPFD_PF_UID | BPFD_PF_CONTAINER,
 	.decode = exec_decode,
 };

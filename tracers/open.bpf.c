@@ -26,9 +26,9 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 	r = bpfd_scratch();
 	if (!r)
 		return 0;
-	/* The comm is the cheapest test: when it lets the event through, done. */
+	/* The task's tests are the cheapest: when one lets the event through, done. */
 	mode = bpfd_prefilter_mode(BPFD_TRACER_TYPE);
-	if ((mode & BPFD_PF_COMM) && bpfd_pf_comm_passes(BPFD_TRACER_TYPE))
+	if ((mode & BPFD_PF_ACTIVE) && bpfd_pf_task_passes(BPFD_TRACER_TYPE, mode))
 		mode = 0;
 	bpfd_syscall_args(&a);
 	if (name_arg >= 0)

@@ -51,6 +51,6 @@ const struct tracer_ops open_tracer = {
 	.bpf_source = bpfd_open_bpf_source,
 	.hooks = open_hooks,
 	.keys = open_keys,
-	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH,
+	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH | BPFD_PF_UID | BPFD_PF_CONTAINER,
 	.decode = open_decode,
 };

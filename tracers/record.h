@@ -36,6 +36,8 @@ enum bpfd_prefilter_mode {
 	BPFD_PF_ACTIVE = 1 << 0,	/* drop what no test below lets through */
 	BPFD_PF_COMM = 1 << 1,		/* the comm is in bpfd_pf_comms */
 	BPFD_PF_PATH = 1 << 2,		/* the file name is (or starts with) one in bpfd_pf_paths */
+	BPFD_PF_UID = 1 << 3,		/* the real uid is in bpfd_pf_uids */
+	BPFD_PF_CONTAINER = 1 << 4,	/* the task's cgroup is a container's (bpfd_containers) */
 };
 
 /* Keys of the prefilter maps; their values are bitmasks of record types. */

@@ -241,6 +241,53 @@ def test_in_kernel_prefilter():
         d.cleanup()
 
 
+def test_prefilter_by_container_and_uid():
+    tmp = tempfile.mkdtemp(prefix="bpfd-it-")
+    os.makedirs(os.path.join(tmp, "rules"))
+    shutil.copy(os.path.join(ROOT, "examples", "rules", "container_shell.toml"),
+                os.path.join(tmp, "rules"))
+    with open(os.path.join(tmp, "rules", "uid_only.toml"), "w") as f:
+        f.write("tracer = 'open'\nactions = []\n[filterEvents.uid]\nvalues = [54321]\n")
+    # Testable only as "in a container": argv is not something the kernel tests.
+    with open(os.path.join(tmp, "rules", "docker_echo.toml"), "w") as f:
+        f.write("tracer = 'exec'\nactions = []\ncontainerRuntimes = ['docker']\n"
+                "[filterEvents.argv]\nvalues = ['echo bpfd-*']\n")
+    d = Daemon("--tracers", "exec,open", tmpdir=tmp).start()
+    try:
+        t = Trace(d)
+        st = lambda: {x["name"]: x for x in d.status()["tracers"]}
+        assert st()["exec"]["prefilter"] and st()["open"]["prefilter"], st()
+        before = st()
+        # Host execs and root's opens cannot match: dropped in the kernel.
+        prog = make_program(tmp, unique("hx"))
+        for _ in range(50):
+            subprocess.run([prog], check=True)
+        after = st()
+        assert after["exec"]["prefiltered"] - before["exec"]["prefiltered"] >= 50, after["exec"]
+        assert after["open"]["prefiltered"] > before["open"]["prefiltered"], after["open"]
+        # A shell in a container passes the kernel and matches.
+        DOCKER.run("--rm", Docker.IMAGE, "sh", "-c", "true")
+        ev = t.wait_for(lambda e: e["tracer"] == "exec" and e["container_runtime"] == "docker"
+                        and e["command"] == "sh", what="a shell in a container")
+        assert "container_shell" in ev["rules"], ev["rules"]
+        word = unique("bpfd-")
+        DOCKER.run("--rm", Docker.IMAGE, "echo", word)
+        ev = t.wait_for(lambda e: e["data"].get("argv") == "echo " + word)
+        assert ev["rules"] == ["docker_echo"], ev
+        # The uid rule: an open by uid 54321 passes, root's do not.
+        target = os.path.join(tmp, unique("uo"))
+        open(target, "w").close()
+        os.chmod(target, 0o644)
+        os.chmod(tmp, 0o755)
+        subprocess.run(["setpriv", "--reuid=54321", "--regid=54321", "--clear-groups",
+                        "cat", target], check=True, capture_output=True)
+        ev = t.wait_for(lambda e: e["tracer"] == "open" and e["data"]["filename"] == target)
+        assert ev["uid"] == 54321 and ev["rules"] == ["uid_only"], ev
+        t.stop()
+    finally:
+        d.cleanup()
+
+
 def main():
     global D, T, DOCKER, RULES
     require_root()
@@ -266,6 +313,7 @@ def main():
             test_trace_rule_narrows,
             test_check_command,
             test_in_kernel_prefilter,
+            test_prefilter_by_container_and_uid,
         ])
     finally:
         T.stop()
