@@ -161,8 +161,14 @@ static json_t *op_trace(struct daemon *d, struct client *c, json_t *req)
 	    (err = string_arg(req, "rule", f.rule, sizeof(f.rule))) ||
 	    (err = string_arg(req, "container", f.container, sizeof(f.container))))
 		return err;
-	if (f.tracer[0] && !tracer_find(f.tracer, NULL))
-		return error_reply("unknown tracer '%s'", f.tracer);
+	f.tracer_name = NULL;
+	if (f.tracer[0]) {
+		const struct tracer_ops *t = tracer_find(f.tracer, NULL);
+
+		if (!t)
+			return error_reply("unknown tracer '%s'", f.tracer);
+		f.tracer_name = t->name;
+	}
 	server_subscribe(d->server, c, &f);
 	return NULL;
 }

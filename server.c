@@ -316,7 +316,8 @@ static bool filter_matches(const struct trace_filter *f, const struct event *ev)
 {
 	size_t i;
 
-	if (f->tracer[0] && strcmp(f->tracer, ev->tracer) != 0)
+	/* ev->tracer is the table's string too: an address compare per event. */
+	if (f->tracer_name && f->tracer_name != ev->tracer)
 		return false;
 	if (f->container[0] &&
 	    strncmp(f->container, ev->container_id, strlen(f->container)) != 0)

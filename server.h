@@ -44,6 +44,7 @@ void server_free(struct server *s);
 
 struct trace_filter {
 	char tracer[64];
+	const char *tracer_name;	/* the tracer table's own string: compared by address */
 	char rule[256];
 	char container[CONTAINER_ID_MAX + 1];	/* an id prefix */
 };
