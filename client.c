@@ -197,12 +197,17 @@ int cmd_status(const struct cli *cli)
 	       json_number_value(json_object_get(reply, "uptime_s")));
 	printf("events: %lld seen, %lld matched, %lld lost\n\n", (long long)jint(ev, "seen"),
 	       (long long)jint(ev, "matched"), (long long)jint(ev, "lost"));
-	printf("%-14s %-9s %12s %12s %10s  %s\n", "TRACER", "STATE", "EVENTS", "MATCHED", "LOST",
-	       "ERROR");
-	json_array_foreach(json_object_get(reply, "tracers"), i, v)
-		printf("%-14s %-9s %12lld %12lld %10lld  %s\n", jstr(v, "name"), jstr(v, "state"),
-		       (long long)jint(v, "events"), (long long)jint(v, "matched"),
-		       (long long)jint(v, "lost"), jstr(v, "error"));
+	printf("%-18s %-9s %12s %12s %10s %12s  %s\n", "TRACER", "STATE", "EVENTS", "MATCHED",
+	       "LOST", "PREFILTERED", "ERROR");
+	json_array_foreach(json_object_get(reply, "tracers"), i, v) {
+		char pf[32] = "off";
+
+		if (json_is_true(json_object_get(v, "prefilter")) || jint(v, "prefiltered"))
+			snprintf(pf, sizeof(pf), "%lld", (long long)jint(v, "prefiltered"));
+		printf("%-18s %-9s %12lld %12lld %10lld %12s  %s\n", jstr(v, "name"),
+		       jstr(v, "state"), (long long)jint(v, "events"), (long long)jint(v, "matched"),
+		       (long long)jint(v, "lost"), pf, jstr(v, "error"));
+	}
 	printf("\n%-14s %12s %12s\n", "ACTION", "RUNS", "FAILURES");
 	json_array_foreach(json_object_get(reply, "actions"), i, v)
 		printf("%-14s %12lld %12lld\n", jstr(v, "name"), (long long)jint(v, "runs"),
@@ -413,9 +418,15 @@ int cmd_ls(const struct cli *cli)
 		json_object_del(reply, "ok");
 		print_json(reply);
 	} else {
-		printf("%-24s %-20s %s\n", "NAME", "TRACER", "ACTIONS");
+		int w = 4;
+
+		/* Columns as wide as their longest entry, as `docker ps` does. */
+		json_array_foreach(json_object_get(reply, "rules"), i, r)
+			if ((int)strlen(jstr(r, "name")) > w)
+				w = (int)strlen(jstr(r, "name"));
+		printf("%-*s  %-18s  %s\n", w, "NAME", "TRACER", "ACTIONS");
 		json_array_foreach(json_object_get(reply, "rules"), i, r) {
-			printf("%-24s %-20s ", jstr(r, "name"), jstr(r, "tracer"));
+			printf("%-*s  %-18s  ", w, jstr(r, "name"), jstr(r, "tracer"));
 			json_array_foreach(json_object_get(r, "actions"), j, a)
 				printf("%s%s", j ? "," : "", json_string_value(a));
 			printf("\n");

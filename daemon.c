@@ -318,8 +318,8 @@ void daemon_rules_changed(struct daemon *d)
 				    .uids_fd = d->loader.pf_uids_fd };
 	int err;
 
-	/* Before the tracers load, setup_rules() comes back here afterwards. */
-	if (m.mode_fd < 0)
+	/* Before the tracers load: daemon_main() comes back here once they have. */
+	if (!d->loader.n_tracers || m.mode_fd < 0)
 		return;
 	err = prefilter_apply(&m, d->rules, &d->prefiltered_tracers);
 	if (err < 0)
