@@ -144,7 +144,6 @@ static void seed_containers(struct daemon *d, const char *cg2)
 	struct container_info info;
 	struct dirent *de;
 	struct stat st;
-	unsigned int host_mntns, root_dev;
 	uint8_t one = 1;
 	DIR *proc;
 	FILE *f;
@@ -155,7 +154,6 @@ static void seed_containers(struct daemon *d, const char *cg2)
 	seed_mount_len = strlen(cg2);
 	nftw(cg2, seed_cgroup, 16, FTW_PHYS);
 
-	host_identity(&host_mntns, &root_dev);
 	proc = opendir("/proc");
 	while (proc && (de = readdir(proc))) {
 		uint32_t pid = (uint32_t)strtoul(de->d_name, NULL, 10);
@@ -163,7 +161,7 @@ static void seed_containers(struct daemon *d, const char *cg2)
 		if (!pid)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%u/ns/mnt", pid);
-		if (stat(path, &st) < 0 || st.st_ino == host_mntns)
+		if (stat(path, &st) < 0 || st.st_ino == d->host_mntns)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
 		f = fopen(path, "re");
@@ -278,15 +276,13 @@ static int choose_hierarchy(struct daemon *d, const char *want)
 static void start_bash_probes(struct daemon *d)
 {
 	struct tracer_config cfg = { .bash_path = d->opts.bash_path };
-	unsigned int host_mntns, root_dev;
 	size_t i;
 
-	host_identity(&host_mntns, &root_dev);
-	bash_probes_init(&d->bash, -1, "", host_mntns);
+	bash_probes_init(&d->bash, -1, "", d->host_mntns);
 	if (!tracer_find("bashreadline", &i) || d->loader.tracers[i].state != TRACER_LOADED)
 		return;
 	bash_probes_init(&d->bash, d->loader.tracers[i].uprobe_prog_fd,
-			 d->loader.tracers[i].ops->binary(&cfg), host_mntns);
+			 d->loader.tracers[i].ops->binary(&cfg), d->host_mntns);
 	if (tracer_find("exec", &i))
 		d->pipeline.exec_type = tracer_record_type(i);
 	d->pipeline.bash = &d->bash;
@@ -470,7 +466,8 @@ static int load_tracers(struct daemon *d)
 		return r;
 	req = (struct loader_request){ .wanted = wanted, .cfg = &cfg, .offsets = &offsets,
 				       .daemon = getpid() };
-	host_identity(&req.host_mntns, &req.host_root_dev);
+	req.host_mntns = d->host_mntns;
+	req.host_root_dev = d->host_root_dev;
 	req.cgroup_root = d->cgroup_root;
 	req.cgroup_v1_subsys = d->cgroup_subsys;
 	r = loader_load(&d->loader, &req, err, sizeof(err));
@@ -587,6 +584,7 @@ int daemon_main(const struct daemon_options *opts)
 	int r;
 
 	d.started_ms = loop_now_ms();
+	host_identity(&d.host_mntns, &d.host_root_dev);
 	if (check_config(opts) < 0)
 		return 1;
 	if (geteuid() != 0)

@@ -39,6 +39,8 @@ struct daemon {
 	int rules_wd;
 	int64_t reload_at_ms;		/* a reload is due (debounced), 0: none */
 	uint32_t prefiltered_tracers;	/* tracer indexes whose in-kernel prefilter is on */
+	unsigned int host_mntns;	/* the host's mount namespace inode */
+	unsigned int host_root_dev;	/* the host root's device, kernel encoding */
 	struct server *server;
 	int listen_fd;
 	struct loop_watch ring;
