@@ -19,6 +19,8 @@
 	X(TASK_TGID, "task_struct", "tgid")				\
 	X(TASK_PID, "task_struct", "pid")				\
 	X(TASK_REAL_PARENT, "task_struct", "real_parent")		\
+	X(TASK_GROUP_LEADER, "task_struct", "group_leader")		\
+	X(TASK_START_BOOTTIME, "task_struct", "start_boottime")		\
 	X(TASK_NSPROXY, "task_struct", "nsproxy")			\
 	X(TASK_THREAD_PID, "task_struct", "thread_pid")			\
 	X(TASK_MM, "task_struct", "mm")					\

@@ -41,6 +41,11 @@ struct event {
 	uint32_t ppid;
 	uint32_t uid;
 	uint32_t gid;
+	/*
+	 * The process's start, ns since boot (not in JSON): with pid it names
+	 * the process, so an action never signals a reused pid.
+	 */
+	uint64_t start_ns;
 	char command[EVENT_COMM_LEN + 1];
 	int64_t returnval;
 	uint64_t cgroup_id;

@@ -60,6 +60,7 @@ static void fill_common(struct pipeline *p, const struct bpfd_record *r, struct 
 	ev->ppid = r->ppid;
 	ev->uid = r->uid;
 	ev->gid = r->gid;
+	ev->start_ns = r->start_ns;
 	memcpy(ev->command, r->comm, sizeof(r->comm));
 	ev->command[sizeof(r->comm)] = '\0';
 	ev->returnval = r->retval;

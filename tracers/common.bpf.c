@@ -103,7 +103,7 @@ static __always_inline void bpfd_fill(struct bpfd_record *r, u32 type)
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	u64 uid_gid = bpf_get_current_uid_gid();
 	void *task = (void *)bpf_get_current_task();
-	void *parent, *nsproxy, *mnt_ns, *pid, *pid_ns;
+	void *parent, *leader, *nsproxy, *mnt_ns, *pid, *pid_ns;
 	u32 level = 0;
 
 	r->ktime_ns = bpf_ktime_get_boot_ns();
@@ -121,6 +121,12 @@ static __always_inline void bpfd_fill(struct bpfd_record *r, u32 type)
 	if (parent)
 		bpf_probe_read_kernel(&r->ppid, sizeof(r->ppid),
 				      (char *)parent + BPFD_OFF_TASK_TGID);
+
+	r->start_ns = 0;
+	leader = bpfd_read_ptr(task, BPFD_OFF_TASK_GROUP_LEADER);
+	if (leader)
+		bpf_probe_read_kernel(&r->start_ns, sizeof(r->start_ns),
+				      (char *)leader + BPFD_OFF_TASK_START_BOOTTIME);
 
 	r->mntns = 0;
 	nsproxy = bpfd_read_ptr(task, BPFD_OFF_TASK_NSPROXY);

@@ -54,6 +54,11 @@ struct bpfd_record {
 	__u64 ktime_ns;		/* bpf_ktime_get_boot_ns() */
 	__u64 cgroup_id;	/* cgroup2 id, bpf_get_current_cgroup_id() */
 	__s64 retval;
+	/*
+	 * The process's start (its leader's start_boottime, ns since boot):
+	 * with pid, it names the process even after its pid is reused.
+	 */
+	__u64 start_ns;
 	__u32 type;		/* enum bpfd_record_type */
 	__u32 pid;		/* tgid */
 	__u32 tid;
