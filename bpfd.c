@@ -11,19 +11,19 @@
 #include "daemon.h"
 #include "log.h"
 
-#define DEFAULT_RULES_DIR "/etc/bpfd/rules"
 #define DEFAULT_CONFIG "/etc/bpfd/bpfd.conf"
 
 static int cmd_daemon(const struct cli *cli)
 {
 	struct daemon_options o = {
-		.socket_path = cli->socket_path,
-		.rules_dir = cli->rules_dir ? cli->rules_dir : DEFAULT_RULES_DIR,
+		.socket_path = cli->socket_explicit ? cli->socket_path : NULL,
+		.rules_dir = cli->rules_dir,
 		.config_path = cli->config_path ? cli->config_path : DEFAULT_CONFIG,
 		.config_explicit = cli->config_path != NULL,
 		.tracers = cli->tracers,
 		.bash_path = cli->bash_path,
 		.cgroup_hierarchy = cli->cgroup_hierarchy,
+		.debug = cli->debug,
 	};
 
 	return daemon_main(&o);

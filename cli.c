@@ -88,7 +88,7 @@ static void set_option(struct cli *cli, const struct cli_option *o, const char *
 	case OPT_HELP: cli->help = true; break;
 	case OPT_DEBUG: cli->debug = true; break;
 	case OPT_JSON: cli->json = true; break;
-	case OPT_SOCKET: cli->socket_path = value; break;
+	case OPT_SOCKET: cli->socket_path = value; cli->socket_explicit = true; break;
 	case OPT_RULES_DIR: cli->rules_dir = value; break;
 	case OPT_CONFIG: cli->config_path = value; break;
 	case OPT_TRACERS: cli->tracers = value; break;

@@ -52,6 +52,7 @@ struct cli {
 	bool debug;
 	bool json;
 	const char *socket_path;
+	bool socket_explicit;		/* -s given */
 	const char *rules_dir;
 	const char *config_path;
 	const char *tracers;

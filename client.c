@@ -450,7 +450,7 @@ int cmd_check(const struct cli *cli)
 		if (r < 0) {
 			fprintf(stderr, "%s: %s\n", file, strerror(-r));
 			status = 1;
-		} else if (rule_parse(file, text.buf ? text.buf : "", text.len, action_name_known,
+		} else if (rule_parse(file, text.buf ? text.buf : "", text.len, action_kind,
 				      &rule, &err) < 0) {
 			if (err.line)
 				fprintf(stderr, "%s:%u: %s\n", file, err.line, err.message);

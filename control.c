@@ -102,11 +102,19 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 				  "prefiltered",
 				  (json_int_t)loader_prefiltered(&d->loader, tracer_record_type(i))));
 	}
-	for (i = 0; i < action_count; i++)
-		json_array_append_new(actions,
-				      json_pack("{s:s, s:I, s:I}", "name", action_table[i]->name,
-						"runs", (json_int_t)action_counters[i].runs,
-						"failures", (json_int_t)action_counters[i].failures));
+	for (i = 0; i < action_set_count(d->actions); i++) {
+		const struct action *a = action_set_at(d->actions, i);
+
+		json_array_append_new(
+			actions,
+			json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "name", a->name, "type",
+				  a->ops->name, "runs", (json_int_t)a->stats.runs, "failures",
+				  (json_int_t)a->stats.failures, "suppressed",
+				  (json_int_t)a->stats.suppressed, "dropped",
+				  (json_int_t)a->stats.dropped, "pending",
+				  (json_int_t)(a->ops->pending && !a->broken ? a->ops->pending(a) : 0),
+				  "error", a->broken_reason ? a->broken_reason : ""));
+	}
 	server_each_subscriber(d->server, add_subscriber, subs);
 	cgroup_cache_stats(d->cgroups, &cs);
 	return json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}, "

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <ftw.h>
+#include <grp.h>
 
 #include "action.h"
 #include "btf_offsets.h"
@@ -40,6 +41,17 @@ enum {
 };
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
+#define DEFAULT_RULES_DIR "/etc/bpfd/rules"
+
+static const char *const default_actions_stdout[] = { "stdout" };
+
+/* The rule reader's callback has no context: the one daemon's actions. */
+static struct action_set *rule_actions;
+
+static int daemon_action_kind(const char *name, char *why, size_t size)
+{
+	return action_set_kind(rule_actions, name, why, size);
+}
 
 /* For nftw's callback: the containers map, the cgroup2 mount's length. */
 static int seed_fd = -1;
@@ -375,7 +387,7 @@ static void setup_rules(struct daemon *d)
 	int fd;
 
 	d->rules_wd = -1;
-	d->rules = rulebook_new(d->opts.rules_dir, action_name_known, report_rule_problem);
+	d->rules = rulebook_new(d->opts.rules_dir, daemon_action_kind, report_rule_problem);
 	if (!d->rules)
 		return;
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -392,6 +404,137 @@ static void setup_rules(struct daemon *d)
 	d->pipeline.rules = d->rules;
 }
 
+/* Reads the config: 0 and *@out (NULL when the default file does not exist). */
+static int read_config(const struct daemon_options *o, struct config **out)
+{
+	char err[CONFIG_ERROR_MAX];
+	int r;
+
+	*out = NULL;
+	if (!o->config_path)
+		return 0;
+	r = config_load(o->config_path, NULL, 0, action_config_check, NULL, out, err);
+	if (r == -ENOENT && !o->config_explicit)
+		return 0;
+	if (r < 0)
+		log_error("%s", err);
+	return r;
+}
+
+/* The settings that apply at once, at start and on SIGHUP. */
+static void apply_config(struct daemon *d)
+{
+	const struct config_daemon *c = d->config ? &d->config->daemon : NULL;
+
+	if (!d->opts.debug)
+		log_max_level = c && c->has_log_level ? c->log_level : LOG_LVL_INFO;
+	d->action_env.output = c ? c->output : CONFIG_OUTPUT_TEXT;
+	if (c && c->has_default_actions) {
+		d->pipeline.default_actions = (const char *const *)c->default_actions;
+		d->pipeline.n_default_actions = c->n_default_actions;
+	} else {
+		d->pipeline.default_actions = default_actions_stdout;
+		d->pipeline.n_default_actions = 1;
+	}
+	if (d->server)
+		server_set_queue_max(d->server, c && c->subscriber_queue_bytes
+							 ? c->subscriber_queue_bytes
+							 : SERVER_QUEUE_MAX);
+}
+
+static bool same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * Makes the instances the config names (its sections, default_actions),
+ * so that status shows them and a broken one is reported now.
+ */
+static void instantiate_actions(struct daemon *d)
+{
+	char err[CONFIG_ERROR_MAX];
+	struct action *a;
+	size_t i;
+
+	for (i = 0; d->config && i < d->config->n_sections; i++) {
+		a = action_set_get(d->actions, d->config->sections[i].name, err, sizeof(err));
+		if (a && !action_usable(a))
+			log_error("%s:%d: action %s: %s", d->config->path,
+				  d->config->sections[i].line, a->name, err);
+	}
+	for (i = 0; i < d->pipeline.n_default_actions; i++) {
+		a = action_set_get(d->actions, d->pipeline.default_actions[i], err, sizeof(err));
+		if (a && !action_usable(a))
+			log_error("default action %s: %s", a->name, err);
+	}
+}
+
+/* SIGHUP: a bad config is reported and the one in use stays. */
+static void reload_config(struct daemon *d)
+{
+	const struct config_daemon *was, *now;
+	struct config *cfg;
+
+	if (read_config(&d->opts, &cfg) < 0) {
+		log_error("config not reloaded: keeping the settings in use");
+		return;
+	}
+	if (cfg && d->start_config) {
+		was = &d->start_config->daemon;
+		now = &cfg->daemon;
+		if (!same(was->socket, now->socket) || !same(was->rules_dir, now->rules_dir) ||
+		    !same(was->tracers, now->tracers) || !same(was->bash, now->bash) ||
+		    !same(was->cgroup_hierarchy, now->cgroup_hierarchy) ||
+		    was->ring_buffer_bytes != now->ring_buffer_bytes ||
+		    was->socket_mode != now->socket_mode ||
+		    !same(was->socket_group, now->socket_group))
+			log_warn("config: socket, rules_dir, tracers, bash, cgroup_hierarchy, "
+				 "ring_buffer_size and socket settings take effect at the next start");
+	}
+	action_set_reconfigure(d->actions, cfg);
+	if (d->config != d->start_config)
+		config_free(d->config);
+	d->config = cfg;
+	apply_config(d);
+	instantiate_actions(d);
+	log_info("config %s reloaded", cfg ? cfg->path : "(none)");
+}
+
+/* Command line first, then the config, then the defaults. */
+static void resolve_options(struct daemon *d)
+{
+	const struct config_daemon *c = d->start_config ? &d->start_config->daemon : NULL;
+	struct daemon_options *o = &d->opts;
+
+	if (!o->socket_path)
+		o->socket_path = c && c->socket ? c->socket : IPC_DEFAULT_SOCKET;
+	if (!o->rules_dir)
+		o->rules_dir = c && c->rules_dir ? c->rules_dir : DEFAULT_RULES_DIR;
+	if (!o->tracers && c)
+		o->tracers = c->tracers;
+	if (!o->bash_path && c)
+		o->bash_path = c->bash;
+	if (!o->cgroup_hierarchy && c)
+		o->cgroup_hierarchy = c->cgroup_hierarchy;
+}
+
+/* The socket's group: `socket_group`, else `bpfd` when that group exists. */
+static void socket_group(const char *path, const char *group)
+{
+	struct group *gr = getgrnam(group ? group : "bpfd");
+
+	if (!gr) {
+		if (group)
+			log_warn("socket_group %s: no such group; %s stays root's only", group,
+				 path);
+		return;
+	}
+	if (chown(path, 0, gr->gr_gid) < 0)
+		log_warn("%s: cannot give it to group %s: %s", path, gr->gr_name,
+			 strerror(errno));
+}
+
 static void on_signal(struct loop_watch *w, uint32_t events)
 {
 	struct daemon *d = w->ctx;
@@ -406,7 +549,9 @@ static void on_signal(struct loop_watch *w, uint32_t events)
 			d->loop.stop = true;
 			break;
 		case SIGHUP:
-			log_info("SIGHUP: reloading the rules");
+			log_info("SIGHUP: reloading the config and the rules, reopening files");
+			reload_config(d);
+			action_set_reopen(d->actions);
 			reload_rules(d);
 			break;
 		}
@@ -470,6 +615,8 @@ static int load_tracers(struct daemon *d)
 	req.host_root_dev = d->host_root_dev;
 	req.cgroup_root = d->cgroup_root;
 	req.cgroup_v1_subsys = d->cgroup_subsys;
+	if (d->config && d->config->daemon.ring_buffer_bytes)
+		req.ringbuf_pages = d->config->daemon.ring_buffer_bytes / 4096;
 	r = loader_load(&d->loader, &req, err, sizeof(err));
 	/* The merged header tree is only needed while compiling. */
 	kheaders_cleanup(d->kheaders_merged);
@@ -501,10 +648,13 @@ static int load_tracers(struct daemon *d)
 static void run(struct daemon *d)
 {
 	int64_t next_tick = loop_now_ms() + TICK_MS, now;
-	int timeout;
+	int timeout, due;
 
 	while (!d->loop.stop) {
 		timeout = d->draining ? DRAIN_POLL_MS : TICK_MS;
+		due = action_set_timers(d->actions, loop_now_ms());
+		if (due >= 0 && due < timeout)
+			timeout = due;
 		if (d->reload_at_ms) {
 			int64_t due = d->reload_at_ms - loop_now_ms();
 
@@ -520,7 +670,7 @@ static void run(struct daemon *d)
 			if (n <= 0 && now - d->last_ring_wake_ms > DRAIN_MS)
 				d->draining = false;
 		}
-		actions_flush();
+		action_set_flush(d->actions);
 		server_flush(d->server);
 		server_reap(d->server);
 		if (now >= next_tick) {
@@ -542,6 +692,10 @@ static void daemon_release(struct daemon *d)
 	if (d->rules_watch.fd >= 0)
 		close(d->rules_watch.fd);
 	rulebook_free(d->rules);
+	/* Before the loop goes: actions watch their children through it. */
+	action_set_flush(d->actions);
+	action_set_free(d->actions);
+	rule_actions = NULL;
 	bash_probes_release(&d->bash);
 	loader_unload(&d->loader);
 	if (d->server)
@@ -556,37 +710,27 @@ static void daemon_release(struct daemon *d)
 	pipeline_release(&d->pipeline);
 	cgroup_cache_free(d->cgroups);
 	loop_release(&d->loop);
-}
-
-static int check_config(const struct daemon_options *o)
-{
-	if (!o->config_path)
-		return 0;
-	if (access(o->config_path, R_OK) == 0) {
-		log_warn("%s: this version of bpfd reads no settings from its config file yet",
-			 o->config_path);
-		return 0;
-	}
-	if (o->config_explicit) {
-		log_error("--config %s: %s", o->config_path, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	if (d->config != d->start_config)
+		config_free(d->config);
+	config_free(d->start_config);
 }
 
 int daemon_main(const struct daemon_options *opts)
 {
 	struct daemon d = { .opts = *opts, .listen_fd = -1, .signals.fd = -1,
 			    .bash.prog_fd = -1, .rules_watch.fd = -1, .rules_wd = -1 };
-	struct cgroup_resolver resolver;
 	const char *cg2;
 	size_t i, loaded = 0;
 	int r;
 
 	d.started_ms = loop_now_ms();
 	host_identity(&d.host_mntns, &d.host_root_dev);
-	if (check_config(opts) < 0)
+	if (read_config(opts, &d.start_config) < 0)
 		return 1;
+	d.config = d.start_config;
+	resolve_options(&d);
+	if (!opts->debug && d.config && d.config->daemon.has_log_level)
+		log_max_level = d.config->daemon.log_level;
 	if (geteuid() != 0)
 		log_warn("not running as root: loading BPF programs will likely fail");
 	if (loop_init(&d.loop) < 0 || setup_signals(&d) < 0) {
@@ -595,13 +739,16 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	}
 	/* The socket first: a second daemon must not get as far as loading BPF. */
-	d.listen_fd = ipc_listen(opts->socket_path, 0660);
+	d.listen_fd = ipc_listen(d.opts.socket_path,
+				 d.config && d.config->daemon.has_socket_mode
+					 ? d.config->daemon.socket_mode : 0660);
 	if (d.listen_fd < 0) {
 		if (d.listen_fd == -EADDRINUSE)
 			log_error("%s: another bpfd daemon is running on this socket",
-				  opts->socket_path);
+				  d.opts.socket_path);
 		else
-			log_error("%s: cannot listen: %s", opts->socket_path, strerror(-d.listen_fd));
+			log_error("%s: cannot listen: %s", d.opts.socket_path,
+				  strerror(-d.listen_fd));
 		d.listen_fd = -1;
 		daemon_release(&d);
 		return 1;
@@ -609,13 +756,14 @@ int daemon_main(const struct daemon_options *opts)
 
 	if (gethostname(d.hostname, sizeof(d.hostname) - 1) < 0)
 		snprintf(d.hostname, sizeof(d.hostname), "localhost");
-	if (choose_hierarchy(&d, opts->cgroup_hierarchy) < 0) {
+	socket_group(d.opts.socket_path, d.config ? d.config->daemon.socket_group : NULL);
+	if (choose_hierarchy(&d, d.opts.cgroup_hierarchy) < 0) {
 		daemon_release(&d);
 		return 1;
 	}
 	cg2 = d.cgroup_mount[0] ? d.cgroup_mount : NULL;
-	resolver = cgroup_fs_resolver(cg2);
-	d.cgroups = cgroup_cache_new(CGROUP_CACHE_CAPACITY, cg2 ? &resolver : NULL);
+	d.resolver = cgroup_fs_resolver(cg2);
+	d.cgroups = cgroup_cache_new(CGROUP_CACHE_CAPACITY, cg2 ? &d.resolver : NULL);
 	if (!d.cgroups) {
 		log_error("out of memory");
 		daemon_release(&d);
@@ -630,6 +778,23 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	}
 	pipeline_init(&d.pipeline, d.cgroups, d.server, d.hostname);
+	d.action_env = (struct action_env){ .loop = &d.loop, .daemon_pid = getpid(),
+					    .cgroup_mount = d.cgroup_mount,
+					    .cgroup2 = d.cgroup_subsys < 0 };
+	if (cg2) {
+		d.action_env.cgroup_path = d.resolver.resolve;
+		d.action_env.cgroup_ctx = d.resolver.ctx;
+	}
+	d.actions = action_set_new(&d.action_env, d.config);
+	if (!d.actions) {
+		log_error("out of memory");
+		daemon_release(&d);
+		return 1;
+	}
+	rule_actions = d.actions;
+	d.pipeline.actions = d.actions;
+	apply_config(&d);
+	instantiate_actions(&d);
 	/* Rules before tracers: events are filtered from the first one. */
 	setup_rules(&d);
 	if (!d.rules) {
@@ -662,7 +827,7 @@ int daemon_main(const struct daemon_options *opts)
 	log_info("ready: %zu of %zu tracers loaded in %lld ms (compile %.0f ms, headers %s), "
 		 "socket %s",
 		 loaded, d.loader.n_tracers, (long long)(d.ready_ms - d.started_ms),
-		 d.loader.compile_ms, d.kheaders_used, opts->socket_path);
+		 d.loader.compile_ms, d.kheaders_used, d.opts.socket_path);
 
 	run(&d);
 	daemon_release(&d);

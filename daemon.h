@@ -7,8 +7,11 @@
  * event pipeline in one event loop until SIGINT or SIGTERM.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "action.h"
+#include "config.h"
 #include "bash_probes.h"
 #include "container.h"
 #include "loader.h"
@@ -17,6 +20,7 @@
 #include "rulebook.h"
 #include "server.h"
 
+/* NULL: not given on the command line (then the config's, then the default). */
 struct daemon_options {
 	const char *socket_path;
 	const char *rules_dir;
@@ -25,10 +29,16 @@ struct daemon_options {
 	const char *tracers;		/* comma-separated, NULL for all */
 	const char *bash_path;
 	const char *cgroup_hierarchy;	/* "v2", a v1 controller, NULL: v2 if mounted */
+	bool debug;			/* -d: debug logging whatever the config says */
 };
 
 struct daemon {
-	struct daemon_options opts;
+	struct daemon_options opts;	/* resolved: command line, config, defaults */
+	struct config *start_config;	/* the config read at start (opts point into it) */
+	struct config *config;		/* the config in use (SIGHUP rereads it) */
+	struct action_set *actions;
+	struct action_env action_env;
+	struct cgroup_resolver resolver;
 	struct loop loop;
 	struct loader loader;
 	struct cgroup_cache *cgroups;

@@ -45,8 +45,8 @@ static double now_ms(void)
 struct compile_job {
 	const struct loader_request *req;
 	bool include[LOADER_TRACERS_MAX];
-	char storage[BTF_CFLAG_COUNT + 6][BTF_CFLAG_LEN];
-	const char *cflags[BTF_CFLAG_COUNT + 8];
+	char storage[BTF_CFLAG_COUNT + 7][BTF_CFLAG_LEN];
+	const char *cflags[BTF_CFLAG_COUNT + 9];
 	int n_cflags;
 };
 
@@ -83,6 +83,11 @@ static void cflags_build(struct compile_job *job)
 		snprintf(job->storage[BTF_CFLAG_COUNT + 5], BTF_CFLAG_LEN,
 			 "-DBPFD_CGROUP_V1_SUBSYS=%d", job->req->cgroup_v1_subsys);
 		job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 5];
+	}
+	if (job->req->ringbuf_pages) {
+		snprintf(job->storage[BTF_CFLAG_COUNT + 6], BTF_CFLAG_LEN,
+			 "-DBPFD_RINGBUF_PAGES=%u", job->req->ringbuf_pages);
+		job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 6];
 	}
 	job->cflags[job->n_cflags] = NULL;
 }

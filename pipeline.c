@@ -15,10 +15,14 @@
 #include "tracer.h"
 #include "tracers/record.h"
 
+static const char *const stdout_only[] = { "stdout" };
+
 void pipeline_init(struct pipeline *p, struct cgroup_cache *cgroups, struct server *server,
 		   const char *hostname)
 {
 	memset(p, 0, sizeof(*p));
+	p->default_actions = stdout_only;
+	p->n_default_actions = 1;
 	p->containers_fd = -1;
 	p->cgroups = cgroups;
 	p->server = server;
@@ -104,12 +108,45 @@ static int handle_cgroup(struct pipeline *p, const void *rec, size_t size)
 	return cgroup_cache_learn(p->cgroups, r->hdr.cgroup_id, path);
 }
 
-/* Each distinct action of the matched rules runs once (SPEC §6). */
-static void run_rule_actions(const struct rule *const *matched, size_t n, const struct event *ev)
+/* The event's JSON, encoded once for every action and subscriber that wants it. */
+static const char *event_json(struct pipeline *p, size_t *len)
+{
+	if (!p->json_done) {
+		strbuf_reset(&p->json);
+		if (event_to_json(&p->ev, &p->json) < 0)
+			strbuf_reset(&p->json);
+		p->json_done = true;
+	}
+	*len = p->json.len;
+	return p->json.len ? p->json.buf : NULL;
+}
+
+static void run_action(struct pipeline *p, const char *name, const char *rule)
+{
+	struct action_input in = { .ev = &p->ev, .rule = rule };
+	struct action *a;
+	char err[256];
+
+	a = action_set_get(p->actions, name, err, sizeof(err));
+	if (!a)
+		return;
+	/* `stdout` in its text form is the one action that needs no JSON. */
+	if (strcmp(a->ops->name, "stdout") != 0 || a->env->output == CONFIG_OUTPUT_JSON)
+		in.json = event_json(p, &in.json_len);
+	action_run(a, &in);
+}
+
+/*
+ * Each distinct action of the matched rules runs once (SPEC §6), for the
+ * first rule that names it (whose rate limit it then uses).
+ */
+static void run_rule_actions(struct pipeline *p, const struct rule *const *matched, size_t n)
 {
 	const char *done[64];
 	size_t n_done = 0, i, j, k;
 
+	if (!p->actions)
+		return;
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < rule_action_count(matched[i]); j++) {
 			const char *a = rule_action(matched[i], j);
@@ -121,9 +158,19 @@ static void run_rule_actions(const struct rule *const *matched, size_t n, const 
 				continue;
 			if (n_done < sizeof(done) / sizeof(done[0]))
 				done[n_done++] = a;
-			actions_run_named(a, ev);
+			run_action(p, a, rule_name(matched[i]));
 		}
 	}
+}
+
+static void run_default_actions(struct pipeline *p)
+{
+	size_t i;
+
+	if (!p->actions)
+		return;
+	for (i = 0; i < p->n_default_actions; i++)
+		run_action(p, p->default_actions[i], NULL);
 }
 
 int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
@@ -151,6 +198,7 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 	cnt = &p->counters[index];
 
 	/* decode */
+	p->json_done = false;
 	event_init(ev);
 	ev->tracer = t->name;
 	fill_common(p, r, ev);
@@ -169,7 +217,7 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 	set = p->rules ? rulebook_ruleset(p->rules) : NULL;
 	if (!set || !ruleset_count(set, index)) {
 		cnt->matched++;
-		actions_run_default(ev);
+		run_default_actions(p);
 	} else {
 		const struct rule *matched[EVENT_RULES_MAX];
 		size_t n = ruleset_match(set, index, ev, matched, EVENT_RULES_MAX), i;
@@ -180,14 +228,17 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 		for (i = 0; i < n; i++)
 			ev->rules[i] = rule_name(matched[i]);
 		ev->n_rules = n;
-		run_rule_actions(matched, n, ev);
+		run_rule_actions(p, matched, n);
 	}
 
 	/* subscribers */
-	strbuf_reset(&p->json);
 	if (p->server && server_wants(p->server, ev)) {
-		if (event_to_json(ev, &p->json) == 0)
-			server_publish(p->server, ev, p->json.buf, p->json.len);
+		const char *json;
+		size_t len;
+
+		json = event_json(p, &len);
+		if (json)
+			server_publish(p->server, ev, json, len);
 	}
 	return 0;
 }

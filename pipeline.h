@@ -13,6 +13,7 @@
  * queue what they cannot do at once.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@
 struct server;
 struct bash_probes;
 struct rulebook;
+struct action_set;
 
 struct tracer_counters {
 	uint64_t events;	/* decoded */
@@ -37,6 +39,10 @@ struct pipeline {
 	struct bash_probes *bash;	/* probes for containers' bash; may be NULL */
 	uint32_t exec_type;		/* record type of the exec tracer */
 	const struct rulebook *rules;	/* the live rules; may be NULL */
+	struct action_set *actions;	/* may be NULL: no actions run */
+	/* What events of a tracer without rules go to (config default_actions). */
+	const char *const *default_actions;
+	size_t n_default_actions;
 	const char *hostname;
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	struct tracer_counters counters[32];
@@ -44,6 +50,7 @@ struct pipeline {
 	uint64_t cgroup_records;
 	struct event ev;		/* the event being handled */
 	struct strbuf json;		/* its JSON, when someone wants it */
+	bool json_done;			/* json holds this event's */
 };
 
 void pipeline_init(struct pipeline *p, struct cgroup_cache *cgroups, struct server *server,

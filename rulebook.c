@@ -43,7 +43,7 @@ struct active {
 
 struct rulebook {
 	char *dir;
-	bool (*action_known)(const char *name);
+	rule_action_fn action_kind;
 	rulebook_report_fn report;
 	struct rule_file *files;
 	size_t n_files;
@@ -166,7 +166,7 @@ static int rebuild(struct rulebook *rb, bool warn)
 	return 0;
 }
 
-struct rulebook *rulebook_new(const char *dir, bool (*action_known)(const char *name),
+struct rulebook *rulebook_new(const char *dir, rule_action_fn action_kind,
 			      rulebook_report_fn report_fn)
 {
 	struct rulebook *rb = calloc(1, sizeof(*rb));
@@ -174,7 +174,7 @@ struct rulebook *rulebook_new(const char *dir, bool (*action_known)(const char *
 	if (!rb)
 		return NULL;
 	rb->dir = dir ? strdup(dir) : NULL;
-	rb->action_known = action_known;
+	rb->action_kind = action_kind;
 	rb->report = report_fn;
 	if ((dir && !rb->dir) || rebuild(rb, false) < 0) {
 		rulebook_free(rb);
@@ -265,7 +265,7 @@ static bool load_file(struct rulebook *rb, struct rule_file *f, const struct sta
 	e = read_file(f->path, &text);
 	if (e < 0) {
 		report(rb, "%s: %s", f->path, strerror(-e));
-	} else if (rule_parse(f->path, text.buf ? text.buf : "", text.len, rb->action_known, &r,
+	} else if (rule_parse(f->path, text.buf ? text.buf : "", text.len, rb->action_kind, &r,
 			      &err) < 0) {
 		if (err.line)
 			report(rb, "%s:%u: %s%s", f->path, err.line, err.message,
@@ -358,7 +358,7 @@ int rulebook_create(struct rulebook *rb, const char *file, const char *text, siz
 	size_t i;
 	int e;
 
-	e = rule_parse(file, text, len, rb->action_known, &r, err);
+	e = rule_parse(file, text, len, rb->action_kind, &r, err);
 	if (e < 0)
 		return e;
 	snprintf(name, name_size, "%s", rule_name(r));

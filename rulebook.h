@@ -26,7 +26,7 @@ struct rulebook;
 /* Called for each problem found while loading (file:line: message). */
 typedef void (*rulebook_report_fn)(const char *message);
 
-struct rulebook *rulebook_new(const char *dir, bool (*action_known)(const char *name),
+struct rulebook *rulebook_new(const char *dir, rule_action_fn action_kind,
 			      rulebook_report_fn report);
 void rulebook_free(struct rulebook *rb);
 

@@ -898,7 +898,9 @@ bool rule_unfiltered(const struct rule *r)
 struct parse {
 	struct rule *r;
 	struct rule_error *err;
-	bool (*action_known)(const char *name);
+	rule_action_fn action_kind;
+	const char *destructive;	/* the first destructive action, for the force check */
+	unsigned int actions_line;
 	const struct tracer_ops *tracer;
 	unsigned int runtimes_line;	/* where containerRuntimes was first given; 0: not yet */
 };
@@ -990,9 +992,9 @@ static int string_item(struct parse *p, const struct toml_value *item, const cha
 static int parse_actions(struct parse *p, const struct toml_entry *e)
 {
 	const struct toml_value *v = e->value, *item;
-	char q[QUOTE_MAX];
+	char q[QUOTE_MAX], why[256];
 	size_t i, n;
-	int ret;
+	int ret, kind;
 
 	if (v->type != TOML_ARRAY)
 		return type_error(p, e->line, "\"actions\"", v, "an array of strings");
@@ -1007,9 +1009,19 @@ static int parse_actions(struct parse *p, const struct toml_entry *e)
 			return ret;
 		if (item->string.len == 0)
 			return fail(p->err, item->line, "empty action name");
-		if (p->action_known && !p->action_known(item->string.ptr))
+		why[0] = '\0';
+		kind = p->action_kind ? p->action_kind(item->string.ptr, why, sizeof(why))
+				      : RULE_ACTION_OK;
+		if (kind == RULE_ACTION_UNKNOWN && why[0])
+			return fail(p->err, item->line, "action %s: %s",
+				    quote(q, item->string.ptr, item->string.len), why);
+		if (kind == RULE_ACTION_UNKNOWN)
 			return fail(p->err, item->line, "unknown action %s",
 				    quote(q, item->string.ptr, item->string.len));
+		if (kind == RULE_ACTION_DESTRUCTIVE && !p->destructive) {
+			p->destructive = item->string.ptr;
+			p->actions_line = item->line;
+		}
 		/* A name listed twice runs once anyway: keep the first. */
 		ret = valset_add_exact(&p->r->actions, item->string.ptr, item->string.len);
 		if (ret)
@@ -1502,6 +1514,16 @@ static int parse_root(struct parse *p, const struct toml_value *root, const char
 		if (ret)
 			return ret;
 	}
+	/*
+	 * A rule that kills or freezes on every event of a tracer is almost
+	 * always a mistake (a forgotten filter table); it must say so.
+	 */
+	if (p->destructive && !p->r->n_filters && !p->r->n_runtimes && !p->r->force)
+		return fail(p->err, p->actions_line,
+			    "action \"%s\" acts on processes or containers and this rule has no "
+			    "filter (no filterEvents, no containerRuntimes): it would act on every "
+			    "%s event; add a filter, or `force = true` if that is meant",
+			    p->destructive, tracer_table[p->r->tracer]->name);
 	if (!p->r->name) {
 		if (!file || !strcmp(file, "-"))
 			return fail(p->err, 0, "a rule read from stdin needs a \"name\"");
@@ -1514,13 +1536,13 @@ static int parse_root(struct parse *p, const struct toml_value *root, const char
 	return 0;
 }
 
-int rule_parse(const char *file, const char *text, size_t len,
-	       bool (*action_known)(const char *name), struct rule **out, struct rule_error *err)
+int rule_parse(const char *file, const char *text, size_t len, rule_action_fn action_kind,
+	       struct rule **out, struct rule_error *err)
 {
 	struct rule_error scratch;
 	struct toml_value *root = NULL;
 	struct toml_error terr;
-	struct parse p = { .err = err ? err : &scratch, .action_known = action_known };
+	struct parse p = { .err = err ? err : &scratch, .action_kind = action_kind };
 	int ret;
 
 	*out = NULL;

@@ -44,14 +44,24 @@ struct rule_error {
 };
 
 /*
+ * What a rule reader asks about an action name (type or type:instance):
+ * RULE_ACTION_UNKNOWN (or unusable: then @why, when set, says why),
+ * RULE_ACTION_OK, or RULE_ACTION_DESTRUCTIVE for one that acts on
+ * processes or containers (kill, pause...): a rule naming one must have a
+ * filter or say `force = true`.
+ */
+enum { RULE_ACTION_UNKNOWN = -1, RULE_ACTION_OK = 0, RULE_ACTION_DESTRUCTIVE = 1 };
+typedef int (*rule_action_fn)(const char *name, char *why, size_t size);
+
+/*
  * Parses one rule from @len bytes of TOML. @file names it (its base name
  * minus ".toml" is the default name; NULL or "-" means stdin, which then
- * needs a `name`). @action_known says whether an action name (type or
- * type:instance) exists; NULL accepts any. 0 and *@out, or -EINVAL with
- * @err filled (the caller prints `file:line: message`), or -ENOMEM.
+ * needs a `name`). @action_kind judges action names; NULL accepts any as
+ * RULE_ACTION_OK. 0 and *@out, or -EINVAL with @err filled (the caller
+ * prints `file:line: message`), or -ENOMEM.
  */
-int rule_parse(const char *file, const char *text, size_t len,
-	       bool (*action_known)(const char *name), struct rule **out, struct rule_error *err);
+int rule_parse(const char *file, const char *text, size_t len, rule_action_fn action_kind,
+	       struct rule **out, struct rule_error *err);
 
 void rule_free(struct rule *r);
 

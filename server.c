@@ -31,6 +31,7 @@ struct client {
 };
 
 struct server {
+	size_t queue_max;		/* bytes queued for one subscriber */
 	struct loop *loop;
 	struct loop_watch listen;
 	server_request_fn fn;
@@ -247,6 +248,7 @@ struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn
 	if (!s)
 		return NULL;
 	s->loop = loop;
+	s->queue_max = SERVER_QUEUE_MAX;
 	s->fn = fn;
 	s->ctx = ctx;
 	s->listen = (struct loop_watch){ .fd = listen_fd, .fn = server_accept, .ctx = s };
@@ -255,6 +257,11 @@ struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn
 		return NULL;
 	}
 	return s;
+}
+
+void server_set_queue_max(struct server *s, size_t bytes)
+{
+	s->queue_max = bytes;
 }
 
 static void client_free(struct client *c)
@@ -350,7 +357,7 @@ static void report_drops(struct client *c)
 	char notice[96];
 	int n;
 
-	if (!c->unreported_drops || queued(c) > SERVER_QUEUE_MAX / 2)
+	if (!c->unreported_drops || queued(c) > c->server->queue_max / 2)
 		return;
 	n = snprintf(notice, sizeof(notice), "{\"notice\":\"lost\",\"lost\":%llu}",
 		     (unsigned long long)c->unreported_drops);
@@ -366,7 +373,7 @@ void server_publish(struct server *s, const struct event *ev, const char *json, 
 		if (!c->subscriber || c->dead || c->closing || !filter_matches(&c->filter, ev))
 			continue;
 		report_drops(c);
-		if (queued(c) + len + IPC_HEADER_LEN > SERVER_QUEUE_MAX ||
+		if (queued(c) + len + IPC_HEADER_LEN > c->server->queue_max ||
 		    queue_frame(c, json, len) < 0) {
 			c->dropped++;
 			c->unreported_drops++;

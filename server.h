@@ -23,7 +23,7 @@
 
 enum {
 	SERVER_CLIENTS_MAX = 256,
-	SERVER_QUEUE_MAX = 8 << 20,	/* bytes queued for one client */
+	SERVER_QUEUE_MAX = 8 << 20,	/* default bytes queued for one client */
 	SERVER_SOCKBUF = 4 << 20,	/* socket send buffer of a subscriber */
 	SERVER_STALL_MS = 30000,	/* a subscriber reading nothing this long is cut off */
 	SERVER_PARTIAL_MS = 10000,	/* a half-sent frame this old is dropped */
@@ -40,6 +40,9 @@ typedef json_t *(*server_request_fn)(void *ctx, struct server *s, struct client 
 				     json_t *request);
 
 struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn, void *ctx);
+
+/* Bytes one subscriber may have queued before its events are dropped. */
+void server_set_queue_max(struct server *s, size_t bytes);
 void server_free(struct server *s);
 
 struct trace_filter {

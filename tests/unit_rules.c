@@ -560,9 +560,16 @@ static void test_schema_errors(void **state)
 		expect_error(error_cases[i].text, error_cases[i].line, error_cases[i].message);
 }
 
-static bool only_stdout(const char *name)
+static int only_stdout(const char *name, char *why, size_t size)
 {
-	return !strcmp(name, "stdout") || !strcmp(name, "webhook:slack");
+	if (!strcmp(name, "kill"))
+		return RULE_ACTION_DESTRUCTIVE;
+	if (!strcmp(name, "webhook:broken")) {
+		snprintf(why, size, "no `url` in [webhook:broken]");
+		return RULE_ACTION_UNKNOWN;
+	}
+	return !strcmp(name, "stdout") || !strcmp(name, "webhook:slack") ? RULE_ACTION_OK
+									 : RULE_ACTION_UNKNOWN;
 }
 
 static void test_actions(void **state)
@@ -588,6 +595,29 @@ static void test_actions(void **state)
 	assert_null(r);
 	assert_int_equal(err.line, 4);
 	assert_string_equal(err.message, "unknown action \"kil\"");
+
+	/* An action that cannot run says why. */
+	text = "tracer = \"exec\"\nactions = [\"webhook:broken\"]\n";
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), -EINVAL);
+	assert_int_equal(err.line, 2);
+	assert_string_equal(err.message, "action \"webhook:broken\": no `url` in [webhook:broken]");
+
+	/* A destructive action needs a filter, runtimes, or force. */
+	text = "tracer = \"exec\"\nactions = [\"stdout\", \"kill\"]\n";
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), -EINVAL);
+	assert_int_equal(err.line, 2);
+	assert_non_null(strstr(err.message, "\"kill\" acts on processes or containers and this "
+					     "rule has no filter"));
+	text = "tracer = \"exec\"\nactions = [\"kill\"]\nforce = true\n";
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), 0);
+	rule_free(r);
+	text = "tracer = \"exec\"\nactions = [\"kill\"]\ncontainerRuntimes = [\"docker\"]\n";
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), 0);
+	rule_free(r);
+	text = "tracer = \"exec\"\nactions = [\"kill\"]\n[filterEvents.command]\n"
+	       "values = [\"nc\"]\n";
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), 0);
+	rule_free(r);
 
 	/* Defaults: no actions, not forced; a filter or runtimes make it filtered. */
 	r = parse("tracer = \"dockeropenbreakout\"\n");

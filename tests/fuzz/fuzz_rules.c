@@ -16,9 +16,15 @@
 
 /* The tracer table: tests/fake_tracers.c. */
 
-static bool any_action(const char *name)
+static int any_action(const char *name, char *why, size_t size)
 {
-	return strcmp(name, "stdout") == 0 || strncmp(name, "webhook", 7) == 0;
+	(void)why;
+	(void)size;
+	if (strcmp(name, "kill") == 0)
+		return RULE_ACTION_DESTRUCTIVE;
+	return strcmp(name, "stdout") == 0 || strncmp(name, "webhook", 7) == 0
+		       ? RULE_ACTION_OK
+		       : RULE_ACTION_UNKNOWN;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+enum {
+	CONFIG_FILE_MAX = 1 << 20,
+	/* libinih reads lines of at most INI_MAX_LINE - 1 bytes and splits longer ones. */
+	CONFIG_LINE_MAX = INI_MAX_LINE - 1,
+	CONFIG_DEFAULT_ACTIONS_MAX = 16,
+};
+
+struct reader {
+	const char *text;
+	size_t len, pos;
+	int line;		/* of the line last handed to libinih */
+	bool at_line_start;
+	bool too_long, continuation;
+};
+
+struct load {
+	struct config *cfg;
+	struct reader rd;
+	config_check_fn check;
+	void *ctx;
+	struct config_section *cur;	/* NULL while in [daemon] or before any section */
+	bool in_daemon;
+	char message[CONFIG_ERROR_MAX - 128];
+	int error_line;
+	bool oom;
+};
+
+/* libinih's reader: one line per call, so that the line number is known. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct reader *rd = stream;
+	size_t n = 0, max = num > 0 ? (size_t)num - 1 : 0;
+
+	if (rd->pos >= rd->len)
+		return NULL;
+	if (rd->at_line_start) {
+		rd->line++;
+		rd->continuation = rd->pos < rd->len && (rd->text[rd->pos] == ' ' ||
+							 rd->text[rd->pos] == '\t');
+	}
+	while (n < max && rd->pos < rd->len) {
+		char c = rd->text[rd->pos++];
+
+		str[n++] = c;
+		if (c == '\n')
+			break;
+	}
+	str[n] = '\0';
+	rd->at_line_start = n > 0 && str[n - 1] == '\n';
+	if (!rd->at_line_start && rd->pos < rd->len)
+		rd->too_long = true;
+	return str;
+}
+
+static int failf(struct load *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int failf(struct load *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->message[0])
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(l->message, sizeof(l->message), fmt, ap);
+	va_end(ap);
+	l->error_line = l->rd.line;
+	return 0;
+}
+
+static bool valid_mode(const char *s, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 8);
+	if (errno || *end || v > 07777)
+		return false;
+	*out = (unsigned int)v;
+	return true;
+}
+
+static int parse_log_level(const char *s)
+{
+	static const char *const names[] = {
+		[LOG_LVL_ERROR] = "error", [LOG_LVL_WARN] = "warning",
+		[LOG_LVL_INFO] = "info", [LOG_LVL_DEBUG] = "debug",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	if (strcmp(s, "warn") == 0)
+		return LOG_LVL_WARN;
+	return -1;
+}
+
+static int set_string(struct load *l, const char **field, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (!copy) {
+		l->oom = true;
+		return 0;
+	}
+	free((char *)*field);
+	*field = copy;
+	return 1;
+}
+
+static int set_default_actions(struct load *l, const char *value)
+{
+	struct config_daemon *d = &l->cfg->daemon;
+	char buf[1024], *save, *tok;
+	size_t i;
+
+	for (i = 0; i < d->n_default_actions; i++)
+		free(d->default_actions[i]);
+	free(d->default_actions);
+	d->default_actions = calloc(CONFIG_DEFAULT_ACTIONS_MAX, sizeof(char *));
+	d->n_default_actions = 0;
+	d->has_default_actions = true;
+	if (!d->default_actions) {
+		l->oom = true;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (strcmp(tok, "none") == 0) {
+			if (d->n_default_actions || strtok_r(NULL, ", ", &save))
+				return failf(l, "default_actions: \"none\" cannot be combined with "
+						"actions");
+			return 1;
+		}
+		if (d->n_default_actions == CONFIG_DEFAULT_ACTIONS_MAX)
+			return failf(l, "default_actions: more than %d actions",
+				     CONFIG_DEFAULT_ACTIONS_MAX);
+		if (l->check) {
+			char err[256];
+
+			if (l->check(l->ctx, tok, NULL, NULL, err, sizeof(err)) < 0)
+				return failf(l, "default_actions: %s", err);
+		}
+		d->default_actions[d->n_default_actions] = strdup(tok);
+		if (!d->default_actions[d->n_default_actions]) {
+			l->oom = true;
+			return 0;
+		}
+		d->n_default_actions++;
+	}
+	if (!d->n_default_actions)
+		return failf(l, "default_actions: empty (say \"none\" for no action)");
+	return 1;
+}
+
+static int daemon_key(struct load *l, const char *key, const char *value)
+{
+	struct config_daemon *d = &l->cfg->daemon;
+	size_t size;
+	int lvl;
+
+	if (strcmp(key, "rules_dir") == 0)
+		return set_string(l, &d->rules_dir, value);
+	if (strcmp(key, "socket") == 0) {
+		if (value[0] != '/')
+			return failf(l, "socket: \"%s\" is not an absolute path", value);
+		return set_string(l, &d->socket, value);
+	}
+	if (strcmp(key, "socket_group") == 0)
+		return set_string(l, &d->socket_group, value);
+	if (strcmp(key, "tracers") == 0)
+		return set_string(l, &d->tracers, value);
+	if (strcmp(key, "bash") == 0)
+		return set_string(l, &d->bash, value);
+	if (strcmp(key, "cgroup_hierarchy") == 0)
+		return set_string(l, &d->cgroup_hierarchy, value);
+	if (strcmp(key, "socket_mode") == 0) {
+		if (!valid_mode(value, &d->socket_mode))
+			return failf(l, "socket_mode: \"%s\" is not an octal mode like 0660", value);
+		d->has_socket_mode = true;
+		return 1;
+	}
+	if (strcmp(key, "ring_buffer_size") == 0) {
+		if (config_parse_size(value, &size) < 0 || size < 4096 || size > (1ul << 30) ||
+		    (size & (size - 1)))
+			return failf(l, "ring_buffer_size: \"%s\" is not a power of two between "
+					"4K and 1G", value);
+		d->ring_buffer_bytes = size;
+		return 1;
+	}
+	if (strcmp(key, "subscriber_queue_size") == 0) {
+		if (config_parse_size(value, &size) < 0 || size < 65536 || size > (1ul << 30))
+			return failf(l, "subscriber_queue_size: \"%s\" is not a size between 64K "
+					"and 1G", value);
+		d->subscriber_queue_bytes = size;
+		return 1;
+	}
+	if (strcmp(key, "log_level") == 0) {
+		lvl = parse_log_level(value);
+		if (lvl < 0)
+			return failf(l, "log_level: \"%s\" is not one of error, warning, info, "
+					"debug", value);
+		d->log_level = lvl;
+		d->has_log_level = true;
+		return 1;
+	}
+	if (strcmp(key, "output") == 0) {
+		if (strcmp(value, "text") == 0)
+			d->output = CONFIG_OUTPUT_TEXT;
+		else if (strcmp(value, "json") == 0)
+			d->output = CONFIG_OUTPUT_JSON;
+		else
+			return failf(l, "output: \"%s\" is not text or json", value);
+		return 1;
+	}
+	if (strcmp(key, "default_actions") == 0)
+		return set_default_actions(l, value);
+	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, socket, socket_mode, "
+			"socket_group, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
+			"subscriber_queue_size, log_level, output, default_actions)", key);
+}
+
+static struct config_section *add_section(struct load *l, const char *name)
+{
+	struct config *cfg = l->cfg;
+	struct config_section *s;
+	size_t i;
+
+	for (i = 0; i < cfg->n_sections; i++)
+		if (strcmp(cfg->sections[i].name, name) == 0)
+			return &cfg->sections[i];	/* INI sections may be split */
+	s = realloc(cfg->sections, (cfg->n_sections + 1) * sizeof(*s));
+	if (!s)
+		return NULL;
+	cfg->sections = s;
+	s = &cfg->sections[cfg->n_sections];
+	*s = (struct config_section){ .name = strdup(name), .line = l->rd.line };
+	if (!s->name)
+		return NULL;
+	cfg->n_sections++;
+	return s;
+}
+
+static int on_entry(void *user, const char *section, const char *key, const char *value)
+{
+	struct load *l = user;
+	struct config_section *s;
+	struct config_entry *e;
+	char err[CONFIG_ERROR_MAX - 64];
+
+	if (l->message[0] || l->oom)
+		return 0;
+	if (l->rd.too_long)
+		return failf(l, "line longer than %d characters", CONFIG_LINE_MAX);
+	if (l->rd.continuation)
+		return failf(l, "indented line: values are one line each in bpfd's config");
+	if (!section[0])
+		return failf(l, "\"%s\" outside any section (daemon settings go under [daemon])",
+			     key);
+	if (strcmp(section, "daemon") == 0)
+		return daemon_key(l, key, value);
+
+	if (!l->cur || strcmp(l->cur->name, section) != 0) {
+		if (l->check && l->check(l->ctx, section, NULL, NULL, err, sizeof(err)) < 0)
+			return failf(l, "[%s]: %s", section, err);
+		l->cur = add_section(l, section);
+		if (!l->cur) {
+			l->oom = true;
+			return 0;
+		}
+	}
+	s = l->cur;
+	if (config_get(s, key))
+		return failf(l, "\"%s\" set twice in [%s]", key, section);
+	if (l->check && l->check(l->ctx, section, key, value, err, sizeof(err)) < 0)
+		return failf(l, "%s", err);
+	e = realloc(s->entries, (s->n_entries + 1) * sizeof(*e));
+	if (!e) {
+		l->oom = true;
+		return 0;
+	}
+	s->entries = e;
+	e = &s->entries[s->n_entries];
+	*e = (struct config_entry){ .key = strdup(key), .value = strdup(value), .line = l->rd.line };
+	if (!e->key || !e->value) {
+		free(e->key);
+		free(e->value);
+		l->oom = true;
+		return 0;
+	}
+	s->n_entries++;
+	return 1;
+}
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, n = 0;
+	char *buf;
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		if (n == cap) {
+			char *bigger;
+
+			if (cap >= CONFIG_FILE_MAX) {
+				free(buf);
+				close(fd);
+				return -EFBIG;
+			}
+			bigger = realloc(buf, cap * 2);
+			if (!bigger) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			r = -errno;
+			free(buf);
+			close(fd);
+			return (int)r;
+		}
+		if (r == 0)
+			break;
+		n += r;
+	}
+	close(fd);
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+int config_load(const char *path, const char *text, size_t len, config_check_fn check,
+		void *ctx, struct config **out, char err[CONFIG_ERROR_MAX])
+{
+	struct load l = { .check = check, .ctx = ctx };
+	char *owned = NULL;
+	int r, where;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (!text) {
+		r = read_file(path, &owned, &len);
+		if (r < 0) {
+			snprintf(err, CONFIG_ERROR_MAX, "%s: %s", path,
+				 r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+			return r;
+		}
+		text = owned;
+	}
+	l.cfg = calloc(1, sizeof(*l.cfg));
+	if (!l.cfg || !(l.cfg->path = strdup(path))) {
+		free(l.cfg);
+		free(owned);
+		snprintf(err, CONFIG_ERROR_MAX, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	l.rd = (struct reader){ .text = text, .len = len, .at_line_start = true };
+	if (memchr(text, '\0', len)) {
+		snprintf(err, CONFIG_ERROR_MAX, "%s: contains a NUL byte (not a text file)", path);
+		r = -EINVAL;
+		goto fail;
+	}
+	where = ini_parse_stream(read_line, &l.rd, on_entry, &l);
+	free(owned);
+	owned = NULL;
+	if (l.oom) {
+		snprintf(err, CONFIG_ERROR_MAX, "%s: out of memory", path);
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (l.message[0]) {
+		snprintf(err, CONFIG_ERROR_MAX, "%s:%d: %s", path, l.error_line, l.message);
+		r = -EINVAL;
+		goto fail;
+	}
+	if (where > 0) {
+		/* libinih's own complaint: a line that is neither section, key nor comment. */
+		snprintf(err, CONFIG_ERROR_MAX, "%s:%d: %s", path, where,
+			 l.rd.too_long ? "line too long"
+				       : "not a [section], a key = value line or a comment");
+		r = -EINVAL;
+		goto fail;
+	}
+	if (where < 0) {
+		snprintf(err, CONFIG_ERROR_MAX, "%s: cannot be read", path);
+		r = -EIO;
+		goto fail;
+	}
+	*out = l.cfg;
+	return 0;
+fail:
+	free(owned);
+	config_free(l.cfg);
+	return r;
+}
+
+void config_free(struct config *cfg)
+{
+	struct config_daemon *d;
+	size_t i, j;
+
+	if (!cfg)
+		return;
+	d = &cfg->daemon;
+	free((char *)d->rules_dir);
+	free((char *)d->socket);
+	free((char *)d->socket_group);
+	free((char *)d->tracers);
+	free((char *)d->bash);
+	free((char *)d->cgroup_hierarchy);
+	for (i = 0; i < d->n_default_actions; i++)
+		free(d->default_actions[i]);
+	free(d->default_actions);
+	for (i = 0; i < cfg->n_sections; i++) {
+		for (j = 0; j < cfg->sections[i].n_entries; j++) {
+			free(cfg->sections[i].entries[j].key);
+			free(cfg->sections[i].entries[j].value);
+		}
+		free(cfg->sections[i].entries);
+		free(cfg->sections[i].name);
+	}
+	free(cfg->sections);
+	free(cfg->path);
+	free(cfg);
+}
+
+const struct config_section *config_section(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; cfg && i < cfg->n_sections; i++)
+		if (strcmp(cfg->sections[i].name, name) == 0)
+			return &cfg->sections[i];
+	return NULL;
+}
+
+static const struct config_entry *entry(const struct config_section *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; s && i < s->n_entries; i++)
+		if (strcmp(s->entries[i].key, key) == 0)
+			return &s->entries[i];
+	return NULL;
+}
+
+const char *config_get(const struct config_section *s, const char *key)
+{
+	const struct config_entry *e = entry(s, key);
+
+	return e ? e->value : NULL;
+}
+
+int config_line(const struct config_section *s, const char *key)
+{
+	const struct config_entry *e = entry(s, key);
+
+	return e ? e->line : 0;
+}
+
+bool config_section_equal(const struct config_section *a, const struct config_section *b)
+{
+	size_t i;
+
+	if (!a || !b)
+		return !a && !b;
+	if (a->n_entries != b->n_entries)
+		return false;
+	for (i = 0; i < a->n_entries; i++) {
+		const char *v = config_get(b, a->entries[i].key);
+
+		if (!v || strcmp(v, a->entries[i].value) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* A decimal number and what follows it. */
+static int leading_uint(const char *s, uint64_t *out, const char **rest)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	*out = v;
+	*rest = end;
+	return 0;
+}
+
+int config_parse_duration_ms(const char *s, int64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t ms;
+	} units[] = { { "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "min", 60000 },
+		      { "h", 3600000 }, { "d", 86400000 } };
+	const char *rest;
+	uint64_t v;
+	size_t i;
+
+	if (leading_uint(s, &v, &rest) < 0)
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(rest, units[i].suffix) == 0) {
+			if (v > (uint64_t)INT64_MAX / units[i].ms)
+				return -EINVAL;
+			*out = (int64_t)(v * units[i].ms);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int config_parse_size(const char *s, size_t *out)
+{
+	const char *rest;
+	uint64_t v, mult = 1;
+
+	if (leading_uint(s, &v, &rest) < 0)
+		return -EINVAL;
+	if (*rest) {
+		switch (toupper((unsigned char)*rest)) {
+		case 'K': mult = 1ull << 10; break;
+		case 'M': mult = 1ull << 20; break;
+		case 'G': mult = 1ull << 30; break;
+		default: return -EINVAL;
+		}
+		rest++;
+		if (*rest == 'i')
+			rest++;
+		if (*rest == 'B')
+			rest++;
+		if (*rest)
+			return -EINVAL;
+	}
+	if (v > SIZE_MAX / mult)
+		return -EINVAL;
+	*out = (size_t)(v * mult);
+	return 0;
+}
+
+int config_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	const char *rest;
+	uint64_t v;
+
+	if (leading_uint(s, &v, &rest) < 0 || *rest || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int config_parse_rate(const char *s, uint32_t *count, int64_t *period_ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} periods[] = { { "s", 1000 }, { "sec", 1000 }, { "m", 60000 }, { "min", 60000 },
+			{ "h", 3600000 }, { "hour", 3600000 }, { "d", 86400000 },
+			{ "day", 86400000 } };
+	const char *rest;
+	uint64_t v;
+	size_t i;
+
+	if (leading_uint(s, &v, &rest) < 0 || v == 0 || v > UINT32_MAX || *rest != '/')
+		return -EINVAL;
+	for (i = 0; i < sizeof(periods) / sizeof(periods[0]); i++) {
+		if (strcmp(rest + 1, periods[i].unit) == 0) {
+			*count = (uint32_t)v;
+			*period_ms = periods[i].ms;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int config_parse_bool(const char *s, bool *out)
+{
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on") || !strcmp(s, "1")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off") || !strcmp(s, "0")) {
+		*out = false;
+		return 0;
+	}
+	return -EINVAL;
+}
