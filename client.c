@@ -208,10 +208,13 @@ int cmd_status(const struct cli *cli)
 		       jstr(v, "state"), (long long)jint(v, "events"), (long long)jint(v, "matched"),
 		       (long long)jint(v, "lost"), pf, jstr(v, "error"));
 	}
-	printf("\n%-14s %12s %12s\n", "ACTION", "RUNS", "FAILURES");
+	printf("\n%-22s %10s %10s %11s %9s %9s  %s\n", "ACTION", "RUNS", "FAILURES", "SUPPRESSED",
+	       "DROPPED", "PENDING", "ERROR");
 	json_array_foreach(json_object_get(reply, "actions"), i, v)
-		printf("%-14s %12lld %12lld\n", jstr(v, "name"), (long long)jint(v, "runs"),
-		       (long long)jint(v, "failures"));
+		printf("%-22s %10lld %10lld %11lld %9lld %9lld  %s\n", jstr(v, "name"),
+		       (long long)jint(v, "runs"), (long long)jint(v, "failures"),
+		       (long long)jint(v, "suppressed"), (long long)jint(v, "dropped"),
+		       (long long)jint(v, "pending"), jstr(v, "error"));
 	printf("\nsubscribers: %zu\n", json_array_size(json_object_get(reply, "subscribers")));
 	json_array_foreach(json_object_get(reply, "subscribers"), i, v)
 		printf("  #%lld tracer=%s rule=%s container=%s sent=%lld dropped=%lld\n",
