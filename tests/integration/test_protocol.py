@@ -212,7 +212,10 @@ def test_slow_subscriber_loses_counted_events():
         if "notice" in f:
             assert f["notice"] == "lost"
             lost += f["lost"]
-    assert lost == dropped, (lost, dropped)
+    # Opens by other processes (the status client itself) may be dropped
+    # after the status read: at least the count seen then is announced.
+    assert lost >= dropped, (lost, dropped)
+    assert lost - dropped < 1000, (lost, dropped)
     s.close()
 
 
