@@ -35,6 +35,7 @@ static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OP
 					      OPT_HELP };
 static const enum cli_opt_id json_opts[] = { OPT_JSON, OPT_HELP };
 static const enum cli_opt_id no_opts[] = { OPT_HELP };
+static const enum cli_opt_id check_opts[] = { OPT_CONFIG, OPT_HELP };
 
 const struct cli_command cli_commands[] = {
 	{ "daemon", "", "Start the daemon (in the foreground).", daemon_opts, 0, 0, cmd_daemon },
@@ -42,7 +43,9 @@ const struct cli_command cli_commands[] = {
 	  no_opts, 1, -1, cmd_create },
 	{ "rm", "RULE_NAME...", "Remove rules.", no_opts, 1, -1, cmd_rm },
 	{ "ls", "", "List the rules: NAME TRACER ACTIONS.", json_opts, 0, 0, cmd_ls },
-	{ "check", "RULE_FILE...", "Validate rule files (no daemon needed).", no_opts, 1, -1,
+	{ "check", "[RULE_FILE...]",
+	  "Validate rule files, and with --config a config file (no daemon needed).",
+	  check_opts, 0, -1,
 	  cmd_check },
 	{ "trace", "", "Live trace the events that pass the rules, like tail -f.", trace_opts, 0,
 	  0, cmd_trace },

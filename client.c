@@ -20,6 +20,7 @@
 #include "event.h"
 #include "ipc.h"
 #include "action.h"
+#include "config.h"
 #include "rules.h"
 #include "strbuf.h"
 #include "tracer.h"
@@ -442,6 +443,23 @@ int cmd_ls(const struct cli *cli)
 int cmd_check(const struct cli *cli)
 {
 	int i, status = 0;
+
+	if (cli->config_path) {
+		char err[CONFIG_ERROR_MAX];
+		struct config *cfg;
+
+		if (config_load(cli->config_path, NULL, 0, action_config_check, NULL, &cfg, err) < 0) {
+			fprintf(stderr, "%s\n", err);
+			status = 1;
+		} else {
+			printf("%s: ok: %zu action section%s\n", cli->config_path, cfg->n_sections,
+			       cfg->n_sections == 1 ? "" : "s");
+			config_free(cfg);
+		}
+	} else if (!cli->n_args) {
+		fprintf(stderr, "bpfd check: give rule files, or --config FILE\n");
+		return 2;
+	}
 
 	for (i = 0; i < cli->n_args; i++) {
 		const char *file = cli->args[i];
