@@ -240,10 +240,10 @@ def test_bad_config_is_fatal_at_start():
     d.start(wait=False)
     assert d.proc.wait(30) == 1
     assert "%s:6: timeout: \"forever\" is not a duration" % conf in d.stderr(), d.stderr()
-    d.cleanup()
     # `bpfd check --config` says the same without a daemon; the example is valid.
     r = subprocess.run([BPFD, "check", "--config", conf], capture_output=True, text=True)
     assert r.returncode == 1 and ":6: timeout:" in r.stderr, r
+    d.cleanup()
     root = os.environ.get("BPFD_SOURCE_ROOT", os.path.dirname(os.path.dirname(
         os.path.dirname(os.path.abspath(__file__)))))
     r = subprocess.run([BPFD, "check", "--config", os.path.join(root, "examples", "bpfd.conf")],
