@@ -188,6 +188,10 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 		return set_string(l, &d->socket_group, value);
 	if (strcmp(key, "tracers") == 0)
 		return set_string(l, &d->tracers, value);
+	if (strcmp(key, "admin_users") == 0)
+		return set_string(l, &d->admin_users, value);
+	if (strcmp(key, "admin_groups") == 0)
+		return set_string(l, &d->admin_groups, value);
 	if (strcmp(key, "bash") == 0)
 		return set_string(l, &d->bash, value);
 	if (strcmp(key, "cgroup_hierarchy") == 0)
@@ -234,7 +238,7 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 	if (strcmp(key, "default_actions") == 0)
 		return set_default_actions(l, value);
 	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, socket, socket_mode, "
-			"socket_group, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
+			"socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
 			"subscriber_queue_size, log_level, output, default_actions)", key);
 }
 
@@ -437,6 +441,8 @@ void config_free(struct config *cfg)
 	free((char *)d->rules_dir);
 	free((char *)d->socket);
 	free((char *)d->socket_group);
+	free((char *)d->admin_users);
+	free((char *)d->admin_groups);
 	free((char *)d->tracers);
 	free((char *)d->bash);
 	free((char *)d->cgroup_hierarchy);

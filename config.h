@@ -39,6 +39,8 @@ struct config_daemon {
 	const char *rules_dir;
 	const char *socket;
 	const char *socket_group;
+	const char *admin_users;	/* comma-separated names or uids: every op, like root */
+	const char *admin_groups;	/* comma-separated names or gids */
 	const char *tracers;
 	const char *bash;
 	const char *cgroup_hierarchy;

@@ -9,6 +9,7 @@
 
 #include "action.h"
 #include "daemon.h"
+#include "log.h"
 #include "rulebook.h"
 #include "rules.h"
 #include "tracer.h"
@@ -248,22 +249,83 @@ static json_t *op_list_rules(struct daemon *d, struct client *c, json_t *req)
 	return json_pack("{s:b, s:o}", "ok", 1, "rules", list);
 }
 
+/* What an op needs: reading is for the socket's group too, changing is not. */
+enum op_access { ACCESS_NONE, ACCESS_READ, ACCESS_ADMIN };
+
 static const struct control_op {
 	const char *name;
 	json_t *(*fn)(struct daemon *d, struct client *c, json_t *req);
+	enum op_access needs;
 } control_ops[] = {
-	{ "status", op_status },
-	{ "tracers", op_tracers },
-	{ "version", op_version },
-	{ "trace", op_trace },
-	{ "create_rule", op_create_rule },
-	{ "remove_rule", op_remove_rule },
-	{ "list_rules", op_list_rules },
-	{ NULL, NULL },
+	{ "status", op_status, ACCESS_READ },
+	{ "tracers", op_tracers, ACCESS_READ },
+	{ "version", op_version, ACCESS_READ },
+	{ "trace", op_trace, ACCESS_READ },
+	{ "list_rules", op_list_rules, ACCESS_READ },
+	{ "create_rule", op_create_rule, ACCESS_ADMIN },
+	{ "remove_rule", op_remove_rule, ACCESS_ADMIN },
+	{ NULL, NULL, ACCESS_NONE },
 };
+
+static bool has_gid(const struct peer_cred *p, gid_t g)
+{
+	size_t i;
+
+	if (p->gid == g)
+		return true;
+	for (i = 0; i < p->n_groups; i++)
+		if (p->groups[i] == g)
+			return true;
+	return false;
+}
+
+static enum op_access peer_access(const struct access_policy *a, const struct peer_cred *p)
+{
+	size_t i;
+
+	if (!p->known)
+		return ACCESS_NONE;
+	if (p->uid == 0)
+		return ACCESS_ADMIN;
+	for (i = 0; i < a->n_admin_uids; i++)
+		if (a->admin_uids[i] == p->uid)
+			return ACCESS_ADMIN;
+	for (i = 0; i < a->n_admin_gids; i++)
+		if (has_gid(p, a->admin_gids[i]))
+			return ACCESS_ADMIN;
+	if (a->has_read_gid && has_gid(p, a->read_gid))
+		return ACCESS_READ;
+	return ACCESS_NONE;
+}
+
+static json_t *refuse(const struct control_op *op, const struct peer_cred *p)
+{
+	static int64_t next_log_ms;
+	static uint64_t unlogged;
+	int64_t now = loop_now_ms();
+	const char *why = op->needs == ACCESS_ADMIN
+				  ? "changes the daemon: root, admin_users and admin_groups only"
+				  : "root, admin_users, admin_groups and the socket's group only";
+
+	if (now >= next_log_ms) {
+		log_warn("refused op %s from uid %u (pid %d): %s%s", op->name, (unsigned)p->uid,
+			 (int)p->pid, why, unlogged ? " (and earlier refusals not logged)" : "");
+		next_log_ms = now + 1000;
+		unlogged = 0;
+	} else {
+		unlogged++;
+	}
+	return error_reply("permission denied: op '%s' %s (you are uid %u)", op->name,
+			   op->needs == ACCESS_ADMIN ? "changes the daemon: root, admin_users "
+						       "and admin_groups only"
+						     : "is for root, admin_users, admin_groups "
+						       "and the socket's group only",
+			   (unsigned)p->uid);
+}
 
 json_t *control_handle(void *ctx, struct server *s, struct client *c, json_t *req)
 {
+	struct daemon *d = ctx;
 	const struct control_op *op;
 	json_t *name = json_object_get(req, "op");
 
@@ -272,8 +334,12 @@ json_t *control_handle(void *ctx, struct server *s, struct client *c, json_t *re
 		return error_reply("bad request: missing 'op'");
 	if (!json_is_string(name))
 		return error_reply("bad request: 'op' must be a string");
-	for (op = control_ops; op->name; op++)
-		if (strcmp(op->name, json_string_value(name)) == 0)
-			return op->fn(ctx, c, req);
+	for (op = control_ops; op->name; op++) {
+		if (strcmp(op->name, json_string_value(name)) != 0)
+			continue;
+		if (peer_access(&d->access, server_client_cred(c)) < op->needs)
+			return refuse(op, server_client_cred(c));
+		return op->fn(ctx, c, req);
+	}
 	return error_reply("unknown op '%s'", json_string_value(name));
 }

@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <grp.h>
+#include <pwd.h>
 
 #include "action.h"
 #include "btf_offsets.h"
@@ -421,6 +422,31 @@ static int read_config(const struct daemon_options *o, struct config **out)
 	return r;
 }
 
+/* "alice, 1001" into ids: names through passwd/group, numbers as they are. */
+static size_t resolve_ids(const char *list, bool users, unsigned int *out, size_t max)
+{
+	char buf[1024], *save, *tok, *end;
+	size_t n = 0;
+
+	if (!list)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ", ", &save); tok && n < max; tok = strtok_r(NULL, ", ", &save)) {
+		unsigned long v = strtoul(tok, &end, 10);
+
+		if (*tok && !*end) {
+			out[n++] = (unsigned int)v;
+		} else if (users && getpwnam(tok)) {
+			out[n++] = getpwnam(tok)->pw_uid;
+		} else if (!users && getgrnam(tok)) {
+			out[n++] = getgrnam(tok)->gr_gid;
+		} else {
+			log_warn("%s: no such %s: ignored", tok, users ? "user" : "group");
+		}
+	}
+	return n;
+}
+
 /* The settings that apply at once, at start and on SIGHUP. */
 static void apply_config(struct daemon *d)
 {
@@ -436,6 +462,10 @@ static void apply_config(struct daemon *d)
 		d->pipeline.default_actions = default_actions_stdout;
 		d->pipeline.n_default_actions = 1;
 	}
+	d->access.n_admin_uids = resolve_ids(c ? c->admin_users : NULL, true,
+					     d->access.admin_uids, ACCESS_IDS_MAX);
+	d->access.n_admin_gids = resolve_ids(c ? c->admin_groups : NULL, false,
+					     d->access.admin_gids, ACCESS_IDS_MAX);
 	if (d->server)
 		server_set_queue_max(d->server, c && c->subscriber_queue_bytes
 							 ? c->subscriber_queue_bytes
@@ -520,7 +550,7 @@ static void resolve_options(struct daemon *d)
 }
 
 /* The socket's group: `socket_group`, else `bpfd` when that group exists. */
-static void socket_group(const char *path, const char *group)
+static void socket_group(struct daemon *d, const char *path, const char *group)
 {
 	struct group *gr = getgrnam(group ? group : "bpfd");
 
@@ -530,10 +560,15 @@ static void socket_group(const char *path, const char *group)
 				 path);
 		return;
 	}
-	if (chown(path, 0, gr->gr_gid) < 0)
+	if (chown(path, 0, gr->gr_gid) < 0) {
 		log_warn("%s: cannot give it to group %s: %s", path, gr->gr_name,
 			 strerror(errno));
+		return;
+	}
+	d->access.has_read_gid = true;
+	d->access.read_gid = gr->gr_gid;
 }
+
 
 static void on_signal(struct loop_watch *w, uint32_t events)
 {
@@ -756,7 +791,7 @@ int daemon_main(const struct daemon_options *opts)
 
 	if (gethostname(d.hostname, sizeof(d.hostname) - 1) < 0)
 		snprintf(d.hostname, sizeof(d.hostname), "localhost");
-	socket_group(d.opts.socket_path, d.config ? d.config->daemon.socket_group : NULL);
+	socket_group(&d, d.opts.socket_path, d.config ? d.config->daemon.socket_group : NULL);
 	if (choose_hierarchy(&d, d.opts.cgroup_hierarchy) < 0) {
 		daemon_release(&d);
 		return 1;

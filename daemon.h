@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "action.h"
 #include "config.h"
@@ -32,6 +33,21 @@ struct daemon_options {
 	bool debug;			/* -d: debug logging whatever the config says */
 };
 
+/*
+ * Who may do what over the socket (docs/protocol.md): root and the
+ * config's admin users and groups may use every op; members of the
+ * socket's group the read-only ones.
+ */
+enum { ACCESS_IDS_MAX = 64 };
+struct access_policy {
+	uid_t admin_uids[ACCESS_IDS_MAX];
+	size_t n_admin_uids;
+	gid_t admin_gids[ACCESS_IDS_MAX];
+	size_t n_admin_gids;
+	bool has_read_gid;
+	gid_t read_gid;			/* the socket's group */
+};
+
 struct daemon {
 	struct daemon_options opts;	/* resolved: command line, config, defaults */
 	struct config *start_config;	/* the config read at start (opts point into it) */
@@ -39,6 +55,7 @@ struct daemon {
 	struct action_set *actions;
 	struct action_env action_env;
 	struct cgroup_resolver resolver;
+	struct access_policy access;
 	struct loop loop;
 	struct loader loader;
 	struct cgroup_cache *cgroups;

@@ -24,6 +24,7 @@ struct client {
 	bool closing;		/* close once out is written */
 	bool dead;		/* closed; freed by server_reap() */
 	struct trace_filter filter;
+	struct peer_cred cred;
 	uint64_t sent, dropped, unreported_drops;
 	int64_t progress_ms;	/* last time out shrank, or was empty */
 	int64_t partial_ms;	/* since when a partial frame waits, 0 if none */
@@ -199,6 +200,36 @@ static void client_event(struct loop_watch *w, uint32_t events)
 		client_write(c);
 }
 
+/*
+ * A unix socket's peer credentials are those of the process that
+ * connected, fixed at connect(): read once, checked for every request.
+ */
+static void read_peer(int fd, struct peer_cred *p)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	gid_t groups[SERVER_PEER_GROUPS_MAX];
+
+	memset(p, 0, sizeof(*p));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || len != sizeof(uc))
+		return;
+	p->known = true;
+	p->pid = uc.pid;
+	p->uid = uc.uid;
+	p->gid = uc.gid;
+	/* Linux 4.13+; more groups than fit are not needed to decide. */
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+		p->n_groups = len / sizeof(gid_t);
+		memcpy(p->groups, groups, p->n_groups * sizeof(gid_t));
+	}
+}
+
+const struct peer_cred *server_client_cred(const struct client *c)
+{
+	return &c->cred;
+}
+
 static void server_accept(struct loop_watch *w, uint32_t events)
 {
 	struct server *s = w->ctx;
@@ -227,6 +258,7 @@ static void server_accept(struct loop_watch *w, uint32_t events)
 		}
 		c->server = s;
 		c->id = ++s->next_id;
+		read_peer(fd, &c->cred);
 		c->watch = (struct loop_watch){ .fd = fd, .fn = client_event, .ctx = c };
 		ipc_reader_init(&c->in, IPC_FRAME_MAX);
 		c->progress_ms = loop_now_ms();

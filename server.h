@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "event.h"
 #include "loop.h"
@@ -31,6 +32,20 @@ enum {
 
 struct server;
 struct client;
+
+/* Who is on the other end of a connection (SO_PEERCRED, SO_PEERGROUPS at connect). */
+enum { SERVER_PEER_GROUPS_MAX = 64 };
+struct peer_cred {
+	bool known;		/* false: the kernel did not say (treated as nobody) */
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[SERVER_PEER_GROUPS_MAX];	/* supplementary groups */
+	size_t n_groups;
+};
+
+/* The credentials of @c's peer. */
+const struct peer_cred *server_client_cred(const struct client *c);
 
 /*
  * Handles one request; returns the reply object (the server takes the
