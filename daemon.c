@@ -39,6 +39,7 @@ enum {
 	TICK_MS = 1000,
 	RULES_SETTLE_MS = 100,	/* a change in the rules directory is read this much later */
 	TRACERS_WANTED_MAX = 32,
+	LOSS_LOG_MS = 10000,	/* losses are logged at most this often */
 };
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
@@ -680,6 +681,38 @@ static int load_tracers(struct daemon *d)
 	return loader_start(&d->loader);
 }
 
+/*
+ * Losses are counted where they happen and shown in status; the log says
+ * so too, at most every LOSS_LOG_MS, so that nobody loses events unawares.
+ * (Action queues log their own drops, rate-limited, in actions.c.)
+ */
+static void report_losses(struct daemon *d, int64_t now)
+{
+	uint64_t kernel = 0, dropped = 0;
+	size_t i;
+
+	if (now < d->loss_log_next_ms)
+		return;
+	for (i = 0; i < d->loader.n_tracers; i++)
+		kernel += loader_lost(&d->loader, tracer_record_type(i));
+	dropped = server_dropped_total(d->server);
+	if (kernel > d->logged_kernel_lost) {
+		log_warn("%llu events lost in the kernel's ring buffer (the daemon could not keep "
+			 "up; ring_buffer_size in the config); %llu in all, per tracer in status",
+			 (unsigned long long)(kernel - d->logged_kernel_lost),
+			 (unsigned long long)kernel);
+		d->loss_log_next_ms = now + LOSS_LOG_MS;
+	}
+	if (dropped > d->logged_sub_dropped) {
+		log_warn("%llu events dropped for slow trace subscribers (they are told how many); "
+			 "per subscriber in status",
+			 (unsigned long long)(dropped - d->logged_sub_dropped));
+		d->loss_log_next_ms = now + LOSS_LOG_MS;
+	}
+	d->logged_kernel_lost = kernel;
+	d->logged_sub_dropped = dropped;
+}
+
 static void run(struct daemon *d)
 {
 	int64_t next_tick = loop_now_ms() + TICK_MS, now;
@@ -712,6 +745,7 @@ static void run(struct daemon *d)
 			server_tick(d->server);
 			server_reap(d->server);
 			pipeline_sync_clock(&d->pipeline);
+			report_losses(d, now);
 			bash_probes_scan(&d->bash);
 			/* A rules directory created after start is picked up. */
 			if (d->rules_wd < 0 && d->opts.rules_dir &&

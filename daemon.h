@@ -75,6 +75,9 @@ struct daemon {
 	int64_t started_ms;
 	int64_t ready_ms;
 	int64_t last_ring_wake_ms;
+	/* Losses already announced in the log, and when the next may be. */
+	uint64_t logged_kernel_lost, logged_sub_dropped;
+	int64_t loss_log_next_ms;
 	bool draining;
 	char hostname[256];
 	char kheaders_merged[4096];

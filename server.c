@@ -40,6 +40,7 @@ struct server {
 	struct client *clients;
 	size_t n_clients, n_subscribers;
 	uint32_t next_id;
+	uint64_t dropped_total;		/* over every subscriber there ever was */
 };
 
 static void client_close(struct client *c)
@@ -223,6 +224,11 @@ static void read_peer(int fd, struct peer_cred *p)
 		p->n_groups = len / sizeof(gid_t);
 		memcpy(p->groups, groups, p->n_groups * sizeof(gid_t));
 	}
+}
+
+uint64_t server_dropped_total(const struct server *s)
+{
+	return s->dropped_total;
 }
 
 const struct peer_cred *server_client_cred(const struct client *c)
@@ -409,6 +415,7 @@ void server_publish(struct server *s, const struct event *ev, const char *json, 
 		    queue_frame(c, json, len) < 0) {
 			c->dropped++;
 			c->unreported_drops++;
+			s->dropped_total++;
 			continue;
 		}
 		c->sent++;

@@ -98,4 +98,7 @@ void server_each_subscriber(struct server *s, void (*fn)(void *ctx, const struct
 
 size_t server_client_count(const struct server *s);
 
+/* Events dropped for slow subscribers since start, over all of them. */
+uint64_t server_dropped_total(const struct server *s);
+
 #endif

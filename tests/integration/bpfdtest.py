@@ -99,7 +99,20 @@ class Daemon:
 
     def cleanup(self):
         self.stop()
+        reports = self.sanitizer_reports()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        assert not reports, "sanitizer reports from the daemon:\n" + reports
+
+    def sanitizer_reports(self):
+        """What AddressSanitizer, LeakSanitizer or UBSan said, in a sanitized build."""
+        if not os.environ.get("BPFD_SANITIZED") or not os.path.exists(self.stderr_path):
+            return ""
+        text = self.stderr()
+        marks = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+        if not any(m in text for m in marks):
+            return ""
+        start = min(text.find(m) for m in marks if m in text)
+        return text[max(0, start - 200):start + 6000]
 
 
 class Trace:

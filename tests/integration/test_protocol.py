@@ -217,6 +217,11 @@ def test_slow_subscriber_loses_counted_events():
     assert lost >= dropped, (lost, dropped)
     assert lost - dropped < 1000, (lost, dropped)
     s.close()
+    # The daemon's log says so too (checked once a second).
+    deadline = time.time() + 3
+    while "events dropped for slow trace subscribers" not in D.stderr():
+        assert time.time() < deadline, "drops not announced in the log"
+        time.sleep(0.1)
 
 
 def test_daemon_alive_after_all():
