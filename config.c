@@ -217,6 +217,18 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 		d->subscriber_queue_bytes = size;
 		return 1;
 	}
+	if (strcmp(key, "client_stall_timeout") == 0 || strcmp(key, "client_frame_timeout") == 0) {
+		int64_t ms;
+
+		if (config_parse_duration_ms(value, &ms) < 0 || ms < 100 || ms > 3600000)
+			return failf(l, "%s: \"%s\" is not a duration between 100ms and 1h", key,
+				     value);
+		if (key[7] == 's')
+			d->client_stall_ms = ms;
+		else
+			d->client_frame_ms = ms;
+		return 1;
+	}
 	if (strcmp(key, "log_level") == 0) {
 		lvl = parse_log_level(value);
 		if (lvl < 0)
@@ -239,7 +251,8 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 		return set_default_actions(l, value);
 	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, socket, socket_mode, "
 			"socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
-			"subscriber_queue_size, log_level, output, default_actions)", key);
+			"subscriber_queue_size, client_stall_timeout, client_frame_timeout, log_level, "
+			"output, default_actions)", key);
 }
 
 static struct config_section *add_section(struct load *l, const char *name)

@@ -48,6 +48,8 @@ struct config_daemon {
 	unsigned int socket_mode;
 	size_t ring_buffer_bytes;	/* 0: default */
 	size_t subscriber_queue_bytes;	/* 0: default */
+	int64_t client_stall_ms;	/* 0: default */
+	int64_t client_frame_ms;	/* 0: default */
 	bool has_log_level;
 	int log_level;			/* enum log_level */
 	enum config_output output;

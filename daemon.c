@@ -467,10 +467,13 @@ static void apply_config(struct daemon *d)
 					     d->access.admin_uids, ACCESS_IDS_MAX);
 	d->access.n_admin_gids = resolve_ids(c ? c->admin_groups : NULL, false,
 					     d->access.admin_gids, ACCESS_IDS_MAX);
-	if (d->server)
+	if (d->server) {
 		server_set_queue_max(d->server, c && c->subscriber_queue_bytes
 							 ? c->subscriber_queue_bytes
 							 : SERVER_QUEUE_MAX);
+		server_set_timeouts(d->server, c ? c->client_stall_ms : 0,
+				    c ? c->client_frame_ms : 0);
+	}
 }
 
 static bool same(const char *a, const char *b)

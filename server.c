@@ -33,6 +33,7 @@ struct client {
 
 struct server {
 	size_t queue_max;		/* bytes queued for one subscriber */
+	int64_t stall_ms, partial_ms;	/* SERVER_STALL_MS, SERVER_PARTIAL_MS by default */
 	struct loop *loop;
 	struct loop_watch listen;
 	server_request_fn fn;
@@ -287,6 +288,8 @@ struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn
 		return NULL;
 	s->loop = loop;
 	s->queue_max = SERVER_QUEUE_MAX;
+	s->stall_ms = SERVER_STALL_MS;
+	s->partial_ms = SERVER_PARTIAL_MS;
 	s->fn = fn;
 	s->ctx = ctx;
 	s->listen = (struct loop_watch){ .fd = listen_fd, .fn = server_accept, .ctx = s };
@@ -300,6 +303,12 @@ struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn
 void server_set_queue_max(struct server *s, size_t bytes)
 {
 	s->queue_max = bytes;
+}
+
+void server_set_timeouts(struct server *s, int64_t stall_ms, int64_t partial_ms)
+{
+	s->stall_ms = stall_ms > 0 ? stall_ms : SERVER_STALL_MS;
+	s->partial_ms = partial_ms > 0 ? partial_ms : SERVER_PARTIAL_MS;
 }
 
 static void client_free(struct client *c)
@@ -444,13 +453,13 @@ void server_tick(struct server *s)
 	for (c = s->clients; c; c = c->next) {
 		if (c->dead)
 			continue;
-		if (queued(c) && now - c->progress_ms > SERVER_STALL_MS) {
-			log_warn("client %u read nothing for %d s: disconnected", c->id,
-				 SERVER_STALL_MS / 1000);
+		if (queued(c) && now - c->progress_ms > s->stall_ms) {
+			log_warn("client %u read nothing for %.1f s: disconnected", c->id,
+				 s->stall_ms / 1000.0);
 			client_close(c);
-		} else if (c->partial_ms && now - c->partial_ms > SERVER_PARTIAL_MS) {
-			log_warn("client %u left a frame half-sent for %d s: disconnected", c->id,
-				 SERVER_PARTIAL_MS / 1000);
+		} else if (c->partial_ms && now - c->partial_ms > s->partial_ms) {
+			log_warn("client %u left a frame half-sent for %.1f s: disconnected", c->id,
+				 s->partial_ms / 1000.0);
 			client_close(c);
 		}
 	}

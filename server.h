@@ -58,6 +58,12 @@ struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn
 
 /* Bytes one subscriber may have queued before its events are dropped. */
 void server_set_queue_max(struct server *s, size_t bytes);
+
+/*
+ * How long a client with frames waiting may read nothing, and how long a
+ * half-sent frame may wait, before the client is disconnected; 0: default.
+ */
+void server_set_timeouts(struct server *s, int64_t stall_ms, int64_t partial_ms);
 void server_free(struct server *s);
 
 struct trace_filter {
