@@ -13,7 +13,9 @@
 
 #include "strbuf.h"
 
-enum { RULEBOOK_FILE_MAX = 1 << 20 };
+enum {
+	RULEBOOK_FILE_MAX = 1 << 20,	/* bytes of one rule file */
+};
 
 /* What identifies a version of a file: changed stamp, changed file. */
 struct stamp {
@@ -286,7 +288,7 @@ static bool load_file(struct rulebook *rb, struct rule_file *f, const struct sta
 bool rulebook_reload(struct rulebook *rb)
 {
 	struct dirent *de;
-	bool changed = false;
+	bool changed = false, over_limit = false;
 	size_t i;
 	DIR *d;
 
@@ -317,6 +319,14 @@ bool rulebook_reload(struct rulebook *rb)
 			free(path);
 			f->seen = true;
 			changed |= load_file(rb, f, &st, true);
+			continue;
+		}
+		if (rb->n_files + rb->n_socket >= RULEBOOK_RULES_MAX) {
+			if (!over_limit)
+				report(rb, "%s: skipped: more than %d rules (rule files and created "
+					   "rules together)", path, RULEBOOK_RULES_MAX);
+			over_limit = true;
+			free(path);
 			continue;
 		}
 		grown = realloc(rb->files, (rb->n_files + 1) * sizeof(*grown));
@@ -369,6 +379,14 @@ int rulebook_create(struct rulebook *rb, const char *file, const char *text, siz
 			rb->socket[i].rule = r;
 			return rebuild(rb, false);
 		}
+	}
+	if (rb->n_files + rb->n_socket >= RULEBOOK_RULES_MAX) {
+		rule_free(r);
+		err->line = 0;
+		snprintf(err->message, sizeof(err->message),
+			 "too many rules: the limit is %d (rule files and created rules together)",
+			 RULEBOOK_RULES_MAX);
+		return -E2BIG;
 	}
 	grown = realloc(rb->socket, (rb->n_socket + 1) * sizeof(*grown));
 	if (!grown) {

@@ -21,6 +21,9 @@
 
 #include "rules.h"
 
+/* Rules one daemon holds at most: files in the directory and created ones together. */
+enum { RULEBOOK_RULES_MAX = 10000 };
+
 struct rulebook;
 
 /* Called for each problem found while loading (file:line: message). */
@@ -39,7 +42,8 @@ bool rulebook_reload(struct rulebook *rb);
 /*
  * Adds or replaces a rule from @text (create_rule). @file names the source
  * for the default name and messages. 0 with the rule's name in @name and
- * whether it replaced one in *@replaced, or -EINVAL with @err filled.
+ * whether it replaced one in *@replaced, or -EINVAL with @err filled
+ * (-E2BIG when RULEBOOK_RULES_MAX rules are already held).
  */
 int rulebook_create(struct rulebook *rb, const char *file, const char *text, size_t len,
 		    char *name, size_t name_size, bool *replaced, struct rule_error *err);

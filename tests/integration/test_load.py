@@ -175,6 +175,35 @@ def test_deeply_nested_and_garbage():
     assert status_json()["ok"]
 
 
+def test_rule_count_limit():
+    rules = os.path.join(D.tmp, "rules.new")
+    os.mkdir(rules)
+    for i in range(10001):
+        with open(os.path.join(rules, "r%05d.toml" % i), "w") as f:
+            f.write('tracer = "exec"\n[filterEvents.command]\nvalues = ["x%d"]\n' % i)
+    os.rename(rules, os.path.join(D.tmp, "rules"))  # the directory appears whole
+    deadline = time.time() + 30
+    while "skipped: more than 10000 rules" not in D.stderr():
+        assert time.time() < deadline, "the 10,001st rule file was not refused"
+        time.sleep(0.1)
+    ls = json.loads(D.cli("ls", "--json").stdout)["rules"]
+    assert len(ls) == 10000, len(ls)
+    r = subprocess.run([BPFD, "-s", D.socket, "create", "-"], capture_output=True, text=True,
+                       input='name = "one_more"\ntracer = "exec"\n')
+    assert r.returncode == 1 and "too many rules: the limit is 10000" in r.stderr, r
+    # A rule file over 1 MiB is refused by name; the daemon stays up.
+    subprocess.run(["rm", "-rf", os.path.join(D.tmp, "rules")], check=True)
+    os.mkdir(os.path.join(D.tmp, "rules"))
+    with open(os.path.join(D.tmp, "rules", "huge.toml"), "w") as f:
+        f.write('tracer = "exec"\n# ' + "x" * (1 << 20) + "\n")
+    deadline = time.time() + 10
+    while "huge.toml" not in D.stderr():
+        assert time.time() < deadline, "the oversized rule file was not reported"
+        time.sleep(0.1)
+    assert status_json()["ok"]
+    assert json.loads(D.cli("ls", "--json").stdout)["rules"] == []
+
+
 def test_no_kernel_headers_one_clear_message():
     # A private mount namespace where the header directories are empty.
     tmp = tempfile.mkdtemp(prefix="bpfd-nohdr-")
@@ -207,6 +236,7 @@ def main():
             test_never_reading_subscriber_is_cut_off,
             test_half_sent_frame_is_dropped,
             test_deeply_nested_and_garbage,
+            test_rule_count_limit,
             test_no_kernel_headers_one_clear_message,
             test_unusable_socket_directory,
         ])
