@@ -10,6 +10,7 @@
 #include "action.h"
 #include "daemon.h"
 #include "log.h"
+#include "request.h"
 #include "rulebook.h"
 #include "rules.h"
 #include "tracer.h"
@@ -323,23 +324,20 @@ static json_t *refuse(const struct control_op *op, const struct peer_cred *p)
 			   (unsigned)p->uid);
 }
 
-json_t *control_handle(void *ctx, struct server *s, struct client *c, json_t *req)
+json_t *control_handle(void *ctx, struct server *s, struct client *c,
+		       const struct request_op *request_op, json_t *req)
 {
 	struct daemon *d = ctx;
 	const struct control_op *op;
-	json_t *name = json_object_get(req, "op");
 
 	(void)s;
-	if (!name)
-		return error_reply("bad request: missing 'op'");
-	if (!json_is_string(name))
-		return error_reply("bad request: 'op' must be a string");
 	for (op = control_ops; op->name; op++) {
-		if (strcmp(op->name, json_string_value(name)) != 0)
+		if (strcmp(op->name, request_op->name) != 0)
 			continue;
 		if (peer_access(&d->access, server_client_cred(c)) < op->needs)
 			return refuse(op, server_client_cred(c));
 		return op->fn(ctx, c, req);
 	}
-	return error_reply("unknown op '%s'", json_string_value(name));
+	/* request.c knows an op this table lacks: a bug, said as such. */
+	return error_reply("op '%s' is not implemented", request_op->name);
 }

@@ -15,7 +15,8 @@
 struct daemon;
 
 /* The server_request_fn of the daemon: @ctx is the struct daemon. */
-json_t *control_handle(void *ctx, struct server *s, struct client *c, json_t *request);
+json_t *control_handle(void *ctx, struct server *s, struct client *c,
+		       const struct request_op *op, json_t *request);
 
 struct rule;
 

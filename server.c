@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ipc.h"
+#include "request.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -128,25 +129,18 @@ static void queue_error(struct client *c, const char *msg)
 
 static void handle_frame(struct client *c, const char *payload, size_t len)
 {
-	json_error_t jerr;
+	const struct request_op *op;
 	json_t *req, *reply;
-	char msg[300];
+	char msg[REQUEST_ERROR_MAX];
 
 	/* Requests after `trace` are not read: the connection only streams. */
 	if (c->subscriber)
 		return;
-	req = json_loadb(payload, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (!req) {
-		snprintf(msg, sizeof(msg), "bad JSON: %s", jerr.text);
+	if (request_decode(payload, len, &req, &op, msg) < 0) {
 		queue_error(c, msg);
 		return;
 	}
-	if (!json_is_object(req)) {
-		queue_error(c, "bad request: not a JSON object");
-		json_decref(req);
-		return;
-	}
-	reply = c->server->fn(c->server->ctx, c->server, c, req);
+	reply = c->server->fn(c->server->ctx, c->server, c, op, req);
 	json_decref(req);
 	if (reply) {
 		queue_json(c, reply);

@@ -47,12 +47,15 @@ struct peer_cred {
 /* The credentials of @c's peer. */
 const struct peer_cred *server_client_cred(const struct client *c);
 
+struct request_op;
+
 /*
- * Handles one request; returns the reply object (the server takes the
- * reference) or NULL when the handler replied itself.
+ * Handles one request, already decoded and checked (request.c): @op and
+ * its JSON. Returns the reply object (the server takes the reference) or
+ * NULL when the handler replied itself.
  */
 typedef json_t *(*server_request_fn)(void *ctx, struct server *s, struct client *c,
-				     json_t *request);
+				     const struct request_op *op, json_t *request);
 
 struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn, void *ctx);
 

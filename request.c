@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+#include "request.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct request_arg no_args[] = { { NULL, 0, 0 } };
+static const struct request_arg trace_args[] = {
+	{ "tracer", 63, 0 },
+	{ "rule", 255, 0 },
+	{ "container", 128, 0 },
+	{ NULL, 0, 0 },
+};
+/* The content is bounded by the frame (1 MiB). */
+static const struct request_arg create_args[] = {
+	{ "file", 255, 0 },
+	{ "content", (size_t)-1, 1 },
+	{ NULL, 0, 0 },
+};
+static const struct request_arg remove_args[] = {
+	{ "name", 255, 1 },
+	{ NULL, 0, 0 },
+};
+
+const struct request_op request_ops[] = {
+	{ "version", no_args },
+	{ "status", no_args },
+	{ "tracers", no_args },
+	{ "trace", trace_args },
+	{ "create_rule", create_args },
+	{ "remove_rule", remove_args },
+	{ "list_rules", no_args },
+	{ NULL, NULL },
+};
+
+static int fail(char err[REQUEST_ERROR_MAX], const char *fmt, const char *what)
+{
+	snprintf(err, REQUEST_ERROR_MAX, fmt, what);
+	return -EINVAL;
+}
+
+/* The op's arguments: strings (or null, meaning absent) within their bounds. */
+static int check_args(const struct request_op *op, json_t *req, char err[REQUEST_ERROR_MAX])
+{
+	const struct request_arg *a;
+
+	for (a = op->args; a->name; a++) {
+		json_t *v = json_object_get(req, a->name);
+
+		if (!v || json_is_null(v)) {
+			if (a->required)
+				return fail(err, "bad request: '%s' must be a string", a->name);
+			continue;
+		}
+		if (!json_is_string(v))
+			return fail(err, "bad request: '%s' must be a string", a->name);
+		if (json_string_length(v) > a->max)
+			return fail(err, "bad request: '%s' is too long", a->name);
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return fail(err, "bad request: '%s' holds a NUL character", a->name);
+	}
+	return 0;
+}
+
+int request_decode(const char *payload, size_t len, json_t **json, const struct request_op **op,
+		   char err[REQUEST_ERROR_MAX])
+{
+	const struct request_op *o;
+	json_error_t jerr;
+	json_t *req, *name;
+	int r;
+
+	*json = NULL;
+	*op = NULL;
+	/* Duplicated keys are refused: which one the daemon obeyed would be a guess. */
+	req = json_loadb(payload, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!req)
+		return fail(err, "bad JSON: %s", jerr.text);
+	if (!json_is_object(req)) {
+		json_decref(req);
+		return fail(err, "%s", "bad request: not a JSON object");
+	}
+	name = json_object_get(req, "op");
+	if (!name) {
+		json_decref(req);
+		return fail(err, "%s", "bad request: missing 'op'");
+	}
+	if (!json_is_string(name)) {
+		json_decref(req);
+		return fail(err, "%s", "bad request: 'op' must be a string");
+	}
+	for (o = request_ops; o->name; o++)
+		if (strcmp(o->name, json_string_value(name)) == 0)
+			break;
+	if (!o->name) {
+		char shown[64];
+
+		snprintf(shown, sizeof(shown), "%s", json_string_value(name));
+		json_decref(req);
+		return fail(err, "unknown op '%s'", shown);
+	}
+	r = check_args(o, req, err);
+	if (r < 0) {
+		json_decref(req);
+		return r;
+	}
+	*json = req;
+	*op = o;
+	return 0;
+}
