@@ -4,11 +4,13 @@
  * argument (SPEC §2).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "client.h"
 #include "daemon.h"
+#include "loader.h"
 #include "log.h"
 
 #define DEFAULT_CONFIG "/etc/bpfd/bpfd.conf"
@@ -62,6 +64,10 @@ int main(int argc, char **argv)
 {
 	struct cli cli;
 	char err[512];
+
+	/* The daemon's loader process (loader.c), not a command. */
+	if (argc == 3 && strcmp(argv[1], LOADER_EXEC_ARG) == 0)
+		return loader_exec_main(atoi(argv[2]));
 
 	if (cli_parse(argc, argv, cli_commands, &cli, err, sizeof(err)) < 0) {
 		fprintf(stderr, "bpfd: %s\n\n", err);

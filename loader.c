@@ -4,6 +4,7 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,6 +482,9 @@ static int receive_result(int sock, struct loader *l, char *err, size_t err_size
 	do
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
+	/* Nothing received (the loader died): no control data to look at. */
+	if (n <= 0)
+		msg.msg_controllen = 0;
 	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
 			n_fds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -532,8 +536,108 @@ fail_errno:
 	return n < 0 ? (int)n : -(int)n;
 }
 
+/*
+ * The request as it crosses exec into the loader process: no pointers.
+ * The loader is a fresh image of this binary (not a bare fork) so that
+ * nothing of the daemon's heap lingers in it, and so that a daemon run
+ * under valgrind does not also run LLVM under it.
+ */
+enum { WIRE_NAME_LEN = 64, WIRE_PATH_LEN = 4096, WIRE_REQUEST_MAGIC = 0x62706672 };
+struct wire_request {
+	uint32_t magic;
+	uint32_t n_wanted;		/* UINT32_MAX: all tracers */
+	char wanted[LOADER_TRACERS_MAX][WIRE_NAME_LEN];
+	char bash_path[WIRE_PATH_LEN];	/* "" for the default */
+	struct kernel_offsets offsets;
+	int32_t daemon;
+	uint32_t host_mntns, host_root_dev;
+	int32_t cgroup_root, cgroup_v1_subsys;
+	uint32_t ringbuf_pages;
+};
+
+static void wire_request_fill(struct wire_request *w, const struct loader_request *req)
+{
+	size_t i;
+
+	memset(w, 0, sizeof(*w));
+	w->magic = WIRE_REQUEST_MAGIC;
+	w->n_wanted = UINT32_MAX;
+	if (req->wanted) {
+		for (i = 0; req->wanted[i] && i < LOADER_TRACERS_MAX; i++)
+			snprintf(w->wanted[i], WIRE_NAME_LEN, "%s", req->wanted[i]);
+		w->n_wanted = (uint32_t)i;
+	}
+	if (req->cfg && req->cfg->bash_path)
+		snprintf(w->bash_path, sizeof(w->bash_path), "%s", req->cfg->bash_path);
+	w->offsets = *req->offsets;
+	w->daemon = req->daemon;
+	w->host_mntns = req->host_mntns;
+	w->host_root_dev = req->host_root_dev;
+	w->cgroup_root = req->cgroup_root;
+	w->cgroup_v1_subsys = req->cgroup_v1_subsys;
+	w->ringbuf_pages = req->ringbuf_pages;
+}
+
+int loader_exec_main(int sock)
+{
+	static struct wire_request w;
+	static const char *wanted[LOADER_TRACERS_MAX + 1];
+	static struct tracer_config cfg;
+	struct loader_request req = { 0 };
+	uint32_t i;
+
+	if (recv(sock, &w, sizeof(w), 0) != (ssize_t)sizeof(w) || w.magic != WIRE_REQUEST_MAGIC ||
+	    (w.n_wanted > LOADER_TRACERS_MAX && w.n_wanted != UINT32_MAX)) {
+		fprintf(stderr, "bpfd: the loader process got no valid request\n");
+		return 1;
+	}
+	if (w.n_wanted != UINT32_MAX) {
+		for (i = 0; i < w.n_wanted; i++) {
+			w.wanted[i][WIRE_NAME_LEN - 1] = '\0';
+			wanted[i] = w.wanted[i];
+		}
+		wanted[w.n_wanted] = NULL;
+		req.wanted = wanted;
+	}
+	w.bash_path[WIRE_PATH_LEN - 1] = '\0';
+	cfg.bash_path = w.bash_path[0] ? w.bash_path : NULL;
+	req.cfg = &cfg;
+	req.offsets = &w.offsets;
+	req.daemon = w.daemon;
+	req.host_mntns = w.host_mntns;
+	req.host_root_dev = w.host_root_dev;
+	req.cgroup_root = w.cgroup_root;
+	req.cgroup_v1_subsys = w.cgroup_v1_subsys;
+	req.ringbuf_pages = w.ringbuf_pages;
+	loader_child(sock, &req);
+}
+
+/* In the child: becomes the loader process; returns only if exec failed. */
+static void exec_loader(int sock)
+{
+	char fd[16], self[4096];
+	ssize_t n;
+
+	/*
+	 * The binary's own path rather than exec of /proc/self/exe itself:
+	 * under valgrind only the former names bpfd (valgrind answers the
+	 * readlink for its guest).
+	 */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	/* The socket is the one fd that must survive exec. */
+	if (fcntl(sock, F_SETFD, 0) < 0)
+		return;
+	snprintf(fd, sizeof(fd), "%d", sock);
+	execl(self, "bpfd", LOADER_EXEC_ARG, fd, (char *)NULL);
+	fcntl(sock, F_SETFD, FD_CLOEXEC);
+}
+
 int loader_load(struct loader *l, const struct loader_request *req, char *err, size_t err_size)
 {
+	struct wire_request *w;
 	int sv[2], status, r;
 	pid_t pid;
 
@@ -553,10 +657,25 @@ int loader_load(struct loader *l, const struct loader_request *req, char *err, s
 	}
 	if (pid == 0) {
 		close(sv[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		exec_loader(sv[1]);
+		/* No exec (no /proc?): load from this copy of the daemon instead. */
 		loader_child(sv[1], req);
 	}
 	close(sv[1]);
-	r = receive_result(sv[0], l, err, err_size);
+	w = malloc(sizeof(*w));
+	if (!w) {
+		r = -ENOMEM;
+		snprintf(err, err_size, "out of memory");
+	} else {
+		wire_request_fill(w, req);
+		/* A child that runs loader_child() itself reads nothing: no harm. */
+		r = send(sv[0], w, sizeof(*w), MSG_NOSIGNAL) == (ssize_t)sizeof(*w) ? 0 : -errno;
+		free(w);
+		if (r < 0 && r != -EPIPE && r != -ECONNRESET)
+			snprintf(err, err_size, "sending the loader its request: %s", strerror(-r));
+		r = receive_result(sv[0], l, err, err_size);
+	}
 	close(sv[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;

@@ -71,6 +71,14 @@ struct loader_request {
 };
 
 /*
+ * The loader process is this binary run again as `bpfd __loader FD`
+ * (bpfd.c hands it here): it reads its request from socket FD, loads,
+ * sends the result back and exits. Returns an exit code if it fails early.
+ */
+#define LOADER_EXEC_ARG "__loader"
+int loader_exec_main(int sock);
+
+/*
  * Loads the tracers through a loader process. 0, or a negative errno with
  * the reason in @err when nothing could be loaded at all (no libbcc, the
  * common program fails); a single tracer's failure is in its entry.
