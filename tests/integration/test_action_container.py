@@ -67,10 +67,13 @@ def container(*cmd):
     return name, cid
 
 
-def install_script(name, word):
-    """/tmp/WORD in the container: a script whose process is named WORD."""
+def install_script(name, word, slow=False):
+    """/tmp/WORD in the container: a script whose process is named WORD. A
+    slow one sleeps first, so that it is still there when the freeze lands
+    (bpfd acts after the exec, not before it)."""
+    body = ("sleep 1\\n" if slow else "") + "echo ran\\n"
     subprocess.run(["docker", "exec", name, "sh", "-c",
-                    "printf '#!/bin/sh\\necho ran\\n' > /tmp/%s && chmod +x /tmp/%s" % (word, word)],
+                    "printf '#!/bin/sh\\n%s' > /tmp/%s && chmod +x /tmp/%s" % (body, word, word)],
                    check=True, capture_output=True)
 
 
@@ -104,21 +107,29 @@ def docker_state(name):
     return json.loads(out)
 
 
+def docker_state_id(name):
+    r = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", name], capture_output=True, text=True)
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
 def test_pause_then_bpfd_resume():
     name, cid = container()
-    install_script(name, WORDS["pause"])
+    install_script(name, WORDS["pause"], slow=True)
     # The program is frozen with its container: this `docker exec` waits.
     ex = subprocess.Popen(["docker", "exec", name, "/tmp/" + WORDS["pause"]],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_until(lambda: frozen_v2(cid), "the container's cgroup to be frozen")
-    assert ex.poll() is None, "the program ran on in a frozen container"
-    st = action_stats(D, "pause")
-    assert st["runs"] >= 1 and st["failures"] == 0, st
-    assert "paused docker container %s" % cid in D.stderr()
-    # docker keeps its own pause state: it knows nothing of this.
-    assert docker_state(name)["Paused"] is False
-
-    r = D.cli("resume", cid[:12])
+    try:
+        wait_until(lambda: frozen_v2(cid), "the container's cgroup to be frozen")
+        time.sleep(1.5)  # longer than the program's sleep
+        assert ex.poll() is None, "the program ran on in a frozen container"
+        st = action_stats(D, "pause")
+        assert st["runs"] >= 1 and st["failures"] == 0, st
+        assert "paused docker container %s" % cid in D.stderr()
+        # docker keeps its own pause state: it knows nothing of this.
+        assert docker_state(name)["Paused"] is False
+    finally:
+        r = D.cli("resume", cid[:12], check=False)
+    assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "resumed docker container " + cid, r.stdout
     assert not frozen_v2(cid)
     out, _ = ex.communicate(timeout=10)
@@ -137,7 +148,7 @@ def procs(cg):
 
 def test_pause_from_a_nested_cgroup_freezes_the_container():
     name, cid = container()
-    install_script(name, WORDS["pause"])
+    install_script(name, WORDS["pause"], slow=True)
     top = os.path.join(CG2, "docker", cid)
     inner = os.path.join(top, "inner")
     os.mkdir(inner)
@@ -155,10 +166,13 @@ def test_pause_from_a_nested_cgroup_freezes_the_container():
         assert read(os.path.join(top, "cgroup.freeze")).strip() == "1"
         assert read(os.path.join(inner, "cgroup.freeze")).strip() == "0"
         assert "frozen 1" in read(os.path.join(inner, "cgroup.events"))
+        time.sleep(1.5)
+        assert ex.poll() is None, "the program ran on in a frozen container"
         D.cli("resume", cid[:8])
         out, _ = ex.communicate(timeout=10)
         assert out.strip() == "ran"
     finally:
+        D.cli("resume", cid, check=False)
         # Empty once the program is done; docker removes the container's cgroup after it.
         for _ in range(2):
             try:
@@ -171,19 +185,16 @@ def test_pause_from_a_nested_cgroup_freezes_the_container():
 def test_resume_errors():
     r = D.cli("resume", "ffffzzzz", check=False)
     assert r.returncode == 1 and "no container matches 'ffffzzzz'" in r.stderr, r.stderr
-    # Two containers whose ids share a first digit make that digit ambiguous.
-    def by_digit():
-        ids = [e for e in os.listdir(os.path.join(CG2, "docker")) if len(e) == 64]
-        counts = {}
-        for i in ids:
-            counts[i[0]] = counts.get(i[0], 0) + 1
-        return counts
-    for _ in range(17):
-        shared = [c for c, n in by_digit().items() if n >= 2]
-        if shared:
+    # Two of our containers whose ids share a first digit make that digit
+    # ambiguous (17 containers at most, by pigeonhole; about 5 usually).
+    # Other containers on the host may share it too: "at least 2".
+    ours = {}
+    while True:
+        _, cid = container()
+        ours.setdefault(cid[0], []).append(cid)
+        if len(ours[cid[0]]) == 2:
+            digit = cid[0]
             break
-        container()
-    digit = shared[0]
     r = D.cli("resume", digit, check=False)
     m = re.search(r"'%s' matches (\d+) containers" % digit, r.stderr)
     assert r.returncode == 1 and m and int(m.group(1)) >= 2, r.stderr
@@ -262,9 +273,10 @@ def test_host_process_is_not_paused():
                "the pause failure")
     assert re.search(r"action pause failed: pid \d+ is not in a container: not pausing",
                      D.stderr()), D.stderr()[-2000:]
-    for e in os.listdir(os.path.join(CG2, "docker")):
-        if len(e) == 64:
-            assert not frozen_v2(e), e
+    for name in CONTAINERS:
+        cid = docker_state_id(name)
+        if cid and os.path.exists(os.path.join(CG2, "docker", cid)):
+            assert not frozen_v2(cid), name
 
 
 def test_resume_reply_matches_the_doc():
@@ -291,13 +303,15 @@ def test_v1_freezer_and_kill():
     d, words = start_daemon("--cgroup-hierarchy", "pids")
     try:
         name, cid = container("sh", "-c", "sleep 300 & sleep 300 & wait")
-        install_script(name, words["pause"])
+        install_script(name, words["pause"], slow=True)
         install_script(name, words["kill-container"])
         state = "/sys/fs/cgroup/freezer/docker/%s/freezer.state" % cid
         ex = subprocess.Popen(["docker", "exec", name, "/tmp/" + words["pause"]],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_until(lambda: read(state).strip() == "FROZEN", "freezer.state FROZEN")
         assert not frozen_v2(cid)  # the cgroup2 freezer is not what froze it
+        time.sleep(1.5)
+        assert ex.poll() is None, "the program ran on in a frozen container"
         r = d.cli("resume", cid[:12])
         assert r.stdout.strip() == "resumed docker container " + cid
         assert read(state).strip() == "THAWED"
