@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * resume: thaws the event's whole container, undoing `pause` (the same
- * cgroup file). A frozen container sends no events, so this serves rules on
- * events that still arrive from it: those bpfd had not yet read when it
- * froze the container, or any from a container frozen only in a
- * hierarchy bpfd does not attribute by. `bpfd resume` is the usual way.
+ * cgroup file, at the container's top cgroup). A frozen container runs
+ * nothing and so sends no events: a `resume` rule only sees events that
+ * left the container before it froze. The usual way back from `pause` is
+ * `bpfd resume` (the resume_container op, control.c).
  */
 #include <errno.h>
 #include <stdio.h>
