@@ -33,6 +33,7 @@
 
 struct action;
 struct action_set;
+struct paused_containers;
 
 /* What one run of an action gets. */
 struct action_input {
@@ -60,6 +61,11 @@ struct action_env {
 	 */
 	int (*cgroup_path)(void *ctx, uint64_t id, char *path, size_t size);
 	void *cgroup_ctx;
+	/*
+	 * The containers `pause` froze, for `resume` and `bpfd resume`
+	 * (container_cgroup.h). NULL: not kept.
+	 */
+	struct paused_containers *paused;
 	/* The config output setting, for `stdout`. */
 	enum config_output output;
 };

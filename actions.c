@@ -20,6 +20,10 @@ extern const struct action_ops kill_action;
 extern const struct action_ops interrupt_action;
 extern const struct action_ops exec_action;
 extern const struct action_ops file_action;
+extern const struct action_ops pause_action;
+extern const struct action_ops resume_action;
+extern const struct action_ops kill_container_action;
+extern const struct action_ops checkpoint_action;
 
 const struct action_ops *const action_table[] = {
 	&stdout_action,
@@ -27,6 +31,10 @@ const struct action_ops *const action_table[] = {
 	&interrupt_action,
 	&exec_action,
 	&file_action,
+	&pause_action,
+	&resume_action,
+	&kill_container_action,
+	&checkpoint_action,
 	NULL,
 };
 

@@ -45,6 +45,8 @@ const struct cli_command cli_commands[] = {
 	  no_opts, 1, -1, cmd_create },
 	{ "rm", "RULE_NAME...", "Remove rules.", no_opts, 1, -1, cmd_rm },
 	{ "ls", "", "List the rules: NAME TRACER ACTIONS.", json_opts, 0, 0, cmd_ls },
+	{ "resume", "CONTAINER...", "Thaw containers (an id or a unique prefix) that pause froze.",
+	  json_opts, 1, -1, cmd_resume },
 	{ "check", "[RULE_FILE...]",
 	  "Validate rule files, and with --config a config file (no daemon needed).",
 	  check_opts, 0, -1,

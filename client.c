@@ -405,6 +405,30 @@ int cmd_rm(const struct cli *cli)
 	return status;
 }
 
+int cmd_resume(const struct cli *cli)
+{
+	int i, status = 0;
+
+	for (i = 0; i < cli->n_args; i++) {
+		json_t *req = json_pack("{s:s, s:s}", "op", "resume_container", "container",
+					cli->args[i]);
+		json_t *reply = request(cli, req, false);
+
+		json_decref(req);
+		if (!reply)
+			return 1;
+		if (!reply_ok(reply))
+			status = 1;
+		else if (cli->json)
+			print_json(reply);
+		else
+			printf("resumed %s container %s\n", jstr(reply, "runtime"),
+			       jstr(reply, "container"));
+		json_decref(reply);
+	}
+	return status;
+}
+
 int cmd_ls(const struct cli *cli)
 {
 	json_t *req = json_pack("{s:s}", "op", "list_rules");

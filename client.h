@@ -14,5 +14,6 @@ int cmd_create(const struct cli *cli);
 int cmd_rm(const struct cli *cli);
 int cmd_ls(const struct cli *cli);
 int cmd_check(const struct cli *cli);
+int cmd_resume(const struct cli *cli);
 
 #endif

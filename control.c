@@ -3,11 +3,13 @@
 #include "control.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "action.h"
+#include "container_cgroup.h"
 #include "daemon.h"
 #include "log.h"
 #include "request.h"
@@ -253,6 +255,102 @@ static json_t *op_list_rules(struct daemon *d, struct client *c, json_t *req)
 /* What an op needs: reading is for the socket's group too, changing is not. */
 enum op_access { ACCESS_NONE, ACCESS_READ, ACCESS_ADMIN };
 
+enum { RESUME_CANDIDATES_MAX = 16 };
+
+/*
+ * The container @prefix names among those bpfd paused and those in the
+ * cgroup hierarchy: NULL and *@out, or an error reply. An exact id wins
+ * over ids it is a prefix of (lxc names).
+ */
+static json_t *resume_target(struct daemon *d, const struct cgroup_hierarchy *h,
+			     const char *prefix, struct container_found *out)
+{
+	struct container_found *found = calloc(RESUME_CANDIDATES_MAX, sizeof(*found));
+	const struct container_found *p;
+	size_t n = 0, shown, i, j;
+	json_t *err = NULL;
+	int r;
+
+	if (!found)
+		return error_reply("out of memory");
+	r = container_cgroup_find(h, prefix, found, RESUME_CANDIDATES_MAX, &n);
+	if (r < 0 && r != -EOPNOTSUPP) {
+		free(found);
+		return error_reply("looking for containers in %s: %s", h->mount, strerror(-r));
+	}
+	/* Paused ones the scan did not see (their cgroup moved, or a scan cut short). */
+	for (i = 0; (p = paused_containers_at(d->paused, i)); i++) {
+		if (strncmp(p->info.id, prefix, strlen(prefix)) != 0)
+			continue;
+		shown = n < RESUME_CANDIDATES_MAX ? n : RESUME_CANDIDATES_MAX;
+		for (j = 0; j < shown; j++)
+			if (strcmp(found[j].info.id, p->info.id) == 0)
+				break;
+		if (j < shown)
+			continue;
+		if (n < RESUME_CANDIDATES_MAX)
+			found[n] = *p;
+		n++;
+	}
+	shown = n < RESUME_CANDIDATES_MAX ? n : RESUME_CANDIDATES_MAX;
+	for (i = 0; i < shown; i++)
+		if (strcmp(found[i].info.id, prefix) == 0)
+			break;
+	if (i < shown)
+		*out = found[i];
+	else if (n == 1)
+		*out = found[0];
+	else if (n == 0)
+		err = error_reply("no container matches '%s'", prefix);
+	else
+		err = error_reply("'%s' matches %zu containers", prefix, n);
+	free(found);
+	return err;
+}
+
+static json_t *op_resume_container(struct daemon *d, struct client *c, json_t *req)
+{
+	struct cgroup_hierarchy h;
+	struct container_found *t;
+	char prefix[CONTAINER_ID_MAX + 1];
+	json_t *err, *reply;
+	int r;
+
+	(void)c;
+	if ((err = string_arg(req, "container", prefix, sizeof(prefix))))
+		return err;
+	if (!prefix[0])
+		return error_reply("bad request: 'container' (an id or a prefix of one) is required");
+	if (!d->cgroup_mount[0])
+		return error_reply("no cgroup hierarchy is mounted: no containers to resume");
+	t = malloc(sizeof(*t));
+	if (!t)
+		return error_reply("out of memory");
+	cgroup_hierarchy_init(&h, d->cgroup_mount, d->cgroup_subsys < 0);
+	if ((err = resume_target(d, &h, prefix, t))) {
+		free(t);
+		return err;
+	}
+	r = container_cgroup_freeze(&h, t->path, false);
+	if (r < 0) {
+		if (r == -ENOENT)
+			paused_containers_remove(d->paused, t->info.id);
+		reply = error_reply("thawing container %s (cgroup %s): %s", t->info.id, t->path,
+				    r == -ENOENT ? "it is gone"
+				    : r == -EOPNOTSUPP ? "no freezer in this cgroup hierarchy"
+						       : strerror(-r));
+		free(t);
+		return reply;
+	}
+	paused_containers_remove(d->paused, t->info.id);
+	log_info("resumed %s container %s (cgroup %s): asked by a client", t->info.runtime,
+		 t->info.id, t->path);
+	reply = json_pack("{s:b, s:s, s:s}", "ok", 1, "container", t->info.id, "runtime",
+			  t->info.runtime);
+	free(t);
+	return reply;
+}
+
 static const struct control_op {
 	const char *name;
 	json_t *(*fn)(struct daemon *d, struct client *c, json_t *req);
@@ -265,6 +363,7 @@ static const struct control_op {
 	{ "list_rules", op_list_rules, ACCESS_READ },
 	{ "create_rule", op_create_rule, ACCESS_ADMIN },
 	{ "remove_rule", op_remove_rule, ACCESS_ADMIN },
+	{ "resume_container", op_resume_container, ACCESS_ADMIN },
 	{ NULL, NULL, ACCESS_NONE },
 };
 

@@ -23,6 +23,7 @@
 
 #include "action.h"
 #include "btf_offsets.h"
+#include "container_cgroup.h"
 #include "control.h"
 #include "ipc.h"
 #include "kheaders.h"
@@ -213,32 +214,6 @@ static int v1_hierarchy_id(const char *controller)
 	return id;
 }
 
-/* Where v1 @controller's hierarchy is mounted, into @out. */
-static bool v1_mount_point(const char *controller, char *out, size_t size)
-{
-	char line[4096], mnt[4096], fstype[64], opts[2048];
-	bool found = false;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-
-	while (!found && f && fgets(line, sizeof(line), f)) {
-		const char *sep = strstr(line, " - ");
-		char *tok, *save;
-
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(sep + 3, "%63s %*s %2047s", fstype, opts) != 2 ||
-		    strcmp(fstype, "cgroup") != 0)
-			continue;
-		for (tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-			if (strcmp(tok, controller) == 0)
-				found = true;
-	}
-	if (f)
-		fclose(f);
-	if (found)
-		snprintf(out, size, "%s", mnt);
-	return found;
-}
-
 /*
  * The cgroup hierarchy events are attributed by: cgroup2 when mounted (or
  * asked for), else a v1 controller's, whose ids the BPF programs then read
@@ -270,7 +245,7 @@ static int choose_hierarchy(struct daemon *d, const char *want)
 		snprintf(enumerator, sizeof(enumerator), "%s_cgrp_id", *c);
 		d->cgroup_root = v1_hierarchy_id(*c);
 		if (d->cgroup_root <= 0 ||
-		    !v1_mount_point(*c, d->cgroup_mount, sizeof(d->cgroup_mount)) ||
+		    !cgroup_v1_mount_point(*c, d->cgroup_mount, sizeof(d->cgroup_mount)) ||
 		    btf_enum_value(BTF_VMLINUX, enumerator, &subsys) < 0)
 			continue;
 		d->cgroup_subsys = (int)subsys;
@@ -781,6 +756,7 @@ static void daemon_release(struct daemon *d)
 	kheaders_cleanup(d->kheaders_merged);
 	pipeline_release(&d->pipeline);
 	cgroup_cache_free(d->cgroups);
+	paused_containers_free(d->paused);
 	loop_release(&d->loop);
 	if (d->config != d->start_config)
 		config_free(d->config);
@@ -850,15 +826,16 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	}
 	pipeline_init(&d.pipeline, d.cgroups, d.server, d.hostname);
+	d.paused = paused_containers_new();
 	d.action_env = (struct action_env){ .loop = &d.loop, .daemon_pid = getpid(),
 					    .cgroup_mount = d.cgroup_mount,
-					    .cgroup2 = d.cgroup_subsys < 0 };
+					    .cgroup2 = d.cgroup_subsys < 0, .paused = d.paused };
 	if (cg2) {
 		d.action_env.cgroup_path = d.resolver.resolve;
 		d.action_env.cgroup_ctx = d.resolver.ctx;
 	}
 	d.actions = action_set_new(&d.action_env, d.config);
-	if (!d.actions) {
+	if (!d.actions || !d.paused) {
 		log_error("out of memory");
 		daemon_release(&d);
 		return 1;

@@ -22,6 +22,11 @@ static const struct request_arg remove_args[] = {
 	{ "name", 255, 1 },
 	{ NULL, 0, 0 },
 };
+/* A container id (CONTAINER_ID_MAX) or a prefix of one. */
+static const struct request_arg resume_args[] = {
+	{ "container", 128, 1 },
+	{ NULL, 0, 0 },
+};
 
 const struct request_op request_ops[] = {
 	{ "version", no_args },
@@ -31,6 +36,7 @@ const struct request_op request_ops[] = {
 	{ "create_rule", create_args },
 	{ "remove_rule", remove_args },
 	{ "list_rules", no_args },
+	{ "resume_container", resume_args },
 	{ NULL, NULL },
 };
 

@@ -93,7 +93,8 @@ def same_shape(doc, real, path="reply"):
 
 def test_doc_prefixes_are_right():
     frames = doc_frames()
-    ops = {"version", "status", "tracers", "trace", "create_rule", "remove_rule", "list_rules"}
+    ops = {"version", "status", "tracers", "trace", "create_rule", "remove_rule", "list_rules",
+           "resume_container"}
     for op in ops:
         for kind in ("Request", "Reply"):
             assert (kind, op) in frames, "docs/protocol.md lacks the %s frame of %s" % (kind, op)
@@ -140,6 +141,19 @@ def test_rule_ops_doc_frames():
     assert request(frames[("Request", "list_rules")][0])["rules"] == []
     again = request(frames[("Request", "remove_rule")][0])
     assert again == {"ok": False, "error": "no rule named 'password_files'"}, again
+
+
+def test_resume_container_doc_frames():
+    # No container has the doc's id: the daemon gives the documented error.
+    text = open(os.path.join(ROOT, "docs", "protocol.md")).read()
+    m = re.search(r"^Reply when no container matches:\n```json\n(.*?)\n```\nLength prefix: `([0-9a-f ]+)`",
+                  text, re.M)
+    assert m, "docs/protocol.md lacks the resume_container error frame"
+    assert struct.unpack(">I", bytes.fromhex(m.group(2).replace(" ", "")))[0] == len(m.group(1).encode())
+    body, prefix = doc_frames()[("Request", "resume_container")]
+    with connect() as s:
+        s.sendall(prefix + body.encode())
+        assert recv_frame(s) == json.loads(m.group(1))
 
 
 def test_bad_frames_get_error_replies():
@@ -239,6 +253,7 @@ def main():
             test_doc_prefixes_are_right,
             test_doc_frames_against_the_daemon,
             test_rule_ops_doc_frames,
+            test_resume_container_doc_frames,
             test_bad_frames_get_error_replies,
             test_pipelined_requests_answered_in_order,
             test_oversized_frame_is_refused_and_closed,
