@@ -20,6 +20,7 @@ extern const struct action_ops kill_action;
 extern const struct action_ops interrupt_action;
 extern const struct action_ops exec_action;
 extern const struct action_ops file_action;
+extern const struct action_ops webhook_action;
 
 const struct action_ops *const action_table[] = {
 	&stdout_action,
@@ -27,6 +28,7 @@ const struct action_ops *const action_table[] = {
 	&interrupt_action,
 	&exec_action,
 	&file_action,
+	&webhook_action,
 	NULL,
 };
 
