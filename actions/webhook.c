@@ -58,17 +58,15 @@ struct webhook_post {
 	size_t answer_len;
 };
 
-/* A socket curl asked us to watch. */
+/*
+ * A socket curl asked us to watch. Freed as soon as curl is done with it,
+ * even from another socket's callback: loop_remove() drops its events still
+ * waiting in the batch being dispatched.
+ */
 struct webhook_socket {
 	struct webhook_socket *next;
 	struct action *a;
 	struct loop_watch watch;
-	/*
-	 * Curl said it is gone. Kept until the loop's batch is over: an event
-	 * for it may still be waiting there, and curl may close a socket while
-	 * another socket's callback runs.
-	 */
-	bool dead;
 };
 
 struct webhook {
@@ -87,7 +85,7 @@ struct webhook {
 	struct webhook_post *retrying;	/* waiting for retry_at_ms */
 	struct webhook_post *in_flight;
 	size_t n_queued, n_retrying, n_in_flight;
-	struct webhook_socket *sockets, *dead_sockets;
+	struct webhook_socket *sockets;
 };
 
 static const char *const webhook_keys[] = {
@@ -183,8 +181,6 @@ static void socket_ready(struct loop_watch *lw, uint32_t events)
 	struct webhook *w = a->priv;
 	int flags = 0, running;
 
-	if (ws->dead)
-		return;
 	if (events & (EPOLLIN | EPOLLHUP))
 		flags |= CURL_CSELECT_IN;
 	if (events & EPOLLOUT)
@@ -195,19 +191,19 @@ static void socket_ready(struct loop_watch *lw, uint32_t events)
 	drain(a);
 }
 
-static void socket_forget(struct webhook *w, struct webhook_socket *ws)
+static void socket_free(struct action *a, struct webhook_socket *ws)
 {
+	struct webhook *w = a->priv;
 	struct webhook_socket **p;
 
+	loop_remove(a->env->loop, &ws->watch);
 	for (p = &w->sockets; *p; p = &(*p)->next) {
 		if (*p == ws) {
 			*p = ws->next;
 			break;
 		}
 	}
-	ws->dead = true;
-	ws->next = w->dead_sockets;
-	w->dead_sockets = ws;
+	free(ws);
 }
 
 /* CURLMOPT_SOCKETFUNCTION: what to watch on socket @s. */
@@ -223,10 +219,8 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
 	if (w->closing)
 		return 0;
 	if (what == CURL_POLL_REMOVE) {
-		if (ws) {
-			loop_remove(a->env->loop, &ws->watch);
-			socket_forget(w, ws);
-		}
+		if (ws)
+			socket_free(a, ws);
 		return 0;
 	}
 	if (what & CURL_POLL_IN)
@@ -513,18 +507,6 @@ static void webhook_timer(struct action *a, int64_t now_ms)
 	drain(a);
 }
 
-/* Frees the sockets curl gave up; the loop's batch that could name them is over. */
-static void webhook_flush(struct action *a)
-{
-	struct webhook *w = a->priv;
-	struct webhook_socket *ws;
-
-	while ((ws = w->dead_sockets)) {
-		w->dead_sockets = ws->next;
-		free(ws);
-	}
-}
-
 /* ------------------------------------------------------------------ */
 /* Bodies                                                               */
 
@@ -701,7 +683,6 @@ static void webhook_release(struct action *a)
 {
 	struct webhook *w = a->priv;
 	struct webhook_post *p, *next;
-	struct webhook_socket *ws;
 
 	if (!w)
 		return;
@@ -723,16 +704,11 @@ static void webhook_release(struct action *a)
 	 * closes them in curl_multi_cleanup(): off the loop first, while their
 	 * fds are surely theirs.
 	 */
+	while (w->sockets)
+		socket_free(a, w->sockets);
 	w->closing = true;
-	for (ws = w->sockets; ws; ws = ws->next)
-		loop_remove(a->env->loop, &ws->watch);
 	if (w->multi)
 		curl_multi_cleanup(w->multi);
-	while ((ws = w->sockets)) {
-		w->sockets = ws->next;
-		free(ws);
-	}
-	webhook_flush(a);
 	curl_slist_free_all(w->headers);
 	free(w->url_shown);
 	free(w->url);
@@ -828,7 +804,6 @@ const struct action_ops webhook_action = {
 	.init = webhook_init,
 	.release = webhook_release,
 	.run = webhook_run,
-	.flush = webhook_flush,
 	.timer = webhook_timer,
 	.pending = webhook_pending,
 };

@@ -153,7 +153,7 @@ backoff = 50ms
 
 [webhook:slow]
 url = {slow_url}
-timeout = 1s
+timeout = 3s
 retries = 0
 
 [webhook:burst]
@@ -225,7 +225,7 @@ def test_server_down():
     # The daemon goes on: status answers and other events reach trace.
     t0 = time.time()
     D.status()
-    assert time.time() - t0 < 0.5, "status took %.1fs" % (time.time() - t0)
+    assert time.time() - t0 < 1.5, "status took %.1fs" % (time.time() - t0)
     other_event_reaches_trace()
 
 
@@ -233,15 +233,16 @@ def test_slow_server_does_not_block():
     start = time.time()
     run("slow")
     SERVER.wait("/slow")
-    # The POST hangs in the server; the daemon does not wait for it.
+    # The POST hangs in the server; the daemon does not wait for it (a
+    # daemon that did would answer after the 3 s timeout).
     t0 = time.time()
     a = action("webhook:slow")
-    assert time.time() - t0 < 0.5, "status took %.1fs" % (time.time() - t0)
+    assert time.time() - t0 < 1.5, "status took %.1fs" % (time.time() - t0)
     assert a["pending"] == 1 and a["failures"] == 0, a
-    other_event_reaches_trace(timeout=2)
+    other_event_reaches_trace(timeout=1.5)
     a = wait_action("webhook:slow", lambda a: a["failures"] == 1, "no timeout failure")
     assert a["pending"] == 0, a
-    assert time.time() - start < 5, "timeout = 1s took %.1fs" % (time.time() - start)
+    assert time.time() - start < 7, "timeout = 3s took %.1fs" % (time.time() - start)
     assert "Operation timed out" in D.stderr() or "timed out" in D.stderr(), D.stderr()
 
 
