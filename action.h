@@ -123,7 +123,11 @@ struct action_stats {
 struct action {
 	const struct action_ops *ops;
 	char *name;				/* "webhook" or "webhook:slack" */
-	const struct config_section *settings;	/* NULL: none; owned by the set's config */
+	/*
+	 * Its config section, NULL for none: the action's own copy, so that
+	 * pointers into it stay valid however often the config is reread.
+	 */
+	struct config_section *settings;
 	const struct action_env *env;
 	struct action_stats stats;
 	void *priv;

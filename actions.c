@@ -24,6 +24,7 @@ extern const struct action_ops pause_action;
 extern const struct action_ops resume_action;
 extern const struct action_ops kill_container_action;
 extern const struct action_ops checkpoint_action;
+extern const struct action_ops webhook_action;
 
 const struct action_ops *const action_table[] = {
 	&stdout_action,
@@ -35,6 +36,7 @@ const struct action_ops *const action_table[] = {
 	&resume_action,
 	&kill_container_action,
 	&checkpoint_action,
+	&webhook_action,
 	NULL,
 };
 
@@ -257,6 +259,7 @@ static void action_free(struct action *a)
 	if (a->ops->release && !a->broken)
 		a->ops->release(a);
 	limiters_free(a->limiters);
+	config_section_free(a->settings);
 	free(a->broken_reason);
 	free(a->name);
 	free(a);
@@ -267,7 +270,8 @@ static int configure(struct action *a, const struct config *cfg, char *err, size
 	const char *v;
 	int r;
 
-	a->settings = config_section(cfg, a->name);
+	config_section_free(a->settings);
+	a->settings = config_section_dup(config_section(cfg, a->name));
 	a->rate_count = 0;
 	a->dedup_ms = 0;
 	v = action_setting(a, "rate_limit", NULL);
@@ -380,10 +384,8 @@ void action_set_reconfigure(struct action_set *set, const struct config *cfg)
 		struct action *a = set->items[i];
 		const struct config_section *now = config_section(cfg, a->name);
 
-		if (config_section_equal(a->settings, now)) {
-			a->settings = now;
+		if (config_section_equal(a->settings, now))
 			continue;
-		}
 		if (a->ops->release && !a->broken)
 			a->ops->release(a);
 		limiters_free(a->limiters);

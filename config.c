@@ -509,6 +509,51 @@ int config_line(const struct config_section *s, const char *key)
 	return e ? e->line : 0;
 }
 
+struct config_section *config_section_dup(const struct config_section *s)
+{
+	struct config_section *d;
+	size_t i;
+
+	if (!s)
+		return NULL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->name = strdup(s->name);
+	d->line = s->line;
+	d->entries = calloc(s->n_entries ? s->n_entries : 1, sizeof(*d->entries));
+	if (!d->name || !d->entries) {
+		config_section_free(d);
+		return NULL;
+	}
+	for (i = 0; i < s->n_entries; i++) {
+		d->entries[i].key = strdup(s->entries[i].key);
+		d->entries[i].value = strdup(s->entries[i].value);
+		d->entries[i].line = s->entries[i].line;
+		d->n_entries++;
+		if (!d->entries[i].key || !d->entries[i].value) {
+			config_section_free(d);
+			return NULL;
+		}
+	}
+	return d;
+}
+
+void config_section_free(struct config_section *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n_entries; i++) {
+		free(s->entries[i].key);
+		free(s->entries[i].value);
+	}
+	free(s->entries);
+	free(s->name);
+	free(s);
+}
+
 bool config_section_equal(const struct config_section *a, const struct config_section *b)
 {
 	size_t i;

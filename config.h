@@ -93,6 +93,10 @@ const char *config_get(const struct config_section *section, const char *key);
 /* The line @key was set on, or 0. */
 int config_line(const struct config_section *section, const char *key);
 
+/* A copy of @s that owns its strings (NULL for NULL, or when out of memory). */
+struct config_section *config_section_dup(const struct config_section *s);
+void config_section_free(struct config_section *s);
+
 /* True when the two sections (either may be NULL) hold the same settings. */
 bool config_section_equal(const struct config_section *a, const struct config_section *b);
 

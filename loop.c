@@ -12,6 +12,8 @@ enum { LOOP_BATCH = 64 };
 int loop_init(struct loop *l)
 {
 	l->stop = false;
+	l->batch = NULL;
+	l->batch_n = 0;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return l->epfd < 0 ? -errno : 0;
 }
@@ -47,7 +49,12 @@ int loop_modify(struct loop *l, struct loop_watch *w, uint32_t events)
 
 void loop_remove(struct loop *l, struct loop_watch *w)
 {
+	int i;
+
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	for (i = 0; i < l->batch_n; i++)
+		if (l->batch[i].data.ptr == w)
+			l->batch[i].data.ptr = NULL;
 }
 
 int loop_run_once(struct loop *l, int timeout_ms)
@@ -58,11 +65,17 @@ int loop_run_once(struct loop *l, int timeout_ms)
 	n = epoll_wait(l->epfd, evs, LOOP_BATCH, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	l->batch = evs;
+	l->batch_n = n;
 	for (i = 0; i < n; i++) {
 		struct loop_watch *w = evs[i].data.ptr;
 
-		w->fn(w, evs[i].events);
+		/* NULL: removed by an earlier callback of this batch. */
+		if (w)
+			w->fn(w, evs[i].events);
 	}
+	l->batch = NULL;
+	l->batch_n = 0;
 	return n;
 }
 

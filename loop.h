@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct loop_watch;
+struct epoll_event;
 typedef void (*loop_fn)(struct loop_watch *w, uint32_t events);
 
 struct loop_watch {
@@ -23,6 +24,9 @@ struct loop_watch {
 struct loop {
 	int epfd;
 	bool stop;
+	/* The events loop_run_once() is dispatching, for loop_remove(). */
+	struct epoll_event *batch;
+	int batch_n;
 };
 
 int loop_init(struct loop *l);
@@ -31,6 +35,11 @@ void loop_release(struct loop *l);
 /* Watches w->fd for @events (EPOLLIN, EPOLLOUT...). 0 or -errno. */
 int loop_add(struct loop *l, struct loop_watch *w, uint32_t events);
 int loop_modify(struct loop *l, struct loop_watch *w, uint32_t events);
+/*
+ * Stops watching. A callback may remove (and free) any watch, its own or
+ * another whose event is still waiting in the batch being dispatched: that
+ * event is dropped, never delivered to freed memory.
+ */
 void loop_remove(struct loop *l, struct loop_watch *w);
 
 /* Waits up to @timeout_ms (-1: forever) and runs the callbacks. Count or -errno. */
