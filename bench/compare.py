@@ -23,6 +23,7 @@ usage: bench/compare.py [--runs N] [--quick] [--json-out FILE] [--only open,exec
 Run as root. Prints one table of medians; see --help for the sizes.
 """
 import argparse
+import ctypes
 import fcntl
 import glob
 import json
@@ -43,6 +44,23 @@ LOST_RE = re.compile(rb"[Ll]ost (\d+) (?:events|samples)")
 
 
 # ---------------------------------------------------------------- helpers
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent():
+    """In every process this harness starts: SIGTERM when the harness dies,
+    so that no tracer outlives an interrupted run (and skews the next)."""
+    _libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    # A shell's background job starts with SIGINT ignored, and the tools
+    # are stopped with SIGINT (bpftrace and bcc's tools print their last
+    # events then): give it back its default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def popen(cmd, **kw):
+    return subprocess.Popen(cmd, preexec_fn=die_with_parent, **kw)
+
 
 def proc_cpu_s(pid):
     """utime + stime of a process, in seconds (None once it is gone)."""
@@ -155,7 +173,7 @@ class Sink(threading.Thread):
 
 def spawn_sink(cmd, marker, out_path, stderr_path, env=None):
     sink = Sink(out_path, marker)
-    proc = subprocess.Popen(cmd, stdout=sink.file, stderr=open(stderr_path, "wb"),
+    proc = popen(cmd, stdout=sink.file, stderr=open(stderr_path, "wb"),
                             stdin=subprocess.DEVNULL, env=env)
     return proc, sink
 
@@ -201,7 +219,7 @@ class Workload:
     def run(self):
         """Runs the workload's processes; returns (seconds, start time)."""
         t0 = time.monotonic()
-        procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs = [popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for c in self.cmds]
         outs = [p.communicate() for p in procs]
         wall = time.monotonic() - t0
@@ -351,7 +369,7 @@ class Harness:
         err = self.path("daemon.err")
         sock = os.path.join(self.tmp, "bpfd.sock")
         t0 = time.monotonic()
-        daemon = subprocess.Popen([self.bpfd, "daemon", "-s", sock, "--tracers", tracer,
+        daemon = popen([self.bpfd, "daemon", "-s", sock, "--tracers", tracer,
                                    "--rules-dir", rules_dir, "--config", conf or self.conf],
                                   stdout=subprocess.DEVNULL, stderr=open(err, "wb"),
                                   stdin=subprocess.DEVNULL)
@@ -382,15 +400,18 @@ class Harness:
             scpu0 = proc_cpu_s(sub.pid) if sub else None
             secs, start = w.run()
             if sink:
-                # Until the daemon has nothing queued for the subscriber and
-                # the subscriber's output has stopped growing.
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
+                # Until every event of the workload arrived; failing that,
+                # until the daemon has nothing queued for the subscriber and
+                # no more of them come. (The subscriber also gets the other
+                # processes' events: the figures are taken as soon as it can.)
+                sink.wait_count(w.expected, quiet=1.0)
+                deadline = time.monotonic() + 30
+                while sink.count < w.expected and time.monotonic() < deadline:
                     s = self.bpfd_status(sock)
                     if all(x["queued"] == 0 for x in s["subscribers"]):
+                        sink.wait_count(w.expected, quiet=0.5)
                         break
                     time.sleep(0.1)
-                sink.wait_count(w.expected, quiet=1.0)
             after = self.bpfd_status(sock)
             cpu = proc_cpu_s(daemon.pid) - cpu0
             scpu = proc_cpu_s(sub.pid) - scpu0 if sub else None
@@ -755,6 +776,9 @@ def main():
     if shutil.which("bpftrace") is None:
         sys.exit("bench/compare.py: bpftrace missing: run scripts/setup")
 
+    # SIGTERM (a test's timeout) ends the run through the finally blocks,
+    # which stop every tool started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench/compare.py: terminated"))
     h = Harness(args)
     workloads = plan(h, args)
     results = {(w.name, c[0]): [] for w, cs in workloads for c in cs}
