@@ -367,6 +367,8 @@ static void setup_rules(struct daemon *d)
 	d->rules = rulebook_new(d->opts.rules_dir, daemon_action_kind, report_rule_problem);
 	if (!d->rules)
 		return;
+	if (d->config)
+		rulebook_set_max_rules(d->rules, d->config->daemon.max_rules);
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	d->rules_watch = (struct loop_watch){ .fd = fd, .fn = on_rules_dir, .ctx = d };
 	if (fd >= 0 && loop_add(&d->loop, &d->rules_watch, EPOLLIN) < 0) {
@@ -507,6 +509,7 @@ static void reload_config(struct daemon *d)
 	d->config = cfg;
 	apply_config(d);
 	instantiate_actions(d);
+	rulebook_set_max_rules(d->rules, cfg ? cfg->daemon.max_rules : 0);
 	log_info("config %s reloaded", cfg ? cfg->path : "(none)");
 }
 
