@@ -29,6 +29,7 @@
 #include "kheaders.h"
 #include "bpfmap.h"
 #include "log.h"
+#include "notify.h"
 #include "prefilter.h"
 
 enum {
@@ -567,9 +568,11 @@ static void on_signal(struct loop_watch *w, uint32_t events)
 			break;
 		case SIGHUP:
 			log_info("SIGHUP: reloading the config and the rules, reopening files");
+			notify_send("RELOADING=1");
 			reload_config(d);
 			action_set_reopen(d->actions);
 			reload_rules(d);
+			notify_send("READY=1");
 			break;
 		}
 	}
@@ -881,7 +884,12 @@ int daemon_main(const struct daemon_options *opts)
 		 loaded, d.loader.n_tracers, (long long)(d.ready_ms - d.started_ms),
 		 d.loader.compile_ms, d.kheaders_used, d.opts.socket_path);
 
+	r = notify_send("READY=1\nSTATUS=tracers attached");
+	if (r < 0)
+		log_warn("telling the service manager we are ready: %s", strerror(-r));
+
 	run(&d);
+	notify_send("STOPPING=1");
 	daemon_release(&d);
 	log_info("stopped");
 	return 0;
