@@ -38,6 +38,7 @@ enum {
 	/* After a wakeup, keep reading this long: records may come without one. */
 	DRAIN_MS = 10,
 	DRAIN_POLL_MS = 4,
+	RING_BATCH = 4096,	/* records read before the loop serves other fds */
 	TICK_MS = 1000,
 	RULES_SETTLE_MS = 100,	/* a change in the rules directory is read this much later */
 	TRACERS_WANTED_MAX = 32,
@@ -279,6 +280,20 @@ static void start_bash_probes(struct daemon *d)
 	bash_probes_scan(&d->bash);
 }
 
+/*
+ * Reads at most RING_BATCH records, so that clients and timers get their
+ * turn however fast events come; d->ring_more says records were left.
+ */
+static int consume_ring(struct daemon *d)
+{
+	int n;
+
+	d->pipeline.batch_left = RING_BATCH;
+	n = loader_ring_consume(&d->loader);
+	d->ring_more = n == -EAGAIN;
+	return n;
+}
+
 static void on_ring(struct loop_watch *w, uint32_t events)
 {
 	struct daemon *d = w->ctx;
@@ -286,7 +301,7 @@ static void on_ring(struct loop_watch *w, uint32_t events)
 	(void)events;
 	d->last_ring_wake_ms = loop_now_ms();
 	d->draining = true;
-	loader_ring_consume(&d->loader);
+	consume_ring(d);
 }
 
 static void watch_rules_dir(struct daemon *d);
@@ -703,7 +718,7 @@ static void run(struct daemon *d)
 	int timeout, due;
 
 	while (!d->loop.stop) {
-		timeout = d->draining ? DRAIN_POLL_MS : TICK_MS;
+		timeout = d->ring_more ? 0 : d->draining ? DRAIN_POLL_MS : TICK_MS;
 		due = action_set_timers(d->actions, loop_now_ms());
 		if (due >= 0 && due < timeout)
 			timeout = due;
@@ -717,9 +732,9 @@ static void run(struct daemon *d)
 		if (d->reload_at_ms && now >= d->reload_at_ms)
 			reload_rules(d);
 		if (d->draining) {
-			int n = loader_ring_consume(&d->loader);
+			int n = consume_ring(d);
 
-			if (n <= 0 && now - d->last_ring_wake_ms > DRAIN_MS)
+			if (n <= 0 && !d->ring_more && now - d->last_ring_wake_ms > DRAIN_MS)
 				d->draining = false;
 		}
 		action_set_flush(d->actions);
