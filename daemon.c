@@ -38,7 +38,7 @@ enum {
 	/* After a wakeup, keep reading this long: records may come without one. */
 	DRAIN_MS = 10,
 	DRAIN_POLL_MS = 4,
-	RING_BATCH = 4096,	/* records read before the loop serves other fds */
+	RING_BATCH = 1024,	/* records read before the loop serves other fds */
 	TICK_MS = 1000,
 	RULES_SETTLE_MS = 100,	/* a change in the rules directory is read this much later */
 	TRACERS_WANTED_MAX = 32,

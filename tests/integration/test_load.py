@@ -114,7 +114,9 @@ def test_200_concurrent_subscribers():
             worst = max(worst, time.time() - t0)
             last_status = time.time()
     assert workload.wait() == 0
-    assert worst < 2.0, "status took %.1f s under load" % worst
+    # AddressSanitizer makes the daemon some times slower.
+    limit = 6.0 if os.environ.get("BPFD_SANITIZED") else 2.0
+    assert worst < limit, "status took %.1f s under load" % worst
     for i, s in enumerate(subs):
         assert s.seen == OPENS or s.lost > 0, \
             "client %d saw %d of %d events and no drop count" % (i, s.seen, OPENS)
