@@ -37,7 +37,7 @@ IMG = None
 def run_args(name, sockdir, image):
     """docs/deploy.md's minimal run line, with a private socket directory."""
     return ["docker", "run", "-d", "--pull", "never", "--name", name,
-            "--pid=host",
+            "--pid=host", "--uts=host",
             "-v", "/lib/modules:/lib/modules:ro",
             "-v", "/usr/src:/usr/src:ro",
             "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
@@ -157,6 +157,8 @@ def test_exec_in_another_container_attributed():
     assert ev["container_runtime"] == "docker", ev
     assert ev["container_id"] == cid, (ev["container_id"], cid)
     assert ev["rules"] == [word], ev["rules"]
+    # --uts=host: events name the host, not the daemon's container.
+    assert ev["hostname"] == os.uname().nodename, ev["hostname"]
     # The image's config says output = json: the same event on its stdout.
     deadline = time.time() + 10
     while True:
