@@ -123,18 +123,52 @@ static const char *const *parse_tracer_list(const char *list, char *buf, size_t 
 }
 
 /*
+ * Whether /proc/2 is kthreadd, a kernel thread (PF_KTHREAD in the flags,
+ * field 9 of its stat). Kernel threads run in the initial mount namespace
+ * and share pid 1's root (CLONE_FS): the host's, also seen from a
+ * container started with --pid=host. In a container's own pid namespace
+ * pid 2 is an ordinary process and is not used.
+ */
+static bool pid2_is_kernel_thread(void)
+{
+	char buf[512], *p;
+	unsigned long flags;
+	ssize_t n;
+	int fd = open("/proc/2/stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strrchr(buf, ')');	/* after the comm, which may hold anything */
+	/* ") S ppid pgrp session tty_nr tpgid flags" */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & 0x00200000;	/* PF_KTHREAD */
+}
+
+/*
  * The host's mount namespace and root filesystem, for dockeropenbreakout:
- * pid 1's where readable, else the daemon's own (it runs on the host).
+ * pid 1's where readable; else kthreadd's (pid 1 can be out of reach: in a
+ * container without all of pid 1's capabilities, ptrace access to it is
+ * refused, while a kernel thread's is not); else the daemon's own (it runs
+ * on the host).
  */
 static void host_identity(unsigned int *mntns, unsigned int *root_dev)
 {
+	bool kthread = pid2_is_kernel_thread();
 	struct stat st;
 
 	*mntns = 0;
-	if (stat("/proc/1/ns/mnt", &st) == 0 || stat("/proc/self/ns/mnt", &st) == 0)
+	if (stat("/proc/1/ns/mnt", &st) == 0 || (kthread && stat("/proc/2/ns/mnt", &st) == 0) ||
+	    stat("/proc/self/ns/mnt", &st) == 0)
 		*mntns = (unsigned int)st.st_ino;
 	*root_dev = 0;
-	if (stat("/proc/1/root/", &st) == 0 || stat("/", &st) == 0)
+	if (stat("/proc/1/root/", &st) == 0 || (kthread && stat("/proc/2/root/", &st) == 0) ||
+	    stat("/", &st) == 0)
 		/* The kernel's dev_t: major in the top 12 bits, minor in the low 20. */
 		*root_dev = (major(st.st_dev) << 20) | minor(st.st_dev);
 }
@@ -267,6 +301,7 @@ static int choose_hierarchy(struct daemon *d, const char *want)
 static void start_bash_probes(struct daemon *d)
 {
 	struct tracer_config cfg = { .bash_path = d->opts.bash_path };
+	struct stat st;
 	size_t i;
 
 	bash_probes_init(&d->bash, -1, "", d->host_mntns);
@@ -278,6 +313,14 @@ static void start_bash_probes(struct daemon *d)
 		d->pipeline.exec_type = tracer_record_type(i);
 	d->pipeline.bash = &d->bash;
 	bash_probes_scan(&d->bash);
+	/*
+	 * In a container (the image, run with --pid=host) the daemon's own
+	 * /bin/bash is the image's and the scan skips the host's mount
+	 * namespace: probe the host's bash through kthreadd's root, the host's.
+	 */
+	if (stat("/proc/self/ns/mnt", &st) == 0 && st.st_ino != d->host_mntns &&
+	    pid2_is_kernel_thread())
+		bash_probes_pid(&d->bash, 2);
 }
 
 /*
