@@ -7,10 +7,13 @@ How examples are written (and read here):
   the lines after it, up to the next command, are its output as pasted from
   a real run. A command ending in <<'EOF' takes the lines up to EOF as its
   input.
-- ```sh blocks: every line that is not empty and not a comment is a command.
+- ```sh blocks: every line that is not empty and not a comment is a command
+  (a line ending in a backslash goes on on the next).
 - Two or more spaces then "(...)" end a command with a note, which is not
   run; "(exits N)" says the command is expected to exit with N.
-- A command with "# not run here: REASON" is skipped, and must say why
+- A command with "# not run here: REASON" is skipped, and must say why (in
+  an sh block, such a comment on a line of its own marks the commands after
+  it)
   (systemctl without systemd, kubectl without a cluster...); so is
   ./scripts/test, which runs this test.
 
@@ -105,10 +108,24 @@ def parse(path):
                     j += 1
                 cmds.append(Command(where, text, out, stdin))
         elif lang in ("sh", "shell", "bash"):
-            for k, line in enumerate(body):
-                if line.strip() and not line.lstrip().startswith("#"):
-                    cmds.append(Command("%s:%d" % (os.path.relpath(path, ROOT), start + k + 1),
-                                        line))
+            block_skip = None
+            k = 0
+            while k < len(body):
+                line, first = body[k], k
+                m = NOT_RUN.match(line.strip())
+                if m:
+                    block_skip = m.group(1)    # marks the rest of the block
+                # A line ending in a backslash goes on on the next one.
+                while line.endswith("\\") and k + 1 < len(body):
+                    k += 1
+                    line = line[:-1] + " " + body[k].strip()
+                k += 1
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+                c = Command("%s:%d" % (os.path.relpath(path, ROOT), start + first + 1), line)
+                if block_skip and not c.skip:
+                    c.skip = block_skip
+                cmds.append(c)
     return cmds
 
 
