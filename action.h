@@ -180,6 +180,13 @@ void action_set_timer(struct action *a, int64_t when_ms);
 /* For actions: a run that failed after run() returned. Counted and logged (rate-limited). */
 void action_failed(struct action *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * For kill and interrupt: @sig to the event's process through a pidfd, only
+ * while its pid still names it (proc.c); failures counted and logged, with
+ * @verb ("kill") in the message. Returns 0 (failures are reported here).
+ */
+int action_signal_event(struct action *a, const struct event *ev, int sig, const char *verb);
+
 /* For actions: an event not acted on because a queue was full. */
 void action_dropped(struct action *a, const char *why);
 

@@ -13,6 +13,7 @@
 
 #include "action.h"
 #include "log.h"
+#include "proc.h"
 #include "rules.h"
 
 extern const struct action_ops stdout_action;
@@ -224,6 +225,20 @@ void action_failed(struct action *a, const char *fmt, ...)
 static void failed_errno(struct action *a, int err)
 {
 	action_failed(a, "%s", strerror(-err));
+}
+
+int action_signal_event(struct action *a, const struct event *ev, int sig, const char *verb)
+{
+	int r = process_signal(ev->pid, ev->start_ns, sig, a->env->daemon_pid);
+
+	if (r == -ESRCH)
+		action_failed(a, "process %u (%s) is gone or its pid was reused: not signalled",
+			      ev->pid, ev->command);
+	else if (r == -EPERM)
+		action_failed(a, "refusing to %s pid %u (pid 1 or bpfd itself)", verb, ev->pid);
+	else if (r < 0)
+		action_failed(a, "pid %u: %s", ev->pid, strerror(-r));
+	return 0;
 }
 
 void action_dropped(struct action *a, const char *why)

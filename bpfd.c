@@ -39,6 +39,8 @@ static const enum cli_opt_id json_opts[] = { OPT_JSON, OPT_HELP };
 static const enum cli_opt_id no_opts[] = { OPT_HELP };
 static const enum cli_opt_id check_opts[] = { OPT_CONFIG, OPT_HELP };
 
+static int cmd_help(const struct cli *cli);
+
 const struct cli_command cli_commands[] = {
 	{ "daemon", "", "Start the daemon (in the foreground).", daemon_opts, 0, 0, cmd_daemon },
 	{ "create", "RULE_FILE...", "Create or replace rules from TOML files ('-': stdin).",
@@ -59,8 +61,29 @@ const struct cli_command cli_commands[] = {
 	  0, cmd_tracers },
 	{ "version", "", "Show the version information (and the daemon's).", json_opts, 0, 0,
 	  cmd_version },
+	{ "help", "[COMMAND]", "Show the help of a command (the same as COMMAND --help).", no_opts,
+	  0, 1, cmd_help },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
 };
+
+static int cmd_help(const struct cli *cli)
+{
+	const struct cli_command *c;
+
+	if (!cli->n_args) {
+		cli_usage(stdout, NULL);
+		return 0;
+	}
+	for (c = cli_commands; c->name; c++) {
+		if (strcmp(c->name, cli->args[0]) == 0) {
+			cli_usage(stdout, c);
+			return 0;
+		}
+	}
+	fprintf(stderr, "bpfd: help: unknown command '%s'\n\n", cli->args[0]);
+	cli_usage(stderr, NULL);
+	return 2;
+}
 
 int main(int argc, char **argv)
 {

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ipc.h"
@@ -121,6 +122,11 @@ int cli_parse(int argc, char **argv, const struct cli_command *commands, struct 
 
 	memset(cli, 0, sizeof(*cli));
 	cli->socket_path = IPC_DEFAULT_SOCKET;
+	/* Like -s, for a whole shell session (or a test) at once. */
+	if (getenv("BPFD_SOCKET") && *getenv("BPFD_SOCKET")) {
+		cli->socket_path = getenv("BPFD_SOCKET");
+		cli->socket_explicit = true;
+	}
 
 	/* First pass: find the command, skipping option values. */
 	for (i = 1; i < argc; i++) {

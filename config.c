@@ -229,6 +229,11 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 			d->client_frame_ms = ms;
 		return 1;
 	}
+	if (strcmp(key, "max_rules") == 0) {
+		if (config_parse_uint(value, 1000000, &d->max_rules) < 0 || !d->max_rules)
+			return failf(l, "max_rules: \"%s\" is not a number from 1 to 1000000", value);
+		return 1;
+	}
 	if (strcmp(key, "log_level") == 0) {
 		lvl = parse_log_level(value);
 		if (lvl < 0)
@@ -251,8 +256,8 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 		return set_default_actions(l, value);
 	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, socket, socket_mode, "
 			"socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
-			"subscriber_queue_size, client_stall_timeout, client_frame_timeout, log_level, "
-			"output, default_actions)", key);
+			"subscriber_queue_size, client_stall_timeout, client_frame_timeout, max_rules, "
+			"log_level, output, default_actions)", key);
 }
 
 static struct config_section *add_section(struct load *l, const char *name)

@@ -49,6 +49,7 @@ struct config_daemon {
 	size_t ring_buffer_bytes;	/* 0: default */
 	size_t subscriber_queue_bytes;	/* 0: default */
 	int64_t client_stall_ms;	/* 0: default */
+	uint64_t max_rules;		/* 0: default */
 	int64_t client_frame_ms;	/* 0: default */
 	bool has_log_level;
 	int log_level;			/* enum log_level */

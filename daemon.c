@@ -29,6 +29,7 @@
 #include "kheaders.h"
 #include "bpfmap.h"
 #include "log.h"
+#include "notify.h"
 #include "prefilter.h"
 
 enum {
@@ -37,6 +38,7 @@ enum {
 	/* After a wakeup, keep reading this long: records may come without one. */
 	DRAIN_MS = 10,
 	DRAIN_POLL_MS = 4,
+	RING_BATCH = 1024,	/* records read before the loop serves other fds */
 	TICK_MS = 1000,
 	RULES_SETTLE_MS = 100,	/* a change in the rules directory is read this much later */
 	TRACERS_WANTED_MAX = 32,
@@ -121,18 +123,52 @@ static const char *const *parse_tracer_list(const char *list, char *buf, size_t 
 }
 
 /*
+ * Whether /proc/2 is kthreadd, a kernel thread (PF_KTHREAD in the flags,
+ * field 9 of its stat). Kernel threads run in the initial mount namespace
+ * and share pid 1's root (CLONE_FS): the host's, also seen from a
+ * container started with --pid=host. In a container's own pid namespace
+ * pid 2 is an ordinary process and is not used.
+ */
+static bool pid2_is_kernel_thread(void)
+{
+	char buf[512], *p;
+	unsigned long flags;
+	ssize_t n;
+	int fd = open("/proc/2/stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strrchr(buf, ')');	/* after the comm, which may hold anything */
+	/* ") S ppid pgrp session tty_nr tpgid flags" */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & 0x00200000;	/* PF_KTHREAD */
+}
+
+/*
  * The host's mount namespace and root filesystem, for dockeropenbreakout:
- * pid 1's where readable, else the daemon's own (it runs on the host).
+ * pid 1's where readable; else kthreadd's (pid 1 can be out of reach: in a
+ * container without all of pid 1's capabilities, ptrace access to it is
+ * refused, while a kernel thread's is not); else the daemon's own (it runs
+ * on the host).
  */
 static void host_identity(unsigned int *mntns, unsigned int *root_dev)
 {
+	bool kthread = pid2_is_kernel_thread();
 	struct stat st;
 
 	*mntns = 0;
-	if (stat("/proc/1/ns/mnt", &st) == 0 || stat("/proc/self/ns/mnt", &st) == 0)
+	if (stat("/proc/1/ns/mnt", &st) == 0 || (kthread && stat("/proc/2/ns/mnt", &st) == 0) ||
+	    stat("/proc/self/ns/mnt", &st) == 0)
 		*mntns = (unsigned int)st.st_ino;
 	*root_dev = 0;
-	if (stat("/proc/1/root/", &st) == 0 || stat("/", &st) == 0)
+	if (stat("/proc/1/root/", &st) == 0 || (kthread && stat("/proc/2/root/", &st) == 0) ||
+	    stat("/", &st) == 0)
 		/* The kernel's dev_t: major in the top 12 bits, minor in the low 20. */
 		*root_dev = (major(st.st_dev) << 20) | minor(st.st_dev);
 }
@@ -265,6 +301,7 @@ static int choose_hierarchy(struct daemon *d, const char *want)
 static void start_bash_probes(struct daemon *d)
 {
 	struct tracer_config cfg = { .bash_path = d->opts.bash_path };
+	struct stat st;
 	size_t i;
 
 	bash_probes_init(&d->bash, -1, "", d->host_mntns);
@@ -276,6 +313,28 @@ static void start_bash_probes(struct daemon *d)
 		d->pipeline.exec_type = tracer_record_type(i);
 	d->pipeline.bash = &d->bash;
 	bash_probes_scan(&d->bash);
+	/*
+	 * In a container (the image, run with --pid=host) the daemon's own
+	 * /bin/bash is the image's and the scan skips the host's mount
+	 * namespace: probe the host's bash through kthreadd's root, the host's.
+	 */
+	if (stat("/proc/self/ns/mnt", &st) == 0 && st.st_ino != d->host_mntns &&
+	    pid2_is_kernel_thread())
+		bash_probes_pid(&d->bash, 2);
+}
+
+/*
+ * Reads at most RING_BATCH records, so that clients and timers get their
+ * turn however fast events come; d->ring_more says records were left.
+ */
+static int consume_ring(struct daemon *d)
+{
+	int n;
+
+	d->pipeline.batch_left = RING_BATCH;
+	n = loader_ring_consume(&d->loader);
+	d->ring_more = n == -EAGAIN;
+	return n;
 }
 
 static void on_ring(struct loop_watch *w, uint32_t events)
@@ -285,7 +344,7 @@ static void on_ring(struct loop_watch *w, uint32_t events)
 	(void)events;
 	d->last_ring_wake_ms = loop_now_ms();
 	d->draining = true;
-	loader_ring_consume(&d->loader);
+	consume_ring(d);
 }
 
 static void watch_rules_dir(struct daemon *d);
@@ -367,6 +426,8 @@ static void setup_rules(struct daemon *d)
 	d->rules = rulebook_new(d->opts.rules_dir, daemon_action_kind, report_rule_problem);
 	if (!d->rules)
 		return;
+	if (d->config)
+		rulebook_set_max_rules(d->rules, d->config->daemon.max_rules);
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	d->rules_watch = (struct loop_watch){ .fd = fd, .fn = on_rules_dir, .ctx = d };
 	if (fd >= 0 && loop_add(&d->loop, &d->rules_watch, EPOLLIN) < 0) {
@@ -507,6 +568,7 @@ static void reload_config(struct daemon *d)
 	d->config = cfg;
 	apply_config(d);
 	instantiate_actions(d);
+	rulebook_set_max_rules(d->rules, cfg ? cfg->daemon.max_rules : 0);
 	log_info("config %s reloaded", cfg ? cfg->path : "(none)");
 }
 
@@ -564,9 +626,11 @@ static void on_signal(struct loop_watch *w, uint32_t events)
 			break;
 		case SIGHUP:
 			log_info("SIGHUP: reloading the config and the rules, reopening files");
+			notify_send("RELOADING=1");
 			reload_config(d);
 			action_set_reopen(d->actions);
 			reload_rules(d);
+			notify_send("READY=1");
 			break;
 		}
 	}
@@ -697,7 +761,7 @@ static void run(struct daemon *d)
 	int timeout, due;
 
 	while (!d->loop.stop) {
-		timeout = d->draining ? DRAIN_POLL_MS : TICK_MS;
+		timeout = d->ring_more ? 0 : d->draining ? DRAIN_POLL_MS : TICK_MS;
 		due = action_set_timers(d->actions, loop_now_ms());
 		if (due >= 0 && due < timeout)
 			timeout = due;
@@ -711,9 +775,9 @@ static void run(struct daemon *d)
 		if (d->reload_at_ms && now >= d->reload_at_ms)
 			reload_rules(d);
 		if (d->draining) {
-			int n = loader_ring_consume(&d->loader);
+			int n = consume_ring(d);
 
-			if (n <= 0 && now - d->last_ring_wake_ms > DRAIN_MS)
+			if (n <= 0 && !d->ring_more && now - d->last_ring_wake_ms > DRAIN_MS)
 				d->draining = false;
 		}
 		action_set_flush(d->actions);
@@ -878,7 +942,12 @@ int daemon_main(const struct daemon_options *opts)
 		 loaded, d.loader.n_tracers, (long long)(d.ready_ms - d.started_ms),
 		 d.loader.compile_ms, d.kheaders_used, d.opts.socket_path);
 
+	r = notify_send("READY=1\nSTATUS=tracers attached");
+	if (r < 0)
+		log_warn("telling the service manager we are ready: %s", strerror(-r));
+
 	run(&d);
+	notify_send("STOPPING=1");
 	daemon_release(&d);
 	log_info("stopped");
 	return 0;

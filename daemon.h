@@ -80,6 +80,7 @@ struct daemon {
 	uint64_t logged_kernel_lost, logged_sub_dropped;
 	int64_t loss_log_next_ms;
 	bool draining;
+	bool ring_more;			/* the last read stopped at RING_BATCH */
 	char hostname[256];
 	char kheaders_merged[4096];
 	char kheaders_used[4096];

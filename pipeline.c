@@ -245,7 +245,12 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 
 int pipeline_sample(void *ctx, void *data, size_t size)
 {
-	pipeline_handle_record(ctx, data, size);
+	struct pipeline *p = ctx;
+
 	/* A bad record is counted, never a reason to stop reading. */
+	pipeline_handle_record(p, data, size);
+	/* libbpf has consumed this record; the rest waits for the next turn. */
+	if (p->batch_left && --p->batch_left == 0)
+		return -EAGAIN;
 	return 0;
 }

@@ -51,6 +51,12 @@ struct pipeline {
 	struct event ev;		/* the event being handled */
 	struct strbuf json;		/* its JSON, when someone wants it */
 	bool json_done;			/* json holds this event's */
+	/*
+	 * Records the current read of the ring buffer may still handle (0: no
+	 * limit): with producers faster than the daemon a read would never
+	 * end, and the control socket would wait.
+	 */
+	size_t batch_left;
 };
 
 void pipeline_init(struct pipeline *p, struct cgroup_cache *cgroups, struct server *server,

@@ -63,8 +63,6 @@ static int check_args(const struct request_op *op, json_t *req, char err[REQUEST
 			return fail(err, "bad request: '%s' must be a string", a->name);
 		if (json_string_length(v) > a->max)
 			return fail(err, "bad request: '%s' is too long", a->name);
-		if (strlen(json_string_value(v)) != json_string_length(v))
-			return fail(err, "bad request: '%s' holds a NUL character", a->name);
 	}
 	return 0;
 }

@@ -45,6 +45,7 @@ struct active {
 
 struct rulebook {
 	char *dir;
+	size_t max_rules;
 	rule_action_fn action_kind;
 	rulebook_report_fn report;
 	struct rule_file *files;
@@ -177,6 +178,7 @@ struct rulebook *rulebook_new(const char *dir, rule_action_fn action_kind,
 		return NULL;
 	rb->dir = dir ? strdup(dir) : NULL;
 	rb->action_kind = action_kind;
+	rb->max_rules = RULEBOOK_RULES_MAX;
 	rb->report = report_fn;
 	if ((dir && !rb->dir) || rebuild(rb, false) < 0) {
 		rulebook_free(rb);
@@ -321,10 +323,10 @@ bool rulebook_reload(struct rulebook *rb)
 			changed |= load_file(rb, f, &st, true);
 			continue;
 		}
-		if (rb->n_files + rb->n_socket >= RULEBOOK_RULES_MAX) {
+		if (rb->n_files + rb->n_socket >= rb->max_rules) {
 			if (!over_limit)
-				report(rb, "%s: skipped: more than %d rules (rule files and created "
-					   "rules together)", path, RULEBOOK_RULES_MAX);
+				report(rb, "%s: skipped: more than %zu rules (rule files and created "
+					   "rules together)", path, rb->max_rules);
 			over_limit = true;
 			free(path);
 			continue;
@@ -360,6 +362,11 @@ bool rulebook_reload(struct rulebook *rb)
 	return changed;
 }
 
+void rulebook_set_max_rules(struct rulebook *rb, size_t max)
+{
+	rb->max_rules = max ? max : RULEBOOK_RULES_MAX;
+}
+
 int rulebook_create(struct rulebook *rb, const char *file, const char *text, size_t len,
 		    char *name, size_t name_size, bool *replaced, struct rule_error *err)
 {
@@ -380,12 +387,12 @@ int rulebook_create(struct rulebook *rb, const char *file, const char *text, siz
 			return rebuild(rb, false);
 		}
 	}
-	if (rb->n_files + rb->n_socket >= RULEBOOK_RULES_MAX) {
+	if (rb->n_files + rb->n_socket >= rb->max_rules) {
 		rule_free(r);
 		err->line = 0;
 		snprintf(err->message, sizeof(err->message),
-			 "too many rules: the limit is %d (rule files and created rules together)",
-			 RULEBOOK_RULES_MAX);
+			 "too many rules: the limit is %zu (rule files and created rules together)",
+			 rb->max_rules);
 		return -E2BIG;
 	}
 	grown = realloc(rb->socket, (rb->n_socket + 1) * sizeof(*grown));

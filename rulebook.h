@@ -21,7 +21,7 @@
 
 #include "rules.h"
 
-/* Rules one daemon holds at most: files in the directory and created ones together. */
+/* Rules one daemon holds at most by default: files and created ones together. */
 enum { RULEBOOK_RULES_MAX = 10000 };
 
 struct rulebook;
@@ -33,6 +33,9 @@ struct rulebook *rulebook_new(const char *dir, rule_action_fn action_kind,
 			      rulebook_report_fn report);
 void rulebook_free(struct rulebook *rb);
 
+/* The most rules it holds (config max_rules); 0: RULEBOOK_RULES_MAX. */
+void rulebook_set_max_rules(struct rulebook *rb, size_t max);
+
 /*
  * Re-reads the rules directory (a missing directory holds no rules).
  * Returns true when the active rules changed.
@@ -43,7 +46,7 @@ bool rulebook_reload(struct rulebook *rb);
  * Adds or replaces a rule from @text (create_rule). @file names the source
  * for the default name and messages. 0 with the rule's name in @name and
  * whether it replaced one in *@replaced, or -EINVAL with @err filled
- * (-E2BIG when RULEBOOK_RULES_MAX rules are already held).
+ * (-E2BIG when the most rules it may hold are already held).
  */
 int rulebook_create(struct rulebook *rb, const char *file, const char *text, size_t len,
 		    char *name, size_t name_size, bool *replaced, struct rule_error *err);

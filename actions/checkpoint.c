@@ -17,17 +17,15 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../child.h"
 #include "../log.h"
 #include "container_target.h"
 
@@ -50,10 +48,8 @@ struct checkpoint_job {
 	struct action *a;
 	char id[CONTAINER_ID_MAX + 1];
 	char dir[PATH_MAX];		/* the images */
-	pid_t pid;
-	struct loop_watch exited;	/* the pidfd */
+	struct child proc;		/* criu */
 	int64_t deadline_ms;
-	bool killed;
 };
 
 /* a->priv. The hierarchy first: container_action_hierarchy() reads it there. */
@@ -187,17 +183,15 @@ static bool find_criu(const char *name, char *out, size_t size)
 	return false;
 }
 
-static void job_exited(struct loop_watch *w, uint32_t events);
+static void job_exited(struct child *proc, int status);
 
 static int spawn_criu(struct checkpoint_action *c, struct checkpoint_job *j, const char *criu,
 		      pid_t init)
 {
 	char tree[16], log[PATH_MAX + 32];
 	char *argv[32];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dfl;
-	int logfd, pidfd, n = 0, r;
+	struct child_stdio io = { .in = -1 };
+	int logfd, n = 0, r;
 
 	snprintf(tree, sizeof(tree), "%d", (int)init);
 	snprintf(log, sizeof(log), "%s/" CHECKPOINT_LOG, j->dir);
@@ -230,45 +224,11 @@ static int spawn_criu(struct checkpoint_action *c, struct checkpoint_job *j, con
 	argv[n++] = "--enable-external-masters";
 	argv[n] = NULL;
 
-	/* As exec does: no blocked or ignored signals, its own process group. */
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGHUP);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-					       POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, logfd, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, logfd, STDERR_FILENO);
-	r = -posix_spawn(&j->pid, criu, &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	io.out = io.err = logfd;
+	r = child_spawn(&j->proc, j->a->env->loop, criu, argv, environ, &io, job_exited, j);
 	close(logfd);
 	if (r < 0)
 		return r;
-
-	pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
-	if (pidfd < 0) {
-		r = -errno;
-		kill(-j->pid, SIGKILL);
-		waitpid(j->pid, NULL, 0);
-		return r;
-	}
-	j->exited = (struct loop_watch){ .fd = pidfd, .fn = job_exited, .ctx = j };
-	r = loop_add(j->a->env->loop, &j->exited, EPOLLIN);
-	if (r < 0) {
-		kill(-j->pid, SIGKILL);
-		waitpid(j->pid, NULL, 0);
-		close(pidfd);
-		return r;
-	}
 	j->deadline_ms = loop_now_ms() + c->timeout_ms;
 	return 0;
 }
@@ -327,7 +287,7 @@ static void arm_timer(struct action *a)
 	int64_t next = 0;
 
 	for (j = c->running; j; j = j->next)
-		if (!j->killed && (!next || j->deadline_ms < next))
+		if (!j->proc.killed && (!next || j->deadline_ms < next))
 			next = j->deadline_ms;
 	action_set_timer(a, next);
 }
@@ -345,25 +305,17 @@ static void unlink_job(struct checkpoint_action *c, struct checkpoint_job *j)
 	}
 }
 
-static void job_exited(struct loop_watch *w, uint32_t events)
+static void job_exited(struct child *proc, int status)
 {
-	struct checkpoint_job *j = w->ctx;
+	struct checkpoint_job *j = proc->ctx;
 	struct action *a = j->a;
 	struct checkpoint_action *c = a->priv;
 	char log[PATH_MAX + 32], reason[CHECKPOINT_REASON_MAX];
-	int status = 0;
-	pid_t r;
 
-	(void)events;
-	r = waitpid(j->pid, &status, WNOHANG);
-	if (r == 0)
-		return;
-	loop_remove(a->env->loop, &j->exited);
-	close(j->exited.fd);
 	snprintf(log, sizeof(log), "%s/" CHECKPOINT_LOG, j->dir);
-	if (r < 0) {
-		action_failed(a, "waiting for criu (container %s): %s", j->id, strerror(errno));
-	} else if (j->killed) {
+	if (status < 0) {
+		action_failed(a, "waiting for criu (container %s): %s", j->id, strerror(-status));
+	} else if (proc->killed) {
 		action_failed(a, "criu dump of container %s ran longer than its timeout (%lld ms): "
 			      "killed (log: %s)", j->id, (long long)c->timeout_ms, log);
 	} else if (WIFSIGNALED(status)) {
@@ -449,13 +401,9 @@ static void checkpoint_timer(struct action *a, int64_t now_ms)
 	struct checkpoint_action *c = a->priv;
 	struct checkpoint_job *j;
 
-	for (j = c->running; j; j = j->next) {
-		if (!j->killed && j->deadline_ms <= now_ms) {
-			kill(-j->pid, SIGKILL);
-			kill(j->pid, SIGKILL);
-			j->killed = true;
-		}
-	}
+	for (j = c->running; j; j = j->next)
+		if (!j->proc.killed && j->deadline_ms <= now_ms)
+			child_kill(&j->proc);
 	arm_timer(a);
 }
 
@@ -475,11 +423,7 @@ static void checkpoint_release(struct action *a)
 		return;
 	for (j = c->running; j; j = next) {
 		next = j->next;
-		kill(-j->pid, SIGKILL);
-		kill(j->pid, SIGKILL);
-		waitpid(j->pid, NULL, 0);
-		loop_remove(a->env->loop, &j->exited);
-		close(j->exited.fd);
+		child_abandon(&j->proc);
 		free(j);
 	}
 	free(c);

@@ -7,24 +7,21 @@
  *
  * Never blocks the loop: the event is put in a memfd that becomes the
  * command's stdin, the command is spawned and its exit is watched through
- * a pidfd. At most `max_running` run at once, `queue` more wait, further
+ * a pidfd (child.c). At most `max_running` run at once, `queue` more wait, further
  * events are dropped (counted). A command still running after `timeout`
  * is killed with its whole process group.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../action.h"
+#include "../child.h"
 #include "../strbuf.h"
 
 extern char **environ;
@@ -44,10 +41,8 @@ struct exec_job {
 	char *json;		/* the event, with a trailing newline */
 	size_t json_len;
 	struct strbuf env;	/* NUL-separated NAME=value strings */
-	pid_t pid;
-	struct loop_watch exited;	/* the pidfd */
+	struct child proc;
 	int64_t deadline_ms;
-	bool killed;
 };
 
 struct exec_action {
@@ -188,7 +183,7 @@ static int event_env(struct strbuf *env, const struct action_input *in)
 	return r ? -ENOMEM : 0;
 }
 
-static void job_exited(struct loop_watch *w, uint32_t events);
+static void job_exited(struct child *c, int status);
 
 /* The daemon's environment, then the job's variables (which win: later in envp). */
 static char **job_envp(struct exec_job *j)
@@ -213,69 +208,30 @@ static char **job_envp(struct exec_job *j)
 static int spawn(struct exec_action *x, struct exec_job *j)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)x->command, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dfl;
+	/* Its output goes to the daemon's log. */
+	struct child_stdio io = { .out = STDERR_FILENO, .err = STDERR_FILENO };
 	char **envp;
-	int memfd, pidfd, r;
+	int r;
 
-	memfd = memfd_create("bpfd-event", MFD_CLOEXEC);
-	if (memfd < 0)
+	io.in = memfd_create("bpfd-event", MFD_CLOEXEC);
+	if (io.in < 0)
 		return -errno;
-	if (write(memfd, j->json, j->json_len) != (ssize_t)j->json_len ||
-	    lseek(memfd, 0, SEEK_SET) < 0) {
+	if (write(io.in, j->json, j->json_len) != (ssize_t)j->json_len ||
+	    lseek(io.in, 0, SEEK_SET) < 0) {
 		r = -errno;
-		close(memfd);
+		close(io.in);
 		return r ? r : -EIO;
 	}
 	envp = job_envp(j);
 	if (!envp) {
-		close(memfd);
+		close(io.in);
 		return -ENOMEM;
 	}
-	/*
-	 * The daemon blocks SIGINT/SIGTERM/SIGHUP (signalfd) and ignores
-	 * SIGPIPE; the command gets neither. Its own process group lets a
-	 * timeout kill what it started too.
-	 */
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGHUP);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-					       POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, memfd, STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-	r = -posix_spawn(&j->pid, argv[0], &fa, &attr, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	r = child_spawn(&j->proc, j->a->env->loop, argv[0], argv, envp, &io, job_exited, j);
 	free(envp);
-	close(memfd);
+	close(io.in);
 	if (r < 0)
 		return r;
-
-	pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
-	if (pidfd < 0) {
-		r = -errno;
-		kill(-j->pid, SIGKILL);
-		waitpid(j->pid, NULL, 0);
-		return r;
-	}
-	j->exited = (struct loop_watch){ .fd = pidfd, .fn = job_exited, .ctx = j };
-	r = loop_add(j->a->env->loop, &j->exited, EPOLLIN);
-	if (r < 0) {
-		kill(-j->pid, SIGKILL);
-		waitpid(j->pid, NULL, 0);
-		close(pidfd);
-		return r;
-	}
 	j->deadline_ms = loop_now_ms() + x->timeout_ms;
 	return 0;
 }
@@ -287,7 +243,7 @@ static void arm_timer(struct action *a)
 	int64_t next = 0;
 
 	for (j = x->running; j; j = j->next)
-		if (!j->killed && (!next || j->deadline_ms < next))
+		if (!j->proc.killed && (!next || j->deadline_ms < next))
 			next = j->deadline_ms;
 	action_set_timer(a, next);
 }
@@ -331,23 +287,15 @@ static void unlink_running(struct exec_action *x, struct exec_job *j)
 	}
 }
 
-static void job_exited(struct loop_watch *w, uint32_t events)
+static void job_exited(struct child *c, int status)
 {
-	struct exec_job *j = w->ctx;
+	struct exec_job *j = c->ctx;
 	struct action *a = j->a;
 	struct exec_action *x = a->priv;
-	int status = 0;
-	pid_t r;
 
-	(void)events;
-	r = waitpid(j->pid, &status, WNOHANG);
-	if (r == 0)
-		return;
-	loop_remove(a->env->loop, &j->exited);
-	close(j->exited.fd);
-	if (r < 0)
-		action_failed(a, "waiting for `%s`: %s", x->command, strerror(errno));
-	else if (j->killed)
+	if (status < 0)
+		action_failed(a, "waiting for `%s`: %s", x->command, strerror(-status));
+	else if (c->killed)
 		action_failed(a, "`%s` ran longer than its timeout (%lld ms): killed", x->command,
 			      (long long)x->timeout_ms);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
@@ -364,14 +312,9 @@ static void exec_timer(struct action *a, int64_t now_ms)
 	struct exec_action *x = a->priv;
 	struct exec_job *j;
 
-	for (j = x->running; j; j = j->next) {
-		if (!j->killed && j->deadline_ms <= now_ms) {
-			/* The whole group: what the command started goes too. */
-			kill(-j->pid, SIGKILL);
-			kill(j->pid, SIGKILL);
-			j->killed = true;
-		}
-	}
+	for (j = x->running; j; j = j->next)
+		if (!j->proc.killed && j->deadline_ms <= now_ms)
+			child_kill(&j->proc);
 	arm_timer(a);
 }
 
@@ -435,11 +378,7 @@ static void exec_release(struct action *a)
 		return;
 	for (j = x->running; j; j = next) {
 		next = j->next;
-		kill(-j->pid, SIGKILL);
-		kill(j->pid, SIGKILL);
-		waitpid(j->pid, NULL, 0);
-		loop_remove(a->env->loop, &j->exited);
-		close(j->exited.fd);
+		child_abandon(&j->proc);
 		job_free(j);
 	}
 	for (j = x->queued; j; j = next) {

@@ -3,26 +3,13 @@
  * interrupt: SIGINT to the event's process, through a pidfd and only when
  * the pid still names the process the event came from (proc.c).
  */
-#include <errno.h>
 #include <signal.h>
-#include <string.h>
 
 #include "../action.h"
-#include "../proc.h"
 
 static int interrupt_run(struct action *a, const struct action_input *in)
 {
-	const struct event *ev = in->ev;
-	int r = process_signal(ev->pid, ev->start_ns, SIGINT, a->env->daemon_pid);
-
-	if (r == -ESRCH)
-		action_failed(a, "process %u (%s) is gone or its pid was reused: not signalled",
-			      ev->pid, ev->command);
-	else if (r == -EPERM)
-		action_failed(a, "refusing to interrupt pid %u (pid 1 or bpfd itself)", ev->pid);
-	else if (r < 0)
-		action_failed(a, "pid %u: %s", ev->pid, strerror(-r));
-	return 0;
+	return action_signal_event(a, in->ev, SIGINT, "interrupt");
 }
 
 const struct action_ops interrupt_action = {

@@ -18,15 +18,33 @@ def bpf_prog_ids():
     return {p["id"] for p in json.loads(out or "[]")}
 
 
+def daemon_prog_ids(pid):
+    """The programs that use the maps process @pid holds (its ring buffer and
+    the others), so that other daemons running meanwhile on this host do not
+    count."""
+    maps = set()
+    fdinfo = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                for line in f:
+                    if line.startswith("map_id:"):
+                        maps.add(int(line.split()[1]))
+        except OSError:
+            pass
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True,
+                         check=True).stdout
+    return {p["id"] for p in json.loads(out or "[]") if maps & set(p.get("map_ids", []))}
+
+
 def tracer_states(d):
     return {t["name"]: t for t in d.status()["tracers"]}
 
 
 def test_sigterm_detaches_everything():
-    before = bpf_prog_ids()
     d = Daemon().start()
     try:
-        during = bpf_prog_ids() - before
+        during = daemon_prog_ids(d.pid)
         assert len(during) >= 10, "expected the daemon's programs, found %d" % len(during)
         assert os.path.exists(d.socket)
         rc = d.stop(signal.SIGTERM)
@@ -40,7 +58,6 @@ def test_sigterm_detaches_everything():
 
 
 def test_second_daemon_refused_and_stale_socket_replaced():
-    before = bpf_prog_ids()
     d = Daemon().start()
     try:
         second = subprocess.run([BPFD, "daemon", "-s", d.socket], capture_output=True,
@@ -49,12 +66,14 @@ def test_second_daemon_refused_and_stale_socket_replaced():
         assert "another bpfd daemon is running" in second.stderr, second.stderr
         assert d.proc.poll() is None, "the first daemon died"
         d.status()
+        held = daemon_prog_ids(d.pid)
+        assert len(held) >= 10, "expected the daemon's programs, found %d" % len(held)
 
         # kill -9 leaves the socket file but no BPF programs.
         d.stop(signal.SIGKILL)
         assert os.path.exists(d.socket)
         time.sleep(0.5)
-        left = (bpf_prog_ids() - before)
+        left = held & bpf_prog_ids()
         assert not left, "programs left after kill -9: %s" % sorted(left)
 
         d2 = Daemon(tmpdir=d.tmp).start()

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_CHILD_H
+#define BPFD_CHILD_H
+
+/*
+ * Processes the actions start (exec's commands, checkpoint's CRIU): spawned
+ * without blocking the loop, in a process group of their own (so that a
+ * timeout can kill what they started too), with no signals blocked or
+ * ignored (the daemon blocks and ignores some), and watched through a pidfd
+ * in the event loop, which reaps them and reports how they ended.
+ */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "loop.h"
+
+struct child;
+
+/* @status as waitpid() gives it, or a negative errno when waiting failed. */
+typedef void (*child_exit_fn)(struct child *c, int status);
+
+struct child {
+	pid_t pid;
+	struct loop *loop;
+	struct loop_watch exited;	/* the pidfd */
+	child_exit_fn on_exit;
+	void *ctx;
+	bool killed;			/* child_kill() was called */
+};
+
+/* The child's standard input, output and error: fds to give it, -1 for /dev/null. */
+struct child_stdio {
+	int in, out, err;
+};
+
+/*
+ * Starts @path with @argv and @envp. On exit @fn is called from the loop
+ * (the watch is already removed and the pidfd closed then; @c may be freed
+ * inside @fn). 0, or a negative errno (nothing left running).
+ */
+int child_spawn(struct child *c, struct loop *loop, const char *path, char *const argv[],
+		char *const envp[], const struct child_stdio *io, child_exit_fn fn, void *ctx);
+
+/* SIGKILL to the child's process group; its exit still comes through @fn. */
+void child_kill(struct child *c);
+
+/* Kills the group, reaps the child now and stops watching it; @fn is not called. */
+void child_abandon(struct child *c);
+
+#endif
