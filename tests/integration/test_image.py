@@ -212,6 +212,9 @@ def image():
 def main():
     global DOCKER, IMG, D, T
     require_root()
+    if os.environ.get("BPFD_SANITIZED"):
+        print("SKIP: the image holds its own build of bpfd; a sanitized build adds nothing here")
+        return SKIP
     DOCKER = Docker()
     if not DOCKER.ok:
         print("SKIP: " + DOCKER.reason)
