@@ -41,6 +41,8 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_TASK_TGID] = 36,	/* 32 (anon union) + 0 (anon struct) + 4 */
 	[BTF_OFF_TASK_PID] = 32,
 	[BTF_OFF_TASK_REAL_PARENT] = 48,
+	[BTF_OFF_TASK_GROUP_LEADER] = 104,
+	[BTF_OFF_TASK_START_BOOTTIME] = 112,
 	[BTF_OFF_TASK_NSPROXY] = 64,
 	[BTF_OFF_TASK_THREAD_PID] = 72,
 	[BTF_OFF_TASK_MM] = 8,
@@ -127,6 +129,8 @@ static struct btf *build_btf(enum variant v)
 	add_field(btf, "fs", t_ptr, 80);
 	add_field(btf, "files", t_ptr, 88);
 	add_field(btf, "cgroups", t_ptr, 96);
+	add_field(btf, "group_leader", t_ptr, 104);
+	add_field(btf, "start_boottime", t_long, 112);
 
 	t = btf__add_struct(btf, "nsproxy", 64);
 	add_field(btf, "count", t_int, 0);
@@ -358,6 +362,7 @@ static void test_cflags(void **state)
 	struct kernel_offsets o;
 	char storage[BTF_CFLAG_COUNT][BTF_CFLAG_LEN];
 	const char *argv[BTF_CFLAG_COUNT + 1];
+	char want[BTF_CFLAG_LEN];
 	int i;
 
 	(void)state;
@@ -371,8 +376,11 @@ static void test_cflags(void **state)
 	btf_offsets_cflags(&o, storage, argv);
 	assert_string_equal(argv[BTF_OFF_TASK_TGID], "-DBPFD_OFF_TASK_TGID=1000");
 	assert_string_equal(argv[BTF_OFF_TASK_NSPROXY], "-DBPFD_OFF_TASK_NSPROXY=1840");
-	assert_string_equal(argv[BTF_OFF_MNT_NS_NS_INUM], "-DBPFD_OFF_MNT_NS_NS_INUM=1008");
-	assert_string_equal(argv[BTF_OFF_MM_ARG_END], "-DBPFD_OFF_MM_ARG_END=1014");
+	/* By name, not position: the list grows in the middle. */
+	snprintf(want, sizeof(want), "-DBPFD_OFF_MNT_NS_NS_INUM=%d", 1000 + BTF_OFF_MNT_NS_NS_INUM);
+	assert_string_equal(argv[BTF_OFF_MNT_NS_NS_INUM], want);
+	snprintf(want, sizeof(want), "-DBPFD_OFF_MM_ARG_END=%d", 1000 + BTF_OFF_MM_ARG_END);
+	assert_string_equal(argv[BTF_OFF_MM_ARG_END], want);
 	assert_string_equal(argv[BTF_OFF_COUNT], "-DBPFD_UPID_SIZE=16");
 	assert_null(argv[BTF_OFF_COUNT + 1]);
 	for (i = 0; i < BTF_CFLAG_COUNT; i++)
