@@ -212,7 +212,12 @@ def test_slow_subscriber_loses_counted_events():
         if "notice" in f:
             assert f["notice"] == "lost"
             lost += f["lost"]
-    assert lost == dropped, (lost, dropped)
+    # Other processes' opens keep coming while the queue is full, so more
+    # may have been dropped (and reported) since the count above: every drop
+    # counted then is reported, and no notice reports more than were dropped.
+    after = [x for x in D.status()["subscribers"] if x["id"] == sub[0]["id"]]
+    assert after, "the subscriber is gone"
+    assert dropped <= lost <= after[0]["dropped"], (dropped, lost, after[0]["dropped"])
     s.close()
 
 
