@@ -16,7 +16,7 @@ int bpfd_bashreadline_ret(struct pt_regs *ctx)
 	r = bpfd_scratch();
 	if (!r)
 		return 0;
-	n = bpf_probe_read_user_str(r->line, sizeof(r->line), line);
+	n = bpfd_read_user_str(r->line, sizeof(r->line), line);
 	/* Empty lines (just Enter) say nothing. */
 	if (n <= 1)
 		return 0;
@@ -25,7 +25,7 @@ int bpfd_bashreadline_ret(struct pt_regs *ctx)
 	if (n >= BASHREADLINE_LINE_MAX) {
 		n = BASHREADLINE_LINE_MAX;
 		/* Full buffer: longer when the user's string goes on. */
-		if (bpf_probe_read_user(&last, 1, line + BASHREADLINE_LINE_MAX - 1) == 0 && last)
+		if (bpfd_read_user(&last, 1, line + BASHREADLINE_LINE_MAX - 1) == 0 && last)
 			r->flags |= BASHREADLINE_TRUNCATED;
 	}
 	len = BPFD_BOUND(n, 2 * BASHREADLINE_LINE_MAX);

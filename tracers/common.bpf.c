@@ -10,6 +10,20 @@
  */
 #include <uapi/linux/ptrace.h>
 
+/*
+ * bpf_probe_read_user() and _str() under names of our own. BCC 0.26's
+ * rewriter looks "bpf_probe_read_user" up in /proc/kallsyms at every call
+ * of a helper by those names (a fallback for kernels before 5.5, which
+ * bpfd's ring buffer rules out anyway), and each look-up rebuilds a hash
+ * table of every kernel symbol (bcc_syms.cc, KSyms::resolve_name: the
+ * table never reaches the symbol count because names repeat). That cost
+ * ~100 ms of daemon start per call site; these names skip the check.
+ */
+static long (*bpfd_read_user)(void *dst, u32 size, const void *src) =
+	(void *)BPF_FUNC_probe_read_user;
+static long (*bpfd_read_user_str)(void *dst, u32 size, const void *src) =
+	(void *)BPF_FUNC_probe_read_user_str;
+
 #ifndef BPFD_RINGBUF_PAGES
 #define BPFD_RINGBUF_PAGES 2048		/* 8 MiB */
 #endif
@@ -279,7 +293,7 @@ static __always_inline int bpfd_pf_user_path_passes(u32 type, const char *path)
 	if (!k)
 		return 1;
 	k->prefixlen = BPFD_PF_PATH_MAX * 8;
-	if (!path || bpf_probe_read_user_str(k->path, sizeof(k->path), path) <= 0)
+	if (!path || bpfd_read_user_str(k->path, sizeof(k->path), path) <= 0)
 		k->path[0] = '\0';
 	types = bpfd_pf_paths.lookup(k);
 	return types && (*types & (1u << (type & 31)));
