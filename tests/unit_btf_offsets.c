@@ -58,6 +58,7 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_PT_REGS_DI] = 112,
 	[BTF_OFF_PT_REGS_SI] = 104,
 	[BTF_OFF_PT_REGS_DX] = 96,
+	[BTF_OFF_PT_REGS_AX] = 80,
 	[BTF_OFF_TASK_FILES] = 88,
 	[BTF_OFF_FILES_FDT] = 32,
 	[BTF_OFF_FDTABLE_MAX_FDS] = 0,
@@ -186,6 +187,7 @@ static struct btf *build_btf(enum variant v)
 
 	/* pt_regs: the x86-64 layout, plain members. */
 	t = btf__add_struct(btf, "pt_regs", 168);
+	add_field(btf, "ax", t_long, 80);
 	add_field(btf, "dx", t_long, 96);
 	add_field(btf, "si", t_long, 104);
 	add_field(btf, "di", t_long, 112);

@@ -5,7 +5,8 @@
 
 int bpfd_bashreadline_ret(struct pt_regs *ctx)
 {
-	const char *line = (const char *)PT_REGS_RC(ctx);
+	/* PT_REGS_RC(ctx), at its BTF offset: struct pt_regs is not defined here. */
+	const char *line = (const char *)*(u64 *)((char *)ctx + BPFD_OFF_PT_REGS_AX);
 	struct bashreadline_record *r;
 	char last = 0;
 	u64 len;
