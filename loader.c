@@ -183,11 +183,14 @@ static int attach_hooks(struct bpf_backend *b, const struct tracer_ops *ops,
 	return 0;
 }
 
-/* The common program's own hooks: ignore inheritance and cgroup creation. */
+/* The common program's own hooks: ignore inheritance, cgroup creation, the task cache. */
 static const struct tracer_hook common_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_fork", "tracepoint__sched__sched_process_fork" },
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exit", "tracepoint__sched__sched_process_exit" },
 	{ TRACER_HOOK_TRACEPOINT, "cgroup:cgroup_mkdir", "tracepoint__cgroup__cgroup_mkdir" },
+	/* The task cache's invalidation (common.bpf.c, bpfd_task_cache). */
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_setns", "bpfd_task_ns_changed" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_unshare", "bpfd_task_ns_changed" },
 	{ 0 },
 };
 
