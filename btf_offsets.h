@@ -36,6 +36,7 @@
 	X(PT_REGS_DI, "pt_regs", "di")					\
 	X(PT_REGS_SI, "pt_regs", "si")					\
 	X(PT_REGS_DX, "pt_regs", "dx")					\
+	X(PT_REGS_AX, "pt_regs", "ax")					\
 	X(TASK_FILES, "task_struct", "files")				\
 	X(FILES_FDT, "files_struct", "fdt")				\
 	X(FDTABLE_MAX_FDS, "fdtable", "max_fds")			\

@@ -47,7 +47,7 @@ struct compile_job {
 	const struct loader_request *req;
 	bool include[LOADER_TRACERS_MAX];
 	char storage[BTF_CFLAG_COUNT + 7][BTF_CFLAG_LEN];
-	const char *cflags[BTF_CFLAG_COUNT + 9];
+	const char *cflags[BTF_CFLAG_COUNT + 9];	/* 8 of ours at most, NULL */
 	int n_cflags;
 };
 
@@ -90,6 +90,14 @@ static void cflags_build(struct compile_job *job)
 			 "-DBPFD_RINGBUF_PAGES=%u", job->req->ringbuf_pages);
 		job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 6];
 	}
+	/*
+	 * No debug info. BCC asks clang for it (-g) to give the kernel BTF of
+	 * the programs and maps, which these programs do not need (no CO-RE,
+	 * no spin locks, no typed map values); making and carrying it through
+	 * LLVM was ~15% of the compile, i.e. of the daemon's start. What is
+	 * lost: source lines in verifier messages and in `bpftool prog dump`.
+	 */
+	job->cflags[job->n_cflags++] = "-g0";
 	job->cflags[job->n_cflags] = NULL;
 }
 
@@ -181,11 +189,14 @@ static int attach_hooks(struct bpf_backend *b, const struct tracer_ops *ops,
 	return 0;
 }
 
-/* The common program's own hooks: ignore inheritance and cgroup creation. */
+/* The common program's own hooks: ignore inheritance, cgroup creation, the task cache. */
 static const struct tracer_hook common_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_fork", "tracepoint__sched__sched_process_fork" },
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exit", "tracepoint__sched__sched_process_exit" },
 	{ TRACER_HOOK_TRACEPOINT, "cgroup:cgroup_mkdir", "tracepoint__cgroup__cgroup_mkdir" },
+	/* The task cache's invalidation (common.bpf.c, bpfd_task_cache). */
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_setns", "bpfd_task_ns_changed" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_unshare", "bpfd_task_ns_changed" },
 	{ 0 },
 };
 

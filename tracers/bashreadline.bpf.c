@@ -5,7 +5,8 @@
 
 int bpfd_bashreadline_ret(struct pt_regs *ctx)
 {
-	const char *line = (const char *)PT_REGS_RC(ctx);
+	/* PT_REGS_RC(ctx), at its BTF offset: struct pt_regs is not defined here. */
+	const char *line = (const char *)*(u64 *)((char *)ctx + BPFD_OFF_PT_REGS_AX);
 	struct bashreadline_record *r;
 	char last = 0;
 	u64 len;
@@ -16,7 +17,7 @@ int bpfd_bashreadline_ret(struct pt_regs *ctx)
 	r = bpfd_scratch();
 	if (!r)
 		return 0;
-	n = bpf_probe_read_user_str(r->line, sizeof(r->line), line);
+	n = bpfd_read_user_str(r->line, sizeof(r->line), line);
 	/* Empty lines (just Enter) say nothing. */
 	if (n <= 1)
 		return 0;
@@ -25,7 +26,7 @@ int bpfd_bashreadline_ret(struct pt_regs *ctx)
 	if (n >= BASHREADLINE_LINE_MAX) {
 		n = BASHREADLINE_LINE_MAX;
 		/* Full buffer: longer when the user's string goes on. */
-		if (bpf_probe_read_user(&last, 1, line + BASHREADLINE_LINE_MAX - 1) == 0 && last)
+		if (bpfd_read_user(&last, 1, line + BASHREADLINE_LINE_MAX - 1) == 0 && last)
 			r->flags |= BASHREADLINE_TRUNCATED;
 	}
 	len = BPFD_BOUND(n, 2 * BASHREADLINE_LINE_MAX);

@@ -8,7 +8,27 @@
  * (btf_offsets.c): the headers BCC compiles against may belong to another
  * kernel, so no kernel struct is ever dereferenced through them.
  */
-#include <uapi/linux/ptrace.h>
+/*
+ * No kernel header of its own: BCC's helpers.h brings the types and
+ * helpers. <uapi/linux/ptrace.h> (for struct pt_regs) pulled in much of
+ * arch/x86's headers, which clang parses three times per compile (BCC's
+ * tracepoint, rewriter and code generation passes): ~0.1 s of daemon
+ * start. Registers are read at their BTF offsets instead.
+ */
+
+/*
+ * bpf_probe_read_user() and _str() under names of our own. BCC 0.26's
+ * rewriter looks "bpf_probe_read_user" up in /proc/kallsyms at every call
+ * of a helper by those names (a fallback for kernels before 5.5, which
+ * bpfd's ring buffer rules out anyway), and each look-up rebuilds a hash
+ * table of every kernel symbol (bcc_syms.cc, KSyms::resolve_name: the
+ * table never reaches the symbol count because names repeat). That cost
+ * ~100 ms of daemon start per call site; these names skip the check.
+ */
+static long (*bpfd_read_user)(void *dst, u32 size, const void *src) =
+	(void *)BPF_FUNC_probe_read_user;
+static long (*bpfd_read_user_str)(void *dst, u32 size, const void *src) =
+	(void *)BPF_FUNC_probe_read_user_str;
 
 #ifndef BPFD_RINGBUF_PAGES
 #define BPFD_RINGBUF_PAGES 2048		/* 8 MiB */
@@ -54,6 +74,51 @@ BPF_LPM_TRIE(bpfd_pf_paths, struct bpfd_pf_path_key, u32, 16384);
 BPF_HASH(bpfd_pf_uids, u32, u32, 4096);
 BPF_PERCPU_ARRAY(bpfd_pf_key, struct bpfd_pf_path_key, 1);
 
+/*
+ * bpfd_fill_task()'s results for the last few tasks seen on each CPU: ten
+ * kernel reads were most of a record's cost, and one task usually makes
+ * many records in a row. An entry holds while
+ *  - it is the same task: same task_struct address and tid (a thread that
+ *    execs takes its leader's tid) and bpfd_task_gen has not moved, which
+ *    it does whenever any task exits, so that a task at a freed task's
+ *    address is never taken for it;
+ *  - no task has returned from setns() or unshare() since (the generation
+ *    moves then too): those are how a running task changes its nsproxy,
+ *    hence its mount namespace; its own pid namespace and its process's
+ *    start never change while it is the same task (exec's new nsproxy, for
+ *    a time namespace, keeps the other namespaces);
+ *  - real_parent is the same pointer: reparenting happens in the exiting
+ *    parent after its exit tracepoint, so the generation alone would miss
+ *    it; a new parent is never at the old one's address while the old one
+ *    is still the parent.
+ */
+#define BPFD_TASK_CACHE_SLOTS 8	/* a power of 2 */
+struct bpfd_task_entry {
+	u64 task;
+	u64 gen;
+	u64 real_parent;
+	u64 start_ns;
+	u32 tid, ppid, mntns, pidns;
+};
+BPF_PERCPU_ARRAY(bpfd_task_cache, struct bpfd_task_entry, BPFD_TASK_CACHE_SLOTS);
+BPF_ARRAY(bpfd_task_gen, u64, 1);
+
+static __always_inline void bpfd_task_gen_bump(void)
+{
+	u32 zero = 0;
+	u64 *gen = bpfd_task_gen.lookup(&zero);
+
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
+}
+
+/* On the return from setns() and unshare(): see bpfd_task_cache. */
+int bpfd_task_ns_changed(void *ctx)
+{
+	bpfd_task_gen_bump();
+	return 0;
+}
+
 static __always_inline int bpfd_skip(u32 type)
 {
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -98,26 +163,16 @@ static __always_inline u64 bpfd_cgroup_id(void)
 #endif
 }
 
-static __always_inline void bpfd_fill(struct bpfd_record *r, u32 type)
+/*
+ * The fields of the record header read through kernel pointers: ppid, the
+ * process's start, the mount and pid namespaces (ten reads).
+ */
+static __always_inline void bpfd_fill_task(struct bpfd_record *r, void *task, void *parent)
 {
-	u64 pid_tgid = bpf_get_current_pid_tgid();
-	u64 uid_gid = bpf_get_current_uid_gid();
-	void *task = (void *)bpf_get_current_task();
-	void *parent, *leader, *nsproxy, *mnt_ns, *pid, *pid_ns;
+	void *leader, *nsproxy, *mnt_ns, *pid, *pid_ns;
 	u32 level = 0;
 
-	r->ktime_ns = bpf_ktime_get_boot_ns();
-	r->cgroup_id = bpfd_cgroup_id();
-	r->retval = 0;
-	r->type = type;
-	r->pid = pid_tgid >> 32;
-	r->tid = (u32)pid_tgid;
-	r->uid = (u32)uid_gid;
-	r->gid = uid_gid >> 32;
-	bpf_get_current_comm(r->comm, sizeof(r->comm));
-
 	r->ppid = 0;
-	parent = bpfd_read_ptr(task, BPFD_OFF_TASK_REAL_PARENT);
 	if (parent)
 		bpf_probe_read_kernel(&r->ppid, sizeof(r->ppid),
 				      (char *)parent + BPFD_OFF_TASK_TGID);
@@ -151,6 +206,53 @@ static __always_inline void bpfd_fill(struct bpfd_record *r, u32 type)
 			bpf_probe_read_kernel(&r->pidns, sizeof(r->pidns),
 					      (char *)pid_ns + BPFD_OFF_PID_NS_NS_INUM);
 	}
+}
+
+static __always_inline void bpfd_fill(struct bpfd_record *r, u32 type)
+{
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	u64 uid_gid = bpf_get_current_uid_gid();
+	void *task = (void *)bpf_get_current_task();
+	u32 zero = 0, slot = (u32)pid_tgid & (BPFD_TASK_CACHE_SLOTS - 1);
+	u64 *gen = bpfd_task_gen.lookup(&zero);
+	struct bpfd_task_entry *c = bpfd_task_cache.lookup(&slot);
+	void *parent;
+	u64 g;
+
+	r->ktime_ns = bpf_ktime_get_boot_ns();
+	r->cgroup_id = bpfd_cgroup_id();
+	r->retval = 0;
+	r->type = type;
+	r->pid = pid_tgid >> 32;
+	r->tid = (u32)pid_tgid;
+	r->uid = (u32)uid_gid;
+	r->gid = uid_gid >> 32;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+
+	parent = bpfd_read_ptr(task, BPFD_OFF_TASK_REAL_PARENT);
+	if (!gen || !c) {
+		bpfd_fill_task(r, task, parent);
+		return;
+	}
+	/* Read before the fields: a change meanwhile leaves an entry that no longer matches. */
+	g = *(volatile u64 *)gen;
+	if (c->task == (u64)task && c->tid == r->tid && c->gen == g &&
+	    c->real_parent == (u64)parent) {
+		r->ppid = c->ppid;
+		r->start_ns = c->start_ns;
+		r->mntns = c->mntns;
+		r->pidns = c->pidns;
+		return;
+	}
+	bpfd_fill_task(r, task, parent);
+	c->task = (u64)task;
+	c->tid = r->tid;
+	c->gen = g;
+	c->real_parent = (u64)parent;
+	c->ppid = r->ppid;
+	c->start_ns = r->start_ns;
+	c->mntns = r->mntns;
+	c->pidns = r->pidns;
 }
 
 /*
@@ -279,7 +381,7 @@ static __always_inline int bpfd_pf_user_path_passes(u32 type, const char *path)
 	if (!k)
 		return 1;
 	k->prefixlen = BPFD_PF_PATH_MAX * 8;
-	if (!path || bpf_probe_read_user_str(k->path, sizeof(k->path), path) <= 0)
+	if (!path || bpfd_read_user_str(k->path, sizeof(k->path), path) <= 0)
 		k->path[0] = '\0';
 	types = bpfd_pf_paths.lookup(k);
 	return types && (*types & (1u << (type & 31)));
@@ -342,6 +444,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	u32 tid = (u32)pid_tgid;
 
+	bpfd_task_gen_bump();
 	/* Keep the daemon's own mark; forget exited tasks. */
 	if (tid != BPFD_DAEMON_TGID)
 		bpfd_ignored.delete(&tid);

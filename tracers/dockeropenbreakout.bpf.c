@@ -178,7 +178,7 @@ static __always_inline int bpfd_dob_exit(long ret, int name_arg)
 	r->reason = reason;
 	bpfd_syscall_args(&a);
 	if (name_arg >= 0)
-		n = bpf_probe_read_user_str(r->filename, sizeof(r->filename),
+		n = bpfd_read_user_str(r->filename, sizeof(r->filename),
 					    (void *)bpfd_syscall_arg(&a, name_arg));
 	if (n < 0)
 		n = 0;

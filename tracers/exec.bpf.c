@@ -47,7 +47,7 @@ static __always_inline int bpfd_exec_exit(long ret, int name_arg)
 	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
 	r->hdr.retval = ret;
 	r->flags = EXEC_ARGV_NUL_SEPARATED;
-	n = bpf_probe_read_user_str(r->buf, EXEC_FILENAME_MAX, filename);
+	n = bpfd_read_user_str(r->buf, EXEC_FILENAME_MAX, filename);
 	if (n <= 0) {
 		r->buf[0] = '\0';
 		n = 1;
@@ -63,14 +63,14 @@ static __always_inline int bpfd_exec_exit(long ret, int name_arg)
 	for (i = 0; i < EXEC_FAILED_ARGS_MAX; i++) {
 		const char *arg = NULL;
 
-		if (!argv || bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) < 0 || !arg)
+		if (!argv || bpfd_read_user(&arg, sizeof(arg), &argv[i]) < 0 || !arg)
 			break;
 		if (off >= EXEC_ARGV_MAX) {
 			r->flags |= EXEC_ARGV_TRUNCATED;
 			break;
 		}
 		o = BPFD_BOUND(off, EXEC_ARGV_MAX);
-		n = bpf_probe_read_user_str(&r->buf[EXEC_FILENAME_MAX + o], EXEC_ARGV_MAX - o, arg);
+		n = bpfd_read_user_str(&r->buf[EXEC_FILENAME_MAX + o], EXEC_ARGV_MAX - o, arg);
 		if (n <= 0)
 			break;
 		off += n;
@@ -141,7 +141,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 		r->flags |= EXEC_ARGV_TRUNCATED;
 	}
 	len = BPFD_BOUND(len, 2 * EXEC_ARGV_MAX);
-	if (len && bpf_probe_read_user(&r->buf[n], len, (void *)start) < 0)
+	if (len && bpfd_read_user(&r->buf[n], len, (void *)start) < 0)
 		len = 0;
 	r->argv_len = len;
 	bpfd_submit(r, offsetof(struct exec_record, buf) + n + len, BPFD_TRACER_TYPE);

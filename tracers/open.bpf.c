@@ -34,7 +34,7 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 	if (name_arg >= 0)
 		filename = (const char *)bpfd_syscall_arg(&a, name_arg);
 	if (syscall == OPEN_SYS_OPENAT2)	/* struct open_how starts with its u64 flags */
-		bpf_probe_read_user(&flags, sizeof(flags), (void *)bpfd_syscall_arg(&a, flags_arg));
+		bpfd_read_user(&flags, sizeof(flags), (void *)bpfd_syscall_arg(&a, flags_arg));
 	else if (flags_arg >= 0)
 		flags = (u32)bpfd_syscall_arg(&a, flags_arg);
 	/* Dropped here, before anything else is read or written. */
@@ -44,7 +44,7 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 		return 0;
 	}
 	if (filename) {
-		n = bpf_probe_read_user_str(r->filename, sizeof(r->filename), filename);
+		n = bpfd_read_user_str(r->filename, sizeof(r->filename), filename);
 		if (n < 0)
 			n = 0;
 	}

@@ -300,11 +300,18 @@ class Docker:
 
     BASH_IMAGE = "bpfd-test-bash:latest"
 
-    def bash_image(self):
-        """An image with a copy of the host's bash and its libraries: another file."""
-        if subprocess.run(["docker", "image", "inspect", self.BASH_IMAGE],
-                          capture_output=True).returncode == 0:
-            return self.BASH_IMAGE
+    def bash_image(self, fresh=False):
+        """An image with a copy of the host's bash and its libraries: another file.
+
+        fresh: a new image of its own (a unique tag and one unique file, so
+        that docker shares no layer, hence no bash inode, with an image
+        another test run on this host made or is removing meanwhile)."""
+        name = self.BASH_IMAGE
+        if fresh:
+            name = "bpfd-test-bash:" + unique("fresh")
+        elif subprocess.run(["docker", "image", "inspect", name],
+                            capture_output=True).returncode == 0:
+            return name
         root = tempfile.mkdtemp(prefix="bpfd-rootfs-")
         ldd = subprocess.run(["ldd", "/bin/bash"], capture_output=True, text=True).stdout
         files = ["/bin/bash"] + [l.split("=>")[-1].split()[0] for l in ldd.splitlines()
@@ -313,12 +320,14 @@ class Docker:
             dst = os.path.join(root, f.lstrip("/"))
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             shutil.copy(os.path.realpath(f), dst)
+        with open(os.path.join(root, "bpfd-image"), "w") as f:
+            f.write(name + "\n")
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(["docker", "import", "-", self.BASH_IMAGE], stdin=tar.stdout, check=True,
+        subprocess.run(["docker", "import", "-", name], stdin=tar.stdout, check=True,
                        capture_output=True)
         tar.wait()
         shutil.rmtree(root, ignore_errors=True)
-        return self.BASH_IMAGE
+        return name
 
     def run(self, *args, check=True):
         # Never pull: no registry is reachable, and tests use the local image.

@@ -179,29 +179,30 @@ def test_ordinary_containers_and_host_never_reported():
 
 
 def test_bash_inside_a_container():
-    image = DOCKER.bash_image()
-    subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
-    image = DOCKER.bash_image()  # a new image: its bash was never probed
-    before = D.status()["bash_probes"]["attached"]
-    # The first container with this bash gets it probed...
-    docker_run(image, "/bin/bash", "-c", "true")
-    deadline = time.time() + 10
-    while D.status()["bash_probes"]["attached"] == before:
-        assert time.time() < deadline, "the container's bash was never probed"
-        time.sleep(0.1)
-    # ...and a shell typed into in a container of that image is seen.
-    line = "echo " + unique("cb")
-    cidfile = tempfile.mktemp(prefix="bpfd-cid-")
-    status, out = type_lines(["docker", "run", "--pull", "never", "-it", "--rm", "--cidfile",
-                              cidfile, image, "/bin/bash", "--norc", "-i"], [line],
-                             settle=0.5, start=1.5)
-    with open(cidfile) as f:
-        cid = f.read().strip()
-    os.unlink(cidfile)
-    ev = T.wait_for(lambda e: e["tracer"] == "bashreadline" and e["data"]["command"] == line,
-                    what="bashreadline in the container (%r)" % out[-200:])
-    assert ev["container_runtime"] == "docker" and ev["container_id"] == cid, ev
-    assert ev["command"] == "bash"
+    image = DOCKER.bash_image(fresh=True)  # a new image: its bash was never probed
+    try:
+        before = D.status()["bash_probes"]["attached"]
+        # The first container with this bash gets it probed...
+        docker_run(image, "/bin/bash", "-c", "true")
+        deadline = time.time() + 10
+        while D.status()["bash_probes"]["attached"] == before:
+            assert time.time() < deadline, "the container's bash was never probed"
+            time.sleep(0.1)
+        # ...and a shell typed into in a container of that image is seen.
+        line = "echo " + unique("cb")
+        cidfile = tempfile.mktemp(prefix="bpfd-cid-")
+        status, out = type_lines(["docker", "run", "--pull", "never", "-it", "--rm", "--cidfile",
+                                  cidfile, image, "/bin/bash", "--norc", "-i"], [line],
+                                 settle=0.5, start=1.5)
+        with open(cidfile) as f:
+            cid = f.read().strip()
+        os.unlink(cidfile)
+        ev = T.wait_for(lambda e: e["tracer"] == "bashreadline" and e["data"]["command"] == line,
+                        what="bashreadline in the container (%r)" % out[-200:])
+        assert ev["container_runtime"] == "docker" and ev["container_id"] == cid, ev
+        assert ev["command"] == "bash"
+    finally:
+        subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
 
 
 def test_podman_attributed():

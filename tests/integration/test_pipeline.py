@@ -159,6 +159,86 @@ def test_pidns_after_unshare_without_fork():
         p.wait()
 
 
+# A workload that changes its own mount namespace twice without forking or
+# exec'ing, opening a marker file before and after each change: the BPF side
+# caches per task what it reads through kernel pointers, and this is what
+# must invalidate it. It prints its namespaces, then waits for stdin to close.
+NS_WORKLOAD = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNS = 0x00020000
+def touch(path):
+    for _ in range(3):
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+before, inside, back = sys.argv[1:4]
+host = os.open("/proc/self/ns/mnt", os.O_RDONLY)
+first = os.stat("/proc/self/ns/mnt").st_ino
+touch(before)
+if libc.unshare(CLONE_NEWNS) != 0:
+    sys.exit("unshare: " + os.strerror(ctypes.get_errno()))
+second = os.stat("/proc/self/ns/mnt").st_ino
+touch(inside)
+if libc.setns(host, CLONE_NEWNS) != 0:
+    sys.exit("setns: " + os.strerror(ctypes.get_errno()))
+third = os.stat("/proc/self/ns/mnt").st_ino
+touch(back)
+print(first, second, third, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_mntns_follows_unshare_and_setns_without_fork():
+    before, inside, back = (os.path.join(D.tmp, unique("ns")) for _ in range(3))
+    p = subprocess.Popen([sys.executable, "-c", NS_WORKLOAD, before, inside, back],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        first, second, third = (int(x) for x in p.stdout.readline().split())
+        assert first != second and first == third, (first, second, third)
+        for path, want in ((before, first), (inside, second), (back, third)):
+            ev = T.wait_for(lambda e: e["tracer"] == "open" and e["pid"] == p.pid
+                            and e["data"]["filename"] == path, what="open of " + path)
+            seen = {e["mntns"] for e in T.all(lambda e: e["tracer"] == "open" and
+                                              e["pid"] == p.pid and
+                                              e["data"]["filename"] == path)}
+            assert seen == {want}, (path, seen, want)
+    finally:
+        p.stdin.close()
+        p.wait()
+
+
+# A child opens a marker, its parent exits, the child opens another: the
+# second open names the new parent (the same cache, invalidated by the
+# real_parent pointer).
+REPARENT_WORKLOAD = r"""
+import os, sys, time
+first, second = sys.argv[1:3]
+r, w = os.pipe()
+if os.fork() == 0:
+    os.close(os.open(first, os.O_RDONLY | os.O_CREAT, 0o600))
+    os.write(w, b"x")
+    while os.getppid() == parent:
+        time.sleep(0.01)
+    os.close(os.open(second, os.O_RDONLY | os.O_CREAT, 0o600))
+    print(os.getpid(), parent, os.getppid(), flush=True)
+    os._exit(0)
+os.read(r, 1)
+"""
+
+
+def test_ppid_follows_reparenting():
+    first, second = (os.path.join(D.tmp, unique("rp")) for _ in range(2))
+    code = "import os\nparent = os.getpid()\n" + REPARENT_WORKLOAD
+    p = subprocess.run([sys.executable, "-c", code, first, second], stdout=subprocess.PIPE,
+                       text=True, timeout=30)
+    # The child outlives the parent and holds the pipe: run() returns after both.
+    child, parent, reaper = (int(x) for x in p.stdout.split())
+    assert parent != reaper
+    a = T.wait_for(lambda e: e["tracer"] == "open" and e["data"]["filename"] == first)
+    b = T.wait_for(lambda e: e["tracer"] == "open" and e["data"]["filename"] == second)
+    assert a["pid"] == b["pid"] == child, (a["pid"], b["pid"], child)
+    assert a["ppid"] == parent and b["ppid"] == reaper, (a["ppid"], b["ppid"], parent, reaper)
+
+
 def cgroup2_root():
     with open("/proc/self/mountinfo") as f:
         for line in f:
@@ -213,6 +293,8 @@ def main():
             test_bashreadline,
             test_namespaces_match_proc,
             test_pidns_after_unshare_without_fork,
+            test_mntns_follows_unshare_and_setns_without_fork,
+            test_ppid_follows_reparenting,
             test_docker_style_cgroup_attribution,
             test_daemon_never_reported,
         ])
