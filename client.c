@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +272,7 @@ int cmd_trace(const struct cli *cli)
 	const char *payload;
 	size_t len;
 	json_t *reply;
+	struct pollfd pfd[2];
 	bool first = true;
 	ssize_t n;
 	int fd, rc, status = 1;
@@ -312,6 +314,24 @@ int cmd_trace(const struct cli *cli)
 		}
 		/* Everything decoded is printed before waiting for more. */
 		fflush(stdout);
+		/*
+		 * Wait for events, and notice when whoever reads our output has
+		 * gone (`bpfd trace | head -1`): a pipe's write end then polls
+		 * POLLERR, without waiting for the next event to fail a write.
+		 */
+		pfd[0] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = STDOUT_FILENO, .events = 0 };
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		if (pfd[1].revents & (POLLERR | POLLHUP)) {
+			status = 0;
+			goto out;
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLERR | POLLHUP)))
+			continue;
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;

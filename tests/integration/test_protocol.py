@@ -213,6 +213,8 @@ def test_slow_subscriber_loses_counted_events():
                             'tracer = "open"\n[filterEvents.filename]\nvalues = ["%s"]\n'
                             % target}))
     assert r["ok"], r
+    kernel_lost = lambda: {t["name"]: t for t in D.status()["tracers"]}["open"]["lost"]
+    lost_before = kernel_lost()
     s = connect()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     send_frame(s, json.dumps({"op": "trace", "rule": rule}))
@@ -220,32 +222,36 @@ def test_slow_subscriber_loses_counted_events():
     openloop = os.path.join(os.path.dirname(os.environ["BPFD"]), "bench", "openloop")
     subprocess.run([openloop, target, "200000"], check=True, capture_output=True)
     # The daemon reads the ring buffer in batches and answers status between
-    # them: wait until every one of the 200,000 opens reached the subscriber's queue.
-    deadline = time.time() + 60
+    # them: wait until each of the 200,000 opens reached the subscriber's
+    # queue or was lost in the kernel's ring buffer (a slow daemon, such as
+    # one built with AddressSanitizer, loses some there; they are counted).
+    deadline = time.time() + 25
     while True:
         st = D.status()
         assert st["ok"], "the daemon stopped answering while a subscriber did not read"
         sub = [x for x in st["subscribers"] if x["rule"] == rule]
         assert sub, "the subscriber was cut off"
-        if sub[0]["sent"] + sub[0]["dropped"] >= 200000:
+        in_kernel = {t["name"]: t for t in st["tracers"]}["open"]["lost"] - lost_before
+        if sub[0]["sent"] + sub[0]["dropped"] + in_kernel >= 200000:
             break
-        assert time.time() < deadline, sub
+        assert time.time() < deadline, (sub, in_kernel)
         time.sleep(0.2)
     dropped = sub[0]["dropped"]
     assert dropped > 0, sub
-    assert sub[0]["sent"] + dropped == 200000, sub
+    # Other processes' opens lost in the kernel meanwhile count there too.
+    assert 200000 - in_kernel <= sub[0]["sent"] + dropped <= 200000, (sub, in_kernel)
     # Reading now: events, then a notice with the count.
     assert recv_frame(s) == {"ok": True}
     lost = seen = 0
     deadline = time.time() + 30
-    while seen + lost < 200000 and time.time() < deadline:
+    while seen + lost < sub[0]["sent"] + dropped and time.time() < deadline:
         f = recv_frame(s)
         if "notice" in f:
             assert f["notice"] == "lost"
             lost += f["lost"]
         else:
             seen += 1
-    assert (seen, lost) == (200000 - dropped, dropped), (seen, lost, dropped)
+    assert (seen, lost) == (sub[0]["sent"], dropped), (seen, lost, sub[0]["sent"], dropped)
     s.close()
     assert request(json.dumps({"op": "remove_rule", "name": rule}))["ok"]
     # The daemon's log says so too (checked once a second).
