@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -93,6 +94,25 @@ static void test_grpc_addr_alias(void **state)
 	assert_string_equal(cli.socket_path, "/tmp/g.sock");
 }
 
+static void test_socket_from_environment(void **state)
+{
+	struct cli cli;
+	char err[256];
+
+	(void)state;
+	setenv("BPFD_SOCKET", "/tmp/env.sock", 1);
+	assert_int_equal(parse(&cli, err, (char *[]){ "trace", NULL }), 0);
+	assert_string_equal(cli.socket_path, "/tmp/env.sock");
+	assert_true(cli.socket_explicit);
+	/* -s wins over the environment. */
+	assert_int_equal(parse(&cli, err, (char *[]){ "-s", "/tmp/opt.sock", "trace", NULL }), 0);
+	assert_string_equal(cli.socket_path, "/tmp/opt.sock");
+	unsetenv("BPFD_SOCKET");
+	assert_int_equal(parse(&cli, err, (char *[]){ "trace", NULL }), 0);
+	assert_string_equal(cli.socket_path, "/run/bpfd/bpfd.sock");
+	assert_false(cli.socket_explicit);
+}
+
 static void test_arguments(void **state)
 {
 	struct cli cli;
@@ -159,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_options_before_and_after),
 		cmocka_unit_test(test_grpc_addr_alias),
+		cmocka_unit_test(test_socket_from_environment),
 		cmocka_unit_test(test_arguments),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_help),
