@@ -217,6 +217,12 @@ bool action_usable(const struct action *a);
  */
 int action_run(struct action *a, const struct action_input *in);
 
+/*
+ * Whether run() uses in->json: every action but `stdout` in its text form.
+ * The pipeline encodes the JSON only for those that do.
+ */
+bool action_wants_json(const struct action *a);
+
 /* Every instance, for status, in the order they were made. */
 size_t action_set_count(const struct action_set *set);
 const struct action *action_set_at(const struct action_set *set, size_t i);

@@ -533,6 +533,11 @@ static bool suppressed(struct action *a, const struct action_input *in)
 	return a->rate_count && rate_limited(a, l, now);
 }
 
+bool action_wants_json(const struct action *a)
+{
+	return a->ops != &stdout_action || a->env->output == CONFIG_OUTPUT_JSON;
+}
+
 int action_run(struct action *a, const struct action_input *in)
 {
 	int r;

@@ -492,13 +492,6 @@ static void apply_config(struct daemon *d)
 	if (!d->opts.debug)
 		log_max_level = c && c->has_log_level ? c->log_level : LOG_LVL_INFO;
 	d->action_env.output = c ? c->output : CONFIG_OUTPUT_TEXT;
-	if (c && c->has_default_actions) {
-		d->pipeline.default_actions = (const char *const *)c->default_actions;
-		d->pipeline.n_default_actions = c->n_default_actions;
-	} else {
-		d->pipeline.default_actions = default_actions_stdout;
-		d->pipeline.n_default_actions = 1;
-	}
 	d->access.n_admin_uids = resolve_ids(c ? c->admin_users : NULL, true,
 					     d->access.admin_uids, ACCESS_IDS_MAX);
 	d->access.n_admin_gids = resolve_ids(c ? c->admin_groups : NULL, false,
@@ -519,13 +512,17 @@ static bool same(const char *a, const char *b)
 
 /*
  * Makes the instances the config names (its sections, default_actions),
- * so that status shows them and a broken one is reported now.
+ * so that status shows them and a broken one is reported now, and hands
+ * the pipeline the default actions resolved (instances live as long as
+ * the set: the event path never looks them up by name).
  */
 static void instantiate_actions(struct daemon *d)
 {
+	const struct config_daemon *c = d->config ? &d->config->daemon : NULL;
+	const char *const *names = default_actions_stdout;
+	size_t i, n_names = 1;
 	char err[CONFIG_ERROR_MAX];
 	struct action *a;
-	size_t i;
 
 	for (i = 0; d->config && i < d->config->n_sections; i++) {
 		a = action_set_get(d->actions, d->config->sections[i].name, err, sizeof(err));
@@ -533,10 +530,17 @@ static void instantiate_actions(struct daemon *d)
 			log_error("%s:%d: action %s: %s", d->config->path,
 				  d->config->sections[i].line, a->name, err);
 	}
-	for (i = 0; i < d->pipeline.n_default_actions; i++) {
-		a = action_set_get(d->actions, d->pipeline.default_actions[i], err, sizeof(err));
+	if (c && c->has_default_actions) {
+		names = (const char *const *)c->default_actions;
+		n_names = c->n_default_actions;
+	}
+	d->pipeline.n_default_actions = 0;
+	for (i = 0; i < n_names && i < PIPELINE_DEFAULT_ACTIONS_MAX; i++) {
+		a = action_set_get(d->actions, names[i], err, sizeof(err));
 		if (a && !action_usable(a))
 			log_error("default action %s: %s", a->name, err);
+		if (a)
+			d->pipeline.default_actions[d->pipeline.n_default_actions++] = a;
 	}
 }
 

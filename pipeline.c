@@ -15,14 +15,10 @@
 #include "tracer.h"
 #include "tracers/record.h"
 
-static const char *const stdout_only[] = { "stdout" };
-
 void pipeline_init(struct pipeline *p, struct cgroup_cache *cgroups, struct server *server,
 		   const char *hostname)
 {
 	memset(p, 0, sizeof(*p));
-	p->default_actions = stdout_only;
-	p->n_default_actions = 1;
 	p->containers_fd = -1;
 	p->cgroups = cgroups;
 	p->server = server;
@@ -121,17 +117,11 @@ static const char *event_json(struct pipeline *p, size_t *len)
 	return p->json.len ? p->json.buf : NULL;
 }
 
-static void run_action(struct pipeline *p, const char *name, const char *rule)
+static void run_action(struct pipeline *p, struct action *a, const char *rule)
 {
 	struct action_input in = { .ev = &p->ev, .rule = rule };
-	struct action *a;
-	char err[256];
 
-	a = action_set_get(p->actions, name, err, sizeof(err));
-	if (!a)
-		return;
-	/* `stdout` in its text form is the one action that needs no JSON. */
-	if (strcmp(a->ops->name, "stdout") != 0 || a->env->output == CONFIG_OUTPUT_JSON)
+	if (action_wants_json(a))
 		in.json = event_json(p, &in.json_len);
 	action_run(a, &in);
 }
@@ -144,6 +134,8 @@ static void run_rule_actions(struct pipeline *p, const struct rule *const *match
 {
 	const char *done[64];
 	size_t n_done = 0, i, j, k;
+	struct action *action;
+	char err[256];
 
 	if (!p->actions)
 		return;
@@ -158,7 +150,9 @@ static void run_rule_actions(struct pipeline *p, const struct rule *const *match
 				continue;
 			if (n_done < sizeof(done) / sizeof(done[0]))
 				done[n_done++] = a;
-			run_action(p, a, rule_name(matched[i]));
+			action = action_set_get(p->actions, a, err, sizeof(err));
+			if (action)
+				run_action(p, action, rule_name(matched[i]));
 		}
 	}
 }
@@ -167,8 +161,6 @@ static void run_default_actions(struct pipeline *p)
 {
 	size_t i;
 
-	if (!p->actions)
-		return;
 	for (i = 0; i < p->n_default_actions; i++)
 		run_action(p, p->default_actions[i], NULL);
 }

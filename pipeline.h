@@ -25,6 +25,9 @@ struct server;
 struct bash_probes;
 struct rulebook;
 struct action_set;
+struct action;
+
+enum { PIPELINE_DEFAULT_ACTIONS_MAX = 16 };	/* as many as config.c accepts */
 
 struct tracer_counters {
 	uint64_t events;	/* decoded */
@@ -41,7 +44,7 @@ struct pipeline {
 	const struct rulebook *rules;	/* the live rules; may be NULL */
 	struct action_set *actions;	/* may be NULL: no actions run */
 	/* What events of a tracer without rules go to (config default_actions). */
-	const char *const *default_actions;
+	struct action *default_actions[PIPELINE_DEFAULT_ACTIONS_MAX];
 	size_t n_default_actions;
 	const char *hostname;
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
