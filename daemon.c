@@ -769,6 +769,9 @@ static void run(struct daemon *d)
 		due = action_set_timers(d->actions, loop_now_ms());
 		if (due >= 0 && due < timeout)
 			timeout = due;
+		due = server_flush_due(d->server, loop_now_ms());
+		if (due >= 0 && due < timeout)
+			timeout = due;
 		if (d->reload_at_ms) {
 			int64_t due = d->reload_at_ms - loop_now_ms();
 

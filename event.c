@@ -100,10 +100,10 @@ void event_init(struct event *ev)
 	ev->scratch_used = 0;
 }
 
-static struct event_kv *event_find_data(const struct event *ev, const char *key)
+static struct event_kv *event_find_data(const struct event *ev, const char *key, size_t key_len)
 {
 	for (size_t i = 0; i < ev->n_data; i++)
-		if (!strcmp(ev->data[i].key, key))
+		if (ev->data[i].key_len == key_len && !memcmp(ev->data[i].key, key, key_len))
 			return (struct event_kv *)&ev->data[i];
 	return NULL;
 }
@@ -113,24 +113,21 @@ static struct event_kv *event_find_data(const struct event *ev, const char *key)
  * value. Two equal keys would make an object that JSON readers collapse
  * differently, and the text and JSON forms would disagree.
  */
-int event_add_data(struct event *ev, const char *key, const char *value, size_t len)
+int event_add_data_key(struct event *ev, const char *key, size_t key_len, const char *value,
+		       size_t len)
 {
-	struct event_kv *kv = event_find_data(ev, key);
+	struct event_kv *kv = event_find_data(ev, key, key_len);
 
 	if (!kv) {
 		if (ev->n_data >= EVENT_DATA_MAX)
 			return -ENOSPC;
 		kv = &ev->data[ev->n_data++];
 		kv->key = key;
+		kv->key_len = key_len;
 	}
 	kv->value = value ? value : "";
 	kv->len = value ? len : 0;
 	return 0;
-}
-
-int event_add_str(struct event *ev, const char *key, const char *value)
-{
-	return event_add_data(ev, key, value, value ? strlen(value) : 0);
 }
 
 static const char digit_pairs[201] =
@@ -183,14 +180,14 @@ char *event_scratch_alloc(struct event *ev, size_t len)
 	return p;
 }
 
-int event_add_int(struct event *ev, const char *key, int64_t value)
+int event_add_int_key(struct event *ev, const char *key, size_t key_len, int64_t value)
 {
 	char tmp[I64_TEXT_MAX];
 	size_t n = put_i64(tmp, value) - tmp;
 	char *dst;
 
 	/* Check the slot first so that a failure does not eat scratch space. */
-	if (!event_find_data(ev, key) && ev->n_data >= EVENT_DATA_MAX)
+	if (!event_find_data(ev, key, key_len) && ev->n_data >= EVENT_DATA_MAX)
 		return -ENOSPC;
 	/* NUL-terminated although the length is kept: cheap, and safe for C string users. */
 	dst = event_scratch_alloc(ev, n + 1);
@@ -198,12 +195,12 @@ int event_add_int(struct event *ev, const char *key, int64_t value)
 		return -ENOSPC;
 	memcpy(dst, tmp, n);
 	dst[n] = '\0';
-	return event_add_data(ev, key, dst, n);
+	return event_add_data_key(ev, key, key_len, dst, n);
 }
 
 const char *event_get_data(const struct event *ev, const char *key, size_t *len)
 {
-	const struct event_kv *kv = event_find_data(ev, key);
+	const struct event_kv *kv = event_find_data(ev, key, strlen(key));
 
 	if (!kv)
 		return NULL;
@@ -437,6 +434,27 @@ static const char json_short_escape[256] = {
 /* An escaped byte takes at most 6 bytes ("\u001f"), anything else at most 3 per byte. */
 enum { JSON_BYTES_PER_BYTE = 6 };
 
+/* Flags the bytes of @v that JSON cannot carry as they are (and any non-ASCII). */
+static inline uint64_t json_special(uint64_t v)
+{
+	return (v & HIGHS) | has_less(v, 0x20) | has_byte(v, '"') | has_byte(v, '\\');
+}
+
+/*
+ * Stores the last @r (1 to 7) bytes of the word at @word at @p, and up to
+ * 8 bytes in all: the caller's reserve has room.
+ */
+static inline void put_tail(char *p, const unsigned char *word, size_t r)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t v = load64(word) >> (8 * (8 - r));
+
+	memcpy(p, &v, 8);
+#else
+	memcpy(p, word + 8 - r, r);
+#endif
+}
+
 /* Writes @n bytes of @str as a JSON string, quotes included. */
 static char *json_put_str(char *p, const char *str, size_t n)
 {
@@ -444,6 +462,24 @@ static char *json_put_str(char *p, const char *str, size_t n)
 	size_t i = 0;
 
 	*p++ = '"';
+	/*
+	 * Most strings are short and need nothing escaped: one word test, the
+	 * bytes padded with a harmless one. The reserve (JSON_FIXED_MAX) has
+	 * room for the 8 bytes stored.
+	 */
+	if (n >= 4 && n <= 8) {
+		uint32_t head, tail;
+
+		/* Two words that overlap cover every byte; fixed-size copies, no call. */
+		memcpy(&head, s, 4);
+		memcpy(&tail, s + n - 4, 4);
+		if (!json_special(head | (uint64_t)tail << 32)) {
+			memcpy(p, &head, 4);
+			memcpy(p + n - 4, &tail, 4);
+			p[n] = '"';
+			return p + n + 1;
+		}
+	}
 	while (i < n) {
 		unsigned char c;
 		uint32_t cp;
@@ -451,9 +487,7 @@ static char *json_put_str(char *p, const char *str, size_t n)
 
 		/* The reserve is 6 bytes per input byte: 8 may be stored ahead. */
 		if (n - i >= 8) {
-			uint64_t v = load64(s + i);
-			uint64_t special = (v & HIGHS) | has_less(v, 0x20) | has_byte(v, '"') |
-					   has_byte(v, '\\');
+			uint64_t special = json_special(load64(s + i));
 			size_t k = special ? first_flagged(special) : 8;
 
 			memcpy(p, s + i, 8);
@@ -461,6 +495,11 @@ static char *json_put_str(char *p, const char *str, size_t n)
 			i += k;
 			if (k == 8)
 				continue;
+		} else if (n >= 8 && !json_special(load64(s + n - 8))) {
+			/* The last bytes, tested and copied as the word that ends the string. */
+			put_tail(p, s + n - 8, n - i);
+			p += n - i;
+			break;
 		}
 		c = s[i];
 		if (!json_class[c]) {
@@ -506,6 +545,93 @@ enum { JSON_FIXED_MAX = 512 };
  */
 #define STRING_LEN_MAX (SIZE_MAX / 64)
 
+/*
+ * Consecutive events mostly come from the same process in the same
+ * container, so two runs of the object are kept as encoded last time and
+ * copied while what they show is unchanged: the process (hostname to
+ * command) and its place (cgroup_id to container_id). They are compared
+ * by value, never by address, so a cached run cannot outlive its data.
+ * Per thread, like the time cache.
+ */
+enum { JSON_RUN_HOST_MAX = 64, JSON_RUN_TEXT_MAX = 1024 };
+
+struct json_process_run {
+	bool valid;
+	uint32_t pid, tid, ppid, uid, gid;
+	size_t hostname_len, command_len;
+	char hostname[JSON_RUN_HOST_MAX];
+	char command[EVENT_COMM_LEN];
+	size_t len;
+	char text[JSON_RUN_TEXT_MAX];
+};
+
+struct json_place_run {
+	bool valid;
+	uint64_t cgroup_id, mntns, pidns;
+	size_t runtime_len, id_len;
+	char runtime[JSON_RUN_HOST_MAX];
+	char id[CONTAINER_ID_MAX];
+	size_t len;
+	char text[JSON_RUN_TEXT_MAX];
+};
+
+static bool process_run_matches(const struct json_process_run *c, const struct event *ev,
+				const char *hostname, size_t hostname_len, size_t command_len)
+{
+	return c->valid && c->pid == ev->pid && c->tid == ev->tid && c->ppid == ev->ppid &&
+	       c->uid == ev->uid && c->gid == ev->gid && c->command_len == command_len &&
+	       c->hostname_len == hostname_len && !memcmp(c->command, ev->command, command_len) &&
+	       !memcmp(c->hostname, hostname, hostname_len);
+}
+
+static void process_run_keep(struct json_process_run *c, const struct event *ev,
+			     const char *hostname, size_t hostname_len, size_t command_len,
+			     const char *text, size_t len)
+{
+	c->valid = hostname_len <= sizeof(c->hostname) && command_len <= sizeof(c->command) &&
+		   len <= sizeof(c->text);
+	if (!c->valid)
+		return;
+	c->pid = ev->pid;
+	c->tid = ev->tid;
+	c->ppid = ev->ppid;
+	c->uid = ev->uid;
+	c->gid = ev->gid;
+	c->hostname_len = hostname_len;
+	memcpy(c->hostname, hostname, hostname_len);
+	c->command_len = command_len;
+	memcpy(c->command, ev->command, command_len);
+	c->len = len;
+	memcpy(c->text, text, len);
+}
+
+static bool place_run_matches(const struct json_place_run *c, const struct event *ev,
+			      const char *runtime, size_t runtime_len, const char *id, size_t id_len)
+{
+	return c->valid && c->cgroup_id == ev->cgroup_id && c->mntns == ev->mntns &&
+	       c->pidns == ev->pidns && c->runtime_len == runtime_len && c->id_len == id_len &&
+	       !memcmp(c->runtime, runtime, runtime_len) && !memcmp(c->id, id, id_len);
+}
+
+static void place_run_keep(struct json_place_run *c, const struct event *ev, const char *runtime,
+			   size_t runtime_len, const char *id, size_t id_len, const char *text,
+			   size_t len)
+{
+	c->valid = runtime_len <= sizeof(c->runtime) && id_len <= sizeof(c->id) &&
+		   len <= sizeof(c->text);
+	if (!c->valid)
+		return;
+	c->cgroup_id = ev->cgroup_id;
+	c->mntns = ev->mntns;
+	c->pidns = ev->pidns;
+	c->runtime_len = runtime_len;
+	memcpy(c->runtime, runtime, runtime_len);
+	c->id_len = id_len;
+	memcpy(c->id, id, id_len);
+	c->len = len;
+	memcpy(c->text, text, len);
+}
+
 int event_to_json(const struct event *ev, struct strbuf *out)
 {
 	const char *tracer = str_or_empty(ev->tracer), *hostname = str_or_empty(ev->hostname);
@@ -514,11 +640,13 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 	size_t tracer_len = strlen(tracer), hostname_len = strlen(hostname);
 	size_t command_len = strnlen(ev->command, sizeof(ev->command));
 	size_t runtime_len = strlen(runtime), id_len = strlen(id);
-	size_t rule_len[EVENT_RULES_MAX], key_len[EVENT_DATA_MAX];
+	size_t rule_len[EVENT_RULES_MAX];
 	size_t n_rules = ev->n_rules < EVENT_RULES_MAX ? ev->n_rules : EVENT_RULES_MAX;
 	size_t n_data = ev->n_data < EVENT_DATA_MAX ? ev->n_data : EVENT_DATA_MAX;
+	static _Thread_local struct json_process_run process_run;
+	static _Thread_local struct json_place_run place_run;
 	size_t total, i;
-	char *p;
+	char *p, *run;
 	int r;
 
 	total = tracer_len + hostname_len + command_len + runtime_len + id_len;
@@ -529,8 +657,9 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 	for (i = 0; i < n_data; i++) {
 		if (ev->data[i].len > STRING_LEN_MAX)
 			return -ENOMEM;
-		key_len[i] = strlen(str_or_empty(ev->data[i].key));
-		total += key_len[i] + ev->data[i].len + 2;	/* + ':' and ',' */
+		if (ev->data[i].key_len > STRING_LEN_MAX)
+			return -ENOMEM;
+		total += ev->data[i].key_len + ev->data[i].len + 2;	/* + ':' and ',' */
 	}
 	/* Quotes and separators are counted as bytes that might need escaping: generous, simple. */
 	if (total > (SIZE_MAX - JSON_FIXED_MAX - out->len) / JSON_BYTES_PER_BYTE - 2)
@@ -545,32 +674,47 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 	p = PUT_LIT(p, ",\"time\":\"");
 	event_format_time(ev->time_ns, p);
 	p += EVENT_TIME_LEN - 1;
-	p = PUT_LIT(p, "\",\"hostname\":");
-	p = json_put_str(p, hostname, hostname_len);
-	p = PUT_LIT(p, ",\"pid\":");
-	p = put_u64(p, ev->pid);
-	p = PUT_LIT(p, ",\"tid\":");
-	p = put_u64(p, ev->tid);
-	p = PUT_LIT(p, ",\"ppid\":");
-	p = put_u64(p, ev->ppid);
-	p = PUT_LIT(p, ",\"uid\":");
-	p = put_u64(p, ev->uid);
-	p = PUT_LIT(p, ",\"gid\":");
-	p = put_u64(p, ev->gid);
-	p = PUT_LIT(p, ",\"command\":");
-	p = json_put_str(p, ev->command, command_len);
+	*p++ = '"';
+	if (process_run_matches(&process_run, ev, hostname, hostname_len, command_len)) {
+		memcpy(p, process_run.text, process_run.len);
+		p += process_run.len;
+	} else {
+		run = p;
+		p = PUT_LIT(p, ",\"hostname\":");
+		p = json_put_str(p, hostname, hostname_len);
+		p = PUT_LIT(p, ",\"pid\":");
+		p = put_u64(p, ev->pid);
+		p = PUT_LIT(p, ",\"tid\":");
+		p = put_u64(p, ev->tid);
+		p = PUT_LIT(p, ",\"ppid\":");
+		p = put_u64(p, ev->ppid);
+		p = PUT_LIT(p, ",\"uid\":");
+		p = put_u64(p, ev->uid);
+		p = PUT_LIT(p, ",\"gid\":");
+		p = put_u64(p, ev->gid);
+		p = PUT_LIT(p, ",\"command\":");
+		p = json_put_str(p, ev->command, command_len);
+		process_run_keep(&process_run, ev, hostname, hostname_len, command_len, run, p - run);
+	}
 	p = PUT_LIT(p, ",\"returnval\":");
 	p = put_i64(p, ev->returnval);
-	p = PUT_LIT(p, ",\"cgroup_id\":");
-	p = put_u64(p, ev->cgroup_id);
-	p = PUT_LIT(p, ",\"mntns\":");
-	p = put_u64(p, ev->mntns);
-	p = PUT_LIT(p, ",\"pidns\":");
-	p = put_u64(p, ev->pidns);
-	p = PUT_LIT(p, ",\"container_runtime\":");
-	p = json_put_str(p, runtime, runtime_len);
-	p = PUT_LIT(p, ",\"container_id\":");
-	p = json_put_str(p, id, id_len);
+	if (place_run_matches(&place_run, ev, runtime, runtime_len, id, id_len)) {
+		memcpy(p, place_run.text, place_run.len);
+		p += place_run.len;
+	} else {
+		run = p;
+		p = PUT_LIT(p, ",\"cgroup_id\":");
+		p = put_u64(p, ev->cgroup_id);
+		p = PUT_LIT(p, ",\"mntns\":");
+		p = put_u64(p, ev->mntns);
+		p = PUT_LIT(p, ",\"pidns\":");
+		p = put_u64(p, ev->pidns);
+		p = PUT_LIT(p, ",\"container_runtime\":");
+		p = json_put_str(p, runtime, runtime_len);
+		p = PUT_LIT(p, ",\"container_id\":");
+		p = json_put_str(p, id, id_len);
+		place_run_keep(&place_run, ev, runtime, runtime_len, id, id_len, run, p - run);
+	}
 	p = PUT_LIT(p, ",\"rules\":[");
 	for (i = 0; i < n_rules; i++) {
 		if (i)
@@ -581,7 +725,7 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 	for (i = 0; i < n_data; i++) {
 		if (i)
 			*p++ = ',';
-		p = json_put_str(p, str_or_empty(ev->data[i].key), key_len[i]);
+		p = json_put_str(p, ev->data[i].key, ev->data[i].key_len);
 		*p++ = ':';
 		p = json_put_str(p, ev->data[i].value, ev->data[i].len);
 	}
@@ -794,7 +938,9 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 	for (i = 0; i < n_data; i++) {
 		if (ev->data[i].len > STRING_LEN_MAX)
 			return -ENOMEM;
-		key_len[i] = strlen(str_or_empty(ev->data[i].key));
+		if (ev->data[i].key_len > STRING_LEN_MAX)
+			return -ENOMEM;
+		key_len[i] = ev->data[i].key_len;
 		total += key_len[i] + ev->data[i].len + 4;
 	}
 	if (total > (SIZE_MAX - TEXT_FIXED_MAX - out->len) / TEXT_BYTES_PER_BYTE)

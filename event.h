@@ -27,7 +27,8 @@ enum {
 };
 
 struct event_kv {
-	const char *key;
+	const char *key;	/* NUL-terminated */
+	size_t key_len;
 	const char *value;	/* need not be NUL-terminated */
 	size_t len;
 };
@@ -73,7 +74,17 @@ void event_init(struct event *ev);
  * A key already present gets the new value. Returns 0, or -ENOSPC when the
  * event already has EVENT_DATA_MAX keys.
  */
-int event_add_data(struct event *ev, const char *key, const char *value, size_t len);
+int event_add_data_key(struct event *ev, const char *key, size_t key_len, const char *value,
+		       size_t len);
+
+/*
+ * The same with the key's length taken here, where a literal key's is a
+ * constant: decoding pays no strlen or strcmp per key and event.
+ */
+static inline int event_add_data(struct event *ev, const char *key, const char *value, size_t len)
+{
+	return event_add_data_key(ev, key, __builtin_strlen(key), value, len);
+}
 
 /*
  * @len bytes of the event's scratch space, for a value decode builds, or
@@ -82,13 +93,21 @@ int event_add_data(struct event *ev, const char *key, const char *value, size_t 
 char *event_scratch_alloc(struct event *ev, size_t len);
 
 /* Like event_add_data() for a NUL-terminated value. */
-int event_add_str(struct event *ev, const char *key, const char *value);
+static inline int event_add_str(struct event *ev, const char *key, const char *value)
+{
+	return event_add_data(ev, key, value, value ? __builtin_strlen(value) : 0);
+}
 
 /*
  * Formats @value in decimal into the event's scratch space and adds it as
  * data key @key. Returns 0, -ENOSPC when scratch or data slots run out.
  */
-int event_add_int(struct event *ev, const char *key, int64_t value);
+int event_add_int_key(struct event *ev, const char *key, size_t key_len, int64_t value);
+
+static inline int event_add_int(struct event *ev, const char *key, int64_t value)
+{
+	return event_add_int_key(ev, key, __builtin_strlen(key), value);
+}
 
 /* The value of data key @key, or NULL; its length in *@len when non-NULL. */
 const char *event_get_data(const struct event *ev, const char *key, size_t *len);

@@ -29,6 +29,8 @@ struct client {
 	uint64_t sent, dropped, unreported_drops;
 	int64_t progress_ms;	/* last time out shrank, or was empty */
 	int64_t partial_ms;	/* since when a partial frame waits, 0 if none */
+	int64_t unsent_ms;	/* since when events wait to be sent, 0 if none */
+	bool blocked;		/* the socket is full: EPOLLOUT says when to go on */
 	struct client *next;
 };
 
@@ -80,18 +82,22 @@ static void client_write(struct client *c)
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->blocked = true;
 			break;
+		}
 		if (n <= 0) {
 			client_close(c);
 			return;
 		}
+		c->blocked = false;
 		c->out_off += n;
 		c->progress_ms = loop_now_ms();
 	}
 	if (!queued(c)) {
 		strbuf_reset(&c->out);
 		c->out_off = 0;
+		c->unsent_ms = 0;
 		c->progress_ms = loop_now_ms();
 		if (c->closing) {
 			client_close(c);
@@ -422,11 +428,21 @@ void server_publish(struct server *s, const struct event *ev, const char *json, 
 			continue;
 		}
 		c->sent++;
+		if (!c->unsent_ms)
+			c->unsent_ms = loop_now_ms();
 	}
+}
+
+/* True when @c's queued events may wait for more to send them in one go. */
+static bool hold_back(const struct client *c, int64_t now)
+{
+	return c->subscriber && c->unsent_ms && queued(c) < SERVER_FLUSH_BYTES &&
+	       now - c->unsent_ms < SERVER_FLUSH_MS;
 }
 
 void server_flush(struct server *s)
 {
+	int64_t now = loop_now_ms();
 	struct client *c;
 
 	for (c = s->clients; c; c = c->next) {
@@ -434,9 +450,26 @@ void server_flush(struct server *s)
 			continue;
 		if (c->subscriber)
 			report_drops(c);
-		if (queued(c))
+		if (queued(c) && !hold_back(c, now))
 			client_write(c);
 	}
+}
+
+int server_flush_due(const struct server *s, int64_t now_ms)
+{
+	const struct client *c;
+	int64_t due = -1, d;
+
+	for (c = s->clients; c; c = c->next) {
+		if (c->dead || !queued(c) || !c->unsent_ms || c->blocked)
+			continue;
+		d = c->unsent_ms + SERVER_FLUSH_MS - now_ms;
+		if (d < 0)
+			d = 0;
+		if (due < 0 || d < due)
+			due = d;
+	}
+	return (int)due;
 }
 
 void server_tick(struct server *s)

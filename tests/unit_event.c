@@ -621,6 +621,95 @@ static void test_word_boundaries(void **state)
 }
 
 
+/* The JSON shows this event's process and place, whatever came before it. */
+static void assert_json_is(const struct event *ev, struct strbuf *sb)
+{
+	json_t *root = to_json(ev, sb);
+
+	assert_string_equal(json_str(root, "hostname", NULL), ev->hostname);
+	assert_int_equal(json_int(root, "pid"), ev->pid);
+	assert_int_equal(json_int(root, "tid"), ev->tid);
+	assert_int_equal(json_int(root, "ppid"), ev->ppid);
+	assert_int_equal(json_int(root, "uid"), ev->uid);
+	assert_int_equal(json_int(root, "gid"), ev->gid);
+	assert_string_equal(json_str(root, "command", NULL), ev->command);
+	assert_int_equal(json_int(root, "returnval"), ev->returnval);
+	assert_int_equal(json_int(root, "cgroup_id"), ev->cgroup_id);
+	assert_int_equal(json_int(root, "mntns"), ev->mntns);
+	assert_int_equal(json_int(root, "pidns"), ev->pidns);
+	assert_string_equal(json_str(root, "container_runtime", NULL), ev->container_runtime);
+	assert_string_equal(json_str(root, "container_id", NULL), ev->container_id);
+	json_decref(root);
+}
+
+/*
+ * event_to_json() keeps the encoded process and place of the last event:
+ * every field they cover, changed alone between two events (and changed
+ * back), shows in the next event's JSON; so do strings in reused buffers
+ * and strings too long to be kept.
+ */
+static void test_json_runs_follow_changes(void **state)
+{
+	static char long_host[200];
+	char host[32] = "host-a", id[80] = "aaaa", runtime[16] = "docker";
+	struct strbuf sb = STRBUF_INIT;
+	struct event base, ev;
+
+	(void)state;
+	memset(long_host, 'h', sizeof(long_host) - 1);
+	event_init(&base);
+	base.tracer = "open";
+	base.time_ns = T_2026 * NS;
+	base.hostname = host;
+	base.pid = 10;
+	base.tid = 11;
+	base.ppid = 9;
+	base.uid = 1000;
+	base.gid = 1001;
+	strcpy(base.command, "cat");
+	base.returnval = 3;
+	base.cgroup_id = 5000;
+	base.mntns = 4026531841ull;
+	base.pidns = 4026531836ull;
+	base.container_runtime = runtime;
+	base.container_id = id;
+
+	for (int field = 0; field < 14; field++) {
+		assert_json_is(&base, &sb);
+		ev = base;
+		switch (field) {
+		case 0: ev.pid++; break;
+		case 1: ev.tid++; break;
+		case 2: ev.ppid++; break;
+		case 3: ev.uid++; break;
+		case 4: ev.gid++; break;
+		case 5: strcpy(ev.command, "cau"); break;
+		case 6: strcpy(ev.command, "cat2"); break;
+		case 7: strcpy(host, "host-b"); break;	/* same pointer, new text */
+		case 8: ev.hostname = long_host; break;
+		case 9: ev.cgroup_id++; break;
+		case 10: ev.mntns++; break;
+		case 11: ev.pidns++; break;
+		case 12: strcpy(runtime, "podman"); break;
+		case 13: strcpy(id, "aaab"); break;
+		}
+		assert_json_is(&ev, &sb);
+		assert_json_is(&ev, &sb);
+		strcpy(host, "host-a");
+		strcpy(runtime, "docker");
+		strcpy(id, "aaaa");
+	}
+	/* Too long to keep, twice in a row. */
+	memset(id, 'b', sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	base.hostname = long_host;
+	assert_json_is(&base, &sb);
+	id[0] = 'c';
+	assert_json_is(&base, &sb);
+	strbuf_release(&sb);
+}
+
+
 
 static char *text_of(const struct event *ev, struct strbuf *sb)
 {
@@ -1108,6 +1197,7 @@ int main(void)
 		cmocka_unit_test(test_json_rules_and_data_empty),
 		cmocka_unit_test(test_json_big_values),
 		cmocka_unit_test(test_word_boundaries),
+		cmocka_unit_test(test_json_runs_follow_changes),
 	};
 	const struct CMUnitTest text_tests[] = {
 		cmocka_unit_test(test_text_exec),

@@ -19,11 +19,30 @@ static const struct tracer_hook open_hooks[] = {
 
 static const char *const open_keys[] = { "filename", "flags", "command", "returnval", NULL };
 
+/*
+ * The flags' text for @flags. A process opens with the same flags again
+ * and again, so the last text is kept: the event points at it, which is
+ * safe because an event lives only until the next record is decoded.
+ */
+static const char *flags_text(uint64_t flags, size_t *len)
+{
+	static _Thread_local uint64_t last = UINT64_MAX;
+	static _Thread_local char text[256];
+	static _Thread_local size_t text_len;
+
+	if (flags != last) {
+		text_len = open_flags_format(flags, text, sizeof(text));
+		last = flags;
+	}
+	*len = text_len;
+	return text;
+}
+
 static int open_decode(const void *raw, size_t size, struct event *ev)
 {
 	const struct open_record *r = raw;
 	size_t head = offsetof(struct open_record, filename);
-	char *flags;
+	const char *flags;
 	size_t n;
 	int err;
 
@@ -33,10 +52,7 @@ static int open_decode(const void *raw, size_t size, struct event *ev)
 	err = event_add_data(ev, "filename", r->filename, strnlen(r->filename, r->filename_len));
 	if (err)
 		return err;
-	flags = event_scratch_alloc(ev, 256);
-	if (!flags)
-		return -ENOSPC;
-	n = open_flags_format(r->flags, flags, 256);
+	flags = flags_text(r->flags, &n);
 	err = event_add_data(ev, "flags", flags, n);
 	if (!err)
 		err = event_add_str(ev, "command", ev->command);
