@@ -51,7 +51,8 @@ BPF_ARRAY(bpfd_enabled, u32, BPFD_TRACERS_MAX);
  * starts. Children inherit the mark at fork (bpfd_ignore_fork below).
  */
 BPF_HASH(bpfd_ignored, u32, u8, 4096);
-BPF_ARRAY(bpfd_wake_state, struct bpfd_wake, 1);
+/* Per CPU: counting records there needs no atomic, and no line shared between CPUs. */
+BPF_PERCPU_ARRAY(bpfd_wake_state, struct bpfd_wake, 1);
 /*
  * The cgroup2 ids of containers' cgroups. Filled here as cgroups are
  * created (so that a container's first act is judged without waiting for
@@ -119,14 +120,25 @@ int bpfd_task_ns_changed(void *ctx)
 	return 0;
 }
 
-static __always_inline int bpfd_skip(u32 type)
+/* True when the daemon does not want the tracer's records. */
+static __always_inline int bpfd_tracer_off(u32 type)
 {
-	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	u32 *on = bpfd_enabled.lookup(&type);
 
-	if (!on || !*on)
-		return 1;
+	return !on || !*on;
+}
+
+/* True for the daemon and what it started: never reported. */
+static __always_inline int bpfd_task_ignored(void)
+{
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
 	return bpfd_ignored.lookup(&tgid) != NULL;
+}
+
+static __always_inline int bpfd_skip(u32 type)
+{
+	return bpfd_tracer_off(type) || bpfd_task_ignored();
 }
 
 static __always_inline void *bpfd_read_ptr(void *base, long off)
@@ -297,8 +309,7 @@ static __always_inline void bpfd_submit(void *rec, u64 size, u32 type)
 	if (w) {
 		u64 now = ((struct bpfd_record *)rec)->ktime_ns;
 
-		__sync_fetch_and_add(&w->pending, 1);
-		if (w->pending >= BPFD_WAKE_BATCH || now - w->last_ns > BPFD_WAKE_NS) {
+		if (++w->pending >= BPFD_WAKE_BATCH || now - w->last_ns > BPFD_WAKE_NS) {
 			flags = BPF_RB_FORCE_WAKEUP;
 			w->pending = 0;
 			w->last_ns = now;

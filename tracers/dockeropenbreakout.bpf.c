@@ -116,8 +116,8 @@ static __always_inline void bpfd_dob_resolve(struct dob_record *r, void *mnt_roo
 
 static __always_inline int bpfd_dob_exit(long ret, int name_arg)
 {
-	u64 cgroup = bpfd_cgroup_id();
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	u64 cgroup;
 	void *task, *files, *fdt, *fds, *file, *mnt, *dentry, *sb, *mnt_root, *s_root;
 	void *nsproxy, *task_ns;
 	u32 max_fds = 0, task_mntns, file_mntns, s_dev = 0, reason = 0;
@@ -125,10 +125,13 @@ static __always_inline int bpfd_dob_exit(long ret, int name_arg)
 	struct dob_record *r;
 	int n = 0;
 
-	if (ret < 0 || bpfd_skip(BPFD_TRACER_TYPE))
+	if (ret < 0 || bpfd_tracer_off(BPFD_TRACER_TYPE))
 		return 0;
-	/* Host processes are never reported. */
-	if (!bpfd_contained.lookup(&tgid) || !bpfd_containers.lookup(&cgroup))
+	/* Host processes are never reported: for them, one lookup is all this costs. */
+	if (!bpfd_contained.lookup(&tgid))
+		return 0;
+	cgroup = bpfd_cgroup_id();
+	if (!bpfd_containers.lookup(&cgroup) || bpfd_task_ignored())
 		return 0;
 
 	task = (void *)bpf_get_current_task();

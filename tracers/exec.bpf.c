@@ -36,7 +36,7 @@ static __always_inline int bpfd_exec_exit(long ret, int name_arg)
 	int n;
 
 	/* A successful exec is reported from sched_process_exec. */
-	if (ret >= 0 || bpfd_skip(BPFD_TRACER_TYPE))
+	if (ret >= 0 || bpfd_tracer_off(BPFD_TRACER_TYPE))
 		return 0;
 	r = bpfd_scratch();
 	if (!r)
@@ -44,19 +44,21 @@ static __always_inline int bpfd_exec_exit(long ret, int name_arg)
 	bpfd_syscall_args(&a);
 	filename = (const char *)bpfd_syscall_arg(&a, name_arg);
 	argv = (const char *const *)bpfd_syscall_arg(&a, name_arg + 1);
-	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
-	r->hdr.retval = ret;
-	r->flags = EXEC_ARGV_NUL_SEPARATED;
 	n = bpfd_read_user_str(r->buf, EXEC_FILENAME_MAX, filename);
 	if (n <= 0) {
 		r->buf[0] = '\0';
 		n = 1;
 	}
-	if (!bpfd_exec_prefilter_passes(r->buf))
-		{
+	/* Dropped before the header's reads. */
+	if (!bpfd_exec_prefilter_passes(r->buf)) {
 		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
 		return 0;
 	}
+	if (bpfd_task_ignored())
+		return 0;
+	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
+	r->hdr.retval = ret;
+	r->flags = EXEC_ARGV_NUL_SEPARATED;
 	r->argv_off = EXEC_FILENAME_MAX;
 
 	off = 0;
@@ -105,25 +107,26 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 	u16 off;
 	u64 n;
 
-	if (bpfd_skip(BPFD_TRACER_TYPE))
+	if (bpfd_tracer_off(BPFD_TRACER_TYPE))
 		return 0;
 	r = bpfd_scratch();
 	if (!r)
 		return 0;
-	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
-	r->flags = EXEC_ARGV_NUL_SEPARATED;
-
 	off = args->data_loc_filename & 0xFFFF;
 	n = bpf_probe_read_kernel_str(r->buf, EXEC_FILENAME_MAX, (char *)args + off);
 	if ((s64)n <= 0) {
 		r->buf[0] = '\0';
 		n = 1;
 	}
-	if (!bpfd_exec_prefilter_passes(r->buf))
-		{
+	/* Dropped before the header's reads, which a new program always misses in the cache. */
+	if (!bpfd_exec_prefilter_passes(r->buf)) {
 		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
 		return 0;
 	}
+	if (bpfd_task_ignored())
+		return 0;
+	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
+	r->flags = EXEC_ARGV_NUL_SEPARATED;
 	if (n > EXEC_FILENAME_MAX)
 		n = EXEC_FILENAME_MAX;
 	n = BPFD_BOUND(n, 2 * EXEC_FILENAME_MAX);

@@ -21,11 +21,13 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 	u64 len;
 	int n = 0;
 
-	if (bpfd_skip(BPFD_TRACER_TYPE))
+	if (bpfd_tracer_off(BPFD_TRACER_TYPE))
 		return 0;
-	r = bpfd_scratch();
-	if (!r)
-		return 0;
+	/*
+	 * The prefilter comes first: most opens on a busy host are dropped by
+	 * it, and nothing else is looked up for them (the daemon's own opens
+	 * that it drops are counted in `prefiltered` too).
+	 */
 	/* The task's tests are the cheapest: when one lets the event through, done. */
 	mode = bpfd_prefilter_mode(BPFD_TRACER_TYPE);
 	if ((mode & BPFD_PF_ACTIVE) && bpfd_pf_task_passes(BPFD_TRACER_TYPE, mode))
@@ -43,6 +45,11 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
 		return 0;
 	}
+	if (bpfd_task_ignored())
+		return 0;
+	r = bpfd_scratch();
+	if (!r)
+		return 0;
 	if (filename) {
 		n = bpfd_read_user_str(r->filename, sizeof(r->filename), filename);
 		if (n < 0)
