@@ -21,11 +21,87 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <dlfcn.h>
+
 #include <curl/curl.h>
 #include <jansson.h>
 
 #include "../action.h"
 #include "../strbuf.h"
+
+/*
+ * libcurl is loaded when the first webhook is set up, not linked: every
+ * other bpfd command, the client's above all, would otherwise pay for
+ * loading it and the thirty-odd libraries it needs at each start (~9 ms
+ * here). Only the functions below are used.
+ */
+#define WEBHOOK_LIBCURL "libcurl.so.4"
+
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *e);
+	CURLcode (*easy_setopt)(CURL *e, CURLoption option, ...);
+	CURLcode (*easy_getinfo)(CURL *e, CURLINFO info, ...);
+	const char *(*easy_strerror)(CURLcode code);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_cleanup)(CURLM *m);
+	CURLMcode (*multi_add_handle)(CURLM *m, CURL *e);
+	CURLMcode (*multi_remove_handle)(CURLM *m, CURL *e);
+	CURLMcode (*multi_assign)(CURLM *m, curl_socket_t s, void *p);
+	CURLMsg *(*multi_info_read)(CURLM *m, int *left);
+	CURLMcode (*multi_setopt)(CURLM *m, CURLMoption option, ...);
+	CURLMcode (*multi_socket_action)(CURLM *m, curl_socket_t s, int mask, int *running);
+	const char *(*multi_strerror)(CURLMcode code);
+	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+	void (*slist_free_all)(struct curl_slist *list);
+} curl;
+
+#define CURL_SYMBOL(member) { "curl_" #member, (void **)&curl.member }
+
+static const struct {
+	const char *name;
+	void **fn;
+} curl_symbols[] = {
+	CURL_SYMBOL(global_init), CURL_SYMBOL(easy_init), CURL_SYMBOL(easy_cleanup),
+	CURL_SYMBOL(easy_setopt), CURL_SYMBOL(easy_getinfo), CURL_SYMBOL(easy_strerror),
+	CURL_SYMBOL(multi_init), CURL_SYMBOL(multi_cleanup), CURL_SYMBOL(multi_add_handle),
+	CURL_SYMBOL(multi_remove_handle), CURL_SYMBOL(multi_assign), CURL_SYMBOL(multi_info_read),
+	CURL_SYMBOL(multi_setopt), CURL_SYMBOL(multi_socket_action), CURL_SYMBOL(multi_strerror),
+	CURL_SYMBOL(slist_append), CURL_SYMBOL(slist_free_all),
+};
+
+/* Loads and initialises libcurl once per process; never undone (exit does). */
+static int curl_load(char *err, size_t size)
+{
+	static bool loaded;
+	void *lib;
+	size_t i;
+
+	if (loaded)
+		return 0;
+	lib = dlopen(WEBHOOK_LIBCURL, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(err, size, "the webhook action needs libcurl: %s (Debian: apt-get install "
+			 "libcurl4)", dlerror());
+		return -ENOENT;
+	}
+	for (i = 0; i < sizeof(curl_symbols) / sizeof(curl_symbols[0]); i++) {
+		*curl_symbols[i].fn = dlsym(lib, curl_symbols[i].name);
+		if (!*curl_symbols[i].fn) {
+			snprintf(err, size, "%s has no %s", WEBHOOK_LIBCURL, curl_symbols[i].name);
+			dlclose(lib);
+			return -ENOENT;
+		}
+	}
+	if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, size, "libcurl failed to initialise");
+		dlclose(lib);
+		return -EIO;
+	}
+	loaded = true;
+	return 0;
+}
 
 #ifndef BPFD_PROJECT_VERSION
 #define BPFD_PROJECT_VERSION ""
@@ -187,7 +263,7 @@ static void socket_ready(struct loop_watch *lw, uint32_t events)
 		flags |= CURL_CSELECT_OUT;
 	if (events & EPOLLERR)
 		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(w->multi, lw->fd, flags, &running);
+	curl.multi_socket_action(w->multi, lw->fd, flags, &running);
 	drain(a);
 }
 
@@ -250,7 +326,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
 	}
 	ws->next = w->sockets;
 	w->sockets = ws;
-	curl_multi_assign(w->multi, s, ws);
+	curl.multi_assign(w->multi, s, ws);
 	return 0;
 }
 
@@ -298,7 +374,7 @@ static void post_free(struct webhook_post *p)
 	if (!p)
 		return;
 	if (p->easy)
-		curl_easy_cleanup(p->easy);
+		curl.easy_cleanup(p->easy);
 	free(p->body);
 	free(p);
 }
@@ -306,33 +382,33 @@ static void post_free(struct webhook_post *p)
 static int post_setup(struct action *a, struct webhook_post *p)
 {
 	struct webhook *w = a->priv;
-	CURL *e = curl_easy_init();
+	CURL *e = curl.easy_init();
 
 	if (!e)
 		return -ENOMEM;
 	p->easy = e;
-	curl_easy_setopt(e, CURLOPT_URL, w->url);
+	curl.easy_setopt(e, CURLOPT_URL, w->url);
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	curl.easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->headers);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "bpfd/" BPFD_PROJECT_VERSION);
+	curl.easy_setopt(e, CURLOPT_POST, 1L);
+	curl.easy_setopt(e, CURLOPT_POSTFIELDS, p->body);
+	curl.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
+	curl.easy_setopt(e, CURLOPT_HTTPHEADER, w->headers);
+	curl.easy_setopt(e, CURLOPT_USERAGENT, "bpfd/" BPFD_PROJECT_VERSION);
 	/* The daemon's signals go through a signalfd: curl must not touch them. */
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)w->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_answer);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->error);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, p);
+	curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl.easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)w->timeout_ms);
+	curl.easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_answer);
+	curl.easy_setopt(e, CURLOPT_WRITEDATA, p);
+	curl.easy_setopt(e, CURLOPT_ERRORBUFFER, p->error);
+	curl.easy_setopt(e, CURLOPT_PRIVATE, p);
 	if (w->insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl.easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl.easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	return 0;
 }
@@ -372,9 +448,9 @@ static void start_queued(struct action *a)
 		p->answer[0] = '\0';
 		p->answer_len = 0;
 		p->attempts++;
-		mc = curl_multi_add_handle(w->multi, p->easy);
+		mc = curl.multi_add_handle(w->multi, p->easy);
 		if (mc != CURLM_OK) {
-			action_failed(a, "POST %s: %s", w->url_shown, curl_multi_strerror(mc));
+			action_failed(a, "POST %s: %s", w->url_shown, curl.multi_strerror(mc));
 			post_free(p);
 			continue;
 		}
@@ -425,7 +501,7 @@ static void attempt_done(struct action *a, struct webhook_post *p, CURLcode resu
 	}
 	if (result != CURLE_OK)
 		snprintf(why, sizeof(why), "%s", p->error[0] ? p->error
-							     : curl_easy_strerror(result));
+							     : curl.easy_strerror(result));
 	else if (p->answer_len)
 		snprintf(why, sizeof(why), "HTTP %ld: %s", code, p->answer);
 	else
@@ -475,7 +551,7 @@ static void drain(struct action *a)
 	long code;
 	int left;
 
-	while ((msg = curl_multi_info_read(w->multi, &left))) {
+	while ((msg = curl.multi_info_read(w->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		/* msg is only valid until the handle is removed. */
@@ -483,9 +559,9 @@ static void drain(struct action *a)
 		result = msg->data.result;
 		p = NULL;
 		code = 0;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&p);
-		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-		curl_multi_remove_handle(w->multi, easy);
+		curl.easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&p);
+		curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+		curl.multi_remove_handle(w->multi, easy);
 		unlink_in_flight(w, p);
 		attempt_done(a, p, result, code);
 	}
@@ -501,7 +577,7 @@ static void webhook_timer(struct action *a, int64_t now_ms)
 	if (w->curl_due_ms && w->curl_due_ms <= now_ms) {
 		/* Cleared first: curl sets its next timeout while it runs. */
 		w->curl_due_ms = 0;
-		curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		curl.multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	}
 	retries_due(w, now_ms);
 	drain(a);
@@ -688,7 +764,7 @@ static void webhook_release(struct action *a)
 		return;
 	for (p = w->in_flight; p; p = next) {
 		next = p->next;
-		curl_multi_remove_handle(w->multi, p->easy);
+		curl.multi_remove_handle(w->multi, p->easy);
 		post_free(p);
 	}
 	for (p = w->queued; p; p = next) {
@@ -708,8 +784,8 @@ static void webhook_release(struct action *a)
 		socket_free(a, w->sockets);
 	w->closing = true;
 	if (w->multi)
-		curl_multi_cleanup(w->multi);
-	curl_slist_free_all(w->headers);
+		curl.multi_cleanup(w->multi);
+	curl.slist_free_all(w->headers);
 	free(w->url_shown);
 	free(w->url);
 	free(w);
@@ -719,12 +795,12 @@ static void webhook_release(struct action *a)
 
 static int webhook_init(struct action *a, char *err, size_t size)
 {
-	static bool curl_ready;
 	const char *url = action_setting(a, "url", NULL), *header;
 	struct curl_slist *h;
 	struct webhook *w;
 	int64_t ms;
 	uint64_t n;
+	int r;
 
 	if (!url) {
 		snprintf(err, size, "no `url` in [%s] of the config", a->name);
@@ -734,14 +810,10 @@ static int webhook_init(struct action *a, char *err, size_t size)
 		snprintf(err, size, "url: \"%s\" is not an http:// or https:// URL", url);
 		return -EINVAL;
 	}
-	/* Once per process, and only when a webhook is used. Never undone: exit does. */
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			snprintf(err, size, "libcurl failed to initialise");
-			return -EIO;
-		}
-		curl_ready = true;
-	}
+	/* Once per process, and only when a webhook is used. */
+	r = curl_load(err, size);
+	if (r < 0)
+		return r;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -771,21 +843,21 @@ static int webhook_init(struct action *a, char *err, size_t size)
 		w->max_in_flight = n;
 
 	/* Curl would wait for "100 Continue" before sending a larger body. */
-	w->headers = h = curl_slist_append(NULL, "Content-Type: application/json");
+	w->headers = h = curl.slist_append(NULL, "Content-Type: application/json");
 	if (h)
-		h = curl_slist_append(w->headers, "Expect:");
+		h = curl.slist_append(w->headers, "Expect:");
 	header = action_setting(a, "header", NULL);
 	if (h && header)
-		h = curl_slist_append(w->headers, header);
-	w->multi = curl_multi_init();
+		h = curl.slist_append(w->headers, header);
+	w->multi = curl.multi_init();
 	if (!w->url || !w->url_shown || !h || !w->multi) {
 		webhook_release(a);
 		return -ENOMEM;
 	}
-	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, a);
-	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, a);
+	curl.multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+	curl.multi_setopt(w->multi, CURLMOPT_SOCKETDATA, a);
+	curl.multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+	curl.multi_setopt(w->multi, CURLMOPT_TIMERDATA, a);
 	return 0;
 }
 
