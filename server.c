@@ -338,6 +338,10 @@ void server_free(struct server *s)
 
 	if (!s)
 		return;
+	/* What the sockets take now, events held back for a batch included. */
+	for (c = s->clients; c; c = c->next)
+		if (!c->dead && queued(c))
+			client_write(c);
 	for (c = s->clients; c; c = c->next)
 		client_close(c);
 	server_reap(s);

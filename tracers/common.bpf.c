@@ -300,7 +300,7 @@ static __always_inline u64 bpfd_syscall_arg(const struct bpfd_syscall_args *a, i
  * the tracing itself. The daemon drains the buffer for a while after every
  * wakeup, so a record written without one is read within a few ms.
  */
-static __always_inline void bpfd_submit(void *rec, u64 size, u32 type)
+static __always_inline void bpfd_submit_wake(void *rec, u64 size, u32 type, int wake_now)
 {
 	u32 zero = 0;
 	u64 flags = BPF_RB_NO_WAKEUP;
@@ -309,7 +309,7 @@ static __always_inline void bpfd_submit(void *rec, u64 size, u32 type)
 	if (w) {
 		u64 now = ((struct bpfd_record *)rec)->ktime_ns;
 
-		if (++w->pending >= BPFD_WAKE_BATCH || now - w->last_ns > BPFD_WAKE_NS) {
+		if (wake_now || ++w->pending >= BPFD_WAKE_BATCH || now - w->last_ns > BPFD_WAKE_NS) {
 			flags = BPF_RB_FORCE_WAKEUP;
 			w->pending = 0;
 			w->last_ns = now;
@@ -321,6 +321,11 @@ static __always_inline void bpfd_submit(void *rec, u64 size, u32 type)
 		if (lost)
 			(*lost)++;
 	}
+}
+
+static __always_inline void bpfd_submit(void *rec, u64 size, u32 type)
+{
+	bpfd_submit_wake(rec, size, type, 0);
 }
 
 static __always_inline u32 bpfd_prefilter_mode(u32 type)

@@ -147,6 +147,12 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 	if (len && bpfd_read_user(&r->buf[n], len, (void *)start) < 0)
 		len = 0;
 	r->argv_len = len;
-	bpfd_submit(r, offsetof(struct exec_record, buf) + n + len, BPFD_TRACER_TYPE);
+	/*
+	 * A program started in a container wakes the daemon at once: it probes
+	 * the container's bash through /proc/PID/root, which lasts only as
+	 * long as the process (`bash -c true` is gone within milliseconds).
+	 */
+	bpfd_submit_wake(r, offsetof(struct exec_record, buf) + n + len, BPFD_TRACER_TYPE,
+			 bpfd_containers.lookup(&r->hdr.cgroup_id) != NULL);
 	return 0;
 }

@@ -95,6 +95,22 @@ def test_open_success_and_failure():
     assert bad["data"]["flags"].startswith("O_RDONLY")
 
 
+def test_lone_event_arrives_promptly():
+    """Subscribers get events in batches (256 KiB or 2 ms): a lone event on
+    an otherwise idle daemon still arrives within milliseconds, not at the
+    next event or the daemon's once-a-second tick."""
+    worst = 0.0
+    for i in range(5):
+        time.sleep(0.3)
+        path = os.path.join(D.tmp, unique("lone"))
+        t0 = time.monotonic()
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+        T.wait_for(lambda e: e["tracer"] == "open" and e["data"]["filename"] == path,
+                   what="open of " + path)
+        worst = max(worst, time.monotonic() - t0)
+    assert worst < 0.5, "a lone event took %.3f s" % worst
+
+
 def test_bashreadline():
     word = unique("line")
     line = "echo " + word
@@ -290,6 +306,7 @@ def main():
             test_exec_truncated_argv,
             test_exec_failure,
             test_open_success_and_failure,
+            test_lone_event_arrives_promptly,
             test_bashreadline,
             test_namespaces_match_proc,
             test_pidns_after_unshare_without_fork,
