@@ -461,10 +461,14 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	u32 tid = (u32)pid_tgid;
 
 	bpfd_task_gen_bump();
-	/* Keep the daemon's own mark; forget exited tasks. */
-	if (tid != BPFD_DAEMON_TGID)
+	/*
+	 * Keep the daemon's own mark; forget exited tasks. Looked up first: a
+	 * lookup takes no lock, a delete does, and most tasks have no mark.
+	 */
+	if (tid != BPFD_DAEMON_TGID && bpfd_ignored.lookup(&tid))
 		bpfd_ignored.delete(&tid);
-	bpfd_contained.delete(&tid);
+	if (bpfd_contained.lookup(&tid))
+		bpfd_contained.delete(&tid);
 	return 0;
 }
 
