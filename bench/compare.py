@@ -333,7 +333,7 @@ class Harness:
         self.conf = os.path.join(self.tmp, "bpfd.conf")
         with open(self.conf, "w") as f:
             f.write("[daemon]\ndefault_actions = none\n")
-        # Deeper buffers than the defaults (8M and 8M): a config knob, shown
+        # Deeper buffers than the defaults (32M and 8M): a config knob, shown
         # in its own row of the throughput case.
         self.big_conf = os.path.join(self.tmp, "bpfd-big.conf")
         with open(self.big_conf, "w") as f:

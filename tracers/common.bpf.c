@@ -31,7 +31,13 @@ static long (*bpfd_read_user_str)(void *dst, u32 size, const void *src) =
 	(void *)BPF_FUNC_probe_read_user_str;
 
 #ifndef BPFD_RINGBUF_PAGES
-#define BPFD_RINGBUF_PAGES 2048		/* 8 MiB */
+/*
+ * 32 MiB: ~300,000 records, enough for the daemon to be kept off the CPU
+ * for a good part of a second by producers on every core (three
+ * open/close loops on two cores lost ~110,000 events from 8 MiB in one of
+ * five runs).
+ */
+#define BPFD_RINGBUF_PAGES 8192
 #endif
 #define BPFD_WAKE_BATCH 128		/* wake the reader after this many records ... */
 #define BPFD_WAKE_NS 2000000ULL		/* ... or when it has not been woken for 2 ms */
