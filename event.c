@@ -462,11 +462,7 @@ static char *json_put_str(char *p, const char *str, size_t n)
 	size_t i = 0;
 
 	*p++ = '"';
-	/*
-	 * Most strings are short and need nothing escaped: one word test, the
-	 * bytes padded with a harmless one. The reserve (JSON_FIXED_MAX) has
-	 * room for the 8 bytes stored.
-	 */
+	/* Most strings are short and need nothing escaped: one word test. */
 	if (n >= 4 && n <= 8) {
 		uint32_t head, tail;
 
@@ -655,9 +651,7 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 		total += rule_len[i] + 1;	/* + the comma */
 	}
 	for (i = 0; i < n_data; i++) {
-		if (ev->data[i].len > STRING_LEN_MAX)
-			return -ENOMEM;
-		if (ev->data[i].key_len > STRING_LEN_MAX)
+		if (ev->data[i].len > STRING_LEN_MAX || ev->data[i].key_len > STRING_LEN_MAX)
 			return -ENOMEM;
 		total += ev->data[i].key_len + ev->data[i].len + 2;	/* + ':' and ',' */
 	}
@@ -936,9 +930,7 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 	if (command_len > STRING_LEN_MAX)
 		return -ENOMEM;
 	for (i = 0; i < n_data; i++) {
-		if (ev->data[i].len > STRING_LEN_MAX)
-			return -ENOMEM;
-		if (ev->data[i].key_len > STRING_LEN_MAX)
+		if (ev->data[i].len > STRING_LEN_MAX || ev->data[i].key_len > STRING_LEN_MAX)
 			return -ENOMEM;
 		key_len[i] = ev->data[i].key_len;
 		total += key_len[i] + ev->data[i].len + 4;

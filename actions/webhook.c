@@ -33,50 +33,30 @@
  * libcurl is loaded when the first webhook is set up, not linked: every
  * other bpfd command, the client's above all, would otherwise pay for
  * loading it and the thirty-odd libraries it needs at each start (~9 ms
- * here). Only the functions below are used.
+ * here). As with libbcc (bcc_backend.c), curl.h serves only for the
+ * prototypes and constants; these functions are resolved with dlsym(),
+ * and called as curl.NAME for curl_NAME.
  */
 #define WEBHOOK_LIBCURL "libcurl.so.4"
 
+#define CURL_SYMBOLS(X)                                                                            \
+	X(global_init) X(easy_init) X(easy_cleanup) X(easy_setopt) X(easy_getinfo)                 \
+	X(easy_strerror) X(multi_init) X(multi_cleanup) X(multi_add_handle)                        \
+	X(multi_remove_handle) X(multi_assign) X(multi_info_read) X(multi_setopt)                  \
+	X(multi_socket_action) X(multi_strerror) X(slist_append) X(slist_free_all)
+
 static struct {
-	CURLcode (*global_init)(long flags);
-	CURL *(*easy_init)(void);
-	void (*easy_cleanup)(CURL *e);
-	CURLcode (*easy_setopt)(CURL *e, CURLoption option, ...);
-	CURLcode (*easy_getinfo)(CURL *e, CURLINFO info, ...);
-	const char *(*easy_strerror)(CURLcode code);
-	CURLM *(*multi_init)(void);
-	CURLMcode (*multi_cleanup)(CURLM *m);
-	CURLMcode (*multi_add_handle)(CURLM *m, CURL *e);
-	CURLMcode (*multi_remove_handle)(CURLM *m, CURL *e);
-	CURLMcode (*multi_assign)(CURLM *m, curl_socket_t s, void *p);
-	CURLMsg *(*multi_info_read)(CURLM *m, int *left);
-	CURLMcode (*multi_setopt)(CURLM *m, CURLMoption option, ...);
-	CURLMcode (*multi_socket_action)(CURLM *m, curl_socket_t s, int mask, int *running);
-	const char *(*multi_strerror)(CURLMcode code);
-	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
-	void (*slist_free_all)(struct curl_slist *list);
+#define CURL_MEMBER(fn) __typeof__(&curl_##fn) fn;
+	CURL_SYMBOLS(CURL_MEMBER)
+#undef CURL_MEMBER
 } curl;
-
-#define CURL_SYMBOL(member) { "curl_" #member, (void **)&curl.member }
-
-static const struct {
-	const char *name;
-	void **fn;
-} curl_symbols[] = {
-	CURL_SYMBOL(global_init), CURL_SYMBOL(easy_init), CURL_SYMBOL(easy_cleanup),
-	CURL_SYMBOL(easy_setopt), CURL_SYMBOL(easy_getinfo), CURL_SYMBOL(easy_strerror),
-	CURL_SYMBOL(multi_init), CURL_SYMBOL(multi_cleanup), CURL_SYMBOL(multi_add_handle),
-	CURL_SYMBOL(multi_remove_handle), CURL_SYMBOL(multi_assign), CURL_SYMBOL(multi_info_read),
-	CURL_SYMBOL(multi_setopt), CURL_SYMBOL(multi_socket_action), CURL_SYMBOL(multi_strerror),
-	CURL_SYMBOL(slist_append), CURL_SYMBOL(slist_free_all),
-};
 
 /* Loads and initialises libcurl once per process; never undone (exit does). */
 static int curl_load(char *err, size_t size)
 {
 	static bool loaded;
+	const char *missing = NULL;
 	void *lib;
-	size_t i;
 
 	if (loaded)
 		return 0;
@@ -86,13 +66,16 @@ static int curl_load(char *err, size_t size)
 			 "libcurl4)", dlerror());
 		return -ENOENT;
 	}
-	for (i = 0; i < sizeof(curl_symbols) / sizeof(curl_symbols[0]); i++) {
-		*curl_symbols[i].fn = dlsym(lib, curl_symbols[i].name);
-		if (!*curl_symbols[i].fn) {
-			snprintf(err, size, "%s has no %s", WEBHOOK_LIBCURL, curl_symbols[i].name);
-			dlclose(lib);
-			return -ENOENT;
-		}
+#define CURL_RESOLVE(fn)                                                                           \
+	curl.fn = (__typeof__(curl.fn))dlsym(lib, "curl_" #fn);                                   \
+	if (!curl.fn && !missing)                                                                  \
+		missing = "curl_" #fn;
+	CURL_SYMBOLS(CURL_RESOLVE)
+#undef CURL_RESOLVE
+	if (missing) {
+		snprintf(err, size, "%s has no %s", WEBHOOK_LIBCURL, missing);
+		dlclose(lib);
+		return -ENOENT;
 	}
 	if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, size, "libcurl failed to initialise");
