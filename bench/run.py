@@ -125,13 +125,27 @@ def main():
         d.stop()
 
     # The in-kernel prefilter: the old README's password_files rule loaded,
-    # the loop opens a file no rule names; nothing reaches the daemon.
+    # the loop opens a file no rule names; nothing reaches the daemon. Each
+    # round also runs the loop under the two reference programs of
+    # bench/tpfloor: one that returns at once (what any program on the
+    # tracepoint costs) and one that only reads the file name from user
+    # memory (what any file name prefilter costs before it tests anything).
     rules = os.path.join(tmp, "rules")
     os.makedirs(rules, exist_ok=True)
     shutil.copy(os.path.join(ROOT, "examples", "rules", "password_files.toml"), rules)
+    tpfloor = os.path.join(args.build, "bench", "tpfloor")
     pf_bare, pf_traced, pf_dropped = [], [], []
+    floor = {"empty": [], "read": []}
     for _ in range(args.runs):
         pf_bare.append(run_openloop(openloop, target, n))
+        for kind in ("empty", "read"):
+            ref = subprocess.Popen([tpfloor, kind], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True)
+            if ref.stdout.readline().strip() != "ready":
+                sys.exit("tpfloor %s failed" % kind)
+            floor[kind].append(run_openloop(openloop, target, n))
+            ref.stdin.close()
+            ref.wait()
         d = Daemon(bpfd, tmp, "--tracers", "open", "--rules-dir", rules)
         before = d.status()["tracers"][1]["prefiltered"]
         pf_traced.append(run_openloop(openloop, target, n))
@@ -162,6 +176,14 @@ def main():
         ("prefilter slowdown (median of per-round ratios)",
          "%.2fx" % med(sorted(t / b for t, b in zip(pf_traced, pf_bare))),
          "events dropped in the kernel: min %d" % min(pf_dropped)),
+        ("prefilter slowdown (fastest traced / fastest bare)",
+         "%.2fx" % (min(pf_traced) / min(pf_bare)), ""),
+        ("  reference: a program that returns at once (tpfloor empty)",
+         "%.2fx" % med(sorted(t / b for t, b in zip(floor["empty"], pf_bare))),
+         "fastest / fastest bare %.2fx" % (min(floor["empty"]) / min(pf_bare))),
+        ("  reference: one that only reads the file name (tpfloor read)",
+         "%.2fx" % med(sorted(t / b for t, b in zip(floor["read"], pf_bare))),
+         "fastest / fastest bare %.2fx" % (min(floor["read"]) / min(pf_bare))),
         ("events delivered to the subscriber (open events, all processes)", "%d" % med(delivered),
          "of %d; min %d" % (n, min(delivered))),
         ("events lost (kernel) / dropped (subscriber queue)",

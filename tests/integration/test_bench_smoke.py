@@ -1,8 +1,11 @@
-"""The comparative benchmark's smoke mode (bench/compare.py --quick): tiny
-workloads, one run of every configuration. It asserts the harness works, not
-any speed: every configuration gives a row, with numbers or with the reason
-it could not run (bcc's opensnoop and execsnoop need kprobes or fentry).
+"""The benchmarks' smoke runs: bench/compare.py --quick (tiny workloads, one
+run of every configuration) and bench/run.py with one short round. They
+assert the harnesses work, not any speed: every configuration gives a row,
+with numbers or with the reason it could not run (bcc's opensnoop and
+execsnoop need kprobes or fentry), and run.py's reference programs
+(bench/tpfloor) load and attach.
 """
+import re
 import json
 import os
 import subprocess
@@ -78,6 +81,22 @@ def test_quick_run_gives_every_row():
     assert took < 60, "the smoke run took %.0f s" % took
 
 
+def test_run_py_one_short_round():
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py"), "--build", BUILD,
+                        "--runs", "1", "--iterations", "3000"],
+                       capture_output=True, text=True, timeout=110)
+    print(r.stdout)
+    assert r.returncode == 0, r.stderr[-3000:]
+    for row in ("prefilter slowdown (median of per-round ratios)",
+                "prefilter slowdown (fastest traced / fastest bare)",
+                "reference: a program that returns at once (tpfloor empty)",
+                "reference: one that only reads the file name (tpfloor read)"):
+        assert row in r.stdout, row
+    # Every open of the loop was dropped in the kernel.
+    m = re.search(r"events dropped in the kernel: min (\d+)", r.stdout)
+    assert m and int(m.group(1)) >= 3000, r.stdout
+
+
 def main():
     require_root()
     if os.environ.get("BPFD_SANITIZED"):
@@ -86,7 +105,7 @@ def main():
     if subprocess.run(["sh", "-c", "command -v bpftrace"], capture_output=True).returncode:
         print("SKIP: bpftrace is not installed (scripts/setup installs it)")
         return SKIP
-    return run_tests([test_quick_run_gives_every_row])
+    return run_tests([test_quick_run_gives_every_row, test_run_py_one_short_round])
 
 
 if __name__ == "__main__":
