@@ -3,7 +3,7 @@
 tracing an open()/close() loop with every event delivered to a
 `bpfd trace --json` subscriber, and the daemon's memory once steady.
 
-usage: bench/run.py [--build DIR] [--runs N] [--iterations N]
+usage: bench/run.py [--build DIR] [--runs N] [--iterations N] [--only start,delivery,prefilter]
 Run as root on an otherwise idle machine; prints a table of medians.
 """
 import argparse
@@ -65,19 +65,11 @@ class Daemon:
         self.proc.wait(30)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--iterations", type=int, default=1000000)
-    args = ap.parse_args()
-    bpfd = os.path.join(args.build, "bpfd")
-    openloop = os.path.join(args.build, "bench", "openloop")
-    tmp = tempfile.mkdtemp(prefix="bpfd-bench-")
-    target = os.path.join(tmp, "target")
-    open(target, "w").close()
-    n = args.iterations
+med = statistics.median
 
+
+def measure_start(args, bpfd, tmp):
+    """`bpfd version` without a daemon, and daemon start until ready."""
     version = []
     for _ in range(50):
         t = time.monotonic()
@@ -91,6 +83,17 @@ def main():
         ready.append(d.ready_s)
         d.stop()
 
+    return [
+        ("`bpfd version` (client, no daemon)", "%.1f ms" % (med(version) * 1e3),
+         "max %.1f ms over 50 runs" % (max(version) * 1e3)),
+        ("daemon start until every tracer is attached", "%.2f s" % med(ready),
+         "min %.2f max %.2f" % (min(ready), max(ready))),
+    ]
+
+
+def measure_delivery(args, bpfd, tmp, openloop, target):
+    """The open/close loop with every event delivered to a subscriber."""
+    n = args.iterations
     bare, traced, delivered, lost, dropped, cpu = [], [], [], [], [], []
     mem = None
     for _ in range(args.runs):
@@ -124,6 +127,32 @@ def main():
         sub.wait()
         d.stop()
 
+    ratio = med(traced) / med(bare)
+    # Each round runs bare then traced back to back: their ratio is less
+    # exposed to the machine's drift than the ratio of the two medians.
+    pair = sorted(t / b for t, b in zip(traced, bare))
+    return [
+        ("%d open()/close(), bare" % n, "%.3f s" % med(bare),
+         "min %.3f max %.3f" % (min(bare), max(bare))),
+        ("same, traced, every event to trace --json", "%.3f s" % med(traced),
+         "min %.3f max %.3f" % (min(traced), max(traced))),
+        ("slowdown (median traced / median bare)", "%.2fx" % ratio, ""),
+        ("slowdown (median of per-round ratios)", "%.2fx" % med(pair),
+         "min %.2fx max %.2fx" % (pair[0], pair[-1])),
+        ("events delivered to the subscriber (open events, all processes)", "%d" % med(delivered),
+         "of %d; min %d" % (n, min(delivered))),
+        ("events lost (kernel) / dropped (subscriber queue)",
+         "%d / %d" % (max(lost), max(dropped)), "worst run"),
+        ("daemon CPU per million events", "%.2f s" % (med(cpu) * 1e6 / n), ""),
+        ("daemon RSS after the run", "%.1f MB" % mem["VmRSS"],
+         "anonymous %.1f MB, file %.1f MB, shmem %.1f MB" % (mem["RssAnon"], mem["RssFile"],
+                                                            mem["RssShmem"])),
+    ]
+
+
+def measure_prefilter(args, bpfd, tmp, openloop, target):
+    """The open/close loop with the password_files rule: dropped in the kernel."""
+    n = args.iterations
     # The in-kernel prefilter: the old README's password_files rule loaded,
     # the loop opens a file no rule names; nothing reaches the daemon. Each
     # round also runs the loop under the two reference programs of
@@ -152,47 +181,54 @@ def main():
         pf_dropped.append(d.status()["tracers"][1]["prefiltered"] - before)
         d.stop()
 
-    med = statistics.median
-    ratio = med(traced) / med(bare)
-    # Each round runs bare then traced back to back: their ratio is less
-    # exposed to the machine's drift than the ratio of the two medians.
-    pair = sorted(t / b for t, b in zip(traced, bare))
-    rows = [
-        ("`bpfd version` (client, no daemon)", "%.1f ms" % (med(version) * 1e3),
-         "max %.1f ms over 50 runs" % (max(version) * 1e3)),
-        ("daemon start until every tracer is attached", "%.2f s" % med(ready),
-         "min %.2f max %.2f" % (min(ready), max(ready))),
-        ("%d open()/close(), bare" % n, "%.3f s" % med(bare),
-         "min %.3f max %.3f" % (min(bare), max(bare))),
-        ("same, traced, every event to trace --json", "%.3f s" % med(traced),
-         "min %.3f max %.3f" % (min(traced), max(traced))),
-        ("slowdown (median traced / median bare)", "%.2fx" % ratio, ""),
-        ("slowdown (median of per-round ratios)", "%.2fx" % med(pair),
-         "min %.2fx max %.2fx" % (pair[0], pair[-1])),
+    def ratios(xs):
+        return sorted(t / b for t, b in zip(xs, pf_bare))
+    return [
         ("same loop, password_files rule (in-kernel prefilter), bare", "%.3f s" % med(pf_bare),
          "min %.3f max %.3f" % (min(pf_bare), max(pf_bare))),
         ("same loop, password_files rule, traced", "%.3f s" % med(pf_traced),
          "min %.3f max %.3f" % (min(pf_traced), max(pf_traced))),
-        ("prefilter slowdown (median of per-round ratios)",
-         "%.2fx" % med(sorted(t / b for t, b in zip(pf_traced, pf_bare))),
+        ("prefilter slowdown (median of per-round ratios)", "%.2fx" % med(ratios(pf_traced)),
          "events dropped in the kernel: min %d" % min(pf_dropped)),
         ("prefilter slowdown (fastest traced / fastest bare)",
          "%.2fx" % (min(pf_traced) / min(pf_bare)), ""),
         ("  reference: a program that returns at once (tpfloor empty)",
-         "%.2fx" % med(sorted(t / b for t, b in zip(floor["empty"], pf_bare))),
+         "%.2fx" % med(ratios(floor["empty"])),
          "fastest / fastest bare %.2fx" % (min(floor["empty"]) / min(pf_bare))),
         ("  reference: one that only reads the file name (tpfloor read)",
-         "%.2fx" % med(sorted(t / b for t, b in zip(floor["read"], pf_bare))),
+         "%.2fx" % med(ratios(floor["read"])),
          "fastest / fastest bare %.2fx" % (min(floor["read"]) / min(pf_bare))),
-        ("events delivered to the subscriber (open events, all processes)", "%d" % med(delivered),
-         "of %d; min %d" % (n, min(delivered))),
-        ("events lost (kernel) / dropped (subscriber queue)",
-         "%d / %d" % (max(lost), max(dropped)), "worst run"),
-        ("daemon CPU per million events", "%.2f s" % (med(cpu) * 1e6 / n), ""),
-        ("daemon RSS after the run", "%.1f MB" % mem["VmRSS"],
-         "anonymous %.1f MB, file %.1f MB, shmem %.1f MB" % (mem["RssAnon"], mem["RssFile"],
-                                                            mem["RssShmem"])),
     ]
+
+
+PARTS = ("start", "delivery", "prefilter")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--iterations", type=int, default=1000000)
+    ap.add_argument("--only", default=",".join(PARTS),
+                    help="comma-separated parts to run: " + ", ".join(PARTS))
+    args = ap.parse_args()
+    parts = args.only.split(",")
+    for p in parts:
+        if p not in PARTS:
+            ap.error("--only: unknown part %r (parts: %s)" % (p, ", ".join(PARTS)))
+    bpfd = os.path.join(args.build, "bpfd")
+    openloop = os.path.join(args.build, "bench", "openloop")
+    tmp = tempfile.mkdtemp(prefix="bpfd-bench-")
+    target = os.path.join(tmp, "target")
+    open(target, "w").close()
+
+    rows = []
+    if "start" in parts:
+        rows += measure_start(args, bpfd, tmp)
+    if "delivery" in parts:
+        rows += measure_delivery(args, bpfd, tmp, openloop, target)
+    if "prefilter" in parts:
+        rows += measure_prefilter(args, bpfd, tmp, openloop, target)
     w = max(len(r[0]) for r in rows)
     for name, value, note in rows:
         print("%-*s  %12s  %s" % (w, name, value, note))
