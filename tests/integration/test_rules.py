@@ -241,6 +241,46 @@ def test_in_kernel_prefilter():
         d.cleanup()
 
 
+def test_prefilter_gate_keeps_every_match():
+    # The kernel tests a name's first word before the trie: short exact
+    # names (their NUL within the word), a 7-byte one, a short prefix and a
+    # long name. Every open a value matches must arrive; the others, also
+    # those that share a first word with a value, are dropped in the kernel.
+    tmp = tempfile.mkdtemp(prefix="bpfd-it-")
+    os.makedirs(os.path.join(tmp, "rules"))
+    with open(os.path.join(tmp, "rules", "gate.toml"), "w") as f:
+        f.write("tracer = 'open'\nactions = []\n[filterEvents.filename]\n"
+                "values = ['ab', 'abcdefg', 'bq*', '%s/long-name-of-a-file']\n" % tmp)
+    d = Daemon("--tracers", "open", tmpdir=tmp).start()
+    try:
+        t = Trace(d)
+        opn = lambda: {x["name"]: x for x in d.status()["tracers"]}["open"]
+        assert opn()["prefilter"] is True, opn()
+        work = os.path.join(tmp, "work")
+        os.makedirs(work)
+        match = ["ab", "abcdefg", "bq", "bqz-and-more", tmp + "/long-name-of-a-file"]
+        drop = ["ab2", "a", "abcdefgh", "abcdef", "b", "bz", tmp + "/long-name-of-a-fil",
+                tmp + "/long-name-of-a-file2"]
+        for name in match + drop:
+            open(os.path.join(work, name) if not name.startswith("/") else name, "w").close()
+        before = opn()
+        # Relative names are passed to openat() as they are: run in `work`.
+        script = "import sys\nfor n in sys.argv[1:]:\n    open(n).close()\n"
+        subprocess.run([sys.executable, "-c", script] + drop + match, cwd=work, check=True)
+        for name in match:
+            ev = t.wait_for(lambda e, n=name: e["tracer"] == "open" and
+                            e["data"].get("filename") == n, what=name)
+            assert ev["rules"] == ["gate"], ev
+        after = opn()
+        assert after["prefiltered"] - before["prefiltered"] >= len(drop), (before, after)
+        time.sleep(0.3)
+        for name in drop:
+            assert not t.all(lambda e, n=name: e["data"].get("filename") == n), name
+        t.stop()
+    finally:
+        d.cleanup()
+
+
 def test_prefilter_by_container_and_uid():
     tmp = tempfile.mkdtemp(prefix="bpfd-it-")
     os.makedirs(os.path.join(tmp, "rules"))
@@ -313,6 +353,7 @@ def main():
             test_trace_rule_narrows,
             test_check_command,
             test_in_kernel_prefilter,
+            test_prefilter_gate_keeps_every_match,
             test_prefilter_by_container_and_uid,
         ])
     finally:
