@@ -182,8 +182,12 @@ def test_bash_inside_a_container():
     image = DOCKER.bash_image(fresh=True)  # a new image: its bash was never probed
     try:
         before = D.status()["bash_probes"]["attached"]
-        # The first container with this bash gets it probed...
-        docker_run(image, "/bin/bash", "-c", "true")
+        # The first container with this bash gets it probed... The daemon
+        # finds the binary through /proc/PID/root of the exec it saw, so the
+        # process must outlive the exec event's trip to the daemon: a bash
+        # that exits at once can be gone before then (so it was once under
+        # the sanitizers).
+        docker_run(image, "/bin/bash", "-c", "sleep 2")
         deadline = time.time() + 10
         while D.status()["bash_probes"]["attached"] == before:
             assert time.time() < deadline, "the container's bash was never probed"
