@@ -110,34 +110,3 @@ int bpfmap_clear(int fd, size_t key_size)
 	free(next);
 	return err;
 }
-
-int bpfmap_write_array(int fd, const void *values, uint32_t n, size_t value_size)
-{
-	uint32_t *keys = malloc((n ? n : 1) * sizeof(*keys)), i, done = 0;
-	union bpf_attr attr;
-	int err = 0;
-
-	if (!keys)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		keys[i] = i;
-	/* One call for the lot; element by element where batches are not supported. */
-	while (done < n) {
-		memset(&attr, 0, sizeof(attr));
-		attr.batch.map_fd = fd;
-		attr.batch.keys = (uint64_t)(uintptr_t)(keys + done);
-		attr.batch.values = (uint64_t)(uintptr_t)((const char *)values + done * value_size);
-		attr.batch.count = n - done;
-		if (syscall(__NR_bpf, BPF_MAP_UPDATE_BATCH, &attr, sizeof(attr)) < 0) {
-			err = -errno;
-			break;
-		}
-		done += attr.batch.count;
-	}
-	if (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP) {
-		for (err = 0, i = done; !err && i < n; i++)
-			err = bpfmap_update(fd, &keys[i], (const char *)values + i * value_size, 0);
-	}
-	free(keys);
-	return err;
-}

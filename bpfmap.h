@@ -17,12 +17,6 @@ int bpfmap_delete(int fd, const void *key);
 /* Deletes every element of map @fd (keys of @key_size bytes). 0 or -errno. */
 int bpfmap_clear(int fd, size_t key_size);
 
-/*
- * Writes elements 0..@n-1 of array map @fd from @values (@value_size bytes
- * each), in one call where the kernel takes batches. 0 or -errno.
- */
-int bpfmap_write_array(int fd, const void *values, uint32_t n, size_t value_size);
-
 /* Possible CPUs, the number of values a per-CPU map holds per key. */
 int bpfmap_possible_cpus(void);
 

@@ -359,8 +359,7 @@ void daemon_rules_changed(struct daemon *d)
 	struct prefilter_maps m = { .mode_fd = d->loader.prefilter_fd,
 				    .comms_fd = d->loader.pf_comms_fd,
 				    .paths_fd = d->loader.pf_paths_fd,
-				    .uids_fd = d->loader.pf_uids_fd,
-				    .words_fd = d->loader.pf_words_fd };
+				    .uids_fd = d->loader.pf_uids_fd };
 	int err;
 
 	/* Before the tracers load: daemon_main() comes back here once they have. */

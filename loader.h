@@ -53,7 +53,6 @@ struct loader {
 	int events_fd, enabled_fd, ignored_fd, lost_fd;
 	int containers_fd, contained_fd;	/* container cgroups and processes */
 	int prefilter_fd, prefiltered_fd, pf_comms_fd, pf_paths_fd, pf_uids_fd;	/* record.h */
-	int pf_words_fd;
 	double compile_ms;		/* in the loader process, compile to attach */
 	char bcc_version[32];
 	struct ring_buffer *ring;

@@ -193,45 +193,8 @@ static int write_uids(int fd, const struct uid_list *l)
 	return 0;
 }
 
-/*
- * The gate before the trie (record.h): the slot each value sets in
- * bpfd_pf_words, and the word lengths each record type's program tries
- * (@lens, indexed by type; 0 for a type with an empty prefix, which lets
- * every name through the gate).
- */
-static int write_words(int fd, const struct pf_list *l, uint32_t lens[BPFD_TRACERS_MAX])
-{
-	static uint32_t slots[BPFD_PF_WORD_SLOTS];
-	uint32_t none = 0;	/* types with an empty prefix */
-	unsigned int n;
-	size_t i;
-	__u64 w;
-	int type;
-
-	memset(slots, 0, sizeof(slots));
-	memset(lens, 0, BPFD_TRACERS_MAX * sizeof(*lens));
-	for (i = 0; i < l->n; i++) {
-		const struct pf_entry *e = &l->v[i];
-
-		n = bpfd_pf_value_word(e->text, e->len, e->prefix, &w);
-		if (n == 0) {
-			none |= e->types;
-			continue;
-		}
-		slots[bpfd_pf_word_slot(w, n)] |= e->types;
-		for (type = 0; type < BPFD_TRACERS_MAX; type++)
-			if (e->types & (1u << type))
-				lens[type] |= BPFD_PF_WORD_LEN(n);
-	}
-	for (type = 0; type < BPFD_TRACERS_MAX; type++)
-		if (none & (1u << type))
-			lens[type] = 0;
-	return bpfmap_write_array(fd, slots, BPFD_PF_WORD_SLOTS, sizeof(slots[0]));
-}
-
 int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, uint32_t *active)
 {
-	uint32_t word_lens[BPFD_TRACERS_MAX];
 	static struct uid_list uids;
 	/* Comms are compared whole: at most 15 bytes, exact values only. */
 	struct pf_list comms = { .max_len = BPFD_COMM_LEN - 1, .prefixes_ok = false };
@@ -260,14 +223,10 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 		err = write_uids(m->uids_fd, &uids);
 	if (!err)
 		err = write_paths(m->paths_fd, &paths);
-	if (!err)
-		err = write_words(m->words_fd, &paths, word_lens);
 	for (t = 0; !err && t < tracer_count; t++) {
 		if (!modes[t])
 			continue;
 		type = tracer_record_type(t);
-		if (modes[t] & BPFD_PF_PATH)
-			modes[t] |= word_lens[type & (BPFD_TRACERS_MAX - 1)];
 		err = bpfmap_update(m->mode_fd, &type, &modes[t], 0);
 		if (!err)
 			*active |= 1u << t;

@@ -23,7 +23,6 @@ struct prefilter_maps {
 	int comms_fd;	/* bpfd_pf_comms */
 	int paths_fd;	/* bpfd_pf_paths */
 	int uids_fd;	/* bpfd_pf_uids */
-	int words_fd;	/* bpfd_pf_words */
 };
 
 /*

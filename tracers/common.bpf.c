@@ -80,7 +80,6 @@ BPF_HASH(bpfd_pf_comms, struct bpfd_pf_comm_key, u32, 4096);
 BPF_LPM_TRIE(bpfd_pf_paths, struct bpfd_pf_path_key, u32, 16384);
 BPF_HASH(bpfd_pf_uids, u32, u32, 4096);
 BPF_PERCPU_ARRAY(bpfd_pf_key, struct bpfd_pf_path_key, 1);
-BPF_ARRAY(bpfd_pf_words, u32, BPFD_PF_WORD_SLOTS);
 
 /*
  * bpfd_fill_task()'s results for the last few tasks seen on each CPU: ten
@@ -399,34 +398,10 @@ static __always_inline int bpfd_pf_path_passes(u32 type, const char *path)
 }
 
 /*
- * The gate before the trie (record.h): 0 when the first word of @name, a
- * copy in kernel memory, starts like no value of the rules, 1 when the
- * trie must decide.
- */
-static __always_inline int bpfd_pf_word_passes(u32 type, u32 mode, const char *name)
-{
-	u32 bit = 1u << (type & 31), slot, *types;
-	u64 w = bpfd_pf_word_cut(*(const u64 *)name);
-	int n;
-
-#pragma unroll
-	for (n = 1; n <= 8; n++) {
-		if (!(mode & BPFD_PF_WORD_LEN(n)))
-			continue;
-		slot = bpfd_pf_word_slot(w, n);
-		types = bpfd_pf_words.lookup(&slot);
-		if (types && (*types & bit))
-			return 1;
-	}
-	return 0;
-}
-
-/*
  * The same for a path in user memory, read straight into the lookup key:
- * an event the prefilter drops costs no other copy. The name's first word
- * is tested before the trie is walked.
+ * an event the prefilter drops costs no other copy.
  */
-static __always_inline int bpfd_pf_user_path_passes(u32 type, u32 mode, const char *path)
+static __always_inline int bpfd_pf_user_path_passes(u32 type, const char *path)
 {
 	u32 zero = 0, *types;
 	struct bpfd_pf_path_key *k = bpfd_pf_key.lookup(&zero);
@@ -436,8 +411,6 @@ static __always_inline int bpfd_pf_user_path_passes(u32 type, u32 mode, const ch
 	k->prefixlen = BPFD_PF_PATH_MAX * 8;
 	if (!path || bpfd_read_user_str(k->path, sizeof(k->path), path) <= 0)
 		k->path[0] = '\0';
-	if ((mode & BPFD_PF_WORDS) && !bpfd_pf_word_passes(type, mode, k->path))
-		return 0;
 	types = bpfd_pf_paths.lookup(k);
 	return types && (*types & (1u << (type & 31)));
 }

@@ -41,7 +41,7 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 		flags = (u32)bpfd_syscall_arg(&a, flags_arg);
 	/* Dropped here, before anything else is read or written. */
 	if ((mode & BPFD_PF_ACTIVE) &&
-	    !((mode & BPFD_PF_PATH) && bpfd_pf_user_path_passes(BPFD_TRACER_TYPE, mode, filename))) {
+	    !((mode & BPFD_PF_PATH) && bpfd_pf_user_path_passes(BPFD_TRACER_TYPE, filename))) {
 		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
 		return 0;
 	}

@@ -241,14 +241,14 @@ def test_in_kernel_prefilter():
         d.cleanup()
 
 
-def test_prefilter_gate_keeps_every_match():
-    # The kernel tests a name's first word before the trie: short exact
-    # names (their NUL within the word), a 7-byte one, a short prefix and a
-    # long name. Every open a value matches must arrive; the others, also
-    # those that share a first word with a value, are dropped in the kernel.
+def test_prefilter_keeps_every_match():
+    # The kernel's file name test on the edges of its trie: short exact
+    # names, a 7-byte one, a short prefix, long names. Every open a value
+    # matches must arrive; the others, also those that start like a value
+    # (a longer or shorter name, one more byte), are dropped in the kernel.
     tmp = tempfile.mkdtemp(prefix="bpfd-it-")
     os.makedirs(os.path.join(tmp, "rules"))
-    with open(os.path.join(tmp, "rules", "gate.toml"), "w") as f:
+    with open(os.path.join(tmp, "rules", "edges.toml"), "w") as f:
         f.write("tracer = 'open'\nactions = []\n[filterEvents.filename]\n"
                 "values = ['ab', 'abcdefg', 'bq*', '%s/long-name-of-a-file']\n" % tmp)
     d = Daemon("--tracers", "open", tmpdir=tmp).start()
@@ -270,7 +270,7 @@ def test_prefilter_gate_keeps_every_match():
         for name in match:
             ev = t.wait_for(lambda e, n=name: e["tracer"] == "open" and
                             e["data"].get("filename") == n, what=name)
-            assert ev["rules"] == ["gate"], ev
+            assert ev["rules"] == ["edges"], ev
         after = opn()
         assert after["prefiltered"] - before["prefiltered"] >= len(drop), (before, after)
         time.sleep(0.3)
@@ -353,7 +353,7 @@ def main():
             test_trace_rule_narrows,
             test_check_command,
             test_in_kernel_prefilter,
-            test_prefilter_gate_keeps_every_match,
+            test_prefilter_keeps_every_match,
             test_prefilter_by_container_and_uid,
         ])
     finally:
