@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """bpfd's benchmarks (docs/performance.md): daemon start time, the cost of
 tracing an open()/close() loop with every event delivered to a
-`bpfd trace --json` subscriber, and the daemon's memory once steady.
+`bpfd trace --json` subscriber, the daemon's memory once steady, and the
+same loop with every open dropped by the in-kernel prefilter, next to the
+reference programs of bench/tpfloor.
 
 usage: bench/run.py [--build DIR] [--runs N] [--iterations N] [--only start,delivery,prefilter]
 Run as root on an otherwise idle machine; prints a table of medians.

@@ -26,9 +26,9 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 	/*
 	 * The prefilter comes first: most opens on a busy host are dropped by
 	 * it, and nothing else is looked up for them (the daemon's own opens
-	 * that it drops are counted in `prefiltered` too).
+	 * that it drops are counted in `prefiltered` too). The task's tests
+	 * are the cheapest: when one lets the event through, done.
 	 */
-	/* The task's tests are the cheapest: when one lets the event through, done. */
 	mode = bpfd_prefilter_mode(BPFD_TRACER_TYPE);
 	if ((mode & BPFD_PF_ACTIVE) && bpfd_pf_task_passes(BPFD_TRACER_TYPE, mode))
 		mode = 0;
