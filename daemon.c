@@ -659,6 +659,7 @@ static int setup_signals(struct daemon *d)
 	return loop_add(&d->loop, &d->signals, EPOLLIN);
 }
 
+/* Loads and attaches the tracers, switched off until loader_start(). */
 static int load_tracers(struct daemon *d)
 {
 	struct kernel_offsets offsets;
@@ -721,10 +722,7 @@ static int load_tracers(struct daemon *d)
 		return ring;
 	}
 	d->ring = (struct loop_watch){ .fd = ring, .fn = on_ring, .ctx = d };
-	r = loop_add(&d->loop, &d->ring, EPOLLIN);
-	if (r < 0)
-		return r;
-	return loader_start(&d->loader);
+	return loop_add(&d->loop, &d->ring, EPOLLIN);
 }
 
 /*
@@ -936,7 +934,18 @@ int daemon_main(const struct daemon_options *opts)
 		cgroup_cache_scan(d.cgroups, cg2, CGROUP_SCAN_MAX);
 	seed_containers(&d, cg2);
 	d.pipeline.containers_fd = d.loader.containers_fd;
+	/*
+	 * The tracers switch on last: by then the prefilters hold the rules
+	 * and the containers already running, so that the first event is
+	 * judged in the kernel like every later one.
+	 */
 	daemon_rules_changed(&d);
+	r = loader_start(&d.loader);
+	if (r < 0) {
+		log_error("switching the tracers on: %s", strerror(-r));
+		daemon_release(&d);
+		return 1;
+	}
 	start_bash_probes(&d);
 	/* Compiling left LLVM's heap large; give it back. */
 	malloc_trim(0);

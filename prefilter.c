@@ -193,13 +193,48 @@ static int write_uids(int fd, const struct uid_list *l)
 	return 0;
 }
 
+/*
+ * The lead of record type @type: the bytes (at most 8) that every path of
+ * @l letting @type through begins with.
+ */
+static void path_lead(const struct pf_list *l, uint32_t type, struct bpfd_pf_config *pf)
+{
+	unsigned char lead[8], mask[8] = { 0 };
+	size_t i, j, n = sizeof(lead);
+	bool any = false;
+
+	for (i = 0; i < l->n; i++) {
+		const struct pf_entry *e = &l->v[i];
+
+		if (!(e->types & (1u << type)))
+			continue;
+		if (!any) {
+			n = e->len < n ? e->len : n;
+			memcpy(lead, e->text, n);
+			any = true;
+			continue;
+		}
+		for (j = 0; j < n && j < e->len && e->text[j] == (char)lead[j]; j++)
+			;
+		n = j;
+	}
+	if (!any)
+		n = 0;
+	memset(mask, 0xff, n);
+	memset(lead + n, 0, sizeof(lead) - n);
+	memcpy(&pf->lead, lead, sizeof(lead));
+	memcpy(&pf->lead_mask, mask, sizeof(mask));
+}
+
 int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, uint32_t *active)
 {
 	static struct uid_list uids;
 	/* Comms are compared whole: at most 15 bytes, exact values only. */
 	struct pf_list comms = { .max_len = BPFD_COMM_LEN - 1, .prefixes_ok = false };
 	struct pf_list paths = { .max_len = BPFD_PF_PATH_MAX - 1, .prefixes_ok = true };
-	uint32_t modes[BPFD_TRACERS_MAX] = { 0 }, zero = 0, type;
+	const struct bpfd_pf_config off = { 0 };
+	struct bpfd_pf_config pf;
+	uint32_t modes[BPFD_TRACERS_MAX] = { 0 }, type;
 	size_t t;
 	int err = 0;
 
@@ -207,7 +242,7 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 	/* Off first: while the maps are rewritten, every event passes. */
 	for (t = 0; t < tracer_count; t++) {
 		type = tracer_record_type(t);
-		bpfmap_update(m->mode_fd, &type, &zero, 0);
+		bpfmap_update(m->mode_fd, &type, &off, 0);
 	}
 	uids.n = 0;
 	err = bpfmap_clear(m->comms_fd, sizeof(struct bpfd_pf_comm_key));
@@ -227,14 +262,18 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 		if (!modes[t])
 			continue;
 		type = tracer_record_type(t);
-		err = bpfmap_update(m->mode_fd, &type, &modes[t], 0);
+		memset(&pf, 0, sizeof(pf));
+		pf.mode = modes[t];
+		if (pf.mode & BPFD_PF_PATH)
+			path_lead(&paths, type, &pf);
+		err = bpfmap_update(m->mode_fd, &type, &pf, 0);
 		if (!err)
 			*active |= 1u << t;
 	}
 	if (err) {
 		for (t = 0; t < tracer_count; t++) {
 			type = tracer_record_type(t);
-			bpfmap_update(m->mode_fd, &type, &zero, 0);
+			bpfmap_update(m->mode_fd, &type, &off, 0);
 		}
 		*active = 0;
 	}

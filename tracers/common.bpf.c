@@ -74,7 +74,7 @@ BPF_HASH(bpfd_containers, u64, u8, 65536);
  */
 BPF_HASH(bpfd_contained, u32, u8, 65536);
 /* The prefilters (record.h): per record type, the mode and the drops. */
-BPF_ARRAY(bpfd_prefilter, u32, BPFD_TRACERS_MAX);
+BPF_ARRAY(bpfd_prefilter, struct bpfd_pf_config, BPFD_TRACERS_MAX);
 BPF_PERCPU_ARRAY(bpfd_prefiltered, u64, BPFD_TRACERS_MAX);
 BPF_HASH(bpfd_pf_comms, struct bpfd_pf_comm_key, u32, 4096);
 BPF_LPM_TRIE(bpfd_pf_paths, struct bpfd_pf_path_key, u32, 16384);
@@ -340,11 +340,16 @@ static __always_inline void bpfd_submit(void *rec, u64 size, u32 type)
 	bpfd_submit_wake(rec, size, type, 0);
 }
 
+static __always_inline struct bpfd_pf_config *bpfd_prefilter_config(u32 type)
+{
+	return bpfd_prefilter.lookup(&type);
+}
+
 static __always_inline u32 bpfd_prefilter_mode(u32 type)
 {
-	u32 *mode = bpfd_prefilter.lookup(&type);
+	struct bpfd_pf_config *pf = bpfd_prefilter_config(type);
 
-	return mode ? *mode : 0;
+	return pf ? pf->mode : 0;
 }
 
 /* True when the prefilter lets the current task's comm through. */
@@ -399,18 +404,29 @@ static __always_inline int bpfd_pf_path_passes(u32 type, const char *path)
 
 /*
  * The same for a path in user memory, read straight into the lookup key:
- * an event the prefilter drops costs no other copy.
+ * an event the prefilter drops costs no other copy. @pf: the tracer's
+ * prefilter, whose lead turns most names away before the trie.
  */
-static __always_inline int bpfd_pf_user_path_passes(u32 type, const char *path)
+static __always_inline int bpfd_pf_user_path_passes(u32 type, const char *path,
+						    const struct bpfd_pf_config *pf)
 {
 	u32 zero = 0, *types;
 	struct bpfd_pf_path_key *k = bpfd_pf_key.lookup(&zero);
+	u64 lead;
 
-	if (!k)
+	if (!k || !pf)
 		return 1;
 	k->prefixlen = BPFD_PF_PATH_MAX * 8;
 	if (!path || bpfd_read_user_str(k->path, sizeof(k->path), path) <= 0)
 		k->path[0] = '\0';
+	/*
+	 * The bytes after the NUL of a short name are a previous name's, but
+	 * the lead has no NUL: the name's own NUL, inside the compared bytes,
+	 * already differs from it.
+	 */
+	__builtin_memcpy(&lead, k->path, sizeof(lead));
+	if ((lead & pf->lead_mask) != pf->lead)
+		return 0;
 	types = bpfd_pf_paths.lookup(k);
 	return types && (*types & (1u << (type & 31)));
 }

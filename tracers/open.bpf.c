@@ -15,6 +15,7 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 					  u32 syscall)
 {
 	const char *filename = NULL;
+	struct bpfd_pf_config *pf;
 	struct bpfd_syscall_args a;
 	struct open_record *r;
 	u32 mode;
@@ -29,7 +30,8 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 	 * that it drops are counted in `prefiltered` too). The task's tests
 	 * are the cheapest: when one lets the event through, done.
 	 */
-	mode = bpfd_prefilter_mode(BPFD_TRACER_TYPE);
+	pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
+	mode = pf ? pf->mode : 0;
 	if ((mode & BPFD_PF_ACTIVE) && bpfd_pf_task_passes(BPFD_TRACER_TYPE, mode))
 		mode = 0;
 	bpfd_syscall_args(&a);
@@ -41,7 +43,7 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 		flags = (u32)bpfd_syscall_arg(&a, flags_arg);
 	/* Dropped here, before anything else is read or written. */
 	if ((mode & BPFD_PF_ACTIVE) &&
-	    !((mode & BPFD_PF_PATH) && bpfd_pf_user_path_passes(BPFD_TRACER_TYPE, filename))) {
+	    !((mode & BPFD_PF_PATH) && bpfd_pf_user_path_passes(BPFD_TRACER_TYPE, filename, pf))) {
 		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
 		return 0;
 	}

@@ -40,6 +40,19 @@ enum bpfd_prefilter_mode {
 	BPFD_PF_CONTAINER = 1 << 4,	/* the task's cgroup is a container's (bpfd_containers) */
 };
 
+/* bpfd_prefilter[type]: one tracer's prefilter. */
+struct bpfd_pf_config {
+	__u32 mode;		/* enum bpfd_prefilter_mode */
+	__u32 pad;
+	/*
+	 * BPFD_PF_PATH: the bytes every file name of the tracer's rules begins
+	 * with (at most 8, those set in @lead_mask), as they lie in memory. A
+	 * name that does not begin with them is dropped without a trie walk.
+	 */
+	__u64 lead;
+	__u64 lead_mask;
+};
+
 /* Keys of the prefilter maps; their values are bitmasks of record types. */
 struct bpfd_pf_comm_key {
 	char comm[BPFD_COMM_LEN];

@@ -241,16 +241,16 @@ def test_in_kernel_prefilter():
         d.cleanup()
 
 
-def test_prefilter_keeps_every_match():
-    # The kernel's file name test on the edges of its trie: short exact
-    # names, a 7-byte one, a short prefix, long names. Every open a value
-    # matches must arrive; the others, also those that start like a value
-    # (a longer or shorter name, one more byte), are dropped in the kernel.
+def check_prefilter_keeps(values, match, drop):
+    """Rule `edges` names @values (relative names and globs; "{tmp}" is the
+    test's directory): every open of @match arrives, every one of @drop is
+    dropped in the kernel. @drop's names are opened first."""
     tmp = tempfile.mkdtemp(prefix="bpfd-it-")
+    values, match, drop = ([v.replace("{tmp}", tmp) for v in xs] for xs in (values, match, drop))
     os.makedirs(os.path.join(tmp, "rules"))
     with open(os.path.join(tmp, "rules", "edges.toml"), "w") as f:
-        f.write("tracer = 'open'\nactions = []\n[filterEvents.filename]\n"
-                "values = ['ab', 'abcdefg', 'bq*', '%s/long-name-of-a-file']\n" % tmp)
+        f.write("tracer = 'open'\nactions = []\n[filterEvents.filename]\nvalues = [%s]\n"
+                % ", ".join("'%s'" % v for v in values))
     d = Daemon("--tracers", "open", tmpdir=tmp).start()
     try:
         t = Trace(d)
@@ -258,9 +258,6 @@ def test_prefilter_keeps_every_match():
         assert opn()["prefilter"] is True, opn()
         work = os.path.join(tmp, "work")
         os.makedirs(work)
-        match = ["ab", "abcdefg", "bq", "bqz-and-more", tmp + "/long-name-of-a-file"]
-        drop = ["ab2", "a", "abcdefgh", "abcdef", "b", "bz", tmp + "/long-name-of-a-fil",
-                tmp + "/long-name-of-a-file2"]
         for name in match + drop:
             open(os.path.join(work, name) if not name.startswith("/") else name, "w").close()
         before = opn()
@@ -279,6 +276,58 @@ def test_prefilter_keeps_every_match():
         t.stop()
     finally:
         d.cleanup()
+
+
+def test_prefilter_from_the_first_event():
+    # Opens that no rule can match, made all through the daemon's start:
+    # the prefilter holds the rules before the tracer switches on, so none
+    # of them reaches the daemon, not even the first.
+    tmp = tempfile.mkdtemp(prefix="bpfd-it-")
+    os.makedirs(os.path.join(tmp, "rules"))
+    shutil.copy(os.path.join(ROOT, "examples", "rules", "password_files.toml"),
+                os.path.join(tmp, "rules"))
+    target = os.path.join(tmp, unique("un"))
+    open(target, "w").close()
+    openloop = os.path.join(os.path.dirname(os.path.abspath(BPFD)), "bench", "openloop")
+    busy = subprocess.Popen([openloop, target, "1000000000"], stdout=subprocess.DEVNULL)
+    d = Daemon("--tracers", "open", tmpdir=tmp)
+    try:
+        d.start()
+        opn = {x["name"]: x for x in d.status()["tracers"]}["open"]
+        assert opn["prefilter"] is True, opn
+        assert opn["prefiltered"] > 1000, opn
+        assert opn["events"] == opn["matched"], opn
+    finally:
+        busy.kill()
+        busy.wait()
+        d.cleanup()
+
+
+def test_prefilter_keeps_every_match():
+    # The kernel's file name test on the edges of its trie: short exact
+    # names, a 7-byte one, a short prefix, long names. Every open a value
+    # matches must arrive; the others, also those that start like a value
+    # (a longer or shorter name, one more byte), are dropped in the kernel.
+    check_prefilter_keeps(
+        ["ab", "abcdefg", "bq*", "{tmp}/long-name-of-a-file"],
+        ["ab", "abcdefg", "bq", "bqz-and-more", "{tmp}/long-name-of-a-file"],
+        ["ab2", "a", "abcdefgh", "abcdef", "b", "bz", "{tmp}/long-name-of-a-fil",
+         "{tmp}/long-name-of-a-file2"])
+
+
+def test_prefilter_lead_keeps_every_match():
+    # Values that share their first bytes: the kernel turns names away on
+    # those bytes before the trie. A name shorter than the lead comes right
+    # after longer ones, whose bytes are still in the kernel's buffer past
+    # its NUL; a name may differ from the lead in its last byte only.
+    check_prefilter_keeps(
+        ["abcdefghij", "abcdefghk*", "abcdefgh"],
+        ["abcdefghij", "abcdefghk", "abcdefghkl", "abcdefgh"],
+        ["abcdefghijk", "abcdefgX", "abcdefg", "abc", "a", "Abcdefghij", "abcdefghi"])
+    check_prefilter_keeps(
+        ["xyz1", "xyz2*"],
+        ["xyz1", "xyz2", "xyz2more"],
+        ["xyz12345678", "xy", "x", "xyz", "xyz3", "xyZ1"])
 
 
 def test_prefilter_by_container_and_uid():
@@ -353,7 +402,9 @@ def main():
             test_trace_rule_narrows,
             test_check_command,
             test_in_kernel_prefilter,
+            test_prefilter_from_the_first_event,
             test_prefilter_keeps_every_match,
+            test_prefilter_lead_keeps_every_match,
             test_prefilter_by_container_and_uid,
         ])
     finally:
