@@ -22,13 +22,13 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 	u64 len;
 	int n = 0;
 
-	if (bpfd_tracer_off(BPFD_TRACER_TYPE))
-		return 0;
 	/*
 	 * The prefilter comes first: most opens on a busy host are dropped by
-	 * it, and nothing else is looked up for them (the daemon's own opens
-	 * that it drops are counted in `prefiltered` too). The task's tests
-	 * are the cheapest: when one lets the event through, done.
+	 * it, and nothing else is looked up for them, not even the tracer's
+	 * switch (the prefilters are written before the tracers switch on, and
+	 * the daemon's own opens that it drops are counted in `prefiltered`
+	 * too). The task's tests are the cheapest: when one lets the event
+	 * through, done.
 	 */
 	pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
 	mode = pf ? pf->mode : 0;
@@ -37,18 +37,18 @@ static __always_inline int bpfd_open_exit(long ret, int name_arg, int flags_arg,
 	bpfd_syscall_args(&a);
 	if (name_arg >= 0)
 		filename = (const char *)bpfd_syscall_arg(&a, name_arg);
-	if (syscall == OPEN_SYS_OPENAT2)	/* struct open_how starts with its u64 flags */
-		bpfd_read_user(&flags, sizeof(flags), (void *)bpfd_syscall_arg(&a, flags_arg));
-	else if (flags_arg >= 0)
-		flags = (u32)bpfd_syscall_arg(&a, flags_arg);
 	/* Dropped here, before anything else is read or written. */
 	if ((mode & BPFD_PF_ACTIVE) &&
 	    !((mode & BPFD_PF_PATH) && bpfd_pf_user_path_passes(BPFD_TRACER_TYPE, filename, pf))) {
 		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
 		return 0;
 	}
-	if (bpfd_task_ignored())
+	if (bpfd_tracer_off(BPFD_TRACER_TYPE) || bpfd_task_ignored())
 		return 0;
+	if (syscall == OPEN_SYS_OPENAT2)	/* struct open_how starts with its u64 flags */
+		bpfd_read_user(&flags, sizeof(flags), (void *)bpfd_syscall_arg(&a, flags_arg));
+	else if (flags_arg >= 0)
+		flags = (u32)bpfd_syscall_arg(&a, flags_arg);
 	r = bpfd_scratch();
 	if (!r)
 		return 0;
