@@ -95,6 +95,23 @@ def test_open_success_and_failure():
     assert bad["data"]["flags"].startswith("O_RDONLY")
 
 
+def test_openat2_flags():
+    # openat2() passes its flags in a struct in user memory (struct
+    # open_how), read only for an open the prefilter let through.
+    import ctypes
+    path = os.path.join(D.tmp, unique("file2"))
+    open(path, "w").close()
+    libc = ctypes.CDLL(None, use_errno=True)
+    how = (ctypes.c_uint64 * 3)(os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0, 0)
+    fd = libc.syscall(437, -100, path.encode(), ctypes.byref(how), ctypes.sizeof(how))
+    assert fd >= 0, ctypes.get_errno()
+    os.close(fd)
+    ev = T.wait_for(lambda e: e["tracer"] == "open" and e["data"]["filename"] == path
+                    and "O_CREAT" not in e["data"]["flags"], what="openat2 of " + path)
+    assert set(ev["data"]["flags"].split("|")) == {"O_RDONLY", "O_NOFOLLOW", "O_CLOEXEC"}, ev
+    assert ev["returnval"] == fd
+
+
 def test_lone_event_arrives_promptly():
     """Subscribers get events in batches (256 KiB or 2 ms): a lone event on
     an otherwise idle daemon still arrives within milliseconds, not at the
@@ -306,6 +323,7 @@ def main():
             test_exec_truncated_argv,
             test_exec_failure,
             test_open_success_and_failure,
+            test_openat2_flags,
             test_lone_event_arrives_promptly,
             test_bashreadline,
             test_namespaces_match_proc,
