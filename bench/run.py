@@ -6,6 +6,7 @@ same loop with every open dropped by the in-kernel prefilter, next to the
 reference programs of bench/tpfloor.
 
 usage: bench/run.py [--build DIR] [--runs N] [--iterations N] [--only start,delivery,prefilter]
+                    [--against BPFD]...
 Run as root on an otherwise idle machine; prints a table of medians.
 """
 import argparse
@@ -171,9 +172,13 @@ def measure_prefilter(args, bpfd, tmp, openloop, target):
     shutil.copy(os.path.join(ROOT, "examples", "rules", "password_files.toml"), rules)
     tpfloor = os.path.join(args.build, "bench", "tpfloor")
     cpu = max(os.sched_getaffinity(0))
-    pf_bare, pf_traced, pf_dropped = [], [], []
+    # Other builds (--against) run in the same rounds, in turns, so that
+    # they meet the same phases of a noisy machine.
+    binaries = [bpfd] + (args.against or [])
+    runs = {b: [] for b in binaries}
+    pf_bare, pf_dropped = [], []
     floor = {"empty": [], "read": []}
-    for _ in range(args.runs):
+    for rnd in range(args.runs):
         pf_bare.append(run_openloop(openloop, target, n, cpu))
         for kind in ("empty", "read"):
             ref = subprocess.Popen([tpfloor, kind], stdin=subprocess.PIPE,
@@ -183,14 +188,20 @@ def measure_prefilter(args, bpfd, tmp, openloop, target):
             floor[kind].append(run_openloop(openloop, target, n, cpu))
             ref.stdin.close()
             ref.wait()
-        d = Daemon(bpfd, tmp, "--tracers", "open", "--rules-dir", rules)
-        before = d.status()["tracers"][1]["prefiltered"]
-        pf_traced.append(run_openloop(openloop, target, n, cpu))
-        pf_dropped.append(d.status()["tracers"][1]["prefiltered"] - before)
-        d.stop()
+        for i in range(len(binaries)):
+            b = binaries[(rnd + i) % len(binaries)]
+            d = Daemon(b, tmp, "--tracers", "open", "--rules-dir", rules)
+            before = d.status()["tracers"][1]["prefiltered"]
+            runs[b].append(run_openloop(openloop, target, n, cpu))
+            pf_dropped.append(d.status()["tracers"][1]["prefiltered"] - before)
+            d.stop()
+    pf_traced = runs[bpfd]
 
     def ratios(xs):
         return sorted(t / b for t, b in zip(xs, pf_bare))
+    against = [("  against %s: median ratio / fastest ratio" % b,
+                "%.3fx" % med(ratios(runs[b])), "%.3fx" % (min(runs[b]) / min(pf_bare)))
+               for b in binaries[1:]]
     return [
         ("same loop, password_files rule (in-kernel prefilter), bare", "%.3f s" % med(pf_bare),
          "min %.3f max %.3f" % (min(pf_bare), max(pf_bare))),
@@ -206,7 +217,7 @@ def measure_prefilter(args, bpfd, tmp, openloop, target):
         ("  reference: one that only reads the file name (tpfloor read)",
          "%.3fx" % med(ratios(floor["read"])),
          "fastest / fastest bare %.3fx" % (min(floor["read"]) / min(pf_bare))),
-    ]
+    ] + against
 
 
 PARTS = ("start", "delivery", "prefilter")
@@ -217,6 +228,9 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--iterations", type=int, default=1000000)
+    ap.add_argument("--against", action="append", metavar="BPFD",
+                    help="prefilter part: another bpfd binary measured in the same rounds "
+                         "(repeatable), to compare builds")
     ap.add_argument("--only", default=",".join(PARTS),
                     help="comma-separated parts to run: " + ", ".join(PARTS))
     args = ap.parse_args()
