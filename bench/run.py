@@ -172,52 +172,65 @@ def measure_prefilter(args, bpfd, tmp, openloop, target):
     shutil.copy(os.path.join(ROOT, "examples", "rules", "password_files.toml"), rules)
     tpfloor = os.path.join(args.build, "bench", "tpfloor")
     cpu = max(os.sched_getaffinity(0))
-    # Other builds (--against) run in the same rounds, in turns, so that
-    # they meet the same phases of a noisy machine.
+    # This machine's speed moves in phases of a few seconds: every measured
+    # loop is bracketed by bare loops, and its ratio is to their mean.
+    # Other builds (--against) run in the same rounds, in turns.
     binaries = [bpfd] + (args.against or [])
-    runs = {b: [] for b in binaries}
-    pf_bare, pf_dropped = [], []
-    floor = {"empty": [], "read": []}
-    for rnd in range(args.runs):
-        pf_bare.append(run_openloop(openloop, target, n, cpu))
-        for kind in ("empty", "read"):
-            ref = subprocess.Popen([tpfloor, kind], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, text=True)
-            if ref.stdout.readline().strip() != "ready":
-                sys.exit("tpfloor %s failed" % kind)
-            floor[kind].append(run_openloop(openloop, target, n, cpu))
-            ref.stdin.close()
-            ref.wait()
-        for i in range(len(binaries)):
-            b = binaries[(rnd + i) % len(binaries)]
-            d = Daemon(b, tmp, "--tracers", "open", "--rules-dir", rules)
-            before = d.status()["tracers"][1]["prefiltered"]
-            runs[b].append(run_openloop(openloop, target, n, cpu))
-            pf_dropped.append(d.status()["tracers"][1]["prefiltered"] - before)
-            d.stop()
-    pf_traced = runs[bpfd]
+    dropped = []
 
-    def ratios(xs):
-        return sorted(t / b for t, b in zip(xs, pf_bare))
-    against = [("  against %s: median ratio / fastest ratio" % b,
-                "%.3fx" % med(ratios(runs[b])), "%.3fx" % (min(runs[b]) / min(pf_bare)))
-               for b in binaries[1:]]
-    return [
-        ("same loop, password_files rule (in-kernel prefilter), bare", "%.3f s" % med(pf_bare),
-         "min %.3f max %.3f" % (min(pf_bare), max(pf_bare))),
-        ("same loop, password_files rule, traced", "%.3f s" % med(pf_traced),
-         "min %.3f max %.3f" % (min(pf_traced), max(pf_traced))),
-        ("prefilter slowdown (median of per-round ratios)", "%.3fx" % med(ratios(pf_traced)),
-         "events dropped in the kernel: min %d" % min(pf_dropped)),
-        ("prefilter slowdown (fastest traced / fastest bare)",
-         "%.3fx" % (min(pf_traced) / min(pf_bare)), ""),
-        ("  reference: a program that returns at once (tpfloor empty)",
-         "%.3fx" % med(ratios(floor["empty"])),
-         "fastest / fastest bare %.3fx" % (min(floor["empty"]) / min(pf_bare))),
-        ("  reference: one that only reads the file name (tpfloor read)",
-         "%.3fx" % med(ratios(floor["read"])),
-         "fastest / fastest bare %.3fx" % (min(floor["read"]) / min(pf_bare))),
-    ] + against
+    def reference(kind):
+        ref = subprocess.Popen([tpfloor, kind], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+        if ref.stdout.readline().strip() != "ready":
+            sys.exit("tpfloor %s failed" % kind)
+        t = run_openloop(openloop, target, n, cpu)
+        ref.stdin.close()
+        ref.wait()
+        return t
+
+    def traced(b):
+        d = Daemon(b, tmp, "--tracers", "open", "--rules-dir", rules)
+        before = d.status()["tracers"][1]["prefiltered"]
+        t = run_openloop(openloop, target, n, cpu)
+        dropped.append(d.status()["tracers"][1]["prefiltered"] - before)
+        d.stop()
+        return t
+
+    bare = []
+    times = {k: [] for k in ["empty", "read"] + binaries}
+    ratios = {k: [] for k in times}
+    for rnd in range(args.runs):
+        order = ["empty", "read"] + [binaries[(rnd + i) % len(binaries)]
+                                     for i in range(len(binaries))]
+        before = run_openloop(openloop, target, n, cpu)
+        bare.append(before)
+        for k in order:
+            t = reference(k) if k in ("empty", "read") else traced(k)
+            after = run_openloop(openloop, target, n, cpu)
+            bare.append(after)
+            times[k].append(t)
+            ratios[k].append(t / ((before + after) / 2))
+            before = after
+
+    def slowdowns(k):
+        return "%.3fx" % med(ratios[k]), "%.3fx" % (min(times[k]) / min(bare))
+    rows = [
+        ("same loop, password_files rule (in-kernel prefilter), bare", "%.3f s" % med(bare),
+         "min %.3f max %.3f" % (min(bare), max(bare))),
+        ("same loop, password_files rule, traced", "%.3f s" % med(times[bpfd]),
+         "min %.3f max %.3f" % (min(times[bpfd]), max(times[bpfd]))),
+        ("prefilter slowdown (median of ratios to the bracketing bare loops)",
+         slowdowns(bpfd)[0], "events dropped in the kernel: min %d" % min(dropped)),
+        ("prefilter slowdown (fastest traced / fastest bare)", slowdowns(bpfd)[1], ""),
+        ("  reference: a program that returns at once (tpfloor empty)", slowdowns("empty")[0],
+         "fastest / fastest bare %s" % slowdowns("empty")[1]),
+        ("  reference: one that only reads the file name (tpfloor read)", slowdowns("read")[0],
+         "fastest / fastest bare %s" % slowdowns("read")[1]),
+    ]
+    for b in binaries[1:]:
+        rows.append(("  against %s: median ratio / fastest" % b, slowdowns(b)[0],
+                     "fastest / fastest bare %s" % slowdowns(b)[1]))
+    return rows
 
 
 PARTS = ("start", "delivery", "prefilter")

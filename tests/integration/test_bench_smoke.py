@@ -83,14 +83,15 @@ def test_quick_run_gives_every_row():
 
 def test_run_py_one_short_round():
     r = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py"), "--build", BUILD,
-                        "--runs", "1", "--iterations", "3000"],
+                        "--runs", "1", "--iterations", "3000", "--against", os.path.abspath(BPFD)],
                        capture_output=True, text=True, timeout=110)
     print(r.stdout)
     assert r.returncode == 0, r.stderr[-3000:]
-    for row in ("prefilter slowdown (median of per-round ratios)",
+    for row in ("prefilter slowdown (median of ratios to the bracketing bare loops)",
                 "prefilter slowdown (fastest traced / fastest bare)",
                 "reference: a program that returns at once (tpfloor empty)",
-                "reference: one that only reads the file name (tpfloor read)"):
+                "reference: one that only reads the file name (tpfloor read)",
+                "against %s: median ratio / fastest" % os.path.abspath(BPFD)):
         assert row in r.stdout, row
     # Every open of the loop was dropped in the kernel.
     m = re.search(r"events dropped in the kernel: min (\d+)", r.stdout)
