@@ -108,19 +108,6 @@ int action_kind(const char *name, char *why, size_t size)
 	return ops->destructive ? RULE_ACTION_DESTRUCTIVE : RULE_ACTION_OK;
 }
 
-int action_set_kind(struct action_set *set, const char *name, char *why, size_t size)
-{
-	int kind = action_kind(name, why, size);
-	struct action *a;
-
-	if (kind == RULE_ACTION_UNKNOWN || !set)
-		return kind;
-	a = action_set_get(set, name, why, size);
-	if (!a)
-		return RULE_ACTION_UNKNOWN;
-	return action_usable(a) ? kind : RULE_ACTION_UNKNOWN;
-}
-
 static void list_types(char *buf, size_t size)
 {
 	size_t i, off = 0;
@@ -345,19 +332,13 @@ static struct action *find(const struct action_set *set, const char *name)
 	return NULL;
 }
 
-struct action *action_set_get(struct action_set *set, const char *name, char *err, size_t size)
+/* A new instance of action @name, configured (possibly broken), not in @set yet. */
+static struct action *instance_new(struct action_set *set, const char *name, char *err,
+				   size_t size)
 {
-	const struct action_ops *ops;
-	struct action *a, **items;
+	const struct action_ops *ops = strlen(name) < ACTION_NAME_MAX ? type_of(name) : NULL;
+	struct action *a;
 
-	err[0] = '\0';
-	a = find(set, name);
-	if (a) {
-		if (a->broken)
-			snprintf(err, size, "%s", a->broken_reason ? a->broken_reason : "unusable");
-		return a;
-	}
-	ops = strlen(name) < ACTION_NAME_MAX ? type_of(name) : NULL;
 	if (!ops) {
 		snprintf(err, size, "unknown action \"%s\"", name);
 		return NULL;
@@ -366,12 +347,6 @@ struct action *action_set_get(struct action_set *set, const char *name, char *er
 		snprintf(err, size, "more than %d action instances", ACTION_INSTANCES_MAX);
 		return NULL;
 	}
-	items = realloc(set->items, (set->n + 1) * sizeof(*items));
-	if (!items) {
-		snprintf(err, size, "out of memory");
-		return NULL;
-	}
-	set->items = items;
 	a = calloc(1, sizeof(*a));
 	if (!a || !(a->name = strdup(name))) {
 		free(a);
@@ -381,8 +356,65 @@ struct action *action_set_get(struct action_set *set, const char *name, char *er
 	a->ops = ops;
 	a->env = set->env;
 	configure(a, set->cfg, err, size);
-	set->items[set->n++] = a;
 	return a;
+}
+
+static int instance_add(struct action_set *set, struct action *a, char *err, size_t size)
+{
+	struct action **items = realloc(set->items, (set->n + 1) * sizeof(*items));
+
+	if (!items) {
+		snprintf(err, size, "out of memory");
+		return -ENOMEM;
+	}
+	set->items = items;
+	set->items[set->n++] = a;
+	return 0;
+}
+
+struct action *action_set_get(struct action_set *set, const char *name, char *err, size_t size)
+{
+	struct action *a;
+
+	err[0] = '\0';
+	a = find(set, name);
+	if (a) {
+		if (a->broken)
+			snprintf(err, size, "%s", a->broken_reason ? a->broken_reason : "unusable");
+		return a;
+	}
+	a = instance_new(set, name, err, size);
+	if (a && instance_add(set, a, err, size) < 0) {
+		action_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+int action_set_kind(struct action_set *set, const char *name, char *why, size_t size)
+{
+	int kind = action_kind(name, why, size);
+	struct action *a;
+
+	if (kind == RULE_ACTION_UNKNOWN || !set)
+		return kind;
+	why[0] = '\0';
+	a = find(set, name);
+	if (a) {
+		if (!action_usable(a))
+			snprintf(why, size, "%s", a->broken_reason ? a->broken_reason : "unusable");
+		return action_usable(a) ? kind : RULE_ACTION_UNKNOWN;
+	}
+	/*
+	 * Not in use yet: tried on an instance of its own, which is not kept,
+	 * so that a refused rule leaves no row behind in `bpfd status`. The
+	 * rules in force get theirs with action_set_get().
+	 */
+	a = instance_new(set, name, why, size);
+	if (a && !action_usable(a))
+		kind = RULE_ACTION_UNKNOWN;
+	action_free(a);
+	return a ? kind : RULE_ACTION_UNKNOWN;
 }
 
 bool action_usable(const struct action *a)

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,24 @@ static void print_json(json_t *j)
 	if (s)
 		printf("%s\n", s);
 	free(s);
+}
+
+/* One line of a table: printf, without the blanks an empty last column leaves. */
+static void __attribute__((format(printf, 1, 2))) table_row(const char *fmt, ...)
+{
+	struct strbuf line = STRBUF_INIT;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = strbuf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	if (r >= 0) {
+		while (line.len && line.buf[line.len - 1] == ' ')
+			line.len--;
+		printf("%.*s\n", (int)line.len, line.buf);
+	}
+	strbuf_release(&line);
 }
 
 static int connect_daemon(const struct cli *cli)
@@ -199,21 +218,22 @@ int cmd_status(const struct cli *cli)
 	       json_number_value(json_object_get(reply, "uptime_s")));
 	printf("events: %lld seen, %lld matched, %lld lost\n\n", (long long)jint(ev, "seen"),
 	       (long long)jint(ev, "matched"), (long long)jint(ev, "lost"));
-	printf("%-18s %-9s %12s %12s %10s %12s  %s\n", "TRACER", "STATE", "EVENTS", "MATCHED",
+	table_row("%-18s %-9s %12s %12s %10s %12s  %s", "TRACER", "STATE", "EVENTS", "MATCHED",
 	       "LOST", "PREFILTERED", "ERROR");
 	json_array_foreach(json_object_get(reply, "tracers"), i, v) {
 		char pf[32] = "off";
 
 		if (json_is_true(json_object_get(v, "prefilter")) || jint(v, "prefiltered"))
 			snprintf(pf, sizeof(pf), "%lld", (long long)jint(v, "prefiltered"));
-		printf("%-18s %-9s %12lld %12lld %10lld %12s  %s\n", jstr(v, "name"),
+		table_row("%-18s %-9s %12lld %12lld %10lld %12s  %s", jstr(v, "name"),
 		       jstr(v, "state"), (long long)jint(v, "events"), (long long)jint(v, "matched"),
 		       (long long)jint(v, "lost"), pf, jstr(v, "error"));
 	}
-	printf("\n%-22s %10s %10s %11s %9s %9s  %s\n", "ACTION", "RUNS", "FAILURES", "SUPPRESSED",
+	printf("\n");
+	table_row("%-22s %10s %10s %11s %9s %9s  %s", "ACTION", "RUNS", "FAILURES", "SUPPRESSED",
 	       "DROPPED", "PENDING", "ERROR");
 	json_array_foreach(json_object_get(reply, "actions"), i, v)
-		printf("%-22s %10lld %10lld %11lld %9lld %9lld  %s\n", jstr(v, "name"),
+		table_row("%-22s %10lld %10lld %11lld %9lld %9lld  %s", jstr(v, "name"),
 		       (long long)jint(v, "runs"), (long long)jint(v, "failures"),
 		       (long long)jint(v, "suppressed"), (long long)jint(v, "dropped"),
 		       (long long)jint(v, "pending"), jstr(v, "error"));
@@ -472,12 +492,16 @@ int cmd_ls(const struct cli *cli)
 		json_array_foreach(json_object_get(reply, "rules"), i, r)
 			if ((int)strlen(jstr(r, "name")) > w)
 				w = (int)strlen(jstr(r, "name"));
-		printf("%-*s  %-18s  %s\n", w, "NAME", "TRACER", "ACTIONS");
+		table_row("%-*s  %-18s  %s", w, "NAME", "TRACER", "ACTIONS");
 		json_array_foreach(json_object_get(reply, "rules"), i, r) {
-			printf("%-*s  %-18s  ", w, jstr(r, "name"), jstr(r, "tracer"));
+			struct strbuf actions = STRBUF_INIT;
+
 			json_array_foreach(json_object_get(r, "actions"), j, a)
-				printf("%s%s", j ? "," : "", json_string_value(a));
-			printf("\n");
+				if (strbuf_addf(&actions, "%s%s", j ? "," : "", json_string_value(a)) < 0)
+					break;
+			table_row("%-*s  %-18s  %s", w, jstr(r, "name"), jstr(r, "tracer"),
+				  actions.buf ? actions.buf : "");
+			strbuf_release(&actions);
 		}
 	}
 	json_decref(reply);

@@ -360,8 +360,17 @@ void daemon_rules_changed(struct daemon *d)
 				    .comms_fd = d->loader.pf_comms_fd,
 				    .paths_fd = d->loader.pf_paths_fd,
 				    .uids_fd = d->loader.pf_uids_fd };
+	char why[CONFIG_ERROR_MAX];
+	size_t i, j;
 	int err;
 
+	/* The rules' actions, so that status lists them before they first run. */
+	for (i = 0; i < rulebook_count(d->rules); i++) {
+		const struct rule *r = rulebook_at(d->rules, i, NULL);
+
+		for (j = 0; j < rule_action_count(r); j++)
+			action_set_get(d->actions, rule_action(r, j), why, sizeof(why));
+	}
 	/* Before the tracers load: daemon_main() comes back here once they have. */
 	if (!d->loader.n_tracers || m.mode_fd < 0)
 		return;
@@ -434,7 +443,9 @@ static void setup_rules(struct daemon *d)
 		close(fd);
 		d->rules_watch.fd = -1;
 	}
-	reload_rules(d);
+	/* Quietly: the line below says how many rules the daemon starts with. */
+	rulebook_reload(d->rules);
+	watch_rules_dir(d);
 	if (d->opts.rules_dir && access(d->opts.rules_dir, F_OK) < 0)
 		log_info("rules directory %s does not exist (yet): no rules", d->opts.rules_dir);
 	else

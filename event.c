@@ -741,8 +741,9 @@ int event_to_json(const struct event *ev, struct strbuf *out)
  * TIME and TRACER are positional so that the line sorts and cuts well; the
  * rest is key=value. rules= is left out when no rule matched. The data
  * follows in the tracer's order, except data.command and data.returnval when
- * they only repeat the fields before (they differ for bashreadline, whose
- * data.command is the line typed, and then they are printed).
+ * they only repeat the fields before. When they differ (bashreadline's
+ * data.command is the line typed) they are printed as data.command= and
+ * data.returnval=, so that no key appears twice in a line.
  *
  * A value is quoted with "" when it is empty or holds a space or a quote.
  * Inside values and keys, quoted or not: \ becomes \\, " becomes \", newline,
@@ -892,6 +893,7 @@ static char *text_put_str_value(char *p, const char *s, size_t len)
 
 /* Time, tracer, key names, five numbers, separators, the NUL. */
 enum { TEXT_FIXED_MAX = 256 };
+#define TEXT_DATA_PREFIX "data."
 
 /*
  * The one writer of the text form. @command is passed apart from @ev
@@ -933,7 +935,7 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 		if (ev->data[i].len > STRING_LEN_MAX || ev->data[i].key_len > STRING_LEN_MAX)
 			return -ENOMEM;
 		key_len[i] = ev->data[i].key_len;
-		total += key_len[i] + ev->data[i].len + 4;
+		total += key_len[i] + ev->data[i].len + 4 + sizeof(TEXT_DATA_PREFIX) - 1;
 	}
 	if (total > (SIZE_MAX - TEXT_FIXED_MAX - out->len) / TEXT_BYTES_PER_BYTE)
 		return -ENOMEM;
@@ -967,13 +969,20 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 		const struct event_kv *kv = &ev->data[i];
 		const char *key = str_or_empty(kv->key);
 
-		if (!strcmp(key, "command") &&
-		    utf8_sanitized_equal(kv->value, kv->len, command, command_len))
-			continue;
-		if (!strcmp(key, "returnval") &&
-		    utf8_sanitized_equal(kv->value, kv->len, returnval, returnval_len))
-			continue;
+		bool clash = false;
+
+		if (!strcmp(key, "command")) {
+			if (utf8_sanitized_equal(kv->value, kv->len, command, command_len))
+				continue;
+			clash = true;
+		} else if (!strcmp(key, "returnval")) {
+			if (utf8_sanitized_equal(kv->value, kv->len, returnval, returnval_len))
+				continue;
+			clash = true;
+		}
 		*p++ = ' ';
+		if (clash)
+			p = PUT_LIT(p, TEXT_DATA_PREFIX);
 		p = text_put_escaped(p, key, key_len[i]);
 		*p++ = '=';
 		p = text_put_str_value(p, kv->value, kv->len);

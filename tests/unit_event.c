@@ -766,10 +766,10 @@ static void test_text_bashreadline(void **state)
 	assert_string_equal(text_of(&ev, &sb),
 			    "2026-11-28T12:31:02.000000000Z bashreadline pid=10 ppid=9 uid=0 "
 			    "command=bash returnval=0 container=not-found "
-			    "command=\"cat /etc/shadow\"");
+			    "data.command=\"cat /etc/shadow\"");
 	/* A data.returnval unlike the returnval too. */
 	assert_int_equal(event_add_str(&ev, "returnval", "7"), 0);
-	assert_non_null(strstr(text_of(&ev, &sb), "\" returnval=7"));
+	assert_non_null(strstr(text_of(&ev, &sb), "\" data.returnval=7"));
 	strbuf_release(&sb);
 }
 

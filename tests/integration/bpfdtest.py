@@ -4,6 +4,7 @@ Each test module starts its own daemon on a private socket, subscribes with
 `bpfd trace --json` and asserts on the events that arrive. Tests need root
 and a kernel that loads BPF; without root they exit 77 (meson: skipped).
 """
+import atexit
 import json
 import os
 import pty
@@ -20,6 +21,25 @@ import uuid
 
 BPFD = os.environ.get("BPFD", "bpfd")
 SKIP = 77
+
+
+def _isolate():
+    """Whatever a test module and its children leave in the temporary
+    directory goes with it: TMPDIR (and tempfile's directory) is a scratch
+    directory of this run, removed when the module exits; sticky and
+    writable by all like /tmp, so that tests acting as other users can use
+    it. Children read /dev/null unless given another stdin: started from a
+    terminal, no test may wait for it."""
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    scratch = tempfile.mkdtemp(prefix="bpfd-test-")
+    os.chmod(scratch, 0o1777)
+    os.environ["TMPDIR"] = tempfile.tempdir = scratch
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+
+
+_isolate()
 
 
 def require_root():

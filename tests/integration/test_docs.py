@@ -60,9 +60,11 @@ class Command:
         m = NOT_RUN.search(text)
         if m:
             self.skip = m.group(1)
+        self.note = ""
         m = NOTE.search(self.text)
         if m:
-            exits = re.match(r"exits (\d+)", m.group(1))
+            self.note = m.group(1)
+            exits = re.match(r"exits (\d+)", self.note)
             if exits:
                 self.status = int(exits.group(1))
             self.text = self.text[:m.start()]
@@ -144,7 +146,7 @@ class Runner:
         # such as `bpfd trace | head -1` wait for that. So does this test.
         self.ticker = subprocess.Popen(
             ["sh", "-c", "while :; do cat /etc/hostname >/dev/null; sleep 0.2; done"],
-            start_new_session=True)
+            stdin=subprocess.DEVNULL, start_new_session=True)
 
     def stop_daemon(self):
         """SIGTERM to the daemon's process group; the daemon is the direct
@@ -169,7 +171,8 @@ class Runner:
         # nothing is left for init to reap when it stops.
         self.daemon = subprocess.Popen(["sh", "-c", "exec " + c.text], cwd=self.dir, env=self.env,
                                        stdout=open(os.path.join(self.dir, "daemon.out"), "w"),
-                                       stderr=log, start_new_session=True)
+                                       stderr=log, stdin=subprocess.DEVNULL,
+                                       start_new_session=True)
         deadline = time.time() + 180
         while "bpfd info: ready:" not in open(log.name).read():
             assert self.daemon.poll() is None, "%s: `%s` exited:\n%s" % (
@@ -187,21 +190,52 @@ class Runner:
         self.ran += 1
         if re.match(r"^(build/)?bpfd daemon\b", c.text) or c.text.startswith("./scripts/run"):
             self.start_daemon(c)
+            # What the docs show of the daemon's log: each line's words up to the first ':'.
+            self.check_log(c, self.read("daemon.err"))
             return
         timeout, tolerate_timeout = 120, False
         if re.match(r"^(build/)?bpfd trace\b", c.text) and "|" not in c.text:
             timeout, tolerate_timeout = 3, True
+        # "(then, in another terminal: CMD)": CMD runs once the command has started.
+        then = re.match(r"then(?:, in another terminal)?: (.+)$", c.note)
+        daemon_out = len(self.read("daemon.out"))
+        proc = subprocess.Popen(["bash", "-c", c.text], cwd=self.dir, env=self.env,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        if then:
+            time.sleep(1.5)
+            subprocess.run(["bash", "-c", then.group(1)], cwd=self.dir, env=self.env,
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
         try:
-            r = subprocess.run(["bash", "-c", c.text], cwd=self.dir, env=self.env, input=c.stdin,
-                               capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired as e:
+            out, _ = proc.communicate(c.stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
             assert tolerate_timeout, "%s: `%s` did not finish in %d s" % (c.where, c.text, timeout)
-            out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
             self.check_output(c, out)
             return
-        assert r.returncode == c.status, "%s: `%s` exited %d (the docs say %d):\n%s%s" % (
-            c.where, c.text, r.returncode, c.status, r.stdout[-2000:], r.stderr[-2000:])
-        self.check_output(c, r.stdout + r.stderr)
+        assert proc.returncode == c.status, "%s: `%s` exited %d (the docs say %d):\n%s" % (
+            c.where, c.text, proc.returncode, c.status, out[-4000:])
+        if c.note.startswith("the daemon's standard output then shows"):
+            deadline = time.time() + 10
+            while time.time() < deadline and not self.read("daemon.out")[daemon_out:].strip():
+                time.sleep(0.1)
+            out = self.read("daemon.out")[daemon_out:]
+        self.check_output(c, out)
+
+    def read(self, name):
+        try:
+            with open(os.path.join(self.dir, name), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def check_log(self, c, log):
+        for shown in c.output:
+            m = re.match(r"^\S+Z (bpfd \w+: [^:]+:)", shown)
+            if m:
+                assert m.group(1) in log, "%s: `%s`: the daemon logged no %r; it logged:\n%s" % (
+                    c.where, c.text, m.group(1), log[-3000:])
 
     def check_output(self, c, out):
         real = out.splitlines()
@@ -216,6 +250,12 @@ class Runner:
                 assert set(got[0]) == set(want), "%s: `%s`: keys %s, the docs show %s" % (
                     c.where, c.text, sorted(got[0]), sorted(want))
                 continue
+            shape = text_event_shape(s)
+            if shape:
+                assert shape in [text_event_shape(l) for l in real], \
+                    "%s: `%s`: no event line like %r (tracer and keys); got:\n%s" % (
+                        c.where, c.text, shown, out[-3000:])
+                continue
             norm = " ".join(s.split())
             reals = [" ".join(l.split()) for l in real]
             # No number in it (a table row, a message), or an exit status: the whole line.
@@ -229,6 +269,19 @@ class Runner:
             assert any(l.strip().startswith(word) for l in real), \
                 "%s: `%s`: no output line starts with %r (the docs show %r); got:\n%s" % (
                     c.where, c.text, word, shown, out[-3000:])
+
+
+EVENT_LINE = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z (\w+) pid=")
+
+
+def text_event_shape(line):
+    """An event's text line as its tracer and its keys in order; None for other lines."""
+    m = EVENT_LINE.match(line.strip())
+    if not m:
+        return None
+    # Keys outside quoted values: drop the quoted strings first.
+    bare = re.sub(r'"(?:[^"\\]|\\.)*"', '""', line.strip())
+    return (m.group(1),) + tuple(re.findall(r" ([\w.]+)=", bare))
 
 
 def test_every_documented_command_works():
