@@ -260,11 +260,13 @@ static json_t *op_list_rules(struct daemon *d, struct client *c, json_t *req)
 	const char *source;
 	size_t i, n = 0;
 	char *text;
-	int r;
+	int err;
 
 	(void)req;
 	for (i = 0; i < rulebook_count(d->rules); i++) {
-		rule = control_rule_json(rulebook_at(d->rules, i, &source), source);
+		const struct rule *r = rulebook_at(d->rules, i, &source);
+
+		rule = control_rule_json(r, source);
 		text = rule ? json_dumps(rule, JSON_COMPACT) : NULL;
 		json_decref(rule);
 		if (!text)
@@ -282,9 +284,9 @@ static json_t *op_list_rules(struct daemon *d, struct client *c, json_t *req)
 			strbuf_reset(&frame);
 			n = 0;
 		}
-		r = strbuf_addf(&frame, "%s%s", n++ ? "," : list_head, text);
+		err = strbuf_addf(&frame, "%s%s", n++ ? "," : list_head, text);
 		free(text);
-		if (r < 0)
+		if (err < 0)
 			goto nomem;
 	}
 	if (strbuf_addf(&frame, "%s]}", n ? "" : list_head) < 0)

@@ -49,7 +49,7 @@ enum {
 	SERVER_IDLE_MS = 60000,		/* a connection with nothing to do this long is closed */
 	/* Warnings about clients: this many lines an interval, the rest counted. */
 	SERVER_LOG_BURST = 10,
-	SERVER_LOG_INTERVAL_MS = 10000,
+	SERVER_LOG_INTERVAL_MS = 5000,
 	/*
 	 * Events for a subscriber are sent once this many bytes are queued or
 	 * the oldest has waited SERVER_FLUSH_MS: one send (and one wakeup of

@@ -125,8 +125,8 @@ static void test_errors(void **state)
 	expect_error("[daemon]\nrulesdir = /x\n",
 		     "bpfd.conf:2: unknown key \"rulesdir\" in [daemon] (known: rules_dir, socket, "
 		     "socket_mode, socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
-		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, max_rules, "
-		     "log_level, output, default_actions)");
+		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
+		     "client_idle_timeout, max_rules, log_level, output, default_actions)");
 	expect_error_prefix("\n\n[webhok]\nurl = http://x\n",
 			    "bpfd.conf:4: [webhok]: unknown action \"webhok\" (sections are daemon "
 			    "or an action: stdout, kill, interrupt, exec, file");
