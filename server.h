@@ -42,7 +42,7 @@ enum {
 	 * requests (until they drain): a client that pipelines requests and
 	 * never reads holds this plus one reply, not more.
 	 */
-	SERVER_REPLY_QUEUE_MAX = 1 << 20,
+	SERVER_REPLY_QUEUE_MAX = 256 * 1024,
 	SERVER_SOCKBUF = 4 << 20,	/* socket send buffer of a subscriber */
 	SERVER_STALL_MS = 30000,	/* a subscriber reading nothing this long is cut off */
 	SERVER_PARTIAL_MS = 10000,	/* a half-sent frame this old is dropped */
