@@ -126,10 +126,8 @@ static void client_update_events(struct client *c)
 		loop_modify(c->server->loop, &c->watch, ev);
 }
 
-static void client_handle_frames(struct client *c);
-
-/* Writes as much as the socket takes now. */
-static void client_write(struct client *c)
+/* Writes as much as the socket takes now (and closes @c if it was closing). */
+static void client_send(struct client *c)
 {
 	ssize_t n;
 
@@ -163,11 +161,6 @@ static void client_write(struct client *c)
 		strbuf_consume(&c->out, c->out_off);
 		c->out_off = 0;
 	}
-	/* Requests held back while the replies were full: their turn (written on EPOLLOUT). */
-	if (!c->subscriber && ipc_reader_pending(&c->in))
-		client_handle_frames(c);
-	if (!c->dead)
-		client_update_events(c);
 }
 
 static int queue_frame(struct client *c, const char *payload, size_t len)
@@ -277,6 +270,21 @@ static void client_read(struct client *c)
 		return;
 	}
 	client_handle_frames(c);
+}
+
+/*
+ * Writes what the socket takes; then requests held back while the replies
+ * were full have their turn (their replies go out on EPOLLOUT). Whoever
+ * drained the queue, this or server_flush(), must serve them: the client
+ * may have nothing more to send that would wake us.
+ */
+static void client_write(struct client *c)
+{
+	client_send(c);
+	if (!c->dead && !c->subscriber && ipc_reader_pending(&c->in))
+		client_handle_frames(c);
+	if (!c->dead)
+		client_update_events(c);
 }
 
 static void client_event(struct loop_watch *w, uint32_t events)
@@ -499,7 +507,7 @@ void server_free(struct server *s)
 	/* What the sockets take now, events held back for a batch included. */
 	for (c = s->clients; c; c = c->next)
 		if (!c->dead && queued(c))
-			client_write(c);
+			client_send(c);
 	for (c = s->clients; c; c = c->next)
 		client_close(c);
 	server_reap(s);

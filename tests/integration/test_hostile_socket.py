@@ -65,6 +65,14 @@ if mode == "pipeline":
         except OSError:
             break
     print(sent // len(frame({"op": "status"})), flush=True)
+elif mode == "pipeline_read":
+    # n status requests sent at once from a thread, every reply read
+    import threading
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.settimeout(10)
+    threading.Thread(target=s.sendall, args=(frame({"op": "status"}) * n,), daemon=True).start()
+    print(sum(1 for i in range(n) if recv_frame(s)["ok"]), flush=True)
 elif mode == "hold":
     # n idle connections, held until killed
     socks = []
@@ -211,6 +219,13 @@ def test_pipelining_non_reader_does_not_grow_memory():
           (before, peak, (peak - before) / 1024, slowest))
     assert peak - before < 64 * 1024, "the daemon grew by %d MiB" % ((peak - before) // 1024)
     assert slowest < 1.0, "status took %.2f s during the attack" % slowest
+    # Held-back requests are answered once the client reads: none is lost.
+    p = attack("pipeline_read", 3000)
+    try:
+        out, _ = p.communicate(timeout=30)
+    finally:
+        stop(p)
+    assert out.strip() == "3000", out
 
 
 def test_idle_connections_do_not_lock_out_root():
