@@ -28,7 +28,7 @@ struct client {
 	bool dead;		/* closed; freed by server_reap() */
 	struct trace_filter filter;
 	struct peer_cred cred;
-	bool admin;		/* took any slot; not counted per uid */
+	bool admin;		/* an admin when it connected: any slot, no per-uid limit */
 	uint64_t sent, dropped, unreported_drops;
 	int64_t progress_ms;	/* last time out shrank, or was empty */
 	int64_t partial_ms;	/* since when a partial frame waits, 0 if none */
@@ -59,7 +59,8 @@ struct server {
 };
 
 /* Slots are only worth reserving if a burst of connects cannot fail before accept(). */
-_Static_assert((int)IPC_LISTEN_BACKLOG >= (int)SERVER_CLIENTS_MAX, "listen backlog below the client limit");
+_Static_assert((int)IPC_LISTEN_BACKLOG >= (int)SERVER_CLIENTS_MAX,
+	       "listen backlog below the client limit");
 
 /* Says how many warnings the interval that ended did not log; starts the next one. */
 static void log_interval_end(struct server *s, int64_t now)
@@ -299,16 +300,17 @@ static void client_event(struct loop_watch *w, uint32_t events)
 		client_write(c);
 }
 
-/*
- * A unix socket's peer credentials are those of the process that
- * connected, fixed at connect(): read once, checked for every request.
- */
 static int gid_cmp(const void *a, const void *b)
 {
 	gid_t x = *(const gid_t *)a, y = *(const gid_t *)b;
 
 	return x < y ? -1 : x > y;
 }
+
+/*
+ * A unix socket's peer credentials are those of the process that
+ * connected, fixed at connect(): read once, checked for every request.
+ */
 
 static void read_peer(int fd, struct peer_cred *p)
 {
