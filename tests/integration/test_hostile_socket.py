@@ -237,7 +237,7 @@ def test_idle_connections_do_not_lock_out_root():
         path = os.path.join(TMP, name + ".toml")
         with open(path, "w") as f:
             f.write(RULE % name)
-        for args in (("ls",), ("create", path), ("rm", name)):
+        for args in (("status",), ("ls",), ("create", path), ("rm", name)):
             r, took = timed(D.cli, *args, check=False, timeout=10)
             assert r.returncode == 0, (args, r.stderr)
             assert took < 1.0, "bpfd %s took %.2f s" % (args[0], took)
