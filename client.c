@@ -65,14 +65,62 @@ static int connect_daemon(const struct cli *cli)
 }
 
 /*
+ * A reply in several frames (list_rules: every frame but the last says
+ * "more"): appends the arrays of @next to those of @reply. 1 when more
+ * frames follow, 0 on the last, -EPROTO when @next is not a part.
+ */
+static int merge_part(json_t *reply, json_t *next)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_true(json_object_get(next, "ok")))
+		return -EPROTO;
+	json_object_foreach(next, key, v)
+		if (json_is_array(v) && json_array_extend(json_object_get(reply, key), v) < 0)
+			return -EPROTO;
+	return json_is_true(json_object_get(next, "more"));
+}
+
+/* Receives one reply, all its frames: 1, or what ipc_recv_frame() failed with. */
+static int recv_reply(int fd, struct ipc_reader *r, json_t **reply, json_error_t *jerr)
+{
+	struct strbuf frame = STRBUF_INIT;
+	json_t *next;
+	int rc = ipc_recv_frame(fd, r, &frame);
+
+	*reply = rc == 1 ? json_loadb(frame.buf, frame.len, 0, jerr) : NULL;
+	while (*reply && json_is_true(json_object_get(*reply, "more"))) {
+		rc = ipc_recv_frame(fd, r, &frame);
+		if (rc != 1) {
+			rc = rc ? rc : -EPROTO;
+			break;
+		}
+		next = json_loadb(frame.buf, frame.len, 0, jerr);
+		rc = next ? merge_part(*reply, next) : -EPROTO;
+		json_decref(next);
+		if (rc < 0)
+			break;
+		if (rc == 0)
+			json_object_del(*reply, "more");
+		rc = 1;
+	}
+	if (rc != 1) {
+		json_decref(*reply);
+		*reply = NULL;
+	}
+	strbuf_release(&frame);
+	return rc;
+}
+
+/*
  * Sends @request and returns the reply (NULL after printing why). With
  * @quiet, an unreachable daemon is not reported.
  */
 static json_t *request(const struct cli *cli, json_t *req, bool quiet)
 {
 	struct ipc_reader r;
-	struct strbuf frame = STRBUF_INIT;
-	json_error_t jerr;
+	json_error_t jerr = { .text = "" };
 	json_t *reply = NULL;
 	char *text;
 	int fd, rc;
@@ -84,9 +132,8 @@ static json_t *request(const struct cli *cli, json_t *req, bool quiet)
 	ipc_reader_init(&r, IPC_FRAME_MAX);
 	rc = text ? ipc_send_frame(fd, text, strlen(text)) : -ENOMEM;
 	if (rc == 0)
-		rc = ipc_recv_frame(fd, &r, &frame);
+		rc = recv_reply(fd, &r, &reply, &jerr);
 	if (rc == 1) {
-		reply = json_loadb(frame.buf, frame.len, 0, &jerr);
 		if (!reply && !quiet)
 			fprintf(stderr, "bpfd: bad reply from the daemon: %s\n", jerr.text);
 	} else if (!quiet) {
@@ -94,7 +141,6 @@ static json_t *request(const struct cli *cli, json_t *req, bool quiet)
 			rc == 0 ? "connection closed" : strerror(-rc));
 	}
 	free(text);
-	strbuf_release(&frame);
 	ipc_reader_release(&r);
 	close(fd);
 	return reply;
@@ -248,6 +294,12 @@ int cmd_status(const struct cli *cli)
 	printf("cgroup cache: %lld of %lld entries, %lld hits, %lld misses\n",
 	       (long long)jint(v, "entries"), (long long)jint(v, "capacity"),
 	       (long long)jint(v, "hits"), (long long)jint(v, "misses"));
+	v = json_object_get(reply, "clients");
+	printf("clients: %lld of %lld connected (%lld kept for admins), %lld refused, "
+	       "%lld disconnected\n",
+	       (long long)jint(v, "connected"), (long long)jint(v, "limit"),
+	       (long long)jint(v, "admin_slots"), (long long)jint(v, "refused"),
+	       (long long)jint(v, "disconnected"));
 	json_decref(reply);
 	return 0;
 }

@@ -217,7 +217,8 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 		d->subscriber_queue_bytes = size;
 		return 1;
 	}
-	if (strcmp(key, "client_stall_timeout") == 0 || strcmp(key, "client_frame_timeout") == 0) {
+	if (strcmp(key, "client_stall_timeout") == 0 || strcmp(key, "client_frame_timeout") == 0 ||
+	    strcmp(key, "client_idle_timeout") == 0) {
 		int64_t ms;
 
 		if (config_parse_duration_ms(value, &ms) < 0 || ms < 100 || ms > 3600000)
@@ -225,8 +226,10 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 				     value);
 		if (key[7] == 's')
 			d->client_stall_ms = ms;
-		else
+		else if (key[7] == 'f')
 			d->client_frame_ms = ms;
+		else
+			d->client_idle_ms = ms;
 		return 1;
 	}
 	if (strcmp(key, "max_rules") == 0) {
@@ -256,7 +259,8 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 		return set_default_actions(l, value);
 	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, socket, socket_mode, "
 			"socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
-			"subscriber_queue_size, client_stall_timeout, client_frame_timeout, max_rules, "
+			"subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
+			"client_idle_timeout, max_rules, "
 			"log_level, output, default_actions)", key);
 }
 

@@ -51,6 +51,7 @@ struct config_daemon {
 	int64_t client_stall_ms;	/* 0: default */
 	uint64_t max_rules;		/* 0: default */
 	int64_t client_frame_ms;	/* 0: default */
+	int64_t client_idle_ms;		/* 0: default */
 	bool has_log_level;
 	int log_level;			/* enum log_level */
 	enum config_output output;

@@ -15,6 +15,7 @@
 #include "request.h"
 #include "rulebook.h"
 #include "rules.h"
+#include "strbuf.h"
 #include "tracer.h"
 #include "version.h"
 
@@ -85,6 +86,7 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 	json_t *tracers = json_array(), *actions = json_array(), *subs = json_array();
 	uint64_t seen = 0, matched = 0, lost = 0;
 	struct cgroup_cache_stats cs;
+	struct server_stats ss;
 	size_t i;
 
 	(void)c;
@@ -120,9 +122,10 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 				  "error", a->broken_reason ? a->broken_reason : ""));
 	}
 	server_each_subscriber(d->server, add_subscriber, subs);
+	server_stats(d->server, &ss);
 	cgroup_cache_stats(d->cgroups, &cs);
 	return json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}, "
-			 "s:{s:I, s:I}}",
+			 "s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}",
 			 "ok", 1, "pid", (json_int_t)getpid(), "uptime_s",
 			 (loop_now_ms() - d->started_ms) / 1000.0, "tracers", tracers, "events",
 			 "seen", (json_int_t)seen, "matched", (json_int_t)matched, "lost",
@@ -130,7 +133,11 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 			 "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
 			 (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
 			 (json_int_t)cs.misses, "bash_probes", "attached",
-			 (json_int_t)d->bash.n_probes, "failures", (json_int_t)d->bash.failures);
+			 (json_int_t)d->bash.n_probes, "failures", (json_int_t)d->bash.failures,
+			 "clients", "connected", (json_int_t)ss.clients, "limit",
+			 (json_int_t)SERVER_CLIENTS_MAX, "admin_slots", (json_int_t)SERVER_ADMIN_SLOTS,
+			 "refused", (json_int_t)ss.refused, "disconnected",
+			 (json_int_t)ss.disconnected);
 }
 
 static json_t *op_tracers(struct daemon *d, struct client *c, json_t *req)
@@ -236,20 +243,61 @@ static json_t *op_remove_rule(struct daemon *d, struct client *c, json_t *req)
 	return json_pack("{s:b}", "ok", 1);
 }
 
+/*
+ * The rules, in frames of at most LIST_RULES_FRAME bytes: 10,000 rules
+ * are more than one frame (IPC_FRAME_MAX) holds. Every frame but the last
+ * says "more":true; all are built now, so they show one moment's rules.
+ */
+enum { LIST_RULES_FRAME = 256 * 1024 };
+
+static const char list_head[] = "{\"ok\":true,\"rules\":[";
+static const char list_more[] = "],\"more\":true}";
+
 static json_t *op_list_rules(struct daemon *d, struct client *c, json_t *req)
 {
-	json_t *list = json_array();
+	struct strbuf frame = STRBUF_INIT;
+	json_t *reply = NULL, *rule;
 	const char *source;
-	size_t i;
+	size_t i, n = 0;
+	char *text;
+	int err;
 
-	(void)c;
 	(void)req;
 	for (i = 0; i < rulebook_count(d->rules); i++) {
 		const struct rule *r = rulebook_at(d->rules, i, &source);
 
-		json_array_append_new(list, control_rule_json(r, source));
+		rule = control_rule_json(r, source);
+		text = rule ? json_dumps(rule, JSON_COMPACT) : NULL;
+		json_decref(rule);
+		if (!text)
+			goto nomem;
+		/* An entry is a few KiB at most (a 128-byte name, a path): far below a frame. */
+		if (n && frame.len + 1 + strlen(text) + sizeof(list_more) > LIST_RULES_FRAME) {
+			if (strbuf_add(&frame, list_more, sizeof(list_more) - 1) < 0) {
+				free(text);
+				goto nomem;
+			}
+			if (server_queue_reply(c, frame.buf, frame.len) < 0) {
+				free(text);
+				goto out;	/* the client is closed */
+			}
+			strbuf_reset(&frame);
+			n = 0;
+		}
+		err = strbuf_addf(&frame, "%s%s", n++ ? "," : list_head, text);
+		free(text);
+		if (err < 0)
+			goto nomem;
 	}
-	return json_pack("{s:b, s:o}", "ok", 1, "rules", list);
+	if (strbuf_addf(&frame, "%s]}", n ? "" : list_head) < 0)
+		goto nomem;
+	server_queue_reply(c, frame.buf, frame.len);
+	goto out;
+nomem:
+	reply = error_reply("out of memory");
+out:
+	strbuf_release(&frame);
+	return reply;
 }
 
 /* What an op needs: reading is for the socket's group too, changing is not. */
@@ -367,18 +415,6 @@ static const struct control_op {
 	{ NULL, NULL, ACCESS_NONE },
 };
 
-static bool has_gid(const struct peer_cred *p, gid_t g)
-{
-	size_t i;
-
-	if (p->gid == g)
-		return true;
-	for (i = 0; i < p->n_groups; i++)
-		if (p->groups[i] == g)
-			return true;
-	return false;
-}
-
 static enum op_access peer_access(const struct access_policy *a, const struct peer_cred *p)
 {
 	size_t i;
@@ -391,30 +427,28 @@ static enum op_access peer_access(const struct access_policy *a, const struct pe
 		if (a->admin_uids[i] == p->uid)
 			return ACCESS_ADMIN;
 	for (i = 0; i < a->n_admin_gids; i++)
-		if (has_gid(p, a->admin_gids[i]))
+		if (peer_cred_has_gid(p, a->admin_gids[i]))
 			return ACCESS_ADMIN;
-	if (a->has_read_gid && has_gid(p, a->read_gid))
+	if (a->has_read_gid && peer_cred_has_gid(p, a->read_gid))
 		return ACCESS_READ;
 	return ACCESS_NONE;
 }
 
-static json_t *refuse(const struct control_op *op, const struct peer_cred *p)
+bool control_peer_is_admin(void *ctx, const struct peer_cred *p)
 {
-	static int64_t next_log_ms;
-	static uint64_t unlogged;
-	int64_t now = loop_now_ms();
+	struct daemon *d = ctx;
+
+	return peer_access(&d->access, p) == ACCESS_ADMIN;
+}
+
+static json_t *refuse(struct server *s, const struct control_op *op, const struct peer_cred *p)
+{
 	const char *why = op->needs == ACCESS_ADMIN
 				  ? "changes the daemon: root, admin_users and admin_groups only"
 				  : "root, admin_users, admin_groups and the socket's group only";
 
-	if (now >= next_log_ms) {
-		log_warn("refused op %s from uid %u (pid %d): %s%s", op->name, (unsigned)p->uid,
-			 (int)p->pid, why, unlogged ? " (and earlier refusals not logged)" : "");
-		next_log_ms = now + 1000;
-		unlogged = 0;
-	} else {
-		unlogged++;
-	}
+	server_warn(s, "refused op %s from uid %u (pid %d): %s", op->name, (unsigned)p->uid,
+		    (int)p->pid, why);
 	return error_reply("permission denied: op '%s' %s (you are uid %u)", op->name,
 			   op->needs == ACCESS_ADMIN ? "changes the daemon: root, admin_users "
 						       "and admin_groups only"
@@ -429,12 +463,11 @@ json_t *control_handle(void *ctx, struct server *s, struct client *c,
 	struct daemon *d = ctx;
 	const struct control_op *op;
 
-	(void)s;
 	for (op = control_ops; op->name; op++) {
 		if (strcmp(op->name, request_op->name) != 0)
 			continue;
 		if (peer_access(&d->access, server_client_cred(c)) < op->needs)
-			return refuse(op, server_client_cred(c));
+			return refuse(s, op, server_client_cred(c));
 		return op->fn(ctx, c, req);
 	}
 	/* request.c knows an op this table lacks: a bug, said as such. */

@@ -18,6 +18,9 @@ struct daemon;
 json_t *control_handle(void *ctx, struct server *s, struct client *c,
 		       const struct request_op *op, json_t *request);
 
+/* The server_admin_fn of the daemon: root, admin_users, admin_groups. */
+bool control_peer_is_admin(void *ctx, const struct peer_cred *p);
+
 struct rule;
 
 /* A rule as list_rules shows it: {"name","tracer","actions","source"}. */

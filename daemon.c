@@ -512,7 +512,7 @@ static void apply_config(struct daemon *d)
 							 ? c->subscriber_queue_bytes
 							 : SERVER_QUEUE_MAX);
 		server_set_timeouts(d->server, c ? c->client_stall_ms : 0,
-				    c ? c->client_frame_ms : 0);
+				    c ? c->client_frame_ms : 0, c ? c->client_idle_ms : 0);
 	}
 }
 
@@ -899,7 +899,7 @@ int daemon_main(const struct daemon_options *opts)
 	}
 	if (!cg2)
 		log_warn("no cgroup hierarchy mounted: events cannot be attributed to containers");
-	d.server = server_new(&d.loop, d.listen_fd, control_handle, &d);
+	d.server = server_new(&d.loop, d.listen_fd, control_handle, control_peer_is_admin, &d);
 	if (!d.server) {
 		log_error("out of memory");
 		daemon_release(&d);

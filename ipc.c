@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 enum {
-	IPC_LISTEN_BACKLOG = 128,
 	IPC_PARENT_MODE = 0755,
 	IPC_RECV_CHUNK = 16384,
 };

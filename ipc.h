@@ -17,6 +17,13 @@
 enum {
 	IPC_FRAME_MAX = 1 << 20,	/* largest payload accepted: 1 MiB */
 	IPC_HEADER_LEN = 4,
+	/*
+	 * Connections the kernel holds until the daemon accepts them: at least
+	 * the daemon's client limit, so that a burst of connects is answered
+	 * (served, or refused in a frame) rather than failed with EAGAIN. The
+	 * kernel caps it at net.core.somaxconn (4096 since Linux 5.4).
+	 */
+	IPC_LISTEN_BACKLOG = 1024,
 };
 
 #define IPC_DEFAULT_SOCKET "/run/bpfd/bpfd.sock"

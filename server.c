@@ -3,6 +3,8 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -26,26 +28,70 @@ struct client {
 	bool dead;		/* closed; freed by server_reap() */
 	struct trace_filter filter;
 	struct peer_cred cred;
+	bool admin;		/* an admin when it connected: any slot, no per-uid limit */
 	uint64_t sent, dropped, unreported_drops;
 	int64_t progress_ms;	/* last time out shrank, or was empty */
 	int64_t partial_ms;	/* since when a partial frame waits, 0 if none */
 	int64_t unsent_ms;	/* since when events wait to be sent, 0 if none */
+	int64_t active_ms;	/* accepted, or the last request came in */
 	bool blocked;		/* the socket is full: EPOLLOUT says when to go on */
 	struct client *next;
 };
 
 struct server {
 	size_t queue_max;		/* bytes queued for one subscriber */
-	int64_t stall_ms, partial_ms;	/* SERVER_STALL_MS, SERVER_PARTIAL_MS by default */
+	/* SERVER_STALL_MS, SERVER_PARTIAL_MS, SERVER_IDLE_MS by default */
+	int64_t stall_ms, partial_ms, idle_ms;
 	struct loop *loop;
 	struct loop_watch listen;
 	server_request_fn fn;
+	server_admin_fn is_admin;
 	void *ctx;
 	struct client *clients;
 	size_t n_clients, n_subscribers;
 	uint32_t next_id;
 	uint64_t dropped_total;		/* over every subscriber there ever was */
+	uint64_t refused, disconnected;
+	/* server_warn()'s budget: lines logged in the interval begun at log_start_ms. */
+	int64_t log_start_ms;
+	unsigned int log_lines;
+	uint64_t log_suppressed;
 };
+
+/* Slots are only worth reserving if a burst of connects cannot fail before accept(). */
+_Static_assert((int)IPC_LISTEN_BACKLOG >= (int)SERVER_CLIENTS_MAX,
+	       "listen backlog below the client limit");
+
+/* Says how many warnings the interval that ended did not log; starts the next one. */
+static void log_interval_end(struct server *s, int64_t now)
+{
+	if (s->log_suppressed)
+		log_warn("%llu more warnings about clients not logged in the last %.0f s",
+			 (unsigned long long)s->log_suppressed,
+			 (now - s->log_start_ms) / 1000.0);
+	s->log_start_ms = now;
+	s->log_lines = 0;
+	s->log_suppressed = 0;
+}
+
+void server_warn(struct server *s, const char *fmt, ...)
+{
+	int64_t now = loop_now_ms();
+	char line[512];
+	va_list ap;
+
+	if (now - s->log_start_ms >= SERVER_LOG_INTERVAL_MS)
+		log_interval_end(s, now);
+	if (s->log_lines >= SERVER_LOG_BURST) {
+		s->log_suppressed++;
+		return;
+	}
+	s->log_lines++;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_warn("%s", line);
+}
 
 static void client_close(struct client *c)
 {
@@ -64,16 +110,25 @@ static size_t queued(const struct client *c)
 	return c->out.len - c->out_off;
 }
 
+/*
+ * Replies are over their limit: the client's requests wait (in the socket,
+ * then in the client's send()) until it reads. Subscribers drop instead.
+ */
+static bool replies_full(const struct client *c)
+{
+	return !c->subscriber && queued(c) >= SERVER_REPLY_QUEUE_MAX;
+}
+
 static void client_update_events(struct client *c)
 {
-	uint32_t ev = EPOLLIN | (queued(c) ? EPOLLOUT : 0);
+	uint32_t ev = (replies_full(c) ? 0 : EPOLLIN) | (queued(c) ? EPOLLOUT : 0);
 
 	if (!c->dead)
 		loop_modify(c->server->loop, &c->watch, ev);
 }
 
-/* Writes as much as the socket takes now. */
-static void client_write(struct client *c)
+/* Writes as much as the socket takes now (and closes @c if it was closing). */
+static void client_send(struct client *c)
 {
 	ssize_t n;
 
@@ -107,7 +162,6 @@ static void client_write(struct client *c)
 		strbuf_consume(&c->out, c->out_off);
 		c->out_off = 0;
 	}
-	client_update_events(c);
 }
 
 static int queue_frame(struct client *c, const char *payload, size_t len)
@@ -115,12 +169,23 @@ static int queue_frame(struct client *c, const char *payload, size_t len)
 	return ipc_frame_append(&c->out, payload, len);
 }
 
+int server_queue_reply(struct client *c, const char *payload, size_t len)
+{
+	int r = queue_frame(c, payload, len);
+
+	if (r < 0)
+		client_close(c);
+	return r;
+}
+
 static void queue_json(struct client *c, json_t *reply)
 {
 	char *text = json_dumps(reply, JSON_COMPACT);
 
-	if (!text || queue_frame(c, text, strlen(text)) < 0)
+	if (!text)
 		client_close(c);
+	else
+		server_queue_reply(c, text, strlen(text));
 	free(text);
 }
 
@@ -142,6 +207,7 @@ static void handle_frame(struct client *c, const char *payload, size_t len)
 	/* Requests after `trace` are not read: the connection only streams. */
 	if (c->subscriber)
 		return;
+	c->active_ms = loop_now_ms();
 	if (request_decode(payload, len, &req, &op, msg) < 0) {
 		queue_error(c, msg);
 		return;
@@ -154,14 +220,42 @@ static void handle_frame(struct client *c, const char *payload, size_t len)
 	}
 }
 
+/*
+ * Answers the requests read so far, as long as the replies are under
+ * their limit; the rest wait in c->in (at most one read's worth) until
+ * client_write() has drained them.
+ */
+static void client_handle_frames(struct client *c)
+{
+	const char *payload;
+	size_t len;
+	int r = 0;
+
+	while (!c->closing && !replies_full(c) &&
+	       (r = ipc_reader_next(&c->in, &payload, &len)) == 1) {
+		handle_frame(c, payload, len);
+		if (c->dead)
+			return;
+	}
+	if (r == -EMSGSIZE) {
+		/* The stream cannot be resynchronised: say why, then hang up. */
+		queue_error(c, "frame too large: the limit is 1048576 bytes");
+		c->closing = true;
+	}
+	/* Whole requests held back are the stall timeout's business, not a half-sent frame. */
+	c->partial_ms = ipc_reader_pending(&c->in) && !replies_full(c)
+				? (c->partial_ms ? c->partial_ms : loop_now_ms())
+				: 0;
+}
+
 static void client_read(struct client *c)
 {
 	char buf[65536];
-	const char *payload;
-	size_t len;
 	ssize_t n;
-	int r;
 
+	/* Hang-ups still come (EPOLLHUP); the next send() sees them. */
+	if (replies_full(c))
+		return;
 	n = recv(c->watch.fd, buf, sizeof(buf), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -176,18 +270,22 @@ static void client_read(struct client *c)
 		client_close(c);
 		return;
 	}
-	while ((r = ipc_reader_next(&c->in, &payload, &len)) == 1) {
-		handle_frame(c, payload, len);
-		if (c->dead)
-			return;
-	}
-	if (r == -EMSGSIZE) {
-		/* The stream cannot be resynchronised: say why, then hang up. */
-		queue_error(c, "frame too large: the limit is 1048576 bytes");
-		c->closing = true;
-	}
-	c->partial_ms = ipc_reader_pending(&c->in) ? (c->partial_ms ? c->partial_ms : loop_now_ms())
-						   : 0;
+	client_handle_frames(c);
+}
+
+/*
+ * Writes what the socket takes; then requests held back while the replies
+ * were full have their turn (their replies go out on EPOLLOUT). Whoever
+ * drained the queue, this or server_flush(), must serve them: the client
+ * may have nothing more to send that would wake us.
+ */
+static void client_write(struct client *c)
+{
+	client_send(c);
+	if (!c->dead && !c->subscriber && ipc_reader_pending(&c->in))
+		client_handle_frames(c);
+	if (!c->dead)
+		client_update_events(c);
 }
 
 static void client_event(struct loop_watch *w, uint32_t events)
@@ -202,15 +300,22 @@ static void client_event(struct loop_watch *w, uint32_t events)
 		client_write(c);
 }
 
+static int gid_cmp(const void *a, const void *b)
+{
+	gid_t x = *(const gid_t *)a, y = *(const gid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * A unix socket's peer credentials are those of the process that
  * connected, fixed at connect(): read once, checked for every request.
  */
+
 static void read_peer(int fd, struct peer_cred *p)
 {
 	struct ucred uc;
 	socklen_t len = sizeof(uc);
-	gid_t groups[SERVER_PEER_GROUPS_MAX];
 
 	memset(p, 0, sizeof(*p));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || len != sizeof(uc))
@@ -219,12 +324,30 @@ static void read_peer(int fd, struct peer_cred *p)
 	p->pid = uc.pid;
 	p->uid = uc.uid;
 	p->gid = uc.gid;
-	/* Linux 4.13+; more groups than fit are not needed to decide. */
-	len = sizeof(groups);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
-		p->n_groups = len / sizeof(gid_t);
-		memcpy(p->groups, groups, p->n_groups * sizeof(gid_t));
+	/*
+	 * Linux 4.13+. A user may be in up to NGROUPS_MAX (65536) groups: ask
+	 * for the size first (ERANGE says it), then take them all. Without
+	 * them the peer keeps its uid and primary group: it may get less,
+	 * never more.
+	 */
+	len = 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) < 0 && errno != ERANGE)
+		return;
+	if (!len || !(p->groups = malloc(len)))
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &len) < 0) {
+		free(p->groups);
+		p->groups = NULL;
+		return;
 	}
+	p->n_groups = len / sizeof(gid_t);
+	qsort(p->groups, p->n_groups, sizeof(gid_t), gid_cmp);
+}
+
+bool peer_cred_has_gid(const struct peer_cred *p, gid_t g)
+{
+	return p->gid == g ||
+	       (p->n_groups && bsearch(&g, p->groups, p->n_groups, sizeof(gid_t), gid_cmp));
 }
 
 uint64_t server_dropped_total(const struct server *s)
@@ -237,10 +360,62 @@ const struct peer_cred *server_client_cred(const struct client *c)
 	return &c->cred;
 }
 
+static size_t uid_clients(const struct server *s, uid_t uid)
+{
+	const struct client *c;
+	size_t n = 0;
+
+	for (c = s->clients; c; c = c->next)
+		if (!c->dead && !c->admin && c->cred.uid == uid)
+			n++;
+	return n;
+}
+
+/*
+ * Why @c may not have a slot, or NULL: admins may take every slot, others
+ * leave SERVER_ADMIN_SLOTS free and hold SERVER_CLIENTS_PER_UID each.
+ */
+static const char *no_slot(const struct server *s, const struct client *c)
+{
+	if (s->n_clients >= SERVER_CLIENTS_MAX)
+		return "too many clients";
+	if (c->admin)
+		return NULL;
+	if (s->n_clients >= SERVER_CLIENTS_MAX - SERVER_ADMIN_SLOTS)
+		return "too many clients (the rest are kept for admins)";
+	if (uid_clients(s, c->cred.uid) >= SERVER_CLIENTS_PER_UID)
+		return "too many connections from your uid";
+	return NULL;
+}
+
+/* Says why in a frame (if the socket takes it now), then hangs up. */
+static void refuse_client(struct server *s, struct client *c, const char *why)
+{
+	struct strbuf f = STRBUF_INIT;
+	char reply[128];
+	int n = snprintf(reply, sizeof(reply), "{\"ok\":false,\"error\":\"%s\"}", why);
+
+	if (ipc_frame_append(&f, reply, n) == 0)
+		(void)!send(c->watch.fd, f.buf, f.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	strbuf_release(&f);
+	s->refused++;
+	server_warn(s, "refused a connection from uid %u (pid %d): %s", (unsigned)c->cred.uid,
+		    (int)c->cred.pid, why);
+}
+
+static void client_free(struct client *c)
+{
+	ipc_reader_release(&c->in);
+	strbuf_release(&c->out);
+	free(c->cred.groups);
+	free(c);
+}
+
 static void server_accept(struct loop_watch *w, uint32_t events)
 {
 	struct server *s = w->ctx;
 	struct client *c;
+	const char *why;
 	int fd;
 
 	(void)events;
@@ -248,39 +423,34 @@ static void server_accept(struct loop_watch *w, uint32_t events)
 		fd = accept4(s->listen.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (s->n_clients >= SERVER_CLIENTS_MAX) {
-			static const char busy[] = "{\"ok\":false,\"error\":\"too many clients\"}";
-			struct strbuf f = STRBUF_INIT;
-
-			if (ipc_frame_append(&f, busy, sizeof(busy) - 1) == 0)
-				(void)!send(fd, f.buf, f.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-			strbuf_release(&f);
-			close(fd);
-			continue;
-		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
 			continue;
 		}
 		c->server = s;
-		c->id = ++s->next_id;
-		read_peer(fd, &c->cred);
 		c->watch = (struct loop_watch){ .fd = fd, .fn = client_event, .ctx = c };
+		read_peer(fd, &c->cred);
+		c->admin = c->cred.known && s->is_admin && s->is_admin(s->ctx, &c->cred);
 		ipc_reader_init(&c->in, IPC_FRAME_MAX);
-		c->progress_ms = loop_now_ms();
-		if (loop_add(s->loop, &c->watch, EPOLLIN) < 0) {
+		why = no_slot(s, c);
+		if (why)
+			refuse_client(s, c, why);
+		if (why || loop_add(s->loop, &c->watch, EPOLLIN) < 0) {
 			close(fd);
-			free(c);
+			client_free(c);
 			continue;
 		}
+		c->id = ++s->next_id;
+		c->progress_ms = c->active_ms = loop_now_ms();
 		c->next = s->clients;
 		s->clients = c;
 		s->n_clients++;
 	}
 }
 
-struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn, void *ctx)
+struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn,
+			  server_admin_fn is_admin, void *ctx)
 {
 	struct server *s = calloc(1, sizeof(*s));
 
@@ -290,7 +460,10 @@ struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn
 	s->queue_max = SERVER_QUEUE_MAX;
 	s->stall_ms = SERVER_STALL_MS;
 	s->partial_ms = SERVER_PARTIAL_MS;
+	s->idle_ms = SERVER_IDLE_MS;
+	s->log_start_ms = loop_now_ms();
 	s->fn = fn;
+	s->is_admin = is_admin;
 	s->ctx = ctx;
 	s->listen = (struct loop_watch){ .fd = listen_fd, .fn = server_accept, .ctx = s };
 	if (loop_add(loop, &s->listen, EPOLLIN) < 0) {
@@ -305,17 +478,12 @@ void server_set_queue_max(struct server *s, size_t bytes)
 	s->queue_max = bytes;
 }
 
-void server_set_timeouts(struct server *s, int64_t stall_ms, int64_t partial_ms)
+void server_set_timeouts(struct server *s, int64_t stall_ms, int64_t partial_ms,
+			 int64_t idle_ms)
 {
 	s->stall_ms = stall_ms > 0 ? stall_ms : SERVER_STALL_MS;
 	s->partial_ms = partial_ms > 0 ? partial_ms : SERVER_PARTIAL_MS;
-}
-
-static void client_free(struct client *c)
-{
-	ipc_reader_release(&c->in);
-	strbuf_release(&c->out);
-	free(c);
+	s->idle_ms = idle_ms > 0 ? idle_ms : SERVER_IDLE_MS;
 }
 
 void server_reap(struct server *s)
@@ -341,7 +509,7 @@ void server_free(struct server *s)
 	/* What the sockets take now, events held back for a batch included. */
 	for (c = s->clients; c; c = c->next)
 		if (!c->dead && queued(c))
-			client_write(c);
+			client_send(c);
 	for (c = s->clients; c; c = c->next)
 		client_close(c);
 	server_reap(s);
@@ -476,6 +644,15 @@ int server_flush_due(const struct server *s, int64_t now_ms)
 	return (int)due;
 }
 
+/* Cuts @c off, saying why in a rate-limited line. */
+static void client_cut_off(struct client *c, const char *why, int64_t ms)
+{
+	c->server->disconnected++;
+	server_warn(c->server, "client %u (uid %u, pid %d) %s for %.1f s: disconnected", c->id,
+		    (unsigned)c->cred.uid, (int)c->cred.pid, why, ms / 1000.0);
+	client_close(c);
+}
+
 void server_tick(struct server *s)
 {
 	int64_t now = loop_now_ms();
@@ -484,16 +661,17 @@ void server_tick(struct server *s)
 	for (c = s->clients; c; c = c->next) {
 		if (c->dead)
 			continue;
-		if (queued(c) && now - c->progress_ms > s->stall_ms) {
-			log_warn("client %u read nothing for %.1f s: disconnected", c->id,
-				 s->stall_ms / 1000.0);
-			client_close(c);
-		} else if (c->partial_ms && now - c->partial_ms > s->partial_ms) {
-			log_warn("client %u left a frame half-sent for %.1f s: disconnected", c->id,
-				 s->partial_ms / 1000.0);
-			client_close(c);
-		}
+		if (queued(c) && now - c->progress_ms > s->stall_ms)
+			client_cut_off(c, "read nothing", s->stall_ms);
+		else if (c->partial_ms && now - c->partial_ms > s->partial_ms)
+			client_cut_off(c, "left a frame half-sent", s->partial_ms);
+		else if (!c->subscriber && !queued(c) && !ipc_reader_pending(&c->in) &&
+			 now - c->active_ms > s->idle_ms)
+			client_cut_off(c, "sent no request", s->idle_ms);
 	}
+	/* A flood that stopped still gets its count logged. */
+	if (s->log_suppressed && now - s->log_start_ms >= SERVER_LOG_INTERVAL_MS)
+		log_interval_end(s, now);
 }
 
 void server_each_subscriber(struct server *s, void (*fn)(void *ctx, const struct subscriber_info *),
@@ -512,7 +690,8 @@ void server_each_subscriber(struct server *s, void (*fn)(void *ctx, const struct
 	}
 }
 
-size_t server_client_count(const struct server *s)
+void server_stats(const struct server *s, struct server_stats *out)
 {
-	return s->n_clients;
+	*out = (struct server_stats){ .clients = s->n_clients, .refused = s->refused,
+				      .disconnected = s->disconnected };
 }

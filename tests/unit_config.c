@@ -55,6 +55,9 @@ static void test_daemon_section(void **state)
 			   "tracers = exec,open\n"
 			   "ring_buffer_size = 16M\n"
 			   "subscriber_queue_size = 1M\n"
+			   "client_stall_timeout = 45s\n"
+			   "client_frame_timeout = 2s\n"
+			   "client_idle_timeout = 5m\n"
 			   "log_level = debug\n"
 			   "output = json\n"
 			   "default_actions = stdout, file\n"
@@ -73,13 +76,16 @@ static void test_daemon_section(void **state)
 	assert_string_equal(cfg->daemon.tracers, "exec,open");
 	assert_int_equal(cfg->daemon.ring_buffer_bytes, 16 << 20);
 	assert_int_equal(cfg->daemon.subscriber_queue_bytes, 1 << 20);
+	assert_int_equal(cfg->daemon.client_stall_ms, 45000);
+	assert_int_equal(cfg->daemon.client_frame_ms, 2000);
+	assert_int_equal(cfg->daemon.client_idle_ms, 300000);
 	assert_int_equal(cfg->daemon.log_level, LOG_LVL_DEBUG);
 	assert_int_equal(cfg->daemon.output, CONFIG_OUTPUT_JSON);
 	assert_int_equal(cfg->daemon.n_default_actions, 2);
 	assert_string_equal(cfg->daemon.default_actions[1], "file");
 	assert_int_equal(cfg->n_sections, 1);
 	assert_string_equal(config_get(config_section(cfg, "file"), "path"), "/var/log/bpfd.jsonl");
-	assert_int_equal(config_line(config_section(cfg, "file"), "path"), 15);
+	assert_int_equal(config_line(config_section(cfg, "file"), "path"), 18);
 	config_free(cfg);
 }
 
@@ -125,8 +131,8 @@ static void test_errors(void **state)
 	expect_error("[daemon]\nrulesdir = /x\n",
 		     "bpfd.conf:2: unknown key \"rulesdir\" in [daemon] (known: rules_dir, socket, "
 		     "socket_mode, socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
-		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, max_rules, "
-		     "log_level, output, default_actions)");
+		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
+		     "client_idle_timeout, max_rules, log_level, output, default_actions)");
 	expect_error_prefix("\n\n[webhok]\nurl = http://x\n",
 			    "bpfd.conf:4: [webhok]: unknown action \"webhok\" (sections are daemon "
 			    "or an action: stdout, kill, interrupt, exec, file");
