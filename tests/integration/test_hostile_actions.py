@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Actions against hostile workloads, each attack played by whoever would
+really make it:
+
+- an unprivileged user with a delegated cgroup subtree names a cgroup after
+  a real docker container, triggers a `pause` rule from it and removes it
+  before the daemon acts: the real container must not be frozen;
+- 40 rules match one event: every rule's action runs;
+- a program whose name holds a newline reaches an `exec` action: its
+  BPFD_* variables carry no raw control character;
+- a user who can write the `file` action's directory plants a FIFO (the
+  daemon must not hang) or a symlink (it must not be followed);
+- the daemon's standard output is a pipe nobody reads: `bpfd status` still
+  answers within 1 s while events flood the `stdout` action;
+- `default_actions = kill` without `force` is refused at start;
+- a daemon killed with SIGKILL is replaced at once: the new one waits for
+  the old one to finish dying instead of refusing to start.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from bpfdtest import BPFD, Daemon, Docker, make_program, require_root, run_tests, unique
+
+UID = 64123           # an account that exists nowhere: the attacker
+D = None              # the shared daemon
+TMP = None            # its directory, and the attacker's (mode 1777 below)
+WORDS = {}            # rule -> the program name that triggers it
+DOCKER = None
+CLEANUP = []          # callables, run last to first
+
+
+def cgroup2_mount():
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            dev, mnt, fstype = line.split()[:3]
+            if fstype == "cgroup2":
+                return mnt
+    raise AssertionError("no cgroup2 mount")
+
+
+def as_attacker(script, cgroup=None, timeout=30):
+    """@script run by sh as UID (no groups), started inside @cgroup if given."""
+    enter = "echo $$ > %s/cgroup.procs && " % cgroup if cgroup else ""
+    return subprocess.run(
+        ["sh", "-c", enter + 'exec setpriv --reuid=%d --regid=%d --clear-groups sh -c "$0"'
+         % (UID, UID), script], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=timeout)
+
+
+def action_stats(name):
+    for a in D.status()["actions"]:
+        if a["name"] == name:
+            return a
+    return {"runs": 0, "failures": 0, "dropped": 0}
+
+
+def wait_until(pred, what, timeout=10):
+    deadline = time.time() + timeout
+    while not pred():
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.05)
+
+
+def rule(name, word, actions):
+    return ('name = "%s"\ntracer = "exec"\nactions = %s\n\n[filterEvents.command]\n'
+            'values = ["%s"]\n' % (name, json.dumps(actions), word))
+
+
+MANY = 40
+
+
+def setup():
+    global D, TMP
+    TMP = tempfile.mkdtemp(prefix="bpfd-hostile-")
+    os.chmod(TMP, 0o755)
+    rules = os.path.join(TMP, "rules")
+    os.makedirs(rules)
+    for w in ("pause", "many", "env", "flood"):
+        WORDS[w] = unique(w[:2])
+    conf = []
+    with open(os.path.join(rules, "pause.toml"), "w") as f:
+        f.write(rule("pause_it", WORDS["pause"], ["pause"]))
+    for i in range(MANY):
+        with open(os.path.join(rules, "many%02d.toml" % i), "w") as f:
+            f.write(rule("many%02d" % i, WORDS["many"], ["file:m%02d" % i]))
+        conf.append("[file:m%02d]\npath = %s/m%02d.jsonl\n" % (i, TMP, i))
+    with open(os.path.join(rules, "env.toml"), "w") as f:
+        f.write(rule("env_it", WORDS["env"], ["exec:env"]))
+    conf.append("[exec:env]\ncommand = env > %s/env.out\n" % TMP)
+    with open(os.path.join(rules, "flood.toml"), "w") as f:
+        f.write(rule("flood_it", WORDS["flood"], ["stdout"]))
+    with open(os.path.join(TMP, "bpfd.conf"), "w") as f:
+        f.write("\n".join(conf))
+    D = PipedDaemon("--tracers", "exec", "--config", os.path.join(TMP, "bpfd.conf"),
+                    tmpdir=TMP).start()
+    # Programs the attacker runs: copies of /bin/true it may execute.
+    bindir = os.path.join(TMP, "bin")
+    os.makedirs(bindir)
+    os.chmod(bindir, 0o755)
+    for w in WORDS.values():
+        make_program(bindir, w)
+
+
+class PipedDaemon(Daemon):
+    """A daemon whose standard output is a pipe that nobody reads."""
+
+    def start(self, wait=True, timeout=60):
+        r, w = os.pipe()
+        self.stdout_pipe = r
+        cmd = [BPFD, "daemon", "-s", self.socket,
+               "--rules-dir", os.path.join(self.tmp, "rules")] + self.args
+        self.proc = subprocess.Popen(cmd, stdout=w, stderr=open(self.stderr_path, "wb"),
+                                     stdin=subprocess.DEVNULL)
+        os.close(w)
+        if wait:
+            self.wait_ready(timeout)
+        return self
+
+
+def program(word):
+    return os.path.join(TMP, "bin", word)
+
+
+# --- 6: the container actions' target -------------------------------------------------------
+
+def frozen(cg2, cid):
+    with open(os.path.join(cg2, "docker", cid, "cgroup.events")) as f:
+        return "frozen 1" in f.read().splitlines()
+
+
+def test_named_like_a_container_pause_hits_only_own_cgroup():
+    """A user with a delegated subtree names a cgroup after a real container, runs a
+    `pause` rule's program in it and removes the cgroup at once: bpfd must not
+    freeze the real container (before: it looked the container up by that name)."""
+    if not DOCKER.ok:
+        raise AssertionError("docker: " + DOCKER.reason)
+    cg2 = cgroup2_mount()
+    name = unique("hv")
+    cid = DOCKER.run("-d", "--name", name, Docker.IMAGE, "sleep", "300").stdout.strip()
+    CLEANUP.append(lambda: subprocess.run(["docker", "rm", "-f", name], capture_output=True,
+                                          stdin=subprocess.DEVNULL))
+    CLEANUP.append(lambda: open(os.path.join(cg2, "docker", cid, "cgroup.freeze"), "w")
+                   .write("0") if os.path.exists(os.path.join(cg2, "docker", cid)) else None)
+    # The delegated subtree: the user owns it and its interface files.
+    sub = os.path.join(cg2, unique("bpfd-hostile-"))
+    os.mkdir(sub)
+    CLEANUP.append(lambda: remove_cgroup_tree(sub))
+    for f in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
+        os.chown(os.path.join(sub, f), UID, UID)
+    fake = os.path.join(sub, "docker", cid)
+    before = action_stats("pause")
+    # The user makes the cgroup, runs the rule's program in it and removes it.
+    # bpfd reads events within milliseconds; a user racing it wins now and
+    # then. SIGSTOP makes bpfd the slower one every time.
+    script = ('mkdir -p %(fake)s && sh -c \'echo $$ > %(fake)s/cgroup.procs; exec %(prog)s\'; '
+              'rmdir %(fake)s' % {"fake": fake, "prog": program(WORDS["pause"])})
+    os.kill(D.pid, signal.SIGSTOP)
+    try:
+        r = as_attacker(script, cgroup=sub)
+    finally:
+        os.kill(D.pid, signal.SIGCONT)
+    assert r.returncode == 0, "attacker script failed (%d): %s" % (r.returncode, r.stderr)
+    wait_until(lambda: action_stats("pause")["runs"] > before["runs"], "the pause rule's run")
+    time.sleep(0.2)
+    assert not frozen(cg2, cid), "bpfd froze the real container %s" % cid
+    after = action_stats("pause")
+    assert after["failures"] > before["failures"], after
+    assert "its cgroup (id" in D.stderr(), D.stderr()[-2000:]
+
+
+def remove_cgroup_tree(path):
+    """rmdir a cgroup and what is below it, deepest first, moving stray processes out."""
+    if not os.path.isdir(path):
+        return
+    for dirpath, dirnames, _ in sorted(os.walk(path), key=lambda t: -t[0].count("/")):
+        try:
+            with open(os.path.join(dirpath, "cgroup.procs")) as f:
+                pids = f.read().split()
+            for p in pids:
+                with open(os.path.join(cgroup2_mount(), "cgroup.procs"), "w") as f:
+                    f.write(p)
+            with open(os.path.join(dirpath, "cgroup.freeze"), "w") as f:
+                f.write("0")
+        except OSError:
+            pass
+        try:
+            os.rmdir(dirpath)
+        except OSError:
+            pass
+
+
+def main():
+    global DOCKER
+    require_root()
+    DOCKER = Docker()
+    try:
+        setup()
+        rc = run_tests([
+            test_named_like_a_container_pause_hits_only_own_cgroup,
+        ])
+    finally:
+        for f in reversed(CLEANUP):
+            try:
+                f()
+            except Exception as e:  # cleanup goes on whatever fails
+                print("cleanup: %s" % e)
+        if D:
+            D.cleanup()
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
