@@ -175,6 +175,27 @@ def test_named_like_a_container_pause_hits_only_own_cgroup():
     assert "its cgroup (id" in D.stderr(), D.stderr()[-2000:]
 
 
+# --- 7: every matching rule runs ---------------------------------------------------------
+
+def test_forty_matching_rules_all_run():
+    """One event matching 40 rules (a user's program names itself after them): each
+    rule's `file` action writes its line (before: the rules after the 32nd were
+    silently skipped, kill actions with them)."""
+    r = as_attacker(program(WORDS["many"]))
+    assert r.returncode == 0, r.stderr
+    paths = [os.path.join(TMP, "m%02d.jsonl" % i) for i in range(MANY)]
+
+    def written():
+        return [p for p in paths if os.path.exists(p) and os.path.getsize(p) > 0]
+    try:
+        wait_until(lambda: len(written()) == MANY, "all %d files written" % MANY, timeout=5)
+    except AssertionError:
+        raise AssertionError("only %d of %d rules ran their action" % (len(written()), MANY))
+    with open(paths[-1]) as f:
+        ev = json.loads(f.readline())
+    assert len(ev["rules"]) == 32 and ev["rules_omitted"] == MANY - 32, ev
+
+
 def remove_cgroup_tree(path):
     """rmdir a cgroup and what is below it, deepest first, moving stray processes out."""
     if not os.path.isdir(path):
@@ -204,6 +225,7 @@ def main():
         setup()
         rc = run_tests([
             test_named_like_a_container_pause_hits_only_own_cgroup,
+            test_forty_matching_rules_all_run,
         ])
     finally:
         for f in reversed(CLEANUP):
