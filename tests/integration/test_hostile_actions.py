@@ -70,7 +70,7 @@ def wait_until(pred, what, timeout=10):
 
 def rule(name, word, actions):
     return ('name = "%s"\ntracer = "exec"\nactions = %s\n\n[filterEvents.command]\n'
-            'values = ["%s"]\n' % (name, json.dumps(actions), word))
+            'values = [%s]\n' % (name, json.dumps(actions), json.dumps(word)))
 
 
 MANY = 40
@@ -84,6 +84,8 @@ def setup():
     os.makedirs(rules)
     for w in ("pause", "many", "env", "flood"):
         WORDS[w] = unique(w[:2])
+    # A command name with a newline in it, as anyone may name a program.
+    WORDS["env"] = WORDS["env"][:10] + "\nFAKE"
     conf = []
     with open(os.path.join(rules, "pause.toml"), "w") as f:
         f.write(rule("pause_it", WORDS["pause"], ["pause"]))
@@ -196,6 +198,22 @@ def test_forty_matching_rules_all_run():
     assert len(ev["rules"]) == 32 and ev["rules_omitted"] == MANY - 32, ev
 
 
+def test_exec_env_has_no_raw_control_characters():
+    """A user's program named "x<newline>FAKE" reaches an `exec` action whose command
+    writes its environment to a file: BPFD_COMMAND holds the newline escaped, so a
+    line such as the shipped `exec:notify` example logs cannot be forged."""
+    r = as_attacker("exec '%s'" % program(WORDS["env"]))
+    assert r.returncode == 0, r.stderr
+    out = os.path.join(TMP, "env.out")
+    wait_until(lambda: os.path.exists(out) and "BPFD_PID=" in open(out).read(), "the exec action")
+    with open(out) as f:
+        lines = f.read().splitlines()
+    first, rest = WORDS["env"].split("\n")
+    assert "BPFD_COMMAND=%s\\x0a%s" % (first, rest) in lines, \
+        [l for l in lines if l.startswith("BPFD_")]
+    assert rest not in lines, "a raw newline reached the environment"
+
+
 def remove_cgroup_tree(path):
     """rmdir a cgroup and what is below it, deepest first, moving stray processes out."""
     if not os.path.isdir(path):
@@ -226,6 +244,7 @@ def main():
         rc = run_tests([
             test_named_like_a_container_pause_hits_only_own_cgroup,
             test_forty_matching_rules_all_run,
+            test_exec_env_has_no_raw_control_characters,
         ])
     finally:
         for f in reversed(CLEANUP):
