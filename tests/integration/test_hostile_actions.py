@@ -82,7 +82,7 @@ def setup():
     os.chmod(TMP, 0o755)
     rules = os.path.join(TMP, "rules")
     os.makedirs(rules)
-    for w in ("pause", "many", "env", "flood"):
+    for w in ("pause", "many", "env", "flood", "file"):
         WORDS[w] = unique(w[:2])
     # A command name with a newline in it, as anyone may name a program.
     WORDS["env"] = WORDS["env"][:10] + "\nFAKE"
@@ -98,6 +98,13 @@ def setup():
     conf.append("[exec:env]\ncommand = env > %s/env.out\n" % TMP)
     with open(os.path.join(rules, "flood.toml"), "w") as f:
         f.write(rule("flood_it", WORDS["flood"], ["stdout"]))
+    # The `file` action writes into a directory the attacker owns (an app's log directory).
+    drop = os.path.join(TMP, "drop")
+    os.makedirs(drop)
+    os.chown(drop, UID, UID)
+    with open(os.path.join(rules, "file.toml"), "w") as f:
+        f.write(rule("file_it", WORDS["file"], ["file:shared"]))
+    conf.append("[file:shared]\npath = %s/events.jsonl\n" % drop)
     with open(os.path.join(TMP, "bpfd.conf"), "w") as f:
         f.write("\n".join(conf))
     D = PipedDaemon("--tracers", "exec", "--config", os.path.join(TMP, "bpfd.conf"),
@@ -214,6 +221,86 @@ def test_exec_env_has_no_raw_control_characters():
     assert rest not in lines, "a raw newline reached the environment"
 
 
+def status_time():
+    """Seconds `bpfd status` takes to answer (it must answer)."""
+    start = time.time()
+    D.cli("status", "--json", timeout=10)
+    return time.time() - start
+
+
+def file_runs(n, what):
+    assert as_attacker(program(WORDS["file"])).returncode == 0
+    wait_until(lambda: action_stats("file:shared")["runs"] >= n, what)
+
+
+def swap_file(cmd):
+    """The attacker replaces the `file` action's file; logrotate then sends SIGHUP."""
+    path = os.path.join(TMP, "drop", "events.jsonl")
+    r = as_attacker("rm -f %s && %s %s" % (path, cmd, path))
+    assert r.returncode == 0, r.stderr
+    os.kill(D.pid, signal.SIGHUP)
+    time.sleep(0.3)
+    return path
+
+
+def test_file_path_swapped_for_symlink():
+    """A user who owns the `file` action's directory swaps the file for a symlink to a
+    file of root's and waits for logrotate's SIGHUP: the symlink is not followed."""
+    victim = os.path.join(TMP, "victim")
+    with open(victim, "w") as f:
+        f.write("root's\n")
+    before = action_stats("file:shared")
+    file_runs(before["runs"] + 1, "the first run")
+    swap_file("ln -s %s" % victim)
+    file_runs(before["runs"] + 2, "the second run")
+    time.sleep(0.3)
+    with open(victim) as f:
+        assert f.read() == "root's\n", "bpfd followed the symlink into " + victim
+    assert action_stats("file:shared")["failures"] > before["failures"]
+    assert "a symbolic link: not followed" in D.stderr(), D.stderr()[-2000:]
+
+
+def test_file_path_swapped_for_fifo():
+    """The same user puts a FIFO there instead: reopening it must not wait for a
+    reader (before: the daemon hung in open() for good)."""
+    before = action_stats("file:shared")
+    path = swap_file("mkfifo -m 666")
+    try:
+        took = status_time()
+    except subprocess.TimeoutExpired:
+        # Let the daemon go (it waits for a reader) so that the tests after run.
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        raise AssertionError("bpfd hung opening the FIFO the user put at " + path)
+    assert took < 1.0, "status took %.2fs" % took
+    file_runs(before["runs"] + 1, "a run after the swap")
+    assert action_stats("file:shared")["failures"] > before["failures"]
+
+
+def test_stdout_pipe_nobody_reads():
+    """The daemon's standard output is a pipe whose reader stopped; a user floods the
+    `stdout` action: `bpfd status` still answers within 1 s (before: the daemon
+    blocked in write() for good)."""
+    r = as_attacker("for i in $(seq 500); do %s; done" % program(WORDS["flood"]), timeout=60)
+    assert r.returncode == 0, r.stderr
+    wait_until(lambda: action_stats("stdout")["runs"] >= 400, "the flood's runs", timeout=20)
+    try:
+        worst = max(status_time() for _ in range(3))
+    except subprocess.TimeoutExpired:
+        drain(D.stdout_pipe)    # let the daemon go, so that the tests after run
+        raise AssertionError("bpfd status did not answer: the daemon blocks on its stdout")
+    print("status with stdout stalled: %.3fs" % worst)
+    assert worst < 1.0, "status took %.2fs" % worst
+
+
+def drain(fd):
+    os.set_blocking(fd, False)
+    try:
+        while os.read(fd, 1 << 16):
+            pass
+    except BlockingIOError:
+        pass
+
+
 def remove_cgroup_tree(path):
     """rmdir a cgroup and what is below it, deepest first, moving stray processes out."""
     if not os.path.isdir(path):
@@ -245,6 +332,9 @@ def main():
             test_named_like_a_container_pause_hits_only_own_cgroup,
             test_forty_matching_rules_all_run,
             test_exec_env_has_no_raw_control_characters,
+            test_file_path_swapped_for_symlink,
+            test_file_path_swapped_for_fifo,
+            test_stdout_pipe_nobody_reads,
         ])
     finally:
         for f in reversed(CLEANUP):
