@@ -292,6 +292,51 @@ def test_stdout_pipe_nobody_reads():
     assert worst < 1.0, "status took %.2fs" % worst
 
 
+def test_restart_right_after_sigkill():
+    """A second daemon on a live one's socket is refused at once; after `kill -9` of
+    the daemon a new one started straight away waits for the old one to finish dying
+    (about a second: the kernel releases its BPF programs) and starts (before: it
+    exited with "another bpfd daemon is running")."""
+    global D
+    second = Daemon("--tracers", "exec", tmpdir=TMP)
+    second.stderr_path = os.path.join(TMP, "second.err")
+    start = time.time()
+    second.start(wait=False)
+    assert second.proc.wait(10) == 1, second.stderr()
+    assert time.time() - start < 5 and "another bpfd daemon is running" in second.stderr()
+
+    old = D
+    os.kill(old.pid, signal.SIGKILL)
+    start = time.time()
+    third = Daemon("--tracers", "exec", tmpdir=TMP)
+    third.stderr_path = os.path.join(TMP, "third.err")
+    third.start(wait=False)
+    try:
+        third.wait_ready(30)
+    finally:
+        old.proc.wait(30)
+        D = third       # stopped and cleaned up by main()
+    print("restart after SIGKILL: ready in %.2fs" % (time.time() - start))
+
+
+def test_destructive_default_actions_need_force():
+    """`default_actions = kill` would kill every process a tracer without rules
+    reports: refused, with file:line, unless `default_actions_force = true`
+    (before: accepted, where a rule without a filter is refused)."""
+    conf = os.path.join(TMP, "kill-default.conf")
+    with open(conf, "w") as f:
+        f.write("[daemon]\nlog_level = info\ndefault_actions = stdout, kill\n")
+    r = subprocess.run([BPFD, "check", "--config", conf], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=30)
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert "%s:3: default_actions: kill acts on processes" % conf in r.stderr, r.stderr
+    with open(conf, "a") as f:
+        f.write("default_actions_force = true\n")
+    r = subprocess.run([BPFD, "check", "--config", conf], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=30)
+    assert r.returncode == 0, r.stderr
+
+
 def drain(fd):
     os.set_blocking(fd, False)
     try:
@@ -335,6 +380,8 @@ def main():
             test_file_path_swapped_for_symlink,
             test_file_path_swapped_for_fifo,
             test_stdout_pipe_nobody_reads,
+            test_destructive_default_actions_need_force,
+            test_restart_right_after_sigkill,
         ])
     finally:
         for f in reversed(CLEANUP):
