@@ -224,7 +224,7 @@ def test_exec_env_has_no_raw_control_characters():
 def status_time():
     """Seconds `bpfd status` takes to answer (it must answer)."""
     start = time.time()
-    D.cli("status", "--json", timeout=10)
+    D.cli("status", "--json", timeout=5)
     return time.time() - start
 
 
@@ -282,7 +282,6 @@ def test_stdout_pipe_nobody_reads():
     blocked in write() for good)."""
     r = as_attacker("for i in $(seq 500); do %s; done" % program(WORDS["flood"]), timeout=60)
     assert r.returncode == 0, r.stderr
-    wait_until(lambda: action_stats("stdout")["runs"] >= 400, "the flood's runs", timeout=20)
     try:
         worst = max(status_time() for _ in range(3))
     except subprocess.TimeoutExpired:
@@ -290,6 +289,7 @@ def test_stdout_pipe_nobody_reads():
         raise AssertionError("bpfd status did not answer: the daemon blocks on its stdout")
     print("status with stdout stalled: %.3fs" % worst)
     assert worst < 1.0, "status took %.2fs" % worst
+    wait_until(lambda: action_stats("stdout")["runs"] >= 500, "the flood's runs", timeout=20)
 
 
 def test_restart_right_after_sigkill():
@@ -389,8 +389,11 @@ def main():
                 f()
             except Exception as e:  # cleanup goes on whatever fails
                 print("cleanup: %s" % e)
-        if D:
-            D.cleanup()
+        try:
+            if D:
+                D.cleanup()
+        finally:
+            shutil.rmtree(TMP or "/nonexistent", ignore_errors=True)
     return rc
 
 
