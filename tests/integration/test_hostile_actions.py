@@ -25,7 +25,8 @@ import sys
 import tempfile
 import time
 
-from bpfdtest import BPFD, Daemon, Docker, make_program, require_root, run_tests, unique
+from bpfdtest import (BPFD, Daemon, Docker, cgroup2_mount, make_program, require_root, run_tests,
+                      unique, wait_until)
 
 UID = 64123           # an account that exists nowhere: the attacker
 D = None              # the shared daemon
@@ -33,15 +34,6 @@ TMP = None            # its directory, and the attacker's (mode 1777 below)
 WORDS = {}            # rule -> the program name that triggers it
 DOCKER = None
 CLEANUP = []          # callables, run last to first
-
-
-def cgroup2_mount():
-    with open("/proc/self/mounts") as f:
-        for line in f:
-            dev, mnt, fstype = line.split()[:3]
-            if fstype == "cgroup2":
-                return mnt
-    raise AssertionError("no cgroup2 mount")
 
 
 def as_attacker(script, cgroup=None, timeout=30):
@@ -58,14 +50,6 @@ def action_stats(name):
         if a["name"] == name:
             return a
     return {"runs": 0, "failures": 0, "dropped": 0}
-
-
-def wait_until(pred, what, timeout=10):
-    deadline = time.time() + timeout
-    while not pred():
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.05)
 
 
 def rule(name, word, actions):
