@@ -3,8 +3,9 @@
 really make it:
 
 - an unprivileged user with a delegated cgroup subtree names a cgroup after
-  a real docker container, triggers a `pause` rule from it and removes it
-  before the daemon acts: the real container must not be frozen;
+  a real docker container, triggers a `pause` or `kill-container` rule from
+  it and removes it before the daemon acts: the real container must be
+  neither frozen nor killed;
 - 40 rules match one event: every rule's action runs;
 - a program whose name holds a newline reaches an `exec` action: its
   BPFD_* variables carry no raw control character;
@@ -66,13 +67,14 @@ def setup():
     os.chmod(TMP, 0o755)
     rules = os.path.join(TMP, "rules")
     os.makedirs(rules)
-    for w in ("pause", "many", "env", "flood", "file"):
+    for w in ("pause", "kill-container", "many", "env", "flood", "file"):
         WORDS[w] = unique(w[:2])
     # A command name with a newline in it, as anyone may name a program.
     WORDS["env"] = WORDS["env"][:10] + "\nFAKE"
     conf = []
-    with open(os.path.join(rules, "pause.toml"), "w") as f:
-        f.write(rule("pause_it", WORDS["pause"], ["pause"]))
+    for action in ("pause", "kill-container"):
+        with open(os.path.join(rules, action + ".toml"), "w") as f:
+            f.write(rule(action.replace("-", "_"), WORDS[action], [action]))
     for i in range(MANY):
         with open(os.path.join(rules, "many%02d.toml" % i), "w") as f:
             f.write(rule("many%02d" % i, WORDS["many"], ["file:m%02d" % i]))
@@ -128,10 +130,8 @@ def frozen(cg2, cid):
         return "frozen 1" in f.read().splitlines()
 
 
-def test_named_like_a_container_pause_hits_only_own_cgroup():
-    """A user with a delegated subtree names a cgroup after a real container, runs a
-    `pause` rule's program in it and removes the cgroup at once: bpfd must not
-    freeze the real container (before: it looked the container up by that name)."""
+def real_container_and_subtree():
+    """A real container, and a cgroup subtree delegated to the attacker: (cg2, id, subtree)."""
     if not DOCKER.ok:
         raise AssertionError("docker: " + DOCKER.reason)
     cg2 = cgroup2_mount()
@@ -147,25 +147,45 @@ def test_named_like_a_container_pause_hits_only_own_cgroup():
     CLEANUP.append(lambda: remove_cgroup_tree(sub))
     for f in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
         os.chown(os.path.join(sub, f), UID, UID)
+    return cg2, cid, sub
+
+
+def trigger_from_gone_cgroup(action, sub, cid):
+    """The user makes SUB/docker/<cid>, runs @action's rule program in it and removes
+    it. bpfd reads events within milliseconds, so a user racing it wins now and
+    then; SIGSTOP makes bpfd the slower one every time."""
     fake = os.path.join(sub, "docker", cid)
-    before = action_stats("pause")
-    # The user makes the cgroup, runs the rule's program in it and removes it.
-    # bpfd reads events within milliseconds; a user racing it wins now and
-    # then. SIGSTOP makes bpfd the slower one every time.
+    before = action_stats(action)
     script = ('mkdir -p %(fake)s && sh -c \'echo $$ > %(fake)s/cgroup.procs; exec %(prog)s\'; '
-              'rmdir %(fake)s' % {"fake": fake, "prog": program(WORDS["pause"])})
+              'rmdir %(fake)s' % {"fake": fake, "prog": program(WORDS[action])})
     os.kill(D.pid, signal.SIGSTOP)
     try:
         r = as_attacker(script, cgroup=sub)
     finally:
         os.kill(D.pid, signal.SIGCONT)
     assert r.returncode == 0, "attacker script failed (%d): %s" % (r.returncode, r.stderr)
-    wait_until(lambda: action_stats("pause")["runs"] > before["runs"], "the pause rule's run")
+    wait_until(lambda: action_stats(action)["runs"] > before["runs"], "the rule's run")
     time.sleep(0.2)
+    assert action_stats(action)["failures"] > before["failures"], action_stats(action)
+
+
+def test_named_like_a_container_pause():
+    """A user with a delegated subtree names a cgroup after a real container and
+    triggers a `pause` rule from it: bpfd must not freeze the real container
+    (before: when the event's cgroup was gone, it looked the container up by id)."""
+    cg2, cid, sub = real_container_and_subtree()
+    trigger_from_gone_cgroup("pause", sub, cid)
     assert not frozen(cg2, cid), "bpfd froze the real container %s" % cid
-    after = action_stats("pause")
-    assert after["failures"] > before["failures"], after
     assert "its cgroup (id" in D.stderr(), D.stderr()[-2000:]
+
+
+def test_named_like_a_container_kill_container():
+    """The same with a `kill-container` rule: the real container keeps running."""
+    cg2, cid, sub = real_container_and_subtree()
+    trigger_from_gone_cgroup("kill-container", sub, cid)
+    state = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", cid],
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout
+    assert state.strip() == "true", "bpfd killed the real container %s" % cid
 
 
 # --- 7: every matching rule runs ---------------------------------------------------------
@@ -358,7 +378,8 @@ def main():
     try:
         setup()
         rc = run_tests([
-            test_named_like_a_container_pause_hits_only_own_cgroup,
+            test_named_like_a_container_pause,
+            test_named_like_a_container_kill_container,
             test_forty_matching_rules_all_run,
             test_exec_env_has_no_raw_control_characters,
             test_file_path_swapped_for_symlink,
