@@ -140,6 +140,7 @@ struct action {
 	int64_t timer_ms;			/* 0: no timer */
 	int64_t log_next_ms;			/* failures are logged at most this often */
 	uint64_t log_suppressed;
+	uint64_t event_seq;			/* the pipeline's last event it ran for */
 	bool broken;				/* init failed: every run fails */
 	char *broken_reason;
 };

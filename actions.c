@@ -135,7 +135,7 @@ int action_config_check(void *ctx, const char *section, const char *key, const c
 		return -EINVAL;
 	}
 	if (!key)
-		return 0;
+		return ops->destructive ? 1 : 0;
 	if (strcmp(key, "rate_limit") == 0) {
 		if (config_parse_rate(value, &count, &ms) < 0) {
 			snprintf(err, size, "rate_limit: \"%s\" is not a rate like 10/s, 100/min, "

@@ -38,6 +38,9 @@ struct load {
 	bool in_daemon;
 	char message[CONFIG_ERROR_MAX - 128];
 	int error_line;
+	/* The first destructive default action and its line, refused without force. */
+	char destructive[64];
+	int destructive_line;
 	bool oom;
 };
 
@@ -138,6 +141,7 @@ static int set_default_actions(struct load *l, const char *value)
 	d->default_actions = calloc(CONFIG_DEFAULT_ACTIONS_MAX, sizeof(char *));
 	d->n_default_actions = 0;
 	d->has_default_actions = true;
+	l->destructive[0] = '\0';
 	if (!d->default_actions) {
 		l->oom = true;
 		return 0;
@@ -155,9 +159,14 @@ static int set_default_actions(struct load *l, const char *value)
 				     CONFIG_DEFAULT_ACTIONS_MAX);
 		if (l->check) {
 			char err[256];
+			int kind = l->check(l->ctx, tok, NULL, NULL, err, sizeof(err));
 
-			if (l->check(l->ctx, tok, NULL, NULL, err, sizeof(err)) < 0)
+			if (kind < 0)
 				return failf(l, "default_actions: %s", err);
+			if (kind > 0 && !l->destructive[0]) {
+				snprintf(l->destructive, sizeof(l->destructive), "%s", tok);
+				l->destructive_line = l->rd.line;
+			}
 		}
 		d->default_actions[d->n_default_actions] = strdup(tok);
 		if (!d->default_actions[d->n_default_actions]) {
@@ -257,11 +266,16 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 	}
 	if (strcmp(key, "default_actions") == 0)
 		return set_default_actions(l, value);
+	if (strcmp(key, "default_actions_force") == 0) {
+		if (config_parse_bool(value, &d->default_actions_force) < 0)
+			return failf(l, "default_actions_force: \"%s\" is not true or false", value);
+		return 1;
+	}
 	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, socket, socket_mode, "
 			"socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
 			"subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
 			"client_idle_timeout, max_rules, "
-			"log_level, output, default_actions)", key);
+			"log_level, output, default_actions, default_actions_force)", key);
 }
 
 static struct config_section *add_section(struct load *l, const char *name)
@@ -442,6 +456,19 @@ int config_load(const char *path, const char *text, size_t len, config_check_fn 
 	if (where < 0) {
 		snprintf(err, CONFIG_ERROR_MAX, "%s: cannot be read", path);
 		r = -EIO;
+		goto fail;
+	}
+	/*
+	 * What rules get (a destructive action needs a filter or `force`)
+	 * holds here too: a default action runs on every event of every
+	 * tracer without rules, the daemon's own children's aside.
+	 */
+	if (l.destructive[0] && !l.cfg->daemon.default_actions_force) {
+		snprintf(err, CONFIG_ERROR_MAX, "%s:%d: default_actions: %s acts on processes or "
+			 "containers and would run on every event of every tracer without rules; "
+			 "add `default_actions_force = true` to [daemon] if that is meant", path,
+			 l.destructive_line, l.destructive);
+		r = -EINVAL;
 		goto fail;
 	}
 	*out = l.cfg;

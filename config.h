@@ -59,6 +59,8 @@ struct config_daemon {
 	char **default_actions;
 	size_t n_default_actions;
 	bool has_default_actions;
+	/* A destructive default action (kill...) is meant: default_actions_force = true. */
+	bool default_actions_force;
 };
 
 struct config {
@@ -70,8 +72,10 @@ struct config {
 
 /*
  * Asked about each line of a section other than [daemon]: @key is NULL
- * for the section header itself. Returns 0, or -EINVAL with a message
- * (no file or line: the reader adds them) in @err.
+ * for the section header itself, and for each action of default_actions.
+ * Returns 0, or -EINVAL with a message (no file or line: the reader adds
+ * them) in @err; for a header, 1 when that action is destructive (acts on
+ * processes or containers).
  */
 typedef int (*config_check_fn)(void *ctx, const char *section, const char *key,
 			       const char *value, char *err, size_t size);

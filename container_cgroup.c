@@ -135,11 +135,14 @@ static int join(char *out, size_t size, const char *base, const char *path, cons
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* Like a shell's `echo V > FILE`: cgroup files ignore O_TRUNC, plain files (tests) need it. */
-static int write_string(const char *file, const char *value)
+/*
+ * Like a shell's `echo V > FILE` for @file in directory @dirfd: cgroup
+ * files ignore O_TRUNC, plain files (tests) need it.
+ */
+static int write_string_at(int dirfd, const char *file, const char *value)
 {
 	ssize_t len = (ssize_t)strlen(value), w;
-	int fd = open(file, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+	int fd = openat(dirfd, file, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 
 	if (fd < 0)
 		return -errno;
@@ -151,6 +154,125 @@ static int write_string(const char *file, const char *value)
 		return r;
 	}
 	return close(fd) < 0 ? -errno : 0;
+}
+
+static int open_dir(const char *base, const char *path)
+{
+	char dir[CGROUP_REL_PATH_MAX * 2];
+	int fd, r = join(dir, sizeof(dir), base, path, NULL);
+
+	if (r < 0)
+		return r;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+void cgroup_dir_close(struct cgroup_dir *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	if (d->freezer_fd >= 0)
+		close(d->freezer_fd);
+	d->fd = d->freezer_fd = -1;
+}
+
+/*
+ * The freezer of top cgroup @d->fd at @top into @d->freezer_fd (-1:
+ * none). A v1 freezer hierarchy apart from the attributing one holds other
+ * directories: the same path there is the container's (runtimes make it
+ * in every hierarchy, and only root can make one there outside a subtree
+ * delegated to a user, who then names only their own cgroups).
+ */
+static int open_freezer(const struct cgroup_hierarchy *h, struct cgroup_dir *d, const char *top)
+{
+	int fd;
+
+	if (h->cgroup2 || strcmp(h->freezer, h->mount) == 0) {
+		d->freezer_fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 3);
+		return d->freezer_fd < 0 ? -errno : 0;
+	}
+	if (!h->freezer[0])
+		return 0;
+	fd = open_dir(h->freezer, top);
+	if (fd < 0 && fd != -ENOENT)
+		return fd;
+	d->freezer_fd = fd < 0 ? -1 : fd;
+	return 0;
+}
+
+/* Keeps @fd as @d's top cgroup and opens its freezer: 0, or a negative errno (@fd closed). */
+static int take_dir(const struct cgroup_hierarchy *h, int fd, const char *top,
+		    struct cgroup_dir *d)
+{
+	int r;
+
+	d->fd = fd;
+	r = open_freezer(h, d, top);
+	if (r < 0)
+		cgroup_dir_close(d);
+	return r;
+}
+
+int cgroup_dir_open(const struct cgroup_hierarchy *h, const char *path, struct cgroup_dir *d)
+{
+	int fd;
+
+	d->fd = d->freezer_fd = -1;
+	if (!h->mount[0])
+		return -EOPNOTSUPP;
+	fd = open_dir(h->mount, path);
+	return fd < 0 ? fd : take_dir(h, fd, path, d);
+}
+
+static bool same_dir(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+int cgroup_dir_open_event(const struct cgroup_hierarchy *h, const char *path, uint64_t id,
+			  const char *top, struct cgroup_dir *d)
+{
+	size_t top_len = strlen(top), i;
+	struct stat st;
+	int fd, up, named, r;
+
+	d->fd = d->freezer_fd = -1;
+	if (!h->mount[0])
+		return -EOPNOTSUPP;
+	if (strncmp(path, top, top_len) != 0 || (path[top_len] && path[top_len] != '/'))
+		return -EINVAL;
+	fd = open_dir(h->mount, path);
+	if (fd < 0)
+		return fd;
+	/* The name may lead elsewhere since it was resolved: the inode says whose it is. */
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_ino != id) {
+		close(fd);
+		return -ESTALE;
+	}
+	/* Up to the top through the directory itself, not through names. */
+	for (i = top_len; path[i]; i++) {
+		if (path[i] != '/' || !path[i + 1] || path[i + 1] == '/')
+			continue;
+		up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		r = -errno;
+		close(fd);
+		if (up < 0)
+			return r;
+		fd = up;
+	}
+	/* Moved between the open and the climb: the top reached is not the one named. */
+	named = open_dir(h->mount, top);
+	if (named < 0 || !same_dir(fd, named)) {
+		if (named >= 0)
+			close(named);
+		close(fd);
+		return named == -ENOENT ? -ENOENT : -ESTALE;
+	}
+	close(named);
+	return take_dir(h, fd, top, d);
 }
 
 struct pid_list {
@@ -232,25 +354,14 @@ static int collect_pids(int dirfd, struct pid_list *l, int depth)
 	return r;
 }
 
-int container_cgroup_pids(const struct cgroup_hierarchy *h, const char *path, pid_t **pids,
-			  size_t *n)
+int container_cgroup_pids(const struct cgroup_dir *d, pid_t **pids, size_t *n)
 {
 	struct pid_list l = { 0 };
-	char dir[CGROUP_REL_PATH_MAX * 2];
-	int fd, r;
+	int r;
 
 	*pids = NULL;
 	*n = 0;
-	if (!h->mount[0])
-		return -EOPNOTSUPP;
-	r = join(dir, sizeof(dir), h->mount, path, NULL);
-	if (r < 0)
-		return r;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = collect_pids(fd, &l, 0);
-	close(fd);
+	r = collect_pids(d->fd, &l, 0);
 	if (r < 0) {
 		free(l.pids);
 		return r;
@@ -293,7 +404,7 @@ static int read_status(pid_t pid, pid_t *ppid, pid_t *nspid)
 	return have_ppid ? 0 : -EINVAL;
 }
 
-int container_cgroup_init_pid(const struct cgroup_hierarchy *h, const char *path, pid_t *pid)
+int container_cgroup_init_pid(const struct cgroup_dir *d, pid_t *pid)
 {
 	struct container_proc *procs;
 	size_t n, i, k = 0;
@@ -301,7 +412,7 @@ int container_cgroup_init_pid(const struct cgroup_hierarchy *h, const char *path
 	ssize_t best;
 	int r;
 
-	r = container_cgroup_pids(h, path, &pids, &n);
+	r = container_cgroup_pids(d, &pids, &n);
 	if (r < 0)
 		return r;
 	procs = calloc(n ? n : 1, sizeof(*procs));
@@ -327,23 +438,20 @@ int container_cgroup_init_pid(const struct cgroup_hierarchy *h, const char *path
 	return best >= 0 ? 0 : -ESRCH;
 }
 
-int container_cgroup_freeze(const struct cgroup_hierarchy *h, const char *path, bool frozen)
+int container_cgroup_freeze(const struct cgroup_hierarchy *h, const struct cgroup_dir *d,
+			    bool frozen)
 {
-	char file[CGROUP_REL_PATH_MAX * 2], dir[CGROUP_REL_PATH_MAX * 2];
-	const char *base = h->cgroup2 ? h->mount : h->freezer;
 	int r;
 
-	if (!base[0])
+	if (d->freezer_fd < 0)
 		return -EOPNOTSUPP;
 	if (h->cgroup2)
-		r = join(file, sizeof(file), base, path, "cgroup.freeze");
+		r = write_string_at(d->freezer_fd, "cgroup.freeze", frozen ? "1" : "0");
 	else
-		r = join(file, sizeof(file), base, path, "freezer.state");
-	if (r < 0)
-		return r;
-	r = write_string(file, h->cgroup2 ? (frozen ? "1" : "0") : (frozen ? "FROZEN" : "THAWED"));
+		r = write_string_at(d->freezer_fd, "freezer.state", frozen ? "FROZEN" : "THAWED");
 	/* The cgroup is there but the file is not: a cgroup2 freezer needs Linux 5.2. */
-	if (r == -ENOENT && join(dir, sizeof(dir), base, path, NULL) == 0 && access(dir, F_OK) == 0)
+	if (r == -ENOENT && faccessat(d->freezer_fd, h->cgroup2 ? "cgroup.procs" : "tasks", F_OK,
+				      0) == 0)
 		r = -EOPNOTSUPP;
 	return r;
 }
@@ -362,14 +470,13 @@ static int pid_kill(pid_t pid)
 }
 
 /* One pass: SIGKILL to every listed process but pid 1 and @self. */
-static int kill_listed(const struct cgroup_hierarchy *h, const char *path, pid_t self,
-		       size_t *killed)
+static int kill_listed(const struct cgroup_dir *d, pid_t self, size_t *killed)
 {
 	pid_t *pids;
 	size_t n, i;
 	int r;
 
-	r = container_cgroup_pids(h, path, &pids, &n);
+	r = container_cgroup_pids(d, &pids, &n);
 	if (r < 0)
 		return r;
 	for (i = 0; i < n; i++) {
@@ -382,19 +489,15 @@ static int kill_listed(const struct cgroup_hierarchy *h, const char *path, pid_t
 	return (int)n;
 }
 
-int container_cgroup_kill(const struct cgroup_hierarchy *h, const char *path, pid_t self,
-			  const char **how, size_t *killed)
+int container_cgroup_kill(const struct cgroup_hierarchy *h, const struct cgroup_dir *d,
+			  pid_t self, const char **how, size_t *killed)
 {
-	char file[CGROUP_REL_PATH_MAX * 2];
 	int r, frozen, pass;
 
 	*killed = 0;
 	*how = "cgroup.kill";
 	if (h->cgroup2) {
-		r = join(file, sizeof(file), h->mount, path, "cgroup.kill");
-		if (r < 0)
-			return r;
-		r = write_string(file, "1");
+		r = write_string_at(d->fd, "cgroup.kill", "1");
 		if (r != -ENOENT)
 			return r;
 		/* No cgroup.kill before Linux 5.14: the way below, if the cgroup exists. */
@@ -404,18 +507,18 @@ int container_cgroup_kill(const struct cgroup_hierarchy *h, const char *path, pi
 	 * Frozen, nothing in the cgroup can fork or exit, so the listing is
 	 * complete and its pids stay theirs; the kills land when it thaws.
 	 */
-	frozen = container_cgroup_freeze(h, path, true);
+	frozen = container_cgroup_freeze(h, d, true);
 	if (frozen < 0 && frozen != -EOPNOTSUPP)
 		return frozen;
 	if (frozen < 0)
 		*how = "signal without a freezer";
 	for (pass = 0; pass < (frozen == 0 ? 1 : KILL_PASSES_UNFROZEN); pass++) {
-		r = kill_listed(h, path, self, killed);
+		r = kill_listed(d, self, killed);
 		if (r <= 0)
 			break;
 	}
 	if (frozen == 0)
-		container_cgroup_freeze(h, path, false);
+		container_cgroup_freeze(h, d, false);
 	return r < 0 ? r : 0;
 }
 
@@ -428,13 +531,8 @@ struct find_state {
 
 static void found_add(struct find_state *s, const struct container_info *info, const char *path)
 {
-	size_t i;
-
 	if (strncmp(info->id, s->prefix, s->prefix_len) != 0)
 		return;
-	for (i = 0; i < s->n && i < s->max; i++)
-		if (same_container(&s->out[i].info, info))
-			return;
 	if (s->n < s->max) {
 		s->out[s->n].info = *info;
 		snprintf(s->out[s->n].path, sizeof(s->out[s->n].path), "%s", path);

@@ -77,27 +77,62 @@ struct container_proc {
 ssize_t container_init_choose(const struct container_proc *procs, size_t n);
 
 /*
- * Every process in cgroup @path of @h and below it, at most
- * CONTAINER_PIDS_MAX: 0 with *@pids (malloc'ed, the caller frees) and
- * *@n, or a negative errno (-ENOENT: no such cgroup).
+ * A container's top cgroup, opened. The container actions act through
+ * these descriptors, never by path again: a cgroup renamed, or removed and
+ * made anew under the same name, after it was checked is not the one
+ * acted on.
  */
-int container_cgroup_pids(const struct cgroup_hierarchy *h, const char *path, pid_t **pids,
-			  size_t *n);
+struct cgroup_dir {
+	int fd;		/* its directory in the hierarchy events are attributed by */
+	/*
+	 * Its freezer's directory: a dup of fd on cgroup2 (or when the v1
+	 * hierarchy is the freezer's), the same path in the v1 freezer
+	 * hierarchy otherwise; -1 when there is no freezer.
+	 */
+	int freezer_fd;
+};
 
-/* The container's init (container_init_choose() over /proc): 0 and *@pid, or -ESRCH. */
-int container_cgroup_init_pid(const struct cgroup_hierarchy *h, const char *path, pid_t *pid);
+#define CGROUP_DIR_INIT { .fd = -1, .freezer_fd = -1 }
+
+/* Opens cgroup @path of @h (an admin named it: `bpfd resume`). 0, or a negative errno. */
+int cgroup_dir_open(const struct cgroup_hierarchy *h, const char *path, struct cgroup_dir *d);
 
 /*
- * Freezes (@frozen) or thaws cgroup @path and everything below it:
+ * Opens @top, the top cgroup of the container that the event's cgroup
+ * @path (whose id is @id) lies in, without trusting either name: the
+ * directory at @path must be cgroup @id (a cgroup's id is its directory's
+ * inode number), @top is reached from it through "..", and the directory
+ * now at @top must be the one reached. -ENOENT when the cgroup is gone,
+ * -ESTALE when a name no longer leads to it (renamed, or replaced by
+ * another), -EINVAL when @top is not an ancestor of @path.
+ */
+int cgroup_dir_open_event(const struct cgroup_hierarchy *h, const char *path, uint64_t id,
+			  const char *top, struct cgroup_dir *d);
+
+/* Closes what cgroup_dir_open*() opened; accepts CGROUP_DIR_INIT. */
+void cgroup_dir_close(struct cgroup_dir *d);
+
+/*
+ * Every process in cgroup @d and below it, at most CONTAINER_PIDS_MAX: 0
+ * with *@pids (malloc'ed, the caller frees) and *@n, or a negative errno.
+ */
+int container_cgroup_pids(const struct cgroup_dir *d, pid_t **pids, size_t *n);
+
+/* The container's init (container_init_choose() over /proc): 0 and *@pid, or -ESRCH. */
+int container_cgroup_init_pid(const struct cgroup_dir *d, pid_t *pid);
+
+/*
+ * Freezes (@frozen) or thaws cgroup @d and everything below it:
  * cgroup.freeze on cgroup2, freezer.state (FROZEN, THAWED) of the v1
  * freezer hierarchy otherwise. Returns at once: the kernel finishes
  * freezing in the background (cgroup.events says "frozen 1" then).
  * -EOPNOTSUPP when the hierarchy has no freezer.
  */
-int container_cgroup_freeze(const struct cgroup_hierarchy *h, const char *path, bool frozen);
+int container_cgroup_freeze(const struct cgroup_hierarchy *h, const struct cgroup_dir *d,
+			    bool frozen);
 
 /*
- * SIGKILLs every process in cgroup @path and below: with cgroup2's
+ * SIGKILLs every process in cgroup @d and below: with cgroup2's
  * cgroup.kill when the kernel has it (5.14), else by freezing the cgroup
  * (so that nothing forks in between), signalling each process it lists
  * and thawing it (without a freezer: a few passes of signals). Never
@@ -105,8 +140,8 @@ int container_cgroup_freeze(const struct cgroup_hierarchy *h, const char *path, 
  * and signal", "signal without a freezer"); *@killed how many processes
  * were signalled the other ways. 0, or a negative errno.
  */
-int container_cgroup_kill(const struct cgroup_hierarchy *h, const char *path, pid_t self,
-			  const char **how, size_t *killed);
+int container_cgroup_kill(const struct cgroup_hierarchy *h, const struct cgroup_dir *d,
+			  pid_t self, const char **how, size_t *killed);
 
 /* One container a scan found: its top cgroup. */
 struct container_found {
@@ -117,7 +152,8 @@ struct container_found {
 /*
  * The containers under @h's mount whose id begins with @prefix ("" for
  * all), at most @max into @out: 0 and *@n (which counts them all, also
- * those beyond @max), or a negative errno.
+ * those beyond @max), or a negative errno. Two top cgroups that claim the
+ * same id (anyone may name a cgroup like a container) are two entries.
  */
 int container_cgroup_find(const struct cgroup_hierarchy *h, const char *prefix,
 			  struct container_found *out, size_t max, size_t *n);

@@ -344,10 +344,17 @@ static json_t *resume_target(struct daemon *d, const struct cgroup_hierarchy *h,
 	for (i = 0; i < shown; i++)
 		if (strcmp(found[i].info.id, prefix) == 0)
 			break;
-	if (i < shown)
+	if (i == shown && n == 1)
+		i = 0;
+	/* Names are anyone's to choose: of two cgroups claiming one id, neither is guessed. */
+	for (j = 0; i < shown && j < shown; j++)
+		if (j != i && strcmp(found[j].info.id, found[i].info.id) == 0)
+			break;
+	if (i < shown && j < shown)
+		err = error_reply("container %s is claimed by two cgroups, %s and %s: not "
+				  "choosing", found[i].info.id, found[i].path, found[j].path);
+	else if (i < shown)
 		*out = found[i];
-	else if (n == 1)
-		*out = found[0];
 	else if (n == 0)
 		err = error_reply("no container matches '%s'", prefix);
 	else
@@ -358,6 +365,7 @@ static json_t *resume_target(struct daemon *d, const struct cgroup_hierarchy *h,
 
 static json_t *op_resume_container(struct daemon *d, struct client *c, json_t *req)
 {
+	struct cgroup_dir dir = CGROUP_DIR_INIT;
 	struct cgroup_hierarchy h;
 	struct container_found *t;
 	char prefix[CONTAINER_ID_MAX + 1];
@@ -379,7 +387,10 @@ static json_t *op_resume_container(struct daemon *d, struct client *c, json_t *r
 		free(t);
 		return err;
 	}
-	r = container_cgroup_freeze(&h, t->path, false);
+	r = cgroup_dir_open(&h, t->path, &dir);
+	if (r == 0)
+		r = container_cgroup_freeze(&h, &dir, false);
+	cgroup_dir_close(&dir);
 	if (r < 0) {
 		if (r == -ENOENT)
 			paused_containers_remove(d->paused, t->info.id);

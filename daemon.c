@@ -3,6 +3,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
@@ -43,6 +46,10 @@ enum {
 	RULES_SETTLE_MS = 100,	/* a change in the rules directory is read this much later */
 	TRACERS_WANTED_MAX = 32,
 	LOSS_LOG_MS = 10000,	/* losses are logged at most this often */
+	/* A daemon that holds the socket while it exits is waited for this long. */
+	DYING_WAIT_MS = 10000,
+	DYING_POLL_MS = 50,
+	PF_EXITING_FLAG = 0x4,	/* include/linux/sched.h: PF_EXITING */
 };
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
@@ -248,6 +255,77 @@ static int v1_hierarchy_id(const char *controller)
 	if (f)
 		fclose(f);
 	return id;
+}
+
+/*
+ * Whether the daemon listening on @path is on its way out: its pid (the
+ * socket's peer credentials are the listener's) is gone or exiting
+ * (PF_EXITING in /proc/PID/stat's flags). A daemon killed with SIGKILL
+ * keeps its socket, and so answers connect(), until the kernel has
+ * released its BPF programs: a second or more.
+ */
+static bool listener_dying(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char stat_path[64], buf[1024], *p;
+	unsigned long flags = 0;
+	ssize_t n;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0) {
+		close(fd);
+		return false;	/* a full backlog, another pid namespace: taken as live */
+	}
+	close(fd);
+	snprintf(stat_path, sizeof(stat_path), "/proc/%d/stat", (int)cred.pid);
+	fd = open(stat_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	/* "pid (comm) S ppid pgrp session tty tpgid flags": comm may hold spaces. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return p[2] == 'Z' || p[2] == 'X' || (flags & PF_EXITING_FLAG);
+}
+
+/*
+ * Listens on the configured socket. A daemon already there is waited for
+ * (up to DYING_WAIT_MS) while it is dying, so that a restart right after
+ * a SIGKILL succeeds; one that lives is refused at once (-EADDRINUSE).
+ */
+static int listen_once_dead(struct daemon *d)
+{
+	unsigned int mode = d->config && d->config->daemon.has_socket_mode
+				    ? d->config->daemon.socket_mode : 0660;
+	int64_t deadline = loop_now_ms() + DYING_WAIT_MS;
+	bool said = false;
+	int fd;
+
+	for (;;) {
+		fd = ipc_listen(d->opts.socket_path, mode);
+		if (fd != -EADDRINUSE || loop_now_ms() >= deadline ||
+		    !listener_dying(d->opts.socket_path))
+			return fd;
+		if (!said)
+			log_info("%s: the daemon there is exiting: waiting for it (at most %d s)",
+				 d->opts.socket_path, DYING_WAIT_MS / 1000);
+		said = true;
+		usleep(DYING_POLL_MS * 1000);
+	}
 }
 
 /*
@@ -867,9 +945,7 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	}
 	/* The socket first: a second daemon must not get as far as loading BPF. */
-	d.listen_fd = ipc_listen(d.opts.socket_path,
-				 d.config && d.config->daemon.has_socket_mode
-					 ? d.config->daemon.socket_mode : 0660);
+	d.listen_fd = listen_once_dead(&d);
 	if (d.listen_fd < 0) {
 		if (d.listen_fd == -EADDRINUSE)
 			log_error("%s: another bpfd daemon is running on this socket",

@@ -96,6 +96,7 @@ void event_init(struct event *ev)
 	ev->container_runtime = "not-found";
 	ev->container_id = "";
 	ev->n_rules = 0;
+	ev->rules_omitted = 0;
 	ev->n_data = 0;
 	ev->scratch_used = 0;
 }
@@ -533,7 +534,7 @@ static char *json_put_str(char *p, const char *str, size_t n)
  * Everything but the strings: key names and punctuation (about 230 bytes),
  * the time (30), eight numbers (at most 21 each) and the final NUL.
  */
-enum { JSON_FIXED_MAX = 512 };
+enum { JSON_FIXED_MAX = 576 };
 
 /*
  * No string we write comes near this; refusing larger ones keeps the size
@@ -715,7 +716,12 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 			*p++ = ',';
 		p = json_put_str(p, str_or_empty(ev->rules[i]), rule_len[i]);
 	}
-	p = PUT_LIT(p, "],\"data\":{");
+	*p++ = ']';
+	if (ev->rules_omitted) {
+		p = PUT_LIT(p, ",\"rules_omitted\":");
+		p = put_u64(p, ev->rules_omitted);
+	}
+	p = PUT_LIT(p, ",\"data\":{");
 	for (i = 0; i < n_data; i++) {
 		if (i)
 			*p++ = ',';
@@ -892,7 +898,7 @@ static char *text_put_str_value(char *p, const char *s, size_t len)
 }
 
 /* Time, tracer, key names, five numbers, separators, the NUL. */
-enum { TEXT_FIXED_MAX = 256 };
+enum { TEXT_FIXED_MAX = 288 };
 #define TEXT_DATA_PREFIX "data."
 
 /*
@@ -964,6 +970,10 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 	if (n_rules) {
 		p = PUT_LIT(p, " rules=");
 		p = text_put_value(p, rules, n_rules, ',');
+	}
+	if (ev->rules_omitted) {
+		p = PUT_LIT(p, " rules_omitted=");
+		p = put_u64(p, ev->rules_omitted);
 	}
 	for (i = 0; i < n_data; i++) {
 		const struct event_kv *kv = &ev->data[i];
@@ -1141,6 +1151,10 @@ static int event_from_json(const json_t *root, struct event *ev, const char **co
 			return -EINVAL;
 		ev->rules[ev->n_rules++] = json_string_value(v);
 	}
+	v = json_object_get(root, "rules_omitted");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
+		return -EINVAL;
+	ev->rules_omitted = v ? (size_t)json_integer_value(v) : 0;
 
 	data = json_object_get(root, "data");
 	if (!json_is_object(data) || json_object_size(data) > EVENT_DATA_MAX)

@@ -55,8 +55,14 @@ struct event {
 	const char *container_runtime;	/* static string, "not-found" for the host */
 	const char *container_id;	/* "" for the host */
 
+	/*
+	 * The rules that matched, in rule order: the first EVENT_RULES_MAX
+	 * (every one runs its actions), and how many more were left out of
+	 * the list (JSON "rules_omitted", only when not 0).
+	 */
 	const char *rules[EVENT_RULES_MAX];
 	size_t n_rules;
+	size_t rules_omitted;
 
 	struct event_kv data[EVENT_DATA_MAX];
 	size_t n_data;

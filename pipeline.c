@@ -3,6 +3,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -29,6 +30,9 @@ void pipeline_init(struct pipeline *p, struct cgroup_cache *cgroups, struct serv
 void pipeline_release(struct pipeline *p)
 {
 	strbuf_release(&p->json);
+	free(p->matched);
+	p->matched = NULL;
+	p->matched_cap = 0;
 }
 
 static int64_t ts_ns(clockid_t clk)
@@ -128,33 +132,44 @@ static void run_action(struct pipeline *p, struct action *a, const char *rule)
 
 /*
  * Each distinct action of the matched rules runs once (SPEC §6), for the
- * first rule that names it (whose rate limit it then uses).
+ * first rule that names it (whose rate limit it then uses). However many
+ * rules and actions: an action is marked with the event's number when it
+ * runs.
  */
 static void run_rule_actions(struct pipeline *p, const struct rule *const *matched, size_t n)
 {
-	const char *done[64];
-	size_t n_done = 0, i, j, k;
 	struct action *action;
 	char err[256];
+	size_t i, j;
 
 	if (!p->actions)
 		return;
+	p->event_seq++;
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < rule_action_count(matched[i]); j++) {
-			const char *a = rule_action(matched[i], j);
-
-			for (k = 0; k < n_done; k++)
-				if (strcmp(done[k], a) == 0)
-					break;
-			if (k < n_done)
+			action = action_set_get(p->actions, rule_action(matched[i], j), err,
+						sizeof(err));
+			if (!action || action->event_seq == p->event_seq)
 				continue;
-			if (n_done < sizeof(done) / sizeof(done[0]))
-				done[n_done++] = a;
-			action = action_set_get(p->actions, a, err, sizeof(err));
-			if (action)
-				run_action(p, action, rule_name(matched[i]));
+			action->event_seq = p->event_seq;
+			run_action(p, action, rule_name(matched[i]));
 		}
 	}
+}
+
+/* Room for every rule of a tracer that has @n: 0, or -ENOMEM. */
+static int matched_reserve(struct pipeline *p, size_t n)
+{
+	const struct rule **m;
+
+	if (n <= p->matched_cap)
+		return 0;
+	m = realloc(p->matched, n * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	p->matched = m;
+	p->matched_cap = n;
+	return 0;
 }
 
 static void run_default_actions(struct pipeline *p)
@@ -211,16 +226,20 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 		cnt->matched++;
 		run_default_actions(p);
 	} else {
-		const struct rule *matched[EVENT_RULES_MAX];
-		size_t n = ruleset_match(set, index, ev, matched, EVENT_RULES_MAX), i;
+		size_t n, i;
 
+		/* Every matching rule runs its actions: no event can have a kill skipped. */
+		if (matched_reserve(p, ruleset_count(set, index)) < 0)
+			return -ENOMEM;
+		n = ruleset_match(set, index, ev, p->matched, p->matched_cap);
 		if (!n)
 			return 0;
 		cnt->matched++;
-		for (i = 0; i < n; i++)
-			ev->rules[i] = rule_name(matched[i]);
-		ev->n_rules = n;
-		run_rule_actions(p, matched, n);
+		ev->n_rules = n < EVENT_RULES_MAX ? n : EVENT_RULES_MAX;
+		ev->rules_omitted = n - ev->n_rules;
+		for (i = 0; i < ev->n_rules; i++)
+			ev->rules[i] = rule_name(p->matched[i]);
+		run_rule_actions(p, p->matched, n);
 	}
 
 	/* subscribers */

@@ -26,6 +26,7 @@ struct bash_probes;
 struct rulebook;
 struct action_set;
 struct action;
+struct rule;
 
 enum { PIPELINE_DEFAULT_ACTIONS_MAX = 16 };	/* as many as config.c accepts */
 
@@ -51,6 +52,10 @@ struct pipeline {
 	struct tracer_counters counters[32];
 	uint64_t unknown_records;
 	uint64_t cgroup_records;
+	/* Every rule an event matched: as many as its tracer has rules (grown when needed). */
+	const struct rule **matched;
+	size_t matched_cap;
+	uint64_t event_seq;		/* numbers events, to run each action once per event */
 	struct event ev;		/* the event being handled */
 	struct strbuf json;		/* its JSON, when someone wants it */
 	bool json_done;			/* json holds this event's */

@@ -340,13 +340,15 @@ static int checkpoint_run(struct action *a, const struct action_input *in)
 	struct container_target t;
 	struct checkpoint_job *j;
 	char why[512], criu[PATH_MAX];
-	pid_t init;
-	int r;
+	pid_t init = 0;
+	int r, init_r;
 
 	if (container_target_of(a, in->ev, "checkpointing", &t, why, sizeof(why)) < 0) {
 		action_failed(a, "%s", why);
 		return 0;
 	}
+	init_r = container_cgroup_init_pid(&t.dir, &init);
+	container_target_release(&t);
 	for (j = c->running; j; j = j->next) {
 		if (strcmp(j->id, t.info.id) == 0) {
 			action_dropped(a, "a checkpoint of this container is still running");
@@ -363,10 +365,9 @@ static int checkpoint_run(struct action *a, const struct action_input *in)
 			      criu_dirs[1]);
 		return 0;
 	}
-	r = container_cgroup_init_pid(&c->h, t.path, &init);
-	if (r < 0) {
+	if (init_r < 0) {
 		action_failed(a, "container %s: no process to checkpoint in cgroup %s: %s",
-			      t.info.id, t.path, strerror(-r));
+			      t.info.id, t.path, strerror(-init_r));
 		return 0;
 	}
 	j = calloc(1, sizeof(*j));

@@ -31,32 +31,15 @@ const struct cgroup_hierarchy *container_action_hierarchy(const struct action *a
 	return a->priv;
 }
 
-/* The top cgroup of container @id, by a scan of the hierarchy. */
-static int find_by_id(const struct cgroup_hierarchy *h, const char *id,
-		      struct container_target *t)
-{
-	struct container_found found;
-	size_t n;
-	int r = container_cgroup_find(h, id, &found, 1, &n);
-
-	if (r < 0)
-		return r;
-	/* A prefix of a longer name (lxc) would match too: the id must be whole. */
-	if (n != 1 || strcmp(found.info.id, id) != 0)
-		return -ENOENT;
-	t->info = found.info;
-	snprintf(t->path, sizeof(t->path), "%s", found.path);
-	return 0;
-}
-
 int container_target_of(const struct action *a, const struct event *ev, const char *doing,
 			struct container_target *t, char *why, size_t size)
 {
 	const struct cgroup_hierarchy *h = container_action_hierarchy(a);
 	struct container_info self;
 	char path[CGROUP_REL_PATH_MAX];
-	int r = -ENOENT;
+	int r;
 
+	t->dir = (struct cgroup_dir)CGROUP_DIR_INIT;
 	if (!ev->container_id[0]) {
 		snprintf(why, size, "pid %u is not in a container: not %s", ev->pid, doing);
 		return -EINVAL;
@@ -71,13 +54,31 @@ int container_target_of(const struct action *a, const struct event *ev, const ch
 			 ev->container_id, doing);
 		return -EOPNOTSUPP;
 	}
-	if (a->env->cgroup_path(a->env->cgroup_ctx, ev->cgroup_id, path, sizeof(path)) == 0 &&
-	    container_cgroup_top(path, t->path, sizeof(t->path), &t->info) == 0 &&
-	    strcmp(t->info.id, ev->container_id) == 0)
-		return 0;
-	r = find_by_id(h, ev->container_id, t);
-	if (r < 0)
-		snprintf(why, size, "container %s: its cgroup is gone (%s): not %s",
-			 ev->container_id, strerror(-r), doing);
-	return r;
+	r = a->env->cgroup_path(a->env->cgroup_ctx, ev->cgroup_id, path, sizeof(path));
+	if (r < 0) {
+		snprintf(why, size, "container %s: its cgroup (id %llu) is gone (%s): not %s",
+			 ev->container_id, (unsigned long long)ev->cgroup_id, strerror(-r), doing);
+		return r;
+	}
+	/* Renamed since the event: its name no longer says it is that container. */
+	if (container_cgroup_top(path, t->path, sizeof(t->path), &t->info) < 0 ||
+	    strcmp(t->info.id, ev->container_id) != 0) {
+		snprintf(why, size, "container %s: its cgroup (id %llu) is now %s, not that "
+			 "container's: not %s", ev->container_id,
+			 (unsigned long long)ev->cgroup_id, path, doing);
+		return -ESTALE;
+	}
+	r = cgroup_dir_open_event(h, path, ev->cgroup_id, t->path, &t->dir);
+	if (r < 0) {
+		snprintf(why, size, "container %s: opening its cgroup %s (id %llu): %s: not %s",
+			 ev->container_id, t->path, (unsigned long long)ev->cgroup_id,
+			 r == -ESTALE ? "renamed or replaced meanwhile" : strerror(-r), doing);
+		return r;
+	}
+	return 0;
+}
+
+void container_target_release(struct container_target *t)
+{
+	cgroup_dir_close(&t->dir);
 }

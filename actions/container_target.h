@@ -14,6 +14,7 @@
 struct container_target {
 	struct container_info info;
 	char path[CGROUP_REL_PATH_MAX];	/* its top cgroup, relative to the mount */
+	struct cgroup_dir dir;		/* that cgroup, opened: act through it */
 };
 
 /*
@@ -26,13 +27,20 @@ void container_action_release(struct action *a);
 const struct cgroup_hierarchy *container_action_hierarchy(const struct action *a);
 
 /*
- * The container of @ev into @t: 0, or a negative errno with the reason in
+ * The container of @ev into @t, its top cgroup opened (release it with
+ * container_target_release()): 0, or a negative errno with the reason in
  * @why, worded for action_failed() ("pid 42 is not in a container: not
  * pausing", @doing being "pausing"). Refuses the container bpfd itself
- * runs in. When the event's cgroup is gone (the process exited and its
- * sub-cgroup was removed), the container is looked for by its id.
+ * runs in.
+ *
+ * Only the cgroup the event came from, or its container's top ancestor,
+ * is ever the target (cgroup_dir_open_event()). When that cgroup is gone
+ * the run fails: a cgroup found by the container's id instead could be
+ * anyone's, since anyone with a cgroup of their own (a delegated subtree,
+ * a container's cgroup namespace) can name it like another container.
  */
 int container_target_of(const struct action *a, const struct event *ev, const char *doing,
 			struct container_target *t, char *why, size_t size);
+void container_target_release(struct container_target *t);
 
 #endif

@@ -116,17 +116,41 @@ static void job_free(struct exec_job *j)
 	free(j);
 }
 
-/* NAME=value, the value cut at a NUL or EXEC_ENV_VALUE_MAX bytes. */
+/*
+ * NAME=value, the value cut at a NUL or EXEC_ENV_VALUE_MAX bytes. Values
+ * come from the event, so from whoever ran the process (a command named
+ * "x\nFAKE LOG LINE"): a control byte (below 0x20, and 0x7f) is written
+ * as \xNN and a backslash as \\, so that a command line or log line
+ * built from them is one line that says what the event said.
+ */
 static int env_add(struct strbuf *env, const char *name, const char *value, size_t len)
 {
 	const char *nul = memchr(value, '\0', len);
+	size_t i, out = 0;
+	char esc[5];
 
 	if (nul)
 		len = nul - value;
-	if (len > EXEC_ENV_VALUE_MAX)
-		len = EXEC_ENV_VALUE_MAX;
-	if (strbuf_addf(env, "%s=", name) < 0 || strbuf_add(env, value, len) < 0)
+	if (strbuf_addf(env, "%s=", name) < 0)
 		return -ENOMEM;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+		size_t n = 1;
+
+		esc[0] = (char)c;
+		if (c == '\\') {
+			esc[1] = '\\';
+			n = 2;
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			n = 4;
+		}
+		if (out + n > EXEC_ENV_VALUE_MAX)
+			break;
+		if (strbuf_add(env, esc, n) < 0)
+			return -ENOMEM;
+		out += n;
+	}
 	return strbuf_addch(env, '\0');
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../action.h"
@@ -48,17 +49,36 @@ static int file_check(const char *key, const char *value, char *err, size_t size
 	return 0;
 }
 
+/*
+ * Whoever can write the file's directory may have put something else
+ * there: a symlink to a file of root's (not followed: -ELOOP), a FIFO or
+ * a device (opening one must not wait for a reader, and writing to it is
+ * not logging: -EINVAL). Only a regular file is appended to.
+ */
 static int file_open(struct action *a, struct file_action *f)
 {
 	const char *path = action_setting(a, "path", NULL);
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, f->mode);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+			    O_NONBLOCK, f->mode);
+	struct stat st;
 
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = fd;
 	return 0;
+}
+
+static const char *file_open_error(int r)
+{
+	return r == -ELOOP    ? "a symbolic link: not followed"
+	       : r == -EINVAL ? "not a regular file"
+			      : strerror(-r);
 }
 
 static int file_init(struct action *a, char *err, size_t size)
@@ -78,7 +98,7 @@ static int file_init(struct action *a, char *err, size_t size)
 	f->mode = (mode_t)strtoul(action_setting(a, "mode", "0640"), NULL, 8);
 	r = file_open(a, f);
 	if (r < 0) {
-		snprintf(err, size, "%s: %s", path, strerror(-r));
+		snprintf(err, size, "%s: %s", path, file_open_error(r));
 		free(f);
 		return r;
 	}
@@ -138,7 +158,8 @@ static void file_reopen(struct action *a)
 	file_flush(a);
 	r = file_open(a, f);
 	if (r < 0)
-		action_failed(a, "reopening %s: %s", action_setting(a, "path", ""), strerror(-r));
+		action_failed(a, "reopening %s: %s", action_setting(a, "path", ""),
+			      file_open_error(r));
 }
 
 static void file_release(struct action *a)

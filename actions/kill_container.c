@@ -26,7 +26,8 @@ static int kill_container_run(struct action *a, const struct action_input *in)
 		action_failed(a, "%s", why);
 		return 0;
 	}
-	r = container_cgroup_kill(h, t.path, a->env->daemon_pid, &how, &killed);
+	r = container_cgroup_kill(h, &t.dir, a->env->daemon_pid, &how, &killed);
+	container_target_release(&t);
 	if (r < 0) {
 		action_failed(a, "killing container %s (cgroup %s, %s): %s", t.info.id, t.path, how,
 			      strerror(-r));

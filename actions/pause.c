@@ -24,7 +24,8 @@ static int pause_run(struct action *a, const struct action_input *in)
 		action_failed(a, "%s", why);
 		return 0;
 	}
-	r = container_cgroup_freeze(h, t.path, true);
+	r = container_cgroup_freeze(h, &t.dir, true);
+	container_target_release(&t);
 	if (r < 0) {
 		action_failed(a, "freezing container %s (cgroup %s): %s", t.info.id, t.path,
 			      r == -EOPNOTSUPP ? "no freezer in this cgroup hierarchy"

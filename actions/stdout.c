@@ -7,10 +7,22 @@
  * Lines are buffered and written when the event loop goes idle, so a burst
  * of events costs one write per burst rather than one per event. Every
  * instance shares the one standard output.
+ *
+ * A write never blocks the loop: standard output may be a pipe whose
+ * reader stopped reading (`bpfd daemon | less`, a stuck log shipper).
+ * A pipe, FIFO or terminal is written through a second, non-blocking
+ * open of it (/proc/self/fd/1: the O_NONBLOCK flag would otherwise be set
+ * on a description other processes share); a socket (journald's stdout)
+ * with MSG_DONTWAIT; a file or device as it is. What cannot be written yet
+ * waits, up to STDOUT_BUFFER_MAX bytes; lines beyond that are dropped and
+ * counted.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -22,6 +34,38 @@ enum { STDOUT_BUFFER_MAX = 1 << 20 };
 
 static struct strbuf stdout_pending = STRBUF_INIT;
 
+/* How standard output is written without blocking; decided at the first write. */
+static struct {
+	bool known;
+	bool socket;
+	int fd;
+} out = { .fd = STDOUT_FILENO };
+
+static void stdout_choose(void)
+{
+	struct stat st;
+	int fd;
+
+	out.known = true;
+	if (fstat(STDOUT_FILENO, &st) < 0)
+		return;
+	out.socket = S_ISSOCK(st.st_mode);
+	if (!S_ISFIFO(st.st_mode) && !(S_ISCHR(st.st_mode) && isatty(STDOUT_FILENO)))
+		return;
+	fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0)
+		out.fd = fd;
+}
+
+static ssize_t stdout_write(const char *buf, size_t len)
+{
+	if (!out.known)
+		stdout_choose();
+	if (out.socket)
+		return send(STDOUT_FILENO, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return write(out.fd, buf, len);
+}
+
 static void stdout_flush(struct action *a)
 {
 	size_t off = 0;
@@ -29,15 +73,17 @@ static void stdout_flush(struct action *a)
 
 	(void)a;
 	while (off < stdout_pending.len) {
-		n = write(STDOUT_FILENO, stdout_pending.buf + off, stdout_pending.len - off);
+		n = stdout_write(stdout_pending.buf + off, stdout_pending.len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* Full: the rest waits for the next flush. Closed or failing: dropped. */
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			off = stdout_pending.len;
 		if (n <= 0)
 			break;
 		off += n;
 	}
-	/* An unwritable stdout (closed, EAGAIN) drops the lines rather than grow. */
-	strbuf_reset(&stdout_pending);
+	strbuf_consume(&stdout_pending, off);
 }
 
 /*
@@ -58,10 +104,19 @@ static bool stdout_discards(void)
 
 static int stdout_run(struct action *a, const struct action_input *in)
 {
+	size_t before = stdout_pending.len;
 	int err;
 
 	if (stdout_discards())
 		return 0;
+	if (before >= STDOUT_BUFFER_MAX) {
+		stdout_flush(a);
+		before = stdout_pending.len;
+		if (before >= STDOUT_BUFFER_MAX) {
+			action_dropped(a, "standard output is not being read, its buffer is full");
+			return 0;
+		}
+	}
 	if (a->env->output == CONFIG_OUTPUT_JSON)
 		err = in->json ? strbuf_add(&stdout_pending, in->json, in->json_len)
 			       : event_to_json(in->ev, &stdout_pending);
@@ -69,8 +124,11 @@ static int stdout_run(struct action *a, const struct action_input *in)
 		err = event_to_text(in->ev, &stdout_pending);
 	if (!err)
 		err = strbuf_addch(&stdout_pending, '\n');
-	if (stdout_pending.len >= STDOUT_BUFFER_MAX)
-		stdout_flush(a);
+	if (err) {
+		stdout_pending.len = before;	/* no half line */
+		if (stdout_pending.buf)
+			stdout_pending.buf[before] = '\0';
+	}
 	return err;
 }
 

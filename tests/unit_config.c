@@ -132,7 +132,8 @@ static void test_errors(void **state)
 		     "bpfd.conf:2: unknown key \"rulesdir\" in [daemon] (known: rules_dir, socket, "
 		     "socket_mode, socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
 		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
-		     "client_idle_timeout, max_rules, log_level, output, default_actions)");
+		     "client_idle_timeout, max_rules, log_level, output, default_actions, "
+		     "default_actions_force)");
 	expect_error_prefix("\n\n[webhok]\nurl = http://x\n",
 			    "bpfd.conf:4: [webhok]: unknown action \"webhok\" (sections are daemon "
 			    "or an action: stdout, kill, interrupt, exec, file");
@@ -151,6 +152,14 @@ static void test_errors(void **state)
 		     "bpfd.conf:1: \"orphan\" outside any section (daemon settings go under [daemon])");
 	expect_error("[daemon]\ndefault_actions = stdout, none\n",
 		     "bpfd.conf:2: default_actions: \"none\" cannot be combined with actions");
+	/* A destructive default action is refused, as in a rule without a filter... */
+	expect_error_prefix("[daemon]\nlog_level = info\ndefault_actions = stdout, kill:x\n",
+			    "bpfd.conf:3: default_actions: kill:x acts on processes or containers");
+	/* ... unless forced, before or after. */
+	assert_int_equal(load("[daemon]\ndefault_actions = pause\ndefault_actions_force = yes\n",
+			      &cfg, err), 0);
+	assert_true(cfg->daemon.default_actions_force);
+	config_free(cfg);
 	expect_error_prefix("[daemon]\ndefault_actions = stdout, bogus\n",
 			    "bpfd.conf:2: default_actions: unknown action \"bogus\" (sections are "
 			    "daemon or an action: stdout, kill");

@@ -200,6 +200,7 @@ static void test_freeze_files(void **state)
 {
 	struct fake *f = *state;
 	struct cgroup_hierarchy v2 = { .cgroup2 = true }, v1 = { .cgroup2 = false };
+	struct cgroup_dir d1 = CGROUP_DIR_INIT, d2 = CGROUP_DIR_INIT, d3 = CGROUP_DIR_INIT;
 	char buf[64];
 
 	snprintf(v2.mount, sizeof(v2.mount), "%s/unified", f->root);
@@ -209,31 +210,44 @@ static void test_freeze_files(void **state)
 	fake_mkdir(f, "/unified/docker");
 	fake_mkdir(f, "/unified/docker/" ID_A);
 	fake_write(f, "/unified/docker/" ID_A "/cgroup.freeze", "0\n");
+	fake_mkdir(f, "/pids");
+	fake_mkdir(f, "/pids/docker");
+	fake_mkdir(f, "/pids/docker/" ID_A);
 	fake_mkdir(f, "/freezer");
 	fake_mkdir(f, "/freezer/docker");
 	fake_mkdir(f, "/freezer/docker/" ID_A);
 	fake_write(f, "/freezer/docker/" ID_A "/freezer.state", "THAWED\n");
 
-	assert_int_equal(container_cgroup_freeze(&v2, "/docker/" ID_A, true), 0);
+	assert_int_equal(cgroup_dir_open(&v2, "/docker/" ID_A, &d2), 0);
+	assert_int_equal(cgroup_dir_open(&v1, "/docker/" ID_A, &d1), 0);
+	assert_int_equal(container_cgroup_freeze(&v2, &d2, true), 0);
 	assert_string_equal(fake_read(f, "/unified/docker/" ID_A "/cgroup.freeze", buf, sizeof(buf)),
 			    "1");
-	assert_int_equal(container_cgroup_freeze(&v2, "/docker/" ID_A, false), 0);
+	assert_int_equal(container_cgroup_freeze(&v2, &d2, false), 0);
 	assert_string_equal(fake_read(f, "/unified/docker/" ID_A "/cgroup.freeze", buf, sizeof(buf)),
 			    "0");
 	/* v1: the freezer hierarchy, whatever hierarchy events come from. */
-	assert_int_equal(container_cgroup_freeze(&v1, "/docker/" ID_A, true), 0);
+	assert_int_equal(container_cgroup_freeze(&v1, &d1, true), 0);
 	assert_string_equal(fake_read(f, "/freezer/docker/" ID_A "/freezer.state", buf, sizeof(buf)),
 			    "FROZEN");
-	assert_int_equal(container_cgroup_freeze(&v1, "/docker/" ID_A, false), 0);
+	assert_int_equal(container_cgroup_freeze(&v1, &d1, false), 0);
 	assert_string_equal(fake_read(f, "/freezer/docker/" ID_A "/freezer.state", buf, sizeof(buf)),
 			    "THAWED");
 
 	/* A gone cgroup, a cgroup without a freezer file, a hierarchy without a freezer. */
-	assert_int_equal(container_cgroup_freeze(&v2, "/docker/" ID_B, true), -ENOENT);
+	assert_int_equal(cgroup_dir_open(&v2, "/docker/" ID_B, &d3), -ENOENT);
 	fake_mkdir(f, "/unified/docker/" ID_B);
-	assert_int_equal(container_cgroup_freeze(&v2, "/docker/" ID_B, true), -EOPNOTSUPP);
+	fake_write(f, "/unified/docker/" ID_B "/cgroup.procs", "");
+	assert_int_equal(cgroup_dir_open(&v2, "/docker/" ID_B, &d3), 0);
+	assert_int_equal(container_cgroup_freeze(&v2, &d3, true), -EOPNOTSUPP);
+	cgroup_dir_close(&d3);
+	cgroup_dir_close(&d1);
 	v1.freezer[0] = '\0';
-	assert_int_equal(container_cgroup_freeze(&v1, "/docker/" ID_A, true), -EOPNOTSUPP);
+	assert_int_equal(cgroup_dir_open(&v1, "/docker/" ID_A, &d1), 0);
+	assert_int_equal(container_cgroup_freeze(&v1, &d1, true), -EOPNOTSUPP);
+	cgroup_dir_close(&d1);
+	cgroup_dir_close(&d2);
+	cgroup_dir_close(&d2);	/* twice: harmless */
 }
 
 static int cmp_pid(const void *a, const void *b)
@@ -245,6 +259,7 @@ static void test_pids_recursive(void **state)
 {
 	struct fake *f = *state;
 	struct cgroup_hierarchy h = { .cgroup2 = true };
+	struct cgroup_dir d;
 	pid_t *pids;
 	size_t n;
 
@@ -256,15 +271,16 @@ static void test_pids_recursive(void **state)
 	fake_write(f, "/docker/" ID_A "/cgroup.procs", "30\n10\n");
 	fake_write(f, "/docker/" ID_A "/inner/cgroup.procs", "");
 	fake_write(f, "/docker/" ID_A "/inner/deeper/cgroup.procs", "20\n");
-	assert_int_equal(container_cgroup_pids(&h, "/docker/" ID_A, &pids, &n), 0);
+	assert_int_equal(cgroup_dir_open(&h, "/docker/" ID_A, &d), 0);
+	assert_int_equal(container_cgroup_pids(&d, &pids, &n), 0);
+	cgroup_dir_close(&d);
 	assert_int_equal(n, 3);
 	qsort(pids, n, sizeof(*pids), cmp_pid);
 	assert_int_equal(pids[0], 10);
 	assert_int_equal(pids[1], 20);
 	assert_int_equal(pids[2], 30);
 	free(pids);
-	assert_int_equal(container_cgroup_pids(&h, "/docker/" ID_B, &pids, &n), -ENOENT);
-	assert_null(pids);
+	assert_int_equal(cgroup_dir_open(&h, "/docker/" ID_B, &d), -ENOENT);
 }
 
 static void test_find(void **state)
@@ -301,11 +317,89 @@ static void test_find(void **state)
 	assert_int_equal(n, 0);
 }
 
+
+static uint64_t fstat_ino(int fd)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	return st.st_ino;
+}
+
+static uint64_t fake_ino(struct fake *f, const char *rel)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s%s", f->root, rel);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/*
+ * An event's cgroup is opened only while its name still leads to it, and
+ * its top through "..": a cgroup renamed or made anew under the old name
+ * is refused.
+ */
+static void test_open_event(void **state)
+{
+	struct fake *f = *state;
+	struct cgroup_hierarchy h = { .cgroup2 = true };
+	struct cgroup_dir d;
+	const char *sub = "/docker/" ID_A "/inner/deeper";
+	char from[4096], to[4096];
+	uint64_t id;
+
+	snprintf(h.mount, sizeof(h.mount), "%s", f->root);
+	fake_mkdir(f, "/docker");
+	fake_mkdir(f, "/docker/" ID_A);
+	fake_mkdir(f, "/docker/" ID_A "/inner");
+	fake_mkdir(f, sub);
+	id = fake_ino(f, sub);
+	assert_int_equal(cgroup_dir_open_event(&h, sub, id, "/docker/" ID_A, &d), 0);
+	assert_int_equal(fstat_ino(d.fd), fake_ino(f, "/docker/" ID_A));
+	cgroup_dir_close(&d);
+	/* Not that cgroup's id; a top that is not an ancestor. */
+	assert_int_equal(cgroup_dir_open_event(&h, sub, id + 1, "/docker/" ID_A, &d), -ESTALE);
+	assert_int_equal(cgroup_dir_open_event(&h, sub, id, "/docker/" ID_B, &d), -EINVAL);
+	assert_int_equal(d.fd, -1);
+	/* Gone, then made anew under the same name: another inode. */
+	snprintf(from, sizeof(from), "%s%s", f->root, sub);
+	assert_int_equal(rmdir(from), 0);
+	assert_int_equal(cgroup_dir_open_event(&h, sub, id, "/docker/" ID_A, &d), -ENOENT);
+	fake_mkdir(f, "/docker/" ID_A "/x");
+	fake_mkdir(f, sub);
+	snprintf(to, sizeof(to), "%s/docker/" ID_A "/x", f->root);
+	assert_int_equal(rmdir(to), 0);
+	if (fake_ino(f, sub) != id)
+		assert_int_equal(cgroup_dir_open_event(&h, sub, id, "/docker/" ID_A, &d), -ESTALE);
+}
+
+/* Two cgroups that name themselves after one container are both reported. */
+static void test_find_same_id_twice(void **state)
+{
+	struct fake *f = *state;
+	struct cgroup_hierarchy h = { .cgroup2 = true };
+	struct container_found found[4];
+	size_t n;
+
+	snprintf(h.mount, sizeof(h.mount), "%s", f->root);
+	fake_mkdir(f, "/docker");
+	fake_mkdir(f, "/docker/" ID_A);
+	fake_mkdir(f, "/user");
+	fake_mkdir(f, "/user/docker");
+	fake_mkdir(f, "/user/docker/" ID_A);
+	assert_int_equal(container_cgroup_find(&h, ID_A, found, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_not_equal(found[0].path, found[1].path);
+}
+
 /* Without cgroup.kill: freeze, SIGKILL what cgroup.procs lists, thaw. */
 static void test_kill_by_signals(void **state)
 {
 	struct fake *f = *state;
 	struct cgroup_hierarchy h = { .cgroup2 = true };
+	struct cgroup_dir d;
 	const char *how;
 	char procs[64], buf[16];
 	size_t killed;
@@ -328,7 +422,8 @@ static void test_kill_by_signals(void **state)
 	snprintf(procs, sizeof(procs), "%d\n", (int)child);
 	fake_write(f, "/docker/" ID_A "/sub/cgroup.procs", procs);
 
-	assert_int_equal(container_cgroup_kill(&h, "/docker/" ID_A, getpid(), &how, &killed), 0);
+	assert_int_equal(cgroup_dir_open(&h, "/docker/" ID_A, &d), 0);
+	assert_int_equal(container_cgroup_kill(&h, &d, getpid(), &how, &killed), 0);
 	assert_string_equal(how, "freeze and signal");
 	assert_int_equal(killed, 1);
 	assert_int_equal(waitpid(child, &status, 0), child);
@@ -338,8 +433,9 @@ static void test_kill_by_signals(void **state)
 
 	/* With cgroup.kill the kernel does it all: "1" is written there. */
 	fake_write(f, "/docker/" ID_A "/cgroup.kill", "");
-	assert_int_equal(container_cgroup_kill(&h, "/docker/" ID_A, getpid(), &how, &killed), 0);
+	assert_int_equal(container_cgroup_kill(&h, &d, getpid(), &how, &killed), 0);
 	assert_string_equal(how, "cgroup.kill");
+	cgroup_dir_close(&d);
 	assert_string_equal(fake_read(f, "/docker/" ID_A "/cgroup.kill", buf, sizeof(buf)), "1");
 }
 
@@ -354,6 +450,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_freeze_files, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_pids_recursive, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_find, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_open_event, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_find_same_id_twice, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_kill_by_signals, fake_setup, fake_teardown),
 	};
 

@@ -833,6 +833,31 @@ static void round_trip(const struct event *ev)
 	strbuf_release(&b);
 }
 
+/* More rules matched than an event lists: the count of the others, in JSON and text alike. */
+static void test_rules_omitted(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct event ev;
+	json_t *root;
+	size_t i;
+
+	(void)state;
+	fill_exec(&ev);
+	ev.n_rules = 0;
+	for (i = 0; i < EVENT_RULES_MAX; i++)
+		ev.rules[ev.n_rules++] = "r";
+	ev.rules_omitted = 8;
+	root = to_json(&ev, &sb);
+	assert_int_equal(json_array_size(json_object_get(root, "rules")), EVENT_RULES_MAX);
+	assert_int_equal(json_integer_value(json_object_get(root, "rules_omitted")), 8);
+	json_decref(root);
+	round_trip(&ev);
+	strbuf_reset(&sb);
+	assert_int_equal(event_to_text(&ev, &sb), 0);
+	assert_non_null(strstr(sb.buf, ",r rules_omitted=8"));
+	strbuf_release(&sb);
+}
+
 static void test_json_to_text_same_line(void **state)
 {
 	struct event ev;
@@ -1206,6 +1231,7 @@ int main(void)
 		cmocka_unit_test(test_text_escaping),
 		cmocka_unit_test(test_text_rules_quoted),
 		cmocka_unit_test(test_json_to_text_same_line),
+		cmocka_unit_test(test_rules_omitted),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_json_to_text_rejects),
 	};

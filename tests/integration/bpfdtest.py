@@ -226,6 +226,25 @@ def type_lines(argv, lines, settle=0.3, start=0.3):
     return status, output
 
 
+def cgroup2_mount():
+    """Where the cgroup2 hierarchy is mounted."""
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            dev, mnt, fstype = line.split()[:3]
+            if fstype == "cgroup2":
+                return mnt
+    raise AssertionError("no cgroup2 mount")
+
+
+def wait_until(pred, what, timeout=10):
+    """Polls @pred every 50 ms until it holds; fails after @timeout seconds."""
+    deadline = time.time() + timeout
+    while not pred():
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.05)
+
+
 def make_program(tmpdir, name, source="/bin/true"):
     """A copy of @source called @name, so that its events are ours alone."""
     path = os.path.join(tmpdir, name)

@@ -17,7 +17,8 @@ import sys
 import tempfile
 import time
 
-from bpfdtest import Daemon, Docker, make_program, require_root, run_tests, unique
+from bpfdtest import (Daemon, Docker, cgroup2_mount, make_program, require_root, run_tests,
+                      unique, wait_until)
 
 ROOT = os.environ.get("BPFD_SOURCE_ROOT",
                       os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -25,15 +26,6 @@ D = None
 DOCKER = None
 WORDS = {}          # action -> the program name its rule matches
 CONTAINERS = []     # names to remove at the end
-
-
-def cgroup2_mount():
-    with open("/proc/self/mounts") as f:
-        for line in f:
-            dev, mnt, fstype = line.split()[:3]
-            if fstype == "cgroup2":
-                return mnt
-    raise AssertionError("no cgroup2 mount")
 
 
 CG2 = None
@@ -84,14 +76,6 @@ def read(path):
 
 def frozen_v2(cid):
     return "frozen 1" in read(os.path.join(CG2, "docker", cid, "cgroup.events")).splitlines()
-
-
-def wait_until(pred, what, timeout=10):
-    deadline = time.time() + timeout
-    while not pred():
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.05)
 
 
 def action_stats(d, name):
