@@ -56,7 +56,7 @@ def setup():
 default_actions = none
 
 [exec]
-command = echo $$ > {tmp}/exec-$BPFD_PID.sh; cat > {tmp}/exec-$BPFD_PID.json; env | grep ^BPFD_ | sort > {tmp}/exec-$BPFD_PID.env
+command = cd {tmp} && echo $$ > exec-$BPFD_PID.sh; cat > exec-$BPFD_PID.json; env | grep ^BPFD_ | sort > exec-$BPFD_PID.env
 timeout = 10s
 
 [exec:hang]
