@@ -228,6 +228,13 @@ int cmd_status(const struct cli *cli)
 	printf("cgroup cache: %lld of %lld entries, %lld hits, %lld misses\n",
 	       (long long)jint(v, "entries"), (long long)jint(v, "capacity"),
 	       (long long)jint(v, "hits"), (long long)jint(v, "misses"));
+	v = json_object_get(reply, "cgroup_records");
+	printf("cgroup records: %lld received, %lld lost\n", (long long)jint(v, "received"),
+	       (long long)jint(v, "lost"));
+	printf("\n%-18s %10s %10s %10s\n", "KERNEL MAP", "ENTRIES", "CAPACITY", "FAILED");
+	json_array_foreach(json_object_get(reply, "kernel_maps"), i, v)
+		printf("%-18s %10lld %10lld %10lld\n", jstr(v, "name"), (long long)jint(v, "entries"),
+		       (long long)jint(v, "capacity"), (long long)jint(v, "failed"));
 	json_decref(reply);
 	return 0;
 }

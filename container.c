@@ -254,6 +254,7 @@ static void set_host(struct container_info *out)
 {
 	out->runtime = CONTAINER_RUNTIME_HOST;
 	out->id[0] = '\0';
+	out->owner_uid = -1;
 }
 
 /* systemd's unit name escaping: "\xNN" for any byte; nothing else uses '\'. */
@@ -550,6 +551,7 @@ bool container_from_cgroup_path(const char *path, struct container_info *out)
 	if (!have_best)
 		return false;
 	*out = best;
+	out->owner_uid = -1;
 	return true;
 }
 
@@ -578,7 +580,8 @@ struct cgroup_cache {
 	uint64_t hits, misses, resolve_failures, evictions;
 };
 
-static const struct container_info host_info = { .runtime = CONTAINER_RUNTIME_HOST };
+static const struct container_info host_info = { .runtime = CONTAINER_RUNTIME_HOST,
+						 .owner_uid = -1 };
 
 static size_t bucket_of(const struct cgroup_cache *cache, uint64_t id)
 {
@@ -689,7 +692,13 @@ void cgroup_cache_free(struct cgroup_cache *cache)
 	free(cache);
 }
 
-int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path)
+/* A container in a cgroup of @uid: root's is the system's (see cgroup_cache_learn()). */
+static void set_owner(struct container_info *info, uint32_t uid)
+{
+	info->owner_uid = info->id[0] && uid != 0 ? (int64_t)uid : -1;
+}
+
+int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path, uint32_t uid)
 {
 	struct cgroup_entry *e;
 	char *copy;
@@ -711,6 +720,7 @@ int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path
 	}
 	e->path = copy;
 	container_from_cgroup_path(copy, &e->info);
+	set_owner(&e->info, uid);
 	return 0;
 }
 
@@ -718,6 +728,7 @@ const struct container_info *cgroup_cache_lookup(struct cgroup_cache *cache, uin
 {
 	char path[CGROUP_PATH_MAX + 1];
 	struct cgroup_entry *e;
+	uint32_t uid;
 	int r;
 
 	if (!cache)
@@ -746,7 +757,13 @@ const struct container_info *cgroup_cache_lookup(struct cgroup_cache *cache, uin
 		cache->resolve_failures++;
 		return &e->info;
 	}
-	container_from_cgroup_path(path, &e->info);
+	/*
+	 * Known to the daemon once (the cgroup's creation, a scan) but evicted
+	 * since: the owner is the directory's, which is what the scan takes too.
+	 */
+	if (container_from_cgroup_path(path, &e->info) && cache->resolver.owner &&
+	    cache->resolver.owner(cache->resolver.ctx, id, &uid) == 0)
+		set_owner(&e->info, uid);
 	/* Without the copy the entry still answers; only the path is lost. */
 	e->path = strdup(path);
 	return &e->info;
@@ -858,21 +875,15 @@ const char *cgroup2_mount_point(void)
  * another handle type; bpfd's ring buffers need v5.8 anyway. Needs
  * CAP_DAC_READ_SEARCH.
  */
-static int fs_resolve(void *ctx, uint64_t id, char *path, size_t size)
+/* An O_PATH fd of cgroup @id's directory, or a negative errno (-ENOENT: gone). */
+static int fs_open_id(const char *mount_point, uint64_t id)
 {
-	const char *mount_point = ctx;
 	union {
 		struct file_handle fh;
 		char raw[sizeof(struct file_handle) + sizeof(uint64_t)];
 	} handle;
-	char proc[64], link[CGROUP_PATH_MAX + 1];
-	size_t mlen, rlen;
-	const char *rel;
 	int mount_fd, fd, r;
-	ssize_t n;
 
-	if (!mount_point || !path || size == 0)
-		return -EINVAL;
 	/* an O_PATH fd is refused as mount_fd (EBADF) */
 	mount_fd = open(mount_point, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (mount_fd < 0)
@@ -885,6 +896,41 @@ static int fs_resolve(void *ctx, uint64_t id, char *path, size_t size)
 	close(mount_fd);
 	if (fd < 0)
 		return r == -ESTALE ? -ENOENT : r;
+	return fd;
+}
+
+static int fs_owner(void *ctx, uint64_t id, uint32_t *uid)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if (!ctx)
+		return -EINVAL;
+	fd = fs_open_id(ctx, id);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else
+		*uid = st.st_uid;
+	close(fd);
+	return r;
+}
+
+static int fs_resolve(void *ctx, uint64_t id, char *path, size_t size)
+{
+	const char *mount_point = ctx;
+	char proc[64], link[CGROUP_PATH_MAX + 1];
+	size_t mlen, rlen;
+	const char *rel;
+	int fd, r;
+	ssize_t n;
+
+	if (!mount_point || !path || size == 0)
+		return -EINVAL;
+	fd = fs_open_id(mount_point, id);
+	if (fd < 0)
+		return fd;
 
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	n = readlink(proc, link, sizeof(link) - 1);
@@ -921,6 +967,7 @@ struct cgroup_resolver cgroup_fs_resolver(const char *mount_point)
 
 	if (mount_point) {
 		r.resolve = fs_resolve;
+		r.owner = fs_owner;
 		r.ctx = (void *)mount_point;
 	}
 	return r;
@@ -971,7 +1018,7 @@ int cgroup_cache_scan(struct cgroup_cache *cache, const char *mount_point, size_
 			free(rel);
 			continue;
 		}
-		r = cgroup_cache_learn(cache, st.st_ino, rel);
+		r = cgroup_cache_learn(cache, st.st_ino, rel, st.st_uid);
 		if (r < 0) {
 			close(dfd);
 			free(rel);

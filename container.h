@@ -25,6 +25,13 @@
 struct container_info {
 	const char *runtime;		/* static string: "docker", ..., "not-found" */
 	char id[CONTAINER_ID_MAX + 1];	/* "" for the host */
+	/*
+	 * For a container a user runs (rootless docker, podman under
+	 * user@UID.service), that user's uid; -1 for the system's containers
+	 * and the host. Never from the path: from the kernel's word on who
+	 * created the cgroup (cgroup_cache_learn). The parser leaves it -1.
+	 */
+	int64_t owner_uid;
 };
 
 /*
@@ -49,6 +56,8 @@ extern const char *const container_runtimes[];
  */
 struct cgroup_resolver {
 	int (*resolve)(void *ctx, uint64_t id, char *path, size_t size);
+	/* Optional: the uid owning cgroup @id's directory in *@uid. 0 or -errno. */
+	int (*owner)(void *ctx, uint64_t id, uint32_t *uid);
 	void *ctx;
 };
 
@@ -62,8 +71,14 @@ struct cgroup_cache;
 struct cgroup_cache *cgroup_cache_new(size_t capacity, const struct cgroup_resolver *resolver);
 void cgroup_cache_free(struct cgroup_cache *cache);
 
-/* Records that cgroup @id has path @path (a cgroup_mkdir event, a scan). */
-int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path);
+/*
+ * Records that cgroup @id has path @path (a cgroup_mkdir event, a scan) and
+ * was made by, or belongs to, @uid: the creating task's real uid from the
+ * kernel, or the directory's owner. A container in a cgroup of uid 0 is the
+ * system's; of any other uid, that user's (owner_uid). A user can name a
+ * cgroup anything in a subtree delegated to them, but not make it root's.
+ */
+int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path, uint32_t uid);
 
 /*
  * The container of cgroup @id. On a miss the resolver is asked once; an id

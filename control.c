@@ -16,6 +16,7 @@
 #include "rulebook.h"
 #include "rules.h"
 #include "tracer.h"
+#include "tracers/record.h"
 #include "version.h"
 
 static json_t *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -80,8 +81,27 @@ static void add_subscriber(void *ctx, const struct subscriber_info *s)
 					     (json_int_t)s->queued));
 }
 
+/* The kernel maps a workload can fill, and the cgroup records that feed the cache. */
+static json_t *kernel_maps_json(struct daemon *d)
+{
+	struct loader_map_stats st[BPFD_MAPS_COUNTED];
+	json_t *maps = json_array();
+	size_t i, n = loader_map_stats(&d->loader, st, BPFD_MAPS_COUNTED);
+
+	/* The daemon's own corrections of the containers map count too. */
+	if (n > BPFD_MAP_CONTAINERS)
+		st[BPFD_MAP_CONTAINERS].failed += d->pipeline.container_marks_failed;
+	for (i = 0; i < n; i++)
+		json_array_append_new(maps, json_pack("{s:s, s:I, s:I, s:I}", "name", st[i].name,
+						      "entries", (json_int_t)st[i].entries,
+						      "capacity", (json_int_t)st[i].capacity,
+						      "failed", (json_int_t)st[i].failed));
+	return maps;
+}
+
 static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 {
+	json_t *reply;
 	json_t *tracers = json_array(), *actions = json_array(), *subs = json_array();
 	uint64_t seen = 0, matched = 0, lost = 0;
 	struct cgroup_cache_stats cs;
@@ -121,7 +141,7 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 	}
 	server_each_subscriber(d->server, add_subscriber, subs);
 	cgroup_cache_stats(d->cgroups, &cs);
-	return json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}, "
+	reply = json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}, "
 			 "s:{s:I, s:I}}",
 			 "ok", 1, "pid", (json_int_t)getpid(), "uptime_s",
 			 (loop_now_ms() - d->started_ms) / 1000.0, "tracers", tracers, "events",
@@ -131,6 +151,15 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 			 (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
 			 (json_int_t)cs.misses, "bash_probes", "attached",
 			 (json_int_t)d->bash.n_probes, "failures", (json_int_t)d->bash.failures);
+	if (reply) {
+		json_object_set_new(reply, "kernel_maps", kernel_maps_json(d));
+		json_object_set_new(
+			reply, "cgroup_records",
+			json_pack("{s:I, s:I}", "received", (json_int_t)d->pipeline.cgroup_records,
+				  "lost", (json_int_t)loader_lost(&d->loader,
+								  BPFD_RECORD_CGROUP_MKDIR)));
+	}
+	return reply;
 }
 
 static json_t *op_tracers(struct daemon *d, struct client *c, json_t *req)

@@ -934,6 +934,7 @@ int daemon_main(const struct daemon_options *opts)
 		cgroup_cache_scan(d.cgroups, cg2, CGROUP_SCAN_MAX);
 	seed_containers(&d, cg2);
 	d.pipeline.containers_fd = d.loader.containers_fd;
+	d.pipeline.resolver = &d.resolver;
 	/*
 	 * The tracers switch on last: by then the prefilters hold the rules
 	 * and the containers already running, so that the first event is

@@ -95,6 +95,7 @@ void event_init(struct event *ev)
 	ev->hostname = "";
 	ev->container_runtime = "not-found";
 	ev->container_id = "";
+	ev->container_owner_uid = -1;
 	ev->n_rules = 0;
 	ev->n_data = 0;
 	ev->scratch_used = 0;
@@ -564,6 +565,7 @@ struct json_process_run {
 struct json_place_run {
 	bool valid;
 	uint64_t cgroup_id, mntns, pidns;
+	int64_t owner_uid;
 	size_t runtime_len, id_len;
 	char runtime[JSON_RUN_HOST_MAX];
 	char id[CONTAINER_ID_MAX];
@@ -605,7 +607,8 @@ static bool place_run_matches(const struct json_place_run *c, const struct event
 			      const char *runtime, size_t runtime_len, const char *id, size_t id_len)
 {
 	return c->valid && c->cgroup_id == ev->cgroup_id && c->mntns == ev->mntns &&
-	       c->pidns == ev->pidns && c->runtime_len == runtime_len && c->id_len == id_len &&
+	       c->pidns == ev->pidns && c->owner_uid == ev->container_owner_uid &&
+	       c->runtime_len == runtime_len && c->id_len == id_len &&
 	       !memcmp(c->runtime, runtime, runtime_len) && !memcmp(c->id, id, id_len);
 }
 
@@ -618,6 +621,7 @@ static void place_run_keep(struct json_place_run *c, const struct event *ev, con
 	if (!c->valid)
 		return;
 	c->cgroup_id = ev->cgroup_id;
+	c->owner_uid = ev->container_owner_uid;
 	c->mntns = ev->mntns;
 	c->pidns = ev->pidns;
 	c->runtime_len = runtime_len;
@@ -707,6 +711,10 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 		p = json_put_str(p, runtime, runtime_len);
 		p = PUT_LIT(p, ",\"container_id\":");
 		p = json_put_str(p, id, id_len);
+		if (ev->container_owner_uid >= 0) {
+			p = PUT_LIT(p, ",\"container_owner_uid\":");
+			p = put_u64(p, (uint64_t)ev->container_owner_uid);
+		}
 		place_run_keep(&place_run, ev, runtime, runtime_len, id, id_len, run, p - run);
 	}
 	p = PUT_LIT(p, ",\"rules\":[");

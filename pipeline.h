@@ -39,6 +39,9 @@ struct pipeline {
 	struct cgroup_cache *cgroups;	/* not owned */
 	struct server *server;		/* subscribers; not owned, may be NULL */
 	int containers_fd;		/* the kernel's set of container cgroups, or -1 */
+	/* Tells whether a cgroup still exists; not owned, may be NULL. */
+	const struct cgroup_resolver *resolver;
+	uint64_t container_marks_failed;	/* containers_fd inserts that failed */
 	struct bash_probes *bash;	/* probes for containers' bash; may be NULL */
 	uint32_t exec_type;		/* record type of the exec tracer */
 	const struct rulebook *rules;	/* the live rules; may be NULL */

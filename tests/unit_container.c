@@ -536,7 +536,7 @@ static void expect_info(const struct container_info *info, uint64_t id)
 
 static struct cgroup_cache *fake_cache(size_t capacity, struct fake_resolver *f)
 {
-	struct cgroup_resolver r = { fake_resolve, f };
+	struct cgroup_resolver r = { .resolve = fake_resolve, .ctx = f };
 	struct cgroup_cache *cache = cgroup_cache_new(capacity, &r);
 
 	assert_non_null(cache);
@@ -593,7 +593,7 @@ static void test_cache_negative(void **state)
 	assert_int_equal(st.entries, 1);
 
 	/* only learning brings it back */
-	assert_int_equal(cgroup_cache_learn(cache, 150, "/docker/" ID_A), 0);
+	assert_int_equal(cgroup_cache_learn(cache, 150, "/docker/" ID_A, 0), 0);
 	info = cgroup_cache_lookup(cache, 150);
 	assert_string_equal(info->runtime, "docker");
 	assert_string_equal(info->id, ID_A);
@@ -624,7 +624,7 @@ static void learn_docker(struct cgroup_cache *cache, uint64_t id)
 	char path[128];
 
 	fake_path(id * 2, path, sizeof(path));
-	assert_int_equal(cgroup_cache_learn(cache, id, path), 0);
+	assert_int_equal(cgroup_cache_learn(cache, id, path, 0), 0);
 }
 
 /* Without a resolver a hit says the id is still cached, a host answer that it is not. */
@@ -715,17 +715,17 @@ static void test_cache_learn_overrides(void **state)
 	(void)state;
 	/* a resolved entry is overridden by learning */
 	expect_info(cgroup_cache_lookup(cache, 10), 10);
-	assert_int_equal(cgroup_cache_learn(cache, 10, "/lxc.payload.web1"), 0);
+	assert_int_equal(cgroup_cache_learn(cache, 10, "/lxc.payload.web1", 0), 0);
 	info = cgroup_cache_lookup(cache, 10);
 	assert_string_equal(info->runtime, "lxc");
 	assert_string_equal(info->id, "web1");
 
 	/* and a learned one too, also back to the host */
-	assert_int_equal(cgroup_cache_learn(cache, 9, "/docker/" ID_A), 0);
+	assert_int_equal(cgroup_cache_learn(cache, 9, "/docker/" ID_A, 0), 0);
 	assert_string_equal(cgroup_cache_lookup(cache, 9)->id, ID_A);
-	assert_int_equal(cgroup_cache_learn(cache, 9, "/system.slice/docker-" ID_B ".scope"), 0);
+	assert_int_equal(cgroup_cache_learn(cache, 9, "/system.slice/docker-" ID_B ".scope", 0), 0);
 	assert_string_equal(cgroup_cache_lookup(cache, 9)->id, ID_B);
-	assert_int_equal(cgroup_cache_learn(cache, 9, "/"), 0);
+	assert_int_equal(cgroup_cache_learn(cache, 9, "/", 0), 0);
 	info = cgroup_cache_lookup(cache, 9);
 	assert_string_equal(info->runtime, HOST);
 	assert_string_equal(info->id, "");
@@ -775,10 +775,10 @@ static void test_cache_bad_arguments(void **state)
 
 	cache = cgroup_cache_new(1, NULL);
 	assert_non_null(cache);
-	assert_int_equal(cgroup_cache_learn(NULL, 1, "/"), -EINVAL);
-	assert_int_equal(cgroup_cache_learn(cache, 1, NULL), -EINVAL);
+	assert_int_equal(cgroup_cache_learn(NULL, 1, "/", 0), -EINVAL);
+	assert_int_equal(cgroup_cache_learn(cache, 1, NULL, 0), -EINVAL);
 	p = padded_path(4097, "/x");
-	assert_int_equal(cgroup_cache_learn(cache, 1, p), -ENAMETOOLONG);
+	assert_int_equal(cgroup_cache_learn(cache, 1, p, 0), -ENAMETOOLONG);
 	free(p);
 	assert_int_equal(cgroup_cache_scan(NULL, "/", 1), -EINVAL);
 	assert_int_equal(cgroup_cache_scan(cache, NULL, 1), -EINVAL);
@@ -843,7 +843,7 @@ static void test_cache_model(void **state)
 			;
 		if (rand_r(&seed) % 3 == 0) {
 			e.learned = rand_r(&seed) % 4;
-			assert_int_equal(cgroup_cache_learn(cache, id, model_paths[e.learned]), 0);
+			assert_int_equal(cgroup_cache_learn(cache, id, model_paths[e.learned], 0), 0);
 			model_touch(m, &n, CAP, at, e, &evicted);
 			continue;
 		}
