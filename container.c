@@ -4,12 +4,15 @@
  * cgroup id → container cache the pipeline asks for every event.
  *
  * Reading a path. A path is a list of components. A component may be the
- * "leaf" of a container: the cgroup a runtime created for it. The LAST leaf
- * in the path wins, because runtimes nest (docker in docker, kind's pods
- * inside a docker container, docker inside an LXD container) and a process
- * belongs to the innermost container around it. Components after the leaf
- * are cgroups the container made for itself (systemd inside it, podman's
- * "container" subgroup, nspawn's "payload") and do not change the answer.
+ * "leaf" of a container: the cgroup a runtime created for it. The FIRST leaf
+ * in the path wins. Components after it are cgroups the container made for
+ * itself (systemd inside it, podman's "container" subgroup, nspawn's
+ * "payload"), named as the container's root chose, in its own cgroup
+ * namespace: they never change the answer. Otherwise a container could
+ * name a cgroup of its own after another container and have its events
+ * (and a container action meant for them) attributed to that one. So
+ * runtimes that nest (docker in docker, kind's pods inside a docker
+ * container) are reported as the container that holds them.
  *
  * Leaves, as the runtimes create them (<id> is 64 lowercase hex digits,
  * which is what every OCI runtime here writes; anything else is not a leaf):
@@ -445,7 +448,7 @@ static bool classify_plain(const char *path, struct span c, struct span parent, 
 /*
  * Is component @c a container leaf? @parent is the component before it
  * (len 0 at the top), @parent_top whether the parent sits directly below the
- * root or below another leaf. @path is where the path starts: "kubepods"
+ * root. @path is where the path starts: "kubepods"
  * anywhere before the id makes the container "kube". A component that
  * fails one form is tried as the next, so that an LXC container may be
  * called "web.scope" or "a:b".
@@ -489,9 +492,8 @@ static bool strip_proc_prefix(const char **p, const char *end)
 
 bool container_from_cgroup_path(const char *path, struct container_info *out)
 {
-	struct container_info best, outer, leaf;
-	bool have_best = false, have_outer = false;
-	bool prev_leaf = false, prev_nspawn = false, parent_top = false, first = true;
+	struct container_info leaf;
+	bool nspawn = false, parent_top = false, first = true;
 	struct span parent = { "", 0 };
 	const char *p, *s, *end;
 	size_t len;
@@ -499,8 +501,6 @@ bool container_from_cgroup_path(const char *path, struct container_info *out)
 	if (!out)
 		return false;
 	set_host(out);
-	set_host(&best);
-	set_host(&outer);
 	if (!path)
 		return false;
 	len = strnlen(path, CGROUP_PATH_MAX + 1);
@@ -518,7 +518,6 @@ bool container_from_cgroup_path(const char *path, struct container_info *out)
 
 	s = p;
 	while (s < end) {
-		bool is_leaf = false, nspawn = false, top = first || prev_leaf;
 		struct span c;
 
 		while (s < end && *s == '/')
@@ -530,29 +529,22 @@ bool container_from_cgroup_path(const char *path, struct container_info *out)
 			s++;
 		c.len = s - c.s;
 
-		if (prev_nspawn && span_eq(c, "supervisor")) {
+		if (classify(p, c, parent, parent_top, &leaf, &nspawn)) {
 			/* nspawn's own process, next to the payload: not in the container */
-			best = outer;
-			have_best = have_outer;
-			have_outer = false;
-		} else if (classify(p, c, parent, parent_top, &leaf, &nspawn)) {
-			outer = best;
-			have_outer = have_best;
-			best = leaf;
-			have_best = true;
-			is_leaf = true;
+			while (s < end && *s == '/')
+				s++;
+			if (nspawn && end - s >= 10 && !memcmp(s, "supervisor", 10) &&
+			    (end - s == 10 || s[10] == '/'))
+				return false;
+			*out = leaf;
+			out->owner_uid = -1;
+			return true;
 		}
 		parent = c;
-		parent_top = top;
-		prev_leaf = is_leaf;
-		prev_nspawn = is_leaf && nspawn;
+		parent_top = first;
 		first = false;
 	}
-	if (!have_best)
-		return false;
-	*out = best;
-	out->owner_uid = -1;
-	return true;
+	return false;
 }
 
 /*

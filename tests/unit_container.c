@@ -136,11 +136,17 @@ static const struct path_case path_cases[] = {
 	{ "/docker/" ID_A "/init.scope", "docker", ID_A },
 	{ "/docker/" ID_A "/system.slice/nginx.service", "docker", ID_A },
 	{ "/system.slice/docker-" ID_A ".scope/init.scope", "docker", ID_A },
-	/* docker in docker: the innermost container wins */
-	{ "/docker/" ID_A "/docker/" ID_B, "docker", ID_B },
-	{ "/system.slice/docker-" ID_A ".scope/docker/" ID_B, "docker", ID_B },
+	/*
+	 * Nested: the outermost container wins. Names below it are the
+	 * container's to choose, another container's id among them.
+	 */
+	{ "/docker/" ID_A "/docker/" ID_B, "docker", ID_A },
+	{ "/system.slice/docker-" ID_A ".scope/docker/" ID_B, "docker", ID_A },
 	{ "/system.slice/docker-" ID_A ".scope/system.slice/docker-" ID_B ".scope", "docker",
-	  ID_B },
+	  ID_A },
+	{ "/user.slice/user-1000.slice/user@1000.service/app.slice/docker-" ID_A
+	  ".scope/docker-" ID_B ".scope",
+	  "docker", ID_A },
 	{ "/docker/" ID_A "/machine.slice/machine-inner.scope/supervisor", "docker", ID_A },
 	{ "/system.slice/docker.service/x.slice:docker:" ID_A, "docker", ID_A },
 
@@ -167,11 +173,11 @@ static const struct path_case path_cases[] = {
 	{ "/system.slice/containerd.service/kubepods-burstable-pod" POD_UID_
 	  ".slice:cri-containerd:" ID_A,
 	  "kube", ID_A },
-	/* kind: kubelet pods inside a docker container */
-	{ "/docker/" ID_B "/kubepods/burstable/pod" POD_UID "/" ID_A, "kube", ID_A },
+	/* kind: kubelet pods inside a docker container are that container's */
+	{ "/docker/" ID_B "/kubepods/burstable/pod" POD_UID "/" ID_A, "docker", ID_B },
 	{ "/docker/" ID_B "/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
 	  "kubelet-kubepods-besteffort-pod" POD_UID_ ".slice/cri-containerd-" ID_A ".scope",
-	  "kube", ID_A },
+	  "docker", ID_B },
 	{ "/docker/" ID_B "/system.slice/kubelet.service", "docker", ID_B },
 	{ "/docker/" ID_B "/kubepods", "docker", ID_B },
 	{ "/docker/" ID_B "/kubepods/burstable/pod" POD_UID, "docker", ID_B },
@@ -185,7 +191,7 @@ static const struct path_case path_cases[] = {
 	{ "/system.slice/nerdctl-" ID_A ".scope", "containerd", ID_A },
 	{ "/system.slice/cri-containerd-" ID_A ".scope", "containerd", ID_A },
 	{ "/system.slice/containerd.service/system.slice:nerdctl:" ID_A, "containerd", ID_A },
-	{ "/docker/" ID_B "/default/" ID_A, "containerd", ID_A },
+	{ "/docker/" ID_B "/default/" ID_A, "docker", ID_B },
 
 	/* cri-o */
 	{ "/system.slice/crio-" ID_A ".scope", "cri-o", ID_A },
@@ -217,10 +223,10 @@ static const struct path_case path_cases[] = {
 	{ "/lxc/web.scope", "lxc", "web.scope" },
 	{ "/lxc/a:b", "lxc", "a:b" },
 	{ "/user.slice/user-1000.slice/session-2.scope/lxc/c1", "lxc", "c1" },
-	{ "/lxc.payload.web1/lxc.payload.inner", "lxc", "inner" },
+	{ "/lxc.payload.web1/lxc.payload.inner", "lxc", "web1" },
 	{ "/lxc.payload.web1/lxc.monitor.inner", "lxc", "web1" },
-	{ "/lxc/web1/lxc/inner", "lxc", "inner" },
-	{ "/lxc.payload.web1/system.slice/docker-" ID_A ".scope", "docker", ID_A },
+	{ "/lxc/web1/lxc/inner", "lxc", "web1" },
+	{ "/lxc.payload.web1/system.slice/docker-" ID_A ".scope", "lxc", "web1" },
 
 	/* systemd-nspawn */
 	{ "/machine.slice/machine-debian.scope", "systemd-nspawn", "debian" },
@@ -705,6 +711,28 @@ static void test_cache_capacity_bound(void **state)
 	cgroup_cache_free(cache);
 }
 
+/* Whose container it is comes from the uid given with the path, never from the path. */
+static void test_cache_owner(void **state)
+{
+	struct cgroup_cache *cache = cgroup_cache_new(8, NULL);
+	const char *user = "/user.slice/user-1000.slice/user@1000.service/app.slice/docker-" ID_A
+			   ".scope";
+
+	(void)state;
+	assert_non_null(cache);
+	assert_int_equal(cgroup_cache_learn(cache, 1, user, 1000), 0);
+	assert_int_equal(cgroup_cache_lookup(cache, 1)->owner_uid, 1000);
+	/* made by root, wherever it is: the system's */
+	assert_int_equal(cgroup_cache_learn(cache, 2, user, 0), 0);
+	assert_int_equal(cgroup_cache_lookup(cache, 2)->owner_uid, -1);
+	/* a user's own cgroup that is no container has no container owner */
+	assert_int_equal(cgroup_cache_learn(cache, 3, "/user.slice/x.scope", 1000), 0);
+	assert_int_equal(cgroup_cache_lookup(cache, 3)->owner_uid, -1);
+	/* an unknown id is the host's */
+	assert_int_equal(cgroup_cache_lookup(cache, 4)->owner_uid, -1);
+	cgroup_cache_free(cache);
+}
+
 static void test_cache_learn_overrides(void **state)
 {
 	struct fake_resolver f = { 0 };
@@ -1030,6 +1058,7 @@ int main(void)
 		cmocka_unit_test(test_cache_lru_order),
 		cmocka_unit_test(test_cache_capacity_bound),
 		cmocka_unit_test(test_cache_learn_overrides),
+		cmocka_unit_test(test_cache_owner),
 		cmocka_unit_test(test_cache_without_resolver),
 		cmocka_unit_test(test_cache_bad_arguments),
 		cmocka_unit_test(test_cache_model),
