@@ -88,9 +88,8 @@ static json_t *kernel_maps_json(struct daemon *d)
 	json_t *maps = json_array();
 	size_t i, n = loader_map_stats(&d->loader, st, BPFD_MAPS_COUNTED);
 
-	/* The daemon's own corrections of the containers map count too. */
-	if (n > BPFD_MAP_CONTAINERS)
-		st[BPFD_MAP_CONTAINERS].failed += d->pipeline.container_marks_failed;
+	for (i = 0; i < n; i++)
+		st[i].failed += d->pipeline.map_failed[i];	/* the daemon's own inserts */
 	for (i = 0; i < n; i++)
 		json_array_append_new(maps, json_pack("{s:s, s:I, s:I, s:I}", "name", st[i].name,
 						      "entries", (json_int_t)st[i].entries,

@@ -97,7 +97,7 @@ static void mark_container(struct pipeline *p, uint64_t id, const char *path)
 	if (r == -EEXIST)
 		return;
 	if (r < 0) {
-		p->container_marks_failed++;
+		p->map_failed[BPFD_MAP_CONTAINERS]++;
 		return;
 	}
 	/* Only whether it is there: a path too long for @now says so too. */
