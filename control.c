@@ -141,15 +141,15 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 	server_each_subscriber(d->server, add_subscriber, subs);
 	cgroup_cache_stats(d->cgroups, &cs);
 	reply = json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}, "
-			 "s:{s:I, s:I}}",
-			 "ok", 1, "pid", (json_int_t)getpid(), "uptime_s",
-			 (loop_now_ms() - d->started_ms) / 1000.0, "tracers", tracers, "events",
-			 "seen", (json_int_t)seen, "matched", (json_int_t)matched, "lost",
-			 (json_int_t)lost, "subscribers", subs, "actions", actions,
-			 "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
-			 (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
-			 (json_int_t)cs.misses, "bash_probes", "attached",
-			 (json_int_t)d->bash.n_probes, "failures", (json_int_t)d->bash.failures);
+			  "s:{s:I, s:I}}",
+			  "ok", 1, "pid", (json_int_t)getpid(), "uptime_s",
+			  (loop_now_ms() - d->started_ms) / 1000.0, "tracers", tracers, "events",
+			  "seen", (json_int_t)seen, "matched", (json_int_t)matched, "lost",
+			  (json_int_t)lost, "subscribers", subs, "actions", actions,
+			  "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
+			  (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
+			  (json_int_t)cs.misses, "bash_probes", "attached",
+			  (json_int_t)d->bash.n_probes, "failures", (json_int_t)d->bash.failures);
 	if (reply) {
 		json_object_set_new(reply, "kernel_maps", kernel_maps_json(d));
 		json_object_set_new(
