@@ -490,7 +490,11 @@ static bool strip_proc_prefix(const char **p, const char *end)
 	return true;
 }
 
-bool container_from_cgroup_path(const char *path, struct container_info *out)
+/*
+ * container_from_cgroup_path(), and in *@leaf_end where the container's own
+ * cgroup ends in @path (the end of the leaf component).
+ */
+static bool parse_path(const char *path, struct container_info *out, size_t *leaf_end)
 {
 	struct container_info leaf;
 	bool nspawn = false, parent_top = false, first = true;
@@ -536,6 +540,7 @@ bool container_from_cgroup_path(const char *path, struct container_info *out)
 			if (nspawn && end - s >= 10 && !memcmp(s, "supervisor", 10) &&
 			    (end - s == 10 || s[10] == '/'))
 				return false;
+			*leaf_end = c.s + c.len - path;
 			*out = leaf;
 			out->owner_uid = -1;
 			return true;
@@ -545,6 +550,13 @@ bool container_from_cgroup_path(const char *path, struct container_info *out)
 		first = false;
 	}
 	return false;
+}
+
+bool container_from_cgroup_path(const char *path, struct container_info *out)
+{
+	size_t leaf_end;
+
+	return parse_path(path, out, &leaf_end);
 }
 
 /*
@@ -684,10 +696,25 @@ void cgroup_cache_free(struct cgroup_cache *cache)
 	free(cache);
 }
 
-/* A container in a cgroup of @uid: root's is the system's (see cgroup_cache_learn()). */
-static void set_owner(struct container_info *info, uint32_t uid)
+/*
+ * Parses @path into @info with its owner: @uid's when @path is the
+ * container's own cgroup, else the container cgroup's directory owner's
+ * (see cgroup_cache_learn()). Root's containers are the system's.
+ */
+static void parse_owned(const struct cgroup_cache *cache, const char *path, uint32_t uid,
+			struct container_info *info)
 {
-	info->owner_uid = info->id[0] && uid != 0 ? (int64_t)uid : -1;
+	char leaf[CGROUP_PATH_MAX + 1];
+	size_t leaf_end;
+
+	if (!parse_path(path, info, &leaf_end))
+		return;
+	if (path[leaf_end] && cache->resolver.owner) {
+		memcpy(leaf, path, leaf_end);
+		leaf[leaf_end] = '\0';
+		cache->resolver.owner(cache->resolver.ctx, leaf, &uid);
+	}
+	info->owner_uid = uid != 0 ? (int64_t)uid : -1;
 }
 
 int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path, uint32_t uid)
@@ -711,8 +738,7 @@ int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path
 		e = cache_insert(cache, id);
 	}
 	e->path = copy;
-	container_from_cgroup_path(copy, &e->info);
-	set_owner(&e->info, uid);
+	parse_owned(cache, copy, uid, &e->info);
 	return 0;
 }
 
@@ -749,13 +775,10 @@ const struct container_info *cgroup_cache_lookup(struct cgroup_cache *cache, uin
 		cache->resolve_failures++;
 		return &e->info;
 	}
-	/*
-	 * Known to the daemon once (the cgroup's creation, a scan) but evicted
-	 * since: the owner is the directory's, which is what the scan takes too.
-	 */
-	if (container_from_cgroup_path(path, &e->info) && cache->resolver.owner &&
-	    cache->resolver.owner(cache->resolver.ctx, id, &uid) == 0)
-		set_owner(&e->info, uid);
+	/* No creation record: the owner of the directory, as for a scan. */
+	if (!cache->resolver.owner || cache->resolver.owner(cache->resolver.ctx, path, &uid) < 0)
+		uid = 0;
+	parse_owned(cache, path, uid, &e->info);
 	/* Without the copy the entry still answers; only the path is lost. */
 	e->path = strdup(path);
 	return &e->info;
@@ -867,15 +890,39 @@ const char *cgroup2_mount_point(void)
  * another handle type; bpfd's ring buffers need v5.8 anyway. Needs
  * CAP_DAC_READ_SEARCH.
  */
-/* An O_PATH fd of cgroup @id's directory, or a negative errno (-ENOENT: gone). */
-static int fs_open_id(const char *mount_point, uint64_t id)
+static int fs_owner(void *ctx, const char *path, uint32_t *uid)
 {
+	struct stat st;
+	int mount_fd, r = 0;
+
+	if (!ctx || !path || path[0] != '/')
+		return -EINVAL;
+	mount_fd = open(ctx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mount_fd < 0)
+		return -errno;
+	if (fstatat(mount_fd, path[1] ? path + 1 : ".", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
+	else
+		*uid = st.st_uid;
+	close(mount_fd);
+	return r;
+}
+
+static int fs_resolve(void *ctx, uint64_t id, char *path, size_t size)
+{
+	const char *mount_point = ctx;
 	union {
 		struct file_handle fh;
 		char raw[sizeof(struct file_handle) + sizeof(uint64_t)];
 	} handle;
+	char proc[64], link[CGROUP_PATH_MAX + 1];
+	size_t mlen, rlen;
+	const char *rel;
 	int mount_fd, fd, r;
+	ssize_t n;
 
+	if (!mount_point || !path || size == 0)
+		return -EINVAL;
 	/* an O_PATH fd is refused as mount_fd (EBADF) */
 	mount_fd = open(mount_point, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (mount_fd < 0)
@@ -888,41 +935,6 @@ static int fs_open_id(const char *mount_point, uint64_t id)
 	close(mount_fd);
 	if (fd < 0)
 		return r == -ESTALE ? -ENOENT : r;
-	return fd;
-}
-
-static int fs_owner(void *ctx, uint64_t id, uint32_t *uid)
-{
-	struct stat st;
-	int fd, r = 0;
-
-	if (!ctx)
-		return -EINVAL;
-	fd = fs_open_id(ctx, id);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	else
-		*uid = st.st_uid;
-	close(fd);
-	return r;
-}
-
-static int fs_resolve(void *ctx, uint64_t id, char *path, size_t size)
-{
-	const char *mount_point = ctx;
-	char proc[64], link[CGROUP_PATH_MAX + 1];
-	size_t mlen, rlen;
-	const char *rel;
-	int fd, r;
-	ssize_t n;
-
-	if (!mount_point || !path || size == 0)
-		return -EINVAL;
-	fd = fs_open_id(mount_point, id);
-	if (fd < 0)
-		return fd;
 
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	n = readlink(proc, link, sizeof(link) - 1);

@@ -56,8 +56,12 @@ extern const char *const container_runtimes[];
  */
 struct cgroup_resolver {
 	int (*resolve)(void *ctx, uint64_t id, char *path, size_t size);
-	/* Optional: the uid owning cgroup @id's directory in *@uid. 0 or -errno. */
-	int (*owner)(void *ctx, uint64_t id, uint32_t *uid);
+	/*
+	 * Optional: the uid owning the directory of the cgroup at @path (as
+	 * resolve() writes them) in *@uid: its creator's, since the kernel
+	 * makes a new cgroup's directory its creator's. 0 or -errno.
+	 */
+	int (*owner)(void *ctx, const char *path, uint32_t *uid);
 	void *ctx;
 };
 
@@ -74,9 +78,12 @@ void cgroup_cache_free(struct cgroup_cache *cache);
 /*
  * Records that cgroup @id has path @path (a cgroup_mkdir event, a scan) and
  * was made by, or belongs to, @uid: the creating task's real uid from the
- * kernel, or the directory's owner. A container in a cgroup of uid 0 is the
- * system's; of any other uid, that user's (owner_uid). A user can name a
- * cgroup anything in a subtree delegated to them, but not make it root's.
+ * kernel, or the directory's owner. Whose container it is (owner_uid) is
+ * decided by the container's own cgroup, the outermost one the path names:
+ * @uid when that is @path itself, else its directory's owner (asked of the
+ * resolver; @uid when there is none). Root's containers are the system's;
+ * any other uid's, that user's. A user can name a cgroup anything in a
+ * subtree delegated to them, but not make it root's.
  */
 int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path, uint32_t uid);
 

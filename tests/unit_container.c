@@ -733,6 +733,43 @@ static void test_cache_owner(void **state)
 	cgroup_cache_free(cache);
 }
 
+/* The directory owners fake_owner() knows: only the container's own cgroup. */
+static int fake_owner(void *ctx, const char *path, uint32_t *uid)
+{
+	(void)ctx;
+	if (strcmp(path, "/system.slice/docker-" ID_A ".scope"))
+		return -ENOENT;
+	*uid = 0;
+	return 0;
+}
+
+/*
+ * A cgroup nested in a container is the container's, owner included: made
+ * there by a remapped root (uid 100000), it stays the system's container.
+ */
+static void test_cache_owner_nested(void **state)
+{
+	struct cgroup_resolver r = { .owner = fake_owner };
+	struct cgroup_cache *cache = cgroup_cache_new(8, &r);
+	const struct container_info *info;
+
+	(void)state;
+	assert_non_null(cache);
+	assert_int_equal(cgroup_cache_learn(cache, 1,
+					    "/system.slice/docker-" ID_A ".scope/docker-" ID_B
+					    ".scope",
+					    100000),
+			 0);
+	info = cgroup_cache_lookup(cache, 1);
+	assert_string_equal(info->id, ID_A);
+	assert_int_equal(info->owner_uid, -1);
+	/* the container's own cgroup: its creator decides */
+	assert_int_equal(cgroup_cache_learn(cache, 2, "/system.slice/docker-" ID_A ".scope", 1000),
+			 0);
+	assert_int_equal(cgroup_cache_lookup(cache, 2)->owner_uid, 1000);
+	cgroup_cache_free(cache);
+}
+
 static void test_cache_learn_overrides(void **state)
 {
 	struct fake_resolver f = { 0 };
@@ -1059,6 +1096,7 @@ int main(void)
 		cmocka_unit_test(test_cache_capacity_bound),
 		cmocka_unit_test(test_cache_learn_overrides),
 		cmocka_unit_test(test_cache_owner),
+		cmocka_unit_test(test_cache_owner_nested),
 		cmocka_unit_test(test_cache_without_resolver),
 		cmocka_unit_test(test_cache_bad_arguments),
 		cmocka_unit_test(test_cache_model),
