@@ -898,7 +898,7 @@ static char *text_put_str_value(char *p, const char *s, size_t len)
 	return text_put_value(p, &pc, 1, 0);
 }
 
-/* Time, tracer, key names, five numbers, separators, the NUL. */
+/* Time, tracer, key names, six numbers, separators, the NUL. */
 enum { TEXT_FIXED_MAX = 256 };
 
 /*
@@ -967,6 +967,10 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 	p += returnval_len;
 	p = PUT_LIT(p, " container=");
 	p = text_put_value(p, container, n_container, ':');
+	if (ev->container_owner_uid >= 0) {
+		p = PUT_LIT(p, " container_owner_uid=");
+		p = put_u64(p, (uint64_t)ev->container_owner_uid);
+	}
 	if (n_rules) {
 		p = PUT_LIT(p, " rules=");
 		p = text_put_value(p, rules, n_rules, ',');
@@ -1127,6 +1131,10 @@ static int event_from_json(const json_t *root, struct event *ev, const char **co
 	    (r = json_check_u64(root, "pidns")) ||
 	    (r = json_get_string(root, "container_runtime", &ev->container_runtime, NULL)) ||
 	    (r = json_get_string(root, "container_id", &ev->container_id, NULL)))
+		return r;
+	if (json_object_get(root, "container_owner_uid") &&
+	    (r = json_get_int(root, "container_owner_uid", 0, UINT32_MAX,
+			      &ev->container_owner_uid)))
 		return r;
 	/* The text takes @command; the struct gets what fits, to be whole. */
 	memcpy(ev->command, *command, *command_len < EVENT_COMM_LEN ? *command_len : EVENT_COMM_LEN);

@@ -30,6 +30,7 @@ NESTED_FILE = "/tmp/bpfd-hm-%s" % unique("nst")
 CHURN = 100000         # container-like cgroups created and removed
 CHURN_SECONDS = 40     # bound on the churn, whatever the machine's speed
 STATUS_MAX_S = 1.0
+SLACK = 32             # other containers this host runs meanwhile, in map entries
 
 
 def cgroup2_mount():
@@ -199,54 +200,65 @@ def test_churn_leaves_breakouts_visible():
     assert "container_owner_uid" not in ev, ev
 
     # The map is back to what it held before (other containers on this host
-    # may come and go meanwhile: a few entries of slack), and nothing failed.
+    # may come and go meanwhile: SLACK), and nothing failed.
     assert base, "bpfd status shows no occupancy of the containers map"
     end = time.time() + 15
     while True:
         took, s = timed_status()
         m = kernel_map(s, "bpfd_containers")
-        if abs(m["entries"] - base["entries"]) <= 8 or time.time() > end:
+        if abs(m["entries"] - base["entries"]) <= SLACK or time.time() > end:
             break
         time.sleep(0.2)
     print("  containers map: %d before, %d after, %d failed inserts; status %.3fs"
           % (base["entries"], m["entries"], m["failed"], took))
-    assert abs(m["entries"] - base["entries"]) <= 8, (base, m)
+    assert abs(m["entries"] - base["entries"]) <= SLACK, (base, m)
     assert m["failed"] == 0, m
     assert s["cgroup_records"]["received"] >= CHURN, s["cgroup_records"]
 
 
-def test_threads_take_one_contained_mark():
-    """A contained process with many threads is one entry, gone when it exits."""
+def test_contained_marks_follow_processes():
+    """Inside a container, 100 processes of 3 threads each take 100 contained
+    marks, not 300, and give them back when they exit."""
     cg = os.path.join(ROOT, "docker-%s.scope" % hexid())
     os.mkdir(cg)
     before = kernel_map(D.status(), "bpfd_contained")
     assert before, "bpfd status shows no occupancy of the contained map"
-    script = ("import threading, sys, time\n"
-              "ev = threading.Event()\n"
-              "ts = [threading.Thread(target=ev.wait) for _ in range(64)]\n"
+    # Each process waits for EOF on the shared stdin, its threads for it.
+    script = ("import os, threading\n"
+              "for i in range(99):\n"
+              "    if os.fork() == 0:\n"
+              "        break\n"
+              "ts = [threading.Thread(target=os.read, args=(0, 1)) for _ in range(2)]\n"
               "[t.start() for t in ts]\n"
               "print('up', flush=True)\n"
-              "sys.stdin.readline()\n"
-              "ev.set()\n")
+              "[t.join() for t in ts]\n")
     # Entered before exec, outside the host's mount namespace: contained.
     p = subprocess.Popen(["sh", "-c", 'echo $$ > "$1/cgroup.procs" && exec unshare -m "$2" -c "$3"',
                           "sh", cg, sys.executable, script],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        assert p.stdout.readline().strip() == "up"
+        ups = 0
+        end = time.time() + 20
+        while ups < 100 and time.time() < end:
+            if p.stdout.readline().strip() == "up":
+                ups += 1
+        assert ups == 100, ups
         during = kernel_map(D.status(), "bpfd_contained")
-        assert during["entries"] - before["entries"] <= 3, (before, during)
-        assert during["entries"] - before["entries"] >= 1, (before, during)
+        # Other containers on this host come and go: SLACK either way.
+        grew = during["entries"] - before["entries"]
+        assert 100 - SLACK <= grew <= 100 + SLACK, (grew, before, during)
     finally:
         p.stdin.close()
         p.wait(10)
-    end = time.time() + 5
-    while time.time() < end:
+    end = time.time() + 10
+    while True:
         after = kernel_map(D.status(), "bpfd_contained")
-        if after["entries"] <= before["entries"]:
+        if after["entries"] - before["entries"] <= SLACK or time.time() > end:
             break
         time.sleep(0.1)
-    assert after["entries"] <= before["entries"] + 2, (before, after)
+    print("  contained map: %d before, %d with 100 processes of 3 threads, %d after"
+          % (before["entries"], during["entries"], after["entries"]))
+    assert after["entries"] - before["entries"] <= SLACK, (before, after)
     remove_tree(cg)
 
 
@@ -264,17 +276,22 @@ def test_user_cgroup_named_like_a_container():
                                         '&& exec cat "$2"', "sh", leaf, OWNER_FILE]),
                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
-    with open(os.path.join(home, "cgroup.procs"), "w") as f:
-        f.write(str(p.pid))
-    p.stdin.write("go\n")
-    p.stdin.close()
-    p.wait(10)
-    ev = T.wait_for(lambda e: e["tracer"] == "open" and e["data"]["filename"] == OWNER_FILE,
-                    what="the user's open")
-    assert ev["uid"] == USER, ev
-    assert ev["container_runtime"] == "docker" and ev["container_id"] == cid, ev
-    assert ev.get("container_owner_uid") == USER, ev
-    remove_tree(home)
+    try:
+        with open(os.path.join(home, "cgroup.procs"), "w") as f:
+            f.write(str(p.pid))
+        p.stdin.write("go\n")
+        p.stdin.close()
+        p.wait(10)
+        ev = T.wait_for(lambda e: e["tracer"] == "open" and e["data"]["filename"] == OWNER_FILE,
+                        what="the user's open")
+        assert ev["uid"] == USER, ev
+        assert ev["container_runtime"] == "docker" and ev["container_id"] == cid, ev
+        assert ev.get("container_owner_uid") == USER, ev
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        remove_tree(home)
 
 
 def test_nested_cgroup_named_after_another_container():
@@ -324,7 +341,7 @@ def main():
         T = Trace(D)
         return run_tests([
             test_churn_leaves_breakouts_visible,
-            test_threads_take_one_contained_mark,
+            test_contained_marks_follow_processes,
             test_user_cgroup_named_like_a_container,
             test_nested_cgroup_named_after_another_container,
         ])
