@@ -47,7 +47,7 @@ struct compile_job {
 	const struct loader_request *req;
 	bool include[LOADER_TRACERS_MAX];
 	char storage[BTF_CFLAG_COUNT + 7][BTF_CFLAG_LEN];
-	const char *cflags[BTF_CFLAG_COUNT + 9];	/* 8 of ours at most, NULL */
+	const char *cflags[BTF_CFLAG_COUNT + 10];	/* 9 of ours at most, NULL */
 	int n_cflags;
 };
 
@@ -59,6 +59,38 @@ static bool wanted_has(const char *const *wanted, const char *name)
 		if (strcmp(*wanted, name) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * True when the tracepoint sched:sched_process_exit says whether the exiting
+ * task was its process's last thread (group_dead, added after Linux 6.1):
+ * the common program then forgets a process's contained mark at its last
+ * thread, else at its leader's exit.
+ */
+static bool exit_has_group_dead(void)
+{
+	static const char *const formats[] = {
+		"/sys/kernel/tracing/events/sched/sched_process_exit/format",
+		"/sys/kernel/debug/tracing/events/sched/sched_process_exit/format",
+	};
+	char buf[2048];
+	bool found = false;
+	size_t i;
+	ssize_t n;
+	int fd;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]) && !found; i++) {
+		fd = open(formats[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			found = strstr(buf, " group_dead;") != NULL;
+		}
+	}
+	return found;
 }
 
 static void cflags_build(struct compile_job *job)
@@ -97,6 +129,8 @@ static void cflags_build(struct compile_job *job)
 	 * LLVM was ~15% of the compile, i.e. of the daemon's start. What is
 	 * lost: source lines in verifier messages and in `bpftool prog dump`.
 	 */
+	if (exit_has_group_dead())
+		job->cflags[job->n_cflags++] = "-DBPFD_EXIT_GROUP_DEAD";
 	job->cflags[job->n_cflags++] = "-g0";
 	job->cflags[job->n_cflags] = NULL;
 }

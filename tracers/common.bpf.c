@@ -536,9 +536,19 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	 */
 	if (tid != BPFD_DAEMON_TGID && bpfd_ignored.lookup(&tid))
 		bpfd_ignored.delete(&tid);
-	/* group_dead: the tracepoint has said so since Linux 6.16 (the last thread). */
+	/*
+	 * A process's contained mark goes with its last thread (group_dead).
+	 * Kernels whose tracepoint lacks the field (6.1) forget it with the
+	 * leader: a process whose leader exits before its other threads loses
+	 * its mark early there.
+	 */
+#ifdef BPFD_EXIT_GROUP_DEAD
 	if (args->group_dead && bpfd_contained.lookup(&tgid))
 		bpfd_contained.delete(&tgid);
+#else
+	if (tid == tgid && bpfd_contained.lookup(&tgid))
+		bpfd_contained.delete(&tgid);
+#endif
 	return 0;
 }
 
