@@ -122,6 +122,8 @@ static void cflags_build(struct compile_job *job)
 			 "-DBPFD_RINGBUF_PAGES=%u", job->req->ringbuf_pages);
 		job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 6];
 	}
+	if (exit_has_group_dead())
+		job->cflags[job->n_cflags++] = "-DBPFD_EXIT_GROUP_DEAD";
 	/*
 	 * No debug info. BCC asks clang for it (-g) to give the kernel BTF of
 	 * the programs and maps, which these programs do not need (no CO-RE,
@@ -129,8 +131,6 @@ static void cflags_build(struct compile_job *job)
 	 * LLVM was ~15% of the compile, i.e. of the daemon's start. What is
 	 * lost: source lines in verifier messages and in `bpftool prog dump`.
 	 */
-	if (exit_has_group_dead())
-		job->cflags[job->n_cflags++] = "-DBPFD_EXIT_GROUP_DEAD";
 	job->cflags[job->n_cflags++] = "-g0";
 	job->cflags[job->n_cflags] = NULL;
 }
@@ -336,9 +336,8 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 	l->pf_uids_fd = b->ops->map_fd(b, "bpfd_pf_uids");
 	if (l->events_fd < 0 || l->enabled_fd < 0 || l->ignored_fd < 0 || l->lost_fd < 0 ||
 	    l->containers_fd < 0 || l->contained_fd < 0 || l->map_full_fd < 0 ||
-	    l->prefilter_fd < 0 ||
-	    l->prefiltered_fd < 0 || l->pf_comms_fd < 0 || l->pf_paths_fd < 0 ||
-	    l->pf_uids_fd < 0) {
+	    l->prefilter_fd < 0 || l->prefiltered_fd < 0 || l->pf_comms_fd < 0 ||
+	    l->pf_paths_fd < 0 || l->pf_uids_fd < 0) {
 		snprintf(err, err_size, "the compiled module lacks its maps");
 		return -ENOENT;
 	}
