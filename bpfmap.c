@@ -110,3 +110,53 @@ int bpfmap_clear(int fd, size_t key_size)
 	free(next);
 	return err;
 }
+
+int bpfmap_occupancy(int fd, uint64_t *entries, uint64_t *capacity)
+{
+	enum { BATCH = 1024 };
+	struct bpf_map_info info;
+	union bpf_attr attr;
+	uint64_t token = 0;
+	char *keys = NULL, *values = NULL;
+	int err = 0, first = 1, done;
+
+	*entries = *capacity = 0;
+	memset(&info, 0, sizeof(info));
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (uint64_t)(uintptr_t)&info;
+	if (syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) < 0)
+		return -errno;
+	*capacity = info.max_entries;
+	keys = malloc((size_t)BATCH * info.key_size);
+	values = malloc((size_t)BATCH * info.value_size);
+	if (!keys || !values) {
+		free(keys);
+		free(values);
+		return -ENOMEM;
+	}
+	/* The kernel ends the walk with ENOENT, after the last batch's elements. */
+	for (;;) {
+		memset(&attr, 0, sizeof(attr));
+		attr.batch.map_fd = fd;
+		attr.batch.in_batch = first ? 0 : (uint64_t)(uintptr_t)&token;
+		attr.batch.out_batch = (uint64_t)(uintptr_t)&token;
+		attr.batch.keys = (uint64_t)(uintptr_t)keys;
+		attr.batch.values = (uint64_t)(uintptr_t)values;
+		attr.batch.count = BATCH;
+		first = 0;
+		done = syscall(__NR_bpf, BPF_MAP_LOOKUP_BATCH, &attr, sizeof(attr)) < 0;
+		if (done && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		*entries += attr.batch.count;
+		/* Bounded however the map changes meanwhile. */
+		if (done || *entries >= *capacity)
+			break;
+	}
+	free(keys);
+	free(values);
+	return err;
+}

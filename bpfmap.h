@@ -17,6 +17,12 @@ int bpfmap_delete(int fd, const void *key);
 /* Deletes every element of map @fd (keys of @key_size bytes). 0 or -errno. */
 int bpfmap_clear(int fd, size_t key_size);
 
+/*
+ * How many elements hash map @fd holds (*@entries, walked in batches of
+ * keys) and may hold (*@capacity). 0 or -errno.
+ */
+int bpfmap_occupancy(int fd, uint64_t *entries, uint64_t *capacity);
+
 /* Possible CPUs, the number of values a per-CPU map holds per key. */
 int bpfmap_possible_cpus(void);
 

@@ -294,12 +294,21 @@ int cmd_status(const struct cli *cli)
 	printf("cgroup cache: %lld of %lld entries, %lld hits, %lld misses\n",
 	       (long long)jint(v, "entries"), (long long)jint(v, "capacity"),
 	       (long long)jint(v, "hits"), (long long)jint(v, "misses"));
+	v = json_object_get(reply, "cgroup_records");
+	printf("cgroup records: %lld received, %lld lost\n", (long long)jint(v, "received"),
+	       (long long)jint(v, "lost"));
 	v = json_object_get(reply, "clients");
 	printf("clients: %lld of %lld connected (%lld kept for admins), %lld refused, "
 	       "%lld disconnected\n",
 	       (long long)jint(v, "connected"), (long long)jint(v, "limit"),
 	       (long long)jint(v, "admin_slots"), (long long)jint(v, "refused"),
 	       (long long)jint(v, "disconnected"));
+	printf("\n");
+	table_row("%-18s %10s %10s %10s", "KERNEL MAP", "ENTRIES", "CAPACITY", "FAILED");
+	json_array_foreach(json_object_get(reply, "kernel_maps"), i, v)
+		table_row("%-18s %10lld %10lld %10lld", jstr(v, "name"),
+			  (long long)jint(v, "entries"), (long long)jint(v, "capacity"),
+			  (long long)jint(v, "failed"));
 	json_decref(reply);
 	return 0;
 }

@@ -4,12 +4,15 @@
  * cgroup id → container cache the pipeline asks for every event.
  *
  * Reading a path. A path is a list of components. A component may be the
- * "leaf" of a container: the cgroup a runtime created for it. The LAST leaf
- * in the path wins, because runtimes nest (docker in docker, kind's pods
- * inside a docker container, docker inside an LXD container) and a process
- * belongs to the innermost container around it. Components after the leaf
- * are cgroups the container made for itself (systemd inside it, podman's
- * "container" subgroup, nspawn's "payload") and do not change the answer.
+ * "leaf" of a container: the cgroup a runtime created for it. The FIRST leaf
+ * in the path wins. Components after it are cgroups the container made for
+ * itself (systemd inside it, podman's "container" subgroup, nspawn's
+ * "payload"), named as the container's root chose, in its own cgroup
+ * namespace: they never change the answer. Otherwise a container could
+ * name a cgroup of its own after another container and have its events
+ * (and a container action meant for them) attributed to that one. So
+ * runtimes that nest (docker in docker, kind's pods inside a docker
+ * container) are reported as the container that holds them.
  *
  * Leaves, as the runtimes create them (<id> is 64 lowercase hex digits,
  * which is what every OCI runtime here writes; anything else is not a leaf):
@@ -254,6 +257,7 @@ static void set_host(struct container_info *out)
 {
 	out->runtime = CONTAINER_RUNTIME_HOST;
 	out->id[0] = '\0';
+	out->owner_uid = -1;
 }
 
 /* systemd's unit name escaping: "\xNN" for any byte; nothing else uses '\'. */
@@ -444,7 +448,7 @@ static bool classify_plain(const char *path, struct span c, struct span parent, 
 /*
  * Is component @c a container leaf? @parent is the component before it
  * (len 0 at the top), @parent_top whether the parent sits directly below the
- * root or below another leaf. @path is where the path starts: "kubepods"
+ * root. @path is where the path starts: "kubepods"
  * anywhere before the id makes the container "kube". A component that
  * fails one form is tried as the next, so that an LXC container may be
  * called "web.scope" or "a:b".
@@ -486,11 +490,14 @@ static bool strip_proc_prefix(const char **p, const char *end)
 	return true;
 }
 
-bool container_from_cgroup_path(const char *path, struct container_info *out)
+/*
+ * container_from_cgroup_path(), and in *@leaf_end where the container's own
+ * cgroup ends in @path (the end of the leaf component).
+ */
+static bool parse_path(const char *path, struct container_info *out, size_t *leaf_end)
 {
-	struct container_info best, outer, leaf;
-	bool have_best = false, have_outer = false;
-	bool prev_leaf = false, prev_nspawn = false, parent_top = false, first = true;
+	struct container_info leaf;
+	bool nspawn = false, parent_top = false, first = true;
 	struct span parent = { "", 0 };
 	const char *p, *s, *end;
 	size_t len;
@@ -498,8 +505,6 @@ bool container_from_cgroup_path(const char *path, struct container_info *out)
 	if (!out)
 		return false;
 	set_host(out);
-	set_host(&best);
-	set_host(&outer);
 	if (!path)
 		return false;
 	len = strnlen(path, CGROUP_PATH_MAX + 1);
@@ -517,7 +522,6 @@ bool container_from_cgroup_path(const char *path, struct container_info *out)
 
 	s = p;
 	while (s < end) {
-		bool is_leaf = false, nspawn = false, top = first || prev_leaf;
 		struct span c;
 
 		while (s < end && *s == '/')
@@ -529,28 +533,30 @@ bool container_from_cgroup_path(const char *path, struct container_info *out)
 			s++;
 		c.len = s - c.s;
 
-		if (prev_nspawn && span_eq(c, "supervisor")) {
+		if (classify(p, c, parent, parent_top, &leaf, &nspawn)) {
 			/* nspawn's own process, next to the payload: not in the container */
-			best = outer;
-			have_best = have_outer;
-			have_outer = false;
-		} else if (classify(p, c, parent, parent_top, &leaf, &nspawn)) {
-			outer = best;
-			have_outer = have_best;
-			best = leaf;
-			have_best = true;
-			is_leaf = true;
+			while (s < end && *s == '/')
+				s++;
+			if (nspawn && end - s >= 10 && !memcmp(s, "supervisor", 10) &&
+			    (end - s == 10 || s[10] == '/'))
+				return false;
+			*leaf_end = c.s + c.len - path;
+			*out = leaf;
+			out->owner_uid = -1;
+			return true;
 		}
 		parent = c;
-		parent_top = top;
-		prev_leaf = is_leaf;
-		prev_nspawn = is_leaf && nspawn;
+		parent_top = first;
 		first = false;
 	}
-	if (!have_best)
-		return false;
-	*out = best;
-	return true;
+	return false;
+}
+
+bool container_from_cgroup_path(const char *path, struct container_info *out)
+{
+	size_t leaf_end;
+
+	return parse_path(path, out, &leaf_end);
 }
 
 /*
@@ -578,7 +584,8 @@ struct cgroup_cache {
 	uint64_t hits, misses, resolve_failures, evictions;
 };
 
-static const struct container_info host_info = { .runtime = CONTAINER_RUNTIME_HOST };
+static const struct container_info host_info = { .runtime = CONTAINER_RUNTIME_HOST,
+						 .owner_uid = -1 };
 
 static size_t bucket_of(const struct cgroup_cache *cache, uint64_t id)
 {
@@ -689,7 +696,28 @@ void cgroup_cache_free(struct cgroup_cache *cache)
 	free(cache);
 }
 
-int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path)
+/*
+ * Parses @path into @info with its owner: @uid's when @path is the
+ * container's own cgroup, else the container cgroup's directory owner's
+ * (see cgroup_cache_learn()). Root's containers are the system's.
+ */
+static void parse_owned(const struct cgroup_cache *cache, const char *path, uint32_t uid,
+			struct container_info *info)
+{
+	char leaf[CGROUP_PATH_MAX + 1];
+	size_t leaf_end;
+
+	if (!parse_path(path, info, &leaf_end))
+		return;
+	if (path[leaf_end] && cache->resolver.owner) {
+		memcpy(leaf, path, leaf_end);
+		leaf[leaf_end] = '\0';
+		cache->resolver.owner(cache->resolver.ctx, leaf, &uid);
+	}
+	info->owner_uid = uid != 0 ? (int64_t)uid : -1;
+}
+
+int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path, uint32_t uid)
 {
 	struct cgroup_entry *e;
 	char *copy;
@@ -710,7 +738,7 @@ int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path
 		e = cache_insert(cache, id);
 	}
 	e->path = copy;
-	container_from_cgroup_path(copy, &e->info);
+	parse_owned(cache, copy, uid, &e->info);
 	return 0;
 }
 
@@ -718,6 +746,7 @@ const struct container_info *cgroup_cache_lookup(struct cgroup_cache *cache, uin
 {
 	char path[CGROUP_PATH_MAX + 1];
 	struct cgroup_entry *e;
+	uint32_t uid;
 	int r;
 
 	if (!cache)
@@ -746,7 +775,10 @@ const struct container_info *cgroup_cache_lookup(struct cgroup_cache *cache, uin
 		cache->resolve_failures++;
 		return &e->info;
 	}
-	container_from_cgroup_path(path, &e->info);
+	/* No creation record: the owner of the directory, as for a scan. */
+	if (!cache->resolver.owner || cache->resolver.owner(cache->resolver.ctx, path, &uid) < 0)
+		uid = 0;
+	parse_owned(cache, path, uid, &e->info);
 	/* Without the copy the entry still answers; only the path is lost. */
 	e->path = strdup(path);
 	return &e->info;
@@ -858,6 +890,24 @@ const char *cgroup2_mount_point(void)
  * another handle type; bpfd's ring buffers need v5.8 anyway. Needs
  * CAP_DAC_READ_SEARCH.
  */
+static int fs_owner(void *ctx, const char *path, uint32_t *uid)
+{
+	struct stat st;
+	int mount_fd, r = 0;
+
+	if (!ctx || !path || path[0] != '/')
+		return -EINVAL;
+	mount_fd = open(ctx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mount_fd < 0)
+		return -errno;
+	if (fstatat(mount_fd, path[1] ? path + 1 : ".", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
+	else
+		*uid = st.st_uid;
+	close(mount_fd);
+	return r;
+}
+
 static int fs_resolve(void *ctx, uint64_t id, char *path, size_t size)
 {
 	const char *mount_point = ctx;
@@ -921,6 +971,7 @@ struct cgroup_resolver cgroup_fs_resolver(const char *mount_point)
 
 	if (mount_point) {
 		r.resolve = fs_resolve;
+		r.owner = fs_owner;
 		r.ctx = (void *)mount_point;
 	}
 	return r;
@@ -971,7 +1022,7 @@ int cgroup_cache_scan(struct cgroup_cache *cache, const char *mount_point, size_
 			free(rel);
 			continue;
 		}
-		r = cgroup_cache_learn(cache, st.st_ino, rel);
+		r = cgroup_cache_learn(cache, st.st_ino, rel, st.st_uid);
 		if (r < 0) {
 			close(dfd);
 			free(rel);

@@ -25,6 +25,13 @@
 struct container_info {
 	const char *runtime;		/* static string: "docker", ..., "not-found" */
 	char id[CONTAINER_ID_MAX + 1];	/* "" for the host */
+	/*
+	 * For a container a user runs (rootless docker, podman under
+	 * user@UID.service), that user's uid; -1 for the system's containers
+	 * and the host. Never from the path: from the kernel's word on who
+	 * created the cgroup (cgroup_cache_learn). The parser leaves it -1.
+	 */
+	int64_t owner_uid;
 };
 
 /*
@@ -49,6 +56,12 @@ extern const char *const container_runtimes[];
  */
 struct cgroup_resolver {
 	int (*resolve)(void *ctx, uint64_t id, char *path, size_t size);
+	/*
+	 * Optional: the uid owning the directory of the cgroup at @path (as
+	 * resolve() writes them) in *@uid: its creator's, since the kernel
+	 * makes a new cgroup's directory its creator's. 0 or -errno.
+	 */
+	int (*owner)(void *ctx, const char *path, uint32_t *uid);
 	void *ctx;
 };
 
@@ -62,8 +75,17 @@ struct cgroup_cache;
 struct cgroup_cache *cgroup_cache_new(size_t capacity, const struct cgroup_resolver *resolver);
 void cgroup_cache_free(struct cgroup_cache *cache);
 
-/* Records that cgroup @id has path @path (a cgroup_mkdir event, a scan). */
-int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path);
+/*
+ * Records that cgroup @id has path @path (a cgroup_mkdir event, a scan) and
+ * was made by, or belongs to, @uid: the creating task's real uid from the
+ * kernel, or the directory's owner. Whose container it is (owner_uid) is
+ * decided by the container's own cgroup, the outermost one the path names:
+ * @uid when that is @path itself, else its directory's owner (asked of the
+ * resolver; @uid when there is none). Root's containers are the system's;
+ * any other uid's, that user's. A user can name a cgroup anything in a
+ * subtree delegated to them, but not make it root's.
+ */
+int cgroup_cache_learn(struct cgroup_cache *cache, uint64_t id, const char *path, uint32_t uid);
 
 /*
  * The container of cgroup @id. On a miss the resolver is asked once; an id

@@ -17,6 +17,7 @@
 #include "rules.h"
 #include "strbuf.h"
 #include "tracer.h"
+#include "tracers/record.h"
 #include "version.h"
 
 static json_t *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -81,8 +82,26 @@ static void add_subscriber(void *ctx, const struct subscriber_info *s)
 					     (json_int_t)s->queued));
 }
 
+/* The kernel maps a workload can fill, and the cgroup records that feed the cache. */
+static json_t *kernel_maps_json(struct daemon *d)
+{
+	struct loader_map_stats st[BPFD_MAPS_COUNTED];
+	json_t *maps = json_array();
+	size_t i, n = loader_map_stats(&d->loader, st, BPFD_MAPS_COUNTED);
+
+	for (i = 0; i < n; i++)
+		st[i].failed += d->pipeline.map_failed[i];	/* the daemon's own inserts */
+	for (i = 0; i < n; i++)
+		json_array_append_new(maps, json_pack("{s:s, s:I, s:I, s:I}", "name", st[i].name,
+						      "entries", (json_int_t)st[i].entries,
+						      "capacity", (json_int_t)st[i].capacity,
+						      "failed", (json_int_t)st[i].failed));
+	return maps;
+}
+
 static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 {
+	json_t *reply;
 	json_t *tracers = json_array(), *actions = json_array(), *subs = json_array();
 	uint64_t seen = 0, matched = 0, lost = 0;
 	struct cgroup_cache_stats cs;
@@ -124,20 +143,31 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 	server_each_subscriber(d->server, add_subscriber, subs);
 	server_stats(d->server, &ss);
 	cgroup_cache_stats(d->cgroups, &cs);
-	return json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}, "
-			 "s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}",
-			 "ok", 1, "pid", (json_int_t)getpid(), "uptime_s",
-			 (loop_now_ms() - d->started_ms) / 1000.0, "tracers", tracers, "events",
-			 "seen", (json_int_t)seen, "matched", (json_int_t)matched, "lost",
-			 (json_int_t)lost, "subscribers", subs, "actions", actions,
-			 "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
-			 (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
-			 (json_int_t)cs.misses, "bash_probes", "attached",
-			 (json_int_t)d->bash.n_probes, "failures", (json_int_t)d->bash.failures,
-			 "clients", "connected", (json_int_t)ss.clients, "limit",
-			 (json_int_t)SERVER_CLIENTS_MAX, "admin_slots", (json_int_t)SERVER_ADMIN_SLOTS,
-			 "refused", (json_int_t)ss.refused, "disconnected",
-			 (json_int_t)ss.disconnected);
+	reply = json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}, "
+			  "s:{s:I, s:I}}",
+			  "ok", 1, "pid", (json_int_t)getpid(), "uptime_s",
+			  (loop_now_ms() - d->started_ms) / 1000.0, "tracers", tracers, "events",
+			  "seen", (json_int_t)seen, "matched", (json_int_t)matched, "lost",
+			  (json_int_t)lost, "subscribers", subs, "actions", actions,
+			  "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
+			  (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
+			  (json_int_t)cs.misses, "bash_probes", "attached",
+			  (json_int_t)d->bash.n_probes, "failures", (json_int_t)d->bash.failures);
+	if (reply) {
+		json_object_set_new(reply, "kernel_maps", kernel_maps_json(d));
+		json_object_set_new(
+			reply, "cgroup_records",
+			json_pack("{s:I, s:I}", "received", (json_int_t)d->pipeline.cgroup_records,
+				  "lost", (json_int_t)loader_lost(&d->loader,
+								  BPFD_RECORD_CGROUP_MKDIR)));
+		json_object_set_new(
+			reply, "clients",
+			json_pack("{s:I, s:I, s:I, s:I, s:I}", "connected", (json_int_t)ss.clients,
+				  "limit", (json_int_t)SERVER_CLIENTS_MAX, "admin_slots",
+				  (json_int_t)SERVER_ADMIN_SLOTS, "refused", (json_int_t)ss.refused,
+				  "disconnected", (json_int_t)ss.disconnected));
+	}
+	return reply;
 }
 
 static json_t *op_tracers(struct daemon *d, struct client *c, json_t *req)

@@ -65,9 +65,10 @@ static int daemon_action_kind(const char *name, char *why, size_t size)
 	return action_set_kind(rule_actions, name, why, size);
 }
 
-/* For nftw's callback: the containers map, the cgroup2 mount's length. */
+/* For nftw's callback: the containers map, the cgroup2 mount's length, failures. */
 static int seed_fd = -1;
 static size_t seed_mount_len;
+static uint64_t seed_failed;
 
 /* BCC finds tracepoints through tracefs; mount it where it is missing. */
 static int ensure_tracefs(void)
@@ -191,8 +192,9 @@ static int seed_cgroup(const char *fpath, const struct stat *st, int type, struc
 	uint8_t one = 1;
 
 	(void)ftw;
-	if (type == FTW_D && container_from_cgroup_path(fpath + seed_mount_len, &info))
-		bpfmap_update(seed_fd, &id, &one, 0);
+	if (type == FTW_D && container_from_cgroup_path(fpath + seed_mount_len, &info) &&
+	    bpfmap_update(seed_fd, &id, &one, 0) < 0)
+		seed_failed++;
 	return 0;
 }
 
@@ -210,7 +212,9 @@ static void seed_containers(struct daemon *d, const char *cg2)
 		return;
 	seed_fd = d->loader.containers_fd;
 	seed_mount_len = strlen(cg2);
+	seed_failed = 0;
 	nftw(cg2, seed_cgroup, 16, FTW_PHYS);
+	d->pipeline.map_failed[BPFD_MAP_CONTAINERS] += seed_failed;
 
 	proc = opendir("/proc");
 	while (proc && (de = readdir(proc))) {
@@ -225,7 +229,8 @@ static void seed_containers(struct daemon *d, const char *cg2)
 		f = fopen(path, "re");
 		while (f && fgets(line, sizeof(line), f)) {
 			if (strncmp(line, "0::", 3) == 0 && container_from_cgroup_path(line, &info)) {
-				bpfmap_update(d->loader.contained_fd, &pid, &one, 0);
+				if (bpfmap_update(d->loader.contained_fd, &pid, &one, 0) < 0)
+					d->pipeline.map_failed[BPFD_MAP_CONTAINED]++;
 				break;
 			}
 		}
@@ -1021,6 +1026,7 @@ int daemon_main(const struct daemon_options *opts)
 		cgroup_cache_scan(d.cgroups, cg2, CGROUP_SCAN_MAX);
 	seed_containers(&d, cg2);
 	d.pipeline.containers_fd = d.loader.containers_fd;
+	d.pipeline.resolver = &d.resolver;
 	/*
 	 * The tracers switch on last: by then the prefilters hold the rules
 	 * and the containers already running, so that the first event is

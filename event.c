@@ -95,6 +95,7 @@ void event_init(struct event *ev)
 	ev->hostname = "";
 	ev->container_runtime = "not-found";
 	ev->container_id = "";
+	ev->container_owner_uid = -1;
 	ev->n_rules = 0;
 	ev->rules_omitted = 0;
 	ev->n_data = 0;
@@ -565,6 +566,7 @@ struct json_process_run {
 struct json_place_run {
 	bool valid;
 	uint64_t cgroup_id, mntns, pidns;
+	int64_t owner_uid;
 	size_t runtime_len, id_len;
 	char runtime[JSON_RUN_HOST_MAX];
 	char id[CONTAINER_ID_MAX];
@@ -606,7 +608,8 @@ static bool place_run_matches(const struct json_place_run *c, const struct event
 			      const char *runtime, size_t runtime_len, const char *id, size_t id_len)
 {
 	return c->valid && c->cgroup_id == ev->cgroup_id && c->mntns == ev->mntns &&
-	       c->pidns == ev->pidns && c->runtime_len == runtime_len && c->id_len == id_len &&
+	       c->pidns == ev->pidns && c->owner_uid == ev->container_owner_uid &&
+	       c->runtime_len == runtime_len && c->id_len == id_len &&
 	       !memcmp(c->runtime, runtime, runtime_len) && !memcmp(c->id, id, id_len);
 }
 
@@ -619,6 +622,7 @@ static void place_run_keep(struct json_place_run *c, const struct event *ev, con
 	if (!c->valid)
 		return;
 	c->cgroup_id = ev->cgroup_id;
+	c->owner_uid = ev->container_owner_uid;
 	c->mntns = ev->mntns;
 	c->pidns = ev->pidns;
 	c->runtime_len = runtime_len;
@@ -708,6 +712,10 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 		p = json_put_str(p, runtime, runtime_len);
 		p = PUT_LIT(p, ",\"container_id\":");
 		p = json_put_str(p, id, id_len);
+		if (ev->container_owner_uid >= 0) {
+			p = PUT_LIT(p, ",\"container_owner_uid\":");
+			p = put_u64(p, (uint64_t)ev->container_owner_uid);
+		}
 		place_run_keep(&place_run, ev, runtime, runtime_len, id, id_len, run, p - run);
 	}
 	p = PUT_LIT(p, ",\"rules\":[");
@@ -897,8 +905,8 @@ static char *text_put_str_value(char *p, const char *s, size_t len)
 	return text_put_value(p, &pc, 1, 0);
 }
 
-/* Time, tracer, key names, five numbers, separators, the NUL. */
-enum { TEXT_FIXED_MAX = 288 };
+/* Time, tracer, key names, six numbers, separators, the NUL. */
+enum { TEXT_FIXED_MAX = 320 };
 #define TEXT_DATA_PREFIX "data."
 
 /*
@@ -967,6 +975,10 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 	p += returnval_len;
 	p = PUT_LIT(p, " container=");
 	p = text_put_value(p, container, n_container, ':');
+	if (ev->container_owner_uid >= 0) {
+		p = PUT_LIT(p, " container_owner_uid=");
+		p = put_u64(p, (uint64_t)ev->container_owner_uid);
+	}
 	if (n_rules) {
 		p = PUT_LIT(p, " rules=");
 		p = text_put_value(p, rules, n_rules, ',');
@@ -1138,6 +1150,10 @@ static int event_from_json(const json_t *root, struct event *ev, const char **co
 	    (r = json_check_u64(root, "pidns")) ||
 	    (r = json_get_string(root, "container_runtime", &ev->container_runtime, NULL)) ||
 	    (r = json_get_string(root, "container_id", &ev->container_id, NULL)))
+		return r;
+	if (json_object_get(root, "container_owner_uid") &&
+	    (r = json_get_int(root, "container_owner_uid", 0, UINT32_MAX,
+			      &ev->container_owner_uid)))
 		return r;
 	/* The text takes @command; the struct gets what fits, to be whole. */
 	memcpy(ev->command, *command, *command_len < EVENT_COMM_LEN ? *command_len : EVENT_COMM_LEN);

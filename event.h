@@ -54,6 +54,11 @@ struct event {
 	uint64_t pidns;
 	const char *container_runtime;	/* static string, "not-found" for the host */
 	const char *container_id;	/* "" for the host */
+	/*
+	 * The uid whose container it is when a user, not the system, runs it
+	 * (rootless docker, podman): -1 for the system's containers and the host.
+	 */
+	int64_t container_owner_uid;
 
 	/*
 	 * The rules that matched, in rule order: the first EVENT_RULES_MAX

@@ -47,7 +47,7 @@ struct compile_job {
 	const struct loader_request *req;
 	bool include[LOADER_TRACERS_MAX];
 	char storage[BTF_CFLAG_COUNT + 7][BTF_CFLAG_LEN];
-	const char *cflags[BTF_CFLAG_COUNT + 9];	/* 8 of ours at most, NULL */
+	const char *cflags[BTF_CFLAG_COUNT + 10];	/* 9 of ours at most, NULL */
 	int n_cflags;
 };
 
@@ -59,6 +59,38 @@ static bool wanted_has(const char *const *wanted, const char *name)
 		if (strcmp(*wanted, name) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * True when the tracepoint sched:sched_process_exit says whether the exiting
+ * task was its process's last thread (group_dead, added after Linux 6.1):
+ * the common program then forgets a process's contained mark at its last
+ * thread, else at its leader's exit.
+ */
+static bool exit_has_group_dead(void)
+{
+	static const char *const formats[] = {
+		"/sys/kernel/tracing/events/sched/sched_process_exit/format",
+		"/sys/kernel/debug/tracing/events/sched/sched_process_exit/format",
+	};
+	char buf[2048];
+	bool found = false;
+	size_t i;
+	ssize_t n;
+	int fd;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]) && !found; i++) {
+		fd = open(formats[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			found = strstr(buf, " group_dead;") != NULL;
+		}
+	}
+	return found;
 }
 
 static void cflags_build(struct compile_job *job)
@@ -90,6 +122,8 @@ static void cflags_build(struct compile_job *job)
 			 "-DBPFD_RINGBUF_PAGES=%u", job->req->ringbuf_pages);
 		job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 6];
 	}
+	if (exit_has_group_dead())
+		job->cflags[job->n_cflags++] = "-DBPFD_EXIT_GROUP_DEAD";
 	/*
 	 * No debug info. BCC asks clang for it (-g) to give the kernel BTF of
 	 * the programs and maps, which these programs do not need (no CO-RE,
@@ -193,7 +227,9 @@ static int attach_hooks(struct bpf_backend *b, const struct tracer_ops *ops,
 static const struct tracer_hook common_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_fork", "tracepoint__sched__sched_process_fork" },
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exit", "tracepoint__sched__sched_process_exit" },
+	{ TRACER_HOOK_TRACEPOINT, "task:task_newtask", "tracepoint__task__task_newtask" },
 	{ TRACER_HOOK_TRACEPOINT, "cgroup:cgroup_mkdir", "tracepoint__cgroup__cgroup_mkdir" },
+	{ TRACER_HOOK_TRACEPOINT, "cgroup:cgroup_rmdir", "tracepoint__cgroup__cgroup_rmdir" },
 	/* The task cache's invalidation (common.bpf.c, bpfd_task_cache). */
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_setns", "bpfd_task_ns_changed" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_unshare", "bpfd_task_ns_changed" },
@@ -292,15 +328,16 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 	l->lost_fd = b->ops->map_fd(b, "bpfd_lost");
 	l->containers_fd = b->ops->map_fd(b, "bpfd_containers");
 	l->contained_fd = b->ops->map_fd(b, "bpfd_contained");
+	l->map_full_fd = b->ops->map_fd(b, "bpfd_map_full");
 	l->prefilter_fd = b->ops->map_fd(b, "bpfd_prefilter");
 	l->prefiltered_fd = b->ops->map_fd(b, "bpfd_prefiltered");
 	l->pf_comms_fd = b->ops->map_fd(b, "bpfd_pf_comms");
 	l->pf_paths_fd = b->ops->map_fd(b, "bpfd_pf_paths");
 	l->pf_uids_fd = b->ops->map_fd(b, "bpfd_pf_uids");
 	if (l->events_fd < 0 || l->enabled_fd < 0 || l->ignored_fd < 0 || l->lost_fd < 0 ||
-	    l->containers_fd < 0 || l->contained_fd < 0 || l->prefilter_fd < 0 ||
-	    l->prefiltered_fd < 0 || l->pf_comms_fd < 0 || l->pf_paths_fd < 0 ||
-	    l->pf_uids_fd < 0) {
+	    l->containers_fd < 0 || l->contained_fd < 0 || l->map_full_fd < 0 ||
+	    l->prefilter_fd < 0 || l->prefiltered_fd < 0 || l->pf_comms_fd < 0 ||
+	    l->pf_paths_fd < 0 || l->pf_uids_fd < 0) {
 		snprintf(err, err_size, "the compiled module lacks its maps");
 		return -ENOENT;
 	}
@@ -355,7 +392,7 @@ struct loader_wire {
 	} tracers[LOADER_TRACERS_MAX];
 };
 
-enum { WIRE_MAPS = 11, WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) };
+enum { WIRE_MAPS = 12, WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) };
 
 /* The fds in wire order: maps, common links, each tracer's links. */
 static int wire_fds(struct loader *l, int **slots)
@@ -369,6 +406,7 @@ static int wire_fds(struct loader *l, int **slots)
 	slots[n++] = &l->lost_fd;
 	slots[n++] = &l->containers_fd;
 	slots[n++] = &l->contained_fd;
+	slots[n++] = &l->map_full_fd;
 	slots[n++] = &l->prefilter_fd;
 	slots[n++] = &l->prefiltered_fd;
 	slots[n++] = &l->pf_comms_fd;
@@ -436,7 +474,7 @@ static void loader_reset(struct loader *l)
 
 	memset(l, 0, sizeof(*l));
 	l->events_fd = l->enabled_fd = l->ignored_fd = l->lost_fd = -1;
-	l->containers_fd = l->contained_fd = -1;
+	l->containers_fd = l->contained_fd = l->map_full_fd = -1;
 	l->prefilter_fd = l->prefiltered_fd = l->pf_comms_fd = l->pf_paths_fd = -1;
 	l->pf_uids_fd = -1;
 	l->n_tracers = tracer_count;
@@ -745,6 +783,30 @@ uint64_t loader_prefiltered(struct loader *l, uint32_t type)
 	return sum;
 }
 
+size_t loader_map_stats(struct loader *l, struct loader_map_stats *out, size_t n)
+{
+	const struct {
+		const char *name;
+		int fd;
+	} maps[BPFD_MAPS_COUNTED] = {
+		[BPFD_MAP_CONTAINERS] = { "bpfd_containers", l->containers_fd },
+		[BPFD_MAP_CONTAINED] = { "bpfd_contained", l->contained_fd },
+		[BPFD_MAP_IGNORED] = { "bpfd_ignored", l->ignored_fd },
+	};
+	size_t i;
+
+	for (i = 0; i < n && i < BPFD_MAPS_COUNTED; i++) {
+		out[i].name = maps[i].name;
+		out[i].entries = out[i].capacity = out[i].failed = 0;
+		if (maps[i].fd < 0)
+			continue;
+		bpfmap_occupancy(maps[i].fd, &out[i].entries, &out[i].capacity);
+		if (l->map_full_fd >= 0)
+			bpfmap_percpu_sum(l->map_full_fd, (uint32_t)i, &out[i].failed);
+	}
+	return i;
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -774,6 +836,7 @@ void loader_unload(struct loader *l)
 	close_fd(&l->lost_fd);
 	close_fd(&l->containers_fd);
 	close_fd(&l->contained_fd);
+	close_fd(&l->map_full_fd);
 	close_fd(&l->prefilter_fd);
 	close_fd(&l->prefiltered_fd);
 	close_fd(&l->pf_comms_fd);

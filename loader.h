@@ -52,6 +52,7 @@ struct loader {
 	int n_common;
 	int events_fd, enabled_fd, ignored_fd, lost_fd;
 	int containers_fd, contained_fd;	/* container cgroups and processes */
+	int map_full_fd;		/* failed inserts per counted map (record.h) */
 	int prefilter_fd, prefiltered_fd, pf_comms_fd, pf_paths_fd, pf_uids_fd;	/* record.h */
 	double compile_ms;		/* in the loader process, compile to attach */
 	char bcc_version[32];
@@ -99,6 +100,19 @@ uint64_t loader_lost(struct loader *l, uint32_t type);
 
 /* Events of record type @type the in-kernel prefilter dropped. */
 uint64_t loader_prefiltered(struct loader *l, uint32_t type);
+
+/* A kernel map's occupancy, capacity and failed inserts, for `status`. */
+struct loader_map_stats {
+	const char *name;
+	uint64_t entries, capacity, failed;
+};
+
+/*
+ * Fills @out with the counted maps (record.h's enum bpfd_counted_map);
+ * returns how many, at most @n. Counting walks each map's keys in batches:
+ * a few system calls even for a full map.
+ */
+size_t loader_map_stats(struct loader *l, struct loader_map_stats *out, size_t n);
 
 /* Closes everything, which detaches every program. Safe on a zeroed loader. */
 void loader_unload(struct loader *l);

@@ -3,6 +3,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <linux/bpf.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -74,6 +75,39 @@ static void fill_common(struct pipeline *p, const struct bpfd_record *r, struct 
 	c = cgroup_cache_lookup(p->cgroups, r->cgroup_id);
 	ev->container_runtime = c->runtime;
 	ev->container_id = c->id;
+	ev->container_owner_uid = c->owner_uid;
+}
+
+/*
+ * Corrects the kernel's mark of cgroup @id, which it gave by the name's
+ * 64-hex id alone. The record may be read after the cgroup was removed, and
+ * the kernel has then already dropped the mark (cgroup_rmdir): a mark added
+ * here is checked against the cgroup's existence afterwards, so that a churn
+ * of cgroups never leaves marks behind. The other order is covered by the
+ * kernel: a removal after the check drops the mark.
+ */
+static void mark_container(struct pipeline *p, uint64_t id, const char *path)
+{
+	struct container_info info;
+	char now[64];
+	uint8_t one = 1;
+	int r;
+
+	if (!container_from_cgroup_path(path, &info)) {
+		bpfmap_delete(p->containers_fd, &id);
+		return;
+	}
+	r = bpfmap_update(p->containers_fd, &id, &one, BPF_NOEXIST);
+	if (r == -EEXIST)
+		return;
+	if (r < 0) {
+		p->map_failed[BPFD_MAP_CONTAINERS]++;
+		return;
+	}
+	/* Only whether it is there: a path too long for @now says so too. */
+	if (p->resolver && p->resolver->resolve &&
+	    p->resolver->resolve(p->resolver->ctx, id, now, sizeof(now)) == -ENOENT)
+		bpfmap_delete(p->containers_fd, &id);
 }
 
 static int handle_cgroup(struct pipeline *p, const void *rec, size_t size)
@@ -95,17 +129,9 @@ static int handle_cgroup(struct pipeline *p, const void *rec, size_t size)
 	 * parser knows every runtime: it adds what the kernel could not tell
 	 * (lxc, nspawn) and removes what is not a container (a conmon's).
 	 */
-	if (p->containers_fd >= 0) {
-		struct container_info info;
-		uint64_t id = r->hdr.cgroup_id;
-		uint8_t one = 1;
-
-		if (container_from_cgroup_path(path, &info))
-			bpfmap_update(p->containers_fd, &id, &one, 0);
-		else
-			bpfmap_delete(p->containers_fd, &id);
-	}
-	return cgroup_cache_learn(p->cgroups, r->hdr.cgroup_id, path);
+	if (p->containers_fd >= 0)
+		mark_container(p, r->hdr.cgroup_id, path);
+	return cgroup_cache_learn(p->cgroups, r->hdr.cgroup_id, path, r->hdr.uid);
 }
 
 /* The event's JSON, encoded once for every action and subscriber that wants it. */

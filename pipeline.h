@@ -20,6 +20,7 @@
 #include "container.h"
 #include "event.h"
 #include "strbuf.h"
+#include "tracers/record.h"
 
 struct server;
 struct bash_probes;
@@ -40,6 +41,10 @@ struct pipeline {
 	struct cgroup_cache *cgroups;	/* not owned */
 	struct server *server;		/* subscribers; not owned, may be NULL */
 	int containers_fd;		/* the kernel's set of container cgroups, or -1 */
+	/* Tells whether a cgroup still exists; not owned, may be NULL. */
+	const struct cgroup_resolver *resolver;
+	/* The daemon's inserts into the counted kernel maps that failed (record.h). */
+	uint64_t map_failed[BPFD_MAPS_COUNTED];
 	struct bash_probes *bash;	/* probes for containers' bash; may be NULL */
 	uint32_t exec_type;		/* record type of the exec tracer */
 	const struct rulebook *rules;	/* the live rules; may be NULL */

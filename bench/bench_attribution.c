@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 	/* Fill it to the bound with docker-style paths of 64-hex ids. */
 	for (i = 0; i < capacity; i++) {
 		snprintf(path, sizeof(path), "/docker/%064zx", i * 7919 + 1);
-		cgroup_cache_learn(c, 1000 + i, path);
+		cgroup_cache_learn(c, 1000 + i, path, 0);
 	}
 	after = mallinfo2();
 	t0 = now_ns();

@@ -136,11 +136,17 @@ static const struct path_case path_cases[] = {
 	{ "/docker/" ID_A "/init.scope", "docker", ID_A },
 	{ "/docker/" ID_A "/system.slice/nginx.service", "docker", ID_A },
 	{ "/system.slice/docker-" ID_A ".scope/init.scope", "docker", ID_A },
-	/* docker in docker: the innermost container wins */
-	{ "/docker/" ID_A "/docker/" ID_B, "docker", ID_B },
-	{ "/system.slice/docker-" ID_A ".scope/docker/" ID_B, "docker", ID_B },
+	/*
+	 * Nested: the outermost container wins. Names below it are the
+	 * container's to choose, another container's id among them.
+	 */
+	{ "/docker/" ID_A "/docker/" ID_B, "docker", ID_A },
+	{ "/system.slice/docker-" ID_A ".scope/docker/" ID_B, "docker", ID_A },
 	{ "/system.slice/docker-" ID_A ".scope/system.slice/docker-" ID_B ".scope", "docker",
-	  ID_B },
+	  ID_A },
+	{ "/user.slice/user-1000.slice/user@1000.service/app.slice/docker-" ID_A
+	  ".scope/docker-" ID_B ".scope",
+	  "docker", ID_A },
 	{ "/docker/" ID_A "/machine.slice/machine-inner.scope/supervisor", "docker", ID_A },
 	{ "/system.slice/docker.service/x.slice:docker:" ID_A, "docker", ID_A },
 
@@ -167,11 +173,11 @@ static const struct path_case path_cases[] = {
 	{ "/system.slice/containerd.service/kubepods-burstable-pod" POD_UID_
 	  ".slice:cri-containerd:" ID_A,
 	  "kube", ID_A },
-	/* kind: kubelet pods inside a docker container */
-	{ "/docker/" ID_B "/kubepods/burstable/pod" POD_UID "/" ID_A, "kube", ID_A },
+	/* kind: kubelet pods inside a docker container are that container's */
+	{ "/docker/" ID_B "/kubepods/burstable/pod" POD_UID "/" ID_A, "docker", ID_B },
 	{ "/docker/" ID_B "/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
 	  "kubelet-kubepods-besteffort-pod" POD_UID_ ".slice/cri-containerd-" ID_A ".scope",
-	  "kube", ID_A },
+	  "docker", ID_B },
 	{ "/docker/" ID_B "/system.slice/kubelet.service", "docker", ID_B },
 	{ "/docker/" ID_B "/kubepods", "docker", ID_B },
 	{ "/docker/" ID_B "/kubepods/burstable/pod" POD_UID, "docker", ID_B },
@@ -185,7 +191,7 @@ static const struct path_case path_cases[] = {
 	{ "/system.slice/nerdctl-" ID_A ".scope", "containerd", ID_A },
 	{ "/system.slice/cri-containerd-" ID_A ".scope", "containerd", ID_A },
 	{ "/system.slice/containerd.service/system.slice:nerdctl:" ID_A, "containerd", ID_A },
-	{ "/docker/" ID_B "/default/" ID_A, "containerd", ID_A },
+	{ "/docker/" ID_B "/default/" ID_A, "docker", ID_B },
 
 	/* cri-o */
 	{ "/system.slice/crio-" ID_A ".scope", "cri-o", ID_A },
@@ -217,10 +223,10 @@ static const struct path_case path_cases[] = {
 	{ "/lxc/web.scope", "lxc", "web.scope" },
 	{ "/lxc/a:b", "lxc", "a:b" },
 	{ "/user.slice/user-1000.slice/session-2.scope/lxc/c1", "lxc", "c1" },
-	{ "/lxc.payload.web1/lxc.payload.inner", "lxc", "inner" },
+	{ "/lxc.payload.web1/lxc.payload.inner", "lxc", "web1" },
 	{ "/lxc.payload.web1/lxc.monitor.inner", "lxc", "web1" },
-	{ "/lxc/web1/lxc/inner", "lxc", "inner" },
-	{ "/lxc.payload.web1/system.slice/docker-" ID_A ".scope", "docker", ID_A },
+	{ "/lxc/web1/lxc/inner", "lxc", "web1" },
+	{ "/lxc.payload.web1/system.slice/docker-" ID_A ".scope", "lxc", "web1" },
 
 	/* systemd-nspawn */
 	{ "/machine.slice/machine-debian.scope", "systemd-nspawn", "debian" },
@@ -536,7 +542,7 @@ static void expect_info(const struct container_info *info, uint64_t id)
 
 static struct cgroup_cache *fake_cache(size_t capacity, struct fake_resolver *f)
 {
-	struct cgroup_resolver r = { fake_resolve, f };
+	struct cgroup_resolver r = { .resolve = fake_resolve, .ctx = f };
 	struct cgroup_cache *cache = cgroup_cache_new(capacity, &r);
 
 	assert_non_null(cache);
@@ -593,7 +599,7 @@ static void test_cache_negative(void **state)
 	assert_int_equal(st.entries, 1);
 
 	/* only learning brings it back */
-	assert_int_equal(cgroup_cache_learn(cache, 150, "/docker/" ID_A), 0);
+	assert_int_equal(cgroup_cache_learn(cache, 150, "/docker/" ID_A, 0), 0);
 	info = cgroup_cache_lookup(cache, 150);
 	assert_string_equal(info->runtime, "docker");
 	assert_string_equal(info->id, ID_A);
@@ -624,7 +630,7 @@ static void learn_docker(struct cgroup_cache *cache, uint64_t id)
 	char path[128];
 
 	fake_path(id * 2, path, sizeof(path));
-	assert_int_equal(cgroup_cache_learn(cache, id, path), 0);
+	assert_int_equal(cgroup_cache_learn(cache, id, path, 0), 0);
 }
 
 /* Without a resolver a hit says the id is still cached, a host answer that it is not. */
@@ -705,6 +711,65 @@ static void test_cache_capacity_bound(void **state)
 	cgroup_cache_free(cache);
 }
 
+/* Whose container it is comes from the uid given with the path, never from the path. */
+static void test_cache_owner(void **state)
+{
+	struct cgroup_cache *cache = cgroup_cache_new(8, NULL);
+	const char *user = "/user.slice/user-1000.slice/user@1000.service/app.slice/docker-" ID_A
+			   ".scope";
+
+	(void)state;
+	assert_non_null(cache);
+	assert_int_equal(cgroup_cache_learn(cache, 1, user, 1000), 0);
+	assert_int_equal(cgroup_cache_lookup(cache, 1)->owner_uid, 1000);
+	/* made by root, wherever it is: the system's */
+	assert_int_equal(cgroup_cache_learn(cache, 2, user, 0), 0);
+	assert_int_equal(cgroup_cache_lookup(cache, 2)->owner_uid, -1);
+	/* a user's own cgroup that is no container has no container owner */
+	assert_int_equal(cgroup_cache_learn(cache, 3, "/user.slice/x.scope", 1000), 0);
+	assert_int_equal(cgroup_cache_lookup(cache, 3)->owner_uid, -1);
+	/* an unknown id is the host's */
+	assert_int_equal(cgroup_cache_lookup(cache, 4)->owner_uid, -1);
+	cgroup_cache_free(cache);
+}
+
+/* The directory owners fake_owner() knows: only the container's own cgroup. */
+static int fake_owner(void *ctx, const char *path, uint32_t *uid)
+{
+	(void)ctx;
+	if (strcmp(path, "/system.slice/docker-" ID_A ".scope"))
+		return -ENOENT;
+	*uid = 0;
+	return 0;
+}
+
+/*
+ * A cgroup nested in a container is the container's, owner included: made
+ * there by a remapped root (uid 100000), it stays the system's container.
+ */
+static void test_cache_owner_nested(void **state)
+{
+	struct cgroup_resolver r = { .owner = fake_owner };
+	struct cgroup_cache *cache = cgroup_cache_new(8, &r);
+	const struct container_info *info;
+
+	(void)state;
+	assert_non_null(cache);
+	assert_int_equal(cgroup_cache_learn(cache, 1,
+					    "/system.slice/docker-" ID_A ".scope/docker-" ID_B
+					    ".scope",
+					    100000),
+			 0);
+	info = cgroup_cache_lookup(cache, 1);
+	assert_string_equal(info->id, ID_A);
+	assert_int_equal(info->owner_uid, -1);
+	/* the container's own cgroup: its creator decides */
+	assert_int_equal(cgroup_cache_learn(cache, 2, "/system.slice/docker-" ID_A ".scope", 1000),
+			 0);
+	assert_int_equal(cgroup_cache_lookup(cache, 2)->owner_uid, 1000);
+	cgroup_cache_free(cache);
+}
+
 static void test_cache_learn_overrides(void **state)
 {
 	struct fake_resolver f = { 0 };
@@ -715,17 +780,17 @@ static void test_cache_learn_overrides(void **state)
 	(void)state;
 	/* a resolved entry is overridden by learning */
 	expect_info(cgroup_cache_lookup(cache, 10), 10);
-	assert_int_equal(cgroup_cache_learn(cache, 10, "/lxc.payload.web1"), 0);
+	assert_int_equal(cgroup_cache_learn(cache, 10, "/lxc.payload.web1", 0), 0);
 	info = cgroup_cache_lookup(cache, 10);
 	assert_string_equal(info->runtime, "lxc");
 	assert_string_equal(info->id, "web1");
 
 	/* and a learned one too, also back to the host */
-	assert_int_equal(cgroup_cache_learn(cache, 9, "/docker/" ID_A), 0);
+	assert_int_equal(cgroup_cache_learn(cache, 9, "/docker/" ID_A, 0), 0);
 	assert_string_equal(cgroup_cache_lookup(cache, 9)->id, ID_A);
-	assert_int_equal(cgroup_cache_learn(cache, 9, "/system.slice/docker-" ID_B ".scope"), 0);
+	assert_int_equal(cgroup_cache_learn(cache, 9, "/system.slice/docker-" ID_B ".scope", 0), 0);
 	assert_string_equal(cgroup_cache_lookup(cache, 9)->id, ID_B);
-	assert_int_equal(cgroup_cache_learn(cache, 9, "/"), 0);
+	assert_int_equal(cgroup_cache_learn(cache, 9, "/", 0), 0);
 	info = cgroup_cache_lookup(cache, 9);
 	assert_string_equal(info->runtime, HOST);
 	assert_string_equal(info->id, "");
@@ -775,10 +840,10 @@ static void test_cache_bad_arguments(void **state)
 
 	cache = cgroup_cache_new(1, NULL);
 	assert_non_null(cache);
-	assert_int_equal(cgroup_cache_learn(NULL, 1, "/"), -EINVAL);
-	assert_int_equal(cgroup_cache_learn(cache, 1, NULL), -EINVAL);
+	assert_int_equal(cgroup_cache_learn(NULL, 1, "/", 0), -EINVAL);
+	assert_int_equal(cgroup_cache_learn(cache, 1, NULL, 0), -EINVAL);
 	p = padded_path(4097, "/x");
-	assert_int_equal(cgroup_cache_learn(cache, 1, p), -ENAMETOOLONG);
+	assert_int_equal(cgroup_cache_learn(cache, 1, p, 0), -ENAMETOOLONG);
 	free(p);
 	assert_int_equal(cgroup_cache_scan(NULL, "/", 1), -EINVAL);
 	assert_int_equal(cgroup_cache_scan(cache, NULL, 1), -EINVAL);
@@ -843,7 +908,7 @@ static void test_cache_model(void **state)
 			;
 		if (rand_r(&seed) % 3 == 0) {
 			e.learned = rand_r(&seed) % 4;
-			assert_int_equal(cgroup_cache_learn(cache, id, model_paths[e.learned]), 0);
+			assert_int_equal(cgroup_cache_learn(cache, id, model_paths[e.learned], 0), 0);
 			model_touch(m, &n, CAP, at, e, &evicted);
 			continue;
 		}
@@ -1030,6 +1095,8 @@ int main(void)
 		cmocka_unit_test(test_cache_lru_order),
 		cmocka_unit_test(test_cache_capacity_bound),
 		cmocka_unit_test(test_cache_learn_overrides),
+		cmocka_unit_test(test_cache_owner),
+		cmocka_unit_test(test_cache_owner_nested),
 		cmocka_unit_test(test_cache_without_resolver),
 		cmocka_unit_test(test_cache_bad_arguments),
 		cmocka_unit_test(test_cache_model),

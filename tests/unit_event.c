@@ -674,7 +674,7 @@ static void test_json_runs_follow_changes(void **state)
 	base.container_runtime = runtime;
 	base.container_id = id;
 
-	for (int field = 0; field < 14; field++) {
+	for (int field = 0; field < 15; field++) {
 		assert_json_is(&base, &sb);
 		ev = base;
 		switch (field) {
@@ -692,6 +692,7 @@ static void test_json_runs_follow_changes(void **state)
 		case 11: ev.pidns++; break;
 		case 12: strcpy(runtime, "podman"); break;
 		case 13: strcpy(id, "aaab"); break;
+		case 14: ev.container_owner_uid = 1000; break;
 		}
 		assert_json_is(&ev, &sb);
 		assert_json_is(&ev, &sb);
@@ -746,6 +747,29 @@ static void test_text_open_container(void **state)
 			    "2026-11-28T12:31:02.000000005Z open pid=77 ppid=76 uid=0 command=cat "
 			    "returnval=-2 container=docker:3f4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f"
 			    "3a4b5c6d7e8f9a0b1c2d3e4f filename=/etc/shadow flags=O_RDONLY|O_CLOEXEC");
+	strbuf_release(&sb);
+}
+
+/* A user's container: the owner in JSON, in text, and back from JSON to text. */
+static void test_container_owner(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct event ev;
+
+	(void)state;
+	fill_open(&ev);
+	ev.container_owner_uid = 1000;
+	assert_non_null(strstr(text_of(&ev, &sb), " container_owner_uid=1000 "));
+	strbuf_reset(&sb);
+	assert_int_equal(event_to_json(&ev, &sb), 0);
+	assert_non_null(strstr(sb.buf, "\"container_id\":\"3f4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f"
+				      "3a4b5c6d7e8f9a0b1c2d3e4f\",\"container_owner_uid\":1000,"));
+	round_trip(&ev);
+	/* The system's containers have none. */
+	fill_open(&ev);
+	strbuf_reset(&sb);
+	assert_int_equal(event_to_json(&ev, &sb), 0);
+	assert_null(strstr(sb.buf, "container_owner_uid"));
 	strbuf_release(&sb);
 }
 
@@ -1227,6 +1251,7 @@ int main(void)
 	const struct CMUnitTest text_tests[] = {
 		cmocka_unit_test(test_text_exec),
 		cmocka_unit_test(test_text_open_container),
+		cmocka_unit_test(test_container_owner),
 		cmocka_unit_test(test_text_bashreadline),
 		cmocka_unit_test(test_text_escaping),
 		cmocka_unit_test(test_text_rules_quoted),

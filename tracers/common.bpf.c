@@ -64,15 +64,21 @@ BPF_PERCPU_ARRAY(bpfd_wake_state, struct bpfd_wake, 1);
  * created (so that a container's first act is judged without waiting for
  * the daemon), then corrected by the daemon, which knows every runtime's
  * naming, and seeded by it at start for cgroups that already exist.
+ * Pruned here when a cgroup is removed: anyone who may create cgroups
+ * (root, a user with a delegated subtree, root in a container with its own
+ * cgroup namespace) would otherwise fill it by churning container-like names.
  */
 BPF_HASH(bpfd_containers, u64, u8, 65536);
 /*
- * Processes that run a program inside a container: they exec'd in a
- * container's cgroup outside the host's mount namespace, or descend from
- * one that did. A runtime's own set-up (runc init, before it execs the
- * container's program) is not marked.
+ * Processes (thread groups, by tgid) that run a program inside a container:
+ * they exec'd in a container's cgroup outside the host's mount namespace, or
+ * descend from one that did. A runtime's own set-up (runc init, before it
+ * execs the container's program) is not marked. One entry per process, not
+ * per thread, forgotten when the process's last thread exits.
  */
 BPF_HASH(bpfd_contained, u32, u8, 65536);
+/* Inserts into the maps above that failed, per CPU (enum bpfd_counted_map). */
+BPF_PERCPU_ARRAY(bpfd_map_full, u64, BPFD_MAPS_COUNTED);
 /* The prefilters (record.h): per record type, the mode and the drops. */
 BPF_ARRAY(bpfd_prefilter, struct bpfd_pf_config, BPFD_TRACERS_MAX);
 BPF_PERCPU_ARRAY(bpfd_prefiltered, u64, BPFD_TRACERS_MAX);
@@ -140,6 +146,27 @@ static __always_inline int bpfd_task_ignored(void)
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 	return bpfd_ignored.lookup(&tgid) != NULL;
+}
+
+/*
+ * Counts a failed insert into counted map @map: a full map blinds whoever
+ * relies on it, so `bpfd status` must be able to say so.
+ */
+static __always_inline void bpfd_map_failed(u32 map)
+{
+	u64 *n = bpfd_map_full.lookup(&map);
+
+	if (n)
+		(*n)++;
+}
+
+/* Marks the thread group @tgid as running inside a container. */
+static __always_inline void bpfd_mark_contained(u32 tgid)
+{
+	u8 one = 1;
+
+	if (bpfd_contained.update(&tgid, &one) < 0)
+		bpfd_map_failed(BPFD_MAP_CONTAINED);
 }
 
 static __always_inline int bpfd_skip(u32 type)
@@ -476,17 +503,31 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 	u32 child = args->child_pid;
 	u8 one = 1;
 
-	if (bpfd_ignored.lookup(&parent))
-		bpfd_ignored.update(&child, &one);
-	if (bpfd_contained.lookup(&parent))
-		bpfd_contained.update(&child, &one);
+	if (bpfd_ignored.lookup(&parent) && bpfd_ignored.update(&child, &one) < 0)
+		bpfd_map_failed(BPFD_MAP_IGNORED);
+	return 0;
+}
+
+/*
+ * A new process inherits its parent's contained mark; a new thread needs
+ * none, its thread group's is looked up. task_newtask, not
+ * sched_process_fork: only it says whether the clone made a thread, and it
+ * runs before the new task can.
+ */
+TRACEPOINT_PROBE(task, task_newtask)
+{
+	u32 parent = bpf_get_current_pid_tgid() >> 32;
+
+	if (!(args->clone_flags & 0x00010000 /* CLONE_THREAD */) &&
+	    bpfd_contained.lookup(&parent))
+		bpfd_mark_contained(args->pid);
 	return 0;
 }
 
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
-	u32 tid = (u32)pid_tgid;
+	u32 tid = (u32)pid_tgid, tgid = pid_tgid >> 32;
 
 	bpfd_task_gen_bump();
 	/*
@@ -495,8 +536,19 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	 */
 	if (tid != BPFD_DAEMON_TGID && bpfd_ignored.lookup(&tid))
 		bpfd_ignored.delete(&tid);
-	if (bpfd_contained.lookup(&tid))
-		bpfd_contained.delete(&tid);
+	/*
+	 * A process's contained mark goes with its last thread (group_dead).
+	 * Kernels whose tracepoint lacks the field (6.1) forget it with the
+	 * leader: a process whose leader exits before its other threads loses
+	 * its mark early there.
+	 */
+#ifdef BPFD_EXIT_GROUP_DEAD
+	if (args->group_dead && bpfd_contained.lookup(&tgid))
+		bpfd_contained.delete(&tgid);
+#else
+	if (tid == tgid && bpfd_contained.lookup(&tgid))
+		bpfd_contained.delete(&tgid);
+#endif
 	return 0;
 }
 
@@ -555,10 +607,34 @@ TRACEPOINT_PROBE(cgroup, cgroup_mkdir)
 	r->hdr.cgroup_id = args->id;
 	off = args->data_loc_path & 0xFFFF;
 	len = bpf_probe_read_kernel_str(r->path, sizeof(r->path), (char *)args + off);
-	if (len < 0)
+	if (len <= 0)
 		return 0;
-	if (bpfd_path_has_container_id(r->path, len))
-		bpfd_containers.update(&r->hdr.cgroup_id, &one);
-	bpfd_submit(r, sizeof(*r), type);
+	if (bpfd_path_has_container_id(r->path, len) &&
+	    bpfd_containers.update(&r->hdr.cgroup_id, &one) < 0)
+		bpfd_map_failed(BPFD_MAP_CONTAINERS);
+	/*
+	 * Every cgroup is sent, not only the container-like ones: the daemon
+	 * recognises runtimes by names this program does not know (lxc,
+	 * nspawn), and attributes the events of processes gone by the time it
+	 * reads them by these records. Each costs its path's length.
+	 */
+	if (len > BPFD_CGROUP_PATH_MAX)
+		len = BPFD_CGROUP_PATH_MAX;
+	bpfd_submit(r, offsetof(struct bpfd_cgroup_record, path) +
+			       BPFD_BOUND(len, 2 * BPFD_CGROUP_PATH_MAX),
+		    type);
+	return 0;
+}
+
+/*
+ * A removed cgroup is no container any more. Whatever the daemon learned
+ * from its path stays in its own bounded cache, for events still queued.
+ */
+TRACEPOINT_PROBE(cgroup, cgroup_rmdir)
+{
+	u64 id = args->id;
+
+	if (args->root == BPFD_CGROUP_ROOT && bpfd_containers.lookup(&id))
+		bpfd_containers.delete(&id);
 	return 0;
 }

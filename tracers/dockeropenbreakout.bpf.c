@@ -39,7 +39,6 @@ int bpfd_dob_exec(void *ctx)
 	void *task = (void *)bpf_get_current_task();
 	void *nsproxy, *mnt_ns;
 	u32 mntns = 0;
-	u8 one = 1;
 
 	if (!bpfd_containers.lookup(&cgroup))
 		return 0;
@@ -48,7 +47,7 @@ int bpfd_dob_exec(void *ctx)
 	if (mnt_ns)
 		bpf_probe_read_kernel(&mntns, sizeof(mntns), (char *)mnt_ns + BPFD_OFF_MNT_NS_NS_INUM);
 	if (mntns && mntns != BPFD_HOST_MNTNS)
-		bpfd_contained.update(&tgid, &one);
+		bpfd_mark_contained(tgid);
 	return 0;
 }
 

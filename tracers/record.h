@@ -83,11 +83,28 @@ struct bpfd_record {
 	char comm[BPFD_COMM_LEN];
 };
 
-/* BPFD_RECORD_CGROUP_MKDIR: the header, then this. */
+/*
+ * BPFD_RECORD_CGROUP_MKDIR: the header, then the path, only as long as it
+ * is (with its NUL): a churn of cgroups costs the ring buffer what their
+ * names cost, not 4 KiB each. hdr.uid is the creator's real uid, the
+ * kernel's word on whose cgroup it is.
+ */
 enum { BPFD_CGROUP_PATH_MAX = 4096 };
 struct bpfd_cgroup_record {
 	struct bpfd_record hdr;	/* cgroup_id: the new cgroup's id */
 	char path[BPFD_CGROUP_PATH_MAX];	/* NUL-terminated, may be cut short */
+};
+
+/*
+ * The kernel maps whose inserts can fail when they are full, as indexes of
+ * bpfd_map_full (per CPU, failed inserts): `bpfd status` shows them with
+ * each map's occupancy.
+ */
+enum bpfd_counted_map {
+	BPFD_MAP_CONTAINERS,	/* bpfd_containers */
+	BPFD_MAP_CONTAINED,	/* bpfd_contained */
+	BPFD_MAP_IGNORED,	/* bpfd_ignored */
+	BPFD_MAPS_COUNTED,
 };
 
 #endif

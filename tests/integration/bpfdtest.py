@@ -260,9 +260,16 @@ EVENT_KEYS = {
 }
 
 
+# Present only for a container a user runs (rootless), not the system.
+OPTIONAL_EVENT_KEYS = {"container_owner_uid": int}
+
+
 def check_event_shape(ev):
     """Every key of SPEC §3 with its JSON type; data values are strings."""
-    assert set(ev) == set(EVENT_KEYS), "event keys differ: %s" % sorted(set(ev) ^ set(EVENT_KEYS))
+    keys = set(ev) - set(k for k in OPTIONAL_EVENT_KEYS if k in ev)
+    assert keys == set(EVENT_KEYS), "event keys differ: %s" % sorted(keys ^ set(EVENT_KEYS))
+    for k, t in OPTIONAL_EVENT_KEYS.items():
+        assert k not in ev or isinstance(ev[k], t), "%s is %r, not %s" % (k, ev[k], t.__name__)
     for k, t in EVENT_KEYS.items():
         assert isinstance(ev[k], t), "%s is %r, not %s" % (k, ev[k], t.__name__)
     for k, v in ev["data"].items():
