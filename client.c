@@ -228,6 +228,15 @@ int cmd_status(const struct cli *cli)
 	printf("cgroup cache: %lld of %lld entries, %lld hits, %lld misses\n",
 	       (long long)jint(v, "entries"), (long long)jint(v, "capacity"),
 	       (long long)jint(v, "hits"), (long long)jint(v, "misses"));
+	v = json_object_get(reply, "bash_probes");
+	printf("container bash probes: %lld attached (%lld in all, %lld released), %lld failed "
+	       "(%lld timed out), %lld refused over a user's quota, %lld dropped; "
+	       "%lld namespaces, %lld probers running\n",
+	       (long long)jint(v, "attached"), (long long)jint(v, "attached_total"),
+	       (long long)jint(v, "released"), (long long)jint(v, "failures"),
+	       (long long)jint(v, "timeouts"), (long long)jint(v, "refused"),
+	       (long long)jint(v, "dropped"), (long long)jint(v, "namespaces"),
+	       (long long)jint(v, "probers"));
 	json_decref(reply);
 	return 0;
 }

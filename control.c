@@ -122,7 +122,7 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 	server_each_subscriber(d->server, add_subscriber, subs);
 	cgroup_cache_stats(d->cgroups, &cs);
 	return json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}, "
-			 "s:{s:I, s:I}}",
+			 "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "ok", 1, "pid", (json_int_t)getpid(), "uptime_s",
 			 (loop_now_ms() - d->started_ms) / 1000.0, "tracers", tracers, "events",
 			 "seen", (json_int_t)seen, "matched", (json_int_t)matched, "lost",
@@ -130,7 +130,13 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 			 "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
 			 (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
 			 (json_int_t)cs.misses, "bash_probes", "attached",
-			 (json_int_t)d->bash.n_probes, "failures", (json_int_t)d->bash.failures);
+			 (json_int_t)d->bash.n_probes, "attached_total",
+			 (json_int_t)d->bash.stats.attached_total, "released",
+			 (json_int_t)d->bash.stats.released, "failures",
+			 (json_int_t)d->bash.stats.failures, "timeouts",
+			 (json_int_t)d->bash.stats.timeouts, "refused", (json_int_t)d->bash.stats.refused,
+			 "dropped", (json_int_t)d->bash.stats.dropped, "namespaces",
+			 (json_int_t)d->bash.n_ns, "probers", (json_int_t)bash_probes_busy(&d->bash));
 }
 
 static json_t *op_tracers(struct daemon *d, struct client *c, json_t *req)
