@@ -278,7 +278,7 @@ static int probe(const struct bash_probes *bp, const struct bash_ns *ns,
 		reply->shared = 1;
 		goto out;
 	}
-	if (!ns->system && bash_probes_owned(bp, ns->owner) >= BASH_PROBES_PER_OWNER) {
+	if (bash_probes_over_quota(bp, ns->owner)) {
 		r = -EDQUOT;
 		goto out;
 	}

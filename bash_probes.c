@@ -74,13 +74,19 @@ const struct bash_probe *bash_probes_find(const struct bash_probes *bp,
 	return NULL;
 }
 
-size_t bash_probes_owned(const struct bash_probes *bp, uint32_t owner)
+bool bash_probes_over_quota(const struct bash_probes *bp, uint32_t owner)
 {
-	size_t i, n = 0;
+	size_t i, mine = 0, users = 0;
 
-	for (i = 0; i < BASH_PROBES_MAX; i++)
-		n += bp->probes[i].fd >= 0 && bp->probes[i].owner == owner;
-	return n;
+	if (!owner)
+		return false;
+	for (i = 0; i < BASH_PROBES_MAX; i++) {
+		if (bp->probes[i].fd < 0 || !bp->probes[i].owner)
+			continue;
+		users++;
+		mine += bp->probes[i].owner == owner;
+	}
+	return mine >= BASH_PROBES_PER_OWNER || users >= BASH_PROBES_USERS_MAX;
 }
 
 size_t bash_probes_busy(const struct bash_probes *bp)
@@ -149,12 +155,13 @@ static void release_probe(struct bash_probes *bp, struct bash_probe *p)
 
 /* --- mount namespaces --- */
 
-static struct bash_ns *ns_find(struct bash_probes *bp, uint64_t id)
+static struct bash_ns *ns_find(struct bash_probes *bp, const struct bash_ns *key)
 {
 	size_t i;
 
 	for (i = 0; i < bp->n_ns; i++)
-		if (bp->ns[i].id == id)
+		if (bp->ns[i].id == key->id && bp->ns[i].root_dev == key->root_dev &&
+		    bp->ns[i].root_ino == key->root_ino)
 			return &bp->ns[i];
 	return NULL;
 }
@@ -211,10 +218,18 @@ static void ns_owner(const struct bash_probes *bp, int nsfd, struct bash_ns *ns)
 static int ns_of(const struct bash_probes *bp, pid_t pid, struct bash_ns *ns)
 {
 	char path[64];
+	struct statx root;
 	struct stat st;
 	uint64_t id;
 	int fd;
 
+	/*
+	 * The root's identity from what the kernel has cached (a FUSE root
+	 * is not asked: AT_STATX_DONT_SYNC), never by a call that may wait.
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_INO, &root) < 0)
+		return -errno;
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -224,7 +239,9 @@ static int ns_of(const struct bash_probes *bp, pid_t pid, struct bash_ns *ns)
 		return 1;
 	}
 	*ns = (struct bash_ns){ .ino = (uint32_t)st.st_ino, .pid = pid, .probe = -1,
-				.state = BASH_NS_QUEUED, .seen_gen = bp->gen };
+				.state = BASH_NS_QUEUED, .seen_gen = bp->gen,
+				.root_dev = (uint64_t)root.stx_dev_major << 32 | root.stx_dev_minor,
+				.root_ino = root.stx_ino };
 	ns->id = ioctl(fd, NS_GET_MNTNS_ID, &id) == 0 ? id : st.st_ino;
 	ns_owner(bp, fd, ns);
 	close(fd);
@@ -245,7 +262,7 @@ static void prober_done(struct bash_prober *pr)
 		close(pr->reply.fd);
 		pr->reply.fd = -1;
 	}
-	ns = ns_find(bp, pr->ns_id);
+	ns = ns_find(bp, &pr->ns);
 	if (ns && ns->state == BASH_NS_PROBING)
 		ns->state = BASH_NS_DONE;
 }
@@ -285,7 +302,7 @@ static void apply_reply(struct bash_probes *bp, struct bash_ns *ns,
 	for (i = 0; i < BASH_PROBES_MAX && bp->probes[i].fd >= 0; i++)
 		;
 	if (i == BASH_PROBES_MAX ||
-	    (!ns->system && bash_probes_owned(bp, ns->owner) >= BASH_PROBES_PER_OWNER)) {
+	    bash_probes_over_quota(bp, ns->owner)) {
 		close_later(bp, pfd);
 		if (i == BASH_PROBES_MAX)
 			bp->stats.dropped++;
@@ -329,7 +346,7 @@ static void on_reply(struct loop_watch *w, uint32_t events)
 	else
 		for (i = 0; i < n_fds; i++)
 			close_later(bp, fds[i]);
-	ns = ns_find(bp, pr->ns_id);
+	ns = ns_find(bp, &pr->ns);
 	if (n == (ssize_t)sizeof(reply) && ns && ns->state == BASH_NS_PROBING) {
 		pr->replied = true;
 		apply_reply(bp, ns, &reply, pfd);
@@ -346,6 +363,9 @@ static void prober_exited(struct child *c, int status)
 	struct bash_probes *bp = pr->bp;
 
 	(void)status;
+	/* The exit may be dispatched before the reply it sent: take that first. */
+	if (pr->reply.fd >= 0)
+		on_reply(&pr->reply, EPOLLIN);
 	if (!pr->replied) {
 		bp->stats.failures++;
 		bp->stats.timeouts += pr->timed_out;
@@ -374,7 +394,7 @@ static int start_prober(struct bash_probes *bp, struct bash_prober *pr, struct b
 		ns->state = BASH_NS_DONE;
 		return r;
 	}
-	*pr = (struct bash_prober){ .bp = bp, .child = pr->child, .ns_id = ns->id, .busy = true,
+	*pr = (struct bash_prober){ .bp = bp, .child = pr->child, .ns = *ns, .busy = true,
 				    .deadline_ms = loop_now_ms() + BASH_PROBER_MS };
 	pr->reply = (struct loop_watch){ .fd = sv[0], .fn = on_reply, .ctx = pr };
 	r = loop_add(bp->loop, &pr->reply, EPOLLIN);
@@ -395,7 +415,7 @@ static struct bash_ns *next_queued(struct bash_probes *bp)
 	for (i = 0; i < bp->n_ns; i++) {
 		if (bp->ns[i].state != BASH_NS_QUEUED)
 			continue;
-		if (bp->ns[i].system)
+		if (!bp->ns[i].owner)
 			return &bp->ns[i];
 		if (!first)
 			first = &bp->ns[i];
@@ -446,7 +466,7 @@ static int enqueue(struct bash_probes *bp, const struct bash_ns *ns)
 {
 	size_t i, queued = 0;
 
-	for (i = 0; i < bp->n_ns && !ns->system; i++)
+	for (i = 0; i < bp->n_ns && ns->owner; i++)
 		queued += bp->ns[i].state == BASH_NS_QUEUED && bp->ns[i].owner == ns->owner;
 	if (bp->n_ns == BASH_PROBES_NS_MAX || queued >= BASH_QUEUE_PER_OWNER) {
 		/* Not remembered: the next scan that finds it running tries again. */
@@ -468,7 +488,7 @@ int bash_probes_pid(struct bash_probes *bp, pid_t pid)
 	r = ns_of(bp, pid, &ns);
 	if (r)
 		return r < 0 ? r : 0;
-	if (ns_find(bp, ns.id))
+	if (ns_find(bp, &ns))
 		return 0;
 	return enqueue(bp, &ns);
 }
@@ -498,7 +518,7 @@ void bash_probes_scan(struct bash_probes *bp)
 		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
 		if (stat(path, &st) < 0 || st.st_ino == bp->host_mntns || ns_of(bp, pid, &ns))
 			continue;
-		known = ns_find(bp, ns.id);
+		known = ns_find(bp, &ns);
 		if (known)
 			known->seen_gen = bp->gen;
 		else

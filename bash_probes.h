@@ -33,6 +33,7 @@
 enum {
 	BASH_PROBES_MAX = 256,		/* probes attached at once */
 	BASH_PROBES_PER_OWNER = 8,	/* of them, made for one unprivileged user */
+	BASH_PROBES_USERS_MAX = 128,	/* made for all of them: half is kept for root's */
 	BASH_PROBES_NS_MAX = 4096,	/* mount namespaces tracked */
 	BASH_PROBERS_MAX = 2,		/* prober processes at once */
 	BASH_QUEUE_PER_OWNER = 4,	/* namespaces of one unprivileged user waiting */
@@ -60,12 +61,18 @@ struct bash_probe {
 
 enum bash_ns_state { BASH_NS_QUEUED, BASH_NS_PROBING, BASH_NS_DONE };
 
-/* A mount namespace that had a process: resolved to a probe, or waiting. */
+/*
+ * A mount namespace and root directory that had a process: resolved to a
+ * probe, or waiting. The root is part of the key because a runtime's
+ * process is in the container's namespace a moment before its root is
+ * (pivot_root, chroot), and a chroot has the same namespace as its parent.
+ */
 struct bash_ns {
 	uint64_t id;		/* never reused (inode number before Linux 6.8) */
+	uint64_t root_dev, root_ino;
 	uint32_t ino;
-	uint32_t owner;		/* uid of the user owning it; 0: made by the system */
-	bool system;		/* owned by the initial user namespace */
+	uint32_t owner;		/* uid of the user who made it; 0: root, no quota */
+	bool system;		/* owned by the initial user namespace: its mounts are root's */
 	enum bash_ns_state state;
 	pid_t pid;		/* a process in it, for the prober */
 	int probe;		/* index in probes[], -1: none */
@@ -78,7 +85,7 @@ struct bash_prober {
 	struct bash_probes *bp;
 	struct child child;
 	struct loop_watch reply;	/* our end of the socketpair, -1: closed */
-	uint64_t ns_id;
+	struct bash_ns ns;		/* the key of what it probes */
 	int64_t deadline_ms;
 	bool busy, replied, timed_out;
 };
@@ -143,7 +150,10 @@ const struct bash_probe *bash_probes_find(const struct bash_probes *bp,
 /* Prober processes running now. */
 size_t bash_probes_busy(const struct bash_probes *bp);
 
-/* Probes made for @owner that are attached now. */
-size_t bash_probes_owned(const struct bash_probes *bp, uint32_t owner);
+/*
+ * Whether a new probe for @owner would exceed a quota: BASH_PROBES_PER_OWNER
+ * for one user, BASH_PROBES_USERS_MAX for all users together; root has none.
+ */
+bool bash_probes_over_quota(const struct bash_probes *bp, uint32_t owner);
 
 #endif

@@ -80,6 +80,25 @@ static void add_subscriber(void *ctx, const struct subscriber_info *s)
 					     (json_int_t)s->queued));
 }
 
+/* The probes made for unprivileged users, per user: who uses their quota. */
+static json_t *bash_probe_users(const struct bash_probes *bp)
+{
+	json_t *users = json_object();
+	char uid[16];
+	size_t i;
+
+	for (i = 0; i < BASH_PROBES_MAX; i++) {
+		const struct bash_probe *p = &bp->probes[i];
+
+		if (p->fd < 0 || !p->owner)
+			continue;
+		snprintf(uid, sizeof(uid), "%u", p->owner);
+		json_object_set_new(users, uid,
+				    json_integer(json_integer_value(json_object_get(users, uid)) + 1));
+	}
+	return users;
+}
+
 static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 {
 	json_t *tracers = json_array(), *actions = json_array(), *subs = json_array();
@@ -122,7 +141,7 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 	server_each_subscriber(d->server, add_subscriber, subs);
 	cgroup_cache_stats(d->cgroups, &cs);
 	return json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}, "
-			 "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+			 "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}}",
 			 "ok", 1, "pid", (json_int_t)getpid(), "uptime_s",
 			 (loop_now_ms() - d->started_ms) / 1000.0, "tracers", tracers, "events",
 			 "seen", (json_int_t)seen, "matched", (json_int_t)matched, "lost",
@@ -136,7 +155,8 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 			 (json_int_t)d->bash.stats.failures, "timeouts",
 			 (json_int_t)d->bash.stats.timeouts, "refused", (json_int_t)d->bash.stats.refused,
 			 "dropped", (json_int_t)d->bash.stats.dropped, "namespaces",
-			 (json_int_t)d->bash.n_ns, "probers", (json_int_t)bash_probes_busy(&d->bash));
+			 (json_int_t)d->bash.n_ns, "probers", (json_int_t)bash_probes_busy(&d->bash), "users",
+			 bash_probe_users(&d->bash));
 }
 
 static json_t *op_tracers(struct daemon *d, struct client *c, json_t *req)
