@@ -87,6 +87,9 @@ def status(d):
         r = d.cli("status", "--json", timeout=5)
     except subprocess.TimeoutExpired:
         raise AssertionError("bpfd status did not answer within 5 s")
+    except AssertionError as e:
+        raise AssertionError("%s (the daemon %s)" % (e, "is running" if d.proc.poll() is None
+                                                      else "exited: %s" % d.proc.returncode))
     took = time.time() - start
     assert took < STATUS_MAX_S, "bpfd status took %.2f s" % took
     return json.loads(r.stdout)
@@ -150,10 +153,10 @@ def test_fuse_bash_that_never_answers(d, w):
     # this host, so the server runs as root in a user namespace; where
     # /dev/fuse is 0666, as most distributions ship it, any user can.)
     w.spawn(["unshare", "-Urm", "python3", os.path.join(HERE, "fuse_silent.py"), w.dir, "30"])
-    st = watch(d, 6, until=lambda b: b["timeouts"] >= 1)
+    st = watch(d, 6, until=lambda b: b.get("timeouts", 0) >= 1)
     assert st["bash_probes"]["timeouts"] >= 1, st["bash_probes"]
     # The prober was killed and reaped: none left running.
-    st = watch(d, 2, until=lambda b: b["probers"] == 0)
+    st = watch(d, 2, until=lambda b: b.get("probers", 0) == 0)
     assert st["bash_probes"]["probers"] == 0, st["bash_probes"]
 
 
@@ -169,6 +172,7 @@ def hostile_elf(path, table_size):
         f.seek(shoff)
         f.write(null + dynsym)
         f.truncate(symoff + table_size)
+    return symoff + table_size
 
 
 @with_daemon
@@ -177,7 +181,7 @@ def test_huge_elf_that_shrinks(d, w):
     # and grown again while the daemon looks at it.
     u = w.user_dir("elf")
     f = os.path.join(u, "bash")
-    hostile_elf(f, 3 << 30)
+    size = hostile_elf(f, 3 << 30)
     os.chown(f, NOBODY, NOBODY)
     w.as_user("mount --bind %s %s && exec sleep 30" % (f, w.bash))
     stop = threading.Event()
@@ -185,9 +189,9 @@ def test_huge_elf_that_shrinks(d, w):
     def shrink():
         while not stop.is_set():
             os.truncate(f, 64 << 10)
-            time.sleep(0.02)
-            os.truncate(f, 3 << 30)
-            time.sleep(0.02)
+            time.sleep(0.01)
+            os.truncate(f, size)
+            time.sleep(0.2)
     t = threading.Thread(target=shrink, daemon=True)
     t.start()
     try:
@@ -224,7 +228,7 @@ def test_bash_swapped_with_a_fifo_while_probed(d, w):
         for _ in range(8):
             w.as_user("mount --bind %s %s && exec sleep 20" % (u, w.dir))
             watch(d, 0.5)
-        st = watch(d, 3, until=lambda b: b["namespaces"] >= 8 and b["probers"] == 0)
+        st = watch(d, 3, until=lambda b: b.get("namespaces", 0) >= 8 and b.get("probers", 0) == 0)
     finally:
         stop.set()
         t.join()
@@ -249,7 +253,7 @@ def test_one_user_cannot_take_every_probe(d, w):
     # An unprivileged user with twelve namespaces, each with a bash of its own.
     for i in range(12):
         user_namespace_with_own_bash(w, i)
-    st = watch(d, 15, until=lambda b: b["attached"] + b["refused"] >= 12 and b["probers"] == 0)
+    st = watch(d, 15, until=lambda b: b["attached"] + b.get("refused", 0) >= 12 and b.get("probers", 0) == 0)
     b = st["bash_probes"]
     assert b["attached"] == 8 and b["refused"] >= 4 and b["users"] == {str(NOBODY): 8}, b
     # The system's containers still get theirs.
@@ -326,7 +330,7 @@ def test_300_containers_share_one_probe_and_release_it():
     try:
         layer = bash_layer(w)
         peak = churn(d, w, layer)
-        b = watch(d, 3, until=lambda b: b["probers"] == 0)["bash_probes"]
+        b = watch(d, 3, until=lambda b: b.get("probers", 0) == 0)["bash_probes"]
         assert peak == 1 and b["attached_total"] == 1 and b["failures"] == 0, (
             "one image, one probe: %d at once; %s" % (peak, b))
         # No namespace uses it any more: it goes.
@@ -342,6 +346,21 @@ def test_300_containers_share_one_probe_and_release_it():
                             ["true", line], settle=0.5, start=2.5)
         t.wait_for(lambda e: e["tracer"] == "bashreadline" and e["data"]["command"] == line,
                    what="bashreadline in a new overlay container (%r)" % out[-200:])
+
+        # A container whose bash was copied up (the overlay still shows the
+        # lower file's inode number) runs another file: it gets its own probe.
+        for sub in ("upper", "work", "mnt2"):
+            os.makedirs(w.path(sub))
+        copied = ("mount -t overlay o -o lowerdir={l},upperdir={u},workdir={k} {m} && "
+                  "chmod 700 {m}{b} && exec chroot {m} {b} --norc -i").format(
+                      l=layer, u=w.path("upper"), k=w.path("work"), m=w.path("mnt2"), b=w.bash)
+        line = "echo " + unique("cu")
+        _, out = type_lines(["unshare", "-m", "--propagation", "private", "sh", "-c", copied],
+                            ["true", line], settle=0.5, start=2.5)
+        t.wait_for(lambda e: e["tracer"] == "bashreadline" and e["data"]["command"] == line,
+                   what="bashreadline in a container with a copied-up bash (%r)" % out[-200:])
+        b = status(d)["bash_probes"]
+        assert b["attached_total"] == 3, b
 
         # Real docker containers of one image share one probe too.
         docker = Docker()
