@@ -125,6 +125,7 @@ static void start_closer(struct bash_probes *bp)
 		return;
 	switch (child_fork(&bp->closer, bp->loop, closer_exited, bp)) {
 	case 0:
+		child_close_fds(bp->closing, bp->n_closing);
 		_exit(0);
 	case 1:
 		bp->closer_busy = true;
@@ -212,23 +213,36 @@ static void ns_owner(const struct bash_probes *bp, int nsfd, struct bash_ns *ns)
 }
 
 /*
- * The mount namespace of @pid: 0 with @ns filled in, 1 for the host's
- * own (never probed here), or -errno. Only procfs and nsfs are touched.
+ * The identity of @pid's root directory from what the kernel has cached
+ * (a FUSE root is not asked: AT_STATX_DONT_SYNC), never by a call that
+ * may wait.
+ */
+static int root_of(pid_t pid, uint64_t *dev, uint64_t *ino)
+{
+	char path[64];
+	struct statx root;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_INO, &root) < 0)
+		return -errno;
+	*dev = (uint64_t)root.stx_dev_major << 32 | root.stx_dev_minor;
+	*ino = root.stx_ino;
+	return 0;
+}
+
+/*
+ * The mount namespace and root of @pid: 0 with @ns filled in, 1 for the
+ * host's own namespace (never probed here), or -errno. Only procfs and
+ * nsfs are touched.
  */
 static int ns_of(const struct bash_probes *bp, pid_t pid, struct bash_ns *ns)
 {
 	char path[64];
-	struct statx root;
 	struct stat st;
-	uint64_t id;
+	uint64_t id, root_dev, root_ino;
 	int fd;
 
-	/*
-	 * The root's identity from what the kernel has cached (a FUSE root
-	 * is not asked: AT_STATX_DONT_SYNC), never by a call that may wait.
-	 */
-	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
-	if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_INO, &root) < 0)
+	if (root_of(pid, &root_dev, &root_ino) < 0)
 		return -errno;
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -240,12 +254,28 @@ static int ns_of(const struct bash_probes *bp, pid_t pid, struct bash_ns *ns)
 	}
 	*ns = (struct bash_ns){ .ino = (uint32_t)st.st_ino, .pid = pid, .probe = -1,
 				.state = BASH_NS_QUEUED, .seen_gen = bp->gen,
-				.root_dev = (uint64_t)root.stx_dev_major << 32 | root.stx_dev_minor,
-				.root_ino = root.stx_ino };
+				.root_dev = root_dev, .root_ino = root_ino };
 	ns->id = ioctl(fd, NS_GET_MNTNS_ID, &id) == 0 ? id : st.st_ino;
 	ns_owner(bp, fd, ns);
 	close(fd);
 	return 0;
+}
+
+/*
+ * Whether this scan already found a process in the namespace with inode
+ * @ino and this root: then it is the same namespace (its inode number
+ * cannot be reused while it has processes), and no nsfs call is needed.
+ */
+static bool seen_this_scan(const struct bash_probes *bp, uint64_t ino, uint64_t root_dev,
+			   uint64_t root_ino)
+{
+	size_t i;
+
+	for (i = 0; i < bp->n_ns; i++)
+		if (bp->ns[i].seen_gen == bp->gen && bp->ns[i].ino == ino &&
+		    bp->ns[i].root_dev == root_dev && bp->ns[i].root_ino == root_ino)
+			return true;
+	return false;
 }
 
 /* --- probers --- */
@@ -384,7 +414,7 @@ static int start_prober(struct bash_probes *bp, struct bash_prober *pr, struct b
 	ns->state = BASH_NS_PROBING;
 	r = child_fork(&pr->child, bp->loop, prober_exited, pr);
 	if (r == 0) {
-		close(sv[0]);
+		child_close_fds((const int[]){ sv[1], bp->prog_fd }, 2);
 		bash_prober_run(bp, ns, sv[1]);
 		_exit(0);
 	}
@@ -461,14 +491,23 @@ int bash_probes_timers(struct bash_probes *bp, int64_t now_ms)
 	return (int)next;
 }
 
-/* Queues @ns (filled in by ns_of) unless the table or its owner's share of the queue is full. */
+/*
+ * Records and queues @ns (filled in by ns_of) unless the table, or an
+ * unprivileged owner's share of it or of the queue, is full.
+ */
 static int enqueue(struct bash_probes *bp, const struct bash_ns *ns)
 {
-	size_t i, queued = 0;
+	size_t i, queued = 0, mine = 0, users = 0;
 
-	for (i = 0; i < bp->n_ns && ns->owner; i++)
-		queued += bp->ns[i].state == BASH_NS_QUEUED && bp->ns[i].owner == ns->owner;
-	if (bp->n_ns == BASH_PROBES_NS_MAX || queued >= BASH_QUEUE_PER_OWNER) {
+	for (i = 0; i < bp->n_ns && ns->owner; i++) {
+		users += bp->ns[i].owner != 0;
+		if (bp->ns[i].owner != ns->owner)
+			continue;
+		mine++;
+		queued += bp->ns[i].state == BASH_NS_QUEUED;
+	}
+	if (bp->n_ns == BASH_PROBES_NS_MAX || queued >= BASH_QUEUE_PER_OWNER ||
+	    mine >= BASH_NS_PER_OWNER || users >= BASH_PROBES_NS_MAX / 2) {
 		/* Not remembered: the next scan that finds it running tries again. */
 		bp->stats.dropped++;
 		return -ENOSPC;
@@ -498,6 +537,7 @@ void bash_probes_scan(struct bash_probes *bp)
 	int64_t now = loop_now_ms();
 	struct dirent *de;
 	struct bash_ns ns, *known;
+	uint64_t root_dev, root_ino;
 	char path[64];
 	struct stat st;
 	size_t i;
@@ -516,13 +556,19 @@ void bash_probes_scan(struct bash_probes *bp)
 			continue;
 		/* Most processes are the host's: a stat tells, before opening anything. */
 		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-		if (stat(path, &st) < 0 || st.st_ino == bp->host_mntns || ns_of(bp, pid, &ns))
+		if (stat(path, &st) < 0 || st.st_ino == bp->host_mntns ||
+		    root_of(pid, &root_dev, &root_ino) < 0 ||
+		    seen_this_scan(bp, st.st_ino, root_dev, root_ino) || ns_of(bp, pid, &ns))
 			continue;
 		known = ns_find(bp, &ns);
-		if (known)
-			known->seen_gen = bp->gen;
-		else
+		if (!known) {
 			enqueue(bp, &ns);
+			continue;
+		}
+		known->seen_gen = bp->gen;
+		/* The process the exec event named may be gone: the prober uses this one. */
+		if (known->state == BASH_NS_QUEUED)
+			known->pid = pid;
 	}
 	closedir(proc);
 	/* Namespaces with no process left let go of their probes. */

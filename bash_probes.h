@@ -34,7 +34,8 @@ enum {
 	BASH_PROBES_MAX = 256,		/* probes attached at once */
 	BASH_PROBES_PER_OWNER = 8,	/* of them, made for one unprivileged user */
 	BASH_PROBES_USERS_MAX = 128,	/* made for all of them: half is kept for root's */
-	BASH_PROBES_NS_MAX = 4096,	/* mount namespaces tracked */
+	BASH_PROBES_NS_MAX = 4096,	/* mount namespaces tracked (half at most users') */
+	BASH_NS_PER_OWNER = 64,		/* of them, one unprivileged user's */
 	BASH_PROBERS_MAX = 2,		/* prober processes at once */
 	BASH_QUEUE_PER_OWNER = 4,	/* namespaces of one unprivileged user waiting */
 	BASH_PROBER_MS = 2000,		/* a prober's time budget */

@@ -4,6 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/epoll.h>
@@ -114,6 +117,28 @@ int child_fork(struct child *c, struct loop *loop, child_exit_fn fn, void *ctx)
 	}
 	r = watch(c, loop);
 	return r < 0 ? r : 1;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+void child_close_fds(const int *keep, size_t n)
+{
+	int sorted[n + 1], lo = 3;
+	size_t i;
+
+	memcpy(sorted, keep, n * sizeof(int));
+	qsort(sorted, n, sizeof(int), cmp_int);
+	sorted[n] = INT_MAX;	/* past the last: the range up to the end */
+	for (i = 0; i <= n; i++) {
+		if (sorted[i] < lo)
+			continue;
+		if (sorted[i] > lo)
+			close_range((unsigned int)lo, (unsigned int)sorted[i] - 1, 0);
+		lo = sorted[i] == INT_MAX ? INT_MAX : sorted[i] + 1;
+	}
 }
 
 void child_kill(struct child *c)

@@ -11,6 +11,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "loop.h"
@@ -50,6 +51,13 @@ int child_spawn(struct child *c, struct loop *loop, const char *path, char *cons
  * caller's signal mask and dispositions.
  */
 int child_fork(struct child *c, struct loop *loop, child_exit_fn fn, void *ctx);
+
+/*
+ * In a child_fork() copy: closes every fd from 3 up except the @n in
+ * @keep, so that it holds nothing of the caller's it does not need (a
+ * listening socket it kept open would make a daemon that died look alive).
+ */
+void child_close_fds(const int *keep, size_t n);
 
 /* SIGKILL to the child's process group; its exit still comes through @fn. */
 void child_kill(struct child *c);
