@@ -229,9 +229,9 @@ int cmd_status(const struct cli *cli)
 	       (long long)jint(v, "entries"), (long long)jint(v, "capacity"),
 	       (long long)jint(v, "hits"), (long long)jint(v, "misses"));
 	v = json_object_get(reply, "bash_probes");
-	printf("container bash probes: %lld attached (%lld in all, %lld released), %lld failed "
-	       "(%lld timed out), %lld refused over a user's quota, %lld dropped; "
-	       "%lld namespaces, %lld probers running\n",
+	printf("bash probes: %lld attached (%lld made, %lld released), %lld failed "
+	       "(%lld timed out), %lld refused (quota), %lld dropped; %lld namespaces, "
+	       "%lld probers\n",
 	       (long long)jint(v, "attached"), (long long)jint(v, "attached_total"),
 	       (long long)jint(v, "released"), (long long)jint(v, "failures"),
 	       (long long)jint(v, "timeouts"), (long long)jint(v, "refused"),
