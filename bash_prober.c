@@ -61,12 +61,15 @@ static int read_small(const char *path, char *buf, size_t size)
  * not show: st_dev is the overlay's own (another for each container of
  * one image) and st_ino the file's first layer's even after a copy-up.
  * So the file is looked for in the layers, top down, by its path in the
- * mount, and believed only when the overlay's inode number is that file's.
+ * mount, and believed only when all layers are on one file system (inode
+ * numbers are then unique among them, and the overlay shows the real
+ * ones) and the overlay's inode number is that file's.
  */
 static int overlay_identity(int fd, const struct stat *st, pid_t pid, struct bash_file_id *id)
 {
 	char link[64], path[4096], rootpath[4096], rel[4096], *info, *line, *layers[LAYERS_MAX];
 	struct statx stx;
+	dev_t layers_dev = 0;
 	ssize_t n;
 	size_t rootlen;
 	int i, nl, r;
@@ -97,6 +100,13 @@ static int overlay_identity(int fd, const struct stat *st, pid_t pid, struct bas
 	nl = line ? mountinfo_overlay_layers(line, layers, LAYERS_MAX) : -EINVAL;
 	/* Mount points in mountinfo are relative to the process's root. */
 	r = nl > 0 ? mountinfo_path_in_mount(line, path + rootlen, rel, sizeof(rel)) : -EINVAL;
+	for (i = 0; !r && i < nl; i++) {
+		struct stat lst;
+
+		if (stat(layers[i], &lst) < 0 || (i && lst.st_dev != layers_dev))
+			r = -EXDEV;
+		layers_dev = lst.st_dev;
+	}
 	for (i = 0; !r && i < nl; i++) {
 		int dir = open(layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC), f;
 		struct statfs sfs;
