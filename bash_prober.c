@@ -40,18 +40,14 @@ static int openat2_path(int dirfd, const char *path, uint64_t flags, uint64_t re
 	return fd < 0 ? -errno : fd;
 }
 
-/* Up to @size - 1 bytes of a small file, NUL-terminated; -EFBIG when it is longer. */
-static int read_small(const char *path, char *buf, size_t size)
+/* Up to @size - 1 bytes from @fd, NUL-terminated; -EFBIG when there is more. */
+static int read_small(int fd, char *buf, size_t size)
 {
 	size_t done = 0;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return -errno;
 	while (done < size - 1 && (n = read(fd, buf + done, size - 1 - done)) > 0)
 		done += (size_t)n;
-	close(fd);
 	buf[done] = '\0';
 	return done == size - 1 ? -EFBIG : 0;
 }
@@ -65,7 +61,8 @@ static int read_small(const char *path, char *buf, size_t size)
  * numbers are then unique among them, and the overlay shows the real
  * ones) and the overlay's inode number is that file's.
  */
-static int overlay_identity(int fd, const struct stat *st, pid_t pid, struct bash_file_id *id)
+static int overlay_identity(int fd, const struct stat *st, const struct bash_ns *ns,
+			    struct bash_file_id *id)
 {
 	char link[64], path[4096], rootpath[4096], rel[4096], *info, *line, *layers[LAYERS_MAX];
 	struct statx stx;
@@ -82,7 +79,7 @@ static int overlay_identity(int fd, const struct stat *st, pid_t pid, struct bas
 	if (n <= 0 || n == sizeof(path) - 1)
 		return -EINVAL;
 	path[n] = '\0';
-	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", ns->root_fd);
 	n = readlink(link, rootpath, sizeof(rootpath) - 1);
 	if (n <= 0 || n == sizeof(rootpath) - 1)
 		return -EINVAL;
@@ -94,8 +91,7 @@ static int overlay_identity(int fd, const struct stat *st, pid_t pid, struct bas
 	info = malloc(MOUNTINFO_MAX);
 	if (!info)
 		return -ENOMEM;
-	snprintf(link, sizeof(link), "/proc/%d/mountinfo", (int)pid);
-	r = read_small(link, info, MOUNTINFO_MAX);
+	r = read_small(ns->mountinfo_fd, info, MOUNTINFO_MAX);
 	line = r ? NULL : mountinfo_line(info, stx.stx_mnt_id);
 	nl = line ? mountinfo_overlay_layers(line, layers, LAYERS_MAX) : -EINVAL;
 	/* Mount points in mountinfo are relative to the process's root. */
@@ -137,7 +133,7 @@ static int overlay_identity(int fd, const struct stat *st, pid_t pid, struct bas
 	return r < 0 ? r : -ESTALE;
 }
 
-int bash_file_identity(int fd, const struct stat *st, pid_t pid, bool trusted,
+int bash_file_identity(int fd, const struct stat *st, const struct bash_ns *ns,
 		       struct bash_file_id *id)
 {
 	struct statfs sfs;
@@ -151,8 +147,8 @@ int bash_file_identity(int fd, const struct stat *st, pid_t pid, bool trusted,
 	 * when the system mounted it. Otherwise, or when unsure, the file is
 	 * this mount's alone: never two files taken for one.
 	 */
-	if (!id->real && trusted)
-		overlay_identity(fd, st, pid, id);
+	if (!id->real && ns->system)
+		overlay_identity(fd, st, ns, id);
 	return 0;
 }
 
@@ -160,26 +156,21 @@ int bash_file_identity(int fd, const struct stat *st, pid_t pid, bool trusted,
 static int probe(const struct bash_probes *bp, const struct bash_ns *ns,
 		 struct bash_prober_reply *reply, int *pfd)
 {
-	char root[64], path[64];
+	char path[64];
 	struct statfs sfs;
 	struct stat st, rst;
 	uint64_t offset;
-	int rootfd, fd, rfd, r;
+	int fd, rfd, r;
 
-	snprintf(root, sizeof(root), "/proc/%d/root", (int)ns->pid);
-	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return -errno;
 	/* Resolved as inside the container (its absolute symlinks stay in it); O_PATH opens nothing. */
-	fd = openat2_path(rootfd, bp->bash_path, O_PATH, RESOLVE_IN_ROOT);
-	close(rootfd);
+	fd = openat2_path(ns->root_fd, bp->bash_path, O_PATH, RESOLVE_IN_ROOT);
 	if (fd < 0)
 		return fd;
 	r = fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0 ? -errno : 0;
 	if (!r && (!S_ISREG(st.st_mode) || sfs.f_type == FUSE_SUPER_MAGIC))
 		r = -EPERM;
 	if (!r)
-		r = bash_file_identity(fd, &st, ns->pid, ns->system, &reply->id);
+		r = bash_file_identity(fd, &st, ns, &reply->id);
 	if (r < 0)
 		goto out;
 	if ((reply->id.dev == bp->host_dev && reply->id.ino == bp->host_ino) ||

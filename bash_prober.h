@@ -36,12 +36,12 @@ void bash_prober_run(const struct bash_probes *bp, const struct bash_ns *ns, int
 
 /*
  * The identity the kernel's uprobe binds to for the file open as @fd
- * (@st its fstat), seen in process @pid's mount namespace; @trusted when
- * that namespace's mounts were made by the system (the initial user
- * namespace), so that an overlay's layer paths can be believed. 0 or
- * -errno; id->real is false when the real file could not be told.
+ * (@st its fstat), found from namespace @ns's root. An overlay's layers
+ * are looked at only when the system made the namespace (its mounts are
+ * root's, their layer paths can be believed). 0 or -errno; id->real is
+ * false when the real file could not be told.
  */
-int bash_file_identity(int fd, const struct stat *st, pid_t pid, bool trusted,
+int bash_file_identity(int fd, const struct stat *st, const struct bash_ns *ns,
 		       struct bash_file_id *id);
 
 #endif

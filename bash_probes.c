@@ -252,13 +252,51 @@ static int ns_of(const struct bash_probes *bp, pid_t pid, struct bash_ns *ns)
 		close(fd);
 		return 1;
 	}
-	*ns = (struct bash_ns){ .ino = (uint32_t)st.st_ino, .pid = pid, .probe = -1,
-				.state = BASH_NS_QUEUED, .seen_gen = bp->gen,
+	*ns = (struct bash_ns){ .ino = (uint32_t)st.st_ino, .probe = -1, .root_fd = -1,
+				.mountinfo_fd = -1, .state = BASH_NS_QUEUED, .seen_gen = bp->gen,
 				.root_dev = root_dev, .root_ino = root_ino };
 	ns->id = ioctl(fd, NS_GET_MNTNS_ID, &id) == 0 ? id : st.st_ino;
 	ns_owner(bp, fd, ns);
 	close(fd);
 	return 0;
+}
+
+/*
+ * Holds on to @pid's root and mount table for the prober. Opening either
+ * touches procfs only: the root's O_PATH open jumps through the magic link
+ * without asking the file system, and mountinfo takes its references at
+ * open. 0 or -errno.
+ */
+static int ns_hold(struct bash_ns *ns, pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	ns->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+	ns->mountinfo_fd = ns->root_fd < 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	if (ns->mountinfo_fd >= 0)
+		return 0;
+	if (ns->root_fd >= 0)
+		close(ns->root_fd);
+	ns->root_fd = -1;
+	return -ESRCH;
+}
+
+static void ns_let_go(struct bash_ns *ns)
+{
+	if (ns->root_fd >= 0)
+		close(ns->root_fd);
+	if (ns->mountinfo_fd >= 0)
+		close(ns->mountinfo_fd);
+	ns->root_fd = ns->mountinfo_fd = -1;
+}
+
+/* Nothing more to do for @ns until its processes are gone. */
+static void ns_done(struct bash_ns *ns)
+{
+	ns->state = BASH_NS_DONE;
+	ns_let_go(ns);
 }
 
 /*
@@ -292,9 +330,10 @@ static void prober_done(struct bash_prober *pr)
 		close(pr->reply.fd);
 		pr->reply.fd = -1;
 	}
+	/* Replied and queued again, or done: only a prober that did neither leaves it probing. */
 	ns = ns_find(bp, &pr->ns);
 	if (ns && ns->state == BASH_NS_PROBING)
-		ns->state = BASH_NS_DONE;
+		ns_done(ns);
 }
 
 /* Takes a prober's reply into the table. */
@@ -304,7 +343,13 @@ static void apply_reply(struct bash_probes *bp, struct bash_ns *ns,
 	const struct bash_probe *found = bash_probes_find(bp, &reply->id);
 	size_t i;
 
-	ns->state = BASH_NS_DONE;
+	if (!reply->err && reply->shared && !found &&
+	    (reply->id.dev != bp->host_dev || reply->id.ino != bp->host_ino)) {
+		/* Released since the fork: probe it again (the fds are still held). */
+		ns->state = BASH_NS_QUEUED;
+		return;
+	}
+	ns_done(ns);
 	if (reply->err == -EDQUOT)
 		bp->stats.refused++;
 	else if (reply->err == -ENOENT || reply->err == -ESRCH)
@@ -315,11 +360,6 @@ static void apply_reply(struct bash_probes *bp, struct bash_ns *ns,
 		return;
 	if (reply->id.dev == bp->host_dev && reply->id.ino == bp->host_ino)
 		return;		/* the host's bash, probed at load */
-	if (!found && pfd < 0) {
-		/* Released since the fork: ask again. */
-		ns->state = BASH_NS_QUEUED;
-		return;
-	}
 	if (found) {
 		/* Attached twice (two probers at once): one is enough. */
 		if (pfd >= 0)
@@ -414,14 +454,15 @@ static int start_prober(struct bash_probes *bp, struct bash_prober *pr, struct b
 	ns->state = BASH_NS_PROBING;
 	r = child_fork(&pr->child, bp->loop, prober_exited, pr);
 	if (r == 0) {
-		child_close_fds((const int[]){ sv[1], bp->prog_fd }, 2);
+		child_close_fds((const int[]){ sv[1], bp->prog_fd, ns->root_fd, ns->mountinfo_fd },
+				4);
 		bash_prober_run(bp, ns, sv[1]);
 		_exit(0);
 	}
 	close(sv[1]);
 	if (r < 0) {
 		close(sv[0]);
-		ns->state = BASH_NS_DONE;
+		ns_done(ns);
 		return r;
 	}
 	*pr = (struct bash_prober){ .bp = bp, .child = pr->child, .ns = *ns, .busy = true,
@@ -495,23 +536,31 @@ int bash_probes_timers(struct bash_probes *bp, int64_t now_ms)
  * Records and queues @ns (filled in by ns_of) unless the table, or an
  * unprivileged owner's share of it or of the queue, is full.
  */
-static int enqueue(struct bash_probes *bp, const struct bash_ns *ns)
+static int enqueue(struct bash_probes *bp, struct bash_ns *ns, pid_t pid)
 {
-	size_t i, queued = 0, mine = 0, users = 0;
+	size_t i, queued = 0, all_queued = 0, mine = 0, users = 0;
+	int r;
 
-	for (i = 0; i < bp->n_ns && ns->owner; i++) {
+	for (i = 0; i < bp->n_ns; i++) {
+		bool waiting = bp->ns[i].state == BASH_NS_QUEUED;
+
+		all_queued += waiting;
 		users += bp->ns[i].owner != 0;
-		if (bp->ns[i].owner != ns->owner)
+		if (!ns->owner || bp->ns[i].owner != ns->owner)
 			continue;
 		mine++;
-		queued += bp->ns[i].state == BASH_NS_QUEUED;
+		queued += waiting;
 	}
-	if (bp->n_ns == BASH_PROBES_NS_MAX || queued >= BASH_QUEUE_PER_OWNER ||
-	    mine >= BASH_NS_PER_OWNER || users >= BASH_PROBES_NS_MAX / 2) {
+	if (bp->n_ns == BASH_PROBES_NS_MAX || all_queued >= BASH_QUEUE_MAX ||
+	    (ns->owner && (queued >= BASH_QUEUE_PER_OWNER || mine >= BASH_NS_PER_OWNER ||
+			   users >= BASH_PROBES_NS_MAX / 2))) {
 		/* Not remembered: the next scan that finds it running tries again. */
 		bp->stats.dropped++;
 		return -ENOSPC;
 	}
+	r = ns_hold(ns, pid);
+	if (r < 0)
+		return r;	/* gone already */
 	bp->ns[bp->n_ns++] = *ns;
 	run_queue(bp);
 	return 1;
@@ -529,7 +578,7 @@ int bash_probes_pid(struct bash_probes *bp, pid_t pid)
 		return r < 0 ? r : 0;
 	if (ns_find(bp, &ns))
 		return 0;
-	return enqueue(bp, &ns);
+	return enqueue(bp, &ns, pid);
 }
 
 void bash_probes_scan(struct bash_probes *bp)
@@ -561,14 +610,10 @@ void bash_probes_scan(struct bash_probes *bp)
 		    seen_this_scan(bp, st.st_ino, root_dev, root_ino) || ns_of(bp, pid, &ns))
 			continue;
 		known = ns_find(bp, &ns);
-		if (!known) {
-			enqueue(bp, &ns);
-			continue;
-		}
-		known->seen_gen = bp->gen;
-		/* The process the exec event named may be gone: the prober uses this one. */
-		if (known->state == BASH_NS_QUEUED)
-			known->pid = pid;
+		if (known)
+			known->seen_gen = bp->gen;
+		else
+			enqueue(bp, &ns, pid);
 	}
 	closedir(proc);
 	/* Namespaces with no process left let go of their probes. */
@@ -618,6 +663,8 @@ void bash_probes_release(struct bash_probes *bp)
 	if (bp->closer_busy)
 		child_detach(&bp->closer);
 	bp->closer_busy = false;
+	for (i = 0; i < bp->n_ns; i++)
+		ns_let_go(&bp->ns[i]);
 	free(bp->ns);
 	bp->ns = NULL;
 	bp->n_ns = 0;

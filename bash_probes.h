@@ -37,7 +37,8 @@ enum {
 	BASH_PROBES_NS_MAX = 4096,	/* mount namespaces tracked (half at most users') */
 	BASH_NS_PER_OWNER = 64,		/* of them, one unprivileged user's */
 	BASH_PROBERS_MAX = 2,		/* prober processes at once */
-	BASH_QUEUE_PER_OWNER = 4,	/* namespaces of one unprivileged user waiting */
+	BASH_QUEUE_MAX = 64,		/* namespaces waiting (each holds two fds) */
+	BASH_QUEUE_PER_OWNER = 4,	/* of them, one unprivileged user's */
 	BASH_PROBER_MS = 2000,		/* a prober's time budget */
 	BASH_RELEASE_MS = 3000,		/* an unused probe of a shared file is kept this long */
 };
@@ -75,7 +76,13 @@ struct bash_ns {
 	uint32_t owner;		/* uid of the user who made it; 0: root, no quota */
 	bool system;		/* owned by the initial user namespace: its mounts are root's */
 	enum bash_ns_state state;
-	pid_t pid;		/* a process in it, for the prober */
+	/*
+	 * While queued or probing: its root directory (O_PATH) and its
+	 * mountinfo, opened from a process in it when it was seen, so that
+	 * the prober gets there even when that process is gone by then (a
+	 * container that runs `bash -c true`). Both -1 otherwise.
+	 */
+	int root_fd, mountinfo_fd;
 	int probe;		/* index in probes[], -1: none */
 	uint32_t seen_gen;	/* the last scan that found a process in it */
 };
