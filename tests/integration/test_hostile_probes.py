@@ -118,21 +118,20 @@ def with_daemon(fn):
             fn(d, w)
         finally:
             w.close()
-            # A daemon the attack froze (the old code) cannot take SIGTERM.
-            if d.proc.poll() is None and not _responsive(d):
-                d.proc.kill()
-                d.proc.wait()
-            d.cleanup()
+            finish(d)
     test.__name__ = fn.__name__
     return test
 
 
-def _responsive(d):
+def finish(d):
+    """Stops @d; a daemon the attack froze (the old code) cannot take SIGTERM."""
     try:
         d.cli("status", "--json", timeout=3)
-        return True
     except (subprocess.TimeoutExpired, AssertionError):
-        return False
+        if d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait()
+    d.cleanup()
 
 
 @with_daemon
@@ -175,32 +174,41 @@ def hostile_elf(path, table_size):
     return symoff + table_size
 
 
-@with_daemon
-def test_huge_elf_that_shrinks(d, w):
+def test_huge_elf_that_shrinks():
     # A 3 GiB sparse "bash" whose symbol table is the whole file, cut to 64 KiB
-    # and grown again while the daemon looks at it.
-    u = w.user_dir("elf")
-    f = os.path.join(u, "bash")
-    size = hostile_elf(f, 3 << 30)
-    os.chown(f, NOBODY, NOBODY)
-    w.as_user("mount --bind %s %s && exec sleep 30" % (f, w.bash))
+    # and grown again while the daemon looks at it. The user's namespace is
+    # ready before the daemon starts, so that its first look finds the file.
+    w = Workload()
+    d = None
     stop = threading.Event()
-
-    def shrink():
-        while not stop.is_set():
-            os.truncate(f, 64 << 10)
-            time.sleep(0.01)
-            os.truncate(f, size)
-            time.sleep(0.2)
-    t = threading.Thread(target=shrink, daemon=True)
-    t.start()
+    t = None
     try:
+        u = w.user_dir("elf")
+        f = os.path.join(u, "bash")
+        size = hostile_elf(f, 3 << 30)
+        os.chown(f, NOBODY, NOBODY)
+        w.as_user("mount --bind %s %s && exec sleep 30" % (f, w.bash))
+        time.sleep(0.5)
+
+        def shrink():
+            while not stop.is_set():
+                os.truncate(f, 64 << 10)
+                time.sleep(0.01)
+                os.truncate(f, size)
+                time.sleep(0.2)
+        t = threading.Thread(target=shrink, daemon=True)
+        t.start()
+        d = w.daemon()
         st = watch(d, 5, until=lambda b: b["failures"] >= 1)
-        watch(d, 1)
+        st = watch(d, 1)
+        assert st["bash_probes"]["failures"] >= 1 and st["bash_probes"]["attached"] == 0, st
     finally:
         stop.set()
-        t.join()
-    assert st["bash_probes"]["failures"] >= 1 and st["bash_probes"]["attached"] == 0, st
+        if t:
+            t.join()
+        w.close()
+        if d:
+            finish(d)
 
 
 @with_daemon
