@@ -398,15 +398,16 @@ def test_300_containers_share_one_probe_and_release_it():
 
 
 def test_stop_is_quick_with_many_probes():
-    # Twenty different bash files probed at once (root's namespaces, no
-    # quota): the daemon still stops within 2 s.
+    # Forty different bash files probed at once (root's namespaces, no
+    # quota; closing each probe takes the kernel ~80 ms): the daemon still
+    # stops within 2 s.
     w = Workload()
     d = w.daemon()
     try:
-        for i in range(20):
+        for i in range(40):
             user_namespace_with_own_bash(w, i, as_root=True)
-        st = watch(d, 20, until=lambda b: b["attached"] >= 20)
-        assert st["bash_probes"]["attached"] >= 20, st["bash_probes"]
+        st = watch(d, 20, until=lambda b: b["attached"] >= 40)
+        assert st["bash_probes"]["attached"] >= 40, st["bash_probes"]
         start = time.time()
         d.proc.send_signal(signal.SIGTERM)
         d.proc.wait(30)
