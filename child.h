@@ -11,6 +11,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "loop.h"
@@ -42,10 +43,32 @@ struct child_stdio {
 int child_spawn(struct child *c, struct loop *loop, const char *path, char *const argv[],
 		char *const envp[], const struct child_stdio *io, child_exit_fn fn, void *ctx);
 
+/*
+ * Like fork(): 0 in the new process (a copy of the caller, in a process
+ * group of its own, which must end with _exit()), 1 in the caller, which
+ * watches it as child_spawn() does, or a negative errno. For work that
+ * needs the caller's fds and must not block it; the copy inherits the
+ * caller's signal mask and dispositions.
+ */
+int child_fork(struct child *c, struct loop *loop, child_exit_fn fn, void *ctx);
+
+/*
+ * In a child_fork() copy: closes every fd from 3 up except the @n in
+ * @keep, so that it holds nothing of the caller's it does not need (a
+ * listening socket it kept open would make a daemon that died look alive).
+ */
+void child_close_fds(const int *keep, size_t n);
+
 /* SIGKILL to the child's process group; its exit still comes through @fn. */
 void child_kill(struct child *c);
 
 /* Kills the group, reaps the child now and stops watching it; @fn is not called. */
 void child_abandon(struct child *c);
+
+/*
+ * Stops watching without waiting for the exit (at the daemon's stop: what
+ * outlives it is reaped by init). Kills nothing: child_kill() first for that.
+ */
+void child_detach(struct child *c);
 
 #endif

@@ -303,6 +303,15 @@ int cmd_status(const struct cli *cli)
 	       (long long)jint(v, "connected"), (long long)jint(v, "limit"),
 	       (long long)jint(v, "admin_slots"), (long long)jint(v, "refused"),
 	       (long long)jint(v, "disconnected"));
+	v = json_object_get(reply, "bash_probes");
+	printf("bash probes: %lld attached (%lld made, %lld released), %lld failed "
+	       "(%lld timed out), %lld refused (quota), %lld dropped; %lld namespaces, "
+	       "%lld probers\n",
+	       (long long)jint(v, "attached"), (long long)jint(v, "attached_total"),
+	       (long long)jint(v, "released"), (long long)jint(v, "failures"),
+	       (long long)jint(v, "timeouts"), (long long)jint(v, "refused"),
+	       (long long)jint(v, "dropped"), (long long)jint(v, "namespaces"),
+	       (long long)jint(v, "probers"));
 	printf("\n");
 	table_row("%-18s %10s %10s %10s", "KERNEL MAP", "ENTRIES", "CAPACITY", "FAILED");
 	json_array_foreach(json_object_get(reply, "kernel_maps"), i, v)

@@ -387,11 +387,15 @@ static void start_bash_probes(struct daemon *d)
 	struct stat st;
 	size_t i;
 
-	bash_probes_init(&d->bash, -1, "", d->host_mntns);
-	if (!tracer_find("bashreadline", &i) || d->loader.tracers[i].state != TRACER_LOADED)
+	if (!tracer_find("bashreadline", &i) || d->loader.tracers[i].state != TRACER_LOADED) {
+		bash_probes_init(&d->bash, &d->loop, -1, "", d->host_mntns);
 		return;
-	bash_probes_init(&d->bash, d->loader.tracers[i].uprobe_prog_fd,
-			 d->loader.tracers[i].ops->binary(&cfg), d->host_mntns);
+	}
+	if (bash_probes_init(&d->bash, &d->loop, d->loader.tracers[i].uprobe_prog_fd,
+			     d->loader.tracers[i].ops->binary(&cfg), d->host_mntns) < 0) {
+		log_error("probing containers' bash: out of memory");
+		return;
+	}
 	if (tracer_find("exec", &i))
 		d->pipeline.exec_type = tracer_record_type(i);
 	d->pipeline.bash = &d->bash;
@@ -862,6 +866,9 @@ static void run(struct daemon *d)
 		if (due >= 0 && due < timeout)
 			timeout = due;
 		due = server_flush_due(d->server, loop_now_ms());
+		if (due >= 0 && due < timeout)
+			timeout = due;
+		due = bash_probes_timers(&d->bash, loop_now_ms());
 		if (due >= 0 && due < timeout)
 			timeout = due;
 		if (d->reload_at_ms) {

@@ -5,42 +5,70 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-/* A bounds-checked view of the mapped file. */
-struct elf_view {
-	const unsigned char *base;
-	size_t size;
+/* The file and what is left of the read budget. */
+struct elf_reader {
+	int fd;
+	uint64_t budget;
 };
 
-static const void *at(const struct elf_view *v, uint64_t off, uint64_t len)
+/*
+ * Reads @len bytes at @off into a new buffer (the caller frees it).
+ * -EFBIG past the budget, -ENOEXEC when the file is shorter than its
+ * headers say (also when it shrinks while being read).
+ */
+static int read_at(struct elf_reader *r, uint64_t off, uint64_t len, void **out)
 {
-	if (off > v->size || len > v->size - off)
-		return NULL;
-	return v->base + off;
+	unsigned char *buf;
+	uint64_t done = 0;
+
+	*out = NULL;
+	if (len > r->budget)
+		return -EFBIG;
+	if (off > INT64_MAX - len)
+		return -ENOEXEC;
+	r->budget -= len;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	while (done < len) {
+		ssize_t n = pread(r->fd, buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? -errno : -ENOEXEC;
+
+			free(buf);
+			return e;
+		}
+		done += (uint64_t)n;
+	}
+	*out = buf;
+	return 0;
 }
 
 /* The symbol's virtual address, from the symbol table in section @sh. */
-static int find_in_table(const struct elf_view *v, const Elf64_Ehdr *eh, const Elf64_Shdr *sh,
-			 const char *name, uint64_t *vaddr)
+static int find_in_table(struct elf_reader *r, const Elf64_Ehdr *eh, const Elf64_Shdr *shdrs,
+			 const Elf64_Shdr *sh, const char *name, uint64_t *vaddr)
 {
 	const Elf64_Shdr *strsh;
-	const Elf64_Sym *syms;
-	const char *strtab;
+	Elf64_Sym *syms = NULL;
+	char *strtab = NULL;
 	uint64_t i, n;
+	int ret;
 
 	if (sh->sh_entsize != sizeof(Elf64_Sym) || sh->sh_link >= eh->e_shnum)
 		return -ENOENT;
-	strsh = at(v, eh->e_shoff + (uint64_t)sh->sh_link * sizeof(Elf64_Shdr), sizeof(*strsh));
-	syms = at(v, sh->sh_offset, sh->sh_size);
-	strtab = strsh ? at(v, strsh->sh_offset, strsh->sh_size) : NULL;
-	if (!syms || !strtab)
-		return -ENOENT;
+	strsh = &shdrs[sh->sh_link];
 	n = sh->sh_size / sizeof(Elf64_Sym);
-	for (i = 0; i < n; i++) {
+	ret = read_at(r, sh->sh_offset, n * sizeof(Elf64_Sym), (void **)&syms);
+	if (!ret)
+		ret = read_at(r, strsh->sh_offset, strsh->sh_size, (void **)&strtab);
+	for (i = 0; !ret && i < n; i++) {
 		const Elf64_Sym *s = &syms[i];
 		size_t left;
 
@@ -53,69 +81,84 @@ static int find_in_table(const struct elf_view *v, const Elf64_Ehdr *eh, const E
 			continue;
 		if (strcmp(strtab + s->st_name, name) == 0) {
 			*vaddr = s->st_value;
-			return 0;
+			break;
 		}
 	}
-	return -ENOENT;
+	if (!ret && i == n)
+		ret = -ENOENT;
+	free(syms);
+	free(strtab);
+	/* A table that does not fit the file is no symbol table: look on. */
+	return ret == -ENOEXEC ? -ENOENT : ret;
 }
 
-static int symbol_offset(const struct elf_view *v, const char *name, uint64_t *offset)
+static int symbol_offset(struct elf_reader *r, const char *name, uint64_t *offset)
 {
-	const Elf64_Ehdr *eh = at(v, 0, sizeof(*eh));
-	const Elf64_Shdr *shdrs;
-	const Elf64_Phdr *phdrs;
+	Elf64_Ehdr *eh = NULL;
+	Elf64_Shdr *shdrs = NULL;
+	Elf64_Phdr *phdrs = NULL;
 	uint64_t vaddr = 0;
-	int i, r = -ENOENT;
+	int i, ret;
 
-	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_ident[EI_DATA] != ELFDATA2LSB)
-		return -ENOEXEC;
-	shdrs = at(v, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr));
-	phdrs = at(v, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr));
-	if (!shdrs || !phdrs || eh->e_shentsize != sizeof(Elf64_Shdr) ||
-	    eh->e_phentsize != sizeof(Elf64_Phdr))
-		return -ENOEXEC;
+	ret = read_at(r, 0, sizeof(*eh), (void **)&eh);
+	if (ret < 0)
+		return ret == -EFBIG ? ret : -ENOEXEC;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh->e_phentsize != sizeof(Elf64_Phdr)) {
+		ret = -ENOEXEC;
+		goto out;
+	}
+	ret = read_at(r, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr), (void **)&shdrs);
+	if (!ret)
+		ret = read_at(r, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr),
+			      (void **)&phdrs);
+	if (ret < 0)
+		goto out;
 	/* .symtab first (stripped binaries lack it), then .dynsym. */
-	for (i = 0; i < eh->e_shnum && r; i++)
+	ret = -ENOENT;
+	for (i = 0; i < eh->e_shnum && ret == -ENOENT; i++)
 		if (shdrs[i].sh_type == SHT_SYMTAB)
-			r = find_in_table(v, eh, &shdrs[i], name, &vaddr);
-	for (i = 0; i < eh->e_shnum && r; i++)
+			ret = find_in_table(r, eh, shdrs, &shdrs[i], name, &vaddr);
+	for (i = 0; i < eh->e_shnum && ret == -ENOENT; i++)
 		if (shdrs[i].sh_type == SHT_DYNSYM)
-			r = find_in_table(v, eh, &shdrs[i], name, &vaddr);
-	if (r)
-		return r;
+			ret = find_in_table(r, eh, shdrs, &shdrs[i], name, &vaddr);
+	if (ret)
+		goto out;
+	ret = -ENOENT;
 	for (i = 0; i < eh->e_phnum; i++) {
 		const Elf64_Phdr *p = &phdrs[i];
 
 		if (p->p_type == PT_LOAD && (p->p_flags & PF_X) && vaddr >= p->p_vaddr &&
-		    vaddr < p->p_vaddr + p->p_memsz) {
+		    vaddr - p->p_vaddr < p->p_memsz) {
 			*offset = vaddr - p->p_vaddr + p->p_offset;
-			return 0;
+			ret = 0;
+			break;
 		}
 	}
-	return -ENOENT;
+out:
+	free(eh);
+	free(shdrs);
+	free(phdrs);
+	return ret;
+}
+
+int elf_symbol_offset_fd(int fd, const char *name, uint64_t *offset)
+{
+	struct elf_reader r = { .fd = fd, .budget = ELF_READ_MAX };
+
+	return symbol_offset(&r, name, offset);
 }
 
 int elf_symbol_offset(const char *path, const char *name, uint64_t *offset)
 {
-	struct elf_view v;
-	struct stat st;
-	void *map;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put where a binary was expected never blocks the open. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
-		close(fd);
-		return -ENOEXEC;
-	}
-	map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	r = elf_symbol_offset_fd(fd, name, offset);
 	close(fd);
-	if (map == MAP_FAILED)
-		return -errno;
-	v = (struct elf_view){ .base = map, .size = st.st_size };
-	r = symbol_offset(&v, name, offset);
-	munmap(map, st.st_size);
 	return r;
 }

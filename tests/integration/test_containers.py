@@ -181,15 +181,17 @@ def test_ordinary_containers_and_host_never_reported():
 def test_bash_inside_a_container():
     image = DOCKER.bash_image(fresh=True)  # a new image: its bash was never probed
     try:
-        before = D.status()["bash_probes"]["attached"]
+        # Made, not attached now: other containers' probes come and go meanwhile.
+        before = D.status()["bash_probes"]["attached_total"]
         # The first container with this bash gets it probed... The daemon
         # finds the binary through /proc/PID/root of the exec it saw, so the
         # process must outlive the exec event's trip to the daemon: a bash
         # that exits at once can be gone before then (so it was once under
         # the sanitizers).
-        docker_run(image, "/bin/bash", "-c", "sleep 2")
+        # (The image has no `sleep`: bash waits 2 s on a pipe it holds itself.)
+        docker_run(image, "/bin/bash", "-c", "read -t 2 <> <(:)")
         deadline = time.time() + 10
-        while D.status()["bash_probes"]["attached"] == before:
+        while D.status()["bash_probes"]["attached_total"] == before:
             assert time.time() < deadline, "the container's bash was never probed"
             time.sleep(0.1)
         # ...and a shell typed into in a container of that image is seen.
