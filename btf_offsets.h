@@ -72,8 +72,7 @@
 	X(SK_ERR, "sock", "sk_err")					\
 	X(SKB_SK, "sk_buff", "sk")					\
 	X(SKB_HEAD, "sk_buff", "head")					\
-	X(SKB_NETWORK_HEADER, "sk_buff", "network_header")		\
-	X(SKB_TRANSPORT_HEADER, "sk_buff", "transport_header")
+	X(SKB_NETWORK_HEADER, "sk_buff", "network_header")
 
 enum btf_offset_id {
 #define BTF_OFFSET_ENUM(name, s, m) BTF_OFF_##name,
