@@ -41,11 +41,6 @@ enum {
 	PF_KEYS_MAX = 16384,	/* the larger map's size */
 };
 
-static int add_port(struct event *ev, const char *key, unsigned int port)
-{
-	return event_add_int(ev, key, port);
-}
-
 static int add_address(struct event *ev, const char *key, unsigned int family, const uint8_t *a)
 {
 	char *text = event_scratch_alloc(ev, INET6_ADDRSTRLEN);
@@ -62,11 +57,11 @@ int tcp_tuple_add(struct event *ev, const struct tcp_tuple *t)
 	int err = add_address(ev, "saddr", t->family, t->saddr);
 
 	if (!err)
-		err = add_port(ev, "sport", t->sport);
+		err = event_add_int(ev, "sport", t->sport);
 	if (!err)
 		err = add_address(ev, "daddr", t->family, t->daddr);
 	if (!err)
-		err = add_port(ev, "dport", t->dport);
+		err = event_add_int(ev, "dport", t->dport);
 	if (!err)
 		err = event_add_str(ev, "family", t->family == AF_INET6 ? "ipv6" : "ipv4");
 	return err;
