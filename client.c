@@ -279,7 +279,7 @@ int cmd_status(const struct cli *cli)
 	json_array_foreach(json_object_get(reply, "tracers"), i, v) {
 		json_t *agg = json_object_get(v, "aggregated");
 
-		if (agg)
+		if (agg && !strcmp(jstr(v, "state"), "loaded"))
 			printf("%s aggregated: %lld events into %lld records, %lld not kept (map "
 			       "full)\n",
 			       jstr(v, "name"), (long long)jint(agg, "events"),
