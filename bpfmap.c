@@ -37,6 +37,17 @@ int bpfmap_delete(int fd, const void *key)
 	return map_op(BPF_MAP_DELETE_ELEM, fd, key, NULL, 0);
 }
 
+int bpfmap_next_key(int fd, const void *key, void *next)
+{
+	/* next_key shares value's place in the attribute union. */
+	return map_op(BPF_MAP_GET_NEXT_KEY, fd, key, next, 0);
+}
+
+int bpfmap_lookup_and_delete(int fd, const void *key, void *value)
+{
+	return map_op(BPF_MAP_LOOKUP_AND_DELETE_ELEM, fd, key, value, 0);
+}
+
 int bpfmap_possible_cpus(void)
 {
 	static int cached;

@@ -14,6 +14,12 @@ int bpfmap_update(int fd, const void *key, const void *value, uint64_t flags);
 int bpfmap_lookup(int fd, const void *key, void *value);
 int bpfmap_delete(int fd, const void *key);
 
+/* The key after @key (NULL: the first) into @next; -ENOENT past the last. */
+int bpfmap_next_key(int fd, const void *key, void *next);
+
+/* Reads and deletes @key's element in one step (hash maps, 5.14+). */
+int bpfmap_lookup_and_delete(int fd, const void *key, void *value);
+
 /* Deletes every element of map @fd (keys of @key_size bytes). 0 or -errno. */
 int bpfmap_clear(int fd, size_t key_size);
 

@@ -57,7 +57,22 @@
 	X(CSS_SET_SUBSYS, "css_set", "subsys")				\
 	X(CSS_CGROUP, "cgroup_subsys_state", "cgroup")			\
 	X(CGROUP_KN, "cgroup", "kn")					\
-	X(KERNFS_NODE_ID, "kernfs_node", "id")
+	X(KERNFS_NODE_ID, "kernfs_node", "id")				\
+	X(FILE_PRIVATE_DATA, "file", "private_data")			\
+	X(SOCKET_SK, "socket", "sk")					\
+	X(SK_FAMILY, "sock_common", "skc_family")			\
+	X(SK_STATE, "sock_common", "skc_state")				\
+	X(SK_DADDR, "sock_common", "skc_daddr")				\
+	X(SK_RCV_SADDR, "sock_common", "skc_rcv_saddr")			\
+	X(SK_DPORT, "sock_common", "skc_dport")				\
+	X(SK_NUM, "sock_common", "skc_num")				\
+	X(SK_V6_DADDR, "sock_common", "skc_v6_daddr")			\
+	X(SK_V6_RCV_SADDR, "sock_common", "skc_v6_rcv_saddr")		\
+	X(SK_PROTOCOL, "sock", "sk_protocol")				\
+	X(SK_ERR, "sock", "sk_err")					\
+	X(SKB_SK, "sk_buff", "sk")					\
+	X(SKB_HEAD, "sk_buff", "head")					\
+	X(SKB_NETWORK_HEADER, "sk_buff", "network_header")
 
 enum btf_offset_id {
 #define BTF_OFFSET_ENUM(name, s, m) BTF_OFF_##name,

@@ -275,6 +275,16 @@ int cmd_status(const struct cli *cli)
 		       jstr(v, "state"), (long long)jint(v, "events"), (long long)jint(v, "matched"),
 		       (long long)jint(v, "lost"), pf, jstr(v, "error"));
 	}
+	/* Tracers that aggregate in the kernel (tcpdrop): one line each. */
+	json_array_foreach(json_object_get(reply, "tracers"), i, v) {
+		json_t *agg = json_object_get(v, "aggregated");
+
+		if (agg && !strcmp(jstr(v, "state"), "loaded"))
+			printf("%s aggregated: %lld events into %lld records, %lld not kept (map "
+			       "full)\n",
+			       jstr(v, "name"), (long long)jint(agg, "events"),
+			       (long long)jint(agg, "records"), (long long)jint(agg, "full"));
+	}
 	printf("\n");
 	table_row("%-22s %10s %10s %11s %9s %9s  %s", "ACTION", "RUNS", "FAILURES", "SUPPRESSED",
 	       "DROPPED", "PENDING", "ERROR");

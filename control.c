@@ -137,14 +137,21 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 		seen += n->events;
 		matched += n->matched;
 		lost += l;
-		json_array_append_new(
-			tracers,
-			json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:I}", "name", t->ops->name,
-				  "state", tracer_state_name(t->state), "error", t->error, "events",
-				  (json_int_t)n->events, "matched", (json_int_t)n->matched, "lost",
-				  (json_int_t)l, "prefilter", (d->prefiltered_tracers >> i) & 1,
-				  "prefiltered",
-				  (json_int_t)loader_prefiltered(&d->loader, tracer_record_type(i))));
+		json_t *one = json_pack(
+			"{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:I}", "name", t->ops->name, "state",
+			tracer_state_name(t->state), "error", t->error, "events",
+			(json_int_t)n->events, "matched", (json_int_t)n->matched, "lost",
+			(json_int_t)l, "prefilter", (d->prefiltered_tracers >> i) & 1, "prefiltered",
+			(json_int_t)loader_prefiltered(&d->loader, tracer_record_type(i)));
+
+		/* Tracers that aggregate in the kernel: what their drains folded together. */
+		if (one && t->ops->tick)
+			json_object_set_new(one, "aggregated",
+					    json_pack("{s:I, s:I, s:I}", "records",
+						      (json_int_t)t->drain.records, "events",
+						      (json_int_t)t->drain.events, "full",
+						      (json_int_t)t->drain.full));
+		json_array_append_new(tracers, one);
 	}
 	for (i = 0; i < action_set_count(d->actions); i++) {
 		const struct action *a = action_set_at(d->actions, i);

@@ -465,6 +465,19 @@ void daemon_rules_changed(struct daemon *d)
 	if (err < 0)
 		log_warn("updating the in-kernel prefilters: %s (every event goes to the daemon)",
 			 strerror(-err));
+	/* Tracers whose prefilter lives in their own maps. */
+	for (i = 0; i < d->loader.n_tracers; i++) {
+		const struct loaded_tracer *t = &d->loader.tracers[i];
+
+		if (!t->ops->rules_changed || t->state != TRACER_LOADED)
+			continue;
+		err = t->ops->rules_changed(t->map_fds, d->rules, i);
+		if (err > 0)
+			d->prefiltered_tracers |= 1u << i;
+		else if (err < 0)
+			log_warn("updating the %s prefilter: %s (its events all go to the daemon)",
+				 t->ops->name, strerror(-err));
+	}
 }
 
 static void reload_rules(struct daemon *d)
@@ -855,6 +868,24 @@ static void report_losses(struct daemon *d, int64_t now)
 	d->logged_sub_dropped = dropped;
 }
 
+static int emit_record(void *ctx, const void *rec, size_t size)
+{
+	return pipeline_handle_record(ctx, rec, size);
+}
+
+/* The tracers' periodic work (tracer_ops.tick): drains of what they aggregate in the kernel. */
+static void tick_tracers(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->loader.n_tracers; i++) {
+		struct loaded_tracer *t = &d->loader.tracers[i];
+
+		if (t->ops->tick && t->state == TRACER_LOADED)
+			t->ops->tick(t->map_fds, emit_record, &d->pipeline, &t->drain);
+	}
+}
+
 static void run(struct daemon *d)
 {
 	int64_t next_tick = loop_now_ms() + TICK_MS, now;
@@ -894,6 +925,7 @@ static void run(struct daemon *d)
 			server_reap(d->server);
 			pipeline_sync_clock(&d->pipeline);
 			report_losses(d, now);
+			tick_tracers(d);
 			bash_probes_scan(&d->bash);
 			/* A rules directory created after start is picked up. */
 			if (d->rules_wd < 0 && d->opts.rules_dir &&

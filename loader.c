@@ -223,6 +223,25 @@ static int attach_hooks(struct bpf_backend *b, const struct tracer_ops *ops,
 	return 0;
 }
 
+/* The fds of the tracer's own maps (tracer_ops.maps), which the daemon works with. */
+static int tracer_maps(struct bpf_backend *b, struct loaded_tracer *t, char *err, size_t err_size)
+{
+	const char *const *name;
+
+	for (name = t->ops->maps; name && *name; name++) {
+		int fd = b->ops->map_fd(b, *name);
+
+		if (t->n_maps == LOADER_MAPS_MAX || fd < 0) {
+			snprintf(err, err_size, "map %s: %s", *name,
+				 fd < 0 ? "not in the compiled module" : "too many maps");
+			t->n_maps = 0;
+			return -ENOENT;
+		}
+		t->map_fds[t->n_maps++] = fd;
+	}
+	return 0;
+}
+
 /* The common program's own hooks: ignore inheritance, cgroup creation, the task cache. */
 static const struct tracer_hook common_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_fork", "tracepoint__sched__sched_process_fork" },
@@ -365,7 +384,8 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 		if (!job.include[i] || t->state == TRACER_FAILED)
 			continue;
 		if (attach_hooks(b, t->ops, req->cfg, t->link_fds, &t->n_links, why,
-				 sizeof(why)) == 0)
+				 sizeof(why)) == 0 &&
+		    tracer_maps(b, t, why, sizeof(why)) == 0)
 			t->state = TRACER_LOADED;
 		else
 			tracer_fail(t, why);
@@ -388,11 +408,16 @@ struct loader_wire {
 		enum tracer_state state;
 		char error[LOADER_ERR_LEN];
 		int n_links;
+		int n_maps;
 		bool has_prog;
 	} tracers[LOADER_TRACERS_MAX];
 };
 
-enum { WIRE_MAPS = 12, WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) };
+enum {
+	WIRE_MAPS = 12,
+	WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) +
+		       LOADER_TRACERS_MAX * (1 + LOADER_MAPS_MAX),
+};
 
 /* The fds in wire order: maps, common links, each tracer's links. */
 static int wire_fds(struct loader *l, int **slots)
@@ -419,6 +444,8 @@ static int wire_fds(struct loader *l, int **slots)
 			slots[n++] = &l->tracers[t].link_fds[i];
 		if (l->tracers[t].uprobe_prog_fd >= 0)
 			slots[n++] = &l->tracers[t].uprobe_prog_fd;
+		for (i = 0; i < l->tracers[t].n_maps; i++)
+			slots[n++] = &l->tracers[t].map_fds[i];
 	}
 	return n;
 }
@@ -449,6 +476,7 @@ static void send_result(int sock, struct loader *l, int err, const char *message
 		memcpy(w->tracers[t].error, l->tracers[t].error, LOADER_ERR_LEN);
 		w->tracers[t].n_links = err ? 0 : l->tracers[t].n_links;
 		w->tracers[t].has_prog = !err && l->tracers[t].uprobe_prog_fd >= 0;
+		w->tracers[t].n_maps = err ? 0 : l->tracers[t].n_maps;
 	}
 	iov = (struct iovec){ .iov_base = w, .iov_len = sizeof(*w) };
 	msg.msg_iov = &iov;
@@ -561,6 +589,7 @@ static int receive_result(int sock, struct loader *l, char *err, size_t err_size
 		l->tracers[t].n_links = w->tracers[t].n_links;
 		/* A placeholder >= 0 so that wire_fds() counts a slot for it. */
 		l->tracers[t].uprobe_prog_fd = w->tracers[t].has_prog ? 0 : -1;
+		l->tracers[t].n_maps = w->tracers[t].n_maps;
 	}
 	want = wire_fds(l, slots);
 	if (want != n_fds || (msg.msg_flags & MSG_CTRUNC)) {
@@ -569,6 +598,7 @@ static int receive_result(int sock, struct loader *l, char *err, size_t err_size
 		for (t = 0; t < l->n_tracers; t++) {
 			l->tracers[t].n_links = 0;
 			l->tracers[t].uprobe_prog_fd = -1;
+			l->tracers[t].n_maps = 0;
 		}
 		goto fail;
 	}
@@ -827,6 +857,8 @@ void loader_unload(struct loader *l)
 		while (l->tracers[t].n_links)
 			close_fd(&l->tracers[t].link_fds[--l->tracers[t].n_links]);
 		close_fd(&l->tracers[t].uprobe_prog_fd);
+		while (l->tracers[t].n_maps)
+			close_fd(&l->tracers[t].map_fds[--l->tracers[t].n_maps]);
 	}
 	while (l->n_common)
 		close_fd(&l->common_fds[--l->n_common]);

@@ -29,7 +29,12 @@ enum tracer_state { TRACER_DISABLED, TRACER_LOADED, TRACER_FAILED };
 
 const char *tracer_state_name(enum tracer_state s);
 
-enum { LOADER_ERR_LEN = 512, LOADER_LINKS_MAX = 16, LOADER_TRACERS_MAX = 32 };
+enum {
+	LOADER_ERR_LEN = 512,
+	LOADER_LINKS_MAX = 16,
+	LOADER_TRACERS_MAX = 32,
+	LOADER_MAPS_MAX = 8,	/* a tracer's own maps (tracer_ops.maps) */
+};
 
 struct loaded_tracer {
 	const struct tracer_ops *ops;
@@ -39,6 +44,9 @@ struct loaded_tracer {
 	int n_links;
 	/* The program of its first uretprobe, to attach to more binaries; -1 if none. */
 	int uprobe_prog_fd;
+	int map_fds[LOADER_MAPS_MAX];	/* tracer_ops.maps, in order */
+	int n_maps;
+	struct tracer_drain drain;	/* what its tick drained (daemon side) */
 };
 
 typedef int (*loader_sample_fn)(void *ctx, void *data, size_t size);

@@ -31,6 +31,8 @@
 #define _GNU_SOURCE
 #include "rules.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -56,6 +58,8 @@ enum {
 
 enum field {
 	FIELD_DATA,			/* a data key of the tracer: a string */
+	FIELD_ADDRESS,			/* a data key holding an IP address: CIDRs */
+	FIELD_PORT,			/* a data key holding a port: ports and ranges */
 	FIELD_CONTAINER_ID,		/* a string, "" for the host */
 	FIELD_CONTAINER_RUNTIME,	/* a string of container_runtimes[] */
 	FIELD_PID,			/* the numeric fields from here on */
@@ -111,6 +115,19 @@ struct sval {
 	uint64_t hash;	/* fnv1a of the bytes: exact values only */
 };
 
+/*
+ * An address block: IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d/96+n), so
+ * that one comparison serves both families.
+ */
+struct cidr {
+	uint8_t addr[16];	/* the bits past @bits are zero */
+	unsigned int bits;
+};
+
+struct port_range {
+	uint16_t lo, hi;
+};
+
 /* The values (or the exclude list) of one filter. */
 struct valset {
 	/* String filters: exact values (unique), globs. */
@@ -125,6 +142,11 @@ struct valset {
 	size_t n_eq;
 	struct numcmp *cmps;
 	size_t n_cmps;
+	/* Address and port filters. */
+	struct cidr *cidrs;
+	size_t n_cidrs;
+	struct port_range *ports;
+	size_t n_ports;
 };
 
 struct filter {
@@ -173,6 +195,12 @@ static size_t pow2_at_least(size_t n)
 static bool is_numeric(enum field f)
 {
 	return f >= FIELD_PID;
+}
+
+/* Strings compared as strings (exact values, globs): not numbers, addresses or ports. */
+static bool is_plain_string(enum field f)
+{
+	return !is_numeric(f) && f != FIELD_ADDRESS && f != FIELD_PORT;
 }
 
 static int num_cmp(struct num a, struct num b)
@@ -514,12 +542,14 @@ static void valset_release(struct valset *vs)
 	free(vs->globs);
 	free(vs->eq);
 	free(vs->cmps);
+	free(vs->cidrs);
+	free(vs->ports);
 	memset(vs, 0, sizeof(*vs));
 }
 
 static size_t valset_size(const struct valset *vs)
 {
-	return vs->n_exact + vs->n_globs + vs->n_eq + vs->n_cmps;
+	return vs->n_exact + vs->n_globs + vs->n_eq + vs->n_cmps + vs->n_cidrs + vs->n_ports;
 }
 
 /* Room for @n more strings; the hash of exact values sized for them. */
@@ -659,6 +689,106 @@ static bool valset_has_number(const struct valset *vs, struct num n)
 	return false;
 }
 
+/*
+ * Parses "ADDR" or "ADDR/BITS" (IPv4 or IPv6) of @len bytes into @c, IPv4
+ * mapped into IPv6. A bare address is one host. False when it is not one.
+ */
+static bool cidr_parse(const char *s, size_t len, bool prefix_ok, struct cidr *c)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long bits;
+	bool v4;
+	size_t i;
+
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	slash = strchr(buf, '/');
+	if (slash && !prefix_ok)
+		return false;
+	if (slash)
+		*slash = '\0';
+	memset(c, 0, sizeof(*c));
+	v4 = inet_pton(AF_INET, buf, c->addr + 12) == 1;
+	if (v4) {
+		c->addr[10] = c->addr[11] = 0xff;
+	} else if (inet_pton(AF_INET6, buf, c->addr) != 1) {
+		return false;
+	}
+	c->bits = 128;
+	if (slash) {
+		errno = 0;
+		bits = strtoul(slash + 1, &end, 10);
+		if (!slash[1] || *end || errno || !isdigit((unsigned char)slash[1]) ||
+		    bits > (v4 ? 32u : 128u))
+			return false;
+		c->bits = (unsigned int)bits + (v4 ? 96 : 0);
+	}
+	/* The host bits are cleared: 10.1.2.3/8 is 10.0.0.0/8. */
+	for (i = 0; i < 16; i++) {
+		unsigned int keep = c->bits > i * 8 ? c->bits - i * 8 : 0;
+
+		if (keep < 8)
+			c->addr[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	return true;
+}
+
+static bool cidr_contains(const struct cidr *block, const struct cidr *host)
+{
+	unsigned int full = block->bits / 8, rest = block->bits % 8;
+
+	if (memcmp(block->addr, host->addr, full) != 0)
+		return false;
+	return !rest || !((block->addr[full] ^ host->addr[full]) & (0xff00u >> rest));
+}
+
+/* "N" or "LO-HI", ports 0..65535. False when it is not one. */
+static bool port_parse(const char *s, size_t len, struct port_range *p)
+{
+	unsigned long v[2] = { 0, 0 };
+	size_t i = 0, n = 0;
+
+	for (n = 0; n < 2; n++) {
+		size_t start = i;
+
+		while (i < len && isdigit((unsigned char)s[i]) && i - start < 6)
+			v[n] = v[n] * 10 + (unsigned long)(s[i++] - '0');
+		if (i == start || v[n] > 65535)
+			return false;
+		if (i == len)
+			break;
+		if (s[i++] != '-' || n == 1)
+			return false;
+	}
+	if (i != len)
+		return false;
+	p->lo = (uint16_t)v[0];
+	p->hi = (uint16_t)(n == 0 ? v[0] : v[1]);
+	return p->lo <= p->hi;
+}
+
+static bool valset_has_address(const struct valset *vs, const struct cidr *host)
+{
+	size_t i;
+
+	for (i = 0; i < vs->n_cidrs; i++)
+		if (cidr_contains(&vs->cidrs[i], host))
+			return true;
+	return false;
+}
+
+static bool valset_has_port(const struct valset *vs, unsigned int port)
+{
+	size_t i;
+
+	for (i = 0; i < vs->n_ports; i++)
+		if (port >= vs->ports[i].lo && port <= vs->ports[i].hi)
+			return true;
+	return false;
+}
+
 /* ------------------------------------------------------------------ */
 /* Matching                                                             */
 
@@ -670,6 +800,8 @@ static bool event_string(const struct event *ev, enum field field, const char *k
 
 	switch (field) {
 	case FIELD_DATA:
+	case FIELD_ADDRESS:
+	case FIELD_PORT:
 		for (i = 0; i < ev->n_data; i++) {
 			if (ev->data[i].key && !strcmp(ev->data[i].key, key)) {
 				*s = ev->data[i].value ? ev->data[i].value : "";
@@ -735,6 +867,25 @@ static bool filter_holds(const struct filter *f, const struct event *ev, bool va
 	}
 	if (!event_string(ev, f->field, f->key, &s, &len))
 		return false;
+	if (f->field == FIELD_ADDRESS) {
+		struct cidr host;
+
+		/* An event without an address (none known) holds no filter on it. */
+		if (!cidr_parse(s, len, false, &host))
+			return false;
+		if (f->has_values && !valset_has_address(&f->values, &host))
+			return false;
+		return !valset_has_address(&f->exclude, &host);
+	}
+	if (f->field == FIELD_PORT) {
+		struct port_range port;
+
+		if (!port_parse(s, len, &port) || port.lo != port.hi)
+			return false;
+		if (f->has_values && !valset_has_port(&f->values, port.lo))
+			return false;
+		return !valset_has_port(&f->exclude, port.lo);
+	}
 	if (f->has_values && !values_known && !valset_has_string(&f->values, s, len))
 		return false;
 	return !valset_has_string(&f->exclude, s, len);
@@ -841,7 +992,7 @@ bool rule_prefilter_values(const struct rule *r, const char *key,
 
 	for (i = 0; i < r->n_filters; i++)
 		if (strcmp(r->filters[i].key, key) == 0 && r->filters[i].has_values &&
-		    !is_numeric(r->filters[i].field))
+		    is_plain_string(r->filters[i].field))
 			f = &r->filters[i];
 	if (!f)
 		return false;
@@ -873,6 +1024,41 @@ bool rule_prefilter_numbers(const struct rule *r, const char *key,
 	for (i = 0; i < f->values.n_eq; i++)
 		fn(ctx, f->values.eq[i].v);
 	return f->values.n_eq > 0;
+}
+
+/* The filter of @r on @key of field @field with `values`, or NULL. */
+static const struct filter *values_filter(const struct rule *r, const char *key, enum field field)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_filters; i++)
+		if (r->filters[i].field == field && r->filters[i].has_values &&
+		    strcmp(r->filters[i].key, key) == 0)
+			return &r->filters[i];
+	return NULL;
+}
+
+bool rule_prefilter_addresses(const struct rule *r, const char *key,
+			      void (*fn)(void *ctx, const uint8_t addr[16], unsigned int bits),
+			      void *ctx)
+{
+	const struct filter *f = values_filter(r, key, FIELD_ADDRESS);
+	size_t i;
+
+	for (i = 0; f && i < f->values.n_cidrs; i++)
+		fn(ctx, f->values.cidrs[i].addr, f->values.cidrs[i].bits);
+	return f != NULL;
+}
+
+bool rule_prefilter_ports(const struct rule *r, const char *key,
+			  void (*fn)(void *ctx, unsigned int lo, unsigned int hi), void *ctx)
+{
+	const struct filter *f = values_filter(r, key, FIELD_PORT);
+	size_t i;
+
+	for (i = 0; f && i < f->values.n_ports; i++)
+		fn(ctx, f->values.ports[i].lo, f->values.ports[i].hi);
+	return f != NULL;
 }
 
 bool rule_requires_container(const struct rule *r)
@@ -1244,6 +1430,48 @@ static int add_number(struct parse *p, const struct filter *f, const char *list,
 	return 0;
 }
 
+/* One item of `values`/`exclude` of an address or port filter @f into @vs. */
+static int add_address_or_port(struct parse *p, const struct filter *f, const char *list,
+			       const struct toml_value *item, struct valset *vs)
+{
+	char what[96], q[QUOTE_MAX];
+	const char *s;
+	size_t len;
+	int ret;
+
+	snprintf(what, sizeof(what), "filterEvents.%s.%s: a value", f->key, list);
+	if (f->field == FIELD_PORT && item->type == TOML_INTEGER) {
+		if (item->integer < 0 || item->integer > 65535)
+			return fail(p->err, item->line,
+				    "filterEvents.%s.%s: port %" PRId64 " is out of range (0-65535)",
+				    f->key, list, item->integer);
+		vs->ports[vs->n_ports++] =
+			(struct port_range){ (uint16_t)item->integer, (uint16_t)item->integer };
+		return 0;
+	}
+	ret = string_item(p, item, what);
+	if (ret)
+		return ret;
+	s = item->string.ptr;
+	len = item->string.len;
+	if (f->field == FIELD_PORT) {
+		if (!port_parse(s, len, &vs->ports[vs->n_ports]))
+			return fail(p->err, item->line,
+				    "filterEvents.%s.%s: bad port %s: a port 0-65535 or a range "
+				    "\"LO-HI\"",
+				    f->key, list, quote(q, s, len));
+		vs->n_ports++;
+		return 0;
+	}
+	if (!cidr_parse(s, len, true, &vs->cidrs[vs->n_cidrs]))
+		return fail(p->err, item->line,
+			    "filterEvents.%s.%s: bad address %s: an IPv4 or IPv6 address, or a "
+			    "block ADDRESS/BITS (\"10.0.0.0/8\", \"::1/128\")",
+			    f->key, list, quote(q, s, len));
+	vs->n_cidrs++;
+	return 0;
+}
+
 /* One item of `values`/`exclude` of string filter @f into @vs. */
 static int add_string(struct parse *p, const struct filter *f, const char *list,
 		      const struct toml_value *item, struct valset *vs)
@@ -1302,7 +1530,12 @@ static int parse_list(struct parse *p, struct filter *f, const struct toml_entry
 	if (v->type != TOML_ARRAY)
 		return type_error(p, e->line, what, v, "an array");
 	n = toml_array_len(v);
-	if (is_numeric(f->field)) {
+	if (f->field == FIELD_ADDRESS || f->field == FIELD_PORT) {
+		vs->cidrs = calloc(n ? n : 1, sizeof(*vs->cidrs));
+		vs->ports = calloc(n ? n : 1, sizeof(*vs->ports));
+		if (!vs->cidrs || !vs->ports)
+			return -ENOMEM;
+	} else if (is_numeric(f->field)) {
 		vs->eq = calloc(n ? n : 1, sizeof(*vs->eq));
 		vs->cmps = calloc(n ? n : 1, sizeof(*vs->cmps));
 		if (!vs->eq || !vs->cmps)
@@ -1315,7 +1548,9 @@ static int parse_list(struct parse *p, struct filter *f, const struct toml_entry
 	for (i = 0; i < n; i++) {
 		const struct toml_value *item = toml_array_at(v, i);
 
-		if (is_numeric(f->field))
+		if (f->field == FIELD_ADDRESS || f->field == FIELD_PORT)
+			ret = add_address_or_port(p, f, e->key, item, vs);
+		else if (is_numeric(f->field))
 			ret = add_number(p, f, e->key, item, vs);
 		else
 			ret = add_string(p, f, e->key, item, vs);
@@ -1371,7 +1606,11 @@ static int resolve_field(struct parse *p, const struct toml_entry *e, enum field
 				return 0;
 			}
 			if (tracer_has_key(p->tracer, e->key)) {
-				*field = FIELD_DATA;
+				enum tracer_key_kind kind = tracer_key_kind(p->tracer, e->key);
+
+				*field = kind == TRACER_KEY_ADDRESS ? FIELD_ADDRESS :
+					 kind == TRACER_KEY_PORT    ? FIELD_PORT :
+								      FIELD_DATA;
 				return 0;
 			}
 		}
@@ -1649,7 +1888,7 @@ static uint32_t index_choice(const struct rule *r)
 	for (i = 0; i < r->n_filters; i++) {
 		const struct filter *f = &r->filters[i];
 
-		if (is_numeric(f->field) || !f->has_values || f->values.n_globs)
+		if (!is_plain_string(f->field) || !f->has_values || f->values.n_globs)
 			continue;
 		if (best == NONE || f->values.n_exact < r->filters[best].values.n_exact)
 			best = (uint32_t)i;

@@ -21,7 +21,9 @@
  * must hold. An event without the key never satisfies a filter on it.
  * Numeric keys (pid tid ppid uid gid returnval cgroup_id mntns pidns) take
  * numbers (TOML integers or strings) or comparisons "=N" "!=N" "<N" "<=N"
- * ">N" ">=N". `container_id` and the tracer's data keys are strings.
+ * ">N" ">=N". `container_id` and the tracer's data keys are strings,
+ * except address keys, which take CIDRs ("10.0.0.0/8", "::1/128", a bare
+ * address), and port keys, which take ports and ranges (443, "8000-8999").
  * The old README's layout, where `containerRuntimes` follows a
  * `[filterEvents.KEY]` header (so TOML puts it inside that table), means
  * the rule's runtimes.
@@ -91,6 +93,19 @@ bool rule_prefilter_values(const struct rule *r, const char *key,
  */
 bool rule_prefilter_numbers(const struct rule *r, const char *key,
 			    void (*fn)(void *ctx, uint64_t value), void *ctx);
+
+/*
+ * The same for address key @key (tracer_ops.address_keys): when @r has
+ * `values` on it, calls @fn with each block (IPv4 as IPv4-mapped IPv6,
+ * @bits of 128) and returns true.
+ */
+bool rule_prefilter_addresses(const struct rule *r, const char *key,
+			      void (*fn)(void *ctx, const uint8_t addr[16], unsigned int bits),
+			      void *ctx);
+
+/* The same for port key @key: each port range, @lo..@hi inclusive. */
+bool rule_prefilter_ports(const struct rule *r, const char *key,
+			  void (*fn)(void *ctx, unsigned int lo, unsigned int hi), void *ctx);
 
 /*
  * True when @r only matches events from containers: its runtimes are

@@ -18,12 +18,24 @@ const struct tracer_ops *tracer_find(const char *name, size_t *index)
 	return NULL;
 }
 
-int tracer_has_key(const struct tracer_ops *t, const char *key)
+static int listed(const char *const *list, const char *key)
 {
-	const char *const *k;
-
-	for (k = t->keys; *k; k++)
-		if (strcmp(*k, key) == 0)
+	for (; list && *list; list++)
+		if (strcmp(*list, key) == 0)
 			return 1;
 	return 0;
+}
+
+int tracer_has_key(const struct tracer_ops *t, const char *key)
+{
+	return listed(t->keys, key);
+}
+
+enum tracer_key_kind tracer_key_kind(const struct tracer_ops *t, const char *key)
+{
+	if (listed(t->address_keys, key))
+		return TRACER_KEY_ADDRESS;
+	if (listed(t->port_keys, key))
+		return TRACER_KEY_PORT;
+	return TRACER_KEY_STRING;
 }

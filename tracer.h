@@ -16,6 +16,20 @@
 #include "event.h"
 
 struct bpf_backend;
+struct rulebook;
+
+/*
+ * What a tracer's tick (below) drained, for `bpfd status`: kept per tracer
+ * by the daemon, added to by every tick.
+ */
+struct tracer_drain {
+	uint64_t records;	/* records drained (each one event) */
+	uint64_t events;	/* what the program folded into them (e.g. drops counted) */
+	uint64_t full;		/* what the program could not keep: its map was full */
+};
+
+/* A tracer's tick hands each record it makes to @emit, as if from the ring buffer. */
+typedef int (*tracer_emit_fn)(void *ctx, const void *rec, size_t size);
 
 enum tracer_hook_kind {
 	TRACER_HOOK_TRACEPOINT,		/* target "category:name" */
@@ -57,6 +71,33 @@ struct tracer_ops {
 	 * See prefilter.c.
 	 */
 	unsigned int prefilter;
+	/*
+	 * Data keys holding an IP address (rules take CIDRs: `10.0.0.0/8`,
+	 * `::1/128`, a bare address) and a port (rules take ports and ranges,
+	 * "8000-8999"), NULL-terminated, or NULL. Both are also in @keys.
+	 */
+	const char *const *address_keys;
+	const char *const *port_keys;
+	/*
+	 * The tracer's own BPF maps the daemon works with (names in its
+	 * source), NULL-terminated, or NULL. The loader hands over their fds
+	 * in this order; the hooks below get them.
+	 */
+	const char *const *maps;
+	/*
+	 * Called about once a second while the tracer is loaded, for the
+	 * program's state the daemon must collect: e.g. counts aggregated in
+	 * the kernel. Every record made goes to @emit(@ctx, ...); what was
+	 * drained is added to @drain. 0 or a negative errno. NULL: none.
+	 */
+	int (*tick)(const int *map_fds, tracer_emit_fn emit, void *ctx, struct tracer_drain *drain);
+	/*
+	 * An in-kernel prefilter kept in the tracer's own maps, rewritten
+	 * whenever the rules change: @index is the tracer's index. 1 when it
+	 * is on (it drops events no rule of @rb can match), 0 when it is off
+	 * (every event passes), or a negative errno (then off). NULL: none.
+	 */
+	int (*rules_changed)(const int *map_fds, const struct rulebook *rb, size_t index);
 };
 
 extern const struct tracer_ops *const tracer_table[];
@@ -73,5 +114,9 @@ static inline uint32_t tracer_record_type(size_t index)
 
 /* True when tracer @t emits data key @key. */
 int tracer_has_key(const struct tracer_ops *t, const char *key);
+
+/* What kind of value data key @key of @t holds (see address_keys, port_keys). */
+enum tracer_key_kind { TRACER_KEY_STRING, TRACER_KEY_ADDRESS, TRACER_KEY_PORT };
+enum tracer_key_kind tracer_key_kind(const struct tracer_ops *t, const char *key);
 
 #endif

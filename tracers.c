@@ -12,12 +12,18 @@ extern const struct tracer_ops exec_tracer;
 extern const struct tracer_ops open_tracer;
 extern const struct tracer_ops bashreadline_tracer;
 extern const struct tracer_ops dockeropenbreakout_tracer;
+extern const struct tracer_ops tcpconnect_tracer;
+extern const struct tracer_ops tcpaccept_tracer;
+extern const struct tracer_ops tcpdrop_tracer;
 
 const struct tracer_ops *const tracer_table[] = {
 	&exec_tracer,
 	&open_tracer,
 	&bashreadline_tracer,
 	&dockeropenbreakout_tracer,
+	&tcpconnect_tracer,
+	&tcpaccept_tracer,
+	&tcpdrop_tracer,
 	NULL,
 };
 

@@ -5,8 +5,13 @@ tracing an open()/close() loop with every event delivered to a
 same loop with every open dropped by the in-kernel prefilter, next to the
 reference programs of bench/tpfloor.
 
-usage: bench/run.py [--build DIR] [--runs N] [--iterations N] [--only start,delivery,prefilter]
-                    [--against BPFD]...
+With `network`: a loopback connect/send/close loop with the network
+tracers (rules matching nothing; every event delivered) and the cost of
+tcpdrop in a SYN flood whose every packet the kernel drops.
+
+usage: bench/run.py [--build DIR] [--runs N] [--iterations N]
+                    [--only start,delivery,prefilter,network] [--against BPFD]...
+                    [--conn-iterations N] [--flood-packets N]
 Run as root on an otherwise idle machine; prints a table of medians.
 """
 import argparse
@@ -233,7 +238,89 @@ def measure_prefilter(args, bpfd, tmp, openloop, target):
     return rows
 
 
-PARTS = ("start", "delivery", "prefilter")
+NET_TRACERS = "tcpconnect,tcpaccept,tcpdrop"
+# Rules that match no loopback traffic: each network tracer's prefilter is on.
+NET_RULES = {t: 'tracer = "%s"\nactions = []\n[filterEvents.daddr]\nvalues = ["169.254.169.254"]\n'
+             % t for t in NET_TRACERS.split(",")}
+
+
+def measure_network(args, bpfd, tmp):
+    """A loopback connect/send/close loop bare, with the network tracers and
+    rules that match nothing (prefiltered in the kernel), and with every
+    event delivered; then a SYN flood to a closed port, every packet
+    dropped, with and without tcpdrop (packets per second)."""
+    connloop = os.path.join(args.build, "bench", "connloop")
+    n, flood_n = args.conn_iterations, args.flood_packets
+    rules = os.path.join(tmp, "net-rules")
+    os.makedirs(rules, exist_ok=True)
+    for name, text in NET_RULES.items():
+        with open(os.path.join(rules, name + ".toml"), "w") as f:
+            f.write(text)
+
+    def loop(kind, count):
+        return float(subprocess.run([connloop, kind, str(count)], capture_output=True,
+                                    text=True, check=True).stdout)
+
+    def traced(kind, count, *daemon_args, subscribe=False):
+        d = Daemon(bpfd, tmp, "--tracers", NET_TRACERS, *daemon_args)
+        sub = None
+        if subscribe:
+            sub = subprocess.Popen([bpfd, "-s", d.sock, "trace", "--json"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            while not d.status()["subscribers"]:
+                time.sleep(0.01)
+        t = loop(kind, count)
+        time.sleep(1.5)     # a drain of tcpdrop's flows
+        st = d.status()
+        if sub:
+            sub.terminate()
+            sub.wait()
+        d.stop()
+        return t, st
+
+    times = {k: [] for k in ("bare", "nomatch", "all", "flood_bare", "flood")}
+    events = lost = prefiltered = 0
+    agg = None
+    empty_rules = os.path.join(tmp, "no-rules")
+    os.makedirs(empty_rules, exist_ok=True)
+    for _ in range(args.runs):
+        times["bare"].append(loop("conn", n))
+        t, st = traced("conn", n, "--rules-dir", rules)
+        times["nomatch"].append(t)
+        prefiltered = sum(x["prefiltered"] for x in st["tracers"])
+        t, st = traced("conn", n, "--rules-dir", empty_rules, subscribe=True)
+        times["all"].append(t)
+        events = st["events"]["seen"]
+        lost = max(lost, st["events"]["lost"])
+        times["flood_bare"].append(loop("flood", flood_n))
+        t, st = traced("flood", flood_n, "--rules-dir", empty_rules)
+        times["flood"].append(t)
+        agg = [x for x in st["tracers"] if x["name"] == "tcpdrop"][0]["aggregated"]
+
+    def us(k):
+        return "%.1f us" % (med(times[k]) / n * 1e6)
+
+    def pps(k):
+        return "%.0f k/s" % (flood_n / med(times[k]) / 1e3)
+    return [
+        ("loopback connect/send/close, bare (per iteration)", us("bare"),
+         "%d iterations, median of %d" % (n, args.runs)),
+        ("  network tracers, rules matching nothing", us("nomatch"),
+         "%.2fx; prefiltered in the kernel: %d" % (med(times["nomatch"]) / med(times["bare"]),
+                                                   prefiltered)),
+        ("  network tracers, every event to trace --json", us("all"),
+         "%.2fx; events %d (last run), lost %d" % (med(times["all"]) / med(times["bare"]),
+                                                    events, lost)),
+        ("SYN flood to a closed port, every packet dropped, bare", pps("flood_bare"),
+         "%d packets" % flood_n),
+        ("  with tcpdrop (drops counted per flow in the kernel)", pps("flood"),
+         "%.2fx the time; last run: %d drops into %d events, %d not kept"
+         % (med(times["flood"]) / med(times["flood_bare"]), agg["events"], agg["records"],
+            agg["full"])),
+    ]
+
+
+PARTS = ("start", "delivery", "prefilter", "network")
 
 
 def main():
@@ -244,6 +331,10 @@ def main():
     ap.add_argument("--against", action="append", metavar="BPFD",
                     help="prefilter part: another bpfd binary measured in the same rounds "
                          "(repeatable), to compare builds")
+    ap.add_argument("--conn-iterations", type=int, default=20000,
+                    help="network part: connect/send/close iterations per loop")
+    ap.add_argument("--flood-packets", type=int, default=1000000,
+                    help="network part: SYNs per flood")
     ap.add_argument("--only", default=",".join(PARTS),
                     help="comma-separated parts to run: " + ", ".join(PARTS))
     args = ap.parse_args()
@@ -264,6 +355,8 @@ def main():
         rows += measure_delivery(args, bpfd, tmp, openloop, target)
     if "prefilter" in parts:
         rows += measure_prefilter(args, bpfd, tmp, openloop, target)
+    if "network" in parts:
+        rows += measure_network(args, bpfd, tmp)
     w = max(len(r[0]) for r in rows)
     for name, value, note in rows:
         print("%-*s  %12s  %s" % (w, name, value, note))

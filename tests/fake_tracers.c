@@ -13,6 +13,15 @@ static const char *const open_keys[] = { "filename", "flags", "command", "return
 static const char *const bash_keys[] = { "command", NULL };
 static const char *const dob_keys[] = { "filename", "path", "reason", "command", "returnval",
 					NULL };
+static const char *const tcpconnect_keys[] = { "saddr", "sport", "daddr", "dport", "family",
+						"outcome", "command", "returnval", NULL };
+static const char *const tcpaccept_keys[] = { "saddr", "sport", "daddr", "dport", "family",
+					       "event", "command", "returnval", NULL };
+static const char *const tcpdrop_keys[] = { "saddr", "sport", "daddr", "dport", "family",
+					     "reason", "tcpflags", "state", "count", "command",
+					     NULL };
+static const char *const address_keys[] = { "saddr", "daddr", NULL };
+static const char *const port_keys[] = { "sport", "dport", NULL };
 static const struct tracer_hook no_hooks[] = { { 0 } };
 
 static const struct tracer_ops fake_exec = { .name = "exec", .keys = exec_keys,
@@ -24,7 +33,18 @@ static const struct tracer_ops fake_bash = { .name = "bashreadline", .keys = bas
 static const struct tracer_ops fake_dob = { .name = "dockeropenbreakout", .keys = dob_keys,
 					    .hooks = no_hooks };
 
+#define FAKE_NET(id, tracer_name)                                                          \
+	static const struct tracer_ops fake_##id = { .name = tracer_name,                     \
+						     .keys = id##_keys,                       \
+						     .address_keys = address_keys,            \
+						     .port_keys = port_keys,                  \
+						     .hooks = no_hooks }
+FAKE_NET(tcpconnect, "tcpconnect");
+FAKE_NET(tcpaccept, "tcpaccept");
+FAKE_NET(tcpdrop, "tcpdrop");
+
 const struct tracer_ops *const tracer_table[] = {
-	&fake_exec, &fake_open, &fake_bash, &fake_dob, NULL,
+	&fake_exec, &fake_open, &fake_bash, &fake_dob, &fake_tcpconnect, &fake_tcpaccept,
+	&fake_tcpdrop, NULL,
 };
-const size_t tracer_count = 4;
+const size_t tracer_count = 7;

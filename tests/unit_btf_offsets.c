@@ -78,6 +78,21 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_TASK_CGROUPS] = 96,
 	[BTF_OFF_CSS_SET_SUBSYS] = 0,
 	[BTF_OFF_CSS_CGROUP] = 0,
+	[BTF_OFF_FILE_PRIVATE_DATA] = 120,
+	[BTF_OFF_SOCKET_SK] = 24,
+	[BTF_OFF_SK_DADDR] = 0,
+	[BTF_OFF_SK_RCV_SADDR] = 4,
+	[BTF_OFF_SK_DPORT] = 12,
+	[BTF_OFF_SK_NUM] = 14,
+	[BTF_OFF_SK_FAMILY] = 16,
+	[BTF_OFF_SK_STATE] = 18,
+	[BTF_OFF_SK_V6_DADDR] = 56,
+	[BTF_OFF_SK_V6_RCV_SADDR] = 72,
+	[BTF_OFF_SK_PROTOCOL] = 300,
+	[BTF_OFF_SK_ERR] = 320,
+	[BTF_OFF_SKB_SK] = 24,
+	[BTF_OFF_SKB_NETWORK_HEADER] = 184,
+	[BTF_OFF_SKB_HEAD] = 200,
 	[BTF_OFF_CGROUP_KN] = 184,
 	[BTF_OFF_KERNFS_NODE_ID] = 72,
 };
@@ -208,6 +223,7 @@ static struct btf *build_btf(enum variant v)
 		t = btf__add_struct(btf, "file", 128);
 		add_field(btf, "f_mode", t_uint, 0);
 		add_field(btf, "f_path", path, 64);
+		add_field(btf, "private_data", t_ptr, 120);
 		vfsmount = btf__add_struct(btf, "vfsmount", 24);
 		add_field(btf, "mnt_root", t_ptr, 0);
 		add_field(btf, "mnt_sb", t_ptr, 8);
@@ -234,6 +250,25 @@ static struct btf *build_btf(enum variant v)
 		add_field(btf, "kn", t_ptr, 184);
 		t = btf__add_struct(btf, "kernfs_node", 128);
 		add_field(btf, "id", t_long, 72);
+		/* What the network tracers read of sockets and packets. */
+		t = btf__add_struct(btf, "socket", 64);
+		add_field(btf, "sk", t_ptr, 24);
+		t = btf__add_struct(btf, "sock_common", 136);
+		add_field(btf, "skc_daddr", t_uint, 0);
+		add_field(btf, "skc_rcv_saddr", t_uint, 4);
+		add_field(btf, "skc_dport", t_uint, 12);
+		add_field(btf, "skc_num", t_uint, 14);
+		add_field(btf, "skc_family", t_uint, 16);
+		add_field(btf, "skc_state", t_uint, 18);
+		add_field(btf, "skc_v6_daddr", t_long, 56);
+		add_field(btf, "skc_v6_rcv_saddr", t_long, 72);
+		t = btf__add_struct(btf, "sock", 512);
+		add_field(btf, "sk_protocol", t_uint, 300);
+		add_field(btf, "sk_err", t_int, 320);
+		t = btf__add_struct(btf, "sk_buff", 232);
+		add_field(btf, "sk", t_ptr, 24);
+		add_field(btf, "network_header", t_uint, 184);
+		add_field(btf, "head", t_ptr, 200);
 	}
 	return btf;
 }

@@ -434,9 +434,10 @@ static const struct error_case error_cases[] = {
 	  "filterEvents)" },
 	{ "program = \"exec\"\n", 1, "the tracer is now \"tracer\"" },
 	{ "actions = []\n", 0, "missing \"tracer\" (compiled in: exec, open, bashreadline, "
-			       "dockeropenbreakout)" },
+			       "dockeropenbreakout, tcpconnect, tcpaccept, tcpdrop)" },
 	{ "tracer = \"execve\"\n", 1,
-	  "unknown tracer \"execve\" (compiled in: exec, open, bashreadline, dockeropenbreakout)" },
+	  "unknown tracer \"execve\" (compiled in: exec, open, bashreadline, dockeropenbreakout, "
+	  "tcpconnect, tcpaccept, tcpdrop)" },
 	{ "tracer = 1\n", 1, "\"tracer\" must be a string, not an integer" },
 	{ "tracer = [\"exec\"]\n", 1, "\"tracer\" must be a string, not an array" },
 	{ "tracer = \"exec\"\nname = true\n", 2, "\"name\" must be a string, not a boolean" },
@@ -1162,6 +1163,27 @@ static void test_example_semantics(void **state)
 		  "container_id=c returnval=3",
 		  true },
 		{ "container_breakout.toml", "open filename=/etc/shadow", false },
+		{ "container_metadata_address.toml",
+		  "tcpconnect daddr=169.254.169.254 dport=80 runtime=docker container_id=c", true },
+		{ "container_metadata_address.toml",
+		  "tcpconnect daddr=fd00:ec2::254 dport=80 runtime=kube container_id=c", true },
+		{ "container_metadata_address.toml", "tcpconnect daddr=169.254.169.254 dport=80",
+		  false },
+		{ "container_metadata_address.toml",
+		  "tcpconnect daddr=169.254.169.253 runtime=docker container_id=c", false },
+		{ "container_outbound_unlisted.toml",
+		  "tcpconnect daddr=203.0.113.9 runtime=docker container_id=c", true },
+		{ "container_outbound_unlisted.toml",
+		  "tcpconnect daddr=2001:db8::1 runtime=docker container_id=c", true },
+		{ "container_outbound_unlisted.toml",
+		  "tcpconnect daddr=10.1.2.3 runtime=docker container_id=c", false },
+		{ "container_outbound_unlisted.toml",
+		  "tcpconnect daddr=::ffff:192.168.1.1 runtime=docker container_id=c", false },
+		{ "container_outbound_unlisted.toml", "tcpconnect daddr=203.0.113.9", false },
+		{ "listen_overflow_flood.toml", "tcpdrop state=LISTEN count=100", true },
+		{ "listen_overflow_flood.toml", "tcpdrop state=LISTEN count=20000", true },
+		{ "listen_overflow_flood.toml", "tcpdrop state=LISTEN count=99", false },
+		{ "listen_overflow_flood.toml", "tcpdrop state=ESTABLISHED count=500", false },
 	};
 	struct event *ev = new_event("exec");
 	size_t i;
@@ -1177,6 +1199,121 @@ static void test_example_semantics(void **state)
 		rule_free(r);
 	}
 	free(ev);
+}
+
+/* ---- address and port keys ---- */
+
+static void test_addresses_and_ports(void **state)
+{
+	static const struct {
+		const char *filter, *event;
+		bool match;
+	} cases[] = {
+		{ "daddr.values = [\"10.0.0.0/8\"]", "daddr=10.255.1.2", true },
+		{ "daddr.values = [\"10.0.0.0/8\"]", "daddr=11.0.0.1", false },
+		{ "daddr.values = [\"10.1.2.3/8\"]", "daddr=10.9.9.9", true },	/* host bits cleared */
+		{ "daddr.values = [\"192.168.1.7\"]", "daddr=192.168.1.7", true },
+		{ "daddr.values = [\"192.168.1.7\"]", "daddr=192.168.1.8", false },
+		{ "daddr.values = [\"::1/128\"]", "daddr=::1", true },
+		{ "daddr.values = [\"2001:db8::/32\"]", "daddr=2001:db8:ffff::1", true },
+		{ "daddr.values = [\"2001:db8::/32\"]", "daddr=2001:db9::1", false },
+		{ "daddr.values = [\"0.0.0.0/0\"]", "daddr=8.8.8.8", true },
+		{ "daddr.values = [\"0.0.0.0/0\"]", "daddr=::1", false },
+		/* An IPv6 socket's IPv4 peer is the same address. */
+		{ "daddr.values = [\"127.0.0.0/8\"]", "daddr=::ffff:127.0.0.1", true },
+		{ "daddr.exclude = [\"10.0.0.0/8\"]", "daddr=10.0.0.1", false },
+		{ "daddr.exclude = [\"10.0.0.0/8\"]", "daddr=172.16.0.1", true },
+		{ "daddr.exclude = [\"10.0.0.0/8\"]", "dport=80", false },	/* no address */
+		{ "saddr.values = [\"10.0.0.0/24\"]\nfilterEvents.saddr.exclude = [\"10.0.0.1\"]",
+		  "saddr=10.0.0.1", false },
+		{ "dport.values = [443, \"8000-8999\"]", "dport=443", true },
+		{ "dport.values = [443, \"8000-8999\"]", "dport=8999", true },
+		{ "dport.values = [443, \"8000-8999\"]", "dport=9000", false },
+		{ "dport.values = [\"1-65535\"]\nfilterEvents.dport.exclude = [22]", "dport=22",
+		  false },
+		{ "sport.values = [\"0-1023\"]", "sport=0", true },
+		{ "sport.values = [\"0-1023\"]", "sport=x", false },
+	};
+	struct event *ev = new_event("tcpconnect");
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rule *r;
+		char spec[256];
+
+		snprintf(text, sizeof(text), "tracer = \"tcpconnect\"\nfilterEvents.%s\n",
+			 cases[i].filter);
+		r = parse_file("net.toml", text);
+		snprintf(spec, sizeof(spec), "tcpconnect %s", cases[i].event);
+		build_event(ev, spec);
+		if (rule_matches(r, ev) != cases[i].match)
+			print_error("%s on %s: want %d\n", cases[i].filter, cases[i].event,
+				    cases[i].match);
+		assert_int_equal(rule_matches(r, ev), cases[i].match);
+		rule_free(r);
+	}
+	free(ev);
+}
+
+static void add_block(void *ctx, const uint8_t addr[16], unsigned int bits)
+{
+	unsigned int *n = ctx;
+
+	(void)addr;
+	*n += bits;
+}
+
+static void add_range(void *ctx, unsigned int lo, unsigned int hi)
+{
+	unsigned int *n = ctx;
+
+	*n += hi - lo + 1;
+}
+
+static void test_address_and_port_prefilter_values(void **state)
+{
+	struct rule *r = parse_file("p.toml", "tracer = \"tcpdrop\"\n"
+					      "filterEvents.daddr.values = [\"10.0.0.0/8\", \"::1\"]\n"
+					      "filterEvents.dport.values = [\"80-81\", 443]\n");
+	unsigned int n = 0;
+
+	assert_true(rule_prefilter_addresses(r, "daddr", add_block, &n));
+	assert_int_equal(n, 96 + 8 + 128);
+	n = 0;
+	assert_true(rule_prefilter_ports(r, "dport", add_range, &n));
+	assert_int_equal(n, 3);
+	assert_false(rule_prefilter_addresses(r, "saddr", add_block, &n));
+	assert_false(rule_prefilter_ports(r, "sport", add_range, &n));
+	/* Address keys are not strings to the string prefilter. */
+	assert_false(rule_prefilter_values(r, "daddr", NULL, NULL));
+	rule_free(r);
+}
+
+static void test_bad_addresses_and_ports(void **state)
+{
+	static const char *const bad[] = {
+		"daddr.values = [\"10.0.0.0/33\"]",	"daddr.values = [\"::1/129\"]",
+		"daddr.values = [\"example.com\"]",	"daddr.values = [\"10.0.0.0/\"]",
+		"daddr.values = [\"10.0.0.0/+8\"]",	"daddr.values = [7]",
+		"dport.values = [70000]",		"dport.values = [-1]",
+		"dport.values = [\"9000-8000\"]",	"dport.values = [\"80-\"]",
+		"dport.values = [\"http\"]",		"dport.values = [\"1-2-3\"]",
+		"sport.exclude = [\"0123456\"]",
+	};
+	struct rule_error err;
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct rule *r = NULL;
+
+		snprintf(text, sizeof(text), "tracer = \"tcpconnect\"\nfilterEvents.%s\n", bad[i]);
+		if (rule_parse("bad.toml", text, strlen(text), NULL, &r, &err) != -EINVAL)
+			print_error("accepted: %s\n", bad[i]);
+		assert_null(r);
+		assert_non_null(strstr(err.message, "filterEvents."));
+	}
 }
 
 /* ---- rulesets ---- */
@@ -1336,6 +1473,9 @@ static struct rule *gen_rule(size_t k)
 			key = extra[rndn(5)];
 		}
 		if (!strcmp(key, "returnval") && !tracer_has_key(tracer_table[t], "returnval"))
+			continue;
+		/* Addresses and ports have values of their own (test_addresses_and_ports). */
+		if (tracer_key_kind(tracer_table[t], key) != TRACER_KEY_STRING)
 			continue;
 		for (j = 0; j < n_used; j++)
 			dup |= !strcmp(used[j], key);
@@ -1516,6 +1656,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_glob_vs_fnmatch),
 		cmocka_unit_test(test_example_files),
 		cmocka_unit_test(test_example_semantics),
+		cmocka_unit_test(test_addresses_and_ports),
+		cmocka_unit_test(test_address_and_port_prefilter_values),
+		cmocka_unit_test(test_bad_addresses_and_ports),
 		cmocka_unit_test(test_ruleset_order_and_dedup),
 		cmocka_unit_test(test_ruleset_many),
 		cmocka_unit_test(test_ruleset_property),

@@ -151,7 +151,8 @@ comp bpfd daemon --tr
                                    "tracers", "version", "help"}, out[0]
     assert out[1].split() == ["trace", "tracers"], out[1]
     assert {"--json", "--tracer", "--rule", "--container"} <= set(out[2].split()), out[2]
-    assert out[3].split() == ["exec", "open", "bashreadline", "dockeropenbreakout"], out[3]
+    assert out[3].split() == ["exec", "open", "bashreadline", "dockeropenbreakout", "tcpconnect",
+                             "tcpaccept", "tcpdrop"], out[3]
     assert out[4].split() == ["--tracers"], out[4]
 
 

@@ -143,7 +143,8 @@ def test_client_without_daemon():
     assert v.returncode == 0 and "not reachable at " + sock in v.stdout, v
     t = subprocess.run([BPFD, "tracers", "--json"], capture_output=True, text=True)
     names = [x["name"] for x in json.loads(t.stdout)["tracers"]]
-    assert names == ["exec", "open", "bashreadline", "dockeropenbreakout"], names
+    assert names == ["exec", "open", "bashreadline", "dockeropenbreakout", "tcpconnect",
+                     "tcpaccept", "tcpdrop"], names
 
 
 def test_usage_errors_exit_2():
