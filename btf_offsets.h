@@ -51,6 +51,16 @@
 	X(VFSMOUNT_SB, "vfsmount", "mnt_sb")				\
 	X(DENTRY_PARENT, "dentry", "d_parent")				\
 	X(DENTRY_NAME, "dentry", "d_name.name")				\
+	X(DENTRY_NAME_LEN, "dentry", "d_name.len")			\
+	X(FS_ROOT_MNT, "fs_struct", "root.mnt")				\
+	X(FS_ROOT_DENTRY, "fs_struct", "root.dentry")			\
+	X(FS_PWD_MNT, "fs_struct", "pwd.mnt")				\
+	X(FS_PWD_DENTRY, "fs_struct", "pwd.dentry")			\
+	X(FILE_INODE, "file", "f_inode")				\
+	X(INODE_MODE, "inode", "i_mode")				\
+	X(INODE_RDEV, "inode", "i_rdev")				\
+	X(INODE_NLINK, "inode", "i_nlink")				\
+	X(MM_EXE_FILE, "mm_struct", "exe_file")				\
 	X(SB_ROOT, "super_block", "s_root")				\
 	X(SB_DEV, "super_block", "s_dev")				\
 	X(TASK_CGROUPS, "task_struct", "cgroups")			\
