@@ -27,6 +27,7 @@
 	X(TASK_FS, "task_struct", "fs")					\
 	X(NSPROXY_MNT_NS, "nsproxy", "mnt_ns")				\
 	X(MNT_NS_NS_INUM, "mnt_namespace", "ns.inum")			\
+	X(MNT_NS_ROOT, "mnt_namespace", "root")				\
 	X(PID_LEVEL, "pid", "level")					\
 	X(PID_NUMBERS, "pid", "numbers")				\
 	X(UPID_NS, "upid", "ns")					\

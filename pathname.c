@@ -46,8 +46,7 @@ ssize_t pathname_normalize(const char *base, size_t base_len, const char *name, 
 	if (out_size < 2)
 		return -ENAMETOOLONG;
 	out[0] = '/';
-	if (!(name_len && name[0] == '/'))
-		o = append_components(base, base_len, out, (size_t)o, out_size);
+	o = append_components(base, base_len, out, (size_t)o, out_size);
 	if (o >= 0)
 		o = append_components(name, name_len, out, (size_t)o, out_size);
 	if (o < 0)
@@ -70,6 +69,7 @@ int pathname_add_event_keys(struct event *ev, const char *path, size_t path_len,
 	if (path_flags & BPFD_PATH_FILE) {
 		resolved = path_flags & BPFD_PATH_OUTSIDE_ROOT ? "outside-root" : "true";
 	} else if ((path_flags & BPFD_PATH_BASE) || (arg_len && arg[0] == '/')) {
+		/* Without a base (none walked), an absolute name alone. */
 		/* The name joined to its directory: the most the name alone says. */
 		out = event_scratch_alloc(ev, mark + path_len + arg_len + 2);
 		if (!out)

@@ -18,8 +18,9 @@
 #define PATHNAME_TRUNCATED_MARK "[...]"
 
 /*
- * Joins @name (@name_len bytes) to @base (@base_len bytes, a path from "/";
- * not used when @name is absolute) and normalises the result lexically:
+ * Joins @name (@name_len bytes; a leading "/" changes nothing) to @base
+ * (@base_len bytes, a path from "/", the task's root for an absolute name)
+ * and normalises the result lexically:
  * empty and "." components go, ".." takes away the one before it (never
  * above "/"). Symlinks are not followed: there is no file to follow them
  * in. Writes the result, NUL-terminated, to @out. Returns its length, or

@@ -49,6 +49,7 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_TASK_FS] = 80,
 	[BTF_OFF_NSPROXY_MNT_NS] = 24,
 	[BTF_OFF_MNT_NS_NS_INUM] = 40,	/* ns at 16, inum at 24 within it */
+	[BTF_OFF_MNT_NS_ROOT] = 56,
 	[BTF_OFF_PID_LEVEL] = 4,
 	[BTF_OFF_PID_NUMBERS] = 96,
 	[BTF_OFF_UPID_NS] = 8,
@@ -152,6 +153,7 @@ static struct btf *build_btf(enum variant v)
 	t = btf__add_struct(btf, "mnt_namespace", 64);
 	add_field(btf, "pad", t_long, 0);
 	add_field(btf, "ns", v == FIX_NS_NOT_STRUCT ? t_int : ns_common, 16);
+	add_field(btf, "root", t_ptr, 56);
 
 	if (v != FIX_NO_UPID) {
 		upid = btf__add_struct(btf, "upid", 16);

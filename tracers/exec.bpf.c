@@ -108,8 +108,9 @@ static __always_inline int bpfd_exec_exit(long ret, int name_arg)
 	if (bpfd_task_ignored())
 		return 0;
 	task = (void *)bpf_get_current_task();
-	if (filename && bpfd_read_user(&first, 1, filename) == 0 && first != '/')
-		bpfd_path_start_base(task, name_arg ? (int)bpfd_syscall_arg(&a, 0) : -100, &start);
+	if (filename && bpfd_read_user(&first, 1, filename) == 0)
+		bpfd_path_start_base(task, name_arg ? (int)bpfd_syscall_arg(&a, 0) : -100, first,
+				     &start);
 	len = bpfd_path_resolve(area, task, &start, BPFD_PATH_BASE);
 	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
 	r->hdr.retval = ret;
@@ -245,8 +246,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 		kind = BPFD_PATH_FILE;
 		if (k == 0 && script) {
 			kind = BPFD_PATH_BASE;
-			if (first != '/')
-				bpfd_path_start_base(task, -100, &start);
+			bpfd_path_start_base(task, -100, first, &start);
 		} else if (k == 1 && !script) {
 			break;
 		} else {

@@ -75,10 +75,10 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 	if (file) {
 		bpfd_path_start_file(file, &start);
 		kind = BPFD_PATH_FILE;
-	} else if (filename && bpfd_read_user(&first, 1, filename) == 0 && first != '/') {
+	} else if (filename && bpfd_read_user(&first, 1, filename) == 0) {
 		if (dfd_arg >= 0)
 			dfd = (int)bpfd_syscall_arg(&a, dfd_arg);
-		bpfd_path_start_base(task, dfd, &start);
+		bpfd_path_start_base(task, dfd, first, &start);
 	}
 	len = bpfd_path_resolve(area, task, &start, kind);
 	if ((mode & BPFD_PF_ACTIVE) && file && len && !(area->flags & BPFD_PATH_TRUNCATED) &&

@@ -38,7 +38,7 @@ static __always_inline struct bpfd_path_area *bpfd_path_area(void *scratch)
 	return (struct bpfd_path_area *)((char *)scratch + BPFD_PATH_AREA_OFF);
 }
 
-/* The task's root (chroot, pivot_root: a container's root) or cwd, from task->fs. */
+/* The task's cwd or root (chroot) from task->fs. */
 static __always_inline void bpfd_path_fs(void *task, long mnt_off, long dentry_off,
 					 struct bpfd_path_root *out)
 {
@@ -46,6 +46,21 @@ static __always_inline void bpfd_path_fs(void *task, long mnt_off, long dentry_o
 
 	out->mnt = fs ? bpfd_read_ptr(fs, mnt_off) : NULL;
 	out->dentry = fs ? bpfd_read_ptr(fs, dentry_off) : NULL;
+}
+
+/*
+ * Where paths start for @task: the root of its mount namespace (a
+ * container's root filesystem, after pivot_root), not its own root: a
+ * chroot would otherwise rename every file below it.
+ */
+static __always_inline void bpfd_path_ns_root(void *task, struct bpfd_path_root *out)
+{
+	void *nsproxy = bpfd_read_ptr(task, BPFD_OFF_TASK_NSPROXY);
+	void *ns = nsproxy ? bpfd_read_ptr(nsproxy, BPFD_OFF_NSPROXY_MNT_NS) : NULL;
+	void *m = ns ? bpfd_read_ptr(ns, BPFD_OFF_MNT_NS_ROOT) : NULL;
+
+	out->mnt = m ? (char *)m + BPFD_OFF_MOUNT_MNT : NULL;
+	out->dentry = m ? bpfd_read_ptr(out->mnt, BPFD_OFF_VFSMOUNT_ROOT) : NULL;
 }
 
 /* The struct file behind the task's descriptor @fd, or NULL. */
@@ -76,7 +91,7 @@ static __always_inline void *bpfd_fd_file(void *task, long fd)
 static __always_inline u32 bpfd_path_walk(struct bpfd_path_area *a, void *mnt, void *dentry,
 					  const struct bpfd_path_root *root)
 {
-	void *mnt_root, *parent, *name, *m;
+	void *mnt_root, *parent, *name, *m, *sb, *s_root, *up;
 	u32 i, len, pos;
 	int done = 0;
 
@@ -92,7 +107,6 @@ static __always_inline u32 bpfd_path_walk(struct bpfd_path_area *a, void *mnt, v
 			break;
 		}
 		if (dentry == mnt_root) {
-			/* The top of a mount: go on from where it is mounted. */
 			m = (char *)mnt - BPFD_OFF_MOUNT_MNT;
 			parent = bpfd_read_ptr(m, BPFD_OFF_MOUNT_PARENT);
 			if (!parent || parent == m) {
@@ -100,6 +114,28 @@ static __always_inline u32 bpfd_path_walk(struct bpfd_path_area *a, void *mnt, v
 				done = 1;
 				break;
 			}
+			/*
+			 * A bind mount of a directory: the file's real path is
+			 * the directory's, when a mount of the whole filesystem
+			 * shows it (the one the bind is mounted on, or the
+			 * root's), and not where the bind put it. Go on up the
+			 * dentries within that mount.
+			 */
+			sb = bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_SB);
+			s_root = sb ? bpfd_read_ptr(sb, BPFD_OFF_SB_ROOT) : NULL;
+			if (s_root && mnt_root != s_root) {
+				up = (char *)parent + BPFD_OFF_MOUNT_MNT;
+				if (bpfd_read_ptr(up, BPFD_OFF_VFSMOUNT_SB) != sb ||
+				    bpfd_read_ptr(up, BPFD_OFF_VFSMOUNT_ROOT) != s_root)
+					up = root->mnt;
+				if (bpfd_read_ptr(up, BPFD_OFF_VFSMOUNT_SB) == sb &&
+				    bpfd_read_ptr(up, BPFD_OFF_VFSMOUNT_ROOT) == s_root) {
+					mnt = up;
+					mnt_root = s_root;
+					continue;
+				}
+			}
+			/* The top of a mount: go on from where it is mounted. */
 			dentry = bpfd_read_ptr(m, BPFD_OFF_MOUNT_MOUNTPOINT);
 			mnt = (char *)parent + BPFD_OFF_MOUNT_MNT;
 			mnt_root = bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_ROOT);
@@ -151,22 +187,25 @@ static __always_inline void bpfd_path_start_file(void *file, struct bpfd_path_ro
 }
 
 /*
- * Where the walk starts for a relative name that could not be opened: the
- * directory it starts from, the dirfd's (@dfd >= 0) or the cwd's (AT_FDCWD,
- * -100; open and creat pass that too).
+ * Where the walk starts for a name that could not be opened: the directory
+ * it starts from, the task's root for an absolute name (@first is '/'),
+ * else the dirfd's (@dfd >= 0) or the cwd's (AT_FDCWD, -100; open and creat
+ * pass that too).
  */
-static __always_inline void bpfd_path_start_base(void *task, long dfd,
+static __always_inline void bpfd_path_start_base(void *task, long dfd, char first,
 						 struct bpfd_path_root *start)
 {
-	if (dfd == -100)
+	if (first == '/')
+		bpfd_path_fs(task, BPFD_OFF_FS_ROOT_MNT, BPFD_OFF_FS_ROOT_DENTRY, start);
+	else if (dfd == -100)
 		bpfd_path_fs(task, BPFD_OFF_FS_PWD_MNT, BPFD_OFF_FS_PWD_DENTRY, start);
 	else
 		bpfd_path_start_file(bpfd_fd_file(task, dfd), start);
 }
 
 /*
- * The path from @start (nothing without one) as seen from the task's root,
- * into @a, with @kind (BPFD_PATH_FILE or BPFD_PATH_BASE) in a->flags.
+ * The path from @start (nothing without one) as seen from the root of the
+ * task's mount namespace, into @a, with @kind (BPFD_PATH_FILE or BPFD_PATH_BASE) in a->flags.
  * Returns its length. Every program calls it once: the walk is most of what
  * the verifier has to check.
  */
@@ -178,7 +217,7 @@ static __always_inline u32 bpfd_path_resolve(struct bpfd_path_area *a, void *tas
 	a->flags = 0;
 	if (!start->mnt || !start->dentry)
 		return 0;
-	bpfd_path_fs(task, BPFD_OFF_FS_ROOT_MNT, BPFD_OFF_FS_ROOT_DENTRY, &root);
+	bpfd_path_ns_root(task, &root);
 	a->flags = kind;
 	return bpfd_path_walk(a, start->mnt, start->dentry, &root);
 }
