@@ -30,7 +30,8 @@ CAT = None       # a copy of cat with a name of its own
 RACER = None     # the C helper of test_name_rewritten_by_a_second_thread
 
 # Opens a file while a second thread rewrites the name between the kernel's
-# copy of it and the syscall's return. Prints how many opens really opened
+# copy of it and the syscall's return, keeping every descriptor open so that
+# each open has a number of its own. Prints the descriptors that really are
 # the target (by inode).
 RACER_SOURCE = r"""
 #include <fcntl.h>
@@ -61,7 +62,7 @@ int main(int argc, char **argv)
 	struct stat want, got;
 	struct timespec t0, t;
 	pthread_t th;
-	int i, fd, hits = 0;
+	int i, fd;
 
 	if (argc != 4 || stat(argv[1], &want) < 0)
 		return 2;
@@ -72,18 +73,15 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < atoi(argv[3]); i++) {
 		fd = open(name, O_RDONLY);
-		if (fd >= 0) {
-			if (fstat(fd, &got) == 0 && got.st_ino == want.st_ino && got.st_dev == want.st_dev)
-				hits++;
-			close(fd);
-		}
+		if (fd >= 0 && fstat(fd, &got) == 0 && got.st_ino == want.st_ino &&
+		    got.st_dev == want.st_dev)
+			printf("%d\n", fd);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if (t.tv_sec - t0.tv_sec >= 2)
 			break;
 	}
 	stop = 1;
 	pthread_join(th, NULL);
-	printf("%d\n", hits);
 	return 0;
 }
 """
@@ -217,18 +215,18 @@ def test_name_rewritten_by_a_second_thread():
         f.write("decoy\n")
     os.chmod(decoy, 0o644)
     racer = make_program(WORK, unique("race"), RACER)
-    pid, out = run(NOBODY + [racer, TARGET, decoy, "3000"])
-    hits = int(out)
-    assert hits > 0, "the racer never opened the target"
+    pid, out = run(NOBODY + [racer, TARGET, decoy, "900"])
+    fds = sorted(int(x) for x in out.split())
+    assert fds, "the racer never opened the target"
     deadline = time.time() + 5
     while True:
-        got = [e for e in opens_of(pid) if "target" in e["rules"]]
-        if len(got) >= hits or time.time() > deadline:
+        got = sorted(e["returnval"] for e in opens_of(pid) if "target" in e["rules"])
+        if len(got) >= len(fds) or time.time() > deadline:
             break
         time.sleep(0.1)
-    assert all(e["data"]["filename"] == TARGET for e in got), got[:3]
-    # Every open of the target matched, whatever the name said at the exit.
-    assert len(got) == hits, "%d opens of the target, %d matched" % (hits, len(got))
+    assert all(e["data"]["filename"] == TARGET for e in opens_of(pid)), opens_of(pid)[:3]
+    # Exactly the opens of the target matched, whatever the name said at the exit.
+    assert got == fds, "opens of the target: %s; matched: %s" % (fds, got)
 
 
 def test_container_opens_its_own_shadow():
