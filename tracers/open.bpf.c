@@ -27,8 +27,8 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 	struct open_record *r;
 	struct bpfd_path_root start = {};
 	void *task, *file = NULL, *dentry;
-	u32 mode, len, plen, kind = BPFD_PATH_BASE;
-	int n = 0;
+	u32 mode, len = 0, plen, kind = BPFD_PATH_BASE, k;
+	int n = 0, names;
 	char first = 0;
 	long dfd = BPFD_AT_FDCWD;
 
@@ -80,7 +80,24 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 			dfd = (int)bpfd_syscall_arg(&a, dfd_arg);
 		bpfd_path_start_base(task, dfd, first, &start);
 	}
-	len = bpfd_path_resolve(area, task, &start, kind);
+	/*
+	 * Without the last component's test (a prefix among the rules'
+	 * names), a first walk reads no names, only the way up, and tests the
+	 * top directory against the lead: `/tmp/...` is dropped there for
+	 * rules on `/etc/...`. One copy of the walk serves both passes: the
+	 * verifier checks it once per pass, not once per call site.
+	 */
+	names = !((mode & BPFD_PF_ACTIVE) && file && !(mode & BPFD_PF_LEAF) && pf &&
+		  pf->lead_mask);
+#pragma clang loop unroll(disable)
+	for (k = 0; k < 2; k++) {
+		len = bpfd_path_resolve(area, task, &start, kind, names);
+		if (names)
+			break;
+		if (!bpfd_pf_top_passes(area, pf))
+			goto drop;
+		names = 1;
+	}
 	if ((mode & BPFD_PF_ACTIVE) && file && len && !(area->flags & BPFD_PATH_TRUNCATED) &&
 	    !bpfd_pf_walked_path_passes(BPFD_TRACER_TYPE, area, pf))
 		goto drop;

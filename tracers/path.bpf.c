@@ -25,6 +25,9 @@ struct bpfd_path_area {
 	 */
 	u32 pos;
 	u32 flags;		/* enum bpfd_path_flags */
+	/* A walk without names: the component just below the root, and how many there are. */
+	u64 top;
+	u32 depth;
 	char buf[BPFD_PATH_MASK + 1 + 256];
 };
 
@@ -86,10 +89,11 @@ static __always_inline void *bpfd_fd_file(void *task, long fd)
  * Walks from (@mnt, @dentry) up to @root, crossing mounts, and leaves the
  * path in @a: buf[pos .. BPFD_PATH_END), NUL-terminated; "/" for the root
  * itself. Sets BPFD_PATH_TRUNCATED or BPFD_PATH_OUTSIDE_ROOT in a->flags.
- * Returns the path's length.
+ * Returns the path's length. Without @names, the same way up but no name
+ * is read: only a->top and a->depth are set (for bpfd_pf_top_passes()).
  */
 static __always_inline u32 bpfd_path_walk(struct bpfd_path_area *a, void *mnt, void *dentry,
-					  const struct bpfd_path_root *root)
+					  const struct bpfd_path_root *root, int names)
 {
 	void *mnt_root, *parent, *name, *m, *sb, *s_root, *up;
 	u32 i, len, pos;
@@ -97,6 +101,8 @@ static __always_inline u32 bpfd_path_walk(struct bpfd_path_area *a, void *mnt, v
 
 	a->pos = BPFD_PATH_END;
 	a->buf[BPFD_PATH_END] = '\0';
+	a->top = 0;
+	a->depth = 0;
 	mnt_root = mnt ? bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_ROOT) : NULL;
 	if (!mnt || !dentry)
 		done = 1;
@@ -142,6 +148,17 @@ static __always_inline u32 bpfd_path_walk(struct bpfd_path_area *a, void *mnt, v
 			continue;
 		}
 		parent = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_PARENT);
+		if (!names) {
+			if (!parent || parent == dentry) {
+				a->flags |= BPFD_PATH_OUTSIDE_ROOT;
+				done = 1;
+				break;
+			}
+			a->top = (u64)dentry;
+			a->depth++;
+			dentry = parent;
+			continue;
+		}
 		len = 0;
 		bpf_probe_read_kernel(&len, sizeof(len), (char *)dentry + BPFD_OFF_DENTRY_NAME_LEN);
 		if (len > 255)
@@ -210,7 +227,7 @@ static __always_inline void bpfd_path_start_base(void *task, long dfd, char firs
  * the verifier has to check.
  */
 static __always_inline u32 bpfd_path_resolve(struct bpfd_path_area *a, void *task,
-					     const struct bpfd_path_root *start, u32 kind)
+					     const struct bpfd_path_root *start, u32 kind, int names)
 {
 	struct bpfd_path_root root;
 
@@ -219,7 +236,7 @@ static __always_inline u32 bpfd_path_resolve(struct bpfd_path_area *a, void *tas
 		return 0;
 	bpfd_path_ns_root(task, &root);
 	a->flags = kind;
-	return bpfd_path_walk(a, start->mnt, start->dentry, &root);
+	return bpfd_path_walk(a, start->mnt, start->dentry, &root, names);
 }
 
 /*
@@ -235,6 +252,37 @@ static __always_inline u32 bpfd_path_copy(char *dst, struct bpfd_path_area *a, u
 	bpf_probe_read_kernel(dst, BPFD_BOUND(len, 2 * BPFD_PATH_MAX) & (BPFD_PATH_MAX * 2 - 1),
 			      &a->buf[pos & BPFD_PATH_MASK]);
 	return len;
+}
+
+/*
+ * The prefilter's lead test on a path from a walk without names (a->top,
+ * a->depth): "/", the top component's name, then "/" when it has more
+ * below it, against the lead, in the bytes those are known for. What it
+ * cannot tell (outside the root, truncated, the root itself) passes.
+ */
+static __always_inline int bpfd_pf_top_passes(struct bpfd_path_area *a,
+					      const struct bpfd_pf_config *pf)
+{
+	/* Built in the area's spare tail, which no walk writes. */
+	char *t = &a->buf[BPFD_PATH_MASK + 1];
+	u64 built, known = ~0ULL;
+	long n;
+
+	if (!pf || !a->top || (a->flags & (BPFD_PATH_OUTSIDE_ROOT | BPFD_PATH_TRUNCATED)))
+		return 1;
+	t[0] = '/';
+	n = bpf_probe_read_kernel_str(&t[1], 8,
+				      bpfd_read_ptr((void *)a->top, BPFD_OFF_DENTRY_NAME));
+	if (n <= 0)
+		return 1;
+	/* t[1 .. n-1] is the name; t[n] is what follows it in the path. */
+	if (n < 8) {
+		t[n & 7] = a->depth > 1 ? '/' : '\0';
+		if (n < 7)
+			known = (1ULL << ((n + 1) * 8)) - 1;
+	}
+	__builtin_memcpy(&built, t, sizeof(built));
+	return ((built ^ pf->lead) & pf->lead_mask & known) == 0;
 }
 
 /*
