@@ -286,6 +286,23 @@ static __always_inline int bpfd_pf_top_passes(struct bpfd_path_area *a,
 }
 
 /*
+ * The prefilter's test of the key @k: its first 8 bytes against @lead in
+ * @lead_mask (most keys stop there), then the trie.
+ */
+static __always_inline int bpfd_pf_key_passes(u32 type, const struct bpfd_pf_path_key *k,
+					      u64 lead, u64 lead_mask)
+{
+	u32 *types;
+	u64 head;
+
+	__builtin_memcpy(&head, k->path, sizeof(head));
+	if ((head & lead_mask) != lead)
+		return 0;
+	types = bpfd_pf_paths.lookup(k);
+	return types && (*types & (1u << (type & 31)));
+}
+
+/*
  * The prefilter's test of a walked path: its first BPFD_PF_PATH_MAX bytes
  * against the lead and the trie. A longer path has no NUL in the key, so
  * only prefixes can let it through, which is right: no exact value is that
@@ -294,19 +311,14 @@ static __always_inline int bpfd_pf_top_passes(struct bpfd_path_area *a,
 static __always_inline int bpfd_pf_walked_path_passes(u32 type, const struct bpfd_path_area *a,
 						      const struct bpfd_pf_config *pf)
 {
-	u32 zero = 0, *types, pos = a->pos;
+	u32 zero = 0, pos = a->pos;
 	struct bpfd_pf_path_key *k = bpfd_pf_key.lookup(&zero);
-	u64 lead;
 
 	if (!k || !pf)
 		return 1;
 	k->prefixlen = BPFD_PF_PATH_MAX * 8;
 	bpf_probe_read_kernel(k->path, sizeof(k->path), &a->buf[pos & BPFD_PATH_MASK]);
-	__builtin_memcpy(&lead, k->path, sizeof(lead));
-	if ((lead & pf->lead_mask) != pf->lead)
-		return 0;
-	types = bpfd_pf_paths.lookup(k);
-	return types && (*types & (1u << (type & 31)));
+	return bpfd_pf_key_passes(type, k, pf->lead, pf->lead_mask);
 }
 
 /*
@@ -319,10 +331,9 @@ static __always_inline int bpfd_pf_walked_path_passes(u32 type, const struct bpf
 static __always_inline int bpfd_pf_leaf_passes(u32 type, const char *name,
 					       const struct bpfd_pf_config *pf)
 {
-	u32 zero = 0, *types;
+	u32 zero = 0;
 	struct bpfd_pf_path_key *k = bpfd_pf_key.lookup(&zero);
 	long n;
-	u64 lead;
 
 	if (!k || !pf)
 		return 1;
@@ -333,11 +344,7 @@ static __always_inline int bpfd_pf_leaf_passes(u32 type, const char *name,
 		return 1;
 	if (k->path[1] == '.' && (n == 2 || (n == 3 && k->path[2] == '.')))
 		return 1;
-	__builtin_memcpy(&lead, k->path, sizeof(lead));
-	if ((lead & pf->leaf_lead_mask) != pf->leaf_lead)
-		return 0;
-	types = bpfd_pf_paths.lookup(k);
-	return types && (*types & (1u << (type & 31)));
+	return bpfd_pf_key_passes(type, k, pf->leaf_lead, pf->leaf_lead_mask);
 }
 
 /*
