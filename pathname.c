@@ -2,7 +2,6 @@
 #include "pathname.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <string.h>
 
 #include "tracers/path.h"
@@ -41,12 +40,12 @@ static ssize_t append_components(const char *s, size_t len, char *out, size_t o,
 ssize_t pathname_normalize(const char *base, size_t base_len, const char *name, size_t name_len,
 			   char *out, size_t out_size)
 {
-	ssize_t o = 1;
+	ssize_t o;
 
 	if (out_size < 2)
 		return -ENAMETOOLONG;
 	out[0] = '/';
-	o = append_components(base, base_len, out, (size_t)o, out_size);
+	o = append_components(base, base_len, out, 1, out_size);
 	if (o >= 0)
 		o = append_components(name, name_len, out, (size_t)o, out_size);
 	if (o < 0)
@@ -69,19 +68,15 @@ int pathname_add_event_keys(struct event *ev, const char *path, size_t path_len,
 	if (path_flags & BPFD_PATH_FILE) {
 		resolved = path_flags & BPFD_PATH_OUTSIDE_ROOT ? "outside-root" : "true";
 	} else if ((path_flags & BPFD_PATH_BASE) || (arg_len && arg[0] == '/')) {
-		/* Without a base (none walked), an absolute name alone. */
-		/* The name joined to its directory: the most the name alone says. */
-		out = event_scratch_alloc(ev, mark + path_len + arg_len + 2);
+		/* A failed call: its name joined to the directory walked (none: the name alone). */
+		out = event_scratch_alloc(ev, path_len + arg_len + 2);
 		if (!out)
 			return -ENOSPC;
-		n = pathname_normalize(path, path_len, arg, arg_len, out + mark,
-				       path_len + arg_len + 2);
+		n = pathname_normalize(path, path_len, arg, arg_len, out, path_len + arg_len + 2);
 		if (n < 0)
 			return (int)n;
-		memcpy(out, PATHNAME_TRUNCATED_MARK, mark);
 		name = out;
-		len = mark + (size_t)n;
-		mark = 0;
+		len = (size_t)n;
 	} else {
 		/* Relative to a directory the kernel had no path for (a bad dirfd): as passed. */
 		name = arg;

@@ -59,7 +59,7 @@ static int exec_decode(const void *raw, size_t size, struct event *ev)
 	static const char *const stdio_keys[] = { "stdin", "stdout", "stderr" };
 	const struct exec_record *r = raw;
 	size_t head = offsetof(struct exec_record, buf);
-	const char *arg = r->buf + r->path_len;
+	const char *arg;
 	size_t i;
 	int err;
 
@@ -68,6 +68,7 @@ static int exec_decode(const void *raw, size_t size, struct event *ev)
 	    (size_t)r->path_len + r->arg_len + r->interp_len > r->argv_off ||
 	    r->argv_off > sizeof(r->buf) || (size_t)r->argv_off + r->argv_len > size - head)
 		return -EINVAL;
+	arg = r->buf + r->path_len;
 	err = pathname_add_event_keys(ev, r->buf, r->path_len, r->path_flags, arg, r->arg_len);
 	if (!err && (r->flags & EXEC_SCRIPT))
 		err = event_add_data(ev, "interpreter", arg + r->arg_len, r->interp_len);
