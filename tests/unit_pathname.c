@@ -65,62 +65,42 @@ static void expect_key(const struct event *ev, const char *key, const char *want
 	assert_memory_equal(v, want, len);
 }
 
-static void test_event_keys(void **state)
+/* The keys of @path (@flags) and @arg, which is passed with its NUL as records hold it. */
+static void expect_keys(const char *path, uint32_t flags, const char *arg, const char *filename,
+			const char *argument, const char *resolved)
 {
 	struct event ev;
 
+	event_init(&ev);
+	assert_int_equal(pathname_add_event_keys(&ev, path, strlen(path), flags, arg,
+						 strlen(arg) + 1), 0);
+	expect_key(&ev, "filename", filename);
+	expect_key(&ev, "argument", argument);
+	expect_key(&ev, "resolved", resolved);
+}
+
+static void test_event_keys(void **state)
+{
 	(void)state;
-	/* An opened file: its path; the argument kept as it was passed (with its NUL). */
-	event_init(&ev);
-	assert_int_equal(pathname_add_event_keys(&ev, "/etc/shadow", 11, BPFD_PATH_FILE, "shadow",
-						 7), 0);
-	expect_key(&ev, "filename", "/etc/shadow");
-	expect_key(&ev, "argument", "shadow");
-	expect_key(&ev, "resolved", "true");
-
+	/* An opened file: its path; the argument kept as it was passed. */
+	expect_keys("/etc/shadow", BPFD_PATH_FILE, "shadow", "/etc/shadow", "shadow", "true");
 	/* The same name: no argument key. */
-	event_init(&ev);
-	assert_int_equal(pathname_add_event_keys(&ev, "/etc/shadow", 11, BPFD_PATH_FILE,
-						 "/etc/shadow", 12), 0);
-	expect_key(&ev, "argument", NULL);
-
+	expect_keys("/etc/shadow", BPFD_PATH_FILE, "/etc/shadow", "/etc/shadow", NULL, "true");
 	/* Outside the opener's root. */
-	event_init(&ev);
-	assert_int_equal(pathname_add_event_keys(&ev, "/memfd:x", 8,
-						 BPFD_PATH_FILE | BPFD_PATH_OUTSIDE_ROOT,
-						 "/dev/fd/3", 10), 0);
-	expect_key(&ev, "resolved", "outside-root");
-
+	expect_keys("/memfd:x", BPFD_PATH_FILE | BPFD_PATH_OUTSIDE_ROOT, "/dev/fd/3", "/memfd:x",
+		    "/dev/fd/3", "outside-root");
 	/* A failed open: joined to the walked directory. */
-	event_init(&ev);
-	assert_int_equal(pathname_add_event_keys(&ev, "/usr", 4, BPFD_PATH_BASE, "../etc/shadow",
-						 14), 0);
-	expect_key(&ev, "filename", "/etc/shadow");
-	expect_key(&ev, "argument", "../etc/shadow");
-	expect_key(&ev, "resolved", "false");
-
+	expect_keys("/usr", BPFD_PATH_BASE, "../etc/shadow", "/etc/shadow", "../etc/shadow",
+		    "false");
 	/* No directory walked (a bad dirfd): the name as passed. */
-	event_init(&ev);
-	assert_int_equal(pathname_add_event_keys(&ev, "", 0, 0, "x/y", 4), 0);
-	expect_key(&ev, "filename", "x/y");
-	expect_key(&ev, "argument", NULL);
-
+	expect_keys("", 0, "x/y", "x/y", NULL, "false");
 	/* Cut at its start. */
-	event_init(&ev);
-	assert_int_equal(pathname_add_event_keys(&ev, "/deep/file", 10,
-						 BPFD_PATH_FILE | BPFD_PATH_TRUNCATED, "", 0), 0);
-	expect_key(&ev, "filename", PATHNAME_TRUNCATED_MARK "/deep/file");
-	event_init(&ev);
-	assert_int_equal(pathname_add_event_keys(&ev, "/deep", 5,
-						 BPFD_PATH_BASE | BPFD_PATH_TRUNCATED, "a/../b", 6),
-			 0);
-	expect_key(&ev, "filename", PATHNAME_TRUNCATED_MARK "/deep/b");
-
+	expect_keys("/deep/file", BPFD_PATH_FILE | BPFD_PATH_TRUNCATED, "",
+		    PATHNAME_TRUNCATED_MARK "/deep/file", NULL, "true");
+	expect_keys("/deep", BPFD_PATH_BASE | BPFD_PATH_TRUNCATED, "a/../b",
+		    PATHNAME_TRUNCATED_MARK "/deep/b", "a/../b", "false");
 	/* open_by_handle_at that failed: nothing at all. */
-	event_init(&ev);
-	assert_int_equal(pathname_add_event_keys(&ev, "", 0, 0, "", 0), 0);
-	expect_key(&ev, "filename", "");
-	expect_key(&ev, "argument", NULL);
+	expect_keys("", 0, "", "", NULL, "false");
 }
 
 int main(void)
