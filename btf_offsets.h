@@ -27,6 +27,7 @@
 	X(TASK_FS, "task_struct", "fs")					\
 	X(NSPROXY_MNT_NS, "nsproxy", "mnt_ns")				\
 	X(MNT_NS_NS_INUM, "mnt_namespace", "ns.inum")			\
+	X(MNT_NS_ROOT, "mnt_namespace", "root")				\
 	X(PID_LEVEL, "pid", "level")					\
 	X(PID_NUMBERS, "pid", "numbers")				\
 	X(UPID_NS, "upid", "ns")					\
@@ -51,6 +52,16 @@
 	X(VFSMOUNT_SB, "vfsmount", "mnt_sb")				\
 	X(DENTRY_PARENT, "dentry", "d_parent")				\
 	X(DENTRY_NAME, "dentry", "d_name.name")				\
+	X(DENTRY_NAME_LEN, "dentry", "d_name.len")			\
+	X(FS_ROOT_MNT, "fs_struct", "root.mnt")				\
+	X(FS_ROOT_DENTRY, "fs_struct", "root.dentry")			\
+	X(FS_PWD_MNT, "fs_struct", "pwd.mnt")				\
+	X(FS_PWD_DENTRY, "fs_struct", "pwd.dentry")			\
+	X(FILE_INODE, "file", "f_inode")				\
+	X(INODE_MODE, "inode", "i_mode")				\
+	X(INODE_RDEV, "inode", "i_rdev")				\
+	X(INODE_NLINK, "inode", "i_nlink")				\
+	X(MM_EXE_FILE, "mm_struct", "exe_file")				\
 	X(SB_ROOT, "super_block", "s_root")				\
 	X(SB_DEV, "super_block", "s_dev")				\
 	X(TASK_CGROUPS, "task_struct", "cgroups")			\

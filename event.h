@@ -19,7 +19,7 @@
 #include "strbuf.h"
 
 enum {
-	EVENT_DATA_MAX = 12,		/* data keys one event may carry */
+	EVENT_DATA_MAX = 16,		/* data keys one event may carry */
 	EVENT_RULES_MAX = 32,		/* rule names listed in one event */
 	EVENT_COMM_LEN = 16,		/* TASK_COMM_LEN */
 	CONTAINER_ID_MAX = 128,		/* longest container id kept */

@@ -195,9 +195,9 @@ static int write_uids(int fd, const struct uid_list *l)
 
 /*
  * The lead of record type @type: the bytes (at most 8) that every path of
- * @l letting @type through begins with.
+ * @l letting @type through begins with, into *@lead_out and *@mask_out.
  */
-static void path_lead(const struct pf_list *l, uint32_t type, struct bpfd_pf_config *pf)
+static void path_lead(const struct pf_list *l, uint32_t type, __u64 *lead_out, __u64 *mask_out)
 {
 	unsigned char lead[8], mask[8] = { 0 };
 	size_t i, j, n = sizeof(lead);
@@ -222,8 +222,38 @@ static void path_lead(const struct pf_list *l, uint32_t type, struct bpfd_pf_con
 		n = 0;
 	memset(mask, 0xff, n);
 	memset(lead + n, 0, sizeof(lead) - n);
-	memcpy(&pf->lead, lead, sizeof(lead));
-	memcpy(&pf->lead_mask, mask, sizeof(mask));
+	memcpy(lead_out, lead, sizeof(lead));
+	memcpy(mask_out, mask, sizeof(mask));
+}
+
+/*
+ * BPFD_PF_LEAF for record type @type: when every path of @paths letting it
+ * through is an exact name, their last components go to @leaves (behind
+ * BPFD_PF_LEAF_TAG), and the kernel drops a file whose name is none of
+ * them before it builds its path. False when a prefix rules that out.
+ */
+static bool plan_leaves(const struct pf_list *paths, uint32_t type, struct pf_list *leaves)
+{
+	char key[BPFD_PF_PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < paths->n; i++)
+		if ((paths->v[i].types & (1u << type)) && paths->v[i].prefix)
+			return false;
+	leaves->type = type;
+	leaves->fits = true;
+	for (i = 0; i < paths->n; i++) {
+		const struct pf_entry *e = &paths->v[i];
+		const char *slash = memrchr(e->text, '/', e->len);
+		size_t off = slash ? (size_t)(slash - e->text) + 1 : 0;
+
+		if (!(e->types & (1u << type)))
+			continue;
+		key[0] = BPFD_PF_LEAF_TAG;
+		memcpy(key + 1, e->text + off, e->len - off);
+		collect(leaves, key, 1 + e->len - off, false);
+	}
+	return leaves->fits;
 }
 
 int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, uint32_t *active)
@@ -232,6 +262,7 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 	/* Comms are compared whole: at most 15 bytes, exact values only. */
 	struct pf_list comms = { .max_len = BPFD_COMM_LEN - 1, .prefixes_ok = false };
 	struct pf_list paths = { .max_len = BPFD_PF_PATH_MAX - 1, .prefixes_ok = true };
+	struct pf_list leaves = { .max_len = BPFD_PF_PATH_MAX - 1, .prefixes_ok = false };
 	const struct bpfd_pf_config off = { 0 };
 	struct bpfd_pf_config pf;
 	uint32_t modes[BPFD_TRACERS_MAX] = { 0 }, type;
@@ -252,12 +283,18 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 		err = bpfmap_clear(m->uids_fd, sizeof(uint32_t));
 	for (t = 0; !err && t < tracer_count; t++)
 		modes[t] = plan_tracer(rb, t, &comms, &paths, &uids);
+	for (t = 0; !err && t < tracer_count; t++)
+		if ((modes[t] & BPFD_PF_PATH) && (tracer_table[t]->prefilter & BPFD_PF_LEAF) &&
+		    plan_leaves(&paths, tracer_record_type(t), &leaves))
+			modes[t] |= BPFD_PF_LEAF;
 	if (!err)
 		err = write_comms(m->comms_fd, &comms);
 	if (!err)
 		err = write_uids(m->uids_fd, &uids);
 	if (!err)
 		err = write_paths(m->paths_fd, &paths);
+	if (!err)
+		err = write_paths(m->paths_fd, &leaves);
 	for (t = 0; !err && t < tracer_count; t++) {
 		if (!modes[t])
 			continue;
@@ -265,7 +302,9 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 		memset(&pf, 0, sizeof(pf));
 		pf.mode = modes[t];
 		if (pf.mode & BPFD_PF_PATH)
-			path_lead(&paths, type, &pf);
+			path_lead(&paths, type, &pf.lead, &pf.lead_mask);
+		if (pf.mode & BPFD_PF_LEAF)
+			path_lead(&leaves, type, &pf.leaf_lead, &pf.leaf_lead_mask);
 		err = bpfmap_update(m->mode_fd, &type, &pf, 0);
 		if (!err)
 			*active |= 1u << t;
@@ -279,5 +318,6 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 	}
 	free(comms.v);
 	free(paths.v);
+	free(leaves.v);
 	return err;
 }

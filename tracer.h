@@ -67,7 +67,8 @@ struct tracer_ops {
 	/*
 	 * What the program's in-kernel prefilter can test (record.h:
 	 * BPFD_PF_COMM, the data key "command" is the comm; BPFD_PF_PATH, the
-	 * data key "filename"; BPFD_PF_UID; BPFD_PF_CONTAINER), 0 for none.
+	 * data key "filename"; BPFD_PF_LEAF, its last component before the path is
+	 * built; BPFD_PF_UID; BPFD_PF_CONTAINER), 0 for none.
 	 * See prefilter.c.
 	 */
 	unsigned int prefilter;

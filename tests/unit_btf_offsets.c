@@ -49,6 +49,7 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_TASK_FS] = 80,
 	[BTF_OFF_NSPROXY_MNT_NS] = 24,
 	[BTF_OFF_MNT_NS_NS_INUM] = 40,	/* ns at 16, inum at 24 within it */
+	[BTF_OFF_MNT_NS_ROOT] = 56,
 	[BTF_OFF_PID_LEVEL] = 4,
 	[BTF_OFF_PID_NUMBERS] = 96,
 	[BTF_OFF_UPID_NS] = 8,
@@ -73,6 +74,16 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_VFSMOUNT_SB] = 8,
 	[BTF_OFF_DENTRY_PARENT] = 24,
 	[BTF_OFF_DENTRY_NAME] = 40,	/* d_name at 32, name at 8 within it */
+	[BTF_OFF_DENTRY_NAME_LEN] = 36,	/* d_name's union { struct { hash; len; }; hash_len; } */
+	[BTF_OFF_FS_ROOT_MNT] = 24,	/* fs_struct.root at 24 */
+	[BTF_OFF_FS_ROOT_DENTRY] = 32,
+	[BTF_OFF_FS_PWD_MNT] = 40,
+	[BTF_OFF_FS_PWD_DENTRY] = 48,
+	[BTF_OFF_FILE_INODE] = 32,
+	[BTF_OFF_INODE_MODE] = 0,
+	[BTF_OFF_INODE_RDEV] = 56,
+	[BTF_OFF_INODE_NLINK] = 72,	/* in union { const i_nlink; __i_nlink; } */
+	[BTF_OFF_MM_EXE_FILE] = 408,
 	[BTF_OFF_SB_ROOT] = 104,
 	[BTF_OFF_SB_DEV] = 16,
 	[BTF_OFF_TASK_CGROUPS] = 96,
@@ -157,6 +168,7 @@ static struct btf *build_btf(enum variant v)
 	t = btf__add_struct(btf, "mnt_namespace", 64);
 	add_field(btf, "pad", t_long, 0);
 	add_field(btf, "ns", v == FIX_NS_NOT_STRUCT ? t_int : ns_common, 16);
+	add_field(btf, "root", t_ptr, 56);
 
 	if (v != FIX_NO_UPID) {
 		upid = btf__add_struct(btf, "upid", 16);
@@ -199,6 +211,7 @@ static struct btf *build_btf(enum variant v)
 	add_field(btf, "mmap_base", t_long, 0);
 	add_field(btf, NULL, anon_u, 296);
 	add_field(btf, "start_brk", t_long, 400);
+	add_field(btf, "exe_file", t_ptr, 408);
 
 	/* pt_regs: the x86-64 layout, plain members. */
 	t = btf__add_struct(btf, "pt_regs", 168);
@@ -222,8 +235,21 @@ static struct btf *build_btf(enum variant v)
 		add_field(btf, "dentry", t_ptr, 8);
 		t = btf__add_struct(btf, "file", 128);
 		add_field(btf, "f_mode", t_uint, 0);
+		add_field(btf, "f_inode", t_ptr, 32);
 		add_field(btf, "f_path", path, 64);
 		add_field(btf, "private_data", t_ptr, 120);
+		t = btf__add_struct(btf, "fs_struct", 56);
+		add_field(btf, "users", t_int, 0);
+		add_field(btf, "root", path, 24);
+		add_field(btf, "pwd", path, 40);
+		t = btf__add_const(btf, t_uint);
+		anon_u = btf__add_union(btf, NULL, 4);
+		add_field(btf, "i_nlink", t, 0);
+		add_field(btf, "__i_nlink", t_uint, 0);
+		t = btf__add_struct(btf, "inode", 128);
+		add_field(btf, "i_mode", t_uint, 0);
+		add_field(btf, "i_rdev", t_uint, 56);
+		add_field(btf, NULL, anon_u, 72);
 		vfsmount = btf__add_struct(btf, "vfsmount", 24);
 		add_field(btf, "mnt_root", t_ptr, 0);
 		add_field(btf, "mnt_sb", t_ptr, 8);
@@ -232,8 +258,14 @@ static struct btf *build_btf(enum variant v)
 		add_field(btf, "mnt_mountpoint", t_ptr, 24);
 		add_field(btf, "mnt", vfsmount, 32);
 		add_field(btf, "mnt_ns", t_ptr, 232);
-		qstr = btf__add_struct(btf, "qstr", 16);
+		anon_s = btf__add_struct(btf, NULL, 8);
+		add_field(btf, "hash", t_uint, 0);
+		add_field(btf, "len", t_uint, 4);
+		anon_u = btf__add_union(btf, NULL, 8);
+		add_field(btf, NULL, anon_s, 0);
 		add_field(btf, "hash_len", t_long, 0);
+		qstr = btf__add_struct(btf, "qstr", 16);
+		add_field(btf, NULL, anon_u, 0);
 		add_field(btf, "name", t_ptr, 8);
 		t = btf__add_struct(btf, "dentry", 192);
 		add_field(btf, "d_parent", t_ptr, 24);

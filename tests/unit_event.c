@@ -121,8 +121,9 @@ static void test_init_defaults(void **state)
 
 static void test_add_data_overflow(void **state)
 {
-	static const char *keys[] = { "k0", "k1", "k2", "k3", "k4",  "k5", "k6",
-				      "k7", "k8", "k9", "k10", "k11", "k12" };
+	static const char *keys[] = { "k0",  "k1",  "k2",  "k3",  "k4",  "k5",
+				      "k6",  "k7",  "k8",  "k9",  "k10", "k11",
+				      "k12", "k13", "k14", "k15", "k16" };
 	struct event ev;
 	size_t len;
 
@@ -535,7 +536,8 @@ static void test_json_big_values(void **state)
 	memset(big, '\x01', 65536);
 	event_init(&ev);
 	for (int i = 0; i < EVENT_DATA_MAX; i++) {
-		static const char *k[] = { "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11" };
+		static const char *k[] = { "0", "1", "2",  "3",  "4",  "5",  "6",  "7",
+					   "8", "9", "10", "11", "12", "13", "14", "15" };
 
 		assert_int_equal(event_add_data(&ev, k[i], big, 65536), 0);
 	}
@@ -1087,9 +1089,11 @@ static void test_json_to_text_rejects(void **state)
 	BAD("rules", json_pack("[s,i]", "a", 1));
 	BAD("data", json_array());
 	BAD("data", json_pack("{s:i}", "k", 1));
-	BAD("data", json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "1", "",
-			      "2", "", "3", "", "4", "", "5", "", "6", "", "7", "", "8", "", "9", "",
-			      "10", "", "11", "", "12", "", "13", ""));
+	/* EVENT_DATA_MAX + 1 keys. */
+	BAD("data", json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+			      "1", "", "2", "", "3", "", "4", "", "5", "", "6", "", "7", "", "8", "",
+			      "9", "", "10", "", "11", "", "12", "", "13", "", "14", "", "15", "",
+			      "16", "", "17", ""));
 #undef BAD
 
 	/* Integers too big for jansson where the text needs them are refused. */

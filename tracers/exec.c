@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../pathname.h"
 #include "../tracer.h"
 #include "exec.h"
 #include "exec_bpf.h"
@@ -11,13 +12,25 @@
 #define EXEC_TRUNCATED_MARK " [...]"
 
 static const struct tracer_hook exec_hooks[] = {
+	{ TRACER_HOOK_TRACEPOINT, "sched:sched_prepare_exec", "tracepoint__sched__sched_prepare_exec" },
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exec", "tracepoint__sched__sched_process_exec" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_execve", "tracepoint__syscalls__sys_exit_execve" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_execveat", "tracepoint__syscalls__sys_exit_execveat" },
 	{ 0 },
 };
 
-static const char *const exec_keys[] = { "filename", "argv", "command", "returnval", NULL };
+static const char *const exec_keys[] = {
+	"filename", "argument", "resolved", "interpreter", "fileless", "stdin", "stdout", "stderr",
+	"argv", "command", "returnval", NULL,
+};
+
+static const char *const stdio_names[] = {
+	[EXEC_STDIO_NONE] = "none",
+	[EXEC_STDIO_TTY] = "tty",
+	[EXEC_STDIO_PIPE] = "pipe",
+	[EXEC_STDIO_SOCKET] = "socket",
+	[EXEC_STDIO_FILE] = "file",
+};
 
 /*
  * Joins NUL-separated arguments with spaces. A trailing NUL ends the last
@@ -43,16 +56,31 @@ static int exec_add_argv(struct event *ev, const char *args, size_t len, bool tr
 
 static int exec_decode(const void *raw, size_t size, struct event *ev)
 {
+	static const char *const stdio_keys[] = { "stdin", "stdout", "stderr" };
 	const struct exec_record *r = raw;
 	size_t head = offsetof(struct exec_record, buf);
-	size_t fname_len;
+	const char *arg;
+	size_t i;
 	int err;
 
-	if (size < head || r->argv_off > sizeof(r->buf) ||
-	    (size_t)r->argv_off + r->argv_len > size - head)
+	if (size < head || r->path_len > BPFD_PATH_MAX || r->arg_len > EXEC_FILENAME_MAX ||
+	    r->interp_len > BPFD_PATH_MAX ||
+	    (size_t)r->path_len + r->arg_len + r->interp_len > r->argv_off ||
+	    r->argv_off > sizeof(r->buf) || (size_t)r->argv_off + r->argv_len > size - head)
 		return -EINVAL;
-	fname_len = strnlen(r->buf, r->argv_off);
-	err = event_add_data(ev, "filename", r->buf, fname_len);
+	arg = r->buf + r->path_len;
+	err = pathname_add_event_keys(ev, r->buf, r->path_len, r->path_flags, arg, r->arg_len);
+	if (!err && (r->flags & EXEC_SCRIPT))
+		err = event_add_data(ev, "interpreter", arg + r->arg_len, r->interp_len);
+	/* A failed exec ran nothing: no executable, no descriptors of its own. */
+	if (!err && ev->returnval == 0) {
+		err = event_add_str(ev, "fileless", r->flags & EXEC_FILELESS ? "true" : "false");
+		for (i = 0; !err && i < 3; i++)
+			err = event_add_str(ev, stdio_keys[i],
+					    r->stdio[i] < sizeof(stdio_names) / sizeof(stdio_names[0])
+						    ? stdio_names[r->stdio[i]]
+						    : "none");
+	}
 	if (!err)
 		err = exec_add_argv(ev, r->buf + r->argv_off, r->argv_len,
 				    r->flags & EXEC_ARGV_TRUNCATED);
@@ -69,6 +97,6 @@ const struct tracer_ops exec_tracer = {
 	.bpf_source = bpfd_exec_bpf_source,
 	.hooks = exec_hooks,
 	.keys = exec_keys,
-	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH | BPFD_PF_UID | BPFD_PF_CONTAINER,
+	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH | BPFD_PF_LEAF | BPFD_PF_UID | BPFD_PF_CONTAINER,
 	.decode = exec_decode,
 };

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../pathname.h"
 #include "../tracer.h"
 #include "open.h"
 #include "open_bpf.h"
@@ -17,7 +18,8 @@ static const struct tracer_hook open_hooks[] = {
 	{ 0 },
 };
 
-static const char *const open_keys[] = { "filename", "flags", "command", "returnval", NULL };
+static const char *const open_keys[] = { "filename", "argument", "resolved", "flags", "command",
+					  "returnval", NULL };
 
 /*
  * The flags' text for @flags. A process opens with the same flags again
@@ -41,15 +43,17 @@ static const char *flags_text(uint64_t flags, size_t *len)
 static int open_decode(const void *raw, size_t size, struct event *ev)
 {
 	const struct open_record *r = raw;
-	size_t head = offsetof(struct open_record, filename);
+	size_t head = offsetof(struct open_record, buf);
 	const char *flags;
 	size_t n;
 	int err;
 
-	if (size < head || r->filename_len > sizeof(r->filename) || r->filename_len > size - head)
+	if (size < head || r->path_len > BPFD_PATH_MAX || r->arg_len > OPEN_FILENAME_MAX ||
+	    (size_t)r->path_len + r->arg_len > size - head)
 		return -EINVAL;
 	/* open_by_handle_at has no name: the handle says which file. */
-	err = event_add_data(ev, "filename", r->filename, strnlen(r->filename, r->filename_len));
+	err = pathname_add_event_keys(ev, r->buf, r->path_len, r->path_flags,
+				      r->buf + r->path_len, r->arg_len);
 	if (err)
 		return err;
 	flags = flags_text(r->flags, &n);
@@ -67,6 +71,6 @@ const struct tracer_ops open_tracer = {
 	.bpf_source = bpfd_open_bpf_source,
 	.hooks = open_hooks,
 	.keys = open_keys,
-	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH | BPFD_PF_UID | BPFD_PF_CONTAINER,
+	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH | BPFD_PF_LEAF | BPFD_PF_UID | BPFD_PF_CONTAINER,
 	.decode = open_decode,
 };

@@ -4,6 +4,7 @@
 
 /* The open tracer's record, shared by open.bpf.c and open.c. */
 
+#include "path.h"
 #include "record.h"
 
 enum { OPEN_FILENAME_MAX = 4096 };
@@ -20,8 +21,11 @@ struct open_record {
 	struct bpfd_record hdr;		/* retval: the fd or -errno */
 	__u64 flags;			/* open(2) flags as passed */
 	__u32 syscall;			/* enum open_syscall */
-	__u32 filename_len;		/* bytes in filename, with the NUL; 0: none */
-	char filename[OPEN_FILENAME_MAX];
+	__u32 path_flags;		/* enum bpfd_path_flags: what the path is */
+	__u16 path_len;			/* bytes of the path at buf[0], no NUL; 0: none */
+	__u16 arg_len;			/* bytes of the argument after it, with its NUL; 0: none */
+	/* the path the kernel walked, then the file name as passed (user memory) */
+	char buf[BPFD_PATH_MAX + OPEN_FILENAME_MAX];
 };
 
 #endif

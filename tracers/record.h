@@ -38,7 +38,19 @@ enum bpfd_prefilter_mode {
 	BPFD_PF_PATH = 1 << 2,		/* the file name is (or starts with) one in bpfd_pf_paths */
 	BPFD_PF_UID = 1 << 3,		/* the real uid is in bpfd_pf_uids */
 	BPFD_PF_CONTAINER = 1 << 4,	/* the task's cgroup is a container's (bpfd_containers) */
+	/*
+	 * With BPFD_PF_PATH, every file name is an exact value: a name whose
+	 * last component is none of theirs is dropped before its path is built.
+	 */
+	BPFD_PF_LEAF = 1 << 5,
 };
+
+/*
+ * The first byte of a last component's key in bpfd_pf_paths: no path
+ * begins with it, so components and paths share the trie.
+ */
+#define BPFD_PF_LEAF_TAG '\x01'
+
 
 /* bpfd_prefilter[type]: one tracer's prefilter. */
 struct bpfd_pf_config {
@@ -51,6 +63,9 @@ struct bpfd_pf_config {
 	 */
 	__u64 lead;
 	__u64 lead_mask;
+	/* BPFD_PF_LEAF: the same for the last components' keys. */
+	__u64 leaf_lead;
+	__u64 leaf_lead_mask;
 };
 
 /* Keys of the prefilter maps; their values are bitmasks of record types. */

@@ -242,11 +242,15 @@ def test_in_kernel_prefilter():
 
 
 def check_prefilter_keeps(values, match, drop):
-    """Rule `edges` names @values (relative names and globs; "{tmp}" is the
-    test's directory): every open of @match arrives, every one of @drop is
-    dropped in the kernel. @drop's names are opened first."""
+    """Rule `edges` names @values (globs; "{tmp}" is the test's directory,
+    "{w}/" the directory the names are opened in): every open of @match
+    arrives, every one of @drop is dropped in the kernel. @drop's names are
+    opened first, relative to their directory: the kernel tests the path
+    it resolved, as the event reports it."""
     tmp = tempfile.mkdtemp(prefix="bpfd-it-")
-    values, match, drop = ([v.replace("{tmp}", tmp) for v in xs] for xs in (values, match, drop))
+    work = os.path.join(tmp, "work")
+    values, match, drop = ([v.replace("{tmp}", tmp).replace("{w}", work) for v in xs]
+                           for xs in (values, match, drop))
     os.makedirs(os.path.join(tmp, "rules"))
     with open(os.path.join(tmp, "rules", "edges.toml"), "w") as f:
         f.write("tracer = 'open'\nactions = []\n[filterEvents.filename]\nvalues = [%s]\n"
@@ -256,23 +260,22 @@ def check_prefilter_keeps(values, match, drop):
         t = Trace(d)
         opn = lambda: {x["name"]: x for x in d.status()["tracers"]}["open"]
         assert opn()["prefilter"] is True, opn()
-        work = os.path.join(tmp, "work")
         os.makedirs(work)
+        path = lambda n: os.path.join(work, n)
         for name in match + drop:
-            open(os.path.join(work, name) if not name.startswith("/") else name, "w").close()
+            open(path(name), "w").close()
         before = opn()
-        # Relative names are passed to openat() as they are: run in `work`.
         script = "import sys\nfor n in sys.argv[1:]:\n    open(n).close()\n"
         subprocess.run([sys.executable, "-c", script] + drop + match, cwd=work, check=True)
         for name in match:
             ev = t.wait_for(lambda e, n=name: e["tracer"] == "open" and
-                            e["data"].get("filename") == n, what=name)
+                            e["data"].get("filename") == path(n), what=name)
             assert ev["rules"] == ["edges"], ev
         after = opn()
         assert after["prefiltered"] - before["prefiltered"] >= len(drop), (before, after)
         time.sleep(0.3)
         for name in drop:
-            assert not t.all(lambda e, n=name: e["data"].get("filename") == n), name
+            assert not t.all(lambda e, n=name: e["data"].get("filename") == path(n)), name
         t.stop()
     finally:
         d.cleanup()
@@ -309,25 +312,36 @@ def test_prefilter_keeps_every_match():
     # matches must arrive; the others, also those that start like a value
     # (a longer or shorter name, one more byte), are dropped in the kernel.
     check_prefilter_keeps(
-        ["ab", "abcdefg", "bq*", "{tmp}/long-name-of-a-file"],
-        ["ab", "abcdefg", "bq", "bqz-and-more", "{tmp}/long-name-of-a-file"],
-        ["ab2", "a", "abcdefgh", "abcdef", "b", "bz", "{tmp}/long-name-of-a-fil",
-         "{tmp}/long-name-of-a-file2"])
+        ["{w}/ab", "{w}/abcdefg", "{w}/bq*", "{w}/long-name-of-a-file"],
+        ["ab", "abcdefg", "bq", "bqz-and-more", "long-name-of-a-file"],
+        ["ab2", "a", "abcdefgh", "abcdef", "b", "bz", "long-name-of-a-fil",
+         "long-name-of-a-file2"])
+    # Exact names only: the opened file's own name is tested first.
+    check_prefilter_keeps(
+        ["{w}/ab", "{w}/abcdefg", "{w}/long-name-of-a-file"],
+        ["ab", "abcdefg", "long-name-of-a-file"],
+        ["ab2", "a", "abcdefgh", "abcdef", "b", "long-name-of-a-fil", "long-name-of-a-file2"])
 
 
 def test_prefilter_lead_keeps_every_match():
     # Values that share their first bytes: the kernel turns names away on
     # those bytes before the trie. A name shorter than the lead comes right
     # after longer ones, whose bytes are still in the kernel's buffer past
-    # its NUL; a name may differ from the lead in its last byte only.
+    # its NUL; a name may differ from the lead in its last byte only. The
+    # paths' lead is their directory's; with exact values only, the last
+    # components' lead is theirs.
     check_prefilter_keeps(
-        ["abcdefghij", "abcdefghk*", "abcdefgh"],
+        ["{w}/abcdefghij", "{w}/abcdefghk*", "{w}/abcdefgh"],
         ["abcdefghij", "abcdefghk", "abcdefghkl", "abcdefgh"],
         ["abcdefghijk", "abcdefgX", "abcdefg", "abc", "a", "Abcdefghij", "abcdefghi"])
     check_prefilter_keeps(
-        ["xyz1", "xyz2*"],
+        ["{w}/xyz1", "{w}/xyz2*"],
         ["xyz1", "xyz2", "xyz2more"],
         ["xyz12345678", "xy", "x", "xyz", "xyz3", "xyZ1"])
+    check_prefilter_keeps(
+        ["{w}/abcdefghij", "{w}/abcdefgh"],
+        ["abcdefghij", "abcdefgh"],
+        ["abcdefghijk", "abcdefgX", "abcdefg", "abc", "a", "Abcdefghij", "abcdefghi"])
 
 
 def test_prefilter_by_container_and_uid():

@@ -1,0 +1,372 @@
+/*
+ * Paths from the kernel's dentries and mounts: what a file is, whatever the
+ * name a process used for it (relative, through symlinks, `..`, a dirfd,
+ * /proc/PID/root, a bind mount). bpf_d_path() is not available to
+ * tracepoint programs, so the walk is done here, bounded.
+ *
+ * The path is built right to left at the end of a per-CPU area (in the
+ * scratch map, after any record), so that it ends up as one forward string
+ * that the prefilter's trie can test and a record can take in one copy.
+ */
+
+/* Where the walk's area lies in a scratch slot: after the largest record. */
+#define BPFD_PATH_AREA_OFF 32768
+/* The path ends here in the area's buffer; the room before it is BPFD_PATH_MAX and a name. */
+#define BPFD_PATH_END (BPFD_PATH_MAX + 256)
+#define BPFD_PATH_MASK 8191
+
+struct bpfd_path_area {
+	/*
+	 * Where the path starts in buf. Kept in memory, not in a register, on
+	 * purpose: a value read back from a map is unknown to the verifier,
+	 * so every way through the loop below looks alike to it and its
+	 * states are pruned; kept in a register, each mix of mount crossings
+	 * and components is a state of its own.
+	 */
+	u32 pos;
+	u32 flags;		/* enum bpfd_path_flags */
+	/* A walk without names: the component just below the root, and how many there are. */
+	u64 top;
+	u32 depth;
+	char buf[BPFD_PATH_MASK + 1 + 256];
+};
+
+struct bpfd_path_root {
+	void *mnt;		/* struct vfsmount * */
+	void *dentry;
+};
+
+static __always_inline struct bpfd_path_area *bpfd_path_area(void *scratch)
+{
+	return (struct bpfd_path_area *)((char *)scratch + BPFD_PATH_AREA_OFF);
+}
+
+/* The task's cwd or root (chroot) from task->fs. */
+static __always_inline void bpfd_path_fs(void *task, long mnt_off, long dentry_off,
+					 struct bpfd_path_root *out)
+{
+	void *fs = bpfd_read_ptr(task, BPFD_OFF_TASK_FS);
+
+	out->mnt = fs ? bpfd_read_ptr(fs, mnt_off) : NULL;
+	out->dentry = fs ? bpfd_read_ptr(fs, dentry_off) : NULL;
+}
+
+/*
+ * Where paths start for @task: the root of its mount namespace (a
+ * container's root filesystem, after pivot_root), not its own root: a
+ * chroot would otherwise rename every file below it.
+ */
+static __always_inline void bpfd_path_ns_root(void *task, struct bpfd_path_root *out)
+{
+	void *nsproxy = bpfd_read_ptr(task, BPFD_OFF_TASK_NSPROXY);
+	void *ns = nsproxy ? bpfd_read_ptr(nsproxy, BPFD_OFF_NSPROXY_MNT_NS) : NULL;
+	void *m = ns ? bpfd_read_ptr(ns, BPFD_OFF_MNT_NS_ROOT) : NULL;
+
+	out->mnt = m ? (char *)m + BPFD_OFF_MOUNT_MNT : NULL;
+	out->dentry = m ? bpfd_read_ptr(out->mnt, BPFD_OFF_VFSMOUNT_ROOT) : NULL;
+}
+
+/* The struct file behind the task's descriptor @fd, or NULL. */
+static __always_inline void *bpfd_fd_file(void *task, long fd)
+{
+	void *files, *fdt, *fds;
+	u32 max_fds = 0;
+
+	if (fd < 0)
+		return NULL;
+	files = bpfd_read_ptr(task, BPFD_OFF_TASK_FILES);
+	fdt = files ? bpfd_read_ptr(files, BPFD_OFF_FILES_FDT) : NULL;
+	if (!fdt)
+		return NULL;
+	bpf_probe_read_kernel(&max_fds, sizeof(max_fds), (char *)fdt + BPFD_OFF_FDTABLE_MAX_FDS);
+	if ((u64)fd >= max_fds)
+		return NULL;
+	fds = bpfd_read_ptr(fdt, BPFD_OFF_FDTABLE_FD);
+	return fds ? bpfd_read_ptr((char *)fds + fd * sizeof(void *), 0) : NULL;
+}
+
+/*
+ * Walks from (@mnt, @dentry) up to @root, crossing mounts, and leaves the
+ * path in @a: buf[pos .. BPFD_PATH_END), NUL-terminated; "/" for the root
+ * itself. Sets BPFD_PATH_TRUNCATED or BPFD_PATH_OUTSIDE_ROOT in a->flags.
+ * Returns the path's length. Without @names, the same way up but no name
+ * is read: only a->top and a->depth are set (for bpfd_pf_top_passes()).
+ */
+static __always_inline u32 bpfd_path_walk(struct bpfd_path_area *a, void *mnt, void *dentry,
+					  const struct bpfd_path_root *root, int names)
+{
+	void *mnt_root, *parent, *name, *m, *sb, *s_root, *up;
+	u32 i, len, pos;
+	int done = 0;
+
+	a->pos = BPFD_PATH_END;
+	a->buf[BPFD_PATH_END] = '\0';
+	a->top = 0;
+	a->depth = 0;
+	mnt_root = mnt ? bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_ROOT) : NULL;
+	if (!mnt || !dentry)
+		done = 1;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < BPFD_PATH_DEPTH_MAX && !done; i++) {
+		if (dentry == root->dentry && mnt == root->mnt) {
+			done = 1;
+			break;
+		}
+		if (dentry == mnt_root) {
+			m = (char *)mnt - BPFD_OFF_MOUNT_MNT;
+			parent = bpfd_read_ptr(m, BPFD_OFF_MOUNT_PARENT);
+			if (!parent || parent == m) {
+				a->flags |= BPFD_PATH_OUTSIDE_ROOT;
+				done = 1;
+				break;
+			}
+			/*
+			 * A bind mount of a directory: the file's real path is
+			 * the directory's, when a mount of the whole filesystem
+			 * shows it (the one the bind is mounted on, or the
+			 * root's), and not where the bind put it. Go on up the
+			 * dentries within that mount.
+			 */
+			sb = bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_SB);
+			s_root = sb ? bpfd_read_ptr(sb, BPFD_OFF_SB_ROOT) : NULL;
+			if (s_root && mnt_root != s_root) {
+				up = (char *)parent + BPFD_OFF_MOUNT_MNT;
+				if (bpfd_read_ptr(up, BPFD_OFF_VFSMOUNT_SB) != sb ||
+				    bpfd_read_ptr(up, BPFD_OFF_VFSMOUNT_ROOT) != s_root)
+					up = root->mnt;
+				if (bpfd_read_ptr(up, BPFD_OFF_VFSMOUNT_SB) == sb &&
+				    bpfd_read_ptr(up, BPFD_OFF_VFSMOUNT_ROOT) == s_root) {
+					mnt = up;
+					mnt_root = s_root;
+					continue;
+				}
+			}
+			/* The top of a mount: go on from where it is mounted. */
+			dentry = bpfd_read_ptr(m, BPFD_OFF_MOUNT_MOUNTPOINT);
+			mnt = (char *)parent + BPFD_OFF_MOUNT_MNT;
+			mnt_root = bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_ROOT);
+			continue;
+		}
+		parent = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_PARENT);
+		if (!names) {
+			if (!parent || parent == dentry) {
+				a->flags |= BPFD_PATH_OUTSIDE_ROOT;
+				done = 1;
+				break;
+			}
+			a->top = (u64)dentry;
+			a->depth++;
+			dentry = parent;
+			continue;
+		}
+		len = 0;
+		bpf_probe_read_kernel(&len, sizeof(len), (char *)dentry + BPFD_OFF_DENTRY_NAME_LEN);
+		if (len > 255)
+			len = 255;
+		/*
+		 * A dentry that is its own parent but not its mount's root: a
+		 * pseudo file (memfd:NAME, pipe:[N]) or a disconnected one. Its
+		 * name is kept unless it is a filesystem root's "/".
+		 */
+		if (!parent || parent == dentry) {
+			a->flags |= BPFD_PATH_OUTSIDE_ROOT;
+			done = 1;
+			if (len <= 1)
+				break;
+		}
+		pos = a->pos;
+		if (pos > BPFD_PATH_END || BPFD_PATH_END - pos + len + 1 > BPFD_PATH_MAX - 1)
+			break;
+		pos -= len;
+		name = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_NAME);
+		bpf_probe_read_kernel(&a->buf[pos & BPFD_PATH_MASK], len & 255, name);
+		pos--;
+		a->buf[pos & BPFD_PATH_MASK] = '/';
+		a->pos = pos;
+		dentry = parent;
+	}
+	if (!done)
+		a->flags |= BPFD_PATH_TRUNCATED;
+	pos = a->pos;
+	if (pos >= BPFD_PATH_END) {
+		pos = BPFD_PATH_END - 1;
+		a->buf[pos] = '/';
+		a->pos = pos;
+	}
+	return BPFD_PATH_END - (pos & BPFD_PATH_MASK);
+}
+
+/* Where the walk of the opened or executed @file starts: its f_path. */
+static __always_inline void bpfd_path_start_file(void *file, struct bpfd_path_root *start)
+{
+	start->mnt = file ? bpfd_read_ptr(file, BPFD_OFF_FILE_PATH_MNT) : NULL;
+	start->dentry = file ? bpfd_read_ptr(file, BPFD_OFF_FILE_PATH_DENTRY) : NULL;
+}
+
+/*
+ * Where the walk starts for a name that could not be opened: the directory
+ * it starts from, the task's root for an absolute name (@first is '/'),
+ * else the dirfd's (@dfd >= 0) or the cwd's (AT_FDCWD, -100; open and creat
+ * pass that too).
+ */
+static __always_inline void bpfd_path_start_base(void *task, long dfd, char first,
+						 struct bpfd_path_root *start)
+{
+	if (first == '/')
+		bpfd_path_fs(task, BPFD_OFF_FS_ROOT_MNT, BPFD_OFF_FS_ROOT_DENTRY, start);
+	else if (dfd == -100)
+		bpfd_path_fs(task, BPFD_OFF_FS_PWD_MNT, BPFD_OFF_FS_PWD_DENTRY, start);
+	else
+		bpfd_path_start_file(bpfd_fd_file(task, dfd), start);
+}
+
+/*
+ * The path from @start (nothing without one) as seen from the root of the
+ * task's mount namespace, into @a, with @kind (BPFD_PATH_FILE or BPFD_PATH_BASE) in a->flags.
+ * Returns its length. Every program calls it once: the walk is most of what
+ * the verifier has to check.
+ */
+static __always_inline u32 bpfd_path_resolve(struct bpfd_path_area *a, void *task,
+					     const struct bpfd_path_root *start, u32 kind, int names)
+{
+	struct bpfd_path_root root;
+
+	a->flags = 0;
+	if (!start->mnt || !start->dentry)
+		return 0;
+	bpfd_path_ns_root(task, &root);
+	a->flags = kind;
+	return bpfd_path_walk(a, start->mnt, start->dentry, &root, names);
+}
+
+/*
+ * Copies the walked path (@len bytes, without its NUL) to @dst, which has
+ * room for BPFD_PATH_MAX bytes. Returns the bytes copied.
+ */
+static __always_inline u32 bpfd_path_copy(char *dst, struct bpfd_path_area *a, u32 len)
+{
+	u32 pos = a->pos;
+
+	if (!len || len > BPFD_PATH_MAX)
+		return 0;
+	bpf_probe_read_kernel(dst, BPFD_BOUND(len, 2 * BPFD_PATH_MAX) & (BPFD_PATH_MAX * 2 - 1),
+			      &a->buf[pos & BPFD_PATH_MASK]);
+	return len;
+}
+
+/*
+ * The prefilter's lead test on a path from a walk without names (a->top,
+ * a->depth): "/", the top component's name, then "/" when it has more
+ * below it, against the lead, in the bytes those are known for. What it
+ * cannot tell (outside the root, truncated, the root itself) passes.
+ */
+static __always_inline int bpfd_pf_top_passes(struct bpfd_path_area *a,
+					      const struct bpfd_pf_config *pf)
+{
+	/* Built in the area's spare tail, which no walk writes. */
+	char *t = &a->buf[BPFD_PATH_MASK + 1];
+	u64 built, known = ~0ULL;
+	long n;
+
+	if (!pf || !a->top || (a->flags & (BPFD_PATH_OUTSIDE_ROOT | BPFD_PATH_TRUNCATED)))
+		return 1;
+	t[0] = '/';
+	n = bpf_probe_read_kernel_str(&t[1], 8,
+				      bpfd_read_ptr((void *)a->top, BPFD_OFF_DENTRY_NAME));
+	if (n <= 0)
+		return 1;
+	/* t[1 .. n-1] is the name; t[n] is what follows it in the path. */
+	if (n < 8) {
+		t[n & 7] = a->depth > 1 ? '/' : '\0';
+		if (n < 7)
+			known = (1ULL << ((n + 1) * 8)) - 1;
+	}
+	__builtin_memcpy(&built, t, sizeof(built));
+	return ((built ^ pf->lead) & pf->lead_mask & known) == 0;
+}
+
+/*
+ * The prefilter's test of the key @k: its first 8 bytes against @lead in
+ * @lead_mask (most keys stop there), then the trie.
+ */
+static __always_inline int bpfd_pf_key_passes(u32 type, const struct bpfd_pf_path_key *k,
+					      u64 lead, u64 lead_mask)
+{
+	u32 *types;
+	u64 head;
+
+	__builtin_memcpy(&head, k->path, sizeof(head));
+	if ((head & lead_mask) != lead)
+		return 0;
+	types = bpfd_pf_paths.lookup(k);
+	return types && (*types & (1u << (type & 31)));
+}
+
+/*
+ * The prefilter's test of a walked path: its first BPFD_PF_PATH_MAX bytes
+ * against the lead and the trie. A longer path has no NUL in the key, so
+ * only prefixes can let it through, which is right: no exact value is that
+ * long.
+ */
+static __always_inline int bpfd_pf_walked_path_passes(u32 type, const struct bpfd_path_area *a,
+						      const struct bpfd_pf_config *pf)
+{
+	u32 zero = 0, pos = a->pos;
+	struct bpfd_pf_path_key *k = bpfd_pf_key.lookup(&zero);
+
+	if (!k || !pf)
+		return 1;
+	k->prefixlen = BPFD_PF_PATH_MAX * 8;
+	bpf_probe_read_kernel(k->path, sizeof(k->path), &a->buf[pos & BPFD_PATH_MASK]);
+	return bpfd_pf_key_passes(type, k, pf->lead, pf->lead_mask);
+}
+
+/*
+ * The prefilter's test of a last component, when every file name of the
+ * tracer's rules is an exact value (BPFD_PF_LEAF): @name (kernel memory,
+ * NUL-terminated) must be one of their last components, which the trie
+ * holds behind a BPFD_PF_LEAF_TAG byte. What cannot be told here passes: a
+ * name too long for the key, "", "." and "..".
+ */
+static __always_inline int bpfd_pf_leaf_passes(u32 type, const char *name,
+					       const struct bpfd_pf_config *pf)
+{
+	u32 zero = 0;
+	struct bpfd_pf_path_key *k = bpfd_pf_key.lookup(&zero);
+	long n;
+
+	if (!k || !pf)
+		return 1;
+	k->prefixlen = BPFD_PF_PATH_MAX * 8;
+	k->path[0] = BPFD_PF_LEAF_TAG;
+	n = bpf_probe_read_kernel_str(&k->path[1], sizeof(k->path) - 1, name);
+	if (n <= 1 || n >= (long)sizeof(k->path) - 1)
+		return 1;
+	if (k->path[1] == '.' && (n == 2 || (n == 3 && k->path[2] == '.')))
+		return 1;
+	return bpfd_pf_key_passes(type, k, pf->leaf_lead, pf->leaf_lead_mask);
+}
+
+/*
+ * The same for the last component of @user_name, a name in user memory as
+ * passed to a syscall that failed: after normalising, a name that ends in a
+ * plain component still ends in it. The name is read into @a's buffer.
+ */
+static __always_inline int bpfd_pf_user_leaf_passes(u32 type, const char *user_name,
+						    struct bpfd_path_area *a,
+						    const struct bpfd_pf_config *pf)
+{
+	long n, i;
+
+	if (!user_name)
+		return 1;
+	n = bpfd_read_user_str(a->buf, BPFD_PF_PATH_MAX, user_name);
+	if (n <= 0 || n >= BPFD_PF_PATH_MAX)
+		return 1;
+	/* Backwards to the last '/': one way through the loop, for the verifier. */
+	i = n - 1;
+#pragma clang loop unroll(disable)
+	while (i > 0 && a->buf[(i - 1) & (BPFD_PF_PATH_MAX - 1)] != '/')
+		i--;
+	return bpfd_pf_leaf_passes(type, &a->buf[i & (BPFD_PF_PATH_MAX - 1)], pf);
+}
