@@ -89,22 +89,9 @@ static __always_inline int bpfd_tcp_sk_is_tcp(void *sk)
  */
 static __always_inline void *bpfd_tcp_fd_sock(long fd)
 {
-	void *task = (void *)bpf_get_current_task();
-	void *files, *fdt, *fds, *file, *sock;
-	u32 max = 0;
+	void *file = bpfd_fd_file((void *)bpf_get_current_task(), fd);
+	void *sock = file ? bpfd_read_ptr(file, BPFD_OFF_FILE_PRIVATE_DATA) : NULL;
 
-	if (fd < 0)
-		return NULL;
-	files = bpfd_read_ptr(task, BPFD_OFF_TASK_FILES);
-	fdt = files ? bpfd_read_ptr(files, BPFD_OFF_FILES_FDT) : NULL;
-	if (!fdt)
-		return NULL;
-	bpf_probe_read_kernel(&max, sizeof(max), (char *)fdt + BPFD_OFF_FDTABLE_MAX_FDS);
-	if ((u64)fd >= max)
-		return NULL;
-	fds = bpfd_read_ptr(fdt, BPFD_OFF_FDTABLE_FD);
-	file = fds ? bpfd_read_ptr(fds, fd * sizeof(void *)) : NULL;
-	sock = file ? bpfd_read_ptr(file, BPFD_OFF_FILE_PRIVATE_DATA) : NULL;
 	return sock ? bpfd_read_ptr(sock, BPFD_OFF_SOCKET_SK) : NULL;
 }
 
