@@ -326,7 +326,7 @@ class Harness:
     def __init__(self, args):
         self.args = args
         self.bpfd = os.path.join(args.build, "bpfd")
-        self.tmp = tempfile.mkdtemp(prefix="bpfd-cmp-")
+        self.tmp = tempfile.mkdtemp(prefix="cmp-")
         # The tools' outputs: memory, not disk.
         self.shm = tempfile.mkdtemp(prefix="bpfd-cmp-",
                                     dir="/dev/shm" if os.path.isdir("/dev/shm") else None)

@@ -33,7 +33,9 @@ def _isolate():
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    scratch = tempfile.mkdtemp(prefix="bpfd-test-")
+    # Short: paths below it go into bpftrace scripts (64-byte strings) and
+    # INI lines (200 bytes).
+    scratch = tempfile.mkdtemp(prefix="bpfd-")
     os.chmod(scratch, 0o1777)
     os.environ["TMPDIR"] = tempfile.tempdir = scratch
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)

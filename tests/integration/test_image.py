@@ -135,7 +135,8 @@ def test_socket_and_docker_exec():
     st = D.status()
     states = {t["name"]: t["state"] for t in st["tracers"]}
     assert states == {"exec": "loaded", "open": "loaded", "bashreadline": "loaded",
-                      "dockeropenbreakout": "loaded"}, states
+                      "dockeropenbreakout": "loaded", "tcpconnect": "loaded",
+                      "tcpaccept": "loaded", "tcpdrop": "loaded"}, states
     ls = D.cli("ls").stdout
     assert "password_files" in ls and "setuid_binaries" in ls, ls
     r = subprocess.run(["docker", "exec", D.name, "bpfd", "version"], capture_output=True,
