@@ -31,6 +31,22 @@ void container_meta_release(struct container_meta *m)
 	m->json_len = 0;
 }
 
+bool container_meta_key(const char *key)
+{
+	static const char *const keys[] = { "container_name", "container_image", "k8s_namespace",
+					    "k8s_pod", NULL };
+	size_t i, n;
+
+	if (!strncmp(key, LABEL_PREFIX, sizeof(LABEL_PREFIX) - 1)) {
+		n = strlen(key + sizeof(LABEL_PREFIX) - 1);
+		return n && n <= LABEL_KEY_MAX;
+	}
+	for (i = 0; keys[i]; i++)
+		if (!strcmp(key, keys[i]))
+			return true;
+	return false;
+}
+
 const char *container_meta_get(const struct container_meta *m, const char *key, size_t *len)
 {
 	const json_t *v;

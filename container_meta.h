@@ -52,6 +52,12 @@ struct container_meta {
 /* Releases what @m holds; accepts a zeroed struct. */
 void container_meta_release(struct container_meta *m);
 
+/*
+ * True for the keys a rule may filter on: container_name, container_image,
+ * container_label.KEY (a KEY of 1 to 256 bytes), k8s_namespace, k8s_pod.
+ */
+bool container_meta_key(const char *key);
+
 /* The value of string key @key ("container_name", "container_label.KEY", ...) or NULL. */
 const char *container_meta_get(const struct container_meta *m, const char *key, size_t *len);
 
