@@ -20,7 +20,7 @@ const struct cli_option cli_options[] = {
 	{ OPT_TRACERS, "tracers", 0, "LIST", "comma-separated tracers to load (default all)" },
 	{ OPT_TRACER, "tracer", 0, "NAME", "only events of this tracer" },
 	{ OPT_RULE, "rule", 0, "NAME", "only events that matched this rule" },
-	{ OPT_CONTAINER, "container", 0, "ID", "only events of this container (an id prefix)" },
+	{ OPT_CONTAINER, "container", 0, "ID", "only events of this container (an id prefix or its name)" },
 	{ OPT_BASH, "bash", 0, "PATH", "bash binary for bashreadline (default /bin/bash)" },
 	{ OPT_CGROUP_HIERARCHY, "cgroup-hierarchy", 0, "NAME",
 	  "cgroups to attribute by: v2 (default) or a v1 controller (pids, memory...)" },

@@ -304,6 +304,12 @@ int cmd_status(const struct cli *cli)
 	printf("cgroup cache: %lld of %lld entries, %lld hits, %lld misses\n",
 	       (long long)jint(v, "entries"), (long long)jint(v, "capacity"),
 	       (long long)jint(v, "hits"), (long long)jint(v, "misses"));
+	v = json_object_get(reply, "container_meta");
+	printf("container metadata: %lld of %lld cgroups, %lld known, %lld reads, %lld failed, "
+	       "%lld evicted\n",
+	       (long long)jint(v, "entries"), (long long)jint(v, "capacity"),
+	       (long long)jint(v, "known"), (long long)jint(v, "reads"),
+	       (long long)jint(v, "read_failures"), (long long)jint(v, "evictions"));
 	v = json_object_get(reply, "cgroup_records");
 	printf("cgroup records: %lld received, %lld lost\n", (long long)jint(v, "received"),
 	       (long long)jint(v, "lost"));

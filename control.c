@@ -10,6 +10,7 @@
 
 #include "action.h"
 #include "container_cgroup.h"
+#include "container_meta.h"
 #include "daemon.h"
 #include "log.h"
 #include "request.h"
@@ -188,6 +189,16 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 			  (json_int_t)bash_probes_busy(&d->bash), "users", bash_probe_users(&d->bash));
 	if (reply) {
 		json_object_set_new(reply, "kernel_maps", kernel_maps_json(d));
+		struct container_meta_stats ms;
+
+		container_meta_cache_stats(d->container_meta, &ms);
+		json_object_set_new(reply, "container_meta",
+				    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "entries",
+					      (json_int_t)ms.entries, "capacity",
+					      (json_int_t)ms.capacity, "known", (json_int_t)ms.known,
+					      "reads", (json_int_t)ms.reads, "read_failures",
+					      (json_int_t)ms.read_failures, "evictions",
+					      (json_int_t)ms.evictions));
 		json_object_set_new(
 			reply, "cgroup_records",
 			json_pack("{s:I, s:I}", "received", (json_int_t)d->pipeline.cgroup_records,

@@ -27,6 +27,7 @@
 #include "action.h"
 #include "btf_offsets.h"
 #include "container_cgroup.h"
+#include "container_meta.h"
 #include "control.h"
 #include "ipc.h"
 #include "kheaders.h"
@@ -958,6 +959,7 @@ static void daemon_release(struct daemon *d)
 	kheaders_cleanup(d->kheaders_merged);
 	pipeline_release(&d->pipeline);
 	cgroup_cache_free(d->cgroups);
+	container_meta_cache_free(d->container_meta);
 	paused_containers_free(d->paused);
 	loop_release(&d->loop);
 	if (d->config != d->start_config)
@@ -1012,7 +1014,8 @@ int daemon_main(const struct daemon_options *opts)
 	cg2 = d.cgroup_mount[0] ? d.cgroup_mount : NULL;
 	d.resolver = cgroup_fs_resolver(cg2);
 	d.cgroups = cgroup_cache_new(CGROUP_CACHE_CAPACITY, cg2 ? &d.resolver : NULL);
-	if (!d.cgroups) {
+	d.container_meta = container_meta_cache_new(CONTAINER_META_CACHE_CAPACITY, NULL);
+	if (!d.cgroups || !d.container_meta) {
 		log_error("out of memory");
 		daemon_release(&d);
 		return 1;
@@ -1026,6 +1029,7 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	}
 	pipeline_init(&d.pipeline, d.cgroups, d.server, d.hostname);
+	d.pipeline.meta = d.container_meta;
 	d.paused = paused_containers_new();
 	d.action_env = (struct action_env){ .loop = &d.loop, .daemon_pid = getpid(),
 					    .cgroup_mount = d.cgroup_mount,

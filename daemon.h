@@ -59,6 +59,7 @@ struct daemon {
 	struct loop loop;
 	struct loader loader;
 	struct cgroup_cache *cgroups;
+	struct container_meta_cache *container_meta;
 	struct paused_containers *paused;	/* what `pause` froze, for `bpfd resume` */
 	struct pipeline pipeline;
 	struct bash_probes bash;

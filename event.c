@@ -24,6 +24,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "container_meta.h"
+
 #define NSEC_PER_SEC 1000000000ull
 
 /* Copies string literal @lit to @p and evaluates to the end of the copy. */
@@ -641,6 +643,7 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 	size_t tracer_len = strlen(tracer), hostname_len = strlen(hostname);
 	size_t command_len = strnlen(ev->command, sizeof(ev->command));
 	size_t runtime_len = strlen(runtime), id_len = strlen(id);
+	size_t meta_len = ev->container_meta ? ev->container_meta->json_len : 0;
 	size_t rule_len[EVENT_RULES_MAX];
 	size_t n_rules = ev->n_rules < EVENT_RULES_MAX ? ev->n_rules : EVENT_RULES_MAX;
 	size_t n_data = ev->n_data < EVENT_DATA_MAX ? ev->n_data : EVENT_DATA_MAX;
@@ -650,7 +653,7 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 	char *p, *run;
 	int r;
 
-	total = tracer_len + hostname_len + command_len + runtime_len + id_len;
+	total = tracer_len + hostname_len + command_len + runtime_len + id_len + meta_len;
 	for (i = 0; i < n_rules; i++) {
 		rule_len[i] = strlen(str_or_empty(ev->rules[i]));
 		total += rule_len[i] + 1;	/* + the comma */
@@ -717,6 +720,11 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 			p = put_u64(p, (uint64_t)ev->container_owner_uid);
 		}
 		place_run_keep(&place_run, ev, runtime, runtime_len, id, id_len, run, p - run);
+	}
+	/* Encoded once, when the container was learned. */
+	if (meta_len) {
+		memcpy(p, ev->container_meta->json, meta_len);
+		p += meta_len;
 	}
 	p = PUT_LIT(p, ",\"rules\":[");
 	for (i = 0; i < n_rules; i++) {
@@ -905,6 +913,59 @@ static char *text_put_str_value(char *p, const char *s, size_t len)
 	return text_put_value(p, &pc, 1, 0);
 }
 
+/*
+ * The container's metadata as KEY=V pairs in event order, each label as
+ * container_label.NAME=V (the rule key that matches it). Its bytes at
+ * their worst, for the size of the line.
+ */
+#define TEXT_LABEL_PREFIX "container_label."
+
+static size_t text_meta_size(const struct container_meta *m)
+{
+	const char *key, *label;
+	json_t *v, *lv;
+	size_t n = 0;
+
+	if (!m)
+		return 0;
+	json_object_foreach(m->fields, key, v) {
+		if (json_is_string(v))
+			n += strlen(key) + json_string_length(v) + 4;
+		else
+			json_object_foreach(v, label, lv)
+				n += sizeof(TEXT_LABEL_PREFIX) + strlen(label) +
+				     json_string_length(lv) + 4;
+	}
+	return n;
+}
+
+static char *text_put_meta(char *p, const struct container_meta *m)
+{
+	const char *key, *label;
+	json_t *v, *lv;
+
+	if (!m)
+		return p;
+	json_object_foreach(m->fields, key, v) {
+		if (json_is_string(v)) {
+			*p++ = ' ';
+			p = text_put_escaped(p, key, strlen(key));
+			*p++ = '=';
+			p = text_put_str_value(p, json_string_value(v), json_string_length(v));
+			continue;
+		}
+		json_object_foreach(v, label, lv) {
+			if (!json_is_string(lv))
+				continue;
+			p = PUT_LIT(p, " " TEXT_LABEL_PREFIX);
+			p = text_put_escaped(p, label, strlen(label));
+			*p++ = '=';
+			p = text_put_str_value(p, json_string_value(lv), json_string_length(lv));
+		}
+	}
+	return p;
+}
+
 /* Time, tracer, key names, six numbers, separators, the NUL. */
 enum { TEXT_FIXED_MAX = 320 };
 #define TEXT_DATA_PREFIX "data."
@@ -937,7 +998,8 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 		n_container = 2;
 
 	/* Every string byte at its worst, plus quotes and a separator for each. */
-	total = tracer_len + command_len + 3 + container[0].len + container[1].len + 4;
+	total = tracer_len + command_len + 3 + container[0].len + container[1].len + 4 +
+		text_meta_size(ev->container_meta);
 	for (i = 0; i < n_rules; i++) {
 		rules[i].s = str_or_empty(ev->rules[i]);
 		rules[i].len = strlen(rules[i].s);
@@ -979,6 +1041,7 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 		p = PUT_LIT(p, " container_owner_uid=");
 		p = put_u64(p, (uint64_t)ev->container_owner_uid);
 	}
+	p = text_put_meta(p, ev->container_meta);
 	if (n_rules) {
 		p = PUT_LIT(p, " rules=");
 		p = text_put_value(p, rules, n_rules, ',');
@@ -1197,8 +1260,17 @@ int event_json_to_text(const char *json, size_t len, struct strbuf *out)
 	if (r < 0)
 		return r;
 	r = event_from_json(root, &ev, &command, &command_len);
-	if (!r)
-		r = text_format(&ev, command, command_len, out);
+	if (!r) {
+		struct container_meta meta;
+
+		r = container_meta_from_event(root, &meta);
+		ev.container_meta = r ? NULL : &meta;
+		r = r == -ENOENT ? 0 : r;
+		if (!r)
+			r = text_format(&ev, command, command_len, out);
+		if (ev.container_meta)
+			container_meta_release(&meta);
+	}
 	json_decref(root);
 	return r;
 }

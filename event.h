@@ -18,6 +18,8 @@
 
 #include "strbuf.h"
 
+struct container_meta;
+
 enum {
 	EVENT_DATA_MAX = 16,		/* data keys one event may carry */
 	EVENT_RULES_MAX = 32,		/* rule names listed in one event */
@@ -59,6 +61,11 @@ struct event {
 	 * (rootless docker, podman): -1 for the system's containers and the host.
 	 */
 	int64_t container_owner_uid;
+	/*
+	 * The container's name, image, labels and pod (container_meta.h),
+	 * NULL where none is known. Not owned: the metadata cache's.
+	 */
+	const struct container_meta *container_meta;
 
 	/*
 	 * The rules that matched, in rule order: the first EVENT_RULES_MAX

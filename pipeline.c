@@ -13,6 +13,7 @@
 #include "rulebook.h"
 #include "rules.h"
 #include "bpfmap.h"
+#include "container_meta.h"
 #include "server.h"
 #include "tracer.h"
 #include "tracers/record.h"
@@ -76,6 +77,8 @@ static void fill_common(struct pipeline *p, const struct bpfd_record *r, struct 
 	ev->container_runtime = c->runtime;
 	ev->container_id = c->id;
 	ev->container_owner_uid = c->owner_uid;
+	/* Learned at the cgroup's creation; read here only for one that came before. */
+	ev->container_meta = container_meta_cache_get(p->meta, r->cgroup_id, c, r->ktime_ns);
 }
 
 /*
@@ -116,6 +119,7 @@ static int handle_cgroup(struct pipeline *p, const void *rec, size_t size)
 	char path[BPFD_CGROUP_PATH_MAX + 1];
 	size_t head = offsetof(struct bpfd_cgroup_record, path);
 	size_t n;
+	int err;
 
 	if (size < head)
 		return -EINVAL;
@@ -131,7 +135,16 @@ static int handle_cgroup(struct pipeline *p, const void *rec, size_t size)
 	 */
 	if (p->containers_fd >= 0)
 		mark_container(p, r->hdr.cgroup_id, path);
-	return cgroup_cache_learn(p->cgroups, r->hdr.cgroup_id, path, r->hdr.uid);
+	err = cgroup_cache_learn(p->cgroups, r->hdr.cgroup_id, path, r->hdr.uid);
+	/*
+	 * The runtime wrote its state before it made the cgroup: read now,
+	 * it names even a container that is gone before its events are read.
+	 */
+	if (!err)
+		container_meta_cache_learn(p->meta, r->hdr.cgroup_id,
+					   cgroup_cache_lookup(p->cgroups, r->hdr.cgroup_id),
+					   r->hdr.ktime_ns);
+	return err;
 }
 
 /* The event's JSON, encoded once for every action and subscriber that wants it. */

@@ -23,6 +23,7 @@
 #include "tracers/record.h"
 
 struct server;
+struct container_meta_cache;
 struct bash_probes;
 struct rulebook;
 struct action_set;
@@ -39,6 +40,7 @@ struct tracer_counters {
 
 struct pipeline {
 	struct cgroup_cache *cgroups;	/* not owned */
+	struct container_meta_cache *meta;	/* names, images, labels; not owned, may be NULL */
 	struct server *server;		/* subscribers; not owned, may be NULL */
 	int containers_fd;		/* the kernel's set of container cgroups, or -1 */
 	/* Tells whether a cgroup still exists; not owned, may be NULL. */

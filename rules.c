@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "container.h"
+#include "container_meta.h"
 #include "toml.h"
 #include "tracer.h"
 
@@ -62,6 +63,7 @@ enum field {
 	FIELD_PORT,			/* a data key holding a port: ports and ranges */
 	FIELD_CONTAINER_ID,		/* a string, "" for the host */
 	FIELD_CONTAINER_RUNTIME,	/* a string of container_runtimes[] */
+	FIELD_CONTAINER_META,		/* container_name, container_label.KEY, k8s_pod, ...: a string */
 	FIELD_PID,			/* the numeric fields from here on */
 	FIELD_TID,
 	FIELD_PPID,
@@ -818,6 +820,10 @@ static bool event_string(const struct event *ev, enum field field, const char *k
 		*s = ev->container_runtime ? ev->container_runtime : CONTAINER_RUNTIME_HOST;
 		*len = strlen(*s);
 		return true;
+	case FIELD_CONTAINER_META:
+		/* Absent where the runtime's state did not say: like a data key an event lacks. */
+		*s = container_meta_get(ev->container_meta, key, len);
+		return *s != NULL;
 	default:
 		return false;
 	}
@@ -1575,7 +1581,9 @@ static const char *filter_keys(const struct tracer_ops *t, char *buf, size_t siz
 		if (numeric_fields[i].field != FIELD_RETURNVAL || tracer_has_key(t, "returnval"))
 			o += snprintf(buf + o, size - o, ", %s", numeric_fields[i].name);
 	if (o < size)
-		snprintf(buf + o, size - o, ", container_id, container_runtime");
+		snprintf(buf + o, size - o,
+			 ", container_id, container_runtime, container_name, container_image, "
+			 "container_label.KEY, k8s_namespace, k8s_pod");
 	return buf;
 }
 
@@ -1603,6 +1611,10 @@ static int resolve_field(struct parse *p, const struct toml_entry *e, enum field
 			}
 			if (!strcmp(e->key, "container_runtime")) {
 				*field = FIELD_CONTAINER_RUNTIME;
+				return 0;
+			}
+			if (container_meta_key(e->key)) {
+				*field = FIELD_CONTAINER_META;
 				return 0;
 			}
 			if (tracer_has_key(p->tracer, e->key)) {

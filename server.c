@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "container_meta.h"
 #include "ipc.h"
 #include "request.h"
 #include "log.h"
@@ -538,6 +539,15 @@ void server_subscribe(struct server *s, struct client *c, const struct trace_fil
 	s->n_subscribers++;
 }
 
+/* `trace --container X`: a prefix of the container's id, or its name. */
+static bool container_named(const char *x, const struct event *ev)
+{
+	const char *name = container_meta_get(ev->container_meta, "container_name", NULL);
+
+	return (ev->container_id[0] && !strncmp(x, ev->container_id, strlen(x))) ||
+	       (name && !strcmp(x, name));
+}
+
 static bool filter_matches(const struct trace_filter *f, const struct event *ev)
 {
 	size_t i;
@@ -545,8 +555,7 @@ static bool filter_matches(const struct trace_filter *f, const struct event *ev)
 	/* ev->tracer is the table's string too: an address compare per event. */
 	if (f->tracer_name && f->tracer_name != ev->tracer)
 		return false;
-	if (f->container[0] &&
-	    strncmp(f->container, ev->container_id, strlen(f->container)) != 0)
+	if (f->container[0] && !container_named(f->container, ev))
 		return false;
 	if (f->rule[0]) {
 		for (i = 0; i < ev->n_rules; i++)

@@ -465,10 +465,12 @@ static const struct error_case error_cases[] = {
 	{ "tracer = \"exec\"\n[filterEvents.flags]\nvalues = [\"O_RDONLY\"]\n", 2,
 	  "filter key \"flags\": the exec tracer never emits it (its keys: filename, argv, "
 	  "command, pid, tid, ppid, uid, gid, returnval, cgroup_id, mntns, pidns, container_id, "
-	  "container_runtime)" },
+	  "container_runtime, container_name, container_image, container_label.KEY, "
+	  "k8s_namespace, k8s_pod)" },
 	{ "tracer = \"bashreadline\"\nfilterEvents.returnval.values = [0]\n", 2,
 	  "filter key \"returnval\": the bashreadline tracer never emits it (its keys: command, "
-	  "pid, tid, ppid, uid, gid, cgroup_id, mntns, pidns, container_id, container_runtime)" },
+	  "pid, tid, ppid, uid, gid, cgroup_id, mntns, pidns, container_id, container_runtime, "
+	  "container_name, container_image, container_label.KEY, k8s_namespace, k8s_pod)" },
 	{ "tracer = \"open\"\nfilterEvents.comm.values = [\"x\"]\n", 2, "filter key \"comm\"" },
 	{ "tracer = \"open\"\nfilterEvents.filename = [\"/etc/shadow\"]\n", 2,
 	  "filterEvents.filename must be a table ([filterEvents.filename] with values = [...]), "

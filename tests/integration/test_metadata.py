@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Container metadata: docker containers' events carry their name, image,
+image id and labels (also one that exits at once), rules on them match and
+do not match, `trace --container NAME` narrows to one; podman's carry name
+and image; a cgroup a user names like a running docker container never gets
+its name."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from bpfdtest import Daemon, Docker, Podman, Trace, require_root, run_tests, unique
+
+D = None
+T = None
+DOCKER = None
+PODMAN = None
+TAG = "bpfd-test-meta:" + unique("v")
+RULE_IMAGE = TAG
+USER = 64000 + os.getpid() % 1000
+
+
+def cgroup2_mount():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if fields[fields.index("-") + 1] == "cgroup2" and fields[3] == "/":
+                return fields[4]
+    return None
+
+
+def docker(*args):
+    return subprocess.run(["docker"] + list(args), capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL)
+
+
+def run_named(name, *argv, labels=("team=red", "tier=web")):
+    args = ["--rm", "--name", name, "--network", "none"]
+    for l in labels:
+        args += ["--label", l]
+    return DOCKER.run(*args, TAG, *argv, check=False)
+
+
+def image_id():
+    return docker("image", "inspect", "-f", "{{.Id}}", TAG).stdout.strip()
+
+
+def test_docker_events_carry_name_image_labels():
+    name, word = unique("meta"), unique("mdw")
+    # The process exits at once: learned when its cgroup was made.
+    run_named(name, "cat", "/etc/" + word)
+    evs = [T.wait_for(lambda e: e["tracer"] == "exec" and e["data"].get("argv") == "cat /etc/" + word,
+                      what="exec"),
+           T.wait_for(lambda e: e["tracer"] == "open" and e["data"].get("filename") == "/etc/" + word,
+                      what="open")]
+    for ev in evs:
+        assert ev.get("container_name") == name, ev
+        assert ev.get("container_image") == TAG, ev
+        assert ev.get("container_image_id") == image_id(), ev
+        assert ev.get("container_labels") == {"team": "red", "tier": "web"}, ev
+        assert "k8s_pod" not in ev, ev
+    # Every event of the container, not only these.
+    cid = evs[0]["container_id"]
+    mine = T.all(lambda e: e["container_id"] == cid)
+    assert mine and all(e.get("container_name") == name for e in mine), mine
+    # The text line shows them too.
+    out = subprocess.run([os.environ["BPFD"], "-s", D.socket, "status"], capture_output=True,
+                         text=True, stdin=subprocess.DEVNULL).stdout
+    assert "container metadata:" in out, out
+    st = D.status()["container_meta"]
+    assert st["known"] >= 1 and st["capacity"] >= st["entries"], st
+
+
+def test_rules_on_metadata():
+    name, hit, miss = unique("rl"), unique("mdhit"), unique("mdmiss")
+    run_named(name, "cat", "/etc/" + hit)
+    run_named(unique("other"), "cat", "/etc/" + miss, labels=("team=blue",))
+    ev = T.wait_for(lambda e: e["tracer"] == "open" and e["data"].get("filename") == "/etc/" + hit
+                    and "meta-rule" in e["rules"], what="rule hit")
+    assert ev["container_name"] == name
+    T.wait_for(lambda e: e["tracer"] == "open" and e["data"].get("filename") == "/etc/" + miss,
+               what="the other container's open")
+    time.sleep(0.3)
+    assert not T.all(lambda e: e["data"].get("filename") == "/etc/" + miss
+                     and "meta-rule" in e["rules"])
+
+
+def test_trace_container_by_name():
+    name = unique("tn")
+    r = DOCKER.run("-d", "--name", name, "--network", "none", TAG, "sleep", "30")
+    try:
+        narrowed = Trace(D, "--container", name)
+        w1, w2 = unique("mdin"), unique("mdout")
+        docker("exec", name, "cat", "/etc/" + w1)
+        run_named(unique("nn"), "cat", "/etc/" + w2)
+        narrowed.wait_for(lambda e: e["data"].get("filename") == "/etc/" + w1)
+        T.wait_for(lambda e: e["data"].get("filename") == "/etc/" + w2)
+        got = list(narrowed.events)
+        narrowed.stop()
+        assert got and all(e.get("container_name") == name for e in got), got
+    finally:
+        docker("rm", "-f", name)
+
+
+def test_podman_name_and_image():
+    if not PODMAN.ok:
+        print("  (podman: %s)" % PODMAN.reason)
+        return
+    name, word = unique("pm"), unique("mdpw")
+    subprocess.run(["podman", "run", "--rm", "--pull", "never", "--network", "none", "--name", name,
+                    "--label", "team=red", "--ulimit", "nofile=1024:1024", "--ulimit",
+                    "nproc=1024:1024", Podman.IMAGE, "cat", "/etc/" + word], env=PODMAN.env,
+                   capture_output=True, stdin=subprocess.DEVNULL)
+    ev = T.wait_for(lambda e: e["tracer"] == "open" and e["data"].get("filename") == "/etc/" + word,
+                    what="podman open")
+    assert ev["container_runtime"] == "podman", ev
+    assert ev.get("container_name") == name, ev
+    assert ev.get("container_image") == Podman.IMAGE, ev
+    assert ev.get("container_image_id", "").startswith("sha256:"), ev
+
+
+def test_user_cgroup_named_like_a_running_container():
+    mount = cgroup2_mount()
+    name = unique("victim")
+    victim = DOCKER.run("-d", "--name", name, "--network", "none", "--label", "team=red", TAG,
+                        "sleep", "30").stdout.strip()
+    root = os.path.join(mount, "bpfd-test-" + unique("md"))
+    home = os.path.join(root, "user@%d.service" % USER)
+    marker = "/tmp/bpfd-md-" + unique("own")
+    try:
+        # The victim's own events are named: the control for what follows.
+        w = unique("mdvw")
+        docker("exec", name, "cat", "/etc/" + w)
+        ev = T.wait_for(lambda e: e["data"].get("filename") == "/etc/" + w, what="victim's open")
+        assert ev.get("container_name") == name, ev
+        os.mkdir(root)
+        os.mkdir(home)
+        for f in ("", "cgroup.procs", "cgroup.threads", "cgroup.subtree_control"):
+            os.chown(os.path.join(home, f), USER, USER)
+        leaf = os.path.join(home, "docker-%s.scope" % victim)
+        p = subprocess.Popen(["setpriv", "--reuid=%d" % USER, "--regid=%d" % USER,
+                              "--clear-groups", "sh", "-c",
+                              'read go; mkdir "$1" && echo $$ > "$1/cgroup.procs" && exec cat "$2"',
+                              "sh", leaf, marker], stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        with open(os.path.join(home, "cgroup.procs"), "w") as f:
+            f.write(str(p.pid))
+        p.stdin.write("go\n")
+        p.stdin.close()
+        p.wait(10)
+        ev = T.wait_for(lambda e: e["tracer"] == "open" and e["data"].get("filename") == marker,
+                        what="the user's open")
+        assert ev["container_id"] == victim and ev.get("container_owner_uid") == USER, ev
+        for k in ("container_name", "container_image", "container_labels"):
+            assert k not in ev, ev
+    finally:
+        docker("rm", "-f", name)
+        for d in (os.path.join(home, "docker-%s.scope" % victim), home, root):
+            for _ in range(50):
+                try:
+                    if os.path.isdir(d):
+                        os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+
+def main():
+    global D, T, DOCKER, PODMAN
+    require_root()
+    if not cgroup2_mount() or not shutil.which("setpriv"):
+        print("SKIP: needs a cgroup2 mount and setpriv")
+        return 77
+    DOCKER = Docker()
+    if not DOCKER.ok:
+        print("SKIP: " + DOCKER.reason)
+        return 77
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    docker("tag", Docker.IMAGE, TAG)
+    PODMAN = Podman()
+    D = Daemon()
+    os.makedirs(os.path.join(D.tmp, "rules"))
+    with open(os.path.join(D.tmp, "rules", "meta.toml"), "w") as f:
+        f.write("name = 'meta-rule'\ntracer = 'open'\nactions = []\n"
+                "[filterEvents.container_image]\nvalues = ['%s']\n"
+                "[filterEvents.'container_label.team']\nvalues = ['red']\n" % RULE_IMAGE)
+    # The open tracer has rules: what the tests wait for passes through this one.
+    with open(os.path.join(D.tmp, "rules", "seen.toml"), "w") as f:
+        f.write("name = 'seen'\ntracer = 'open'\nactions = []\n"
+                "[filterEvents.filename]\nvalues = ['/etc/md*', '/tmp/bpfd-md-*']\n")
+    try:
+        D.start()
+        T = Trace(D)
+        return run_tests([
+            test_docker_events_carry_name_image_labels,
+            test_rules_on_metadata,
+            test_trace_container_by_name,
+            test_podman_name_and_image,
+            test_user_cgroup_named_like_a_running_container,
+        ])
+    finally:
+        if T:
+            T.stop()
+        D.cleanup()
+        docker("rmi", TAG)
+        if PODMAN and PODMAN.ok:
+            shutil.rmtree(PODMAN.conf, ignore_errors=True)
+        DOCKER.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
