@@ -37,6 +37,7 @@
 	X(bpf_table_fd)                                                                            \
 	X(bcc_func_load)                                                                           \
 	X(bpf_attach_tracepoint)                                                                   \
+	X(bpf_attach_raw_tracepoint)                                                               \
 	X(bpf_attach_uprobe)                                                                       \
 	X(bpf_detach_uprobe)                                                                       \
 	X(bcc_resolve_symname)
@@ -276,6 +277,33 @@ static int bcc_attach_tracepoint(struct bpf_backend *b, const char *function,
 	return slot;
 }
 
+/* A raw tracepoint: its link is the fd BPF_RAW_TRACEPOINT_OPEN returns. */
+static int bcc_attach_raw_tracepoint(struct bpf_backend *b, const char *function,
+				     const char *event, char *err, size_t err_size)
+{
+	struct bcc_backend *bb = to_bcc(b);
+	int prog, slot, fd;
+
+	if (!bb->module)
+		return -EINVAL;
+	slot = link_slot(bb);
+	if (slot < 0)
+		return slot;
+	prog = bcc_load(bb, function, BPF_PROG_TYPE_RAW_TRACEPOINT, err, err_size);
+	if (prog < 0)
+		return prog;
+	fd = bb->api.bpf_attach_raw_tracepoint(prog, event);
+	if (fd < 0) {
+		int e = errno ? errno : EINVAL;
+
+		snprintf(err, err_size, "attaching raw tracepoint %s: %s", event, strerror(e));
+		return -e;
+	}
+	bb->links[slot].fd = fd;
+	bb->links[slot].uprobe[0] = '\0';
+	return slot;
+}
+
 static int bcc_attach_uretprobe(struct bpf_backend *b, const char *function, const char *binary,
 				const char *symbol, char *err, size_t err_size)
 {
@@ -390,6 +418,7 @@ static const struct bpf_backend_ops bcc_backend_ops = {
 	.version = bcc_version,
 	.compile = bcc_compile,
 	.attach_tracepoint = bcc_attach_tracepoint,
+	.attach_raw_tracepoint = bcc_attach_raw_tracepoint,
 	.attach_uretprobe = bcc_attach_uretprobe,
 	.detach = bcc_detach,
 	.map_fd = bcc_map_fd,
