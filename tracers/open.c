@@ -101,7 +101,8 @@ static int open_decode(const void *raw, size_t size, struct event *ev)
 
 const struct tracer_ops open_tracer = {
 	.name = "open",
-	.description = "files opened (open, openat, openat2, creat, open_by_handle_at, also through the 32-bit entry, and io_uring opens) and the result",
+	.description = "files opened (open, openat, openat2, creat, open_by_handle_at, "
+		       "32-bit entry, io_uring), the result",
 	.bpf_source = bpfd_open_bpf_source,
 	.hooks = open_hooks,
 	.keys = open_keys,
