@@ -264,14 +264,26 @@ def measure_compat(args, bpfd, tmp):
         d.stop()
         return t
 
+    def floor():
+        # tpfloor sysexit: a raw sys_exit program that returns at once,
+        # alone (no syscall tracepoint of the open tracer loaded).
+        ref = subprocess.Popen([os.path.join(args.build, "bench", "tpfloor"), "sysexit"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if ref.stdout.readline().strip() != "ready":
+            sys.exit("tpfloor sysexit failed")
+        t = run_loop()
+        ref.stdin.close()
+        ref.wait()
+        return t
+
     # As in the prefilter part: every traced loop bracketed by bare loops.
-    ratios = {True: [], False: []}
+    ratios = {True: [], False: [], "floor": []}
     bare = []
     for rnd in range(args.runs):
         before = run_loop()
         bare.append(before)
-        for compat in ((True, False) if rnd % 2 == 0 else (False, True)):
-            t = traced(compat)
+        for compat in ((True, False, "floor") if rnd % 2 == 0 else ("floor", False, True)):
+            t = floor() if compat == "floor" else traced(compat)
             after = run_loop()
             bare.append(after)
             ratios[compat].append(t / ((before + after) / 2))
@@ -283,6 +295,9 @@ def measure_compat(args, bpfd, tmp):
          "+%.1f ns per system call" % ((med(ratios[True]) - 1) * per_call)),
         ("  open tracer, compat_syscalls = false", "%.3fx" % med(ratios[False]),
          "+%.1f ns per system call" % ((med(ratios[False]) - 1) * per_call)),
+        ("  reference: a raw sys_exit program that returns at once (tpfloor sysexit)",
+         "%.3fx" % med(ratios["floor"]),
+         "+%.1f ns per system call" % ((med(ratios["floor"]) - 1) * per_call)),
     ]
 
 
