@@ -37,6 +37,7 @@
 	X(bpf_table_fd)                                                                            \
 	X(bcc_func_load)                                                                           \
 	X(bpf_attach_tracepoint)                                                                   \
+	X(bpf_attach_raw_tracepoint)                                                               \
 	X(bpf_attach_uprobe)                                                                       \
 	X(bpf_detach_uprobe)                                                                       \
 	X(bcc_resolve_symname)
@@ -248,11 +249,14 @@ static int link_slot(struct bcc_backend *bb)
 	return -ENOSPC;
 }
 
-static int bcc_attach_tracepoint(struct bpf_backend *b, const char *function,
-				 const char *category, const char *event, char *err,
-				 size_t err_size)
+/*
+ * Loads @function and attaches it to tracepoint @category:@event, or with
+ * no @category to raw tracepoint @event (its link is the fd
+ * BPF_RAW_TRACEPOINT_OPEN returns).
+ */
+static int bcc_attach_tp(struct bcc_backend *bb, const char *function, const char *category,
+			 const char *event, char *err, size_t err_size)
 {
-	struct bcc_backend *bb = to_bcc(b);
 	int prog, slot, fd;
 
 	if (!bb->module)
@@ -260,20 +264,35 @@ static int bcc_attach_tracepoint(struct bpf_backend *b, const char *function,
 	slot = link_slot(bb);
 	if (slot < 0)
 		return slot;
-	prog = bcc_load(bb, function, BPF_PROG_TYPE_TRACEPOINT, err, err_size);
+	prog = bcc_load(bb, function, category ? BPF_PROG_TYPE_TRACEPOINT
+					       : BPF_PROG_TYPE_RAW_TRACEPOINT, err, err_size);
 	if (prog < 0)
 		return prog;
-	fd = bb->api.bpf_attach_tracepoint(prog, category, event);
+	fd = category ? bb->api.bpf_attach_tracepoint(prog, category, event)
+		      : bb->api.bpf_attach_raw_tracepoint(prog, event);
 	if (fd < 0) {
 		int e = errno ? errno : EINVAL;
 
-		snprintf(err, err_size, "attaching tracepoint %s:%s: %s", category, event,
-			 strerror(e));
+		snprintf(err, err_size, "attaching %stracepoint %s%s%s: %s", category ? "" : "raw ",
+			 category ? category : "", category ? ":" : "", event, strerror(e));
 		return -e;
 	}
 	bb->links[slot].fd = fd;
 	bb->links[slot].uprobe[0] = '\0';
 	return slot;
+}
+
+static int bcc_attach_tracepoint(struct bpf_backend *b, const char *function,
+				 const char *category, const char *event, char *err,
+				 size_t err_size)
+{
+	return bcc_attach_tp(to_bcc(b), function, category, event, err, err_size);
+}
+
+static int bcc_attach_raw_tracepoint(struct bpf_backend *b, const char *function,
+				     const char *event, char *err, size_t err_size)
+{
+	return bcc_attach_tp(to_bcc(b), function, NULL, event, err, err_size);
 }
 
 static int bcc_attach_uretprobe(struct bpf_backend *b, const char *function, const char *binary,
@@ -390,6 +409,7 @@ static const struct bpf_backend_ops bcc_backend_ops = {
 	.version = bcc_version,
 	.compile = bcc_compile,
 	.attach_tracepoint = bcc_attach_tracepoint,
+	.attach_raw_tracepoint = bcc_attach_raw_tracepoint,
 	.attach_uretprobe = bcc_attach_uretprobe,
 	.detach = bcc_detach,
 	.map_fd = bcc_map_fd,

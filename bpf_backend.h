@@ -33,6 +33,8 @@ struct bpf_backend_ops {
 	int (*attach_tracepoint)(struct bpf_backend *b, const char *function,
 				 const char *category, const char *event, char *err,
 				 size_t err_size);
+	int (*attach_raw_tracepoint)(struct bpf_backend *b, const char *function,
+				     const char *event, char *err, size_t err_size);
 	int (*attach_uretprobe)(struct bpf_backend *b, const char *function, const char *binary,
 				const char *symbol, char *err, size_t err_size);
 	void (*detach)(struct bpf_backend *b, int link);

@@ -38,6 +38,19 @@
 	X(PT_REGS_SI, "pt_regs", "si")					\
 	X(PT_REGS_DX, "pt_regs", "dx")					\
 	X(PT_REGS_AX, "pt_regs", "ax")					\
+	X(PT_REGS_BX, "pt_regs", "bx")					\
+	X(PT_REGS_CX, "pt_regs", "cx")					\
+	X(PT_REGS_ORIG_AX, "pt_regs", "orig_ax")			\
+	X(TASK_TI_STATUS, "task_struct", "thread_info.status")		\
+	X(TASK_COMM, "task_struct", "comm")				\
+	X(IO_KIOCB_OPCODE, "io_kiocb", "opcode")			\
+	X(IO_KIOCB_TCTX, "io_kiocb", "tctx")				\
+	X(IO_URING_TASK_TASK, "io_uring_task", "task")			\
+	X(IO_OPEN_FILE_SLOT, "io_open", "file_slot")			\
+	X(IO_OPEN_HOW_FLAGS, "io_open", "how.flags")			\
+	X(IO_RING_CTX_FILES_NR, "io_ring_ctx", "file_table.data.nr")	\
+	X(IO_RING_CTX_FILES, "io_ring_ctx", "file_table.data.nodes")	\
+	X(IO_RSRC_NODE_FILE_PTR, "io_rsrc_node", "file_ptr")		\
 	X(TASK_FILES, "task_struct", "files")				\
 	X(FILES_FDT, "files_struct", "fdt")				\
 	X(FDTABLE_MAX_FDS, "fdtable", "max_fds")			\

@@ -271,11 +271,18 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 			return failf(l, "default_actions_force: \"%s\" is not true or false", value);
 		return 1;
 	}
+	if (strcmp(key, "compat_syscalls") == 0) {
+		if (config_parse_bool(value, &d->compat_syscalls) < 0)
+			return failf(l, "compat_syscalls: \"%s\" is not true or false", value);
+		d->has_compat_syscalls = true;
+		return 1;
+	}
 	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, socket, socket_mode, "
 			"socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
 			"subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
 			"client_idle_timeout, max_rules, "
-			"log_level, output, default_actions, default_actions_force)", key);
+			"log_level, output, default_actions, default_actions_force, compat_syscalls)",
+		     key);
 }
 
 static struct config_section *add_section(struct load *l, const char *name)

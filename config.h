@@ -61,6 +61,9 @@ struct config_daemon {
 	bool has_default_actions;
 	/* A destructive default action (kill...) is meant: default_actions_force = true. */
 	bool default_actions_force;
+	/* compat_syscalls = false: no hook on every system call for the 32-bit entry. */
+	bool has_compat_syscalls;
+	bool compat_syscalls;
 };
 
 struct config {

@@ -49,6 +49,9 @@ json_t *control_tracers_reply(void)
 		for (h = t->hooks; h->target; h++) {
 			if (h->kind == TRACER_HOOK_TRACEPOINT)
 				snprintf(hook, sizeof(hook), "tracepoint:%s", h->target);
+			else if (h->kind == TRACER_HOOK_RAW_TRACEPOINT)
+				snprintf(hook, sizeof(hook), "raw_tracepoint:%s%s", h->target,
+					 h->compat ? " (compat)" : "");
 			else
 				snprintf(hook, sizeof(hook), "uretprobe:%s:%s",
 					 t->binary ? t->binary(NULL) : "?", h->target);

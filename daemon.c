@@ -674,9 +674,11 @@ static void reload_config(struct daemon *d)
 		    !same(was->cgroup_hierarchy, now->cgroup_hierarchy) ||
 		    was->ring_buffer_bytes != now->ring_buffer_bytes ||
 		    was->socket_mode != now->socket_mode ||
-		    !same(was->socket_group, now->socket_group))
+		    !same(was->socket_group, now->socket_group) ||
+		    was->compat_syscalls != now->compat_syscalls)
 			log_warn("config: socket, rules_dir, tracers, bash, cgroup_hierarchy, "
-				 "ring_buffer_size and socket settings take effect at the next start");
+				 "ring_buffer_size, compat_syscalls and socket settings take effect "
+				 "at the next start");
 	}
 	action_set_reconfigure(d->actions, cfg);
 	if (d->config != d->start_config)
@@ -775,7 +777,12 @@ static int setup_signals(struct daemon *d)
 static int load_tracers(struct daemon *d)
 {
 	struct kernel_offsets offsets;
-	struct tracer_config cfg = { .bash_path = d->opts.bash_path };
+	const struct config_daemon *c = d->config ? &d->config->daemon : NULL;
+	struct tracer_config cfg = {
+		.bash_path = d->opts.bash_path,
+		/* On unless switched off: see docs/performance.md for its cost. */
+		.compat_syscalls = !c || !c->has_compat_syscalls || c->compat_syscalls,
+	};
 	struct loader_request req;
 	const char *names[TRACERS_WANTED_MAX];
 	const char *const *wanted;

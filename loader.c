@@ -187,6 +187,8 @@ static int attach_hooks(struct bpf_backend *b, const struct tracer_ops *ops,
 	int n = 0, link = 0;
 
 	for (h = ops->hooks; h->target; h++) {
+		if (h->compat && !(cfg && cfg->compat_syscalls))
+			continue;
 		if (n == LOADER_LINKS_MAX) {
 			link = -ENOSPC;
 			snprintf(err, err_size, "too many hooks");
@@ -205,6 +207,9 @@ static int attach_hooks(struct bpf_backend *b, const struct tracer_ops *ops,
 				 h->target);
 			link = b->ops->attach_tracepoint(b, h->function, category, colon + 1, err,
 							 err_size);
+		} else if (h->kind == TRACER_HOOK_RAW_TRACEPOINT) {
+			link = b->ops->attach_raw_tracepoint(b, h->function, h->target, err,
+							     err_size);
 		} else {
 			link = b->ops->attach_uretprobe(b, h->function, ops->binary(cfg), h->target,
 							err, err_size);
@@ -627,6 +632,7 @@ struct wire_request {
 	uint32_t n_wanted;		/* UINT32_MAX: all tracers */
 	char wanted[LOADER_TRACERS_MAX][WIRE_NAME_LEN];
 	char bash_path[WIRE_PATH_LEN];	/* "" for the default */
+	uint32_t compat_syscalls;
 	struct kernel_offsets offsets;
 	int32_t daemon;
 	uint32_t host_mntns, host_root_dev;
@@ -648,6 +654,7 @@ static void wire_request_fill(struct wire_request *w, const struct loader_reques
 	}
 	if (req->cfg && req->cfg->bash_path)
 		snprintf(w->bash_path, sizeof(w->bash_path), "%s", req->cfg->bash_path);
+	w->compat_syscalls = req->cfg && req->cfg->compat_syscalls;
 	w->offsets = *req->offsets;
 	w->daemon = req->daemon;
 	w->host_mntns = req->host_mntns;
@@ -680,6 +687,7 @@ int loader_exec_main(int sock)
 	}
 	w.bash_path[WIRE_PATH_LEN - 1] = '\0';
 	cfg.bash_path = w.bash_path[0] ? w.bash_path : NULL;
+	cfg.compat_syscalls = w.compat_syscalls != 0;
 	req.cfg = &cfg;
 	req.offsets = &w.offsets;
 	req.daemon = w.daemon;

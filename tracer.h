@@ -10,6 +10,7 @@
  * turns one of its raw records into an event.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,17 +35,25 @@ typedef int (*tracer_emit_fn)(void *ctx, const void *rec, size_t size);
 enum tracer_hook_kind {
 	TRACER_HOOK_TRACEPOINT,		/* target "category:name" */
 	TRACER_HOOK_URETPROBE,		/* target "symbol" in the tracer's binary */
+	TRACER_HOOK_RAW_TRACEPOINT,	/* target "name", e.g. "sys_exit" */
 };
 
 struct tracer_hook {
 	enum tracer_hook_kind kind;
 	const char *target;
 	const char *function;	/* BPF function in the tracer's source */
+	/*
+	 * The hook sees the 32-bit (compat) system calls, at the cost of a
+	 * program run on every system call of the host: attached only while
+	 * tracer_config.compat_syscalls is on.
+	 */
+	bool compat;
 };
 
 /* Settings a tracer may read when it loads. */
 struct tracer_config {
 	const char *bash_path;	/* bashreadline: the bash binary */
+	bool compat_syscalls;	/* attach the compat hooks ([daemon] compat_syscalls) */
 };
 
 struct tracer_ops {

@@ -5,12 +5,16 @@ tracing an open()/close() loop with every event delivered to a
 same loop with every open dropped by the in-kernel prefilter, next to the
 reference programs of bench/tpfloor.
 
+With `compat`: a getppid() loop bare and with the open tracer loaded with
+and without its compat hook (`compat_syscalls`), the program that runs on
+every system call of the host to see the 32-bit entry.
+
 With `network`: a loopback connect/send/close loop with the network
 tracers (rules matching nothing; every event delivered) and the cost of
 tcpdrop in a SYN flood whose every packet the kernel drops.
 
 usage: bench/run.py [--build DIR] [--runs N] [--iterations N]
-                    [--only start,delivery,prefilter,network] [--against BPFD]...
+                    [--only start,delivery,prefilter,compat,network] [--against BPFD]...
                     [--conn-iterations N] [--flood-packets N]
 Run as root on an otherwise idle machine; prints a table of medians.
 """
@@ -238,6 +242,65 @@ def measure_prefilter(args, bpfd, tmp, openloop, target):
     return rows
 
 
+def measure_compat(args, bpfd, tmp):
+    """A getppid() loop: bare, then under the open tracer with and without the compat hook."""
+    loop = os.path.join(args.build, "bench", "syscallloop")
+    n = args.iterations * 10
+    cpu = max(os.sched_getaffinity(0))
+    rules = os.path.join(tmp, "rules")
+    os.makedirs(rules, exist_ok=True)
+
+    def run_loop():
+        out = subprocess.run([loop, str(n)], capture_output=True, text=True, check=True,
+                             preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+        return float(out.stdout)
+
+    def traced(compat):
+        conf = os.path.join(tmp, "compat.conf")
+        with open(conf, "w") as f:
+            f.write("[daemon]\ncompat_syscalls = %s\n" % ("true" if compat else "false"))
+        d = Daemon(bpfd, tmp, "--tracers", "open", "--rules-dir", rules, "--config", conf)
+        t = run_loop()
+        d.stop()
+        return t
+
+    def floor():
+        # tpfloor sysexit: a raw sys_exit program that returns at once,
+        # alone (no syscall tracepoint of the open tracer loaded).
+        ref = subprocess.Popen([os.path.join(args.build, "bench", "tpfloor"), "sysexit"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if ref.stdout.readline().strip() != "ready":
+            sys.exit("tpfloor sysexit failed")
+        t = run_loop()
+        ref.stdin.close()
+        ref.wait()
+        return t
+
+    # As in the prefilter part: every traced loop bracketed by bare loops.
+    ratios = {True: [], False: [], "floor": []}
+    bare = []
+    for rnd in range(args.runs):
+        before = run_loop()
+        bare.append(before)
+        for compat in ((True, False, "floor") if rnd % 2 == 0 else ("floor", False, True)):
+            t = floor() if compat == "floor" else traced(compat)
+            after = run_loop()
+            bare.append(after)
+            ratios[compat].append(t / ((before + after) / 2))
+            before = after
+    per_call = med(bare) / n * 1e9
+    return [
+        ("getppid() loop, bare", "%.3f s" % med(bare), "%d calls, %.1f ns each" % (n, per_call)),
+        ("  open tracer with the compat hook (median ratio)", "%.3fx" % med(ratios[True]),
+         "+%.1f ns per system call" % ((med(ratios[True]) - 1) * per_call)),
+        ("  open tracer, compat_syscalls = false", "%.3fx" % med(ratios[False]),
+         "+%.1f ns per system call" % ((med(ratios[False]) - 1) * per_call)),
+        ("  reference: a raw sys_exit program that returns at once (tpfloor sysexit)",
+         "%.3fx" % med(ratios["floor"]),
+         "+%.1f ns per system call" % ((med(ratios["floor"]) - 1) * per_call)),
+    ]
+
+
 NET_TRACERS = "tcpconnect,tcpaccept,tcpdrop"
 # Rules that match no loopback traffic: each network tracer's prefilter is on.
 NET_RULES = {t: 'tracer = "%s"\nactions = []\n[filterEvents.daddr]\nvalues = ["169.254.169.254"]\n'
@@ -320,7 +383,7 @@ def measure_network(args, bpfd, tmp):
     ]
 
 
-PARTS = ("start", "delivery", "prefilter", "network")
+PARTS = ("start", "delivery", "prefilter", "compat", "network")
 
 
 def main():
@@ -355,6 +418,8 @@ def main():
         rows += measure_delivery(args, bpfd, tmp, openloop, target)
     if "prefilter" in parts:
         rows += measure_prefilter(args, bpfd, tmp, openloop, target)
+    if "compat" in parts:
+        rows += measure_compat(args, bpfd, tmp)
     if "network" in parts:
         rows += measure_network(args, bpfd, tmp)
     w = max(len(r[0]) for r in rows)

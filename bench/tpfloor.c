@@ -7,7 +7,7 @@
  * bpfd's prefilter is that read plus the tests; these two programs give
  * the floor it is measured against.
  *
- * usage: tpfloor empty|read
+ * usage: tpfloor empty|read|sysexit
  *   Loads the program, attaches it, prints "ready" and keeps it attached
  *   until stdin is closed or the process is killed.
  *
@@ -15,6 +15,8 @@
  *   read   the file name argument (from the registers saved at syscall
  *          entry, bpf_task_pt_regs) read with bpf_probe_read_user_str()
  *          into 64 bytes of stack, as bpfd's open tracer reads it
+ *   sysexit r0 = 0 as a raw tracepoint program on sys_exit, every system
+ *          call's return: the floor of the open tracer's compat hook
  *
  * x86-64 only (the argument's register), like bpfd's tracers.
  */
@@ -54,13 +56,13 @@ static const struct bpf_insn prog_read[] = {
 
 static char verifier_log[65536];
 
-static int load(const struct bpf_insn *insns, unsigned int n)
+static int load(const struct bpf_insn *insns, unsigned int n, unsigned int type)
 {
 	union bpf_attr a;
 	int fd;
 
 	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_TRACEPOINT;
+	a.prog_type = type;
 	a.insns = (unsigned long)insns;
 	a.insn_cnt = n;
 	a.license = (unsigned long)"GPL";
@@ -102,21 +104,45 @@ static int attach(int prog)
 	return fd;
 }
 
+static int attach_sys_exit(int prog)
+{
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.raw_tracepoint.name = (unsigned long)"sys_exit";
+	a.raw_tracepoint.prog_fd = prog;
+	fd = syscall(SYS_bpf, BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a));
+	if (fd < 0)
+		perror("tpfloor: attaching to the raw tracepoint sys_exit");
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
 	char buf[64];
 	int prog;
 
-	if (argc != 2 || (strcmp(argv[1], "empty") != 0 && strcmp(argv[1], "read") != 0)) {
-		fprintf(stderr, "usage: tpfloor empty|read\n");
+	if (argc != 2 || (strcmp(argv[1], "empty") != 0 && strcmp(argv[1], "read") != 0 &&
+			  strcmp(argv[1], "sysexit") != 0)) {
+		fprintf(stderr, "usage: tpfloor empty|read|sysexit\n");
 		return 2;
 	}
-	if (strcmp(argv[1], "empty") == 0)
-		prog = load(prog_empty, sizeof(prog_empty) / sizeof(prog_empty[0]));
-	else
-		prog = load(prog_read, sizeof(prog_read) / sizeof(prog_read[0]));
-	if (prog < 0 || attach(prog) < 0)
-		return 1;
+	if (strcmp(argv[1], "sysexit") == 0) {
+		prog = load(prog_empty, sizeof(prog_empty) / sizeof(prog_empty[0]),
+			    BPF_PROG_TYPE_RAW_TRACEPOINT);
+		if (prog < 0 || attach_sys_exit(prog) < 0)
+			return 1;
+	} else {
+		if (strcmp(argv[1], "empty") == 0)
+			prog = load(prog_empty, sizeof(prog_empty) / sizeof(prog_empty[0]),
+				    BPF_PROG_TYPE_TRACEPOINT);
+		else
+			prog = load(prog_read, sizeof(prog_read) / sizeof(prog_read[0]),
+				    BPF_PROG_TYPE_TRACEPOINT);
+		if (prog < 0 || attach(prog) < 0)
+			return 1;
+	}
 	printf("ready\n");
 	fflush(stdout);
 	while (fread(buf, 1, sizeof(buf), stdin) > 0)

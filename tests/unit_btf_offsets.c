@@ -60,6 +60,19 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_PT_REGS_SI] = 104,
 	[BTF_OFF_PT_REGS_DX] = 96,
 	[BTF_OFF_PT_REGS_AX] = 80,
+	[BTF_OFF_PT_REGS_BX] = 40,
+	[BTF_OFF_PT_REGS_CX] = 88,
+	[BTF_OFF_PT_REGS_ORIG_AX] = 120,
+	[BTF_OFF_TASK_TI_STATUS] = 4,	/* thread_info at 0, status at 4 within it */
+	[BTF_OFF_TASK_COMM] = 120,
+	[BTF_OFF_IO_KIOCB_OPCODE] = 64,
+	[BTF_OFF_IO_KIOCB_TCTX] = 80,
+	[BTF_OFF_IO_URING_TASK_TASK] = 16,
+	[BTF_OFF_IO_OPEN_FILE_SLOT] = 12,
+	[BTF_OFF_IO_OPEN_HOW_FLAGS] = 24,	/* how at 24, flags at 0 within it */
+	[BTF_OFF_IO_RING_CTX_FILES_NR] = 200,	/* file_table.data at 200: nr, then nodes */
+	[BTF_OFF_IO_RING_CTX_FILES] = 208,
+	[BTF_OFF_IO_RSRC_NODE_FILE_PTR] = 16,
 	[BTF_OFF_TASK_FILES] = 88,
 	[BTF_OFF_FILES_FDT] = 32,
 	[BTF_OFF_FDTABLE_MAX_FDS] = 0,
@@ -145,9 +158,13 @@ static struct btf *build_btf(enum variant v)
 	anon_u = btf__add_union(btf, NULL, 8);
 	add_field(btf, NULL, anon_s, 0);
 	add_field(btf, "raw", t_long, 0);
-	t = btf__add_struct(btf, "task_struct", 128);
+	t = btf__add_struct(btf, "thread_info", 8);
+	add_field(btf, "flags", t_uint, 0);
+	add_field(btf, "status", t_uint, 4);
+	anon_s = t;
+	t = btf__add_struct(btf, "task_struct", 136);
 	assert_true(t > 0);
-	add_field(btf, "__state", t_uint, 0);
+	add_field(btf, "thread_info", anon_s, 0);
 	add_field(btf, "mm", t_ptr, 8);
 	add_field(btf, NULL, anon_u, 32);
 	add_field(btf, "real_parent", t_ptr, 48);
@@ -158,6 +175,7 @@ static struct btf *build_btf(enum variant v)
 	add_field(btf, "cgroups", t_ptr, 96);
 	add_field(btf, "group_leader", t_ptr, 104);
 	add_field(btf, "start_boottime", t_long, 112);
+	add_field(btf, "comm", t_long, 120);
 
 	t = btf__add_struct(btf, "nsproxy", 64);
 	add_field(btf, "count", t_int, 0);
@@ -215,10 +233,37 @@ static struct btf *build_btf(enum variant v)
 
 	/* pt_regs: the x86-64 layout, plain members. */
 	t = btf__add_struct(btf, "pt_regs", 168);
+	add_field(btf, "bx", t_long, 40);
 	add_field(btf, "ax", t_long, 80);
+	add_field(btf, "cx", t_long, 88);
 	add_field(btf, "dx", t_long, 96);
 	add_field(btf, "si", t_long, 104);
 	add_field(btf, "di", t_long, 112);
+	add_field(btf, "orig_ax", t_long, 120);
+
+	/* io_uring's request, its open, the ring's fixed-file table (structs by value). */
+	t = btf__add_struct(btf, "io_kiocb", 128);
+	add_field(btf, "file", t_ptr, 0);
+	add_field(btf, "opcode", t_uint, 64);
+	add_field(btf, "tctx", t_ptr, 80);
+	t = btf__add_struct(btf, "io_uring_task", 64);
+	add_field(btf, "task", t_ptr, 16);
+	anon_s = btf__add_struct(btf, "open_how", 24);
+	add_field(btf, "flags", t_long, 0);
+	t = btf__add_struct(btf, "io_open", 64);
+	add_field(btf, "file", t_ptr, 0);
+	add_field(btf, "file_slot", t_uint, 12);
+	add_field(btf, "how", anon_s, 24);
+	anon_s = btf__add_struct(btf, "io_rsrc_data", 16);
+	add_field(btf, "nr", t_uint, 0);
+	add_field(btf, "nodes", t_ptr, 8);
+	anon_u = btf__add_struct(btf, "io_file_table", 32);
+	add_field(btf, "data", anon_s, 0);
+	add_field(btf, "bitmap", t_ptr, 16);
+	t = btf__add_struct(btf, "io_ring_ctx", 512);
+	add_field(btf, "file_table", anon_u, 200);
+	t = btf__add_struct(btf, "io_rsrc_node", 32);
+	add_field(btf, "file_ptr", t_long, 16);
 
 	/* The file and mount structs dockeropenbreakout walks; nested by value. */
 	t = btf__add_struct(btf, "files_struct", 64);

@@ -133,7 +133,9 @@ static void test_errors(void **state)
 		     "socket_mode, socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
 		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
 		     "client_idle_timeout, max_rules, log_level, output, default_actions, "
-		     "default_actions_force)");
+		     "default_actions_force, compat_syscalls)");
+	expect_error("[daemon]\ncompat_syscalls = maybe\n",
+		     "bpfd.conf:2: compat_syscalls: \"maybe\" is not true or false");
 	expect_error_prefix("\n\n[webhok]\nurl = http://x\n",
 			    "bpfd.conf:4: [webhok]: unknown action \"webhok\" (sections are daemon "
 			    "or an action: stdout, kill, interrupt, exec, file");
@@ -159,6 +161,10 @@ static void test_errors(void **state)
 	assert_int_equal(load("[daemon]\ndefault_actions = pause\ndefault_actions_force = yes\n",
 			      &cfg, err), 0);
 	assert_true(cfg->daemon.default_actions_force);
+	config_free(cfg);
+	/* The compat hook is on unless switched off. */
+	assert_int_equal(load("[daemon]\ncompat_syscalls = false\n", &cfg, err), 0);
+	assert_true(cfg->daemon.has_compat_syscalls && !cfg->daemon.compat_syscalls);
 	config_free(cfg);
 	expect_error_prefix("[daemon]\ndefault_actions = stdout, bogus\n",
 			    "bpfd.conf:2: default_actions: unknown action \"bogus\" (sections are "

@@ -328,6 +328,45 @@ static __always_inline void bpfd_syscall_args(struct bpfd_syscall_args *a)
 	a->di = regs[BPFD_OFF_PT_REGS_DI / 8];
 }
 
+/*
+ * The same for a system call made through the 32-bit entry (int $0x80,
+ * also from a 64-bit process, sysenter, a 32-bit program): its arguments
+ * are in ebx, ecx, edx, of which the kernel uses the low halves only (a
+ * 64-bit process may leave anything in the high ones).
+ */
+static __always_inline void bpfd_compat_syscall_args(struct bpfd_syscall_args *a)
+{
+	volatile u64 *regs = (volatile u64 *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	a->di = (u32)regs[BPFD_OFF_PT_REGS_BX / 8];
+	a->si = (u32)regs[BPFD_OFF_PT_REGS_CX / 8];
+	a->dx = (u32)regs[BPFD_OFF_PT_REGS_DX / 8];
+}
+
+/*
+ * The number of the 32-bit (compat) system call the current task is in, or
+ * -1 for any other: the syscalls:* tracepoints never see those (the kernel
+ * skips them when in_ia32_syscall()), a raw sys_exit program does, and
+ * tells them by the task's TS_COMPAT status bit (arch/x86's
+ * in_ia32_syscall(), set at every 32-bit entry and cleared at the return).
+ * One load through the task's BTF pointer for a native call: this runs on
+ * every system call of the host.
+ */
+#define BPFD_TS_COMPAT 0x0002
+#if BPFD_OFF_TASK_TI_STATUS % 4 || BPFD_OFF_PT_REGS_ORIG_AX % 8
+#error "thread_info.status or pt_regs.orig_ax is not aligned"
+#endif
+static __always_inline long bpfd_compat_syscall_nr(void)
+{
+	void *task = bpf_get_current_task_btf();
+	volatile u64 *regs;
+
+	if (!(((volatile u32 *)task)[BPFD_OFF_TASK_TI_STATUS / 4] & BPFD_TS_COMPAT))
+		return -1;
+	regs = (volatile u64 *)bpf_task_pt_regs(task);
+	return (long)regs[BPFD_OFF_PT_REGS_ORIG_AX / 8];
+}
+
 static __always_inline u64 bpfd_syscall_arg(const struct bpfd_syscall_args *a, int n)
 {
 	return n == 0 ? a->di : n == 1 ? a->si : a->dx;

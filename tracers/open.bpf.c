@@ -12,50 +12,55 @@
 
 #define BPFD_AT_FDCWD -100
 
+/* What bpfd_open_report() needs of an open, however it was made. */
+struct bpfd_open_call {
+	void *task;		/* the opener: whose files and root (a request's submitter) */
+	void *file;		/* the opened file, or NULL */
+	const char *filename;	/* the name as passed, in user memory, or NULL */
+	const void *how;	/* openat2's struct open_how (user memory), or NULL: flags */
+	long dfd;		/* the directory a relative name starts from */
+	u64 flags;
+};
+
 /*
- * @dfd_arg, @name_arg, @flags_arg: which syscall argument holds the
- * directory fd, the file name and the flags (-1: none; for flags, @flags is
- * the value; without a dirfd the cwd is the base).
+ * The prefilter's tests that need no file (the task's): 1 with the mode
+ * the rest must apply in *@mode (0: none), 0 when the open is dropped.
+ * Most opens on a busy host are dropped by the prefilter, and nothing else
+ * is looked up for them, not even the tracer's switch (the prefilters are
+ * written before the tracers switch on, and the daemon's own opens that it
+ * drops are counted in `prefiltered` too). The task's tests are the
+ * cheapest: when one lets the event through, done.
  */
-static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, int flags_arg,
-					  u64 flags, u32 syscall)
+static __always_inline int bpfd_open_task_passes(struct bpfd_pf_config *pf, u32 *mode)
 {
-	const char *filename = NULL;
-	struct bpfd_pf_config *pf;
+	*mode = pf ? pf->mode : 0;
+	if ((*mode & BPFD_PF_ACTIVE) && bpfd_pf_task_passes(BPFD_TRACER_TYPE, *mode))
+		*mode = 0;
+	return !((*mode & BPFD_PF_ACTIVE) && !(*mode & BPFD_PF_PATH));
+}
+
+/*
+ * The rest of the prefilter, the path and the record, for open @c that
+ * returned @ret, made by @syscall (enum open_syscall). Every way in (the
+ * syscall tracepoints, the 32-bit entry, io_uring) ends here, so that each
+ * is tested and reported alike.
+ */
+static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_pf_config *pf,
+					    u32 mode, const struct bpfd_open_call *c)
+{
 	struct bpfd_path_area *area;
-	struct bpfd_syscall_args a;
 	struct open_record *r;
 	struct bpfd_path_root start = {};
-	void *task, *file = NULL, *dentry;
-	u32 mode, len = 0, plen, kind = BPFD_PATH_BASE, k;
+	void *dentry;
+	u32 len = 0, plen, kind = BPFD_PATH_BASE, k;
+	u64 flags = c->flags;
 	int n = 0, names;
 	char first = 0;
-	long dfd = BPFD_AT_FDCWD;
 
-	/*
-	 * The prefilter comes first: most opens on a busy host are dropped by
-	 * it, and nothing else is looked up for them, not even the tracer's
-	 * switch (the prefilters are written before the tracers switch on, and
-	 * the daemon's own opens that it drops are counted in `prefiltered`
-	 * too). The task's tests are the cheapest: when one lets the event
-	 * through, done.
-	 */
-	pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
-	mode = pf ? pf->mode : 0;
-	if ((mode & BPFD_PF_ACTIVE) && bpfd_pf_task_passes(BPFD_TRACER_TYPE, mode))
-		mode = 0;
-	if ((mode & BPFD_PF_ACTIVE) && !(mode & BPFD_PF_PATH))
-		goto drop;
-	bpfd_syscall_args(&a);
-	if (name_arg >= 0)
-		filename = (const char *)bpfd_syscall_arg(&a, name_arg);
 	r = bpfd_scratch();
 	if (!r)
 		return 0;
 	area = bpfd_path_area(r);
-	task = (void *)bpf_get_current_task();
-	if (ret >= 0)
-		file = bpfd_fd_file(task, ret);
 	/*
 	 * The file name is tested as the kernel resolved it. Before the path
 	 * is built, its last component (the dentry's name, or for a failed
@@ -63,22 +68,20 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 	 * names: most opens stop there, at the cost of the fd table's reads.
 	 * A failed open is tested by that alone, or not at all.
 	 */
-	if ((mode & BPFD_PF_LEAF) && file) {
-		dentry = bpfd_read_ptr(file, BPFD_OFF_FILE_PATH_DENTRY);
+	if ((mode & BPFD_PF_LEAF) && c->file) {
+		dentry = bpfd_read_ptr(c->file, BPFD_OFF_FILE_PATH_DENTRY);
 		if (dentry && !bpfd_pf_leaf_passes(BPFD_TRACER_TYPE,
 						   bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_NAME), pf))
 			goto drop;
 	} else if ((mode & BPFD_PF_LEAF) &&
-		   !bpfd_pf_user_leaf_passes(BPFD_TRACER_TYPE, filename, area, pf)) {
+		   !bpfd_pf_user_leaf_passes(BPFD_TRACER_TYPE, c->filename, area, pf)) {
 		goto drop;
 	}
-	if (file) {
-		bpfd_path_start_file(file, &start);
+	if (c->file) {
+		bpfd_path_start_file(c->file, &start);
 		kind = BPFD_PATH_FILE;
-	} else if (filename && bpfd_read_user(&first, 1, filename) == 0) {
-		if (dfd_arg >= 0)
-			dfd = (int)bpfd_syscall_arg(&a, dfd_arg);
-		bpfd_path_start_base(task, dfd, first, &start);
+	} else if (c->filename && bpfd_read_user(&first, 1, c->filename) == 0) {
+		bpfd_path_start_base(c->task, c->dfd, first, &start);
 	}
 	/*
 	 * Without the last component's test (a prefix among the rules'
@@ -87,27 +90,35 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 	 * rules on `/etc/...`. One copy of the walk serves both passes: the
 	 * verifier checks it once per pass, not once per call site.
 	 */
-	names = !((mode & BPFD_PF_ACTIVE) && file && !(mode & BPFD_PF_LEAF) && pf &&
+	names = !((mode & BPFD_PF_ACTIVE) && c->file && !(mode & BPFD_PF_LEAF) && pf &&
 		  pf->lead_mask);
 #pragma clang loop unroll(disable)
 	for (k = 0; k < 2; k++) {
-		len = bpfd_path_resolve(area, task, &start, kind, names);
+		len = bpfd_path_resolve(area, c->task, &start, kind, names);
 		if (names)
 			break;
 		if (!bpfd_pf_top_passes(area, pf))
 			goto drop;
 		names = 1;
 	}
-	if ((mode & BPFD_PF_ACTIVE) && file && len && !(area->flags & BPFD_PATH_TRUNCATED) &&
+	if ((mode & BPFD_PF_ACTIVE) && c->file && len && !(area->flags & BPFD_PATH_TRUNCATED) &&
 	    !bpfd_pf_walked_path_passes(BPFD_TRACER_TYPE, area, pf))
 		goto drop;
 	if (bpfd_tracer_off(BPFD_TRACER_TYPE) || bpfd_task_ignored())
 		return 0;
-	if (syscall == OPEN_SYS_OPENAT2)	/* struct open_how starts with its u64 flags */
-		bpfd_read_user(&flags, sizeof(flags), (void *)bpfd_syscall_arg(&a, flags_arg));
-	else if (flags_arg >= 0)
-		flags = (u32)bpfd_syscall_arg(&a, flags_arg);
+	if (c->how)	/* struct open_how starts with its u64 flags */
+		bpfd_read_user(&flags, sizeof(flags), c->how);
 	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
+	/*
+	 * An io_uring request may complete in an io-wq worker (iou-wrk-N) of
+	 * the submitter's process: the thread and command are the submitter's.
+	 */
+	if (c->task != (void *)bpf_get_current_task()) {
+		bpf_probe_read_kernel(&r->hdr.tid, sizeof(r->hdr.tid),
+				      (char *)c->task + BPFD_OFF_TASK_PID);
+		bpf_probe_read_kernel(r->hdr.comm, sizeof(r->hdr.comm),
+				      (char *)c->task + BPFD_OFF_TASK_COMM);
+	}
 	r->hdr.retval = ret;
 	r->flags = flags;
 	r->syscall = syscall;
@@ -115,8 +126,8 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 	plen = bpfd_path_copy(r->buf, area, len);
 	r->path_len = plen;
 	plen = BPFD_BOUND(plen, 2 * BPFD_PATH_MAX);
-	if (filename) {
-		n = bpfd_read_user_str(&r->buf[plen], OPEN_FILENAME_MAX, filename);
+	if (c->filename) {
+		n = bpfd_read_user_str(&r->buf[plen], OPEN_FILENAME_MAX, c->filename);
 		if (n < 0)
 			n = 0;
 	}
@@ -131,32 +142,184 @@ drop:
 	return 0;
 }
 
+/*
+ * @dfd_arg, @name_arg, @flags_arg: which syscall argument holds the
+ * directory fd, the file name and the flags (-1: none; for flags, @flags is
+ * the value; without a dirfd the cwd is the base). @compat: the call came
+ * through the 32-bit entry, whose arguments are elsewhere.
+ */
+static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, int flags_arg,
+					  u64 flags, u32 syscall, int compat)
+{
+	struct bpfd_open_call c = { .dfd = BPFD_AT_FDCWD, .flags = flags };
+	struct bpfd_pf_config *pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
+	struct bpfd_syscall_args a;
+	u32 mode;
+
+	if (!bpfd_open_task_passes(pf, &mode)) {
+		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
+		return 0;
+	}
+	if (compat)
+		bpfd_compat_syscall_args(&a);
+	else
+		bpfd_syscall_args(&a);
+	c.task = (void *)bpf_get_current_task();
+	if (name_arg >= 0)
+		c.filename = (const char *)bpfd_syscall_arg(&a, name_arg);
+	if (dfd_arg >= 0)
+		c.dfd = (int)bpfd_syscall_arg(&a, dfd_arg);
+	if ((syscall & ~OPEN_SYS_COMPAT) == OPEN_SYS_OPENAT2)
+		c.how = (const void *)bpfd_syscall_arg(&a, flags_arg);
+	else if (flags_arg >= 0)
+		c.flags = (u32)bpfd_syscall_arg(&a, flags_arg);
+	if (ret >= 0)
+		c.file = bpfd_fd_file(c.task, ret);
+	return bpfd_open_report(ret, syscall, pf, mode, &c);
+}
+
 /* open(filename, flags, mode) */
 TRACEPOINT_PROBE(syscalls, sys_exit_open)
 {
-	return bpfd_open_exit(args->ret, -1, 0, 1, 0, OPEN_SYS_OPEN);
+	return bpfd_open_exit(args->ret, -1, 0, 1, 0, OPEN_SYS_OPEN, 0);
 }
 
 /* openat(dfd, filename, flags, mode) */
 TRACEPOINT_PROBE(syscalls, sys_exit_openat)
 {
-	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT);
+	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT, 0);
 }
 
 /* openat2(dfd, filename, how, size) */
 TRACEPOINT_PROBE(syscalls, sys_exit_openat2)
 {
-	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT2);
+	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT2, 0);
 }
 
 /* creat(filename, mode) is open(O_CREAT|O_WRONLY|O_TRUNC). */
 TRACEPOINT_PROBE(syscalls, sys_exit_creat)
 {
-	return bpfd_open_exit(args->ret, -1, 0, -1, 01101, OPEN_SYS_CREAT);
+	return bpfd_open_exit(args->ret, -1, 0, -1, 01101, OPEN_SYS_CREAT, 0);
 }
 
 /* open_by_handle_at(mount_fd, handle, flags): no name, but a file once it succeeded. */
 TRACEPOINT_PROBE(syscalls, sys_exit_open_by_handle_at)
 {
-	return bpfd_open_exit(args->ret, -1, -1, 2, 0, OPEN_SYS_OPEN_BY_HANDLE_AT);
+	return bpfd_open_exit(args->ret, -1, -1, 2, 0, OPEN_SYS_OPEN_BY_HANDLE_AT, 0);
+}
+
+/*
+ * The open family through the 32-bit entry, which the tracepoints above
+ * never see: on every system call's exit (raw_syscalls), returning at once
+ * for any but a compat call. The i386 numbers (arch/x86/entry/syscalls/
+ * syscall_32.tbl); their arguments are in the same order as the 64-bit
+ * calls'. One call of the report below: the walk is checked once.
+ */
+RAW_TRACEPOINT_PROBE(sys_exit)
+{
+	long nr = bpfd_compat_syscall_nr();
+	int dfd_arg = -1, name_arg = 0, flags_arg = 1;
+	u64 flags = 0;
+	u32 syscall;
+
+	if (nr < 0)
+		return 0;
+	switch (nr) {
+	case 5:		/* open(filename, flags, mode) */
+		syscall = OPEN_SYS_OPEN;
+		break;
+	case 295:	/* openat(dfd, filename, flags, mode) */
+		syscall = OPEN_SYS_OPENAT;
+		dfd_arg = 0, name_arg = 1, flags_arg = 2;
+		break;
+	case 437:	/* openat2(dfd, filename, how, size) */
+		syscall = OPEN_SYS_OPENAT2;
+		dfd_arg = 0, name_arg = 1, flags_arg = 2;
+		break;
+	case 8:		/* creat(filename, mode) */
+		syscall = OPEN_SYS_CREAT;
+		flags_arg = -1, flags = 01101;
+		break;
+	case 342:	/* open_by_handle_at(mount_fd, handle, flags) */
+		syscall = OPEN_SYS_OPEN_BY_HANDLE_AT;
+		name_arg = -1, flags_arg = 2;
+		break;
+	default:
+		return 0;
+	}
+	return bpfd_open_exit((long)ctx->args[1], dfd_arg, name_arg, flags_arg, flags,
+			      syscall | OPEN_SYS_COMPAT, 1);
+}
+
+#define BPFD_IORING_OP_OPENAT 18
+#define BPFD_IORING_OP_OPENAT2 28
+#define BPFD_IORING_FILE_INDEX_ALLOC 0xffffffffu
+/* io_uring keeps flags in a fixed file's pointer's low bits (io_uring/filetable.h, FFS_*). */
+#define BPFD_IORING_FFS_MASK (~3UL)
+
+/* The file in slot @idx of io_uring @ctx's fixed-file table, or NULL. */
+static __always_inline void *bpfd_io_uring_fixed_file(void *ctx, u32 idx)
+{
+	void *nodes, *node;
+	u32 nr = 0;
+
+	bpf_probe_read_kernel(&nr, sizeof(nr), (char *)ctx + BPFD_OFF_IO_RING_CTX_FILES_NR);
+	if (idx >= nr)
+		return NULL;
+	nodes = bpfd_read_ptr(ctx, BPFD_OFF_IO_RING_CTX_FILES);
+	node = nodes ? bpfd_read_ptr((char *)nodes + (u64)idx * sizeof(void *), 0) : NULL;
+	if (!node)
+		return NULL;
+	return (void *)((unsigned long)bpfd_read_ptr(node, BPFD_OFF_IO_RSRC_NODE_FILE_PTR) &
+			BPFD_IORING_FFS_MASK);
+}
+
+/*
+ * Opens through io_uring (IORING_OP_OPENAT, OPENAT2), which make no open
+ * system call: at the request's completion, the file is the new
+ * descriptor's in the submitter's file table (which its io-wq workers
+ * share) or the fixed-file slot it went into. The request's name was
+ * freed before the completion (the kernel puts it as soon as the open is
+ * done), so a failed request is not reported: docs/tracers.md.
+ */
+TRACEPOINT_PROBE(io_uring, io_uring_complete)
+{
+	struct bpfd_open_call c = { .dfd = BPFD_AT_FDCWD };
+	struct bpfd_pf_config *pf;
+	void *req = args->req, *tctx;
+	long res = args->res;
+	u32 slot = 0, mode, syscall;
+	u8 op = 0;
+
+	if (!req || res < 0)
+		return 0;
+	bpf_probe_read_kernel(&op, sizeof(op), (char *)req + BPFD_OFF_IO_KIOCB_OPCODE);
+	if (op == BPFD_IORING_OP_OPENAT)
+		syscall = OPEN_SYS_IO_URING_OPENAT;
+	else if (op == BPFD_IORING_OP_OPENAT2)
+		syscall = OPEN_SYS_IO_URING_OPENAT2;
+	else
+		return 0;
+	pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
+	if (!bpfd_open_task_passes(pf, &mode)) {
+		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
+		return 0;
+	}
+	/* The submitter: the task whose io_uring context the request carries. */
+	tctx = bpfd_read_ptr(req, BPFD_OFF_IO_KIOCB_TCTX);
+	c.task = tctx ? bpfd_read_ptr(tctx, BPFD_OFF_IO_URING_TASK_TASK) : NULL;
+	if (!c.task)
+		c.task = (void *)bpf_get_current_task();
+	/* The request's struct io_open is at its start (io_kiocb_to_cmd). */
+	bpf_probe_read_kernel(&slot, sizeof(slot), (char *)req + BPFD_OFF_IO_OPEN_FILE_SLOT);
+	bpf_probe_read_kernel(&c.flags, sizeof(c.flags), (char *)req + BPFD_OFF_IO_OPEN_HOW_FLAGS);
+	/* file_slot is the slot + 1; with IORING_FILE_INDEX_ALLOC the result is the slot. */
+	if (slot)
+		c.file = bpfd_io_uring_fixed_file(args->ctx, slot == BPFD_IORING_FILE_INDEX_ALLOC
+								     ? (u32)res : slot - 1);
+	else
+		c.file = bpfd_fd_file(c.task, res);
+	if (!c.file)
+		return 0;
+	return bpfd_open_report(res, syscall, pf, mode, &c);
 }

@@ -15,11 +15,37 @@ static const struct tracer_hook open_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_creat", "tracepoint__syscalls__sys_exit_creat" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_open_by_handle_at",
 	  "tracepoint__syscalls__sys_exit_open_by_handle_at" },
+	{ TRACER_HOOK_TRACEPOINT, "io_uring:io_uring_complete",
+	  "tracepoint__io_uring__io_uring_complete" },
+	{ TRACER_HOOK_RAW_TRACEPOINT, "sys_exit", "raw_tracepoint__sys_exit", .compat = true },
 	{ 0 },
 };
 
-static const char *const open_keys[] = { "filename", "argument", "resolved", "flags", "command",
-					  "returnval", NULL };
+static const char *const open_keys[] = { "filename", "argument", "resolved", "flags", "syscall",
+					  "command", "returnval", NULL };
+
+/*
+ * data.syscall: which way the open came (enum open_syscall), then through
+ * the 32-bit entry (OPEN_SYS_COMPAT), which io_uring never is.
+ */
+static const char *const syscall_names[2][OPEN_SYS_COUNT] = {
+	{
+		[OPEN_SYS_OPEN] = "open",
+		[OPEN_SYS_OPENAT] = "openat",
+		[OPEN_SYS_OPENAT2] = "openat2",
+		[OPEN_SYS_CREAT] = "creat",
+		[OPEN_SYS_OPEN_BY_HANDLE_AT] = "open_by_handle_at",
+		[OPEN_SYS_IO_URING_OPENAT] = "io_uring_openat",
+		[OPEN_SYS_IO_URING_OPENAT2] = "io_uring_openat2",
+	},
+	{
+		[OPEN_SYS_OPEN] = "compat_open",
+		[OPEN_SYS_OPENAT] = "compat_openat",
+		[OPEN_SYS_OPENAT2] = "compat_openat2",
+		[OPEN_SYS_CREAT] = "compat_creat",
+		[OPEN_SYS_OPEN_BY_HANDLE_AT] = "compat_open_by_handle_at",
+	},
+};
 
 /*
  * The flags' text for @flags. A process opens with the same flags again
@@ -44,12 +70,18 @@ static int open_decode(const void *raw, size_t size, struct event *ev)
 {
 	const struct open_record *r = raw;
 	size_t head = offsetof(struct open_record, buf);
-	const char *flags;
+	const char *flags, *sysname = NULL;
+	uint32_t sys;
 	size_t n;
 	int err;
 
 	if (size < head || r->path_len > BPFD_PATH_MAX || r->arg_len > OPEN_FILENAME_MAX ||
 	    (size_t)r->path_len + r->arg_len > size - head)
+		return -EINVAL;
+	sys = r->syscall & ~(uint32_t)OPEN_SYS_COMPAT;
+	if (sys < OPEN_SYS_COUNT)
+		sysname = syscall_names[(r->syscall & OPEN_SYS_COMPAT) != 0][sys];
+	if (!sysname)
 		return -EINVAL;
 	/* open_by_handle_at has no name: the handle says which file. */
 	err = pathname_add_event_keys(ev, r->buf, r->path_len, r->path_flags,
@@ -59,6 +91,8 @@ static int open_decode(const void *raw, size_t size, struct event *ev)
 	flags = flags_text(r->flags, &n);
 	err = event_add_data(ev, "flags", flags, n);
 	if (!err)
+		err = event_add_str(ev, "syscall", sysname);
+	if (!err)
 		err = event_add_str(ev, "command", ev->command);
 	if (!err)
 		err = event_add_int(ev, "returnval", ev->returnval);
@@ -67,7 +101,8 @@ static int open_decode(const void *raw, size_t size, struct event *ev)
 
 const struct tracer_ops open_tracer = {
 	.name = "open",
-	.description = "files opened (open, openat, openat2, creat, open_by_handle_at) and the result",
+	.description = "files opened (open, openat, openat2, creat, open_by_handle_at, "
+		       "32-bit entry, io_uring), the result",
 	.bpf_source = bpfd_open_bpf_source,
 	.hooks = open_hooks,
 	.keys = open_keys,

@@ -15,12 +15,17 @@ enum open_syscall {
 	OPEN_SYS_OPENAT2,
 	OPEN_SYS_CREAT,
 	OPEN_SYS_OPEN_BY_HANDLE_AT,
+	OPEN_SYS_IO_URING_OPENAT,	/* an io_uring request (IORING_OP_OPENAT) */
+	OPEN_SYS_IO_URING_OPENAT2,
+	OPEN_SYS_COUNT,
+	/* Or'd in: the call came through the 32-bit entry (int $0x80, sysenter, a 32-bit process). */
+	OPEN_SYS_COMPAT = 1 << 8,
 };
 
 struct open_record {
 	struct bpfd_record hdr;		/* retval: the fd or -errno */
 	__u64 flags;			/* open(2) flags as passed */
-	__u32 syscall;			/* enum open_syscall */
+	__u32 syscall;			/* enum open_syscall, OPEN_SYS_COMPAT */
 	__u32 path_flags;		/* enum bpfd_path_flags: what the path is */
 	__u16 path_len;			/* bytes of the path at buf[0], no NUL; 0: none */
 	__u16 arg_len;			/* bytes of the argument after it, with its NUL; 0: none */
