@@ -59,6 +59,14 @@ struct event {
 	 * (rootless docker, podman): -1 for the system's containers and the host.
 	 */
 	int64_t container_owner_uid;
+	/*
+	 * The identity the kernel recognised the event's file by (struct
+	 * bpfd_path_ident, tracers/path.h; not in JSON): the pipeline turns it
+	 * into the name of the rules' file (`identity`). depth 0: none.
+	 */
+	uint64_t ident_ino;
+	uint32_t ident_dev;
+	uint32_t ident_depth;
 
 	/*
 	 * The rules that matched, in rule order: the first EVENT_RULES_MAX

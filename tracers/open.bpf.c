@@ -28,7 +28,7 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 	struct bpfd_path_root start = {};
 	void *task, *file = NULL, *dentry;
 	u32 mode, len = 0, plen, kind = BPFD_PATH_BASE, k;
-	int n = 0, names;
+	int n = 0, names, known;
 	char first = 0;
 	long dfd = BPFD_AT_FDCWD;
 
@@ -38,12 +38,13 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 	 * switch (the prefilters are written before the tracers switch on, and
 	 * the daemon's own opens that it drops are counted in `prefiltered`
 	 * too). The task's tests are the cheapest: when one lets the event
-	 * through, done.
+	 * through, done, but for the file's identity, which the daemon needs
+	 * to match by.
 	 */
 	pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
 	mode = pf ? pf->mode : 0;
 	if ((mode & BPFD_PF_ACTIVE) && bpfd_pf_task_passes(BPFD_TRACER_TYPE, mode))
-		mode = 0;
+		mode &= BPFD_PF_IDENT | BPFD_PF_IDENT_DIRS;
 	if ((mode & BPFD_PF_ACTIVE) && !(mode & BPFD_PF_PATH))
 		goto drop;
 	bpfd_syscall_args(&a);
@@ -57,13 +58,21 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 	if (ret >= 0)
 		file = bpfd_fd_file(task, ret);
 	/*
-	 * The file name is tested as the kernel resolved it. Before the path
-	 * is built, its last component (the dentry's name, or for a failed
+	 * A file a rule names, or one under a directory a rule's prefix
+	 * names, is recognised by its identity first: under another name (a
+	 * hard link, a bind mount, a chroot) no name test would let it through.
+	 */
+	known = bpfd_pf_ident_passes(BPFD_TRACER_TYPE, mode, file, area);
+	/*
+	 * Else the file name is tested as the kernel resolved it. Before the
+	 * path is built, its last component (the dentry's name, or for a failed
 	 * open the name's) must be one of the rules' when they are all exact
 	 * names: most opens stop there, at the cost of the fd table's reads.
 	 * A failed open is tested by that alone, or not at all.
 	 */
-	if ((mode & BPFD_PF_LEAF) && file) {
+	if (known) {
+		/* Nothing to drop. */
+	} else if ((mode & BPFD_PF_LEAF) && file) {
 		dentry = bpfd_read_ptr(file, BPFD_OFF_FILE_PATH_DENTRY);
 		if (dentry && !bpfd_pf_leaf_passes(BPFD_TRACER_TYPE,
 						   bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_NAME), pf))
@@ -87,8 +96,8 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 	 * rules on `/etc/...`. One copy of the walk serves both passes: the
 	 * verifier checks it once per pass, not once per call site.
 	 */
-	names = !((mode & BPFD_PF_ACTIVE) && file && !(mode & BPFD_PF_LEAF) && pf &&
-		  pf->lead_mask);
+	names = known || !((mode & BPFD_PF_ACTIVE) && file && !(mode & BPFD_PF_LEAF) && pf &&
+			   pf->lead_mask);
 #pragma clang loop unroll(disable)
 	for (k = 0; k < 2; k++) {
 		len = bpfd_path_resolve(area, task, &start, kind, names);
@@ -98,7 +107,8 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 			goto drop;
 		names = 1;
 	}
-	if ((mode & BPFD_PF_ACTIVE) && file && len && !(area->flags & BPFD_PATH_TRUNCATED) &&
+	if (!known && (mode & BPFD_PF_ACTIVE) && file && len &&
+	    !(area->flags & BPFD_PATH_TRUNCATED) &&
 	    !bpfd_pf_walked_path_passes(BPFD_TRACER_TYPE, area, pf))
 		goto drop;
 	if (bpfd_tracer_off(BPFD_TRACER_TYPE) || bpfd_task_ignored())
@@ -112,6 +122,7 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 	r->flags = flags;
 	r->syscall = syscall;
 	r->path_flags = area->flags;
+	r->ident = area->ident;
 	plen = bpfd_path_copy(r->buf, area, len);
 	r->path_len = plen;
 	plen = BPFD_BOUND(plen, 2 * BPFD_PATH_MAX);

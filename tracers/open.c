@@ -18,8 +18,8 @@ static const struct tracer_hook open_hooks[] = {
 	{ 0 },
 };
 
-static const char *const open_keys[] = { "filename", "argument", "resolved", "flags", "command",
-					  "returnval", NULL };
+static const char *const open_keys[] = { "filename", "argument", "resolved", "identity",
+					  "flags",    "command",  "returnval", NULL };
 
 /*
  * The flags' text for @flags. A process opens with the same flags again
@@ -56,6 +56,9 @@ static int open_decode(const void *raw, size_t size, struct event *ev)
 				      r->buf + r->path_len, r->arg_len);
 	if (err)
 		return err;
+	ev->ident_ino = r->ident.ino;
+	ev->ident_dev = r->ident.dev;
+	ev->ident_depth = r->ident.depth;
 	flags = flags_text(r->flags, &n);
 	err = event_add_data(ev, "flags", flags, n);
 	if (!err)
@@ -71,6 +74,7 @@ const struct tracer_ops open_tracer = {
 	.bpf_source = bpfd_open_bpf_source,
 	.hooks = open_hooks,
 	.keys = open_keys,
-	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH | BPFD_PF_LEAF | BPFD_PF_UID | BPFD_PF_CONTAINER,
+	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH | BPFD_PF_LEAF | BPFD_PF_UID | BPFD_PF_CONTAINER |
+		     BPFD_PF_IDENT | BPFD_PF_IDENT_DIRS,
 	.decode = open_decode,
 };

@@ -24,6 +24,8 @@ struct open_record {
 	__u32 path_flags;		/* enum bpfd_path_flags: what the path is */
 	__u16 path_len;			/* bytes of the path at buf[0], no NUL; 0: none */
 	__u16 arg_len;			/* bytes of the argument after it, with its NUL; 0: none */
+	__u32 pad;
+	struct bpfd_path_ident ident;	/* how the prefilter knew the file, if it did */
 	/* the path the kernel walked, then the file name as passed (user memory) */
 	char buf[BPFD_PATH_MAX + OPEN_FILENAME_MAX];
 };

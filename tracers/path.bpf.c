@@ -28,6 +28,8 @@ struct bpfd_path_area {
 	/* A walk without names: the component just below the root, and how many there are. */
 	u64 top;
 	u32 depth;
+	/* What bpfd_pf_ident_passes() recognised the file as: copied into records. */
+	struct bpfd_path_ident ident;
 	char buf[BPFD_PATH_MASK + 1 + 256];
 };
 
@@ -319,6 +321,68 @@ static __always_inline int bpfd_pf_walked_path_passes(u32 type, const struct bpf
 	k->prefixlen = BPFD_PF_PATH_MAX * 8;
 	bpf_probe_read_kernel(k->path, sizeof(k->path), &a->buf[pos & BPFD_PATH_MASK]);
 	return bpfd_pf_key_passes(type, k, pf->lead, pf->lead_mask);
+}
+
+/* The identity (device, inode) of @dentry's inode into @k; false without one. */
+static __always_inline int bpfd_pf_ident_key(void *dentry, struct bpfd_pf_ident_key *k)
+{
+	void *inode = dentry ? bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_INODE) : NULL;
+	void *sb = inode ? bpfd_read_ptr(inode, BPFD_OFF_INODE_SB) : NULL;
+
+	if (!sb)
+		return 0;
+	bpf_probe_read_kernel(&k->dev, sizeof(k->dev), (char *)sb + BPFD_OFF_SB_DEV);
+	bpf_probe_read_kernel(&k->ino, sizeof(k->ino), (char *)inode + BPFD_OFF_INODE_INO);
+	return 1;
+}
+
+/*
+ * The prefilter's test of a file's identity (BPFD_PF_IDENT in @mode): is
+ * the inode of the opened @file one that a rule names (bpfd_pf_idents), or,
+ * with BPFD_PF_IDENT_DIRS, one of its parent directories the directory of
+ * a rule's prefix? Names do not matter here: a hard link, a bind mount and
+ * a chroot all open the same inode. Parents are the dentries' own, within
+ * the file's filesystem whatever the mount it was reached through, so a
+ * bind mount of a directory leads to the same parents. Sets a->ident (depth
+ * 0 when nothing was recognised) and returns whether something was.
+ */
+static __always_inline int bpfd_pf_ident_passes(u32 type, u32 mode, void *file,
+						struct bpfd_path_area *a)
+{
+	struct bpfd_pf_ident_key k = {};
+	struct bpfd_pf_ident *v;
+	u32 bit = 1u << (type & 31), i;
+	void *dentry, *parent;
+
+	a->ident.depth = 0;
+	if (!(mode & BPFD_PF_IDENT) || !file)
+		return 0;
+	dentry = bpfd_read_ptr(file, BPFD_OFF_FILE_PATH_DENTRY);
+	if (!bpfd_pf_ident_key(dentry, &k))
+		return 0;
+	v = bpfd_pf_idents.lookup(&k);
+	if (v && (v->file_types & bit))
+		goto hit;
+	if (!(mode & BPFD_PF_IDENT_DIRS))
+		return 0;
+#pragma clang loop unroll(disable)
+	for (i = 1; i < BPFD_PF_IDENT_DEPTH_MAX; i++) {
+		parent = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_PARENT);
+		if (!parent || parent == dentry || !bpfd_pf_ident_key(parent, &k))
+			return 0;
+		dentry = parent;
+		v = bpfd_pf_idents.lookup(&k);
+		if (v && (v->dir_types & bit)) {
+			a->ident.depth = i;
+			goto hit;
+		}
+	}
+	return 0;
+hit:
+	a->ident.ino = k.ino;
+	a->ident.dev = k.dev;
+	a->ident.depth++;
+	return 1;
 }
 
 /*
