@@ -67,6 +67,9 @@ struct event {
 	uint64_t ident_ino;
 	uint32_t ident_dev;
 	uint32_t ident_depth;
+	/* Below a directory: the names under it ("/sub/file"), or none when too long. */
+	const char *ident_tail;
+	size_t ident_tail_len;
 
 	/*
 	 * The rules that matched, in rule order: the first EVENT_RULES_MAX

@@ -257,8 +257,8 @@ int identity_on_inotify(struct identity_table *t)
 int identity_add_event_key(const struct identity_table *t, uint32_t type, struct event *ev)
 {
 	const struct identity_name *name = NULL;
-	const char *file, *tail;
-	size_t len, dlen, tlen, i, up;
+	const char *file, *tail = ev->ident_tail;
+	size_t len, dlen, tlen = ev->ident_tail_len, i;
 	char *out;
 
 	if (!ev->ident_depth)
@@ -273,17 +273,13 @@ int identity_add_event_key(const struct identity_table *t, uint32_t type, struct
 	file = event_get_data(ev, PATHNAME_KEY, &len);
 	if (!name || !file)
 		return -ENOENT;
-	/* Below a directory: the file's last ident_depth - 1 components. */
-	tail = file + len;
-	tlen = 0;
-	for (up = 1; up < ev->ident_depth; up++) {
-		while (tail > file && tail[-1] != '/')
-			tail--;
-		if (tail == file)
-			return -ENOENT;
-		tail--;
+	if (ev->ident_depth == 1) {
+		tlen = 0;
+	} else if (!tlen || !tail) {
+		/* Names too long to carry: still below the directory, as its prefix rules say. */
+		tail = "/" PATHNAME_TRUNCATED_MARK;
+		tlen = strlen(tail);
 	}
-	tlen = (size_t)(file + len - tail);
 	dlen = strlen(name->path);
 	if (dlen + tlen == len && !memcmp(file, name->path, dlen) && !memcmp(file + dlen, tail, tlen))
 		return -ENOENT;

@@ -134,7 +134,16 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 	if (n > OPEN_FILENAME_MAX)
 		n = OPEN_FILENAME_MAX;
 	r->arg_len = n;
-	bpfd_submit(r, offsetof(struct open_record, buf) + plen + BPFD_BOUND(n, 2 * OPEN_FILENAME_MAX),
+	n = BPFD_BOUND(n, 2 * OPEN_FILENAME_MAX);
+	k = area->ident.tail_len;
+	if (area->ident.depth > 1 && k && k < BPFD_IDENT_TAIL_MAX)
+		bpf_probe_read_kernel(&r->buf[(plen + n) & (4 * BPFD_PATH_MAX - 1)],
+				      k & (BPFD_IDENT_TAIL_MAX - 1),
+				      &area->tail[(BPFD_IDENT_TAIL_MAX - k) & (BPFD_IDENT_TAIL_MAX - 1)]);
+	else
+		r->ident.tail_len = k = 0;
+	bpfd_submit(r, offsetof(struct open_record, buf) + plen + n +
+			       BPFD_BOUND(k, 2 * BPFD_IDENT_TAIL_MAX),
 		    BPFD_TRACER_TYPE);
 	return 0;
 drop:

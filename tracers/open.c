@@ -49,7 +49,8 @@ static int open_decode(const void *raw, size_t size, struct event *ev)
 	int err;
 
 	if (size < head || r->path_len > BPFD_PATH_MAX || r->arg_len > OPEN_FILENAME_MAX ||
-	    (size_t)r->path_len + r->arg_len > size - head)
+	    r->ident.tail_len >= BPFD_IDENT_TAIL_MAX ||
+	    (size_t)r->path_len + r->arg_len + r->ident.tail_len > size - head)
 		return -EINVAL;
 	/* open_by_handle_at has no name: the handle says which file. */
 	err = pathname_add_event_keys(ev, r->buf, r->path_len, r->path_flags,
@@ -59,6 +60,8 @@ static int open_decode(const void *raw, size_t size, struct event *ev)
 	ev->ident_ino = r->ident.ino;
 	ev->ident_dev = r->ident.dev;
 	ev->ident_depth = r->ident.depth;
+	ev->ident_tail = r->buf + r->path_len + r->arg_len;
+	ev->ident_tail_len = r->ident.tail_len;
 	flags = flags_text(r->flags, &n);
 	err = event_add_data(ev, "flags", flags, n);
 	if (!err)

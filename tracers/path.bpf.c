@@ -30,6 +30,8 @@ struct bpfd_path_area {
 	u32 depth;
 	/* What bpfd_pf_ident_passes() recognised the file as: copied into records. */
 	struct bpfd_path_ident ident;
+	/* ident's names below the directory: tail[BPFD_IDENT_TAIL_MAX - ident.tail_len ...]. */
+	char tail[2 * BPFD_IDENT_TAIL_MAX];
 	char buf[BPFD_PATH_MASK + 1 + 256];
 };
 
@@ -337,6 +339,32 @@ static __always_inline int bpfd_pf_ident_key(void *dentry, struct bpfd_pf_ident_
 }
 
 /*
+ * The names of the @levels dentries from @dentry up, as "/a/b", into
+ * a->tail, ending at BPFD_IDENT_TAIL_MAX. Only for a file recognised by a
+ * parent's identity: its path below that directory.
+ */
+static __always_inline void bpfd_pf_ident_tail(struct bpfd_path_area *a, void *dentry, u32 levels)
+{
+	u32 i, len, pos = BPFD_IDENT_TAIL_MAX;
+
+	a->ident.tail_len = 0;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < levels && i < BPFD_PF_IDENT_DEPTH_MAX; i++) {
+		len = 0;
+		bpf_probe_read_kernel(&len, sizeof(len), (char *)dentry + BPFD_OFF_DENTRY_NAME_LEN);
+		if (len > 255 || BPFD_IDENT_TAIL_MAX - pos + len + 1 > BPFD_IDENT_TAIL_MAX - 1)
+			return;
+		pos -= len;
+		bpf_probe_read_kernel(&a->tail[pos & (2 * BPFD_IDENT_TAIL_MAX - 1)], len & 255,
+				      bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_NAME));
+		pos--;
+		a->tail[pos & (2 * BPFD_IDENT_TAIL_MAX - 1)] = '/';
+		dentry = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_PARENT);
+	}
+	a->ident.tail_len = BPFD_IDENT_TAIL_MAX - pos;
+}
+
+/*
  * The prefilter's test of a file's identity (BPFD_PF_IDENT in @mode): is
  * the inode of the opened @file one that a rule names (bpfd_pf_idents), or,
  * with BPFD_PF_IDENT_DIRS, one of its parent directories the directory of
@@ -352,12 +380,12 @@ static __always_inline int bpfd_pf_ident_passes(u32 type, u32 mode, void *file,
 	struct bpfd_pf_ident_key k = {};
 	struct bpfd_pf_ident *v;
 	u32 bit = 1u << (type & 31), i;
-	void *dentry, *parent;
+	void *dentry, *parent, *file_dentry;
 
 	a->ident.depth = 0;
 	if (!(mode & BPFD_PF_IDENT) || !file)
 		return 0;
-	dentry = bpfd_read_ptr(file, BPFD_OFF_FILE_PATH_DENTRY);
+	dentry = file_dentry = bpfd_read_ptr(file, BPFD_OFF_FILE_PATH_DENTRY);
 	if (!bpfd_pf_ident_key(dentry, &k))
 		return 0;
 	v = bpfd_pf_idents.lookup(&k);
@@ -374,6 +402,7 @@ static __always_inline int bpfd_pf_ident_passes(u32 type, u32 mode, void *file,
 		v = bpfd_pf_idents.lookup(&k);
 		if (v && (v->dir_types & bit)) {
 			a->ident.depth = i;
+			bpfd_pf_ident_tail(a, file_dentry, i);
 			goto hit;
 		}
 	}

@@ -41,7 +41,15 @@ struct bpfd_path_ident {
 	__u64 ino;
 	__u32 dev;		/* kernel dev_t */
 	/* 0: not recognised; 1: the file itself; n > 1: its parent n - 1 levels up */
-	__u32 depth;
+	__u16 depth;
+	/*
+	 * For a parent: bytes of the names below it, "/sub/file", from the
+	 * dentries (the path walked may show a mount point's name instead);
+	 * 0 when they need more than BPFD_IDENT_TAIL_MAX - 1.
+	 */
+	__u16 tail_len;
 };
+
+enum { BPFD_IDENT_TAIL_MAX = 256 };
 
 #endif

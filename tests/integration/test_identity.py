@@ -81,9 +81,9 @@ def opens_of(pid):
 
 def expect_match(pid, rule, filename, identity, timeout=5):
     """@pid's open of @filename matches @rule, by the identity of @identity."""
-    ev = T.wait_for(lambda e: e["tracer"] == "open" and e["pid"] == pid and rule in e["rules"],
-                    what="open by %d matching %s" % (pid, rule), timeout=timeout)
-    assert ev["data"]["filename"] == filename, ev["data"]
+    ev = T.wait_for(lambda e: e["tracer"] == "open" and e["pid"] == pid and rule in e["rules"]
+                    and e["data"]["filename"] == filename,
+                    what="open of %s by %d matching %s" % (filename, pid, rule), timeout=timeout)
     assert ev["data"].get("identity") == identity, ev["data"]
     return ev
 
@@ -189,6 +189,13 @@ def test_prefix_rule_through_a_bind_mounted_directory():
     assert "pfx_ex" in ev["rules"], ev["rules"]
     expect_no_match(twin_pid, "pfx")
     expect_no_match(twin_pid, "pfx_ex")
+    # A mount of a directory below it: the names under the rule's directory
+    # are the dentries', not the mount point's. What pfx_ex excludes by the
+    # file's own name stays excluded under any name.
+    pid = run(pivot(PFX + "/sub", "y", "/y/file", "/y/skip"))
+    expect_match(pid, "pfx", "/y/file", PFX + "/sub/file")
+    ev = expect_match(pid, "pfx", "/y/skip", PFX + "/sub/skip")
+    assert "pfx_ex" not in ev["rules"], ev["rules"]
 
 
 def test_container_volume_and_its_own_shadow():
@@ -227,7 +234,7 @@ def setup():
     os.chmod(WORK, 0o755)
     for d in ("sec", "twin", "pfx/sub", "pfxtwin/sub"):
         os.makedirs(os.path.join(WORK, d))
-    for f in ("sec/target", "twin/target", "pfx/sub/file", "pfxtwin/sub/file"):
+    for f in ("sec/target", "twin/target", "pfx/sub/file", "pfx/sub/skip", "pfxtwin/sub/file"):
         with open(os.path.join(WORK, f), "w") as out:
             out.write(f + "\n")
         # Root's files, which the user may read, and write: protected_hardlinks
@@ -244,7 +251,7 @@ def setup():
         "target": rule % TARGET,
         "shadow": rule % "/etc/shadow",
         "pfx": rule % (PFX + "/*"),
-        "pfx_ex": rule % (PFX + "/*") + 'exclude = ["/x/*"]\n',
+        "pfx_ex": rule % (PFX + "/*") + 'exclude = ["/x/*", "%s/sub/skip"]\n' % PFX,
     }
     d = Daemon("--tracers", "open")
     os.makedirs(os.path.join(d.tmp, "rules"))
