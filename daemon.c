@@ -468,6 +468,9 @@ void daemon_rules_changed(struct daemon *d)
 	if (err < 0)
 		log_warn("updating the in-kernel prefilters: %s (every event goes to the daemon)",
 			 strerror(-err));
+	if (d->identities.skipped)
+		log_warn("rules name more than %d files: %zu are matched by name only, not by identity",
+			 IDENTITY_NAMES_MAX, d->identities.skipped);
 	/* Tracers whose prefilter lives in their own maps. */
 	for (i = 0; i < d->loader.n_tracers; i++) {
 		const struct loaded_tracer *t = &d->loader.tracers[i];
