@@ -2177,21 +2177,23 @@ size_t ruleset_match(const struct ruleset *s, size_t tracer, const struct event 
 	/* Candidates: the rules indexed under the event's value of each index key ... */
 	for (k = 0; k < tr->n_keys; k++) {
 		const struct index_entry *e;
-		const char *v;
-		size_t len;
+		enum field field = tr->keys[k].field;
+		const char *v, *key = tr->keys[k].name;
+		size_t len, pass;
 
-		if (!event_string(ev, tr->keys[k].field, tr->keys[k].name, &v, &len))
-			continue;
-		e = index_lookup(tr, (uint32_t)k, v, len);
-		if (e) {
-			lists[n_lists].p = e->count == 1 ? &e->first : tr->postings + e->first;
-			lists[n_lists++].n = e->count;
-		}
-		if (!tr->keys[k].alias ||
-		    !event_string(ev, FIELD_DATA, tr->keys[k].alias, &v, &len))
-			continue;
-		e = index_lookup(tr, (uint32_t)k, v, len);
-		if (e) {
+		/* The key's own value, then its alias's (a file's identity): either may hit. */
+		for (pass = 0; pass < 2; pass++) {
+			if (pass) {
+				if (!tr->keys[k].alias)
+					break;
+				field = FIELD_DATA;
+				key = tr->keys[k].alias;
+			}
+			if (!event_string(ev, field, key, &v, &len))
+				continue;
+			e = index_lookup(tr, (uint32_t)k, v, len);
+			if (!e)
+				continue;
 			lists[n_lists].p = e->count == 1 ? &e->first : tr->postings + e->first;
 			lists[n_lists++].n = e->count;
 		}
