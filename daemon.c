@@ -464,6 +464,7 @@ void daemon_rules_changed(struct daemon *d)
 	if (!d->loader.n_tracers || m.mode_fd < 0)
 		return;
 	d->identities.map_fd = d->loader.pf_idents_fd;
+	d->identities.hint_fd = d->loader.pf_ident_hint_fd;
 	err = prefilter_apply(&m, d->rules, &d->prefiltered_tracers);
 	if (err < 0)
 		log_warn("updating the in-kernel prefilters: %s (every event goes to the daemon)",
@@ -570,7 +571,7 @@ static void setup_rules(struct daemon *d)
 		log_info("rules: %zu active from %s", rulebook_count(d->rules), d->opts.rules_dir);
 	d->pipeline.rules = d->rules;
 	/* Without inotify, files are known by the identity they had when the rules changed. */
-	err = identity_init(&d->identities, -1);
+	err = identity_init(&d->identities);
 	if (err < 0)
 		log_warn("watching the directories of the rules' files: %s", strerror(-err));
 	d->identities_watch = (struct loop_watch){ .fd = d->identities.inotify_fd,

@@ -22,10 +22,10 @@
 	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |    \
 	 IN_ONLYDIR)
 
-int identity_init(struct identity_table *t, int map_fd)
+int identity_init(struct identity_table *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->map_fd = map_fd;
+	t->map_fd = t->hint_fd = -1;
 	t->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	return t->inotify_fd < 0 ? -errno : 0;
 }
@@ -154,14 +154,24 @@ static void watch_dirs(struct identity_table *t)
 	t->n_wds = n;
 }
 
+static void hint_set(struct bpfd_pf_ident_hint *h, bool dir, uint64_t ino)
+{
+	uint64_t *bits = dir ? h->dir : h->file;
+
+	bits[(ino / 64) % (BPFD_PF_IDENT_HINT_BITS / 64)] |= 1ULL << (ino % 64);
+}
+
 /*
  * Stats every name and writes the map: new and changed identities first,
  * then the ones gone are deleted, so that a file that stays is never
- * missing from it. The watches are set up before the stats: a change
- * after a stat is then always seen.
+ * missing from it; the hint the kernel tests first has both while that
+ * happens. The watches are set up before the stats: a change after a stat
+ * is then always seen.
  */
 static int refresh(struct identity_table *t)
 {
+	struct bpfd_pf_ident_hint hint = t->hint, both;
+	uint32_t zero = 0;
 	struct bpfd_pf_ident_key *keys = calloc(t->n ? t->n : 1, sizeof(*keys));
 	struct bpfd_pf_ident *vals = calloc(t->n ? t->n : 1, sizeof(*vals));
 	struct bpfd_pf_ident_key *old = t->written;
@@ -195,6 +205,17 @@ static int refresh(struct identity_table *t)
 		else
 			vals[j].file_types |= name->types;
 	}
+	memset(&t->hint, 0, sizeof(t->hint));
+	for (i = 0; i < t->n; i++)
+		if (t->names[i].found)
+			hint_set(&t->hint, t->names[i].dir, t->names[i].ino);
+	both = t->hint;
+	for (i = 0; i < BPFD_PF_IDENT_HINT_BITS / 64; i++) {
+		both.file[i] |= hint.file[i];
+		both.dir[i] |= hint.dir[i];
+	}
+	if (t->hint_fd >= 0)
+		bpfmap_update(t->hint_fd, &zero, &both, 0);
 	for (i = 0; t->map_fd >= 0 && i < n; i++) {
 		r = bpfmap_update(t->map_fd, &keys[i], &vals[i], 0);
 		if (r < 0 && !err)
@@ -205,6 +226,11 @@ static int refresh(struct identity_table *t)
 			;
 		if (j == n)
 			bpfmap_delete(t->map_fd, &old[i]);
+	}
+	if (t->hint_fd >= 0) {
+		r = bpfmap_update(t->hint_fd, &zero, &t->hint, 0);
+		if (r < 0 && !err)
+			err = r;
 	}
 	free(vals);
 	free(t->written);

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "tracers/record.h"
 
 struct rulebook;
 
@@ -40,15 +41,17 @@ struct identity_table {
 	size_t n, alloc;
 	size_t skipped;		/* names beyond IDENTITY_NAMES_MAX, left to match by name */
 	int map_fd;		/* bpfd_pf_idents (borrowed), -1: none */
+	int hint_fd;		/* bpfd_pf_ident_hint (borrowed), -1: none */
 	int inotify_fd;		/* the directories that hold the names */
 	int *wds;		/* their watches */
 	size_t n_wds;
 	void *written;		/* the map's keys as last written (struct bpfd_pf_ident_key) */
 	size_t n_written;
+	struct bpfd_pf_ident_hint hint;	/* as last written */
 };
 
-/* An empty table that writes to @map_fd (-1: none). 0, or a negative errno. */
-int identity_init(struct identity_table *t, int map_fd);
+/* An empty table that writes to no map yet (map_fd, hint_fd). 0, or a negative errno. */
+int identity_init(struct identity_table *t);
 void identity_release(struct identity_table *t);
 
 /*

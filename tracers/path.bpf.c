@@ -325,17 +325,28 @@ static __always_inline int bpfd_pf_walked_path_passes(u32 type, const struct bpf
 	return bpfd_pf_key_passes(type, k, pf->lead, pf->lead_mask);
 }
 
-/* The identity (device, inode) of @dentry's inode into @k; false without one. */
-static __always_inline int bpfd_pf_ident_key(void *dentry, struct bpfd_pf_ident_key *k)
+/*
+ * The inode number of @dentry's inode into k->ino, and with @dev its
+ * device into k->dev (a dentry's parents share its filesystem: read once).
+ * False without an inode.
+ */
+static __always_inline int bpfd_pf_ident_key(void *dentry, struct bpfd_pf_ident_key *k, int dev)
 {
 	void *inode = dentry ? bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_INODE) : NULL;
-	void *sb = inode ? bpfd_read_ptr(inode, BPFD_OFF_INODE_SB) : NULL;
+	void *sb = inode && dev ? bpfd_read_ptr(inode, BPFD_OFF_INODE_SB) : NULL;
 
-	if (!sb)
+	if (!inode || (dev && !sb))
 		return 0;
-	bpf_probe_read_kernel(&k->dev, sizeof(k->dev), (char *)sb + BPFD_OFF_SB_DEV);
+	if (dev)
+		bpf_probe_read_kernel(&k->dev, sizeof(k->dev), (char *)sb + BPFD_OFF_SB_DEV);
 	bpf_probe_read_kernel(&k->ino, sizeof(k->ino), (char *)inode + BPFD_OFF_INODE_INO);
 	return 1;
+}
+
+/* Is inode number @ino's bit set in @bits (struct bpfd_pf_ident_hint)? */
+static __always_inline int bpfd_pf_ident_hinted(const u64 *bits, u64 ino)
+{
+	return (bits[(ino >> 6) & (BPFD_PF_IDENT_HINT_BITS / 64 - 1)] >> (ino & 63)) & 1;
 }
 
 /*
@@ -378,17 +389,19 @@ static __always_inline int bpfd_pf_ident_passes(u32 type, u32 mode, void *file,
 						struct bpfd_path_area *a)
 {
 	struct bpfd_pf_ident_key k = {};
+	struct bpfd_pf_ident_hint *h;
 	struct bpfd_pf_ident *v;
-	u32 bit = 1u << (type & 31), i;
+	u32 bit = 1u << (type & 31), i, zero = 0;
 	void *dentry, *parent, *file_dentry;
 
 	a->ident.depth = 0;
 	if (!(mode & BPFD_PF_IDENT) || !file)
 		return 0;
+	h = bpfd_pf_ident_hint.lookup(&zero);
 	dentry = file_dentry = bpfd_read_ptr(file, BPFD_OFF_FILE_PATH_DENTRY);
-	if (!bpfd_pf_ident_key(dentry, &k))
+	if (!h || !bpfd_pf_ident_key(dentry, &k, 1))
 		return 0;
-	v = bpfd_pf_idents.lookup(&k);
+	v = bpfd_pf_ident_hinted(h->file, k.ino) ? bpfd_pf_idents.lookup(&k) : NULL;
 	if (v && (v->file_types & bit))
 		goto hit;
 	if (!(mode & BPFD_PF_IDENT_DIRS))
@@ -396,9 +409,11 @@ static __always_inline int bpfd_pf_ident_passes(u32 type, u32 mode, void *file,
 #pragma clang loop unroll(disable)
 	for (i = 1; i < BPFD_PF_IDENT_DEPTH_MAX; i++) {
 		parent = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_PARENT);
-		if (!parent || parent == dentry || !bpfd_pf_ident_key(parent, &k))
+		if (!parent || parent == dentry || !bpfd_pf_ident_key(parent, &k, 0))
 			return 0;
 		dentry = parent;
+		if (!bpfd_pf_ident_hinted(h->dir, k.ino))
+			continue;
 		v = bpfd_pf_idents.lookup(&k);
 		if (v && (v->dir_types & bit)) {
 			a->ident.depth = i;

@@ -105,6 +105,17 @@ struct bpfd_pf_ident {
 	__u32 dir_types;
 };
 
+/*
+ * bpfd_pf_ident_hint[0]: bit (ino % 1024) is set for each inode number in
+ * bpfd_pf_idents, files and directories apart, so that most inodes are
+ * ruled out by a bit test instead of a hash lookup per parent directory.
+ */
+enum { BPFD_PF_IDENT_HINT_BITS = 1024 };
+struct bpfd_pf_ident_hint {
+	__u64 file[BPFD_PF_IDENT_HINT_BITS / 64];
+	__u64 dir[BPFD_PF_IDENT_HINT_BITS / 64];
+};
+
 struct bpfd_record {
 	__u64 ktime_ns;		/* bpf_ktime_get_boot_ns() */
 	__u64 cgroup_id;	/* cgroup2 id, bpf_get_current_cgroup_id() */
