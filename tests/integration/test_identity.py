@@ -253,12 +253,7 @@ def setup():
         "pfx": rule % (PFX + "/*"),
         "pfx_ex": rule % (PFX + "/*") + 'exclude = ["/x/*", "%s/sub/skip"]\n' % PFX,
     }
-    d = Daemon("--tracers", "open")
-    os.makedirs(os.path.join(d.tmp, "rules"))
-    for name, text in rules.items():
-        with open(os.path.join(d.tmp, "rules", name + ".toml"), "w") as f:
-            f.write(text)
-    return d
+    return Daemon("--tracers", "open").write_rules(rules)
 
 
 def main():
