@@ -73,8 +73,9 @@ int identity_on_inotify(struct identity_table *t);
  * Adds `identity` to @ev (record type @type) when the kernel recognised
  * its file (ev->ident_depth) and the name it goes by among the rules
  * differs from `filename`: the rule's file itself, or for a directory the
- * directory followed by the last components of `filename`. 0, or a
- * negative errno (-ENOENT: nothing to add).
+ * directory followed by the names below it the kernel read from the
+ * file's dentries (ev->ident_tail; "/[...]" when they were too long). 0,
+ * or a negative errno (-ENOENT: nothing to add).
  */
 int identity_add_event_key(const struct identity_table *t, uint32_t type, struct event *ev);
 
