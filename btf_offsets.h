@@ -77,6 +77,9 @@
 	X(MM_EXE_FILE, "mm_struct", "exe_file")				\
 	X(SB_ROOT, "super_block", "s_root")				\
 	X(SB_DEV, "super_block", "s_dev")				\
+	X(DENTRY_INODE, "dentry", "d_inode")				\
+	X(INODE_INO, "inode", "i_ino")					\
+	X(INODE_SB, "inode", "i_sb")					\
 	X(TASK_CGROUPS, "task_struct", "cgroups")			\
 	X(CSS_SET_SUBSYS, "css_set", "subsys")				\
 	X(CSS_CGROUP, "cgroup_subsys_state", "cgroup")			\

@@ -34,6 +34,7 @@
 #include "bpfmap.h"
 #include "log.h"
 #include "notify.h"
+#include "identity.h"
 #include "prefilter.h"
 
 enum {
@@ -447,7 +448,8 @@ void daemon_rules_changed(struct daemon *d)
 	struct prefilter_maps m = { .mode_fd = d->loader.prefilter_fd,
 				    .comms_fd = d->loader.pf_comms_fd,
 				    .paths_fd = d->loader.pf_paths_fd,
-				    .uids_fd = d->loader.pf_uids_fd };
+				    .uids_fd = d->loader.pf_uids_fd,
+				    .identities = &d->identities };
 	char why[CONFIG_ERROR_MAX];
 	size_t i, j;
 	int err;
@@ -462,10 +464,15 @@ void daemon_rules_changed(struct daemon *d)
 	/* Before the tracers load: daemon_main() comes back here once they have. */
 	if (!d->loader.n_tracers || m.mode_fd < 0)
 		return;
+	d->identities.map_fd = d->loader.pf_idents_fd;
+	d->identities.hint_fd = d->loader.pf_ident_hint_fd;
 	err = prefilter_apply(&m, d->rules, &d->prefiltered_tracers);
 	if (err < 0)
 		log_warn("updating the in-kernel prefilters: %s (every event goes to the daemon)",
 			 strerror(-err));
+	if (d->identities.skipped)
+		log_warn("rules name more than %d files: %zu are matched by name only, not by identity",
+			 IDENTITY_NAMES_MAX, d->identities.skipped);
 	/* Tracers whose prefilter lives in their own maps. */
 	for (i = 0; i < d->loader.n_tracers; i++) {
 		const struct loaded_tracer *t = &d->loader.tracers[i];
@@ -528,9 +535,21 @@ static void on_rules_dir(struct loop_watch *w, uint32_t events)
 	d->reload_at_ms = loop_now_ms() + RULES_SETTLE_MS;
 }
 
+/* A directory holding a file the rules name changed: the file may be another now. */
+static void on_identities(struct loop_watch *w, uint32_t events)
+{
+	struct daemon *d = w->ctx;
+	int err;
+
+	(void)events;
+	err = identity_on_inotify(&d->identities);
+	if (err < 0)
+		log_warn("updating the rules' files by identity: %s", strerror(-err));
+}
+
 static void setup_rules(struct daemon *d)
 {
-	int fd;
+	int fd, err;
 
 	d->rules_wd = -1;
 	d->rules = rulebook_new(d->opts.rules_dir, daemon_action_kind, report_rule_problem);
@@ -552,6 +571,15 @@ static void setup_rules(struct daemon *d)
 	else
 		log_info("rules: %zu active from %s", rulebook_count(d->rules), d->opts.rules_dir);
 	d->pipeline.rules = d->rules;
+	/* Without inotify, files are known by the identity they had when the rules changed. */
+	err = identity_init(&d->identities);
+	if (err < 0)
+		log_warn("watching the directories of the rules' files: %s", strerror(-err));
+	d->identities_watch = (struct loop_watch){ .fd = d->identities.inotify_fd,
+						   .fn = on_identities, .ctx = d };
+	if (d->identities_watch.fd >= 0)
+		loop_add(&d->loop, &d->identities_watch, EPOLLIN);
+	d->pipeline.identities = &d->identities;
 }
 
 /* Reads the config: 0 and *@out (NULL when the default file does not exist). */
@@ -949,6 +977,7 @@ static void daemon_release(struct daemon *d)
 	if (d->rules_watch.fd >= 0)
 		close(d->rules_watch.fd);
 	rulebook_free(d->rules);
+	identity_release(&d->identities);
 	/* Before the loop goes: actions watch their children through it. */
 	action_set_flush(d->actions);
 	action_set_free(d->actions);
@@ -977,7 +1006,8 @@ static void daemon_release(struct daemon *d)
 int daemon_main(const struct daemon_options *opts)
 {
 	struct daemon d = { .opts = *opts, .listen_fd = -1, .signals.fd = -1,
-			    .bash.prog_fd = -1, .rules_watch.fd = -1, .rules_wd = -1 };
+			    .bash.prog_fd = -1, .rules_watch.fd = -1, .rules_wd = -1,
+			    .identities.inotify_fd = -1 };
 	const char *cg2;
 	size_t i, loaded = 0;
 	int r;

@@ -13,6 +13,7 @@
 
 #include "action.h"
 #include "config.h"
+#include "identity.h"
 #include "bash_probes.h"
 #include "container.h"
 #include "loader.h"
@@ -66,6 +67,8 @@ struct daemon {
 	struct rulebook *rules;
 	struct loop_watch rules_watch;	/* inotify on the rules directory */
 	int rules_wd;
+	struct identity_table identities;	/* the rules' files by identity */
+	struct loop_watch identities_watch;	/* its inotify: their directories */
 	int64_t reload_at_ms;		/* a reload is due (debounced), 0: none */
 	uint32_t prefiltered_tracers;	/* tracer indexes whose in-kernel prefilter is on */
 	unsigned int host_mntns;	/* the host's mount namespace inode */

@@ -66,6 +66,17 @@ struct event {
 	 * NULL where none is known. Not owned: the metadata cache's.
 	 */
 	const struct container_meta *container_meta;
+	/*
+	 * The identity the kernel recognised the event's file by (struct
+	 * bpfd_path_ident, tracers/path.h; not in JSON): the pipeline turns it
+	 * into the name of the rules' file (`identity`). depth 0: none.
+	 */
+	uint64_t ident_ino;
+	uint32_t ident_dev;
+	uint32_t ident_depth;
+	/* Below a directory: the names under it ("/sub/file"), or none when too long. */
+	const char *ident_tail;
+	size_t ident_tail_len;
 
 	/*
 	 * The rules that matched, in rule order: the first EVENT_RULES_MAX

@@ -14,6 +14,10 @@
 
 #include "event.h"
 
+/* The data key of a file's path, and of the name of the rules' file it is (identity.h). */
+#define PATHNAME_KEY "filename"
+#define PATHNAME_IDENTITY_KEY "identity"
+
 /* Put before a path whose start the kernel's walk could not reach. */
 #define PATHNAME_TRUNCATED_MARK "[...]"
 

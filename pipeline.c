@@ -14,6 +14,7 @@
 #include "rules.h"
 #include "bpfmap.h"
 #include "container_meta.h"
+#include "identity.h"
 #include "server.h"
 #include "tracer.h"
 #include "tracers/record.h"
@@ -258,6 +259,10 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 	/* A program started in a container: its bash may need a probe. */
 	if (p->bash && ev->container_id[0] && r->type == p->exec_type)
 		bash_probes_pid(p->bash, ev->pid);
+
+	/* The file the kernel recognised by its identity, by the name the rules know it by. */
+	if (ev->ident_depth && p->identities)
+		identity_add_event_key(p->identities, r->type, ev);
 
 	/* rules: a tracer without rules passes every event to `stdout` (SPEC §6). */
 	set = p->rules ? rulebook_ruleset(p->rules) : NULL;

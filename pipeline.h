@@ -50,6 +50,8 @@ struct pipeline {
 	struct bash_probes *bash;	/* probes for containers' bash; may be NULL */
 	uint32_t exec_type;		/* record type of the exec tracer */
 	const struct rulebook *rules;	/* the live rules; may be NULL */
+	/* The rules' files by identity, naming what the kernel recognised; may be NULL. */
+	const struct identity_table *identities;
 	struct action_set *actions;	/* may be NULL: no actions run */
 	/* What events of a tracer without rules go to (config default_actions). */
 	struct action *default_actions[PIPELINE_DEFAULT_ACTIONS_MAX];

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bpfmap.h"
+#include "identity.h"
 #include "rulebook.h"
 #include "rules.h"
 #include "tracer.h"
@@ -265,7 +266,7 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 	struct pf_list leaves = { .max_len = BPFD_PF_PATH_MAX - 1, .prefixes_ok = false };
 	const struct bpfd_pf_config off = { 0 };
 	struct bpfd_pf_config pf;
-	uint32_t modes[BPFD_TRACERS_MAX] = { 0 }, type;
+	uint32_t modes[BPFD_TRACERS_MAX] = { 0 }, ident_modes[BPFD_TRACERS_MAX] = { 0 }, type;
 	size_t t;
 	int err = 0;
 
@@ -287,6 +288,8 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 		if ((modes[t] & BPFD_PF_PATH) && (tracer_table[t]->prefilter & BPFD_PF_LEAF) &&
 		    plan_leaves(&paths, tracer_record_type(t), &leaves))
 			modes[t] |= BPFD_PF_LEAF;
+	if (!err && m->identities)
+		err = identity_set_rules(m->identities, rb, ident_modes);
 	if (!err)
 		err = write_comms(m->comms_fd, &comms);
 	if (!err)
@@ -296,17 +299,18 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 	if (!err)
 		err = write_paths(m->paths_fd, &leaves);
 	for (t = 0; !err && t < tracer_count; t++) {
-		if (!modes[t])
-			continue;
 		type = tracer_record_type(t);
+		/* Identities are looked up with the prefilter off too: rules match by them. */
+		if (!modes[t] && !ident_modes[type])
+			continue;
 		memset(&pf, 0, sizeof(pf));
-		pf.mode = modes[t];
+		pf.mode = modes[t] | ident_modes[type];
 		if (pf.mode & BPFD_PF_PATH)
 			path_lead(&paths, type, &pf.lead, &pf.lead_mask);
 		if (pf.mode & BPFD_PF_LEAF)
 			path_lead(&leaves, type, &pf.leaf_lead, &pf.leaf_lead_mask);
 		err = bpfmap_update(m->mode_fd, &type, &pf, 0);
-		if (!err)
+		if (!err && modes[t])
 			*active |= 1u << t;
 	}
 	if (err) {

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+struct identity_table;
 struct rulebook;
 
 struct prefilter_maps {
@@ -23,6 +24,8 @@ struct prefilter_maps {
 	int comms_fd;	/* bpfd_pf_comms */
 	int paths_fd;	/* bpfd_pf_paths */
 	int uids_fd;	/* bpfd_pf_uids */
+	/* The rules' files by identity (bpfd_pf_idents); NULL: none. */
+	struct identity_table *identities;
 };
 
 /*

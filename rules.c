@@ -42,6 +42,7 @@
 
 #include "container.h"
 #include "container_meta.h"
+#include "pathname.h"
 #include "toml.h"
 #include "tracer.h"
 
@@ -158,6 +159,8 @@ struct filter {
 	bool has_values;	/* a non-empty `values`: one of them must hold */
 	struct valset values;
 	struct valset exclude;
+	/* Another data key the filter also holds by (field_alias()), or NULL. */
+	const char *alias;
 };
 
 struct rule {
@@ -856,6 +859,23 @@ static struct num event_number(const struct event *ev, enum field field)
 }
 
 /*
+ * A file's path is also matched as the name of the rules' file the kernel
+ * recognised it as (identity.h): a filter on `filename` holds by either.
+ */
+static const char *field_alias(enum field field, const char *key)
+{
+	return field == FIELD_DATA && !strcmp(key, PATHNAME_KEY) ? PATHNAME_IDENTITY_KEY : NULL;
+}
+
+/* Does the string filter @f hold for the value @s? */
+static bool string_holds(const struct filter *f, const char *s, size_t len, bool values_known)
+{
+	if (f->has_values && !values_known && !valset_has_string(&f->values, s, len))
+		return false;
+	return !valset_has_string(&f->exclude, s, len);
+}
+
+/*
  * Does @f hold for @ev? @values_known: the caller already knows that one
  * of the filter's values matched (a ruleset index hit), only exclude is left.
  */
@@ -872,7 +892,9 @@ static bool filter_holds(const struct filter *f, const struct event *ev, bool va
 		return !valset_has_number(&f->exclude, n);
 	}
 	if (!event_string(ev, f->field, f->key, &s, &len))
-		return false;
+		/* No path (none reported), but maybe the file the kernel recognised. */
+		return f->alias && event_string(ev, FIELD_DATA, f->alias, &s, &len) &&
+		       string_holds(f, s, len, false);
 	if (f->field == FIELD_ADDRESS) {
 		struct cidr host;
 
@@ -892,9 +914,16 @@ static bool filter_holds(const struct filter *f, const struct event *ev, bool va
 			return false;
 		return !valset_has_port(&f->exclude, port.lo);
 	}
-	if (f->has_values && !values_known && !valset_has_string(&f->values, s, len))
-		return false;
-	return !valset_has_string(&f->exclude, s, len);
+	/* An index hit may have come from the alias: then the path's values are not known. */
+	if (string_holds(f, s, len, values_known && !f->alias))
+		return true;
+	/*
+	 * Each name is judged whole, values and exclude: a path chosen to be
+	 * excluded (a bind mount under an excluded directory) cannot hide the
+	 * file its identity names.
+	 */
+	return f->alias && event_string(ev, FIELD_DATA, f->alias, &s, &len) &&
+	       string_holds(f, s, len, false);
 }
 
 static bool runtime_listed(const struct rule *r, const char *runtime)
@@ -1654,6 +1683,7 @@ static int parse_filter(struct parse *p, const struct toml_entry *e)
 	if (!f->key)
 		return -ENOMEM;
 	f->field = field;
+	f->alias = field_alias(field, f->key);
 	f->line = t->line;
 	p->r->n_filters++;
 	for (i = 0; i < toml_table_len(t); i++) {
@@ -1840,6 +1870,7 @@ enum {
 struct index_key {
 	enum field field;
 	const char *name;	/* the data key, borrowed from a rule */
+	const char *alias;	/* its filters' alias, looked up too */
 };
 
 /*
@@ -1920,6 +1951,7 @@ static uint32_t key_slot(struct tracer_rules *tr, const struct filter *f)
 		return NONE;
 	tr->keys[tr->n_keys].field = f->field;
 	tr->keys[tr->n_keys].name = f->key;
+	tr->keys[tr->n_keys].alias = f->alias;
 	return (uint32_t)tr->n_keys++;
 }
 
@@ -2149,7 +2181,7 @@ size_t ruleset_match(const struct ruleset *s, size_t tracer, const struct event 
 	struct {
 		const uint32_t *p;
 		size_t n;
-	} lists[INDEX_KEYS_MAX + 1];
+	} lists[2 * INDEX_KEYS_MAX + 1];
 	const struct tracer_rules *tr;
 	size_t n_lists = 0, found = 0, k;
 
@@ -2159,16 +2191,26 @@ size_t ruleset_match(const struct ruleset *s, size_t tracer, const struct event 
 	/* Candidates: the rules indexed under the event's value of each index key ... */
 	for (k = 0; k < tr->n_keys; k++) {
 		const struct index_entry *e;
-		const char *v;
-		size_t len;
+		enum field field = tr->keys[k].field;
+		const char *v, *key = tr->keys[k].name;
+		size_t len, pass;
 
-		if (!event_string(ev, tr->keys[k].field, tr->keys[k].name, &v, &len))
-			continue;
-		e = index_lookup(tr, (uint32_t)k, v, len);
-		if (!e)
-			continue;
-		lists[n_lists].p = e->count == 1 ? &e->first : tr->postings + e->first;
-		lists[n_lists++].n = e->count;
+		/* The key's own value, then its alias's (a file's identity): either may hit. */
+		for (pass = 0; pass < 2; pass++) {
+			if (pass) {
+				if (!tr->keys[k].alias)
+					break;
+				field = FIELD_DATA;
+				key = tr->keys[k].alias;
+			}
+			if (!event_string(ev, field, key, &v, &len))
+				continue;
+			e = index_lookup(tr, (uint32_t)k, v, len);
+			if (!e)
+				continue;
+			lists[n_lists].p = e->count == 1 ? &e->first : tr->postings + e->first;
+			lists[n_lists++].n = e->count;
+		}
 	}
 	/* ... and those no index can rule out. */
 	if (tr->n_always) {

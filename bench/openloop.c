@@ -3,11 +3,15 @@
  * The open/close workload of bpfd's benchmarks: open() and close() one file
  * N times and print the elapsed seconds.
  *
- * usage: openloop FILE [N]   (N defaults to 1,000,000)
+ * usage: openloop FILE [N [enoent]]   (N defaults to 1,000,000)
+ *
+ * With "enoent", every open must fail with ENOENT: the loop of failed opens.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,17 +19,20 @@ int main(int argc, char **argv)
 {
 	struct timespec a, b;
 	long n, i;
-	int fd;
+	int fd, enoent;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: openloop FILE [N]\n");
 		return 2;
 	}
 	n = argc > 2 ? atol(argv[2]) : 1000000;
+	enoent = argc > 3 && !strcmp(argv[3], "enoent");
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (i = 0; i < n; i++) {
 		fd = open(argv[1], O_RDONLY);
-		if (fd < 0) {
+		if (enoent && fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0 || enoent) {
 			perror(argv[1]);
 			return 1;
 		}

@@ -3,7 +3,8 @@
 tracing an open()/close() loop with every event delivered to a
 `bpfd trace --json` subscriber, the daemon's memory once steady, and the
 same loop with every open dropped by the in-kernel prefilter, next to the
-reference programs of bench/tpfloor.
+reference programs of bench/tpfloor, and (`failedopen`) a loop of opens of a
+relative name that does not exist, with the same rule.
 
 With `compat`: a getppid() loop bare and with the open tracer loaded with
 and without its compat hook (`compat_syscalls`), the program that runs on
@@ -14,7 +15,8 @@ tracers (rules matching nothing; every event delivered) and the cost of
 tcpdrop in a SYN flood whose every packet the kernel drops.
 
 usage: bench/run.py [--build DIR] [--runs N] [--iterations N]
-                    [--only start,delivery,prefilter,compat,network] [--against BPFD]...
+                    [--only start,delivery,prefilter,failedopen,compat,network]
+                    [--against BPFD]...
                     [--conn-iterations N] [--flood-packets N]
 Run as root on an otherwise idle machine; prints a table of medians.
 """
@@ -32,11 +34,13 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_openloop(openloop, path, n, cpu=None):
-    """Seconds for @n open()/close() of @path; on CPU @cpu alone if given."""
+def run_openloop(openloop, path, n, cpu=None, cwd=None):
+    """Seconds for @n open()/close() of @path; on CPU @cpu alone if given.
+    With @cwd, @path is a relative name that does not exist there: every
+    open fails with ENOENT."""
     pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
-    out = subprocess.run([openloop, path, str(n)], capture_output=True, text=True, check=True,
-                         preexec_fn=pin)
+    out = subprocess.run([openloop, path, str(n)] + (["enoent"] if cwd else []), cwd=cwd,
+                         capture_output=True, text=True, check=True, preexec_fn=pin)
     return float(out.stdout)
 
 
@@ -165,9 +169,16 @@ def measure_delivery(args, bpfd, tmp, openloop, target):
     ]
 
 
-def measure_prefilter(args, bpfd, tmp, openloop, target):
-    """The open/close loop with the password_files rule: dropped in the kernel."""
+def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
+    """The open/close loop with the password_files rule: dropped in the kernel.
+    @failed: a loop of opens of a relative name that does not exist instead
+    (ENOENT), which that rule's prefix sends to the daemon to be joined to
+    the cwd and matched there."""
     n = args.iterations
+    what = "failed-open loop (ENOENT, relative)" if failed else "same loop"
+    cwd = tmp if failed else None
+    if failed:
+        target = "bpfd-bench-no-such-file"
     # The in-kernel prefilter: the old README's password_files rule loaded,
     # the loop opens a file no rule names; nothing reaches the daemon. Each
     # round also runs the loop under the two reference programs of
@@ -192,7 +203,7 @@ def measure_prefilter(args, bpfd, tmp, openloop, target):
                                stdout=subprocess.PIPE, text=True)
         if ref.stdout.readline().strip() != "ready":
             sys.exit("tpfloor %s failed" % kind)
-        t = run_openloop(openloop, target, n, cpu)
+        t = run_openloop(openloop, target, n, cpu, cwd)
         ref.stdin.close()
         ref.wait()
         return t
@@ -200,7 +211,7 @@ def measure_prefilter(args, bpfd, tmp, openloop, target):
     def traced(b):
         d = Daemon(b, tmp, "--tracers", "open", "--rules-dir", rules)
         before = d.status()["tracers"][1]["prefiltered"]
-        t = run_openloop(openloop, target, n, cpu)
+        t = run_openloop(openloop, target, n, cpu, cwd)
         dropped.append(d.status()["tracers"][1]["prefiltered"] - before)
         d.stop()
         return t
@@ -211,11 +222,11 @@ def measure_prefilter(args, bpfd, tmp, openloop, target):
     for rnd in range(args.runs):
         order = ["empty", "read"] + [binaries[(rnd + i) % len(binaries)]
                                      for i in range(len(binaries))]
-        before = run_openloop(openloop, target, n, cpu)
+        before = run_openloop(openloop, target, n, cpu, cwd)
         bare.append(before)
         for k in order:
             t = reference(k) if k in ("empty", "read") else traced(k)
-            after = run_openloop(openloop, target, n, cpu)
+            after = run_openloop(openloop, target, n, cpu, cwd)
             bare.append(after)
             times[k].append(t)
             ratios[k].append(t / ((before + after) / 2))
@@ -224,9 +235,9 @@ def measure_prefilter(args, bpfd, tmp, openloop, target):
     def slowdowns(k):
         return "%.3fx" % med(ratios[k]), "%.3fx" % (min(times[k]) / min(bare))
     rows = [
-        ("same loop, password_files rule (in-kernel prefilter), bare", "%.3f s" % med(bare),
+        ("%s, password_files rule (in-kernel prefilter), bare" % what, "%.3f s" % med(bare),
          "min %.3f max %.3f" % (min(bare), max(bare))),
-        ("same loop, password_files rule, traced", "%.3f s" % med(times[bpfd]),
+        ("%s, password_files rule, traced" % what, "%.3f s" % med(times[bpfd]),
          "min %.3f max %.3f" % (min(times[bpfd]), max(times[bpfd]))),
         ("prefilter slowdown (median of ratios to the bracketing bare loops)",
          slowdowns(bpfd)[0], "events dropped in the kernel: min %d" % min(dropped)),
@@ -383,7 +394,7 @@ def measure_network(args, bpfd, tmp):
     ]
 
 
-PARTS = ("start", "delivery", "prefilter", "compat", "network")
+PARTS = ("start", "delivery", "prefilter", "failedopen", "compat", "network")
 
 
 def main():
@@ -392,7 +403,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--iterations", type=int, default=1000000)
     ap.add_argument("--against", action="append", metavar="BPFD",
-                    help="prefilter part: another bpfd binary measured in the same rounds "
+                    help="prefilter and failedopen parts: another bpfd binary measured in the same rounds "
                          "(repeatable), to compare builds")
     ap.add_argument("--conn-iterations", type=int, default=20000,
                     help="network part: connect/send/close iterations per loop")
@@ -418,6 +429,8 @@ def main():
         rows += measure_delivery(args, bpfd, tmp, openloop, target)
     if "prefilter" in parts:
         rows += measure_prefilter(args, bpfd, tmp, openloop, target)
+    if "failedopen" in parts:
+        rows += measure_prefilter(args, bpfd, tmp, openloop, target, failed=True)
     if "compat" in parts:
         rows += measure_compat(args, bpfd, tmp)
     if "network" in parts:

@@ -11,8 +11,8 @@
 static const char *const exec_keys[] = { "filename", "argument", "resolved", "interpreter",
 					  "fileless", "stdin", "stdout", "stderr", "argv",
 					  "command", "returnval", NULL };
-static const char *const open_keys[] = { "filename", "argument", "resolved", "flags", "syscall",
-					  "command", "returnval", NULL };
+static const char *const open_keys[] = { "filename", "argument", "resolved", "identity",
+					  "flags", "syscall", "command", "returnval", NULL };
 static const char *const bash_keys[] = { "command", NULL };
 static const char *const dob_keys[] = { "filename", "path", "reason", "command", "returnval",
 					NULL };

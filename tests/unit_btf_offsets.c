@@ -99,6 +99,9 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_MM_EXE_FILE] = 408,
 	[BTF_OFF_SB_ROOT] = 104,
 	[BTF_OFF_SB_DEV] = 16,
+	[BTF_OFF_DENTRY_INODE] = 48,
+	[BTF_OFF_INODE_INO] = 64,
+	[BTF_OFF_INODE_SB] = 40,
 	[BTF_OFF_TASK_CGROUPS] = 96,
 	[BTF_OFF_CSS_SET_SUBSYS] = 0,
 	[BTF_OFF_CSS_CGROUP] = 0,
@@ -293,7 +296,9 @@ static struct btf *build_btf(enum variant v)
 		add_field(btf, "__i_nlink", t_uint, 0);
 		t = btf__add_struct(btf, "inode", 128);
 		add_field(btf, "i_mode", t_uint, 0);
+		add_field(btf, "i_sb", t_ptr, 40);
 		add_field(btf, "i_rdev", t_uint, 56);
+		add_field(btf, "i_ino", t_long, 64);
 		add_field(btf, NULL, anon_u, 72);
 		vfsmount = btf__add_struct(btf, "vfsmount", 24);
 		add_field(btf, "mnt_root", t_ptr, 0);
@@ -315,6 +320,7 @@ static struct btf *build_btf(enum variant v)
 		t = btf__add_struct(btf, "dentry", 192);
 		add_field(btf, "d_parent", t_ptr, 24);
 		add_field(btf, "d_name", qstr, 32);
+		add_field(btf, "d_inode", t_ptr, 48);
 		t = btf__add_struct(btf, "super_block", 256);
 		add_field(btf, "s_dev", t_uint, 16);
 		add_field(btf, "s_root", t_ptr, 104);

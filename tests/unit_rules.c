@@ -332,6 +332,15 @@ static const struct example examples[] = {
 	  "no filter: every event of the tracer" },
 	{ "tracer = \"exec\"", "open filename=/etc/hosts", false,
 	  "a rule applies to its tracer's events only" },
+	{ "tracer = \"open\"\nfilterEvents.filename.values = [\"/etc/shadow\"]",
+	  "open filename=/tmp/x/shadow identity=/etc/shadow", true,
+	  "the file by its identity: a hard link, a bind mount, a chroot" },
+	{ "tracer = \"open\"\n[filterEvents.filename]\nvalues = [\"/etc/*\"]\nexclude = [\"/tmp/*\"]",
+	  "open filename=/tmp/x/shadow identity=/etc/shadow", true,
+	  "each name judged whole: an excluded path does not hide the file" },
+	{ "tracer = \"open\"\n[filterEvents.filename]\nvalues = [\"/etc/*\"]\nexclude = [\"/etc/motd\"]",
+	  "open filename=/tmp/x/motd identity=/etc/motd", false,
+	  "an excluded file is excluded under any name" },
 };
 
 #define N_EXAMPLES (sizeof(examples) / sizeof(examples[0]))

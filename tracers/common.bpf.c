@@ -86,6 +86,8 @@ BPF_HASH(bpfd_pf_comms, struct bpfd_pf_comm_key, u32, 4096);
 BPF_LPM_TRIE(bpfd_pf_paths, struct bpfd_pf_path_key, u32, 16384);
 BPF_HASH(bpfd_pf_uids, u32, u32, 4096);
 BPF_PERCPU_ARRAY(bpfd_pf_key, struct bpfd_pf_path_key, 1);
+BPF_HASH(bpfd_pf_idents, struct bpfd_pf_ident_key, struct bpfd_pf_ident, BPFD_PF_IDENTS_MAX);
+BPF_ARRAY(bpfd_pf_ident_hint, struct bpfd_pf_ident_hint, 1);
 
 /*
  * bpfd_fill_task()'s results for the last few tasks seen on each CPU: ten

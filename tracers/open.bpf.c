@@ -29,13 +29,14 @@ struct bpfd_open_call {
  * is looked up for them, not even the tracer's switch (the prefilters are
  * written before the tracers switch on, and the daemon's own opens that it
  * drops are counted in `prefiltered` too). The task's tests are the
- * cheapest: when one lets the event through, done.
+ * cheapest: when one lets the event through, done, but for the file's
+ * identity, which the daemon needs to match by.
  */
 static __always_inline int bpfd_open_task_passes(struct bpfd_pf_config *pf, u32 *mode)
 {
 	*mode = pf ? pf->mode : 0;
 	if ((*mode & BPFD_PF_ACTIVE) && bpfd_pf_task_passes(BPFD_TRACER_TYPE, *mode))
-		*mode = 0;
+		*mode &= BPFD_PF_IDENT | BPFD_PF_IDENT_DIRS;
 	return !((*mode & BPFD_PF_ACTIVE) && !(*mode & BPFD_PF_PATH));
 }
 
@@ -54,7 +55,7 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	void *dentry;
 	u32 len = 0, plen, kind = BPFD_PATH_BASE, k;
 	u64 flags = c->flags;
-	int n = 0, names;
+	int n = 0, names, known;
 	char first = 0;
 
 	r = bpfd_scratch();
@@ -62,13 +63,21 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 		return 0;
 	area = bpfd_path_area(r);
 	/*
-	 * The file name is tested as the kernel resolved it. Before the path
-	 * is built, its last component (the dentry's name, or for a failed
+	 * A file a rule names, or one under a directory a rule's prefix
+	 * names, is recognised by its identity first: under another name (a
+	 * hard link, a bind mount, a chroot) no name test would let it through.
+	 */
+	known = bpfd_pf_ident_passes(BPFD_TRACER_TYPE, mode, c->file, area);
+	/*
+	 * Else the file name is tested as the kernel resolved it. Before the
+	 * path is built, its last component (the dentry's name, or for a failed
 	 * open the name's) must be one of the rules' when they are all exact
 	 * names: most opens stop there, at the cost of the fd table's reads.
 	 * A failed open is tested by that alone, or not at all.
 	 */
-	if ((mode & BPFD_PF_LEAF) && c->file) {
+	if (known) {
+		/* Nothing to drop. */
+	} else if ((mode & BPFD_PF_LEAF) && c->file) {
 		dentry = bpfd_read_ptr(c->file, BPFD_OFF_FILE_PATH_DENTRY);
 		if (dentry && !bpfd_pf_leaf_passes(BPFD_TRACER_TYPE,
 						   bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_NAME), pf))
@@ -90,8 +99,8 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	 * rules on `/etc/...`. One copy of the walk serves both passes: the
 	 * verifier checks it once per pass, not once per call site.
 	 */
-	names = !((mode & BPFD_PF_ACTIVE) && c->file && !(mode & BPFD_PF_LEAF) && pf &&
-		  pf->lead_mask);
+	names = known || !((mode & BPFD_PF_ACTIVE) && c->file && !(mode & BPFD_PF_LEAF) && pf &&
+			   pf->lead_mask);
 #pragma clang loop unroll(disable)
 	for (k = 0; k < 2; k++) {
 		len = bpfd_path_resolve(area, c->task, &start, kind, names);
@@ -101,7 +110,8 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 			goto drop;
 		names = 1;
 	}
-	if ((mode & BPFD_PF_ACTIVE) && c->file && len && !(area->flags & BPFD_PATH_TRUNCATED) &&
+	if (!known && (mode & BPFD_PF_ACTIVE) && c->file && len &&
+	    !(area->flags & BPFD_PATH_TRUNCATED) &&
 	    !bpfd_pf_walked_path_passes(BPFD_TRACER_TYPE, area, pf))
 		goto drop;
 	if (bpfd_tracer_off(BPFD_TRACER_TYPE) || bpfd_task_ignored())
@@ -123,6 +133,7 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	r->flags = flags;
 	r->syscall = syscall;
 	r->path_flags = area->flags;
+	r->ident = area->ident;
 	plen = bpfd_path_copy(r->buf, area, len);
 	r->path_len = plen;
 	plen = BPFD_BOUND(plen, 2 * BPFD_PATH_MAX);
@@ -134,7 +145,16 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	if (n > OPEN_FILENAME_MAX)
 		n = OPEN_FILENAME_MAX;
 	r->arg_len = n;
-	bpfd_submit(r, offsetof(struct open_record, buf) + plen + BPFD_BOUND(n, 2 * OPEN_FILENAME_MAX),
+	n = BPFD_BOUND(n, 2 * OPEN_FILENAME_MAX);
+	k = area->ident.tail_len;
+	if (area->ident.depth > 1 && k && k < BPFD_IDENT_TAIL_MAX)
+		bpf_probe_read_kernel(&r->buf[(plen + n) & (4 * BPFD_PATH_MAX - 1)],
+				      k & (BPFD_IDENT_TAIL_MAX - 1),
+				      &area->tail[(BPFD_IDENT_TAIL_MAX - k) & (BPFD_IDENT_TAIL_MAX - 1)]);
+	else
+		r->ident.tail_len = k = 0;
+	bpfd_submit(r, offsetof(struct open_record, buf) + plen + n +
+			       BPFD_BOUND(k, 2 * BPFD_IDENT_TAIL_MAX),
 		    BPFD_TRACER_TYPE);
 	return 0;
 drop:

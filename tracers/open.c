@@ -21,8 +21,8 @@ static const struct tracer_hook open_hooks[] = {
 	{ 0 },
 };
 
-static const char *const open_keys[] = { "filename", "argument", "resolved", "flags", "syscall",
-					  "command", "returnval", NULL };
+static const char *const open_keys[] = { "filename", "argument", "resolved", "identity",
+					  "flags",    "syscall",  "command",  "returnval", NULL };
 
 /*
  * data.syscall: which way the open came (enum open_syscall), then through
@@ -76,7 +76,8 @@ static int open_decode(const void *raw, size_t size, struct event *ev)
 	int err;
 
 	if (size < head || r->path_len > BPFD_PATH_MAX || r->arg_len > OPEN_FILENAME_MAX ||
-	    (size_t)r->path_len + r->arg_len > size - head)
+	    r->ident.tail_len >= BPFD_IDENT_TAIL_MAX ||
+	    (size_t)r->path_len + r->arg_len + r->ident.tail_len > size - head)
 		return -EINVAL;
 	sys = r->syscall & ~(uint32_t)OPEN_SYS_COMPAT;
 	if (sys < OPEN_SYS_COUNT)
@@ -88,6 +89,11 @@ static int open_decode(const void *raw, size_t size, struct event *ev)
 				      r->buf + r->path_len, r->arg_len);
 	if (err)
 		return err;
+	ev->ident_ino = r->ident.ino;
+	ev->ident_dev = r->ident.dev;
+	ev->ident_depth = r->ident.depth;
+	ev->ident_tail = r->buf + r->path_len + r->arg_len;
+	ev->ident_tail_len = r->ident.tail_len;
 	flags = flags_text(r->flags, &n);
 	err = event_add_data(ev, "flags", flags, n);
 	if (!err)
@@ -106,6 +112,7 @@ const struct tracer_ops open_tracer = {
 	.bpf_source = bpfd_open_bpf_source,
 	.hooks = open_hooks,
 	.keys = open_keys,
-	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH | BPFD_PF_LEAF | BPFD_PF_UID | BPFD_PF_CONTAINER,
+	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH | BPFD_PF_LEAF | BPFD_PF_UID | BPFD_PF_CONTAINER |
+		     BPFD_PF_IDENT | BPFD_PF_IDENT_DIRS,
 	.decode = open_decode,
 };

@@ -29,8 +29,13 @@ struct open_record {
 	__u32 path_flags;		/* enum bpfd_path_flags: what the path is */
 	__u16 path_len;			/* bytes of the path at buf[0], no NUL; 0: none */
 	__u16 arg_len;			/* bytes of the argument after it, with its NUL; 0: none */
-	/* the path the kernel walked, then the file name as passed (user memory) */
-	char buf[BPFD_PATH_MAX + OPEN_FILENAME_MAX];
+	__u32 pad;
+	struct bpfd_path_ident ident;	/* how the prefilter knew the file, if it did */
+	/*
+	 * the path the kernel walked, the file name as passed (user memory),
+	 * then ident's names below a directory (ident.tail_len bytes)
+	 */
+	char buf[BPFD_PATH_MAX + OPEN_FILENAME_MAX + BPFD_IDENT_TAIL_MAX];
 };
 
 #endif

@@ -28,6 +28,10 @@ struct bpfd_path_area {
 	/* A walk without names: the component just below the root, and how many there are. */
 	u64 top;
 	u32 depth;
+	/* What bpfd_pf_ident_passes() recognised the file as: copied into records. */
+	struct bpfd_path_ident ident;
+	/* ident's names below the directory: tail[BPFD_IDENT_TAIL_MAX - ident.tail_len ...]. */
+	char tail[2 * BPFD_IDENT_TAIL_MAX];
 	char buf[BPFD_PATH_MASK + 1 + 256];
 };
 
@@ -319,6 +323,110 @@ static __always_inline int bpfd_pf_walked_path_passes(u32 type, const struct bpf
 	k->prefixlen = BPFD_PF_PATH_MAX * 8;
 	bpf_probe_read_kernel(k->path, sizeof(k->path), &a->buf[pos & BPFD_PATH_MASK]);
 	return bpfd_pf_key_passes(type, k, pf->lead, pf->lead_mask);
+}
+
+/*
+ * The inode number of @dentry's inode into k->ino, and with @dev its
+ * device into k->dev (a dentry's parents share its filesystem: read once).
+ * False without an inode.
+ */
+static __always_inline int bpfd_pf_ident_key(void *dentry, struct bpfd_pf_ident_key *k, int dev)
+{
+	void *inode = dentry ? bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_INODE) : NULL;
+	void *sb = inode && dev ? bpfd_read_ptr(inode, BPFD_OFF_INODE_SB) : NULL;
+
+	if (!inode || (dev && !sb))
+		return 0;
+	if (dev)
+		bpf_probe_read_kernel(&k->dev, sizeof(k->dev), (char *)sb + BPFD_OFF_SB_DEV);
+	bpf_probe_read_kernel(&k->ino, sizeof(k->ino), (char *)inode + BPFD_OFF_INODE_INO);
+	return 1;
+}
+
+/* Is inode number @ino's bit set in @bits (struct bpfd_pf_ident_hint)? */
+static __always_inline int bpfd_pf_ident_hinted(const u64 *bits, u64 ino)
+{
+	return (bits[(ino >> 6) & (BPFD_PF_IDENT_HINT_BITS / 64 - 1)] >> (ino & 63)) & 1;
+}
+
+/*
+ * The names of the @levels dentries from @dentry up, as "/a/b", into
+ * a->tail, ending at BPFD_IDENT_TAIL_MAX. Only for a file recognised by a
+ * parent's identity: its path below that directory.
+ */
+static __always_inline void bpfd_pf_ident_tail(struct bpfd_path_area *a, void *dentry, u32 levels)
+{
+	u32 i, len, pos = BPFD_IDENT_TAIL_MAX;
+
+	a->ident.tail_len = 0;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < levels && i < BPFD_PF_IDENT_DEPTH_MAX; i++) {
+		len = 0;
+		bpf_probe_read_kernel(&len, sizeof(len), (char *)dentry + BPFD_OFF_DENTRY_NAME_LEN);
+		if (len > 255 || BPFD_IDENT_TAIL_MAX - pos + len + 1 > BPFD_IDENT_TAIL_MAX - 1)
+			return;
+		pos -= len;
+		bpf_probe_read_kernel(&a->tail[pos & (2 * BPFD_IDENT_TAIL_MAX - 1)], len & 255,
+				      bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_NAME));
+		pos--;
+		a->tail[pos & (2 * BPFD_IDENT_TAIL_MAX - 1)] = '/';
+		dentry = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_PARENT);
+	}
+	a->ident.tail_len = BPFD_IDENT_TAIL_MAX - pos;
+}
+
+/*
+ * The prefilter's test of a file's identity (BPFD_PF_IDENT in @mode): is
+ * the inode of the opened @file one that a rule names (bpfd_pf_idents), or,
+ * with BPFD_PF_IDENT_DIRS, one of its parent directories the directory of
+ * a rule's prefix? Names do not matter here: a hard link, a bind mount and
+ * a chroot all open the same inode. Parents are the dentries' own, within
+ * the file's filesystem whatever the mount it was reached through, so a
+ * bind mount of a directory leads to the same parents. Sets a->ident (depth
+ * 0 when nothing was recognised) and returns whether something was.
+ */
+static __always_inline int bpfd_pf_ident_passes(u32 type, u32 mode, void *file,
+						struct bpfd_path_area *a)
+{
+	struct bpfd_pf_ident_key k = {};
+	struct bpfd_pf_ident_hint *h;
+	struct bpfd_pf_ident *v;
+	u32 bit = 1u << (type & 31), i, zero = 0;
+	void *dentry, *parent, *file_dentry;
+
+	a->ident.depth = 0;
+	if (!(mode & BPFD_PF_IDENT) || !file)
+		return 0;
+	h = bpfd_pf_ident_hint.lookup(&zero);
+	dentry = file_dentry = bpfd_read_ptr(file, BPFD_OFF_FILE_PATH_DENTRY);
+	if (!h || !bpfd_pf_ident_key(dentry, &k, 1))
+		return 0;
+	v = bpfd_pf_ident_hinted(h->file, k.ino) ? bpfd_pf_idents.lookup(&k) : NULL;
+	if (v && (v->file_types & bit))
+		goto hit;
+	if (!(mode & BPFD_PF_IDENT_DIRS))
+		return 0;
+#pragma clang loop unroll(disable)
+	for (i = 1; i < BPFD_PF_IDENT_DEPTH_MAX; i++) {
+		parent = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_PARENT);
+		if (!parent || parent == dentry || !bpfd_pf_ident_key(parent, &k, 0))
+			return 0;
+		dentry = parent;
+		if (!bpfd_pf_ident_hinted(h->dir, k.ino))
+			continue;
+		v = bpfd_pf_idents.lookup(&k);
+		if (v && (v->dir_types & bit)) {
+			a->ident.depth = i;
+			bpfd_pf_ident_tail(a, file_dentry, i);
+			goto hit;
+		}
+	}
+	return 0;
+hit:
+	a->ident.ino = k.ino;
+	a->ident.dev = k.dev;
+	a->ident.depth++;
+	return 1;
 }
 
 /*

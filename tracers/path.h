@@ -7,6 +7,8 @@
  * and mounts (path.bpf.c). Shared by the programs and the daemon's decoders.
  */
 
+#include <linux/types.h>
+
 enum {
 	BPFD_PATH_MAX = 4096,		/* bytes of a resolved path (PATH_MAX) */
 	BPFD_PATH_DEPTH_MAX = 64,	/* components and mount crossings walked */
@@ -30,5 +32,24 @@ enum bpfd_path_flags {
 	 */
 	BPFD_PATH_OUTSIDE_ROOT = 1 << 3,
 };
+
+/*
+ * How the kernel recognised an opened file by its identity
+ * (bpfd_pf_idents), when it did: which identity, and at what depth.
+ */
+struct bpfd_path_ident {
+	__u64 ino;
+	__u32 dev;		/* kernel dev_t */
+	/* 0: not recognised; 1: the file itself; n > 1: its parent n - 1 levels up */
+	__u16 depth;
+	/*
+	 * For a parent: bytes of the names below it, "/sub/file", from the
+	 * dentries (the path walked may show a mount point's name instead);
+	 * 0 when they need more than BPFD_IDENT_TAIL_MAX - 1.
+	 */
+	__u16 tail_len;
+};
+
+enum { BPFD_IDENT_TAIL_MAX = 256 };
 
 #endif

@@ -25,6 +25,8 @@ enum {
 	BPFD_TRACERS_MAX = 32,	/* bound of per-tracer maps */
 	BPFD_COMM_LEN = 16,
 	BPFD_PF_PATH_MAX = 256,	/* bytes of a path the in-kernel prefilter compares */
+	BPFD_PF_IDENTS_MAX = 1024,	/* files and directories known by identity (bpfd_pf_idents) */
+	BPFD_PF_IDENT_DEPTH_MAX = 32,	/* parent directories looked up for a directory's identity */
 };
 
 /*
@@ -43,6 +45,15 @@ enum bpfd_prefilter_mode {
 	 * last component is none of theirs is dropped before its path is built.
 	 */
 	BPFD_PF_LEAF = 1 << 5,
+	/*
+	 * The opened file's identity (device, inode) is looked up in
+	 * bpfd_pf_idents: a file some rule names exactly is recognised however
+	 * it was reached (a hard link, a bind mount, a chroot). Set with or
+	 * without BPFD_PF_ACTIVE: the daemon needs the hit to match by it.
+	 */
+	BPFD_PF_IDENT = 1 << 6,
+	/* The same for the file's parent directories, for rules' directory prefixes. */
+	BPFD_PF_IDENT_DIRS = 1 << 7,
 };
 
 /*
@@ -76,6 +87,33 @@ struct bpfd_pf_comm_key {
 struct bpfd_pf_path_key {
 	__u32 prefixlen;	/* in bits, LPM trie style */
 	char path[BPFD_PF_PATH_MAX];
+};
+
+/*
+ * bpfd_pf_idents: a file's identity as the kernel keeps it (i_sb->s_dev,
+ * i_ino), and the record types whose rules name it, as a file or as the
+ * directory of a prefix.
+ */
+struct bpfd_pf_ident_key {
+	__u64 ino;
+	__u32 dev;		/* kernel dev_t: major << 20 | minor */
+	__u32 pad;		/* 0 */
+};
+
+struct bpfd_pf_ident {
+	__u32 file_types;
+	__u32 dir_types;
+};
+
+/*
+ * bpfd_pf_ident_hint[0]: bit (ino % 1024) is set for each inode number in
+ * bpfd_pf_idents, files and directories apart, so that most inodes are
+ * ruled out by a bit test instead of a hash lookup per parent directory.
+ */
+enum { BPFD_PF_IDENT_HINT_BITS = 1024 };
+struct bpfd_pf_ident_hint {
+	__u64 file[BPFD_PF_IDENT_HINT_BITS / 64];
+	__u64 dir[BPFD_PF_IDENT_HINT_BITS / 64];
 };
 
 struct bpfd_record {

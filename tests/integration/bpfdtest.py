@@ -76,6 +76,14 @@ class Daemon:
             self.wait_ready(timeout)
         return self
 
+    def write_rules(self, rules):
+        """Rule files in the daemon's rules directory: {name: TOML text}."""
+        os.makedirs(os.path.join(self.tmp, "rules"), exist_ok=True)
+        for name, text in rules.items():
+            with open(os.path.join(self.tmp, "rules", name + ".toml"), "w") as f:
+                f.write(text)
+        return self
+
     def wait_ready(self, timeout=60):
         deadline = time.time() + timeout
         while time.time() < deadline:
