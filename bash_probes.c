@@ -304,16 +304,25 @@ static void ns_done(struct bash_ns *ns)
  * @ino and this root: then it is the same namespace (its inode number
  * cannot be reused while it has processes), and no nsfs call is needed.
  */
-static bool seen_this_scan(const struct bash_probes *bp, uint64_t ino, uint64_t root_dev,
+static bool seen_this_scan(struct bash_probes *bp, uint64_t ino, uint64_t root_dev,
 			   uint64_t root_ino)
 {
+	bool seen = false;
 	size_t i;
 
-	for (i = 0; i < bp->n_ns; i++)
-		if (bp->ns[i].seen_gen == bp->gen && bp->ns[i].ino == ino &&
-		    bp->ns[i].root_dev == root_dev && bp->ns[i].root_ino == root_ino)
-			return true;
-	return false;
+	for (i = 0; i < bp->n_ns && !seen; i++)
+		seen = bp->ns[i].seen_gen == bp->gen && bp->ns[i].ino == ino &&
+		       bp->ns[i].root_dev == root_dev && bp->ns[i].root_ino == root_ino;
+	/*
+	 * Every entry of that namespace and root is alive: one learned from an
+	 * exec may stand beside one the scan made, and neither may be let go
+	 * while the namespace has processes.
+	 */
+	for (i = 0; seen && i < bp->n_ns; i++)
+		if (bp->ns[i].ino == ino && bp->ns[i].root_dev == root_dev &&
+		    bp->ns[i].root_ino == root_ino)
+			bp->ns[i].seen_gen = bp->gen;
+	return seen;
 }
 
 /* --- probers --- */
@@ -610,15 +619,22 @@ void bash_probes_scan(struct bash_probes *bp)
 		    seen_this_scan(bp, st.st_ino, root_dev, root_ino) || ns_of(bp, pid, &ns))
 			continue;
 		known = ns_find(bp, &ns);
-		if (known)
+		if (known) {
 			known->seen_gen = bp->gen;
-		else
+			seen_this_scan(bp, st.st_ino, root_dev, root_ino);
+		} else {
 			enqueue(bp, &ns, pid);
+		}
 	}
 	closedir(proc);
-	/* Namespaces with no process left let go of their probes. */
+	/*
+	 * Namespaces with no process left let go of their probes. The host's
+	 * is never let go: the scan skips its processes (a daemon in a
+	 * container probes the host's bash through it, daemon.c).
+	 */
 	for (i = bp->n_ns; i-- > 0;)
-		if (bp->ns[i].state == BASH_NS_DONE && bp->ns[i].seen_gen != bp->gen)
+		if (bp->ns[i].state == BASH_NS_DONE && bp->ns[i].seen_gen != bp->gen &&
+		    bp->ns[i].ino != bp->host_mntns)
 			ns_forget(bp, &bp->ns[i]);
 	/*
 	 * A probe of the real file waits a little (the next container of its
