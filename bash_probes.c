@@ -627,14 +627,9 @@ void bash_probes_scan(struct bash_probes *bp)
 		}
 	}
 	closedir(proc);
-	/*
-	 * Namespaces with no process left let go of their probes. The host's
-	 * is never let go: the scan skips its processes (a daemon in a
-	 * container probes the host's bash through it, daemon.c).
-	 */
+	/* Namespaces with no process left let go of their probes. */
 	for (i = bp->n_ns; i-- > 0;)
-		if (bp->ns[i].state == BASH_NS_DONE && bp->ns[i].seen_gen != bp->gen &&
-		    bp->ns[i].ino != bp->host_mntns)
+		if (bp->ns[i].state == BASH_NS_DONE && bp->ns[i].seen_gen != bp->gen)
 			ns_forget(bp, &bp->ns[i]);
 	/*
 	 * A probe of the real file waits a little (the next container of its

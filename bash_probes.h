@@ -107,7 +107,7 @@ struct bash_probes {
 	int prog_fd;			/* bashreadline's program, -1: nothing to do */
 	struct loop *loop;
 	char bash_path[256];		/* inside containers, e.g. "bin/bash" */
-	uint32_t host_mntns;
+	uint32_t host_mntns;		/* the daemon's own: its bash is probed at load */
 	dev_t host_dev;			/* the host's bash, probed at load */
 	ino_t host_ino;
 	uint32_t host_userns;

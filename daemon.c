@@ -386,15 +386,25 @@ static int choose_hierarchy(struct daemon *d, const char *want)
 static void start_bash_probes(struct daemon *d)
 {
 	struct tracer_config cfg = { .bash_path = d->opts.bash_path };
+	uint32_t own_mntns = d->host_mntns;
 	struct stat st;
 	size_t i;
 
+	/*
+	 * The namespace whose bash the tracer probed at load is the daemon's
+	 * own. On a host that is the host's; in a container (the image, run
+	 * with --pid=host) the host's is one more namespace to scan, whose
+	 * bash is probed through a host process's root (kthreadd's, as pid
+	 * 1's is out of reach there) and kept while the host has processes.
+	 */
+	if (stat("/proc/self/ns/mnt", &st) == 0)
+		own_mntns = (uint32_t)st.st_ino;
 	if (!tracer_find("bashreadline", &i) || d->loader.tracers[i].state != TRACER_LOADED) {
-		bash_probes_init(&d->bash, &d->loop, -1, "", d->host_mntns);
+		bash_probes_init(&d->bash, &d->loop, -1, "", own_mntns);
 		return;
 	}
 	if (bash_probes_init(&d->bash, &d->loop, d->loader.tracers[i].uprobe_prog_fd,
-			     d->loader.tracers[i].ops->binary(&cfg), d->host_mntns) < 0) {
+			     d->loader.tracers[i].ops->binary(&cfg), own_mntns) < 0) {
 		log_error("probing containers' bash: out of memory");
 		return;
 	}
@@ -402,14 +412,6 @@ static void start_bash_probes(struct daemon *d)
 		d->pipeline.exec_type = tracer_record_type(i);
 	d->pipeline.bash = &d->bash;
 	bash_probes_scan(&d->bash);
-	/*
-	 * In a container (the image, run with --pid=host) the daemon's own
-	 * /bin/bash is the image's and the scan skips the host's mount
-	 * namespace: probe the host's bash through kthreadd's root, the host's.
-	 */
-	if (stat("/proc/self/ns/mnt", &st) == 0 && st.st_ino != d->host_mntns &&
-	    pid2_is_kernel_thread())
-		bash_probes_pid(&d->bash, 2);
 }
 
 /*
