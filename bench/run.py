@@ -21,6 +21,7 @@ usage: bench/run.py [--build DIR] [--runs N] [--iterations N]
 Run as root on an otherwise idle machine; prints a table of medians.
 """
 import argparse
+import atexit
 import json
 import os
 import shutil
@@ -419,6 +420,7 @@ def main():
     bpfd = os.path.join(args.build, "bpfd")
     openloop = os.path.join(args.build, "bench", "openloop")
     tmp = tempfile.mkdtemp(prefix="bpfd-bench-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     target = os.path.join(tmp, "target")
     open(target, "w").close()
 

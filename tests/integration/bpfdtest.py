@@ -321,8 +321,16 @@ class Docker:
             return
         if not self._ping():
             self.log = open(tempfile.mktemp(prefix="bpfd-dockerd-", suffix=".log"), "w")
+            # Not this module's scratch TMPDIR: dockerd's containerd (and
+            # its shims, which make the console sockets of `docker run -t`
+            # there) may outlive this module and serve the next one.
+            env = dict(os.environ)
+            env.pop("TMPDIR", None)
             self.started = subprocess.Popen(["dockerd"], stdout=self.log, stderr=self.log,
-                                            stdin=subprocess.DEVNULL)
+                                            stdin=subprocess.DEVNULL, env=env)
+            # Stopped however the module ends, so that no test leaves a
+            # dockerd behind for the next one.
+            atexit.register(self.stop)
             deadline = time.time() + 60
             while not self._ping():
                 if self.started.poll() is not None or time.time() > deadline:
@@ -400,6 +408,8 @@ class Docker:
                 self.started.wait(30)
             except subprocess.TimeoutExpired:
                 self.started.kill()
+                self.started.wait()
+            self.started = None
 
 
 class Podman:
