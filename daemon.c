@@ -862,6 +862,9 @@ static int load_tracers(struct daemon *d)
 
 		if (t->state == TRACER_FAILED)
 			log_error("tracer %s failed: %s", t->ops->name, t->error);
+		else if (t->state == TRACER_LOADED && t->note[0])
+			log_warn("tracer %s loaded without optional hooks: %s", t->ops->name,
+				 t->note);
 		else if (t->state == TRACER_LOADED)
 			log_debug("tracer %s loaded", t->ops->name);
 	}

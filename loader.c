@@ -18,6 +18,7 @@
 #include "bpf_backend.h"
 #include "bpfmap.h"
 #include "common_bpf.h"
+#include "hooks.h"
 #include "strbuf.h"
 #include "tracers/record.h"
 
@@ -175,54 +176,21 @@ static void tracer_fail(struct loaded_tracer *t, const char *why)
 }
 
 /*
- * Attaches every hook of @ops, storing the attachment fds in @fds. On a
- * failure the hooks attached so far are detached and @err says why.
+ * Attaches every hook of @ops (hooks.c: shared programs once, optional
+ * ones when the kernel has them), storing the attachment fds in @fds.
  */
 static int attach_hooks(struct bpf_backend *b, const struct tracer_ops *ops,
-			const struct tracer_config *cfg, int *fds, int *n_fds, char *err,
+			const struct tracer_config *cfg, const struct hooks_shared *shared,
+			int *fds, int *n_fds, char *note, size_t note_size, char *err,
 			size_t err_size)
 {
-	const struct tracer_hook *h;
 	int links[LOADER_LINKS_MAX];
-	int n = 0, link = 0;
+	int n = 0, r;
 
-	for (h = ops->hooks; h->target; h++) {
-		if (h->compat && !(cfg && cfg->compat_syscalls))
-			continue;
-		if (n == LOADER_LINKS_MAX) {
-			link = -ENOSPC;
-			snprintf(err, err_size, "too many hooks");
-			break;
-		}
-		if (h->kind == TRACER_HOOK_TRACEPOINT) {
-			char category[64];
-			const char *colon = strchr(h->target, ':');
-
-			if (!colon || (size_t)(colon - h->target) >= sizeof(category)) {
-				link = -EINVAL;
-				snprintf(err, err_size, "bad tracepoint %s", h->target);
-				break;
-			}
-			snprintf(category, sizeof(category), "%.*s", (int)(colon - h->target),
-				 h->target);
-			link = b->ops->attach_tracepoint(b, h->function, category, colon + 1, err,
-							 err_size);
-		} else if (h->kind == TRACER_HOOK_RAW_TRACEPOINT) {
-			link = b->ops->attach_raw_tracepoint(b, h->function, h->target, err,
-							     err_size);
-		} else {
-			link = b->ops->attach_uretprobe(b, h->function, ops->binary(cfg), h->target,
-							err, err_size);
-		}
-		if (link < 0)
-			break;
-		links[n++] = link;
-	}
-	if (link < 0) {
-		while (n)
-			b->ops->detach(b, links[--n]);
-		return link;
-	}
+	r = hooks_attach(b, ops, cfg, shared, links, LOADER_LINKS_MAX, &n, note, note_size, err,
+			 err_size);
+	if (r < 0)
+		return r;
 	for (*n_fds = 0; *n_fds < n; (*n_fds)++)
 		fds[*n_fds] = b->ops->link_fd(b, links[*n_fds]);
 	return 0;
@@ -292,6 +260,7 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 			      struct bpf_backend **backend, char *err, size_t err_size)
 {
 	struct compile_job job = { .req = req };
+	struct hooks_shared shared = { .n = 0 };
 	struct bpf_backend *b;
 	double t0 = now_ms();
 	uint32_t one = 1;
@@ -376,7 +345,8 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 		snprintf(err, err_size, "marking the daemon ignored: %s", strerror(-r));
 		return r;
 	}
-	r = attach_hooks(b, &common_ops, req->cfg, l->common_fds, &l->n_common, err, err_size);
+	r = attach_hooks(b, &common_ops, req->cfg, NULL, l->common_fds, &l->n_common, NULL, 0,
+			 err, err_size);
 	if (r < 0)
 		return r;
 	/* The cgroup records are wanted from the start. */
@@ -391,12 +361,14 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 
 		if (!job.include[i] || t->state == TRACER_FAILED)
 			continue;
-		if (attach_hooks(b, t->ops, req->cfg, t->link_fds, &t->n_links, why,
-				 sizeof(why)) == 0 &&
-		    tracer_maps(b, t, why, sizeof(why)) == 0)
+		if (attach_hooks(b, t->ops, req->cfg, &shared, t->link_fds, &t->n_links, t->note,
+				 sizeof(t->note), why, sizeof(why)) == 0 &&
+		    tracer_maps(b, t, why, sizeof(why)) == 0) {
 			t->state = TRACER_LOADED;
-		else
+			hooks_attached(&shared, t->ops, req->cfg);
+		} else {
 			tracer_fail(t, why);
+		}
 		t->uprobe_prog_fd = uprobe_function(t->ops) ?
 			b->ops->prog_fd(b, uprobe_function(t->ops)) : -1;
 	}
@@ -415,6 +387,7 @@ struct loader_wire {
 	struct {
 		enum tracer_state state;
 		char error[LOADER_ERR_LEN];
+		char note[LOADER_ERR_LEN];
 		int n_links;
 		int n_maps;
 		bool has_prog;
@@ -484,6 +457,7 @@ static void send_result(int sock, struct loader *l, int err, const char *message
 	for (t = 0; t < l->n_tracers; t++) {
 		w->tracers[t].state = l->tracers[t].state;
 		memcpy(w->tracers[t].error, l->tracers[t].error, LOADER_ERR_LEN);
+		memcpy(w->tracers[t].note, l->tracers[t].note, LOADER_ERR_LEN);
 		w->tracers[t].n_links = err ? 0 : l->tracers[t].n_links;
 		w->tracers[t].has_prog = !err && l->tracers[t].uprobe_prog_fd >= 0;
 		w->tracers[t].n_maps = err ? 0 : l->tracers[t].n_maps;
@@ -586,6 +560,8 @@ static int receive_result(int sock, struct loader *l, char *err, size_t err_size
 		l->tracers[t].state = w->tracers[t].state;
 		memcpy(l->tracers[t].error, w->tracers[t].error, LOADER_ERR_LEN);
 		l->tracers[t].error[LOADER_ERR_LEN - 1] = '\0';
+		memcpy(l->tracers[t].note, w->tracers[t].note, LOADER_ERR_LEN);
+		l->tracers[t].note[LOADER_ERR_LEN - 1] = '\0';
 	}
 	if (w->err) {
 		snprintf(err, err_size, "%s", w->message);

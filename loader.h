@@ -40,6 +40,8 @@ struct loaded_tracer {
 	const struct tracer_ops *ops;
 	enum tracer_state state;
 	char error[LOADER_ERR_LEN];
+	/* Loaded without some optional hooks: which, and what is not reported. */
+	char note[LOADER_ERR_LEN];
 	int link_fds[LOADER_LINKS_MAX];	/* attachments: closing them detaches */
 	int n_links;
 	/* The program of its first uretprobe, to attach to more binaries; -1 if none. */

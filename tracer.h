@@ -48,6 +48,13 @@ struct tracer_hook {
 	 * tracer_config.compat_syscalls is on.
 	 */
 	bool compat;
+	/*
+	 * Non-NULL: the hook may be missing from the kernel (a tracepoint of a
+	 * later version), and this says what the tracer cannot report without
+	 * it. The tracer loads without the hook; the daemon logs this once.
+	 * A hook that is there but fails to attach still fails the tracer.
+	 */
+	const char *optional;
 };
 
 /* Settings a tracer may read when it loads. */

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hooks.c against a fake backend: which hooks are attached, a program
+ * shared by several tracers attached once, optional hooks a kernel lacks.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bpf_backend.h"
+#include "hooks.h"
+
+/* A kernel with some tracepoints missing, and one that refuses a program. */
+struct fake {
+	struct bpf_backend base;
+	const char *missing;	/* "category:name" the kernel lacks, or NULL */
+	const char *refused;	/* a function that fails to load (-EINVAL), or NULL */
+	char attached[16][128];	/* "target function", by link id */
+	bool live[16];
+	int n;
+};
+
+static int fake_attach(struct bpf_backend *b, const char *function, const char *target,
+		       char *err, size_t err_size)
+{
+	struct fake *f = (struct fake *)b;
+
+	if (f->missing && strcmp(target, f->missing) == 0) {
+		snprintf(err, err_size, "attaching tracepoint %s: No such file or directory",
+			 target);
+		return -ENOENT;
+	}
+	if (f->refused && strcmp(function, f->refused) == 0) {
+		snprintf(err, err_size, "loading %s: Invalid argument", function);
+		return -EINVAL;
+	}
+	if (f->n == 16)
+		return -ENOSPC;
+	snprintf(f->attached[f->n], sizeof(f->attached[0]), "%s %s", target, function);
+	f->live[f->n] = true;
+	return f->n++;
+}
+
+static int fake_tp(struct bpf_backend *b, const char *function, const char *category,
+		   const char *event, char *err, size_t err_size)
+{
+	char target[128];
+
+	snprintf(target, sizeof(target), "%s:%s", category, event);
+	return fake_attach(b, function, target, err, err_size);
+}
+
+static int fake_raw(struct bpf_backend *b, const char *function, const char *event, char *err,
+		    size_t err_size)
+{
+	return fake_attach(b, function, event, err, err_size);
+}
+
+static void fake_detach(struct bpf_backend *b, int link)
+{
+	((struct fake *)b)->live[link] = false;
+}
+
+static const struct bpf_backend_ops fake_ops = {
+	.name = "fake",
+	.attach_tracepoint = fake_tp,
+	.attach_raw_tracepoint = fake_raw,
+	.detach = fake_detach,
+};
+
+/* How many live links run @function on @target. */
+static int live(const struct fake *f, const char *target, const char *function)
+{
+	char want[128];
+	int i, n = 0;
+
+	snprintf(want, sizeof(want), "%s %s", target, function);
+	for (i = 0; i < f->n; i++)
+		n += f->live[i] && strcmp(f->attached[i], want) == 0;
+	return n;
+}
+
+static const struct tracer_hook exec_hooks[] = {
+	{ TRACER_HOOK_TRACEPOINT, "sched:sched_prepare_exec", "prepare",
+	  .optional = "the interpreter is not reported" },
+	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exec", "process_exec" },
+	{ TRACER_HOOK_RAW_TRACEPOINT, "sys_exit", "compat_exit", .compat = true },
+	{ 0 },
+};
+static const struct tracer_ops exec_ops = { .name = "exec", .hooks = exec_hooks };
+
+static const struct tracer_hook open_hooks[] = {
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_openat", "openat" },
+	{ TRACER_HOOK_RAW_TRACEPOINT, "sys_exit", "compat_exit", .compat = true },
+	{ 0 },
+};
+static const struct tracer_ops open_ops = { .name = "open", .hooks = open_hooks };
+
+static const struct tracer_config compat_on = { .compat_syscalls = true };
+
+static void test_all_attached(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops };
+	struct hooks_shared shared = { .n = 0 };
+	char note[256], err[256];
+	int links[8], n = -1;
+
+	(void)state;
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, &shared, links, 8, &n, note,
+				      sizeof(note), err, sizeof(err)),
+			 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(note, "");
+	assert_int_equal(live(&f, "sched:sched_prepare_exec", "prepare"), 1);
+	assert_int_equal(live(&f, "sys_exit", "compat_exit"), 1);
+}
+
+static void test_compat_hooks_follow_the_config(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops };
+	struct tracer_config off = { .compat_syscalls = false };
+	char note[256], err[256];
+	int links[8], n = -1;
+
+	(void)state;
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &off, NULL, links, 8, &n, note,
+				      sizeof(note), err, sizeof(err)),
+			 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(live(&f, "sys_exit", "compat_exit"), 0);
+	/* No config at all: no compat hooks either. */
+	assert_int_equal(hooks_attach(&f.base, &open_ops, NULL, NULL, links, 8, &n, note,
+				      sizeof(note), err, sizeof(err)),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(live(&f, "sys_exit", "compat_exit"), 0);
+}
+
+static void test_shared_program_attached_once(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops };
+	struct hooks_shared shared = { .n = 0 };
+	char note[256], err[256];
+	int links[8], n = -1;
+
+	(void)state;
+	assert_int_equal(hooks_attach(&f.base, &open_ops, &compat_on, &shared, links, 8, &n, note,
+				      sizeof(note), err, sizeof(err)),
+			 0);
+	assert_int_equal(n, 2);
+	hooks_attached(&shared, &open_ops, &compat_on);
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, &shared, links, 8, &n, note,
+				      sizeof(note), err, sizeof(err)),
+			 0);
+	/* exec's own two; the sys_exit program is open's link, running once. */
+	assert_int_equal(n, 2);
+	assert_int_equal(live(&f, "sys_exit", "compat_exit"), 1);
+}
+
+static void test_failed_tracer_shares_nothing(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops, .refused = "openat" };
+	struct hooks_shared shared = { .n = 0 };
+	char note[256], err[256];
+	int links[8], n = -1;
+
+	(void)state;
+	/* open fails on its second-to-last hook: what it attached is detached. */
+	assert_int_equal(hooks_attach(&f.base, &open_ops, &compat_on, &shared, links, 8, &n, note,
+				      sizeof(note), err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "loading openat: Invalid argument");
+	assert_int_equal(live(&f, "sys_exit", "compat_exit"), 0);
+	/* Not recorded as attached: exec attaches the program itself. */
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, &shared, links, 8, &n, note,
+				      sizeof(note), err, sizeof(err)),
+			 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(live(&f, "sys_exit", "compat_exit"), 1);
+}
+
+static void test_optional_hook_missing(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops, .missing = "sched:sched_prepare_exec" };
+	char note[256], err[256];
+	int links[8], n = -1;
+
+	(void)state;
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, NULL, links, 8, &n, note,
+				      sizeof(note), err, sizeof(err)),
+			 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(live(&f, "sched:sched_process_exec", "process_exec"), 1);
+	assert_string_equal(note, "sched:sched_prepare_exec is not in this kernel: "
+				  "the interpreter is not reported");
+}
+
+static void test_optional_hook_that_fails_otherwise(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops, .refused = "prepare" };
+	char note[256], err[256];
+	int links[8], n = -1;
+
+	(void)state;
+	/* There but refused: the tracer fails, it is not loaded half-blind. */
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, NULL, links, 8, &n, note,
+				      sizeof(note), err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "loading prepare: Invalid argument");
+	assert_int_equal(live(&f, "sched:sched_prepare_exec", "prepare"), 0);
+}
+
+static void test_required_hook_missing(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops, .missing = "sched:sched_process_exec" };
+	char note[256], err[256];
+	int links[8], n = -1;
+
+	(void)state;
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, NULL, links, 8, &n, note,
+				      sizeof(note), err, sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(err, "attaching tracepoint sched:sched_process_exec: "
+				 "No such file or directory");
+	/* The optional hook attached before it is detached again. */
+	assert_int_equal(live(&f, "sched:sched_prepare_exec", "prepare"), 0);
+}
+
+static void test_too_many_hooks(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops };
+	char note[256], err[256];
+	int links[2], n = -1;
+
+	(void)state;
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, NULL, links, 2, &n, note,
+				      sizeof(note), err, sizeof(err)),
+			 -ENOSPC);
+	assert_string_equal(err, "too many hooks");
+	assert_int_equal(live(&f, "sched:sched_prepare_exec", "prepare"), 0);
+	assert_int_equal(live(&f, "sched:sched_process_exec", "process_exec"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_attached),
+		cmocka_unit_test(test_compat_hooks_follow_the_config),
+		cmocka_unit_test(test_shared_program_attached_once),
+		cmocka_unit_test(test_failed_tracer_shares_nothing),
+		cmocka_unit_test(test_optional_hook_missing),
+		cmocka_unit_test(test_optional_hook_that_fails_otherwise),
+		cmocka_unit_test(test_required_hook_missing),
+		cmocka_unit_test(test_too_many_hooks),
+	};
+
+	return cmocka_run_group_tests_name("hooks", tests, NULL, NULL);
+}
