@@ -47,8 +47,12 @@ json_t *control_tracers_reply(void)
 		char hook[256];
 
 		for (h = t->hooks; h->target; h++) {
+			/* Part of the raw sys_exit hook listed beside it. */
+			if (h->kind == TRACER_HOOK_TAIL_CALL)
+				continue;
 			if (h->kind == TRACER_HOOK_TRACEPOINT)
-				snprintf(hook, sizeof(hook), "tracepoint:%s", h->target);
+				snprintf(hook, sizeof(hook), "tracepoint:%s%s", h->target,
+					 h->optional ? " (optional)" : "");
 			else if (h->kind == TRACER_HOOK_RAW_TRACEPOINT)
 				snprintf(hook, sizeof(hook), "raw_tracepoint:%s%s", h->target,
 					 h->compat ? " (compat)" : "");

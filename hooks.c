@@ -29,8 +29,8 @@ static bool hook_shared(const struct hooks_shared *shared, const struct tracer_h
 }
 
 static int hook_attach(struct bpf_backend *b, const struct tracer_ops *ops,
-		       const struct tracer_config *cfg, const struct tracer_hook *h, char *err,
-		       size_t err_size)
+		       const struct tracer_config *cfg, unsigned int slot,
+		       const struct tracer_hook *h, char *err, size_t err_size)
 {
 	char category[64];
 	const char *colon;
@@ -47,6 +47,8 @@ static int hook_attach(struct bpf_backend *b, const struct tracer_ops *ops,
 						 err_size);
 	case TRACER_HOOK_RAW_TRACEPOINT:
 		return b->ops->attach_raw_tracepoint(b, h->function, h->target, err, err_size);
+	case TRACER_HOOK_TAIL_CALL:
+		return b->ops->attach_tail_call(b, h->function, h->target, slot, err, err_size);
 	case TRACER_HOOK_URETPROBE:
 		if (!ops->binary) {
 			snprintf(err, err_size, "uretprobe %s: the tracer names no binary",
@@ -72,9 +74,9 @@ static void note_missing(char *note, size_t note_size, const struct tracer_hook 
 }
 
 int hooks_attach(struct bpf_backend *b, const struct tracer_ops *ops,
-		 const struct tracer_config *cfg, const struct hooks_shared *shared, int *links,
-		 int links_max, int *n_links, char *note, size_t note_size, char *err,
-		 size_t err_size)
+		 const struct tracer_config *cfg, unsigned int slot,
+		 const struct hooks_shared *shared, int *links, int links_max, int *n_links,
+		 char *note, size_t note_size, char *err, size_t err_size)
 {
 	const struct tracer_hook *h;
 	char why[512];
@@ -91,7 +93,7 @@ int hooks_attach(struct bpf_backend *b, const struct tracer_ops *ops,
 			break;
 		}
 		why[0] = '\0';
-		link = hook_attach(b, ops, cfg, h, why, sizeof(why));
+		link = hook_attach(b, ops, cfg, slot, h, why, sizeof(why));
 		if (link == -ENOENT && h->optional) {
 			note_missing(note, note_size, h);
 			link = 0;

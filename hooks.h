@@ -11,7 +11,8 @@
  *  - a program already attached for a tracer loaded before (the same BPF
  *    function on the same target) is not attached again: the compat
  *    sys_exit program serves every tracer that needs the 32-bit entry, and
- *    attached twice it would run twice on every system call of the host;
+ *    attached twice it would run twice on every system call of the host
+ *    (each tracer's own part of it is a tail call, TRACER_HOOK_TAIL_CALL);
  *  - an optional hook (tracer_hook.optional) missing from the kernel
  *    (-ENOENT) is skipped, and said so in the tracer's note.
  */
@@ -35,16 +36,17 @@ struct hooks_shared {
 };
 
 /*
- * Attaches the hooks of @ops (compat hooks only while @cfg says so), the
+ * Attaches the hooks of @ops (compat hooks only while @cfg says so; a
+ * tail-call hook into slot @slot, the tracer's record type), the
  * backend's link ids in @links (room for @links_max) and their number in
  * *@n_links. 0, or a negative errno with @err saying which hook failed; on
  * a failure every link attached here is detached again. Optional hooks
  * the kernel lacks are named in @note (with what is lost), "" when none.
  */
 int hooks_attach(struct bpf_backend *b, const struct tracer_ops *ops,
-		 const struct tracer_config *cfg, const struct hooks_shared *shared, int *links,
-		 int links_max, int *n_links, char *note, size_t note_size, char *err,
-		 size_t err_size);
+		 const struct tracer_config *cfg, unsigned int slot,
+		 const struct hooks_shared *shared, int *links, int links_max, int *n_links,
+		 char *note, size_t note_size, char *err, size_t err_size);
 
 /*
  * Records the hooks of @ops as attached, once the tracer has loaded (a

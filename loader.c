@@ -180,15 +180,15 @@ static void tracer_fail(struct loaded_tracer *t, const char *why)
  * ones when the kernel has them), storing the attachment fds in @fds.
  */
 static int attach_hooks(struct bpf_backend *b, const struct tracer_ops *ops,
-			const struct tracer_config *cfg, const struct hooks_shared *shared,
-			int *fds, int *n_fds, char *note, size_t note_size, char *err,
-			size_t err_size)
+			const struct tracer_config *cfg, unsigned int slot,
+			const struct hooks_shared *shared, int *fds, int *n_fds, char *note,
+			size_t note_size, char *err, size_t err_size)
 {
 	int links[LOADER_LINKS_MAX];
 	int n = 0, r;
 
-	r = hooks_attach(b, ops, cfg, shared, links, LOADER_LINKS_MAX, &n, note, note_size, err,
-			 err_size);
+	r = hooks_attach(b, ops, cfg, slot, shared, links, LOADER_LINKS_MAX, &n, note, note_size,
+			 err, err_size);
 	if (r < 0)
 		return r;
 	for (*n_fds = 0; *n_fds < n; (*n_fds)++)
@@ -345,7 +345,7 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 		snprintf(err, err_size, "marking the daemon ignored: %s", strerror(-r));
 		return r;
 	}
-	r = attach_hooks(b, &common_ops, req->cfg, NULL, l->common_fds, &l->n_common, NULL, 0,
+	r = attach_hooks(b, &common_ops, req->cfg, 0, NULL, l->common_fds, &l->n_common, NULL, 0,
 			 err, err_size);
 	if (r < 0)
 		return r;
@@ -361,7 +361,7 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 
 		if (!job.include[i] || t->state == TRACER_FAILED)
 			continue;
-		if (attach_hooks(b, t->ops, req->cfg, &shared, t->link_fds, &t->n_links, t->note,
+		if (attach_hooks(b, t->ops, req->cfg, tracer_record_type(i), &shared, t->link_fds, &t->n_links, t->note,
 				 sizeof(t->note), why, sizeof(why)) == 0 &&
 		    tracer_maps(b, t, why, sizeof(why)) == 0) {
 			t->state = TRACER_LOADED;

@@ -36,6 +36,12 @@ enum tracer_hook_kind {
 	TRACER_HOOK_TRACEPOINT,		/* target "category:name" */
 	TRACER_HOOK_URETPROBE,		/* target "symbol" in the tracer's binary */
 	TRACER_HOOK_RAW_TRACEPOINT,	/* target "name", e.g. "sys_exit" */
+	/*
+	 * target: a BPF_PROG_ARRAY of the common program that raw tracepoint
+	 * programs tail-call (bpfd_compat_progs); the function goes in the
+	 * slot of the tracer's record type.
+	 */
+	TRACER_HOOK_TAIL_CALL,
 };
 
 struct tracer_hook {

@@ -10,7 +10,7 @@
 
 static const char *const exec_keys[] = { "filename", "argument", "resolved", "interpreter",
 					  "fileless", "stdin", "stdout", "stderr", "argv",
-					  "command", "returnval", NULL };
+					  "syscall", "command", "returnval", NULL };
 static const char *const open_keys[] = { "filename", "argument", "resolved", "identity",
 					  "flags", "syscall", "command", "returnval", NULL };
 static const char *const bash_keys[] = { "command", NULL };

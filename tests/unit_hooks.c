@@ -62,6 +62,15 @@ static int fake_raw(struct bpf_backend *b, const char *function, const char *eve
 	return fake_attach(b, function, event, err, err_size);
 }
 
+static int fake_tail(struct bpf_backend *b, const char *function, const char *array,
+		     unsigned int index, char *err, size_t err_size)
+{
+	char target[128];
+
+	snprintf(target, sizeof(target), "%s[%u]", array, index);
+	return fake_attach(b, function, target, err, err_size);
+}
+
 static void fake_detach(struct bpf_backend *b, int link)
 {
 	((struct fake *)b)->live[link] = false;
@@ -71,6 +80,7 @@ static const struct bpf_backend_ops fake_ops = {
 	.name = "fake",
 	.attach_tracepoint = fake_tp,
 	.attach_raw_tracepoint = fake_raw,
+	.attach_tail_call = fake_tail,
 	.detach = fake_detach,
 };
 
@@ -90,6 +100,7 @@ static const struct tracer_hook exec_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_prepare_exec", "prepare",
 	  .optional = "the interpreter is not reported" },
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exec", "process_exec" },
+	{ TRACER_HOOK_TAIL_CALL, "progs", "exec_compat", .compat = true },
 	{ TRACER_HOOK_RAW_TRACEPOINT, "sys_exit", "compat_exit", .compat = true },
 	{ 0 },
 };
@@ -97,6 +108,7 @@ static const struct tracer_ops exec_ops = { .name = "exec", .hooks = exec_hooks 
 
 static const struct tracer_hook open_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_openat", "openat" },
+	{ TRACER_HOOK_TAIL_CALL, "progs", "open_compat", .compat = true },
 	{ TRACER_HOOK_RAW_TRACEPOINT, "sys_exit", "compat_exit", .compat = true },
 	{ 0 },
 };
@@ -112,12 +124,13 @@ static void test_all_attached(void **state)
 	int links[8], n = -1;
 
 	(void)state;
-	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, &shared, links, 8, &n, note,
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, 1, &shared, links, 8, &n, note,
 				      sizeof(note), err, sizeof(err)),
 			 0);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	assert_string_equal(note, "");
 	assert_int_equal(live(&f, "sched:sched_prepare_exec", "prepare"), 1);
+	assert_int_equal(live(&f, "progs[1]", "exec_compat"), 1);
 	assert_int_equal(live(&f, "sys_exit", "compat_exit"), 1);
 }
 
@@ -129,13 +142,14 @@ static void test_compat_hooks_follow_the_config(void **state)
 	int links[8], n = -1;
 
 	(void)state;
-	assert_int_equal(hooks_attach(&f.base, &exec_ops, &off, NULL, links, 8, &n, note,
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &off, 1, NULL, links, 8, &n, note,
 				      sizeof(note), err, sizeof(err)),
 			 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(live(&f, "sys_exit", "compat_exit"), 0);
+	assert_int_equal(live(&f, "progs[1]", "exec_compat"), 0);
 	/* No config at all: no compat hooks either. */
-	assert_int_equal(hooks_attach(&f.base, &open_ops, NULL, NULL, links, 8, &n, note,
+	assert_int_equal(hooks_attach(&f.base, &open_ops, NULL, 1, NULL, links, 8, &n, note,
 				      sizeof(note), err, sizeof(err)),
 			 0);
 	assert_int_equal(n, 1);
@@ -150,39 +164,47 @@ static void test_shared_program_attached_once(void **state)
 	int links[8], n = -1;
 
 	(void)state;
-	assert_int_equal(hooks_attach(&f.base, &open_ops, &compat_on, &shared, links, 8, &n, note,
+	assert_int_equal(hooks_attach(&f.base, &open_ops, &compat_on, 2, &shared, links, 8, &n, note,
 				      sizeof(note), err, sizeof(err)),
 			 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	hooks_attached(&shared, &open_ops, &compat_on);
-	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, &shared, links, 8, &n, note,
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, 1, &shared, links, 8, &n, note,
 				      sizeof(note), err, sizeof(err)),
 			 0);
-	/* exec's own two; the sys_exit program is open's link, running once. */
-	assert_int_equal(n, 2);
+	/*
+	 * exec's own two and its tail call; the sys_exit program is open's
+	 * link, running once, and calls both tracers' programs.
+	 */
+	assert_int_equal(n, 3);
 	assert_int_equal(live(&f, "sys_exit", "compat_exit"), 1);
+	assert_int_equal(live(&f, "progs[2]", "open_compat"), 1);
+	assert_int_equal(live(&f, "progs[1]", "exec_compat"), 1);
 }
 
 static void test_failed_tracer_shares_nothing(void **state)
 {
-	struct fake f = { .base.ops = &fake_ops, .refused = "openat" };
+	struct fake f = { .base.ops = &fake_ops, .refused = "compat_exit" };
 	struct hooks_shared shared = { .n = 0 };
 	char note[256], err[256];
 	int links[8], n = -1;
 
 	(void)state;
-	/* open fails on its second-to-last hook: what it attached is detached. */
-	assert_int_equal(hooks_attach(&f.base, &open_ops, &compat_on, &shared, links, 8, &n, note,
+	/* open fails on its last hook: what it attached before is detached. */
+	assert_int_equal(hooks_attach(&f.base, &open_ops, &compat_on, 1, &shared, links, 8, &n, note,
 				      sizeof(note), err, sizeof(err)),
 			 -EINVAL);
-	assert_string_equal(err, "loading openat: Invalid argument");
-	assert_int_equal(live(&f, "sys_exit", "compat_exit"), 0);
+	assert_string_equal(err, "loading compat_exit: Invalid argument");
+	assert_int_equal(live(&f, "syscalls:sys_exit_openat", "openat"), 0);
+	assert_int_equal(live(&f, "progs[1]", "open_compat"), 0);
 	/* Not recorded as attached: exec attaches the program itself. */
-	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, &shared, links, 8, &n, note,
+	f.refused = NULL;
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, 1, &shared, links, 8, &n, note,
 				      sizeof(note), err, sizeof(err)),
 			 0);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	assert_int_equal(live(&f, "sys_exit", "compat_exit"), 1);
+	assert_int_equal(live(&f, "progs[1]", "exec_compat"), 1);
 }
 
 static void test_optional_hook_missing(void **state)
@@ -192,10 +214,10 @@ static void test_optional_hook_missing(void **state)
 	int links[8], n = -1;
 
 	(void)state;
-	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, NULL, links, 8, &n, note,
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, 1, NULL, links, 8, &n, note,
 				      sizeof(note), err, sizeof(err)),
 			 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	assert_int_equal(live(&f, "sched:sched_process_exec", "process_exec"), 1);
 	assert_string_equal(note, "sched:sched_prepare_exec is not in this kernel: "
 				  "the interpreter is not reported");
@@ -209,7 +231,7 @@ static void test_optional_hook_that_fails_otherwise(void **state)
 
 	(void)state;
 	/* There but refused: the tracer fails, it is not loaded half-blind. */
-	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, NULL, links, 8, &n, note,
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, 1, NULL, links, 8, &n, note,
 				      sizeof(note), err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "loading prepare: Invalid argument");
@@ -223,7 +245,7 @@ static void test_required_hook_missing(void **state)
 	int links[8], n = -1;
 
 	(void)state;
-	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, NULL, links, 8, &n, note,
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, 1, NULL, links, 8, &n, note,
 				      sizeof(note), err, sizeof(err)),
 			 -ENOENT);
 	assert_string_equal(err, "attaching tracepoint sched:sched_process_exec: "
@@ -239,7 +261,7 @@ static void test_too_many_hooks(void **state)
 	int links[2], n = -1;
 
 	(void)state;
-	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, NULL, links, 2, &n, note,
+	assert_int_equal(hooks_attach(&f.base, &exec_ops, &compat_on, 1, NULL, links, 2, &n, note,
 				      sizeof(note), err, sizeof(err)),
 			 -ENOSPC);
 	assert_string_equal(err, "too many hooks");

@@ -230,20 +230,17 @@ TRACEPOINT_PROBE(syscalls, sys_exit_open_by_handle_at)
 
 /*
  * The open family through the 32-bit entry, which the tracepoints above
- * never see: on every system call's exit (raw_syscalls), returning at once
- * for any but a compat call. The i386 numbers (arch/x86/entry/syscalls/
- * syscall_32.tbl); their arguments are in the same order as the 64-bit
- * calls'. One call of the report below: the walk is checked once.
+ * never see: compat call @nr returned @ret (bpfd_open_compat, called from
+ * the raw sys_exit program of common.bpf.c). The i386 numbers (arch/x86/
+ * entry/syscalls/syscall_32.tbl); their arguments are in the same order as
+ * the 64-bit calls'. One call of the report below: the walk is checked once.
  */
-RAW_TRACEPOINT_PROBE(sys_exit)
+static __always_inline int bpfd_open_compat_exit(long nr, long ret)
 {
-	long nr = bpfd_compat_syscall_nr();
 	int dfd_arg = -1, name_arg = 0, flags_arg = 1;
 	u64 flags = 0;
 	u32 syscall;
 
-	if (nr < 0)
-		return 0;
 	switch (nr) {
 	case 5:		/* open(filename, flags, mode) */
 		syscall = OPEN_SYS_OPEN;
@@ -267,9 +264,11 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	default:
 		return 0;
 	}
-	return bpfd_open_exit((long)ctx->args[1], dfd_arg, name_arg, flags_arg, flags,
-			      syscall | OPEN_SYS_COMPAT, 1);
+	return bpfd_open_exit(ret, dfd_arg, name_arg, flags_arg, flags, syscall | OPEN_SYS_COMPAT,
+			      1);
 }
+
+BPFD_COMPAT_PROGRAM(bpfd_open_compat, bpfd_open_compat_exit)
 
 #define BPFD_IORING_OP_OPENAT 18
 #define BPFD_IORING_OP_OPENAT2 28

@@ -17,6 +17,8 @@ static const struct tracer_hook open_hooks[] = {
 	  "tracepoint__syscalls__sys_exit_open_by_handle_at" },
 	{ TRACER_HOOK_TRACEPOINT, "io_uring:io_uring_complete",
 	  "tracepoint__io_uring__io_uring_complete" },
+	/* The 32-bit entry: as exec.c says. */
+	{ TRACER_HOOK_TAIL_CALL, "bpfd_compat_progs", "bpfd_open_compat", .compat = true },
 	{ TRACER_HOOK_RAW_TRACEPOINT, "sys_exit", "raw_tracepoint__sys_exit", .compat = true },
 	{ 0 },
 };
