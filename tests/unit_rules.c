@@ -473,7 +473,7 @@ static const struct error_case error_cases[] = {
 	/* filter keys */
 	{ "tracer = \"exec\"\n[filterEvents.flags]\nvalues = [\"O_RDONLY\"]\n", 2,
 	  "filter key \"flags\": the exec tracer never emits it (its keys: filename, argument, "
-	  "resolved, interpreter, fileless, stdin, stdout, stderr, argv, command, pid, tid, ppid, uid, gid, returnval, cgroup_id, mntns, pidns, container_id, "
+	  "resolved, interpreter, fileless, stdin, stdout, stderr, argv, syscall, command, pid, tid, ppid, uid, gid, returnval, cgroup_id, mntns, pidns, container_id, "
 	  "container_runtime, container_name, container_image, container_label.KEY, "
 	  "k8s_namespace, k8s_pod)" },
 	{ "tracer = \"bashreadline\"\nfilterEvents.returnval.values = [0]\n", 2,
