@@ -12,10 +12,10 @@
 
 /*
  * Tasks whose exec runs an interpreter (a script, binfmt_misc): marked at
- * sched_prepare_exec (when the kernel has it, Linux 6.10), where the kernel still says so (bprm->interp differs
- * from bprm->filename), read and cleared at sched_process_exec, which
- * follows in the same task. An exec killed in between leaves an entry the
- * LRU drops.
+ * sched_prepare_exec (Linux 6.10, when the kernel has it), where the kernel
+ * still says so (bprm->interp differs from bprm->filename), read and
+ * cleared at sched_process_exec, which follows in the same task. An exec
+ * killed in between leaves an entry the LRU drops.
  */
 BPF_TABLE("lru_hash", u64, u8, bpfd_exec_scripts, 1024);
 
@@ -206,11 +206,12 @@ TRACEPOINT_PROBE(syscalls, sys_exit_execveat)
  */
 static __always_inline int bpfd_exec_compat_exit(long nr, long ret)
 {
-	if (nr == 11)
-		return bpfd_exec_exit(ret, 0, EXEC_SYS_EXECVE | EXEC_SYS_COMPAT);
-	if (nr == 358)
-		return bpfd_exec_exit(ret, 1, EXEC_SYS_EXECVEAT | EXEC_SYS_COMPAT);
-	return 0;
+	int at = nr == 358;
+
+	if (nr != 11 && !at)
+		return 0;
+	/* One call of the exit for both: the verifier checks it once. */
+	return bpfd_exec_exit(ret, at, (at ? EXEC_SYS_EXECVEAT : EXEC_SYS_EXECVE) | EXEC_SYS_COMPAT);
 }
 
 BPFD_COMPAT_PROGRAM(bpfd_exec_compat, bpfd_exec_compat_exit)
