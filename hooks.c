@@ -62,7 +62,7 @@ static int hook_attach(struct bpf_backend *b, const struct tracer_ops *ops,
 	return -EINVAL;
 }
 
-/* Appends "HOOK missing: WHAT" to @note. */
+/* Appends "TARGET is not in this kernel: WHAT IS LOST" to @note. */
 static void note_missing(char *note, size_t note_size, const struct tracer_hook *h)
 {
 	size_t len = strnlen(note, note_size);

@@ -7,7 +7,8 @@ like any failed exec: its -errno, its argv (read as 32-bit pointers), its
 name joined to the cwd or dirfd and normalised, and data.syscall saying it
 came through the 32-bit entry; its benign twin on a name no rule names is
 dropped. A successful one is reported from sched_process_exec as before.
-One raw sys_exit program serves exec, open and dockeropenbreakout.
+One raw sys_exit program serves exec, open and dockeropenbreakout, and
+none is attached with `compat_syscalls = false`.
 dockeropenbreakout sees opens through the 32-bit entry from a real docker
 container: a static helper copied into the busybox image opens a host file
 through a `-v /:/host` mount (reported) and the container's own file (not).
@@ -208,6 +209,34 @@ def test_one_sys_exit_program():
     assert sys_exit_hooks(D.pid) == 1, sys_exit_hooks(D.pid)
 
 
+def test_compat_switched_off():
+    """compat_syscalls = false: no sys_exit program, no failed compat exec; native ones still."""
+    tmp = tempfile.mkdtemp(prefix="bpfd-it-")
+    conf = os.path.join(tmp, "bpfd.conf")
+    with open(conf, "w") as f:
+        f.write("[daemon]\ncompat_syscalls = false\n")
+    os.makedirs(os.path.join(tmp, "rules"))
+    shutil.copy(os.path.join(D.tmp, "rules", "target.toml"), os.path.join(tmp, "rules"))
+    d = Daemon("--tracers", "exec,dockeropenbreakout", "--config", conf, tmpdir=tmp)
+    try:
+        d.start()
+        assert sys_exit_hooks(d.pid) == 0, "compat_syscalls = false left the hook attached"
+        t = Trace(d)
+        try:
+            pid = run(NOBODY + [HELPER, "int80-execve", MISSING], check=False)[0]
+            code = "import os\ntry:\n os.execv('%s', ['n'])\nexcept OSError:\n pass\n" % MISSING
+            last = run(NOBODY + [sys.executable, "-c", code])[0]
+            t.wait_for(lambda e: e["pid"] == last and "target" in e["rules"],
+                       what="the native failed exec after the compat one")
+            bad = t.all(lambda e: e["pid"] == pid or
+                        e["data"].get("syscall", "").startswith("compat_"))
+            assert not bad, bad
+        finally:
+            t.stop()
+    finally:
+        d.cleanup()
+
+
 def test_dockeropenbreakout_through_int80():
     docker = Docker()
     if not docker.ok:
@@ -289,6 +318,7 @@ def main():
             test_native_failed_exec_says_execve,
             test_successful_int80_execve,
             test_one_sys_exit_program,
+            test_compat_switched_off,
             test_dockeropenbreakout_through_int80,
         ])
     finally:
