@@ -7,8 +7,8 @@ reference programs of bench/tpfloor, and (`failedopen`) a loop of opens of a
 relative name that does not exist, with the same rule.
 
 With `compat`: a getppid() loop bare and with the open tracer loaded with
-and without its compat hook (`compat_syscalls`), and with exec, open and
-dockeropenbreakout, which share it, the program that runs on
+and without its compat hook (`compat_syscalls`), and with --compat-shared
+with exec, open and dockeropenbreakout, which share it, the program that runs on
 every system call of the host to see the 32-bit entry.
 
 With `network`: a loopback connect/send/close loop with the network
@@ -293,12 +293,12 @@ def measure_compat(args, bpfd, tmp):
     # "three": exec, open and dockeropenbreakout, which share the one
     # sys_exit program (docs/tracers.md, "No blind entries").
     ratios = {True: [], False: [], "floor": [], "three": []}
+    configs = (True, False, "floor") + (("three",) if args.compat_shared else ())
     bare = []
     for rnd in range(args.runs):
         before = run_loop()
         bare.append(before)
-        for compat in ((True, False, "floor", "three") if rnd % 2 == 0
-                       else ("three", "floor", False, True)):
+        for compat in (configs if rnd % 2 == 0 else configs[::-1]):
             if compat == "floor":
                 t = floor()
             elif compat == "three":
@@ -310,12 +310,15 @@ def measure_compat(args, bpfd, tmp):
             ratios[compat].append(t / ((before + after) / 2))
             before = after
     per_call = med(bare) / n * 1e9
+    shared = [
+        ("  exec, open, dockeropenbreakout with the compat hook", "%.3fx" % med(ratios["three"]),
+         "+%.1f ns per system call" % ((med(ratios["three"]) - 1) * per_call)),
+    ] if args.compat_shared else []
     return [
         ("getppid() loop, bare", "%.3f s" % med(bare), "%d calls, %.1f ns each" % (n, per_call)),
         ("  open tracer with the compat hook (median ratio)", "%.3fx" % med(ratios[True]),
          "+%.1f ns per system call" % ((med(ratios[True]) - 1) * per_call)),
-        ("  exec, open, dockeropenbreakout with the compat hook", "%.3fx" % med(ratios["three"]),
-         "+%.1f ns per system call" % ((med(ratios["three"]) - 1) * per_call)),
+    ] + shared + [
         ("  open tracer, compat_syscalls = false", "%.3fx" % med(ratios[False]),
          "+%.1f ns per system call" % ((med(ratios[False]) - 1) * per_call)),
         ("  reference: a raw sys_exit program that returns at once (tpfloor sysexit)",
@@ -419,6 +422,9 @@ def main():
                          "(repeatable), to compare builds")
     ap.add_argument("--conn-iterations", type=int, default=20000,
                     help="network part: connect/send/close iterations per loop")
+    ap.add_argument("--compat-shared", action="store_true",
+                    help="compat part: also exec, open and dockeropenbreakout together, "
+                         "which share the sys_exit program (a daemon start more per round)")
     ap.add_argument("--flood-packets", type=int, default=1000000,
                     help="network part: SYNs per flood")
     ap.add_argument("--only", default=",".join(PARTS),
