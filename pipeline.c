@@ -171,7 +171,7 @@ static void run_action(struct pipeline *p, struct action *a, const char *rule)
 }
 
 /*
- * Each distinct action of the matched rules runs once (SPEC §6), for the
+ * Each distinct action of the matched rules runs once (docs/rules.md), for the
  * first rule that names it (whose rate limit it then uses). However many
  * rules and actions: an action is marked with the event's number when it
  * runs.
@@ -264,7 +264,7 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 	if (ev->ident_depth && p->identities)
 		identity_add_event_key(p->identities, r->type, ev);
 
-	/* rules: a tracer without rules passes every event to `stdout` (SPEC §6). */
+	/* rules: a tracer without rules passes every event to `stdout` (docs/rules.md). */
 	set = p->rules ? rulebook_ruleset(p->rules) : NULL;
 	if (!set || !ruleset_count(set, index)) {
 		cnt->matched++;

@@ -3,7 +3,7 @@
 #define BPFD_RULEBOOK_H
 
 /*
- * The daemon's live rules (SPEC §6): those of the rules directory and those
+ * The daemon's live rules (docs/rules.md): those of the rules directory and those
  * created over the socket, and the compiled ruleset the pipeline matches
  * against.
  *

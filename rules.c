@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Rules (SPEC §6): the rule schema on top of the TOML reader, the matching
+ * Rules (docs/rules.md): the rule schema on top of the TOML reader, the matching
  * semantics, and per-tracer filter tables. docs/rules.md is the user's side
  * of this file; the decisions it lists are made here:
  *

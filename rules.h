@@ -3,7 +3,7 @@
 #define BPFD_RULES_H
 
 /*
- * Rules (SPEC §6): TOML rule files parsed into rules, rules compiled into
+ * Rules (docs/rules.md): TOML rule files parsed into rules, rules compiled into
  * per-tracer filter tables, events matched against them.
  *
  * A rule file holds one rule:
@@ -12,7 +12,7 @@
  *   tracer = "exec"                   # required, a compiled-in tracer
  *   actions = ["stdout"]              # action types or type:instance; may be empty
  *   containerRuntimes = ["docker"]    # optional
- *   force = true                      # optional (see actions, SPEC §7)
+ *   force = true                      # optional (see actions, docs/actions.md)
  *   [filterEvents.command]            # a filter on a data key or a numeric field
  *   values = ["sshd", "ping*"]        # OR; globs with * ? [
  *   exclude = ["ping6"]               # none of these

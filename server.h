@@ -3,7 +3,7 @@
 #define BPFD_SERVER_H
 
 /*
- * The control socket's connections (SPEC §8): reads request frames, hands
+ * The control socket's connections (docs/protocol.md): reads request frames, hands
  * each parsed request to a handler (control.c), queues the replies, and
  * streams events to `trace` subscribers.
  *

@@ -3,7 +3,7 @@
 #define BPFD_TRACER_H
 
 /*
- * Tracers (SPEC §4): each is one `const struct tracer_ops` in its own file
+ * Tracers (docs/tracers.md): each is one `const struct tracer_ops` in its own file
  * under tracers/, listed once in tracer_table[] (tracers.c). A tracer is a
  * BPF program source (embedded at build time from tracers/NAME.bpf.c), the
  * hooks it attaches to, the data keys it emits, and a decode function that

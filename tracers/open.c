@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* open: files opened through the open family of syscalls (SPEC §4). */
+/* open: files opened through the open family of syscalls (docs/tracers.md). */
 #include <errno.h>
 #include <string.h>
 
