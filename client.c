@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "replies.h"
 #include "event.h"
 #include "ipc.h"
 #include "action.h"
@@ -161,7 +161,7 @@ static bool reply_ok(json_t *reply)
 
 int cmd_version(const struct cli *cli)
 {
-	json_t *local = control_version_reply(NULL);
+	json_t *local = reply_version(NULL);
 	json_t *req = json_pack("{s:s}", "op", "version");
 	json_t *remote = request(cli, req, true);
 
@@ -210,7 +210,7 @@ static void print_joined(const char *label, json_t *arr)
 
 int cmd_tracers(const struct cli *cli)
 {
-	json_t *reply = control_tracers_reply(), *t;
+	json_t *reply = reply_tracers(), *t;
 	size_t i;
 
 	if (cli->json) {
