@@ -594,6 +594,12 @@ int cmd_ls(const struct cli *cli)
 	return 0;
 }
 
+/* `bpfd check` judges action names by type alone: there is no daemon's set of instances. */
+static int check_action(void *ctx, const char *name, char *why, size_t size)
+{
+	return action_kind(name, why, size);
+}
+
 int cmd_check(const struct cli *cli)
 {
 	int i, status = 0;
@@ -625,8 +631,8 @@ int cmd_check(const struct cli *cli)
 		if (r < 0) {
 			fprintf(stderr, "%s: %s\n", file, strerror(-r));
 			status = 1;
-		} else if (rule_parse(file, text.buf ? text.buf : "", text.len, action_kind,
-				      &rule, &err) < 0) {
+		} else if (rule_parse(file, text.buf ? text.buf : "", text.len, check_action,
+				      NULL, &rule, &err) < 0) {
 			if (err.line)
 				fprintf(stderr, "%s:%u: %s\n", file, err.line, err.message);
 			else

@@ -113,12 +113,16 @@ enum {
 
 static const char *const default_actions_stdout[] = { "stdout" };
 
-/* The rule reader's callback has no context: the one daemon's actions. */
-static struct action_set *rule_actions;
-
-static int daemon_action_kind(const char *name, char *why, size_t size)
+/* Rules judge their action names by the instances this daemon would run. */
+static int rule_action_kind(void *set, const char *name, char *why, size_t size)
 {
-	return action_set_kind(rule_actions, name, why, size);
+	return action_set_kind(set, name, why, size);
+}
+
+/* A rule going into force gets its instances (made now, so that status lists them). */
+static void *rule_action_resolve(void *set, const char *name, char *err, size_t size)
+{
+	return action_set_get(set, name, err, size);
 }
 
 /* For nftw's callback: the containers map, the cgroup2 mount's length, failures. */
@@ -506,17 +510,9 @@ static void daemon_rules_changed(struct daemon *d)
 				    .paths_fd = d->loader.pf_paths_fd,
 				    .uids_fd = d->loader.pf_uids_fd,
 				    .identities = &d->identities };
-	char why[CONFIG_ERROR_MAX];
-	size_t i, j;
+	size_t i;
 	int err;
 
-	/* The rules' actions, so that status lists them before they first run. */
-	for (i = 0; i < rulebook_count(d->rules); i++) {
-		const struct rule *r = rulebook_at(d->rules, i, NULL);
-
-		for (j = 0; j < rule_action_count(r); j++)
-			action_set_get(d->actions, rule_action(r, j), why, sizeof(why));
-	}
 	/* Before the tracers load: daemon_main() comes back here once they have. */
 	if (!d->loader.n_tracers || m.mode_fd < 0)
 		return;
@@ -612,9 +608,11 @@ static void on_identities(struct loop_watch *w, uint32_t events)
 static void setup_rules(struct daemon *d)
 {
 	int fd, err;
+	struct rulebook_actions actions = { .kind = rule_action_kind,
+					    .resolve = rule_action_resolve, .ctx = d->actions };
 
 	d->rules_wd = -1;
-	d->rules = rulebook_new(d->opts.rules_dir, daemon_action_kind, report_rule_problem);
+	d->rules = rulebook_new(d->opts.rules_dir, &actions, report_rule_problem);
 	if (!d->rules)
 		return;
 	if (d->config)
@@ -1043,7 +1041,6 @@ static void daemon_release(struct daemon *d)
 	/* Before the loop goes: actions watch their children through it. */
 	action_set_flush(d->actions);
 	action_set_free(d->actions);
-	rule_actions = NULL;
 	bash_probes_release(&d->bash);
 	loader_unload(&d->loader);
 	if (d->server)
@@ -1145,7 +1142,6 @@ int daemon_main(const struct daemon_options *opts)
 		daemon_release(&d);
 		return 1;
 	}
-	rule_actions = d.actions;
 	d.pipeline.actions = d.actions;
 	apply_config(&d);
 	instantiate_actions(&d);
