@@ -48,7 +48,8 @@ json_t *control_tracers_reply(void)
 
 		for (h = t->hooks; h->target; h++) {
 			if (h->kind == TRACER_HOOK_TRACEPOINT)
-				snprintf(hook, sizeof(hook), "tracepoint:%s", h->target);
+				snprintf(hook, sizeof(hook), "tracepoint:%s%s", h->target,
+					 h->io_uring ? " (io_uring)" : "");
 			else if (h->kind == TRACER_HOOK_RAW_TRACEPOINT)
 				snprintf(hook, sizeof(hook), "raw_tracepoint:%s%s", h->target,
 					 h->compat ? " (compat)" : "");
@@ -192,6 +193,10 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 			  (json_int_t)bash_probes_busy(&d->bash), "users", bash_probe_users(&d->bash));
 	if (reply) {
 		json_object_set_new(reply, "kernel_maps", kernel_maps_json(d));
+		/* Whether what goes through io_uring is seen (docs/tracers.md). */
+		json_object_set_new(reply, "io_uring",
+				    json_pack("{s:b, s:s}", "seen", d->loader.io_uring, "reason",
+					      d->loader.io_uring ? "" : d->loader.io_uring_note));
 		struct container_meta_stats ms;
 
 		container_meta_cache_stats(d->container_meta, &ms);
