@@ -7,7 +7,7 @@ when IOSQE_ASYNC makes an iou-wrk worker run them), data.syscall says
 io_uring; a refused io_uring connect is reported refused. One program per
 io_uring tracepoint serves the open, tcpconnect and tcpaccept tracers
 (bpftool perf lists the daemon's attachments), and status says io_uring is
-seen."""
+seen; a daemon without such a tracer attaches none and says why."""
 import json
 import os
 import shutil
@@ -236,6 +236,24 @@ def test_one_program_per_io_uring_tracepoint():
     assert st["io_uring"] == {"seen": True, "reason": ""}, st["io_uring"]
 
 
+def test_status_says_why_io_uring_is_not_seen():
+    """Without a tracer that has io_uring handlers, no io_uring hook, and status says so."""
+    d = Daemon("--tracers", "exec")
+    try:
+        d.start()
+        st = d.status()
+        assert st["io_uring"]["seen"] is False, st["io_uring"]
+        assert "no tracer that sees io_uring" in st["io_uring"]["reason"], st["io_uring"]
+        out = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True,
+                             check=True, stdin=subprocess.DEVNULL).stdout
+        names = [x.get("tracepoint") for x in json.loads(out) if x.get("pid") == d.pid]
+        assert names and not [n for n in names if n and n.startswith("io_uring")], names
+        text = d.cli("status").stdout
+        assert "io_uring: not seen: no tracer that sees io_uring is loaded" in text, text
+    finally:
+        d.cleanup()
+
+
 D_PORT = None
 LISTENER = None
 
@@ -265,6 +283,7 @@ def main():
             test_refused_connect,
             test_a_plain_connect_says_connect,
             test_one_program_per_io_uring_tracepoint,
+            test_status_says_why_io_uring_is_not_seen,
         ])
     finally:
         if T:
