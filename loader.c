@@ -330,39 +330,68 @@ static int io_uring_traceable(const struct loader_request *req, char *why, size_
 	return 0;
 }
 
+/* True when a loaded tracer with io_uring handlers lists the shared hook on @target. */
+static bool io_uring_hook_wanted(const struct loader *l, const char *target)
+{
+	const struct tracer_hook *h;
+	size_t t;
+
+	for (t = 0; t < l->n_tracers; t++) {
+		if (l->tracers[t].state != TRACER_LOADED || !l->tracers[t].ops->io_uring_source)
+			continue;
+		for (h = l->tracers[t].ops->hooks; h->target; h++)
+			if (h->io_uring && strcmp(h->target, target) == 0)
+				return true;
+	}
+	return false;
+}
+
 /*
- * Attaches the shared io_uring programs when a loaded tracer has io_uring
- * handlers; their links go with the common program's. A failure only
- * leaves io_uring unseen, with the reason in @l.
+ * Attaches each shared io_uring program a loaded tracer's hooks list (a
+ * program that would call no handler is not attached); their links go
+ * with the common program's. A failure only leaves io_uring unseen, with
+ * the reason in @l.
  */
 static void attach_io_uring(struct bpf_backend *b, struct loader *l, const struct compile_job *job)
 {
+	struct tracer_hook one[2] = { { 0 }, { 0 } };
+	struct tracer_ops ops = io_uring_ops;
 	char why[LOADER_ERR_LEN];
-	int fds[LOADER_LINKS_MAX], n = 0, i;
-	size_t t;
-	bool wanted = false;
+	int fds[LOADER_LINKS_MAX], n, i, first = l->n_common;
+	const struct tracer_hook *h;
 
-	for (t = 0; t < l->n_tracers; t++)
-		wanted |= l->tracers[t].state == TRACER_LOADED && l->tracers[t].ops->io_uring_source;
-	if (!wanted) {
+	ops.hooks = one;
+	for (h = io_uring_hooks; h->target; h++) {
+		if (!io_uring_hook_wanted(l, h->target))
+			continue;
+		if (!job->io_uring)	/* io_uring_traceable() said why */
+			return;
+		if (l->n_common == LOADER_LINKS_MAX) {
+			snprintf(why, sizeof(why), "too many hooks");
+			goto fail;
+		}
+		one[0] = *h;
+		n = 0;
+		if (attach_hooks(b, &ops, job->req->cfg, fds, &n, why, sizeof(why)) < 0)
+			goto fail;
+		for (i = 0; i < n; i++)
+			l->common_fds[l->n_common++] = fds[i];
+		l->io_uring = 1;
+	}
+	if (!l->io_uring)
 		snprintf(l->io_uring_note, sizeof(l->io_uring_note),
 			 "no tracer that sees io_uring is loaded");
-		return;
-	}
-	if (!job->io_uring)
-		return;
-	if (l->n_common + 2 > LOADER_LINKS_MAX) {
-		snprintf(l->io_uring_note, sizeof(l->io_uring_note), "too many hooks");
-		return;
-	}
-	if (attach_hooks(b, &io_uring_ops, job->req->cfg, fds, &n, why, sizeof(why)) < 0) {
-		snprintf(l->io_uring_note, sizeof(l->io_uring_note), "%s", why);
-		return;
-	}
-	for (i = 0; i < n; i++)
-		l->common_fds[l->n_common++] = fds[i];
-	l->io_uring = 1;
-	l->io_uring_note[0] = '\0';
+	else
+		l->io_uring_note[0] = '\0';
+	return;
+fail:
+	/*
+	 * All or nothing: one io_uring program alone would see half of it.
+	 * Links not handed to the daemon are detached when this process exits.
+	 */
+	l->n_common = first;
+	l->io_uring = 0;
+	snprintf(l->io_uring_note, sizeof(l->io_uring_note), "%s", why);
 }
 
 static const char *uprobe_function(const struct tracer_ops *ops)

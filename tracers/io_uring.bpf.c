@@ -7,8 +7,10 @@
  * of the host. Each tracer keeps its io_uring code in its own
  * tracers/NAME_io_uring.bpf.c, compiled in its own BPFD_TRACER_TYPE block
  * and only when the tracer is loaded; that file defines BPFD_IO_URING_NAME,
- * and the programs below call its handlers. Adding one: its file, its
- * tracer_ops.io_uring_source, a line below.
+ * and the programs below call its handlers. The loader attaches a program
+ * only when a loaded tracer lists its tracepoint among its hooks. Adding
+ * one: its file, its tracer_ops.io_uring_source, a line below, the hooks
+ * (with .io_uring) in its tracer_ops.
  */
 #include "io_uring.bpf.h"
 
@@ -23,6 +25,7 @@ TRACEPOINT_PROBE(io_uring, io_uring_submit_req)
 	u8 op = args->opcode;
 
 	(void)req;
+	(void)op;
 #ifdef BPFD_IO_URING_OPEN
 	if (op == BPFD_IORING_OP_OPENAT || op == BPFD_IORING_OP_OPENAT2)
 		return bpfd_open_io_uring_submit(req);

@@ -65,7 +65,7 @@ static long int80(long nr, long a, long b, long c)
 	return ret;
 }
 
-static int open_flags = O_RDONLY;
+static int open_flags = O_RDONLY, delay;
 
 static int ring_open(const char *dir, const char *name, int op, int async, int fixed)
 {
@@ -105,20 +105,40 @@ static int ring_open(const char *dir, const char *name, int op, int async, int f
 	}
 	if (async)
 		sqe->flags |= IOSQE_ASYNC;
+	if (delay) {
+		/*
+		 * Behind a 300 ms timeout it is linked to: the open is issued
+		 * (and fails) long after its submission.
+		 */
+		static struct __kernel_timespec ts = { .tv_nsec = 300000000 };
+
+		sqe[1] = *sqe;
+		memset(sqe, 0, sizeof(*sqe));
+		sqe->opcode = IORING_OP_TIMEOUT;
+		sqe->addr = (unsigned long)&ts;
+		sqe->len = 1;
+		sqe->timeout_flags = IORING_TIMEOUT_ETIME_SUCCESS;
+		sqe->flags = IOSQE_IO_LINK;
+		sqe->user_data = 1;
+	}
 	if (fixed)
 		sqe->file_index = 2;	/* slot 1 */
 	sq_tail = (unsigned *)(sq + p.sq_off.tail);
 	sq_array = (unsigned *)(sq + p.sq_off.array);
 	sq_array[0] = 0;
-	__atomic_store_n(sq_tail, 1, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+	sq_array[1] = 1;
+	__atomic_store_n(sq_tail, 1 + delay, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, fd, 1 + delay, 1 + delay, IORING_ENTER_GETEVENTS, NULL,
+		    0) < 0)
 		return -103;
 	cq_head = (unsigned *)(cq + p.cq_off.head);
 	cq_tail = (unsigned *)(cq + p.cq_off.tail);
-	if (__atomic_load_n(cq_tail, __ATOMIC_ACQUIRE) == *cq_head)
-		return -104;
 	cqe = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
-	return cqe[*cq_head & (p.cq_entries - 1)].res;
+	/* The open's completion: user_data 0 (the timeout's is 1). */
+	for (; *cq_head != __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE); (*cq_head)++)
+		if (cqe[*cq_head & (p.cq_entries - 1)].user_data == 0)
+			return cqe[*cq_head & (p.cq_entries - 1)].res;
+	return -104;
 }
 
 int main(int argc, char **argv)
@@ -141,6 +161,9 @@ int main(int argc, char **argv)
 		r = ring_open(NULL, argv[2], IORING_OP_OPENAT, 0, 1);
 	else if (argc == 4 && strcmp(argv[1], "uring-openat-dir") == 0) {
 		open_flags = O_RDONLY | O_DIRECTORY;
+		r = ring_open(argv[2], argv[3], IORING_OP_OPENAT, 0, 0);
+	} else if (argc == 4 && strcmp(argv[1], "uring-openat-delayed") == 0) {
+		delay = 1;
 		r = ring_open(argv[2], argv[3], IORING_OP_OPENAT, 0, 0);
 	} else if (argc == 4 && strcmp(argv[1], "uring-openat2-dir") == 0) {
 		open_flags = O_RDONLY | O_DIRECTORY;
@@ -268,6 +291,13 @@ def test_io_uring_failed_openat2_in_an_io_wq_worker():
            os.path.dirname(TWIN), errno.ENOTDIR)
 
 
+def test_io_uring_failed_open_issued_long_after_its_submission():
+    """Linked behind a timeout: the name is kept from the submission to the failure."""
+    failed("uring-openat-delayed", "io_uring_openat", os.path.dirname(TARGET), "missing",
+           os.path.join(os.path.dirname(TARGET), "missing"), os.path.dirname(TWIN),
+           errno.ENOENT)
+
+
 def test_compat_switched_off():
     assert sys_exit_hooks(D.pid) == 1, "the default daemon has no sys_exit hook"
     tmp = tempfile.mkdtemp(prefix="bpfd-it-")
@@ -343,6 +373,7 @@ def main():
             test_io_uring_failed_open_of_a_missing_relative_name,
             test_io_uring_failed_open_of_etc_shadow,
             test_io_uring_failed_openat2_in_an_io_wq_worker,
+            test_io_uring_failed_open_issued_long_after_its_submission,
             test_compat_switched_off,
         ])
     finally:

@@ -254,6 +254,31 @@ def test_status_says_why_io_uring_is_not_seen():
         d.cleanup()
 
 
+def test_tcpaccept_alone_attaches_only_the_completion():
+    """tcpaccept has no submission handler: only io_uring_complete is attached, and works."""
+    d = Daemon("--tracers", "tcpaccept")
+    try:
+        d.start()
+        out = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True,
+                             check=True, stdin=subprocess.DEVNULL).stdout
+        names = [x.get("tracepoint") for x in json.loads(out) if x.get("pid") == d.pid]
+        assert names.count("io_uring_complete") == 1, names
+        assert "io_uring_submit_req" not in names, names
+        assert d.status()["io_uring"]["seen"] is True
+        t = Trace(d)
+        try:
+            pid, out = run(NOBODY + [HELPER, "pair", "1"])
+            port, cport = int(out[0]), int(out[1])
+            ev = t.wait_for(of("tcpaccept", pid, event="accept", sport=port, dport=cport),
+                            what="io_uring accept")
+            assert ev["data"]["syscall"] == "io_uring_accept", ev
+            submitter(ev, pid)
+        finally:
+            t.stop()
+    finally:
+        d.cleanup()
+
+
 D_PORT = None
 LISTENER = None
 
@@ -284,6 +309,7 @@ def main():
             test_a_plain_connect_says_connect,
             test_one_program_per_io_uring_tracepoint,
             test_status_says_why_io_uring_is_not_seen,
+            test_tcpaccept_alone_attaches_only_the_completion,
         ])
     finally:
         if T:
