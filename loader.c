@@ -446,6 +446,18 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 	cflags_build(&job);
 
 	b = compile(&job, job.include, err, err_size);
+	if (!b && job.io_uring && n_included) {
+		/*
+		 * The io_uring programs are what a kernel's tracepoints or
+		 * structs may break (their records are read as tracefs has
+		 * them): without them, before blaming a tracer.
+		 */
+		snprintf(l->io_uring_note, sizeof(l->io_uring_note),
+			 "the io_uring programs do not compile: %s", err);
+		job.io_uring = false;
+		cflags_build(&job);
+		b = compile(&job, job.include, err, err_size);
+	}
 	if (!b && n_included) {
 		/*
 		 * One tracer's program may be what fails: compile each alone to
