@@ -8,6 +8,7 @@ io_uring; a refused io_uring connect is reported refused. One program per
 io_uring tracepoint serves the open, tcpconnect and tcpaccept tracers
 (bpftool perf lists the daemon's attachments), and status says io_uring is
 seen; a daemon without such a tracer attaches none and says why."""
+import errno
 import json
 import os
 import shutil
@@ -114,6 +115,27 @@ int main(int argc, char **argv)
 	ring_setup();
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (strcmp(argv[1], "stale") == 0) {
+		/*
+		 * An io_uring connect that fails before SYN_SENT (an IPv6
+		 * address on an IPv4 socket: EAFNOSUPPORT), then connect(2) on
+		 * the same socket: the second is no io_uring connect.
+		 */
+		struct sockaddr_in6 six = { .sin6_family = AF_INET6, .sin6_port = htons(1) };
+
+		six.sin6_addr.s6_addr[15] = 1;
+		memset(&sqes[1], 0, sizeof(sqes[1]));
+		sqes[1].opcode = IORING_OP_CONNECT;
+		sqes[1].fd = cfd;
+		sqes[1].addr = (unsigned long)&six;
+		sqes[1].off = sizeof(six);
+		sqes[1].user_data = 1;
+		ring_queue(1);
+		ring_run(1, res);
+		a.sin_port = htons(atoi(argv[2]));
+		printf("%d %d\n", res[1], connect(cfd, (struct sockaddr *)&a, sizeof(a)));
+		return 0;
+	}
 	if (strcmp(argv[1], "refused") == 0) {
 		a.sin_port = htons(atoi(argv[2]));
 		prep_connect(&sqes[1], cfd, &a, 0);
@@ -216,6 +238,16 @@ def test_refused_connect():
     submitter(ev, pid)
 
 
+def test_a_failed_io_uring_connect_leaves_nothing_behind():
+    """The failed request's completion forgets its socket: the process's next
+    connect(2) on it is reported as connect, not as the io_uring request."""
+    pid, out = run(NOBODY + [HELPER, "stale", str(D_PORT)])
+    assert int(out[0]) == -errno.EAFNOSUPPORT and out[1] == "0", out
+    ev = T.wait_for(of("tcpconnect", pid, dport=D_PORT), what="connect after a failed request")
+    assert ev["data"]["syscall"] == "connect" and ev["data"]["outcome"] == "established", ev
+    assert not T.all(of("tcpconnect", pid, syscall="io_uring_connect")), "a stale io_uring entry"
+
+
 def test_a_plain_connect_says_connect():
     pid, out = run(NOBODY + [sys.executable, "-c",
                              "import socket; s = socket.socket(); "
@@ -307,6 +339,7 @@ def main():
             test_connect_and_accept_in_io_wq_workers,
             test_refused_connect,
             test_a_plain_connect_says_connect,
+            test_a_failed_io_uring_connect_leaves_nothing_behind,
             test_one_program_per_io_uring_tracepoint,
             test_status_says_why_io_uring_is_not_seen,
             test_tcpaccept_alone_attaches_only_the_completion,
