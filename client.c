@@ -285,6 +285,12 @@ int cmd_status(const struct cli *cli)
 			       jstr(v, "name"), (long long)jint(agg, "events"),
 			       (long long)jint(agg, "records"), (long long)jint(agg, "full"));
 	}
+	/* What goes through io_uring: seen, or why not (docs/tracers.md). */
+	v = json_object_get(reply, "io_uring");
+	if (v && json_is_true(json_object_get(v, "seen")))
+		printf("io_uring: seen (opens, connects, accepts)\n");
+	else if (v)
+		printf("io_uring: not seen: %s\n", jstr(v, "reason"));
 	printf("\n");
 	table_row("%-22s %10s %10s %11s %9s %9s  %s", "ACTION", "RUNS", "FAILURES", "SUPPRESSED",
 	       "DROPPED", "PENDING", "ERROR");

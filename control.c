@@ -152,6 +152,10 @@ static json_t *op_status(void *ctx, struct client *c, json_t *req)
 			  (json_int_t)bash_probes_busy(d->bash), "users", bash_probe_users(d->bash));
 	if (reply) {
 		json_object_set_new(reply, "kernel_maps", kernel_maps_json(d));
+		/* Whether what goes through io_uring is seen (docs/tracers.md). */
+		json_object_set_new(reply, "io_uring",
+				    json_pack("{s:b, s:s}", "seen", d->loader->io_uring, "reason",
+					      d->loader->io_uring ? "" : d->loader->io_uring_note));
 		struct container_meta_stats ms;
 
 		container_meta_cache_stats(d->container_meta, &ms);

@@ -923,6 +923,15 @@ static int load_tracers(struct daemon *d)
 		else if (t->state == TRACER_LOADED)
 			log_debug("tracer %s loaded", t->ops->name);
 	}
+	for (i = 0; i < d->loader.n_tracers && !d->loader.io_uring; i++) {
+		const struct loaded_tracer *t = &d->loader.tracers[i];
+
+		if (t->state == TRACER_LOADED && t->ops->io_uring_source) {
+			log_warn("io_uring hooks not attached: opens, connects and accepts made "
+				 "through io_uring are not seen: %s", d->loader.io_uring_note);
+			break;
+		}
+	}
 	ring = loader_ring_open(&d->loader, pipeline_sample, &d->pipeline);
 	if (ring < 0) {
 		log_error("opening the event ring buffer: %s", strerror(-ring));

@@ -21,7 +21,8 @@ json_t *reply_tracers(void)
 
 		for (h = t->hooks; h->target; h++) {
 			if (h->kind == TRACER_HOOK_TRACEPOINT)
-				snprintf(hook, sizeof(hook), "tracepoint:%s", h->target);
+				snprintf(hook, sizeof(hook), "tracepoint:%s%s", h->target,
+					 h->io_uring ? " (io_uring)" : "");
 			else if (h->kind == TRACER_HOOK_RAW_TRACEPOINT)
 				snprintf(hook, sizeof(hook), "raw_tracepoint:%s%s", h->target,
 					 h->compat ? " (compat)" : "");

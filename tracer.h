@@ -48,6 +48,14 @@ struct tracer_hook {
 	 * tracer_config.compat_syscalls is on.
 	 */
 	bool compat;
+	/*
+	 * An io_uring tracepoint: served by the one shared program on it
+	 * (tracers/io_uring.bpf.c), which calls the tracer's handlers
+	 * (tracer_ops.io_uring_source). The loader attaches it once for all
+	 * tracers, and only when io_uring can be traced; listed here so that
+	 * `bpfd tracers` shows what the tracer sees.
+	 */
+	bool io_uring;
 };
 
 /* Settings a tracer may read when it loads. */
@@ -60,6 +68,11 @@ struct tracer_ops {
 	const char *name;
 	const char *description;
 	const char *bpf_source;
+	/*
+	 * The tracer's io_uring handlers (tracers/NAME_io_uring.bpf.c),
+	 * compiled after bpf_source when the io_uring hooks are on, or NULL.
+	 */
+	const char *io_uring_source;
 	const struct tracer_hook *hooks;	/* ends with a NULL target */
 	const char *const *keys;		/* data keys emitted, NULL-terminated */
 	/*
