@@ -19,6 +19,7 @@
 #include "bpfmap.h"
 #include "common_bpf.h"
 #include "hooks.h"
+#include "io_uring_bpf.h"
 #include "strbuf.h"
 #include "tracers/record.h"
 
@@ -44,11 +45,14 @@ static double now_ms(void)
 
 /* ---- The loader process: compile, load, attach. ---- */
 
+#define IO_URING_DISABLED "/proc/sys/kernel/io_uring_disabled"
+
 struct compile_job {
 	const struct loader_request *req;
 	bool include[LOADER_TRACERS_MAX];
+	bool io_uring;		/* compile the io_uring handlers and programs */
 	char storage[BTF_CFLAG_COUNT + 7][BTF_CFLAG_LEN];
-	const char *cflags[BTF_CFLAG_COUNT + 10];	/* 9 of ours at most, NULL */
+	const char *cflags[BTF_CFLAG_COUNT + 11];	/* 10 of ours at most, NULL */
 	int n_cflags;
 };
 
@@ -125,6 +129,8 @@ static void cflags_build(struct compile_job *job)
 	}
 	if (exit_has_group_dead())
 		job->cflags[job->n_cflags++] = "-DBPFD_EXIT_GROUP_DEAD";
+	if (job->io_uring)
+		job->cflags[job->n_cflags++] = "-DBPFD_IO_URING";
 	/*
 	 * No debug info. BCC asks clang for it (-g) to give the kernel BTF of
 	 * the programs and maps, which these programs do not need (no CO-RE,
@@ -136,18 +142,30 @@ static void cflags_build(struct compile_job *job)
 	job->cflags[job->n_cflags] = NULL;
 }
 
-/* The common program, then each tracer in @include, as one source. */
-static int assemble(struct strbuf *src, const bool *include)
+/*
+ * The common program, then each tracer in @include, as one source. With
+ * @io_uring, each tracer's io_uring handlers follow its source, in its
+ * BPFD_TRACER_TYPE, and the shared io_uring programs that call them come
+ * last (tracers/io_uring.bpf.c).
+ */
+static int assemble(struct strbuf *src, const bool *include, bool io_uring)
 {
+	const struct tracer_ops *t;
+	bool handlers = false;
 	size_t i;
 	int err = strbuf_addstr(src, bpfd_common_bpf_source);
 
 	for (i = 0; !err && i < tracer_count; i++) {
+		t = tracer_table[i];
 		if (!include[i])
 			continue;
-		err = strbuf_addf(src, "\n#define BPFD_TRACER_TYPE %u\n%s\n#undef BPFD_TRACER_TYPE\n",
-				  tracer_record_type(i), tracer_table[i]->bpf_source);
+		handlers |= io_uring && t->io_uring_source;
+		err = strbuf_addf(src, "\n#define BPFD_TRACER_TYPE %u\n%s\n%s\n#undef BPFD_TRACER_TYPE\n",
+				  tracer_record_type(i), t->bpf_source,
+				  io_uring && t->io_uring_source ? t->io_uring_source : "");
 	}
+	if (!err && handlers)
+		err = strbuf_addf(src, "\n%s", bpfd_io_uring_bpf_source);
 	return err;
 }
 
@@ -160,7 +178,7 @@ static struct bpf_backend *compile(const struct compile_job *job, const bool *in
 
 	if (!b)
 		return NULL;
-	if (assemble(&src, include) < 0 ||
+	if (assemble(&src, include, job->io_uring) < 0 ||
 	    b->ops->compile(b, src.buf, job->cflags, job->n_cflags, err, err_size) < 0) {
 		b->ops->destroy(b);
 		b = NULL;
@@ -234,6 +252,66 @@ static const struct tracer_ops common_ops = {
 	.keys = (const char *const[]){ NULL },
 };
 
+/*
+ * Whether io_uring can be traced here: 0, or -ENOENT with @why saying what
+ * is missing. Without every io_uring offset (a kernel without io_uring,
+ * or another layout of its structs) the handlers cannot be compiled; with
+ * io_uring disabled (kernel.io_uring_disabled = 2) no ring can be made.
+ */
+static int io_uring_traceable(const struct loader_request *req, char *why, size_t why_size)
+{
+	char buf[16] = "";
+	ssize_t n = 0;
+	int fd;
+
+	if (!req->offsets->io_uring) {
+		snprintf(why, why_size, "io_uring's structs are not in the kernel's BTF (%s)",
+			 req->offsets->io_uring_missing);
+		return -ENOENT;
+	}
+	fd = open(IO_URING_DISABLED, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n > 0 && atoi(buf) == 2) {
+		snprintf(why, why_size, "io_uring is disabled (%s is 2)", IO_URING_DISABLED);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * Attaches the shared io_uring programs the loaded tracers list (hooks.c:
+ * each once, all or none); their links go with the common program's. A
+ * failure only leaves io_uring unseen, with the reason in @l.
+ */
+static void attach_io_uring(struct bpf_backend *b, struct loader *l, const struct compile_job *job,
+			    const struct hooks_shared *shared)
+{
+	int links[LOADER_LINKS_MAX], n = 0, i, r;
+	char why[LOADER_ERR_LEN];
+
+	l->io_uring = 0;
+	if (!hooks_io_uring_wanted(shared)) {
+		snprintf(l->io_uring_note, sizeof(l->io_uring_note),
+			 "no tracer that sees io_uring is loaded");
+		return;
+	}
+	if (!job->io_uring)	/* io_uring_traceable() or the compiler said why */
+		return;
+	r = hooks_attach_io_uring(b, shared, links, LOADER_LINKS_MAX - l->n_common, &n, why,
+				  sizeof(why));
+	if (r < 0) {
+		snprintf(l->io_uring_note, sizeof(l->io_uring_note), "%s", why);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		l->common_fds[l->n_common++] = b->ops->link_fd(b, links[i]);
+	l->io_uring = 1;
+	l->io_uring_note[0] = '\0';
+}
+
 static const char *uprobe_function(const struct tracer_ops *ops)
 {
 	const struct tracer_hook *h;
@@ -283,9 +361,22 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 		job.include[i] = true;
 		n_included++;
 	}
+	job.io_uring = io_uring_traceable(req, l->io_uring_note, sizeof(l->io_uring_note)) == 0;
 	cflags_build(&job);
 
 	b = compile(&job, job.include, err, err_size);
+	if (!b && job.io_uring && n_included) {
+		/*
+		 * The io_uring programs are what a kernel's tracepoints or
+		 * structs may break (their records are read as tracefs has
+		 * them): without them, before blaming a tracer.
+		 */
+		snprintf(l->io_uring_note, sizeof(l->io_uring_note),
+			 "the io_uring programs do not compile: %s", err);
+		job.io_uring = false;
+		cflags_build(&job);
+		b = compile(&job, job.include, err, err_size);
+	}
 	if (!b && n_included) {
 		/*
 		 * One tracer's program may be what fails: compile each alone to
@@ -362,8 +453,8 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 
 		if (!job.include[i] || t->state == TRACER_FAILED)
 			continue;
-		if (attach_hooks(b, t->ops, req->cfg, tracer_record_type(i), &shared, t->link_fds, &t->n_links, t->note,
-				 sizeof(t->note), why, sizeof(why)) == 0 &&
+		if (attach_hooks(b, t->ops, req->cfg, tracer_record_type(i), &shared, t->link_fds,
+				 &t->n_links, t->note, sizeof(t->note), why, sizeof(why)) == 0 &&
 		    tracer_maps(b, t, why, sizeof(why)) == 0) {
 			t->state = TRACER_LOADED;
 			hooks_attached(&shared, t->ops, req->cfg);
@@ -373,6 +464,7 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 		t->uprobe_prog_fd = uprobe_function(t->ops) ?
 			b->ops->prog_fd(b, uprobe_function(t->ops)) : -1;
 	}
+	attach_io_uring(b, l, &job, &shared);
 	l->compile_ms = now_ms() - t0;
 	return 0;
 }
@@ -385,6 +477,8 @@ struct loader_wire {
 	double compile_ms;
 	char bcc_version[32];
 	int n_common;
+	int io_uring;
+	char io_uring_note[LOADER_ERR_LEN];
 	struct {
 		enum tracer_state state;
 		char error[LOADER_ERR_LEN];
@@ -454,6 +548,8 @@ static void send_result(int sock, struct loader *l, int err, const char *message
 		w->compile_ms = l->compile_ms;
 		snprintf(w->bcc_version, sizeof(w->bcc_version), "%s", l->bcc_version);
 		w->n_common = l->n_common;
+		w->io_uring = l->io_uring;
+		memcpy(w->io_uring_note, l->io_uring_note, LOADER_ERR_LEN);
 		n = wire_fds(l, slots);
 	}
 	for (t = 0; t < l->n_tracers; t++) {
@@ -573,6 +669,9 @@ static int receive_result(int sock, struct loader *l, char *err, size_t err_size
 	l->compile_ms = w->compile_ms;
 	memcpy(l->bcc_version, w->bcc_version, sizeof(l->bcc_version) - 1);
 	l->n_common = w->n_common;
+	l->io_uring = w->io_uring;
+	memcpy(l->io_uring_note, w->io_uring_note, LOADER_ERR_LEN);
+	l->io_uring_note[LOADER_ERR_LEN - 1] = '\0';
 	for (t = 0; t < l->n_tracers; t++) {
 		l->tracers[t].n_links = w->tracers[t].n_links;
 		/* A placeholder >= 0 so that wire_fds() counts a slot for it. */

@@ -70,6 +70,14 @@ struct loader {
 	 * prog array when its last file descriptor is closed.
 	 */
 	int compat_progs_fd;
+	/*
+	 * The shared io_uring programs (tracers/io_uring.bpf.c) are attached:
+	 * opens, connects and accepts through io_uring are seen. Else, when a
+	 * tracer that has io_uring handlers is loaded, io_uring_note says why
+	 * not.
+	 */
+	int io_uring;
+	char io_uring_note[LOADER_ERR_LEN];
 	double compile_ms;		/* in the loader process, compile to attach */
 	char bcc_version[32];
 	struct ring_buffer *ring;

@@ -17,9 +17,9 @@ static const char *const bash_keys[] = { "command", NULL };
 static const char *const dob_keys[] = { "filename", "path", "reason", "command", "returnval",
 					NULL };
 static const char *const tcpconnect_keys[] = { "saddr", "sport", "daddr", "dport", "family",
-						"outcome", "command", "returnval", NULL };
+						"outcome", "syscall", "command", "returnval", NULL };
 static const char *const tcpaccept_keys[] = { "saddr", "sport", "daddr", "dport", "family",
-					       "event", "command", "returnval", NULL };
+					       "event", "syscall", "command", "returnval", NULL };
 static const char *const tcpdrop_keys[] = { "saddr", "sport", "daddr", "dport", "family",
 					     "reason", "tcpflags", "state", "count", "command",
 					     NULL };

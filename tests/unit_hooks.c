@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * hooks.c against a fake backend: which hooks are attached, a program
- * shared by several tracers attached once, optional hooks a kernel lacks.
+ * shared by several tracers attached once (the compat sys_exit program,
+ * the io_uring programs), optional hooks a kernel lacks.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -269,6 +270,146 @@ static void test_too_many_hooks(void **state)
 	assert_int_equal(live(&f, "sched:sched_process_exec", "process_exec"), 0);
 }
 
+/* Tracers with io_uring handlers, as open, tcpconnect and tcpaccept list them. */
+static const struct tracer_hook uopen_hooks[] = {
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_openat", "openat" },
+	{ TRACER_HOOK_TRACEPOINT, "io_uring:io_uring_submit_req", "submit", .io_uring = true },
+	{ TRACER_HOOK_TRACEPOINT, "io_uring:io_uring_complete", "complete", .io_uring = true },
+	{ 0 },
+};
+static const struct tracer_ops uopen_ops = { .name = "open", .hooks = uopen_hooks,
+					     .io_uring_source = "handlers" };
+
+static const struct tracer_hook uconnect_hooks[] = {
+	{ TRACER_HOOK_TRACEPOINT, "sock:inet_sock_set_state", "set_state" },
+	{ TRACER_HOOK_TRACEPOINT, "io_uring:io_uring_submit_req", "submit", .io_uring = true },
+	{ TRACER_HOOK_TRACEPOINT, "io_uring:io_uring_complete", "complete", .io_uring = true },
+	{ 0 },
+};
+static const struct tracer_ops uconnect_ops = { .name = "tcpconnect", .hooks = uconnect_hooks,
+						.io_uring_source = "handlers" };
+
+static const struct tracer_hook uaccept_hooks[] = {
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_accept4", "accept4" },
+	{ TRACER_HOOK_TRACEPOINT, "io_uring:io_uring_complete", "complete", .io_uring = true },
+	{ 0 },
+};
+static const struct tracer_ops uaccept_ops = { .name = "tcpaccept", .hooks = uaccept_hooks,
+					       .io_uring_source = "handlers" };
+
+/* Attaches @ops as the loader does and records it as loaded. */
+static void load(struct fake *f, const struct tracer_ops *ops, struct hooks_shared *shared,
+		 int expect_links)
+{
+	char note[256], err[256];
+	int links[8], n = -1;
+
+	assert_int_equal(hooks_attach(&f->base, ops, &compat_on, 1, shared, links, 8, &n, note,
+				      sizeof(note), err, sizeof(err)),
+			 0);
+	assert_int_equal(n, expect_links);
+	hooks_attached(shared, ops, &compat_on);
+}
+
+static void test_io_uring_programs_attached_once(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops };
+	struct hooks_shared shared = { .n = 0 };
+	char err[256];
+	int links[8], n = -1;
+
+	(void)state;
+	/* The tracers attach their own hooks only. */
+	load(&f, &uopen_ops, &shared, 1);
+	load(&f, &uconnect_ops, &shared, 1);
+	load(&f, &uaccept_ops, &shared, 1);
+	assert_int_equal(live(&f, "io_uring:io_uring_complete", "complete"), 0);
+	assert_true(hooks_io_uring_wanted(&shared));
+	assert_int_equal(hooks_attach_io_uring(&f.base, &shared, links, 8, &n, err, sizeof(err)),
+			 1);
+	assert_int_equal(n, 2);
+	/* One program per tracepoint for the three tracers. */
+	assert_int_equal(live(&f, "io_uring:io_uring_submit_req", "submit"), 1);
+	assert_int_equal(live(&f, "io_uring:io_uring_complete", "complete"), 1);
+}
+
+static void test_io_uring_only_what_is_listed(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops };
+	struct hooks_shared shared = { .n = 0 };
+	char err[256];
+	int links[8], n = -1;
+
+	(void)state;
+	/* tcpaccept alone lists only the completion. */
+	load(&f, &uaccept_ops, &shared, 1);
+	assert_int_equal(hooks_attach_io_uring(&f.base, &shared, links, 8, &n, err, sizeof(err)),
+			 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(live(&f, "io_uring:io_uring_submit_req", "submit"), 0);
+	assert_int_equal(live(&f, "io_uring:io_uring_complete", "complete"), 1);
+}
+
+static void test_io_uring_none_wanted(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops };
+	struct hooks_shared shared = { .n = 0 };
+	struct tracer_ops no_handlers = uopen_ops;
+	char err[256];
+	int links[8], n = -1;
+
+	(void)state;
+	/* A tracer without io_uring handlers does not want the programs that would call them. */
+	no_handlers.io_uring_source = NULL;
+	load(&f, &no_handlers, &shared, 1);
+	load(&f, &exec_ops, &shared, 4);
+	assert_false(hooks_io_uring_wanted(&shared));
+	assert_int_equal(hooks_attach_io_uring(&f.base, &shared, links, 8, &n, err, sizeof(err)),
+			 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(live(&f, "io_uring:io_uring_submit_req", "submit"), 0);
+	assert_int_equal(live(&f, "io_uring:io_uring_complete", "complete"), 0);
+}
+
+static void test_io_uring_all_or_none(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops, .missing = "io_uring:io_uring_complete" };
+	struct hooks_shared shared = { .n = 0 };
+	char err[256];
+	int links[8], n = -1;
+
+	(void)state;
+	load(&f, &uopen_ops, &shared, 1);
+	assert_int_equal(hooks_attach_io_uring(&f.base, &shared, links, 8, &n, err, sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(err, "attaching tracepoint io_uring:io_uring_complete: "
+				 "No such file or directory");
+	/* The submission's program alone would see half of each request: detached. */
+	assert_int_equal(live(&f, "io_uring:io_uring_submit_req", "submit"), 0);
+	/* The tracer itself keeps its own hook. */
+	assert_int_equal(live(&f, "syscalls:sys_exit_openat", "openat"), 1);
+}
+
+static void test_io_uring_of_a_failed_tracer(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops, .refused = "set_state" };
+	struct hooks_shared shared = { .n = 0 };
+	char note[256], err[256];
+	int links[8], n = -1;
+
+	(void)state;
+	/* tcpconnect fails: not recorded, so its io_uring programs are not wanted. */
+	assert_int_equal(hooks_attach(&f.base, &uconnect_ops, &compat_on, 1, &shared, links, 8, &n,
+				      note, sizeof(note), err, sizeof(err)),
+			 -EINVAL);
+	assert_false(hooks_io_uring_wanted(&shared));
+	load(&f, &uaccept_ops, &shared, 1);
+	assert_int_equal(hooks_attach_io_uring(&f.base, &shared, links, 8, &n, err, sizeof(err)),
+			 1);
+	assert_int_equal(live(&f, "io_uring:io_uring_submit_req", "submit"), 0);
+	assert_int_equal(live(&f, "io_uring:io_uring_complete", "complete"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +421,11 @@ int main(void)
 		cmocka_unit_test(test_optional_hook_that_fails_otherwise),
 		cmocka_unit_test(test_required_hook_missing),
 		cmocka_unit_test(test_too_many_hooks),
+		cmocka_unit_test(test_io_uring_programs_attached_once),
+		cmocka_unit_test(test_io_uring_only_what_is_listed),
+		cmocka_unit_test(test_io_uring_none_wanted),
+		cmocka_unit_test(test_io_uring_all_or_none),
+		cmocka_unit_test(test_io_uring_of_a_failed_tracer),
 	};
 
 	return cmocka_run_group_tests_name("hooks", tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /*
  * dockeropenbreakout: a successful open, by a process inside a container,
  * of a file that lies outside the container's root filesystem. Decided here
- * from the opened struct file and the opening task (SPEC §4), never from
+ * from the opened struct file and the opening task (docs/tracers.md), never from
  * path strings:
  *
  *  1. the file's mount belongs to another mount namespace than the opener's

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * dockeropenbreakout: files opened from inside a container that lie outside
- * its root filesystem (SPEC §4); the conditions are in the .bpf.c.
+ * its root filesystem (docs/tracers.md); the conditions are in the .bpf.c.
  */
 #include <errno.h>
 #include <string.h>

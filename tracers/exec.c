@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* exec: every program execution, including failed ones (SPEC §4). */
+/* exec: every program execution, including failed ones (docs/tracers.md). */
 #include <errno.h>
 #include <string.h>
 
