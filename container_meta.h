@@ -81,10 +81,20 @@ int container_meta_from_oci(const char *text, size_t len, struct container_meta 
 /*
  * podman's storage containers.json (every container of one store): the
  * entry of container @id, its name and the image name and id its
- * metadata records. Labels are only in libpod's database: not known.
+ * metadata records. Labels are only in libpod's database: the fallback
+ * when that cannot be read.
  */
 int container_meta_from_podman(const char *text, size_t len, const char *id,
 			       struct container_meta *m);
+
+/*
+ * podman's configuration of container @id as libpod keeps it in its
+ * database (the value of key "config" in bucket "ctr"/<id> of
+ * libpod/bolt_state.db): name, rootfsImageName (else RawImageName),
+ * rootfsImageID and labels. -EINVAL when its "id" is not @id.
+ */
+int container_meta_from_podman_config(const char *text, size_t len, const char *id,
+				      struct container_meta *m);
 
 /*
  * The metadata keys of event object @event (as event_to_json() wrote them)
@@ -104,6 +114,8 @@ struct container_meta_paths {
 	const char *docker;		/* /var/lib/docker/containers */
 	const char *podman;		/* /var/lib/containers/storage/overlay-containers */
 	const char *podman_user;	/* .local/share/containers/storage/overlay-containers, in a home */
+	const char *podman_db;		/* /var/lib/containers/storage/libpod/bolt_state.db */
+	const char *podman_db_user;	/* .local/share/containers/storage/libpod/bolt_state.db */
 	const char *const *bundles;	/* directories of <namespace>/<id>/config.json, NULL-ended */
 	const char *crio;		/* /run/containers/storage/overlay-containers */
 };
