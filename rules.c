@@ -1944,8 +1944,10 @@ static uint32_t key_slot(struct tracer_rules *tr, const struct filter *f)
 	size_t i;
 
 	for (i = 0; i < tr->n_keys; i++)
+		/* Data keys and metadata keys are one field each, told apart by name. */
 		if (tr->keys[i].field == f->field &&
-		    (f->field != FIELD_DATA || !strcmp(tr->keys[i].name, f->key)))
+		    ((f->field != FIELD_DATA && f->field != FIELD_CONTAINER_META) ||
+		     !strcmp(tr->keys[i].name, f->key)))
 			return (uint32_t)i;
 	if (tr->n_keys == INDEX_KEYS_MAX)
 		return NONE;

@@ -2,7 +2,7 @@
 """Container metadata: docker containers' events carry their name, image,
 image id and labels (also one that exits at once), rules on them match and
 do not match, `trace --container NAME` narrows to one; podman's carry name
-and image; a cgroup a user names like a running docker container never gets
+image and labels; a cgroup a user names like a running docker container never gets
 its name."""
 import os
 import shutil
@@ -111,7 +111,7 @@ def test_podman_name_and_image():
         return
     name, word = unique("pm"), unique("mdpw")
     subprocess.run(["podman", "run", "--rm", "--pull", "never", "--network", "none", "--name", name,
-                    "--label", "team=red", "--ulimit", "nofile=1024:1024", "--ulimit",
+                    "--label", "team=red", "--label", "app.kubernetes.io/name=shop", "--ulimit", "nofile=1024:1024", "--ulimit",
                     "nproc=1024:1024", Podman.IMAGE, "cat", "/etc/" + word], env=PODMAN.env,
                    capture_output=True, stdin=subprocess.DEVNULL)
     ev = T.wait_for(lambda e: e["tracer"] == "open" and e["data"].get("filename") == "/etc/" + word,
@@ -120,6 +120,10 @@ def test_podman_name_and_image():
     assert ev.get("container_name") == name, ev
     assert ev.get("container_image") == Podman.IMAGE, ev
     assert ev.get("container_image_id", "").startswith("sha256:"), ev
+    # Labels come from libpod's database (bolt_state.db), read once when the cgroup appeared.
+    assert ev.get("container_labels") == {"team": "red", "app.kubernetes.io/name": "shop"}, ev
+    # A rule on a podman label decides too.
+    assert "meta-podman" in ev["rules"], ev
 
 
 def test_user_cgroup_named_like_a_running_container():
@@ -187,6 +191,9 @@ def main():
         f.write("name = 'meta-rule'\ntracer = 'open'\nactions = []\n"
                 "[filterEvents.container_image]\nvalues = ['%s']\n"
                 "[filterEvents.'container_label.team']\nvalues = ['red']\n" % RULE_IMAGE)
+    with open(os.path.join(D.tmp, "rules", "podman.toml"), "w") as f:
+        f.write("name = 'meta-podman'\ntracer = 'open'\nactions = []\n"
+                "[filterEvents.'container_label.app.kubernetes.io/name']\nvalues = ['shop']\n")
     # The open tracer has rules: what the tests wait for passes through this one.
     with open(os.path.join(D.tmp, "rules", "seen.toml"), "w") as f:
         f.write("name = 'seen'\ntracer = 'open'\nactions = []\n"
