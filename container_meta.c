@@ -479,7 +479,21 @@ struct container_meta_cache {
 	struct container_meta_entry *entries;
 	uint64_t reads, read_failures, evictions;
 	size_t known;
+	container_meta_watch_fn watch;
+	void *watch_ctx;
 };
+
+static void tell(const struct container_meta_cache *c, const struct container_meta_entry *e,
+		 bool forget)
+{
+	if (c->watch)
+		c->watch(c->watch_ctx, e->id, e->meta.fields ? &e->meta : NULL, forget);
+}
+
+static bool settled(const struct container_meta_entry *e)
+{
+	return e->meta.fields || e->attempts >= CONTAINER_META_ATTEMPTS;
+}
 
 static const char *const default_bundles[] = {
 	"/run/containerd/io.containerd.runtime.v2.task",
@@ -576,6 +590,7 @@ static struct container_meta_entry *insert(struct container_meta_cache *c, uint6
 		if (e->meta.fields)
 			c->known--;
 		container_meta_release(&e->meta);
+		tell(c, e, true);
 		c->evictions++;
 	}
 	memset(e, 0, sizeof(*e));
@@ -759,6 +774,7 @@ static void try_load(struct container_meta_cache *c, struct container_meta_entry
 	e->attempts++;
 	if (!r) {
 		c->known++;
+		tell(c, e, false);
 		return;
 	}
 	c->read_failures++;
@@ -766,6 +782,8 @@ static void try_load(struct container_meta_cache *c, struct container_meta_entry
 	if (r != -ENOENT && r != -EAGAIN)
 		e->attempts = CONTAINER_META_ATTEMPTS;
 	e->next_try_ns = now_ns + (100000000ull << e->attempts);	/* 200 ms, 400 ms, ... */
+	if (settled(e))
+		tell(c, e, false);
 }
 
 const struct container_meta *container_meta_cache_get(struct container_meta_cache *c,
@@ -803,8 +821,29 @@ void container_meta_cache_learn(struct container_meta_cache *c, uint64_t cgroup_
 		container_meta_release(&e->meta);
 		e->attempts = 0;
 		e->next_try_ns = 0;
+		tell(c, e, true);
 	}
 	container_meta_cache_get(c, cgroup_id, info, now_ns);
+}
+
+void container_meta_cache_watch(struct container_meta_cache *c, container_meta_watch_fn fn,
+				void *ctx)
+{
+	if (!c)
+		return;
+	c->watch = fn;
+	c->watch_ctx = ctx;
+}
+
+void container_meta_cache_foreach_settled(const struct container_meta_cache *c,
+					  container_meta_watch_fn fn, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; c && i < c->n_used; i++)
+		if (settled(&c->entries[i]))
+			fn(ctx, c->entries[i].id,
+			   c->entries[i].meta.fields ? &c->entries[i].meta : NULL, false);
 }
 
 void container_meta_cache_stats(const struct container_meta_cache *c,

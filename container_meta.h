@@ -146,6 +146,23 @@ const struct container_meta *container_meta_cache_get(struct container_meta_cach
 void container_meta_cache_learn(struct container_meta_cache *cache, uint64_t cgroup_id,
 				const struct container_info *info, uint64_t now_ns);
 
+/*
+ * Told when what is known of cgroup @cgroup_id's container is settled:
+ * its metadata @m, or NULL when it will not be known (its state was not
+ * found in CONTAINER_META_ATTEMPTS reads, or is not readable); or, with
+ * @forget, that the cache let go of the cgroup (evicted, or made anew).
+ */
+typedef void (*container_meta_watch_fn)(void *ctx, uint64_t cgroup_id,
+					const struct container_meta *m, bool forget);
+
+/* Calls @fn as cgroups settle from now on (NULL: no more). */
+void container_meta_cache_watch(struct container_meta_cache *cache, container_meta_watch_fn fn,
+				void *ctx);
+
+/* Calls @fn (with @forget false) for every cgroup settled now. */
+void container_meta_cache_foreach_settled(const struct container_meta_cache *cache,
+					  container_meta_watch_fn fn, void *ctx);
+
 struct container_meta_stats {
 	size_t entries, capacity, known;
 	uint64_t reads, read_failures, evictions;

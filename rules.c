@@ -1108,6 +1108,31 @@ bool rule_requires_container(const struct rule *r)
 	return true;
 }
 
+bool rule_on_container_meta(const struct rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_filters; i++)
+		if (r->filters[i].field == FIELD_CONTAINER_META)
+			return true;
+	return false;
+}
+
+bool rule_container_meta_holds(const struct rule *r, const struct container_meta *m)
+{
+	struct event ev;
+	size_t i;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.container_meta = m;
+	/* An absent key holds no filter on it, excluding ones included. */
+	for (i = 0; i < r->n_filters; i++)
+		if (r->filters[i].field == FIELD_CONTAINER_META &&
+		    !filter_holds(&r->filters[i], &ev, false))
+			return false;
+	return true;
+}
+
 bool rule_unfiltered(const struct rule *r)
 {
 	return r->n_filters == 0 && r->n_runtimes == 0;
