@@ -307,8 +307,10 @@ int container_meta_from_oci(const char *text, size_t len, struct container_meta 
 	r = begin(m);
 	annotations = json_object_get(root, "annotations");
 	if (r || !json_is_object(root) || !json_is_object(annotations)) {
+		/* Not an object: not a config.json; one without annotations names nothing. */
+		r = r ? r : json_is_object(root) ? -ENOENT : -EINVAL;
 		json_decref(root);
-		return finish(m, r ? r : json_is_object(root) ? -ENOENT : -EINVAL);
+		return finish(m, r);
 	}
 	for (i = 0; !r && oci_annotations[i].annotation; i++)
 		r = put(m, oci_annotations[i].key,
