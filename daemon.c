@@ -509,7 +509,9 @@ static void daemon_rules_changed(struct daemon *d)
 				    .comms_fd = d->loader.pf_comms_fd,
 				    .paths_fd = d->loader.pf_paths_fd,
 				    .uids_fd = d->loader.pf_uids_fd,
-				    .identities = &d->identities };
+				    .identities = &d->identities,
+				    .meta_fd = d->loader.pf_meta_fd,
+				    .meta = d->container_meta };
 	size_t i;
 	int err;
 
@@ -1175,6 +1177,8 @@ int daemon_main(const struct daemon_options *opts)
 		cgroup_cache_scan(d.cgroups, cg2, CGROUP_SCAN_MAX);
 	seed_containers(&d, cg2);
 	d.pipeline.containers_fd = d.loader.containers_fd;
+	d.pipeline.pf_meta_fd = d.loader.pf_meta_fd;
+	container_meta_cache_watch(d.container_meta, pipeline_meta_settled, &d.pipeline);
 	d.pipeline.resolver = &d.resolver;
 	/*
 	 * The tracers switch on last: by then the prefilters hold the rules

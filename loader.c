@@ -501,11 +501,12 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 	l->pf_uids_fd = b->ops->map_fd(b, "bpfd_pf_uids");
 	l->pf_idents_fd = b->ops->map_fd(b, "bpfd_pf_idents");
 	l->pf_ident_hint_fd = b->ops->map_fd(b, "bpfd_pf_ident_hint");
+	l->pf_meta_fd = b->ops->map_fd(b, "bpfd_pf_meta");
 	if (l->events_fd < 0 || l->enabled_fd < 0 || l->ignored_fd < 0 || l->lost_fd < 0 ||
 	    l->containers_fd < 0 || l->contained_fd < 0 || l->map_full_fd < 0 ||
 	    l->prefilter_fd < 0 || l->prefiltered_fd < 0 || l->pf_comms_fd < 0 ||
 	    l->pf_paths_fd < 0 || l->pf_uids_fd < 0 || l->pf_idents_fd < 0 ||
-	    l->pf_ident_hint_fd < 0) {
+	    l->pf_ident_hint_fd < 0 || l->pf_meta_fd < 0) {
 		snprintf(err, err_size, "the compiled module lacks its maps");
 		return -ENOENT;
 	}
@@ -566,7 +567,7 @@ struct loader_wire {
 };
 
 enum {
-	WIRE_MAPS = 14,
+	WIRE_MAPS = 15,
 	WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) +
 		       LOADER_TRACERS_MAX * (1 + LOADER_MAPS_MAX),
 };
@@ -591,6 +592,7 @@ static int wire_fds(struct loader *l, int **slots)
 	slots[n++] = &l->pf_uids_fd;
 	slots[n++] = &l->pf_idents_fd;
 	slots[n++] = &l->pf_ident_hint_fd;
+	slots[n++] = &l->pf_meta_fd;
 	for (i = 0; i < l->n_common; i++)
 		slots[n++] = &l->common_fds[i];
 	for (t = 0; t < l->n_tracers; t++) {
@@ -660,7 +662,7 @@ static void loader_reset(struct loader *l)
 	l->events_fd = l->enabled_fd = l->ignored_fd = l->lost_fd = -1;
 	l->containers_fd = l->contained_fd = l->map_full_fd = -1;
 	l->prefilter_fd = l->prefiltered_fd = l->pf_comms_fd = l->pf_paths_fd = -1;
-	l->pf_uids_fd = l->pf_idents_fd = l->pf_ident_hint_fd = -1;
+	l->pf_uids_fd = l->pf_idents_fd = l->pf_ident_hint_fd = l->pf_meta_fd = -1;
 	l->n_tracers = tracer_count;
 	for (i = 0; i < tracer_count; i++) {
 		l->tracers[i].ops = tracer_table[i];
@@ -1038,4 +1040,5 @@ void loader_unload(struct loader *l)
 	close_fd(&l->pf_uids_fd);
 	close_fd(&l->pf_idents_fd);
 	close_fd(&l->pf_ident_hint_fd);
+	close_fd(&l->pf_meta_fd);
 }

@@ -63,6 +63,7 @@ struct loader {
 	int map_full_fd;		/* failed inserts per counted map (record.h) */
 	int prefilter_fd, prefiltered_fd, pf_comms_fd, pf_paths_fd, pf_uids_fd;	/* record.h */
 	int pf_idents_fd, pf_ident_hint_fd;	/* bpfd_pf_idents, bpfd_pf_ident_hint */
+	int pf_meta_fd;			/* bpfd_pf_meta */
 	/*
 	 * The shared io_uring programs (tracers/io_uring.bpf.c) are attached:
 	 * opens, connects and accepts through io_uring are seen. Else, when a

@@ -14,6 +14,7 @@
 #include "rules.h"
 #include "bpfmap.h"
 #include "container_meta.h"
+#include "prefilter.h"
 #include "identity.h"
 #include "server.h"
 #include "tracer.h"
@@ -24,6 +25,7 @@ void pipeline_init(struct pipeline *p, struct cgroup_cache *cgroups, struct serv
 {
 	memset(p, 0, sizeof(*p));
 	p->containers_fd = -1;
+	p->pf_meta_fd = -1;
 	p->cgroups = cgroups;
 	p->server = server;
 	p->hostname = hostname;
@@ -146,6 +148,15 @@ static int handle_cgroup(struct pipeline *p, const void *rec, size_t size)
 					   cgroup_cache_lookup(p->cgroups, r->hdr.cgroup_id),
 					   r->hdr.ktime_ns);
 	return err;
+}
+
+void pipeline_meta_settled(void *ctx, uint64_t cgroup_id, const struct container_meta *m,
+			   bool forget)
+{
+	struct pipeline *p = ctx;
+
+	if (prefilter_meta_mark(p->pf_meta_fd, p->rules, cgroup_id, m, forget))
+		p->pf_meta_failed++;
 }
 
 /* The event's JSON, encoded once for every action and subscriber that wants it. */

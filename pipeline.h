@@ -24,6 +24,7 @@
 
 struct server;
 struct container_meta_cache;
+struct container_meta;
 struct bash_probes;
 struct rulebook;
 struct action_set;
@@ -43,6 +44,8 @@ struct pipeline {
 	struct container_meta_cache *meta;	/* names, images, labels; not owned, may be NULL */
 	struct server *server;		/* subscribers; not owned, may be NULL */
 	int containers_fd;		/* the kernel's set of container cgroups, or -1 */
+	int pf_meta_fd;			/* bpfd_pf_meta: containers judged by metadata, or -1 */
+	uint64_t pf_meta_failed;	/* writes to it that failed (its events pass) */
 	/* Tells whether a cgroup still exists; not owned, may be NULL. */
 	const struct cgroup_resolver *resolver;
 	/* The daemon's inserts into the counted kernel maps that failed (record.h). */
@@ -88,5 +91,12 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size);
 
 /* The ring buffer callback: @ctx is the pipeline. */
 int pipeline_sample(void *ctx, void *data, size_t size);
+
+/*
+ * container_meta_cache_watch()'s callback (@ctx the pipeline): a container
+ * whose metadata is settled is judged by the live rules in bpfd_pf_meta.
+ */
+void pipeline_meta_settled(void *ctx, uint64_t cgroup_id, const struct container_meta *m,
+			   bool forget);
 
 #endif

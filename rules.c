@@ -1128,6 +1128,31 @@ bool rule_requires_container(const struct rule *r)
 	return true;
 }
 
+bool rule_on_container_meta(const struct rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_filters; i++)
+		if (r->filters[i].field == FIELD_CONTAINER_META)
+			return true;
+	return false;
+}
+
+bool rule_container_meta_holds(const struct rule *r, const struct container_meta *m)
+{
+	struct event ev;
+	size_t i;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.container_meta = m;
+	/* An absent key holds no filter on it, excluding ones included. */
+	for (i = 0; i < r->n_filters; i++)
+		if (r->filters[i].field == FIELD_CONTAINER_META &&
+		    !filter_holds(&r->filters[i], &ev, false))
+			return false;
+	return true;
+}
+
 bool rule_unfiltered(const struct rule *r)
 {
 	return r->n_filters == 0 && r->n_runtimes == 0;
@@ -1967,8 +1992,10 @@ static uint32_t key_slot(struct tracer_rules *tr, const struct filter *f)
 	size_t i;
 
 	for (i = 0; i < tr->n_keys; i++)
+		/* Data keys and metadata keys are one field each, told apart by name. */
 		if (tr->keys[i].field == f->field &&
-		    (f->field != FIELD_DATA || !strcmp(tr->keys[i].name, f->key)))
+		    ((f->field != FIELD_DATA && f->field != FIELD_CONTAINER_META) ||
+		     !strcmp(tr->keys[i].name, f->key)))
 			return (uint32_t)i;
 	if (tr->n_keys == INDEX_KEYS_MAX)
 		return NONE;

@@ -31,6 +31,7 @@
 
 #include "container.h"
 #include "event.h"
+#include "container_meta.h"
 #include "rules.h"
 #include "tracer.h"
 
@@ -1467,6 +1468,48 @@ static void test_ruleset_many(void **state)
 	free(ev);
 }
 
+
+/* Rules indexed by different metadata keys: each by its own (they are one field, told apart by name). */
+static void test_ruleset_meta_keys(void **state)
+{
+	struct rule *rules[2];
+	const struct rule *out[4];
+	struct event *ev = new_event("open filename=/x");
+	struct container_meta m;
+	json_t *j;
+	struct ruleset *s;
+
+	(void)state;
+	rules[0] = parse_file("img.toml", "tracer = \"open\"\nfilterEvents.container_image.values = "
+					  "[\"nginx:1.25\"]\nfilterEvents.'container_label.team'.values = "
+					  "[\"red\"]\n");
+	rules[1] = parse_file("lab.toml", "tracer = \"open\"\n"
+					  "filterEvents.'container_label.app.kubernetes.io/name'.values = "
+					  "[\"shop\"]\n");
+	s = ruleset_new(rules, 2);
+	assert_non_null(s);
+	j = json_pack("{s:s, s:{s:s, s:s}}", "container_image", "nginx:1.25", "container_labels",
+		      "team", "red", "app.kubernetes.io/name", "web");
+	assert_int_equal(container_meta_from_event(j, &m), 0);
+	ev->container_meta = &m;
+	assert_int_equal(ruleset_match(s, 1, ev, out, 4), 1);
+	assert_ptr_equal(out[0], rules[0]);
+	container_meta_release(&m);
+	json_decref(j);
+	j = json_pack("{s:s, s:{s:s}}", "container_image", "redis", "container_labels",
+		      "app.kubernetes.io/name", "shop");
+	assert_int_equal(container_meta_from_event(j, &m), 0);
+	assert_int_equal(ruleset_match(s, 1, ev, out, 4), 1);
+	assert_ptr_equal(out[0], rules[1]);
+	container_meta_release(&m);
+	json_decref(j);
+	ev->container_meta = NULL;
+	assert_int_equal(ruleset_match(s, 1, ev, out, 4), 0);
+	ruleset_free(s);
+	rule_free(rules[0]);
+	rule_free(rules[1]);
+}
+
 /* ---- the property: ruleset_match() == rule_matches() over every rule ---- */
 
 static const char *const p_strings[] = { "a", "b", "ab", "ba", "", "/x", "/x/y", "sh" };
@@ -1712,6 +1755,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_addresses_and_ports),
 		cmocka_unit_test(test_ruleset_order_and_dedup),
 		cmocka_unit_test(test_ruleset_many),
+		cmocka_unit_test(test_ruleset_meta_keys),
 		cmocka_unit_test(test_ruleset_property),
 		cmocka_unit_test(test_garbage),
 	};

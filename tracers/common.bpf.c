@@ -85,6 +85,13 @@ BPF_PERCPU_ARRAY(bpfd_prefiltered, u64, BPFD_TRACERS_MAX);
 BPF_HASH(bpfd_pf_comms, struct bpfd_pf_comm_key, u32, 4096);
 BPF_LPM_TRIE(bpfd_pf_paths, struct bpfd_pf_path_key, u32, 16384);
 BPF_HASH(bpfd_pf_uids, u32, u32, 4096);
+/*
+ * Per container cgroup (by cgroup2 id), the record types whose rules on
+ * container metadata may match it, written by the daemon once it knows the
+ * container's metadata and again when the rules change; removed with the
+ * cgroup. No entry: not known yet, the event passes.
+ */
+BPF_HASH(bpfd_pf_meta, u64, u32, 65536);
 BPF_PERCPU_ARRAY(bpfd_pf_key, struct bpfd_pf_path_key, 1);
 BPF_HASH(bpfd_pf_idents, struct bpfd_pf_ident_key, struct bpfd_pf_ident, BPFD_PF_IDENTS_MAX);
 BPF_ARRAY(bpfd_pf_ident_hint, struct bpfd_pf_ident_hint, 1);
@@ -453,6 +460,15 @@ static __always_inline int bpfd_pf_task_passes(u32 type, u32 mode)
 		if (bpfd_containers.lookup(&cgroup))
 			return 1;
 	}
+	if (mode & BPFD_PF_META) {
+		cgroup = bpfd_cgroup_id();
+		/* Not a container: it has no metadata for a rule to match. */
+		if (bpfd_containers.lookup(&cgroup)) {
+			types = bpfd_pf_meta.lookup(&cgroup);
+			if (!types || (*types & bit))
+				return 1;
+		}
+	}
 	return 0;
 }
 
@@ -675,7 +691,9 @@ TRACEPOINT_PROBE(cgroup, cgroup_rmdir)
 {
 	u64 id = args->id;
 
-	if (args->root == BPFD_CGROUP_ROOT && bpfd_containers.lookup(&id))
+	if (args->root == BPFD_CGROUP_ROOT && bpfd_containers.lookup(&id)) {
 		bpfd_containers.delete(&id);
+		bpfd_pf_meta.delete(&id);
+	}
 	return 0;
 }

@@ -54,6 +54,13 @@ enum bpfd_prefilter_mode {
 	BPFD_PF_IDENT = 1 << 6,
 	/* The same for the file's parent directories, for rules' directory prefixes. */
 	BPFD_PF_IDENT_DIRS = 1 << 7,
+	/*
+	 * The task's cgroup is a container's whose metadata (name, image,
+	 * labels, pod) some rule's metadata filters hold for: bpfd_pf_meta
+	 * has the record types it lets through. A container the daemon has
+	 * not judged yet (no entry) passes.
+	 */
+	BPFD_PF_META = 1 << 8,
 };
 
 /*
