@@ -11,6 +11,7 @@
 #include "action.h"
 #include "container_cgroup.h"
 #include "container_meta.h"
+#include "proctable.h"
 #include "daemon.h"
 #include "log.h"
 #include "request.h"
@@ -87,6 +88,31 @@ static void add_subscriber(void *ctx, const struct subscriber_info *s)
 }
 
 /* The kernel maps a workload can fill, and the cgroup records that feed the cache. */
+/*
+ * The process table (proctable.h): its bound, what it holds and what it
+ * could not; "enabled": false when ancestors = 0 switched it off.
+ */
+static json_t *process_table_json(struct daemon *d)
+{
+	const struct proc_table *t = d->pipeline.procs;
+	uint64_t lost = 0;
+	uint32_t type;
+
+	if (!t)
+		return json_pack("{s:b}", "enabled", 0);
+	for (type = BPFD_RECORD_PROC_FORK; type <= BPFD_RECORD_PROC_EXIT; type++)
+		lost += loader_lost(&d->loader, type);
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "enabled", 1, "ancestors", (json_int_t)d->pipeline.ancestors, "entries",
+			 (json_int_t)t->n, "capacity", (json_int_t)t->capacity, "exited_kept",
+			 (json_int_t)t->kept, "bytes", (json_int_t)t->bytes,
+			 "seeded", (json_int_t)t->seeded, "forks", (json_int_t)t->forks, "execs",
+			 (json_int_t)t->execs, "exits", (json_int_t)t->exits, "evicted",
+			 (json_int_t)t->evicted, "dropped", (json_int_t)t->dropped, "unknown",
+			 (json_int_t)t->unknown, "records", (json_int_t)d->pipeline.proc_records,
+			 "lost", (json_int_t)lost);
+}
+
 static json_t *kernel_maps_json(struct daemon *d)
 {
 	struct loader_map_stats st[BPFD_MAPS_COUNTED];
@@ -207,6 +233,7 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 			json_pack("{s:I, s:I}", "received", (json_int_t)d->pipeline.cgroup_records,
 				  "lost", (json_int_t)loader_lost(&d->loader,
 								  BPFD_RECORD_CGROUP_MKDIR)));
+		json_object_set_new(reply, "process_table", process_table_json(d));
 		json_object_set_new(
 			reply, "clients",
 			json_pack("{s:I, s:I, s:I, s:I, s:I}", "connected", (json_int_t)ss.clients,

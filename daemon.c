@@ -36,6 +36,7 @@
 #include "notify.h"
 #include "identity.h"
 #include "prefilter.h"
+#include "proctable.h"
 
 enum {
 	CGROUP_CACHE_CAPACITY = 8192,
@@ -803,6 +804,52 @@ static int setup_signals(struct daemon *d)
 	return loop_add(&d->loop, &d->signals, EPOLLIN);
 }
 
+/* The process table, unless `ancestors = 0` wants none: 0 or -ENOMEM. */
+static int init_process_table(struct daemon *d)
+{
+	const struct config_daemon *c = d->config ? &d->config->daemon : NULL;
+	size_t depth = c && c->has_ancestors ? c->ancestors : PROC_ANCESTORS_DEFAULT;
+
+	if (!depth)
+		return 0;
+	d->procs = malloc(sizeof(*d->procs));
+	if (!d->procs || proc_table_init(d->procs, c ? c->process_table_size : 0) < 0) {
+		free(d->procs);
+		d->procs = NULL;
+		return -ENOMEM;
+	}
+	d->pipeline.procs = d->procs;
+	d->pipeline.ancestors = depth;
+	return 0;
+}
+
+/*
+ * The kernel's fork, exec and exit records first, then the processes
+ * already running from /proc: none falls in between (a record of a process
+ * also found in /proc changes nothing the table already has, or brings it
+ * up to date).
+ */
+static void seed_process_table(struct daemon *d)
+{
+	double t0 = loop_now_ms();
+	int r;
+
+	if (!d->procs)
+		return;
+	r = loader_enable_type(&d->loader, BPFD_RECORD_PROC_FORK);
+	if (r < 0) {
+		log_error("process table: switching its records on: %s; events name no ancestors",
+			  strerror(-r));
+		return;
+	}
+	r = proc_table_seed_proc(d->procs, "/proc");
+	if (r < 0)
+		log_warn("process table: reading /proc: %s", strerror(-r));
+	else
+		log_debug("process table: %d processes from /proc in %.0f ms", r,
+			  loop_now_ms() - t0);
+}
+
 /* Loads and attaches the tracers, switched off until loader_start(). */
 static int load_tracers(struct daemon *d)
 {
@@ -998,6 +1045,11 @@ static void daemon_release(struct daemon *d)
 	pipeline_release(&d->pipeline);
 	cgroup_cache_free(d->cgroups);
 	container_meta_cache_free(d->container_meta);
+	if (d->procs) {
+		proc_table_release(d->procs);
+		free(d->procs);
+		d->procs = NULL;
+	}
 	paused_containers_free(d->paused);
 	loop_release(&d->loop);
 	if (d->config != d->start_config)
@@ -1069,6 +1121,11 @@ int daemon_main(const struct daemon_options *opts)
 	}
 	pipeline_init(&d.pipeline, d.cgroups, d.server, d.hostname);
 	d.pipeline.meta = d.container_meta;
+	if (init_process_table(&d) < 0) {
+		log_error("out of memory");
+		daemon_release(&d);
+		return 1;
+	}
 	d.paused = paused_containers_new();
 	d.action_env = (struct action_env){ .loop = &d.loop, .daemon_pid = getpid(),
 					    .cgroup_mount = d.cgroup_mount,
@@ -1107,6 +1164,7 @@ int daemon_main(const struct daemon_options *opts)
 	if (cg2)
 		cgroup_cache_scan(d.cgroups, cg2, CGROUP_SCAN_MAX);
 	seed_containers(&d, cg2);
+	seed_process_table(&d);
 	d.pipeline.containers_fd = d.loader.containers_fd;
 	d.pipeline.resolver = &d.resolver;
 	/*

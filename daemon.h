@@ -18,6 +18,8 @@
 #include "container.h"
 #include "loader.h"
 #include "loop.h"
+
+struct proc_table;
 #include "pipeline.h"
 #include "rulebook.h"
 #include "server.h"
@@ -61,6 +63,7 @@ struct daemon {
 	struct loader loader;
 	struct cgroup_cache *cgroups;
 	struct container_meta_cache *container_meta;
+	struct proc_table *procs;	/* NULL: ancestors = 0 */
 	struct paused_containers *paused;	/* what `pause` froze, for `bpfd resume` */
 	struct pipeline pipeline;
 	struct bash_probes bash;
