@@ -133,7 +133,7 @@ static void test_errors(void **state)
 		     "socket_mode, socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
 		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
 		     "client_idle_timeout, max_rules, log_level, output, default_actions, "
-		     "default_actions_force, compat_syscalls)");
+		     "default_actions_force, compat_syscalls, ancestors, process_table_size)");
 	expect_error("[daemon]\ncompat_syscalls = maybe\n",
 		     "bpfd.conf:2: compat_syscalls: \"maybe\" is not true or false");
 	expect_error_prefix("\n\n[webhok]\nurl = http://x\n",
