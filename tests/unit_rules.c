@@ -149,6 +149,13 @@ static void build_event(struct event *ev, const char *spec)
 					ev->container_runtime = container_runtimes[i];
 		} else if (!strcmp(key, "container_id")) {
 			ev->container_id = val;
+		} else if (!strcmp(key, "ancestor")) {
+			/* The process table's: nearest first, as often as given. */
+			assert_true(ev->n_ancestors < EVENT_ANCESTORS_MAX);
+			ev->has_process = true;
+			ev->ancestors[ev->n_ancestors++] = (struct event_process){
+				.pid = 1, .command = val, .command_len = strlen(val)
+			};
 		} else {
 			if (!strcmp(key, "returnval"))
 				ev->returnval = strtoll(val, NULL, 10);
@@ -1261,6 +1268,11 @@ static void test_example_semantics(void **state)
 		{ "container_outbound_unlisted.toml",
 		  "tcpconnect daddr=::ffff:192.168.1.1 runtime=docker container_id=c", false },
 		{ "container_outbound_unlisted.toml", "tcpconnect daddr=203.0.113.9", false },
+		{ "web_server_shell.toml", "exec command=sh ancestor=nginx ancestor=systemd", true },
+		{ "web_server_shell.toml", "exec command=bash ancestor=php-fpm8.2", true },
+		{ "web_server_shell.toml", "exec command=sh ancestor=bash ancestor=nginx", false },
+		{ "web_server_shell.toml", "exec command=python3 ancestor=nginx", false },
+		{ "web_server_shell.toml", "exec command=sh", false },
 		{ "listen_overflow_flood.toml", "tcpdrop state=LISTEN count=100", true },
 		{ "listen_overflow_flood.toml", "tcpdrop state=LISTEN count=20000", true },
 		{ "listen_overflow_flood.toml", "tcpdrop state=LISTEN count=99", false },
