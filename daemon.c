@@ -706,10 +706,12 @@ static void reload_config(struct daemon *d)
 		    was->ring_buffer_bytes != now->ring_buffer_bytes ||
 		    was->socket_mode != now->socket_mode ||
 		    !same(was->socket_group, now->socket_group) ||
-		    was->compat_syscalls != now->compat_syscalls)
+		    was->compat_syscalls != now->compat_syscalls ||
+		    was->has_ancestors != now->has_ancestors || was->ancestors != now->ancestors ||
+		    was->process_table_size != now->process_table_size)
 			log_warn("config: socket, rules_dir, tracers, bash, cgroup_hierarchy, "
-				 "ring_buffer_size, compat_syscalls and socket settings take effect "
-				 "at the next start");
+				 "ring_buffer_size, compat_syscalls, ancestors, process_table_size "
+				 "and socket settings take effect at the next start");
 	}
 	action_set_reconfigure(d->actions, cfg);
 	if (d->config != d->start_config)
