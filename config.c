@@ -291,8 +291,8 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 	if (strcmp(key, "process_table_size") == 0) {
 		if (config_parse_uint(value, PROC_TABLE_CAPACITY_MAX, &d->process_table_size) < 0 ||
 		    d->process_table_size < 1024)
-			return failf(l, "process_table_size: \"%s\" is not a number from 1024 to %d",
-				     value, PROC_TABLE_CAPACITY_MAX);
+			return failf(l, "process_table_size: \"%s\" is not a number from 1024 "
+					"to %d", value, PROC_TABLE_CAPACITY_MAX);
 		return 1;
 	}
 	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, socket, socket_mode, "

@@ -102,7 +102,8 @@ static json_t *process_table_json(struct daemon *d)
 		return json_pack("{s:b}", "enabled", 0);
 	for (type = BPFD_RECORD_PROC_FORK; type <= BPFD_RECORD_PROC_EXIT; type++)
 		lost += loader_lost(&d->loader, type);
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I}",
 			 "enabled", 1, "ancestors", (json_int_t)d->pipeline.ancestors, "entries",
 			 (json_int_t)t->n, "capacity", (json_int_t)t->capacity, "exited_kept",
 			 (json_int_t)t->kept, "bytes", (json_int_t)t->bytes,

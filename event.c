@@ -1294,7 +1294,8 @@ static int process_from_json(const json_t *root, struct event *ev)
 			return -EINVAL;
 		if (json_object_get(a, "exe") && json_get_string(a, "exe", &p->exe, &p->exe_len))
 			return -EINVAL;
-		if (json_object_get(a, "argv") && json_get_string(a, "argv", &p->argv, &p->argv_len))
+		if (json_object_get(a, "argv") &&
+		    json_get_string(a, "argv", &p->argv, &p->argv_len))
 			return -EINVAL;
 		ev->n_ancestors = i + 1;
 	}

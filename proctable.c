@@ -203,7 +203,7 @@ static struct proc_entry *entry_new(struct proc_table *t, uint32_t pid, uint64_t
 			t->dropped++;
 			return NULL;
 		}
-		/* The oldest exit whose descendants still live: they lose this part of their chain. */
+		/* The oldest exit whose descendants live: they lose this part of their chain. */
 		e = t->lru_head;
 		t->evicted++;
 		e->children = 0;

@@ -42,8 +42,8 @@ int main(int argc, char **argv)
 		return 1;
 	/* A chain pid 1000 <- 1001 <- ... <- 1016, and 10,000 others beside it. */
 	for (pid = 1000; pid < 1000 + CHAIN; pid++) {
-		int l = snprintf(argv_area, sizeof(argv_area), "prog%u --config /etc/prog%u.conf", pid,
-				 pid);
+		int l = snprintf(argv_area, sizeof(argv_area), "prog%u --config /etc/prog%u.conf",
+				 pid, pid);
 
 		snprintf(exe, sizeof(exe), "/usr/local/bin/prog%u", pid);
 		snprintf(comm, sizeof(comm), "prog%u", pid);

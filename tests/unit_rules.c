@@ -431,12 +431,14 @@ static void test_ancestor_keys(void **state)
 
 	(void)state;
 	parent = parse("tracer = \"exec\"\n[filterEvents.parent_command]\n"
-		       "values = [\"nginx\", \"httpd\"]\n[filterEvents.command]\nvalues = [\"sh\"]\n");
+		       "values = [\"nginx\", \"httpd\"]\n"
+		       "[filterEvents.command]\nvalues = [\"sh\"]\n");
 	any = parse("tracer = \"exec\"\n[filterEvents.ancestor_command]\nvalues = [\"nginx\"]\n");
 	exe = parse("tracer = \"exec\"\n[filterEvents.parent_exe]\nvalues = [\"/usr/sbin/*\"]\n");
 	excl = parse("tracer = \"exec\"\n[filterEvents.ancestor_exe]\n"
 		     "exclude = [\"/usr/sbin/cron\"]\n[filterEvents.command]\nvalues = [\"sh\"]\n");
-	glob = parse("tracer = \"exec\"\n[filterEvents.ancestor_command]\nvalues = [\"php-fpm*\"]\n");
+	glob = parse("tracer = \"exec\"\n[filterEvents.ancestor_command]\n"
+		     "values = [\"php-fpm*\"]\n");
 
 	event_init(&ev);
 	ev.tracer = "exec";
@@ -552,11 +554,13 @@ static const struct error_case error_cases[] = {
 	  "filter key \"flags\": the exec tracer never emits it (its keys: filename, argument, "
 	  "resolved, interpreter, fileless, stdin, stdout, stderr, argv, command, pid, tid, ppid, uid, gid, returnval, cgroup_id, mntns, pidns, container_id, "
 	  "container_runtime, container_name, container_image, container_label.KEY, "
-	  "k8s_namespace, k8s_pod, parent_command, parent_exe, ancestor_command, ancestor_exe)" },
+	  "k8s_namespace, k8s_pod, parent_command, parent_exe, ancestor_command, "
+	  "ancestor_exe)" },
 	{ "tracer = \"bashreadline\"\nfilterEvents.returnval.values = [0]\n", 2,
 	  "filter key \"returnval\": the bashreadline tracer never emits it (its keys: command, "
 	  "pid, tid, ppid, uid, gid, cgroup_id, mntns, pidns, container_id, container_runtime, "
-	  "container_name, container_image, container_label.KEY, k8s_namespace, k8s_pod, parent_command, parent_exe, ancestor_command, ancestor_exe)" },
+	  "container_name, container_image, container_label.KEY, k8s_namespace, k8s_pod, "
+	  "parent_command, parent_exe, ancestor_command, ancestor_exe)" },
 	{ "tracer = \"open\"\nfilterEvents.comm.values = [\"x\"]\n", 2, "filter key \"comm\"" },
 	{ "tracer = \"open\"\nfilterEvents.filename = [\"/etc/shadow\"]\n", 2,
 	  "filterEvents.filename must be a table ([filterEvents.filename] with values = [...]), "
