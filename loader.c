@@ -270,6 +270,9 @@ static int tracer_maps(struct bpf_backend *b, struct loaded_tracer *t, char *err
 /* The common program's own hooks: ignore inheritance, cgroup creation, the task cache. */
 static const struct tracer_hook common_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_fork", "tracepoint__sched__sched_process_fork" },
+	/* The process table's (proc.bpf.c): forks, execs; exits share the exit hook. */
+	{ TRACER_HOOK_RAW_TRACEPOINT, "sched_process_fork", "raw_tracepoint__sched_process_fork" },
+	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exec", "bpfd_proc_exec" },
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exit", "tracepoint__sched__sched_process_exit" },
 	{ TRACER_HOOK_TRACEPOINT, "task:task_newtask", "tracepoint__task__task_newtask" },
 	{ TRACER_HOOK_TRACEPOINT, "cgroup:cgroup_mkdir", "tracepoint__cgroup__cgroup_mkdir" },
@@ -957,6 +960,13 @@ int loader_start(struct loader *l)
 			return r;
 	}
 	return 0;
+}
+
+int loader_enable_type(struct loader *l, uint32_t type)
+{
+	uint32_t one = 1;
+
+	return bpfmap_update(l->enabled_fd, &type, &one, 0);
 }
 
 uint64_t loader_lost(struct loader *l, uint32_t type)

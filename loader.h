@@ -114,6 +114,12 @@ int loader_ring_consume(struct loader *l);
 int loader_start(struct loader *l);
 
 /* Kernel-side losses (ring buffer full) of record type @type. */
+/*
+ * Switches on the records of @type that are not a tracer's (the process
+ * table's, BPFD_RECORD_PROC_FORK). 0 or -errno.
+ */
+int loader_enable_type(struct loader *l, uint32_t type);
+
 uint64_t loader_lost(struct loader *l, uint32_t type);
 
 /* Events of record type @type the in-kernel prefilter dropped. */

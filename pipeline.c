@@ -16,6 +16,7 @@
 #include "container_meta.h"
 #include "prefilter.h"
 #include "identity.h"
+#include "proctable.h"
 #include "server.h"
 #include "tracer.h"
 #include "tracers/record.h"
@@ -82,6 +83,9 @@ static void fill_common(struct pipeline *p, const struct bpfd_record *r, struct 
 	ev->container_owner_uid = c->owner_uid;
 	/* Learned at the cgroup's creation; read here only for one that came before. */
 	ev->container_meta = container_meta_cache_get(p->meta, r->cgroup_id, c, r->ktime_ns);
+	/* Beside the container: who the process is and who started it. */
+	if (p->procs)
+		proc_table_enrich(p->procs, ev, p->ancestors);
 }
 
 /*
@@ -247,6 +251,10 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 	}
 	if (r->type == BPFD_RECORD_CGROUP_MKDIR)
 		return handle_cgroup(p, rec, size);
+	if (r->type >= BPFD_RECORD_PROC_FORK && r->type <= BPFD_RECORD_PROC_EXIT) {
+		p->proc_records++;
+		return p->procs ? proc_table_handle(p->procs, rec, size) : 0;
+	}
 	index = r->type - BPFD_RECORD_TRACER_BASE;
 	if (r->type < BPFD_RECORD_TRACER_BASE || index >= tracer_count) {
 		p->unknown_records++;

@@ -30,6 +30,7 @@ struct rulebook;
 struct action_set;
 struct action;
 struct rule;
+struct proc_table;
 
 enum { PIPELINE_DEFAULT_ACTIONS_MAX = 16 };	/* as many as config.c accepts */
 
@@ -51,6 +52,9 @@ struct pipeline {
 	/* The daemon's inserts into the counted kernel maps that failed (record.h). */
 	uint64_t map_failed[BPFD_MAPS_COUNTED];
 	struct bash_probes *bash;	/* probes for containers' bash; may be NULL */
+	/* Who started whom (exe, ancestors); not owned, NULL: no ancestry. */
+	struct proc_table *procs;
+	size_t ancestors;		/* ancestors named per event */
 	uint32_t exec_type;		/* record type of the exec tracer */
 	const struct rulebook *rules;	/* the live rules; may be NULL */
 	/* The rules' files by identity, naming what the kernel recognised; may be NULL. */
@@ -64,6 +68,7 @@ struct pipeline {
 	struct tracer_counters counters[32];
 	uint64_t unknown_records;
 	uint64_t cgroup_records;
+	uint64_t proc_records;		/* the process table's fork, exec, exit records */
 	/* Every rule an event matched: as many as its tracer has rules (grown when needed). */
 	const struct rule **matched;
 	size_t matched_cap;
