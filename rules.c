@@ -899,10 +899,6 @@ static bool string_holds(const struct filter *f, const char *s, size_t len, bool
 }
 
 /*
- * Does @f hold for @ev? @values_known: the caller already knows that one
- * of the filter's values matched (a ruleset index hit), only exclude is left.
- */
-/*
  * A filter on every ancestor: one of them must have one of the values, and
  * none may have an excluded one. An event with no ancestor known holds no
  * filter with values (like a data key it lacks) and every exclude-only one.
@@ -927,6 +923,10 @@ static bool ancestors_hold(const struct filter *f, const struct event *ev)
 	return found;
 }
 
+/*
+ * Does @f hold for @ev? @values_known: the caller already knows that one
+ * of the filter's values matched (a ruleset index hit), only exclude is left.
+ */
 static bool filter_holds(const struct filter *f, const struct event *ev, bool values_known)
 {
 	const char *s;
