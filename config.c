@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proctable.h"
 
 enum {
 	CONFIG_FILE_MAX = 1 << 20,
@@ -277,11 +278,29 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 		d->has_compat_syscalls = true;
 		return 1;
 	}
+	if (strcmp(key, "ancestors") == 0) {
+		uint64_t n;
+
+		if (config_parse_uint(value, EVENT_ANCESTORS_MAX, &n) < 0)
+			return failf(l, "ancestors: \"%s\" is not a number from 0 to %d", value,
+				     EVENT_ANCESTORS_MAX);
+		d->ancestors = (unsigned int)n;
+		d->has_ancestors = true;
+		return 1;
+	}
+	if (strcmp(key, "process_table_size") == 0) {
+		if (config_parse_uint(value, PROC_TABLE_CAPACITY_MAX, &d->process_table_size) < 0 ||
+		    d->process_table_size < 1024)
+			return failf(l, "process_table_size: \"%s\" is not a number from 1024 "
+					"to %d", value, PROC_TABLE_CAPACITY_MAX);
+		return 1;
+	}
 	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, socket, socket_mode, "
 			"socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
 			"subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
 			"client_idle_timeout, max_rules, "
-			"log_level, output, default_actions, default_actions_force, compat_syscalls)",
+			"log_level, output, default_actions, default_actions_force, compat_syscalls, "
+			"ancestors, process_table_size)",
 		     key);
 }
 

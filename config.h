@@ -64,6 +64,10 @@ struct config_daemon {
 	/* compat_syscalls = false: no hook on every system call for the 32-bit entry. */
 	bool has_compat_syscalls;
 	bool compat_syscalls;
+	/* ancestors = N: ancestors named per event, 0: no process table at all. */
+	bool has_ancestors;
+	unsigned int ancestors;
+	uint64_t process_table_size;	/* entries; 0: default */
 };
 
 struct config {

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "container_meta.h"
 
+#include "boltdb.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -305,8 +307,10 @@ int container_meta_from_oci(const char *text, size_t len, struct container_meta 
 	r = begin(m);
 	annotations = json_object_get(root, "annotations");
 	if (r || !json_is_object(root) || !json_is_object(annotations)) {
+		/* Not an object: not a config.json; one without annotations names nothing. */
+		r = r ? r : json_is_object(root) ? -ENOENT : -EINVAL;
 		json_decref(root);
-		return finish(m, r ? r : json_is_object(root) ? -ENOENT : -EINVAL);
+		return finish(m, r);
 	}
 	for (i = 0; !r && oci_annotations[i].annotation; i++)
 		r = put(m, oci_annotations[i].key,
@@ -360,6 +364,41 @@ int container_meta_from_podman(const char *text, size_t len, const char *id,
 		r = put_str(m, "container_image_id", buf);
 	}
 	json_decref(meta);
+	json_decref(root);
+	if (!r)
+		r = order_fields(m);
+	return finish(m, r);
+}
+
+int container_meta_from_podman_config(const char *text, size_t len, const char *id,
+				      struct container_meta *m)
+{
+	json_t *root, *v;
+	char buf[80];
+	int r;
+
+	r = load(text, len, &root);
+	if (r)
+		return r;
+	v = json_object_get(root, "id");
+	if (!json_is_object(root) || !json_is_string(v) || strcmp(json_string_value(v), id)) {
+		json_decref(root);
+		return -EINVAL;
+	}
+	r = begin(m);
+	if (!r)
+		r = put(m, "container_name", json_object_get(root, "name"));
+	v = json_object_get(root, "rootfsImageName");
+	if (!r)
+		r = put(m, "container_image", keepable(v, CONTAINER_META_VALUE_MAX)
+			? v : json_object_get(root, "RawImageName"));
+	v = json_object_get(root, "rootfsImageID");
+	if (!r && json_is_string(v) && json_string_length(v) == 64) {
+		snprintf(buf, sizeof(buf), "sha256:%s", json_string_value(v));
+		r = put_str(m, "container_image_id", buf);
+	}
+	if (!r)
+		r = put_labels(m, json_object_get(root, "labels"));
 	json_decref(root);
 	if (!r)
 		r = order_fields(m);
@@ -442,7 +481,21 @@ struct container_meta_cache {
 	struct container_meta_entry *entries;
 	uint64_t reads, read_failures, evictions;
 	size_t known;
+	container_meta_watch_fn watch;
+	void *watch_ctx;
 };
+
+static void tell(const struct container_meta_cache *c, const struct container_meta_entry *e,
+		 bool forget)
+{
+	if (c->watch)
+		c->watch(c->watch_ctx, e->id, e->meta.fields ? &e->meta : NULL, forget);
+}
+
+static bool settled(const struct container_meta_entry *e)
+{
+	return e->meta.fields || e->attempts >= CONTAINER_META_ATTEMPTS;
+}
 
 static const char *const default_bundles[] = {
 	"/run/containerd/io.containerd.runtime.v2.task",
@@ -482,6 +535,10 @@ struct container_meta_cache *container_meta_cache_new(size_t capacity,
 		c->paths.podman = "/var/lib/containers/storage/overlay-containers";
 	if (!c->paths.podman_user)
 		c->paths.podman_user = ".local/share/containers/storage/overlay-containers";
+	if (!c->paths.podman_db)
+		c->paths.podman_db = "/var/lib/containers/storage/libpod/bolt_state.db";
+	if (!c->paths.podman_db_user)
+		c->paths.podman_db_user = ".local/share/containers/storage/libpod/bolt_state.db";
 	if (!c->paths.bundles)
 		c->paths.bundles = default_bundles;
 	if (!c->paths.crio)
@@ -535,6 +592,7 @@ static struct container_meta_entry *insert(struct container_meta_cache *c, uint6
 		if (e->meta.fields)
 			c->known--;
 		container_meta_release(&e->meta);
+		tell(c, e, true);
 		c->evictions++;
 	}
 	memset(e, 0, sizeof(*e));
@@ -618,13 +676,48 @@ static int load_bundle(struct container_meta_cache *c, const char *id,
 }
 
 /*
+ * Container @id's configuration in libpod's bolt database at @path, owned
+ * by @owner (root's for -1), as for read_state(): the file is opened
+ * without blocking, and read only by the pages a lookup needs.
+ */
+static int read_podman_db(struct container_meta_cache *c, const char *path, int64_t owner,
+			  const char *id, struct container_meta *m)
+{
+	const char *const keys[] = { "ctr", id, "config" };
+	struct stat st;
+	size_t len;
+	char *buf;
+	int fd, r = 0;
+
+	c->reads++;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if ((int64_t)st.st_uid != (owner < 0 ? 0 : owner))
+		r = -EPERM;
+	if (!r)
+		r = boltdb_get(fd, (uint64_t)st.st_size, keys, 3, CONTAINER_META_FILE_MAX, &buf,
+			       &len);
+	close(fd);
+	if (r)
+		return r;
+	r = container_meta_from_podman_config(buf, len, id, m);
+	free(buf);
+	return r == -ENOENT ? -ENODATA : r;
+}
+
+/*
  * The runtime's state of container @info into @m. Root's containers are
  * read from the system's runtimes; a user's only from that user's own
  * store, owned by them, and never from the system's: anyone may name a
  * cgroup like a container root runs.
  */
 static int load_meta(struct container_meta_cache *c, const struct container_info *info,
-		     struct container_meta *m)
+		     struct container_meta *m, bool last)
 {
 	char path[PATH_MAX_META], home[PATH_MAX_META / 2], dir[PATH_MAX_META];
 	bool user = info->owner_uid >= 0;
@@ -647,6 +740,21 @@ static int load_meta(struct container_meta_cache *c, const struct container_info
 		return r ? r : parse_file(c, path, info->owner_uid, STATE_DOCKER, info->id, m);
 	}
 	if (!strcmp(info->runtime, "podman")) {
+		/*
+		 * libpod's database has the labels; its storage's containers.json
+		 * only the name and image, for when the database cannot be read
+		 * (podman's sqlite database, or a page being written on the last try).
+		 */
+		if (user)
+			r = join(path, home, c->paths.podman_db_user, NULL, NULL);
+		else
+			r = snprintf(path, sizeof(path), "%s", c->paths.podman_db) < (int)sizeof(path)
+				    ? 0
+				    : -ENAMETOOLONG;
+		if (!r)
+			r = read_podman_db(c, path, info->owner_uid, info->id, m);
+		if (!r || r == -ENOMEM || (r == -EAGAIN && !last))
+			return r;
 		if (user)
 			r = join(path, home, c->paths.podman_user, "containers.json", NULL);
 		else
@@ -663,18 +771,21 @@ static int load_meta(struct container_meta_cache *c, const struct container_info
 static void try_load(struct container_meta_cache *c, struct container_meta_entry *e,
 		     const struct container_info *info, uint64_t now_ns)
 {
-	int r = load_meta(c, info, &e->meta);
+	int r = load_meta(c, info, &e->meta, e->attempts + 1 >= CONTAINER_META_ATTEMPTS);
 
 	e->attempts++;
 	if (!r) {
 		c->known++;
+		tell(c, e, false);
 		return;
 	}
 	c->read_failures++;
-	/* Only a file not written yet is worth another look. */
-	if (r != -ENOENT)
+	/* Only a file not written yet, or being written, is worth another look. */
+	if (r != -ENOENT && r != -EAGAIN)
 		e->attempts = CONTAINER_META_ATTEMPTS;
 	e->next_try_ns = now_ns + (100000000ull << e->attempts);	/* 200 ms, 400 ms, ... */
+	if (settled(e))
+		tell(c, e, false);
 }
 
 const struct container_meta *container_meta_cache_get(struct container_meta_cache *c,
@@ -712,8 +823,29 @@ void container_meta_cache_learn(struct container_meta_cache *c, uint64_t cgroup_
 		container_meta_release(&e->meta);
 		e->attempts = 0;
 		e->next_try_ns = 0;
+		tell(c, e, true);
 	}
 	container_meta_cache_get(c, cgroup_id, info, now_ns);
+}
+
+void container_meta_cache_watch(struct container_meta_cache *c, container_meta_watch_fn fn,
+				void *ctx)
+{
+	if (!c)
+		return;
+	c->watch = fn;
+	c->watch_ctx = ctx;
+}
+
+void container_meta_cache_foreach_settled(const struct container_meta_cache *c,
+					  container_meta_watch_fn fn, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; c && i < c->n_used; i++)
+		if (settled(&c->entries[i]))
+			fn(ctx, c->entries[i].id,
+			   c->entries[i].meta.fields ? &c->entries[i].meta : NULL, false);
 }
 
 void container_meta_cache_stats(const struct container_meta_cache *c,

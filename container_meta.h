@@ -81,10 +81,20 @@ int container_meta_from_oci(const char *text, size_t len, struct container_meta 
 /*
  * podman's storage containers.json (every container of one store): the
  * entry of container @id, its name and the image name and id its
- * metadata records. Labels are only in libpod's database: not known.
+ * metadata records. Labels are only in libpod's database: the fallback
+ * when that cannot be read.
  */
 int container_meta_from_podman(const char *text, size_t len, const char *id,
 			       struct container_meta *m);
+
+/*
+ * podman's configuration of container @id as libpod keeps it in its
+ * database (the value of key "config" in bucket "ctr"/<id> of
+ * libpod/bolt_state.db): name, rootfsImageName (else RawImageName),
+ * rootfsImageID and labels. -EINVAL when its "id" is not @id.
+ */
+int container_meta_from_podman_config(const char *text, size_t len, const char *id,
+				      struct container_meta *m);
 
 /*
  * The metadata keys of event object @event (as event_to_json() wrote them)
@@ -104,6 +114,8 @@ struct container_meta_paths {
 	const char *docker;		/* /var/lib/docker/containers */
 	const char *podman;		/* /var/lib/containers/storage/overlay-containers */
 	const char *podman_user;	/* .local/share/containers/storage/overlay-containers, in a home */
+	const char *podman_db;		/* /var/lib/containers/storage/libpod/bolt_state.db */
+	const char *podman_db_user;	/* .local/share/containers/storage/libpod/bolt_state.db */
 	const char *const *bundles;	/* directories of <namespace>/<id>/config.json, NULL-ended */
 	const char *crio;		/* /run/containers/storage/overlay-containers */
 };
@@ -133,6 +145,23 @@ const struct container_meta *container_meta_cache_get(struct container_meta_cach
 /* Learns cgroup @cgroup_id at once (its creation was seen): as a first get. */
 void container_meta_cache_learn(struct container_meta_cache *cache, uint64_t cgroup_id,
 				const struct container_info *info, uint64_t now_ns);
+
+/*
+ * Told when what is known of cgroup @cgroup_id's container is settled:
+ * its metadata @m, or NULL when it will not be known (its state was not
+ * found in CONTAINER_META_ATTEMPTS reads, or is not readable); or, with
+ * @forget, that the cache let go of the cgroup (evicted, or made anew).
+ */
+typedef void (*container_meta_watch_fn)(void *ctx, uint64_t cgroup_id,
+					const struct container_meta *m, bool forget);
+
+/* Calls @fn as cgroups settle from now on (NULL: no more). */
+void container_meta_cache_watch(struct container_meta_cache *cache, container_meta_watch_fn fn,
+				void *ctx);
+
+/* Calls @fn (with @forget false) for every cgroup settled now. */
+void container_meta_cache_foreach_settled(const struct container_meta_cache *cache,
+					  container_meta_watch_fn fn, void *ctx);
 
 struct container_meta_stats {
 	size_t entries, capacity, known;

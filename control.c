@@ -13,6 +13,7 @@
 #include "bash_probes.h"
 #include "loader.h"
 #include "pipeline.h"
+#include "proctable.h"
 #include "replies.h"
 #include "log.h"
 #include "request.h"
@@ -43,6 +44,32 @@ static void add_subscriber(void *ctx, const struct subscriber_info *s)
 					     s->filter->container, "sent", (json_int_t)s->sent,
 					     "dropped", (json_int_t)s->dropped, "queued",
 					     (json_int_t)s->queued));
+}
+
+/*
+ * The process table (proctable.h): its bound, what it holds and what it
+ * could not; "enabled": false when ancestors = 0 switched it off.
+ */
+static json_t *process_table_json(struct control *d)
+{
+	const struct proc_table *t = d->pipeline->procs;
+	uint64_t lost = 0;
+	uint32_t type;
+
+	if (!t)
+		return json_pack("{s:b}", "enabled", 0);
+	for (type = BPFD_RECORD_PROC_FORK; type <= BPFD_RECORD_PROC_EXIT; type++)
+		lost += loader_lost(d->loader, type);
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I}",
+			 "enabled", 1, "ancestors", (json_int_t)d->pipeline->ancestors, "entries",
+			 (json_int_t)t->n, "capacity", (json_int_t)t->capacity, "exited_kept",
+			 (json_int_t)t->kept, "bytes", (json_int_t)t->bytes,
+			 "seeded", (json_int_t)t->seeded, "forks", (json_int_t)t->forks, "execs",
+			 (json_int_t)t->execs, "exits", (json_int_t)t->exits, "evicted",
+			 (json_int_t)t->evicted, "dropped", (json_int_t)t->dropped, "unknown",
+			 (json_int_t)t->unknown, "records", (json_int_t)d->pipeline->proc_records,
+			 "lost", (json_int_t)lost);
 }
 
 /* The kernel maps a workload can fill, and the cgroup records that feed the cache. */
@@ -171,6 +198,7 @@ static json_t *op_status(void *ctx, struct client *c, json_t *req)
 			json_pack("{s:I, s:I}", "received", (json_int_t)d->pipeline->cgroup_records,
 				  "lost", (json_int_t)loader_lost(d->loader,
 								  BPFD_RECORD_CGROUP_MKDIR)));
+		json_object_set_new(reply, "process_table", process_table_json(d));
 		json_object_set_new(
 			reply, "clients",
 			json_pack("{s:I, s:I, s:I, s:I, s:I}", "connected", (json_int_t)ss.clients,

@@ -42,6 +42,7 @@
 #include "identity.h"
 #include "pipeline.h"
 #include "prefilter.h"
+#include "proctable.h"
 #include "rulebook.h"
 #include "server.h"
 
@@ -58,6 +59,7 @@ struct daemon {
 	struct loader loader;
 	struct cgroup_cache *cgroups;
 	struct container_meta_cache *container_meta;
+	struct proc_table *procs;	/* NULL: ancestors = 0 */
 	struct paused_containers *paused;	/* what `pause` froze, for `bpfd resume` */
 	struct pipeline pipeline;
 	struct bash_probes bash;
@@ -509,7 +511,9 @@ static void daemon_rules_changed(struct daemon *d)
 				    .comms_fd = d->loader.pf_comms_fd,
 				    .paths_fd = d->loader.pf_paths_fd,
 				    .uids_fd = d->loader.pf_uids_fd,
-				    .identities = &d->identities };
+				    .identities = &d->identities,
+				    .meta_fd = d->loader.pf_meta_fd,
+				    .meta = d->container_meta };
 	size_t i;
 	int err;
 
@@ -763,10 +767,12 @@ static void reload_config(struct daemon *d)
 		    was->ring_buffer_bytes != now->ring_buffer_bytes ||
 		    was->socket_mode != now->socket_mode ||
 		    !same(was->socket_group, now->socket_group) ||
-		    was->compat_syscalls != now->compat_syscalls)
+		    was->compat_syscalls != now->compat_syscalls ||
+		    was->has_ancestors != now->has_ancestors || was->ancestors != now->ancestors ||
+		    was->process_table_size != now->process_table_size)
 			log_warn("config: socket, rules_dir, tracers, bash, cgroup_hierarchy, "
-				 "ring_buffer_size, compat_syscalls and socket settings take effect "
-				 "at the next start");
+				 "ring_buffer_size, compat_syscalls, ancestors, process_table_size "
+				 "and socket settings take effect at the next start");
 	}
 	action_set_reconfigure(d->actions, cfg);
 	if (d->config != d->start_config)
@@ -859,6 +865,52 @@ static int setup_signals(struct daemon *d)
 		return -errno;
 	d->signals = (struct loop_watch){ .fd = fd, .fn = on_signal, .ctx = d };
 	return loop_add(&d->loop, &d->signals, EPOLLIN);
+}
+
+/* The process table, unless `ancestors = 0` wants none: 0 or -ENOMEM. */
+static int init_process_table(struct daemon *d)
+{
+	const struct config_daemon *c = d->config ? &d->config->daemon : NULL;
+	size_t depth = c && c->has_ancestors ? c->ancestors : PROC_ANCESTORS_DEFAULT;
+
+	if (!depth)
+		return 0;
+	d->procs = malloc(sizeof(*d->procs));
+	if (!d->procs || proc_table_init(d->procs, c ? c->process_table_size : 0) < 0) {
+		free(d->procs);
+		d->procs = NULL;
+		return -ENOMEM;
+	}
+	d->pipeline.procs = d->procs;
+	d->pipeline.ancestors = depth;
+	return 0;
+}
+
+/*
+ * The kernel's fork, exec and exit records first, then the processes
+ * already running from /proc: none falls in between (a record of a process
+ * also found in /proc changes nothing the table already has, or brings it
+ * up to date).
+ */
+static void seed_process_table(struct daemon *d)
+{
+	double t0 = loop_now_ms();
+	int r;
+
+	if (!d->procs)
+		return;
+	r = loader_enable_type(&d->loader, BPFD_RECORD_PROC_FORK);
+	if (r < 0) {
+		log_error("process table: switching its records on: %s; events name no ancestors",
+			  strerror(-r));
+		return;
+	}
+	r = proc_table_seed_proc(d->procs, "/proc");
+	if (r < 0)
+		log_warn("process table: reading /proc: %s", strerror(-r));
+	else
+		log_debug("process table: %d processes from /proc in %.0f ms", r,
+			  loop_now_ms() - t0);
 }
 
 /* Loads and attaches the tracers, switched off until loader_start(). */
@@ -1067,6 +1119,11 @@ static void daemon_release(struct daemon *d)
 	pipeline_release(&d->pipeline);
 	cgroup_cache_free(d->cgroups);
 	container_meta_cache_free(d->container_meta);
+	if (d->procs) {
+		proc_table_release(d->procs);
+		free(d->procs);
+		d->procs = NULL;
+	}
 	paused_containers_free(d->paused);
 	loop_release(&d->loop);
 	if (d->config != d->start_config)
@@ -1140,6 +1197,11 @@ int daemon_main(const struct daemon_options *opts)
 	}
 	pipeline_init(&d.pipeline, d.cgroups, d.server, d.hostname);
 	d.pipeline.meta = d.container_meta;
+	if (init_process_table(&d) < 0) {
+		log_error("out of memory");
+		daemon_release(&d);
+		return 1;
+	}
 	d.paused = paused_containers_new();
 	d.action_env = (struct action_env){ .loop = &d.loop, .daemon_pid = getpid(),
 					    .cgroup_mount = d.cgroup_mount,
@@ -1177,7 +1239,10 @@ int daemon_main(const struct daemon_options *opts)
 	if (cg2)
 		cgroup_cache_scan(d.cgroups, cg2, CGROUP_SCAN_MAX);
 	seed_containers(&d, cg2);
+	seed_process_table(&d);
 	d.pipeline.containers_fd = d.loader.containers_fd;
+	d.pipeline.pf_meta_fd = d.loader.pf_meta_fd;
+	container_meta_cache_watch(d.container_meta, pipeline_meta_settled, &d.pipeline);
 	d.pipeline.resolver = &d.resolver;
 	/*
 	 * The tracers switch on last: by then the prefilters hold the rules

@@ -635,6 +635,53 @@ static void place_run_keep(struct json_place_run *c, const struct event *ev, con
 	memcpy(c->text, text, len);
 }
 
+/*
+ * The process table's part: "exe" when known, "ancestors" nearest first.
+ * Its string bytes, plus room for each ancestor's keys and pid (counted
+ * as bytes that may need escaping, like the rest: generous).
+ */
+static size_t process_json_size(const struct event *ev)
+{
+	size_t n = ev->exe_len + 32, i;
+
+	for (i = 0; i < ev->n_ancestors && i < EVENT_ANCESTORS_MAX; i++)
+		n += ev->ancestors[i].command_len + ev->ancestors[i].exe_len +
+		     ev->ancestors[i].argv_len + 64;
+	return n;
+}
+
+static char *json_put_process(char *p, const struct event *ev)
+{
+	size_t i;
+
+	if (ev->exe) {
+		p = PUT_LIT(p, ",\"exe\":");
+		p = json_put_str(p, ev->exe, ev->exe_len);
+	}
+	p = PUT_LIT(p, ",\"ancestors\":[");
+	for (i = 0; i < ev->n_ancestors && i < EVENT_ANCESTORS_MAX; i++) {
+		const struct event_process *a = &ev->ancestors[i];
+
+		if (i)
+			*p++ = ',';
+		p = PUT_LIT(p, "{\"pid\":");
+		p = put_u64(p, a->pid);
+		p = PUT_LIT(p, ",\"command\":");
+		p = json_put_str(p, a->command ? a->command : "", a->command_len);
+		if (a->exe) {
+			p = PUT_LIT(p, ",\"exe\":");
+			p = json_put_str(p, a->exe, a->exe_len);
+		}
+		if (a->argv) {
+			p = PUT_LIT(p, ",\"argv\":");
+			p = json_put_str(p, a->argv, a->argv_len);
+		}
+		*p++ = '}';
+	}
+	*p++ = ']';
+	return p;
+}
+
 int event_to_json(const struct event *ev, struct strbuf *out)
 {
 	const char *tracer = str_or_empty(ev->tracer), *hostname = str_or_empty(ev->hostname);
@@ -654,6 +701,8 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 	int r;
 
 	total = tracer_len + hostname_len + command_len + runtime_len + id_len + meta_len;
+	if (ev->has_process)
+		total += process_json_size(ev);
 	for (i = 0; i < n_rules; i++) {
 		rule_len[i] = strlen(str_or_empty(ev->rules[i]));
 		total += rule_len[i] + 1;	/* + the comma */
@@ -726,6 +775,8 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 		memcpy(p, ev->container_meta->json, meta_len);
 		p += meta_len;
 	}
+	if (ev->has_process)
+		p = json_put_process(p, ev);
 	p = PUT_LIT(p, ",\"rules\":[");
 	for (i = 0; i < n_rules; i++) {
 		if (i)
@@ -966,6 +1017,30 @@ static char *text_put_meta(char *p, const struct container_meta *m)
 	return p;
 }
 
+/*
+ * The ancestors in the line: PID:COMMAND, nearest first, comma-separated
+ * (their exe and argv are in the JSON only: a line stays readable).
+ */
+enum { TEXT_ANCESTORS_MAX = EVENT_ANCESTORS_MAX * (10 + 1 + EVENT_COMM_LEN + 1) };
+
+static size_t text_ancestors(const struct event *ev, char *buf)
+{
+	size_t i, o = 0, n;
+
+	for (i = 0; i < ev->n_ancestors && i < EVENT_ANCESTORS_MAX; i++) {
+		const struct event_process *a = &ev->ancestors[i];
+
+		if (i)
+			buf[o++] = ',';
+		o += (size_t)snprintf(buf + o, 12, "%u:", a->pid);
+		n = a->command_len < EVENT_COMM_LEN ? a->command_len : EVENT_COMM_LEN;
+		if (a->command)
+			memcpy(buf + o, a->command, n);
+		o += a->command ? n : 0;
+	}
+	return o;
+}
+
 /* Time, tracer, key names, six numbers, separators, the NUL. */
 enum { TEXT_FIXED_MAX = 320 };
 #define TEXT_DATA_PREFIX "data."
@@ -981,6 +1056,8 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 	const char *tracer = str_or_empty(ev->tracer);
 	size_t tracer_len = strlen(tracer);
 	struct text_piece rules[EVENT_RULES_MAX], container[2];
+	char ancestors[TEXT_ANCESTORS_MAX];
+	size_t ancestors_len = 0;
 	size_t n_rules = ev->n_rules < EVENT_RULES_MAX ? ev->n_rules : EVENT_RULES_MAX;
 	size_t n_data = ev->n_data < EVENT_DATA_MAX ? ev->n_data : EVENT_DATA_MAX;
 	size_t key_len[EVENT_DATA_MAX], n_container = 1;
@@ -1000,6 +1077,10 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 	/* Every string byte at its worst, plus quotes and a separator for each. */
 	total = tracer_len + command_len + 3 + container[0].len + container[1].len + 4 +
 		text_meta_size(ev->container_meta);
+	if (ev->has_process) {
+		ancestors_len = text_ancestors(ev, ancestors);
+		total += ev->exe_len + ancestors_len + 24;
+	}
 	for (i = 0; i < n_rules; i++) {
 		rules[i].s = str_or_empty(ev->rules[i]);
 		rules[i].len = strlen(rules[i].s);
@@ -1042,6 +1123,14 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 		p = put_u64(p, (uint64_t)ev->container_owner_uid);
 	}
 	p = text_put_meta(p, ev->container_meta);
+	if (ev->exe) {
+		p = PUT_LIT(p, " exe=");
+		p = text_put_str_value(p, ev->exe, ev->exe_len);
+	}
+	if (ancestors_len) {
+		p = PUT_LIT(p, " ancestors=");
+		p = text_put_str_value(p, ancestors, ancestors_len);
+	}
 	if (n_rules) {
 		p = PUT_LIT(p, " rules=");
 		p = text_put_value(p, rules, n_rules, ',');
@@ -1181,6 +1270,38 @@ static int json_check_u64(const json_t *obj, const char *key)
 	return json_is_real(v) ? 0 : -EINVAL;
 }
 
+/* The process table's keys, when the event has them: "exe", "ancestors". */
+static int process_from_json(const json_t *root, struct event *ev)
+{
+	const json_t *list = json_object_get(root, "ancestors"), *a;
+	int r;
+
+	if (json_object_get(root, "exe") &&
+	    (r = json_get_string(root, "exe", &ev->exe, &ev->exe_len)))
+		return r;
+	if (!list)
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > EVENT_ANCESTORS_MAX)
+		return -EINVAL;
+	ev->has_process = true;
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		struct event_process *p = &ev->ancestors[i];
+
+		a = json_array_get(list, i);
+		memset(p, 0, sizeof(*p));
+		if (!json_is_object(a) || (r = json_get_u32(a, "pid", &p->pid)) ||
+		    (r = json_get_string(a, "command", &p->command, &p->command_len)))
+			return -EINVAL;
+		if (json_object_get(a, "exe") && json_get_string(a, "exe", &p->exe, &p->exe_len))
+			return -EINVAL;
+		if (json_object_get(a, "argv") &&
+		    json_get_string(a, "argv", &p->argv, &p->argv_len))
+			return -EINVAL;
+		ev->n_ancestors = i + 1;
+	}
+	return 0;
+}
+
 /*
  * Fills @ev from @root. Strings point into @root. Every key of the event
  * frame (docs/protocol.md §4.4) must be there with its type, so that a frame
@@ -1217,6 +1338,9 @@ static int event_from_json(const json_t *root, struct event *ev, const char **co
 	if (json_object_get(root, "container_owner_uid") &&
 	    (r = json_get_int(root, "container_owner_uid", 0, UINT32_MAX,
 			      &ev->container_owner_uid)))
+		return r;
+	r = process_from_json(root, ev);
+	if (r)
 		return r;
 	/* The text takes @command; the struct gets what fits, to be whole. */
 	memcpy(ev->command, *command, *command_len < EVENT_COMM_LEN ? *command_len : EVENT_COMM_LEN);

@@ -26,6 +26,18 @@ enum {
 	EVENT_COMM_LEN = 16,		/* TASK_COMM_LEN */
 	CONTAINER_ID_MAX = 128,		/* longest container id kept */
 	EVENT_SCRATCH = 24576,		/* bytes for values decode builds (argv) */
+	EVENT_ANCESTORS_MAX = 16,	/* ancestors one event may name */
+};
+
+/* One ancestor of the event's process (proctable.h): strings not owned. */
+struct event_process {
+	uint32_t pid;
+	const char *command;	/* its comm */
+	size_t command_len;
+	const char *exe;	/* NULL: not known */
+	size_t exe_len;
+	const char *argv;	/* what the process had in its argument area, cut */
+	size_t argv_len;
 };
 
 struct event_kv {
@@ -79,6 +91,15 @@ struct event {
 	size_t ident_tail_len;
 
 	/*
+	 * The process table's (proctable.h): with @has_process the JSON has
+	 * `ancestors` (nearest first) and, when known, `exe`. Not owned.
+	 */
+	bool has_process;
+	const char *exe;		/* NULL: not known */
+	size_t exe_len;
+	size_t n_ancestors;
+
+	/*
 	 * The rules that matched, in rule order: the first EVENT_RULES_MAX
 	 * (every one runs its actions), and how many more were left out of
 	 * the list (JSON "rules_omitted", only when not 0).
@@ -89,6 +110,9 @@ struct event {
 
 	struct event_kv data[EVENT_DATA_MAX];
 	size_t n_data;
+
+	/* The first n_ancestors are set (not cleared by event_init()). */
+	struct event_process ancestors[EVENT_ANCESTORS_MAX];
 
 	/* Room for values decode formats (returnval as text, ...). */
 	char scratch[EVENT_SCRATCH];

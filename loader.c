@@ -236,6 +236,9 @@ static int tracer_maps(struct bpf_backend *b, struct loaded_tracer *t, char *err
 /* The common program's own hooks: ignore inheritance, cgroup creation, the task cache. */
 static const struct tracer_hook common_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_fork", "tracepoint__sched__sched_process_fork" },
+	/* The process table's (proc.bpf.c): forks, execs; exits share the exit hook. */
+	{ TRACER_HOOK_RAW_TRACEPOINT, "sched_process_fork", "raw_tracepoint__sched_process_fork" },
+	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exec", "bpfd_proc_exec" },
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exit", "tracepoint__sched__sched_process_exit" },
 	{ TRACER_HOOK_TRACEPOINT, "task:task_newtask", "tracepoint__task__task_newtask" },
 	{ TRACER_HOOK_TRACEPOINT, "cgroup:cgroup_mkdir", "tracepoint__cgroup__cgroup_mkdir" },
@@ -421,11 +424,12 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 	l->pf_idents_fd = b->ops->map_fd(b, "bpfd_pf_idents");
 	l->pf_ident_hint_fd = b->ops->map_fd(b, "bpfd_pf_ident_hint");
 	l->compat_progs_fd = b->ops->map_fd(b, "bpfd_compat_progs");
+	l->pf_meta_fd = b->ops->map_fd(b, "bpfd_pf_meta");
 	if (l->events_fd < 0 || l->enabled_fd < 0 || l->ignored_fd < 0 || l->lost_fd < 0 ||
 	    l->containers_fd < 0 || l->contained_fd < 0 || l->map_full_fd < 0 ||
 	    l->prefilter_fd < 0 || l->prefiltered_fd < 0 || l->pf_comms_fd < 0 ||
 	    l->pf_paths_fd < 0 || l->pf_uids_fd < 0 || l->pf_idents_fd < 0 ||
-	    l->pf_ident_hint_fd < 0 || l->compat_progs_fd < 0) {
+	    l->pf_ident_hint_fd < 0 || l->compat_progs_fd < 0 || l->pf_meta_fd < 0) {
 		snprintf(err, err_size, "the compiled module lacks its maps");
 		return -ENOENT;
 	}
@@ -490,7 +494,7 @@ struct loader_wire {
 };
 
 enum {
-	WIRE_MAPS = 15,
+	WIRE_MAPS = 16,
 	WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) +
 		       LOADER_TRACERS_MAX * (1 + LOADER_MAPS_MAX),
 };
@@ -516,6 +520,7 @@ static int wire_fds(struct loader *l, int **slots)
 	slots[n++] = &l->pf_idents_fd;
 	slots[n++] = &l->pf_ident_hint_fd;
 	slots[n++] = &l->compat_progs_fd;
+	slots[n++] = &l->pf_meta_fd;
 	for (i = 0; i < l->n_common; i++)
 		slots[n++] = &l->common_fds[i];
 	for (t = 0; t < l->n_tracers; t++) {
@@ -587,6 +592,7 @@ static void loader_reset(struct loader *l)
 	l->containers_fd = l->contained_fd = l->map_full_fd = -1;
 	l->prefilter_fd = l->prefiltered_fd = l->pf_comms_fd = l->pf_paths_fd = -1;
 	l->pf_uids_fd = l->pf_idents_fd = l->pf_ident_hint_fd = l->compat_progs_fd = -1;
+	l->pf_meta_fd = -1;
 	l->n_tracers = tracer_count;
 	for (i = 0; i < tracer_count; i++) {
 		l->tracers[i].ops = tracer_table[i];
@@ -885,6 +891,13 @@ int loader_start(struct loader *l)
 	return 0;
 }
 
+int loader_enable_type(struct loader *l, uint32_t type)
+{
+	uint32_t one = 1;
+
+	return bpfmap_update(l->enabled_fd, &type, &one, 0);
+}
+
 uint64_t loader_lost(struct loader *l, uint32_t type)
 {
 	uint64_t sum = 0;
@@ -967,4 +980,5 @@ void loader_unload(struct loader *l)
 	close_fd(&l->pf_idents_fd);
 	close_fd(&l->pf_ident_hint_fd);
 	close_fd(&l->compat_progs_fd);
+	close_fd(&l->pf_meta_fd);
 }

@@ -65,6 +65,7 @@ struct loader {
 	int map_full_fd;		/* failed inserts per counted map (record.h) */
 	int prefilter_fd, prefiltered_fd, pf_comms_fd, pf_paths_fd, pf_uids_fd;	/* record.h */
 	int pf_idents_fd, pf_ident_hint_fd;	/* bpfd_pf_idents, bpfd_pf_ident_hint */
+	int pf_meta_fd;			/* bpfd_pf_meta */
 	/*
 	 * bpfd_compat_progs, held only to keep it filled: the kernel empties a
 	 * prog array when its last file descriptor is closed.
@@ -120,6 +121,12 @@ int loader_ring_consume(struct loader *l);
 int loader_start(struct loader *l);
 
 /* Kernel-side losses (ring buffer full) of record type @type. */
+/*
+ * Switches on the records of @type that are not a tracer's (the process
+ * table's, BPFD_RECORD_PROC_FORK). 0 or -errno.
+ */
+int loader_enable_type(struct loader *l, uint32_t type);
+
 uint64_t loader_lost(struct loader *l, uint32_t type);
 
 /* Events of record type @type the in-kernel prefilter dropped. */

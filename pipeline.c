@@ -14,7 +14,9 @@
 #include "rules.h"
 #include "bpfmap.h"
 #include "container_meta.h"
+#include "prefilter.h"
 #include "identity.h"
+#include "proctable.h"
 #include "server.h"
 #include "tracer.h"
 #include "tracers/record.h"
@@ -24,6 +26,7 @@ void pipeline_init(struct pipeline *p, struct cgroup_cache *cgroups, struct serv
 {
 	memset(p, 0, sizeof(*p));
 	p->containers_fd = -1;
+	p->pf_meta_fd = -1;
 	p->cgroups = cgroups;
 	p->server = server;
 	p->hostname = hostname;
@@ -80,6 +83,9 @@ static void fill_common(struct pipeline *p, const struct bpfd_record *r, struct 
 	ev->container_owner_uid = c->owner_uid;
 	/* Learned at the cgroup's creation; read here only for one that came before. */
 	ev->container_meta = container_meta_cache_get(p->meta, r->cgroup_id, c, r->ktime_ns);
+	/* Beside the container: who the process is and who started it. */
+	if (p->procs)
+		proc_table_enrich(p->procs, ev, p->ancestors);
 }
 
 /*
@@ -146,6 +152,15 @@ static int handle_cgroup(struct pipeline *p, const void *rec, size_t size)
 					   cgroup_cache_lookup(p->cgroups, r->hdr.cgroup_id),
 					   r->hdr.ktime_ns);
 	return err;
+}
+
+void pipeline_meta_settled(void *ctx, uint64_t cgroup_id, const struct container_meta *m,
+			   bool forget)
+{
+	struct pipeline *p = ctx;
+
+	if (prefilter_meta_mark(p->pf_meta_fd, p->rules, cgroup_id, m, forget))
+		p->pf_meta_failed++;
 }
 
 /* The event's JSON, encoded once for every action and subscriber that wants it. */
@@ -236,6 +251,10 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 	}
 	if (r->type == BPFD_RECORD_CGROUP_MKDIR)
 		return handle_cgroup(p, rec, size);
+	if (r->type >= BPFD_RECORD_PROC_FORK && r->type <= BPFD_RECORD_PROC_EXIT) {
+		p->proc_records++;
+		return p->procs ? proc_table_handle(p->procs, rec, size) : 0;
+	}
 	index = r->type - BPFD_RECORD_TRACER_BASE;
 	if (r->type < BPFD_RECORD_TRACER_BASE || index >= tracer_count) {
 		p->unknown_records++;

@@ -24,11 +24,13 @@
 
 struct server;
 struct container_meta_cache;
+struct container_meta;
 struct bash_probes;
 struct rulebook;
 struct action_set;
 struct action;
 struct rule;
+struct proc_table;
 
 enum { PIPELINE_DEFAULT_ACTIONS_MAX = 16 };	/* as many as config.c accepts */
 
@@ -43,11 +45,16 @@ struct pipeline {
 	struct container_meta_cache *meta;	/* names, images, labels; not owned, may be NULL */
 	struct server *server;		/* subscribers; not owned, may be NULL */
 	int containers_fd;		/* the kernel's set of container cgroups, or -1 */
+	int pf_meta_fd;			/* bpfd_pf_meta: containers judged by metadata, or -1 */
+	uint64_t pf_meta_failed;	/* writes to it that failed (its events pass) */
 	/* Tells whether a cgroup still exists; not owned, may be NULL. */
 	const struct cgroup_resolver *resolver;
 	/* The daemon's inserts into the counted kernel maps that failed (record.h). */
 	uint64_t map_failed[BPFD_MAPS_COUNTED];
 	struct bash_probes *bash;	/* probes for containers' bash; may be NULL */
+	/* Who started whom (exe, ancestors); not owned, NULL: no ancestry. */
+	struct proc_table *procs;
+	size_t ancestors;		/* ancestors named per event */
 	uint32_t exec_type;		/* record type of the exec tracer */
 	const struct rulebook *rules;	/* the live rules; may be NULL */
 	/* The rules' files by identity, naming what the kernel recognised; may be NULL. */
@@ -61,6 +68,7 @@ struct pipeline {
 	struct tracer_counters counters[32];
 	uint64_t unknown_records;
 	uint64_t cgroup_records;
+	uint64_t proc_records;		/* the process table's fork, exec, exit records */
 	/* Every rule an event matched: as many as its tracer has rules (grown when needed). */
 	const struct rule **matched;
 	size_t matched_cap;
@@ -88,5 +96,12 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size);
 
 /* The ring buffer callback: @ctx is the pipeline. */
 int pipeline_sample(void *ctx, void *data, size_t size);
+
+/*
+ * container_meta_cache_watch()'s callback (@ctx the pipeline): a container
+ * whose metadata is settled is judged by the live rules in bpfd_pf_meta.
+ */
+void pipeline_meta_settled(void *ctx, uint64_t cgroup_id, const struct container_meta *m,
+			   bool forget);
 
 #endif

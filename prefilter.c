@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bpfmap.h"
+#include "container_meta.h"
 #include "identity.h"
 #include "rulebook.h"
 #include "rules.h"
@@ -125,6 +126,10 @@ static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_l
 		} else if ((caps & BPFD_PF_UID) &&
 			   rule_prefilter_numbers(r, "uid", collect_uid, uids) && uids->fits) {
 			used |= BPFD_PF_UID;
+			ok = true;
+		} else if ((caps & BPFD_PF_CONTAINER) && rule_on_container_meta(r)) {
+			/* Only containers whose metadata the rule's filters hold for. */
+			used |= BPFD_PF_META;
 			ok = true;
 		} else if ((caps & BPFD_PF_CONTAINER) && rule_requires_container(r)) {
 			used |= BPFD_PF_CONTAINER;
@@ -257,8 +262,62 @@ static bool plan_leaves(const struct pf_list *paths, uint32_t type, struct pf_li
 	return leaves->fits;
 }
 
+uint32_t prefilter_meta_types(const struct rulebook *rb, const struct container_meta *m)
+{
+	uint32_t types = 0;
+	size_t i;
+
+	/*
+	 * Every rule on metadata counts, also one the kernel tests otherwise
+	 * (by its comm): a bit too many only lets an event through.
+	 */
+	for (i = 0; rb && i < rulebook_count(rb); i++) {
+		const struct rule *r = rulebook_at(rb, i, NULL);
+
+		if (rule_on_container_meta(r) && rule_container_meta_holds(r, m))
+			types |= 1u << (tracer_record_type(rule_tracer(r)) & 31);
+	}
+	return types;
+}
+
+int prefilter_meta_mark(int fd, const struct rulebook *rb, uint64_t cgroup_id,
+			const struct container_meta *m, bool forget)
+{
+	uint32_t types;
+	int err;
+
+	if (fd < 0)
+		return 0;
+	if (forget) {
+		bpfmap_delete(fd, &cgroup_id);
+		return 0;
+	}
+	types = prefilter_meta_types(rb, m);
+	err = bpfmap_update(fd, &cgroup_id, &types, 0);
+	/* No entry rather than an old one: the events pass. */
+	if (err)
+		bpfmap_delete(fd, &cgroup_id);
+	return err;
+}
+
+struct meta_rewrite {
+	int fd, err;
+	const struct rulebook *rb;
+};
+
+static void rewrite_meta(void *ctx, uint64_t cgroup_id, const struct container_meta *m,
+			 bool forget)
+{
+	struct meta_rewrite *w = ctx;
+	int err = prefilter_meta_mark(w->fd, w->rb, cgroup_id, m, forget);
+
+	if (err && !w->err)
+		w->err = err;
+}
+
 int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, uint32_t *active)
 {
+	struct meta_rewrite meta = { .fd = m->meta_fd, .rb = rb };
 	static struct uid_list uids;
 	/* Comms are compared whole: at most 15 bytes, exact values only. */
 	struct pf_list comms = { .max_len = BPFD_COMM_LEN - 1, .prefixes_ok = false };
@@ -284,6 +343,17 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 		err = bpfmap_clear(m->uids_fd, sizeof(uint32_t));
 	for (t = 0; !err && t < tracer_count; t++)
 		modes[t] = plan_tracer(rb, t, &comms, &paths, &uids);
+	/*
+	 * The containers known, judged by these rules before any mode is on
+	 * (judged by the old ones, they could drop what the new ones match).
+	 * One that cannot be written has no entry: its events pass.
+	 */
+	if (!err && m->meta && m->meta_fd >= 0) {
+		container_meta_cache_foreach_settled(m->meta, rewrite_meta, &meta);
+		if (meta.err == -ENOSPC || meta.err == -E2BIG)
+			meta.err = 0;
+		err = meta.err;
+	}
 	for (t = 0; !err && t < tracer_count; t++)
 		if ((modes[t] & BPFD_PF_PATH) && (tracer_table[t]->prefilter & BPFD_PF_LEAF) &&
 		    plan_leaves(&paths, tracer_record_type(t), &leaves))

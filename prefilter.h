@@ -14,8 +14,11 @@
  * The BPF maps are rewritten when the rules change, without a recompile.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
+struct container_meta;
+struct container_meta_cache;
 struct identity_table;
 struct rulebook;
 
@@ -26,7 +29,21 @@ struct prefilter_maps {
 	int uids_fd;	/* bpfd_pf_uids */
 	/* The rules' files by identity (bpfd_pf_idents); NULL: none. */
 	struct identity_table *identities;
+	/* Per container cgroup, the types its metadata lets through (bpfd_pf_meta); -1: none. */
+	int meta_fd;
+	const struct container_meta_cache *meta;	/* the containers known; may be NULL */
 };
+
+/*
+ * The record types (a bitmask) whose rules on container metadata may match
+ * a container with metadata @m (NULL: none known): what bpfd_pf_meta holds
+ * for its cgroup.
+ */
+uint32_t prefilter_meta_types(const struct rulebook *rb, const struct container_meta *m);
+
+/* Writes cgroup @cgroup_id's entry of bpfd_pf_meta (@fd) for @m, or removes it (@forget). */
+int prefilter_meta_mark(int fd, const struct rulebook *rb, uint64_t cgroup_id,
+			const struct container_meta *m, bool forget);
 
 /*
  * Rewrites the prefilters from @rb's active rules. *@active gets a bitmask

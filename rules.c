@@ -65,6 +65,10 @@ enum field {
 	FIELD_CONTAINER_ID,		/* a string, "" for the host */
 	FIELD_CONTAINER_RUNTIME,	/* a string of container_runtimes[] */
 	FIELD_CONTAINER_META,		/* container_name, container_label.KEY, k8s_pod, ...: a string */
+	FIELD_PARENT_COMMAND,		/* the nearest ancestor's comm (proctable.h) */
+	FIELD_PARENT_EXE,		/* its executable */
+	FIELD_ANCESTOR_COMMAND,		/* any ancestor's comm: several values, not indexed */
+	FIELD_ANCESTOR_EXE,		/* any ancestor's executable */
 	FIELD_PID,			/* the numeric fields from here on */
 	FIELD_TID,
 	FIELD_PPID,
@@ -203,10 +207,16 @@ static bool is_numeric(enum field f)
 	return f >= FIELD_PID;
 }
 
+/* A string of every ancestor: the filter holds by any of them (filter_holds()). */
+static bool is_ancestor_field(enum field f)
+{
+	return f == FIELD_ANCESTOR_COMMAND || f == FIELD_ANCESTOR_EXE;
+}
+
 /* Strings compared as strings (exact values, globs): not numbers, addresses or ports. */
 static bool is_plain_string(enum field f)
 {
-	return !is_numeric(f) && f != FIELD_ADDRESS && f != FIELD_PORT;
+	return !is_numeric(f) && f != FIELD_ADDRESS && f != FIELD_PORT && !is_ancestor_field(f);
 }
 
 static int num_cmp(struct num a, struct num b)
@@ -828,6 +838,18 @@ static bool event_string(const struct event *ev, enum field field, const char *k
 		/* Absent where the runtime's state did not say: like a data key an event lacks. */
 		*s = container_meta_get(ev->container_meta, key, len);
 		return *s != NULL;
+	case FIELD_PARENT_COMMAND:
+		if (!ev->n_ancestors || !ev->ancestors[0].command)
+			return false;
+		*s = ev->ancestors[0].command;
+		*len = ev->ancestors[0].command_len;
+		return true;
+	case FIELD_PARENT_EXE:
+		if (!ev->n_ancestors || !ev->ancestors[0].exe)
+			return false;
+		*s = ev->ancestors[0].exe;
+		*len = ev->ancestors[0].exe_len;
+		return true;
 	default:
 		return false;
 	}
@@ -877,6 +899,31 @@ static bool string_holds(const struct filter *f, const char *s, size_t len, bool
 }
 
 /*
+ * A filter on every ancestor: one of them must have one of the values, and
+ * none may have an excluded one. An event with no ancestor known holds no
+ * filter with values (like a data key it lacks) and every exclude-only one.
+ */
+static bool ancestors_hold(const struct filter *f, const struct event *ev)
+{
+	bool exe = f->field == FIELD_ANCESTOR_EXE, found = !f->has_values;
+	size_t i;
+
+	for (i = 0; i < ev->n_ancestors && i < EVENT_ANCESTORS_MAX; i++) {
+		const struct event_process *a = &ev->ancestors[i];
+		const char *s = exe ? a->exe : a->command;
+		size_t len = exe ? a->exe_len : a->command_len;
+
+		if (!s)
+			continue;
+		if (valset_has_string(&f->exclude, s, len))
+			return false;
+		if (!found && valset_has_string(&f->values, s, len))
+			found = true;
+	}
+	return found;
+}
+
+/*
  * Does @f hold for @ev? @values_known: the caller already knows that one
  * of the filter's values matched (a ruleset index hit), only exclude is left.
  */
@@ -884,6 +931,9 @@ static bool filter_holds(const struct filter *f, const struct event *ev, bool va
 {
 	const char *s;
 	size_t len;
+
+	if (is_ancestor_field(f->field))
+		return ancestors_hold(f, ev);
 
 	if (is_numeric(f->field)) {
 		struct num n = event_number(ev, f->field);
@@ -1124,6 +1174,31 @@ bool rule_requires_container(const struct rule *r)
 		return false;
 	for (i = 0; i < r->n_runtimes; i++)
 		if (strcmp(r->runtimes[i], CONTAINER_RUNTIME_HOST) == 0)
+			return false;
+	return true;
+}
+
+bool rule_on_container_meta(const struct rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_filters; i++)
+		if (r->filters[i].field == FIELD_CONTAINER_META)
+			return true;
+	return false;
+}
+
+bool rule_container_meta_holds(const struct rule *r, const struct container_meta *m)
+{
+	struct event ev;
+	size_t i;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.container_meta = m;
+	/* An absent key holds no filter on it, excluding ones included. */
+	for (i = 0; i < r->n_filters; i++)
+		if (r->filters[i].field == FIELD_CONTAINER_META &&
+		    !filter_holds(&r->filters[i], &ev, false))
 			return false;
 	return true;
 }
@@ -1618,6 +1693,19 @@ static int parse_list(struct parse *p, struct filter *f, const struct toml_entry
 	return 0;
 }
 
+/* Keys on the process's ancestors (the process table, proctable.h), for every tracer. */
+static const struct {
+	const char *name;
+	enum field field;
+} process_keys[] = {
+	{ "parent_command", FIELD_PARENT_COMMAND },
+	{ "parent_exe", FIELD_PARENT_EXE },
+	{ "ancestor_command", FIELD_ANCESTOR_COMMAND },
+	{ "ancestor_exe", FIELD_ANCESTOR_EXE },
+};
+
+#define N_PROCESS_KEYS (sizeof(process_keys) / sizeof(process_keys[0]))
+
 /* The filter keys of the rule's tracer, for an error message. */
 static const char *filter_keys(const struct tracer_ops *t, char *buf, size_t size)
 {
@@ -1634,14 +1722,15 @@ static const char *filter_keys(const struct tracer_ops *t, char *buf, size_t siz
 	if (o < size)
 		snprintf(buf + o, size - o,
 			 ", container_id, container_runtime, container_name, container_image, "
-			 "container_label.KEY, k8s_namespace, k8s_pod");
+			 "container_label.KEY, k8s_namespace, k8s_pod, parent_command, parent_exe, "
+			 "ancestor_command, ancestor_exe");
 	return buf;
 }
 
 /* What filter key @key means for the rule's tracer; -EINVAL for none. */
 static int resolve_field(struct parse *p, const struct toml_entry *e, enum field *field)
 {
-	char q[QUOTE_MAX], keys[512];
+	char q[QUOTE_MAX], keys[640];
 	size_t i;
 
 	if (strlen(e->key) == e->key_len) {
@@ -1667,6 +1756,12 @@ static int resolve_field(struct parse *p, const struct toml_entry *e, enum field
 			if (container_meta_key(e->key)) {
 				*field = FIELD_CONTAINER_META;
 				return 0;
+			}
+			for (i = 0; i < N_PROCESS_KEYS; i++) {
+				if (!strcmp(e->key, process_keys[i].name)) {
+					*field = process_keys[i].field;
+					return 0;
+				}
 			}
 			if (tracer_has_key(p->tracer, e->key)) {
 				enum tracer_key_kind kind = tracer_key_kind(p->tracer, e->key);
@@ -1967,8 +2062,10 @@ static uint32_t key_slot(struct tracer_rules *tr, const struct filter *f)
 	size_t i;
 
 	for (i = 0; i < tr->n_keys; i++)
+		/* Data keys and metadata keys are one field each, told apart by name. */
 		if (tr->keys[i].field == f->field &&
-		    (f->field != FIELD_DATA || !strcmp(tr->keys[i].name, f->key)))
+		    ((f->field != FIELD_DATA && f->field != FIELD_CONTAINER_META) ||
+		     !strcmp(tr->keys[i].name, f->key)))
 			return (uint32_t)i;
 	if (tr->n_keys == INDEX_KEYS_MAX)
 		return NONE;

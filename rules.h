@@ -36,6 +36,7 @@
 #include "event.h"
 
 struct rule;
+struct container_meta;
 
 enum { RULE_ERROR_MAX = 512 };
 
@@ -126,6 +127,16 @@ bool rule_prefilter_ports(const struct rule *r, const char *key,
  * listed and "not-found" is not among them.
  */
 bool rule_requires_container(const struct rule *r);
+
+/*
+ * True when @r filters on container metadata (container_name,
+ * container_image, container_label.KEY, k8s_namespace, k8s_pod): it can
+ * match only events of a container whose metadata holds those filters.
+ */
+bool rule_on_container_meta(const struct rule *r);
+
+/* Do @r's filters on container metadata all hold for @m (NULL: none known)? */
+bool rule_container_meta_holds(const struct rule *r, const struct container_meta *m);
 
 /* Does @r alone hold for @ev? (The reference semantics; rulesets index it.) */
 bool rule_matches(const struct rule *r, const struct event *ev);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "tracers/record.h"
 
 struct bpf_backend;
 struct rulebook;
@@ -145,7 +146,7 @@ const struct tracer_ops *tracer_find(const char *name, size_t *index);
 /* Record type of tracer @index in the shared ring buffer (record.h). */
 static inline uint32_t tracer_record_type(size_t index)
 {
-	return 1 + (uint32_t)index;
+	return BPFD_RECORD_TRACER_BASE + (uint32_t)index;
 }
 
 /* True when tracer @t emits data key @key. */

@@ -28,3 +28,13 @@ const struct tracer_ops *const tracer_table[] = {
 };
 
 const size_t tracer_count = sizeof(tracer_table) / sizeof(tracer_table[0]) - 1;
+
+/*
+ * Record types index the kernel's per-type arrays (bpfd_enabled, bpfd_lost,
+ * bpfd_prefilter, ...) and are bits of the prefilters' u32 type masks: every
+ * tracer's, after the cgroup and process table records, must be below
+ * BPFD_TRACERS_MAX.
+ */
+_Static_assert(BPFD_RECORD_TRACER_BASE + sizeof(tracer_table) / sizeof(tracer_table[0]) - 1 <=
+		       BPFD_TRACERS_MAX,
+	       "more tracers than record types BPFD_TRACERS_MAX allows");

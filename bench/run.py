@@ -15,10 +15,20 @@ With `network`: a loopback connect/send/close loop with the network
 tracers (rules matching nothing; every event delivered) and the cost of
 tcpdrop in a SYN flood whose every packet the kernel drops.
 
+With `fork`: what the process table costs the whole host (its fork, exec
+and exit records bypass the rules' prefilters): a fork-and-exit loop and a
+fork+exec loop bare, under a daemon with every tracer and rules that
+match nothing (`ancestors = 0`: no table), and the same with the table
+(default), with the daemon's own CPU time per process.
+
+With `proctable`: the process table's memory with 10,000 more processes
+(each a `sleep` exec'd by bench/forkloop hold), from `bpfd status` and the
+daemon's RSS.
+
 usage: bench/run.py [--build DIR] [--runs N] [--iterations N]
-                    [--only start,delivery,prefilter,failedopen,compat,network]
+                    [--only start,delivery,prefilter,failedopen,compat,network,fork,proctable]
                     [--against BPFD]...
-                    [--conn-iterations N] [--flood-packets N]
+                    [--conn-iterations N] [--flood-packets N] [--forks N]
 Run as root on an otherwise idle machine; prints a table of medians.
 """
 import argparse
@@ -409,7 +419,122 @@ def measure_network(args, bpfd, tmp):
     ]
 
 
-PARTS = ("start", "delivery", "prefilter", "failedopen", "compat", "network")
+# A rule per tracer that no event matches: every tracer loaded, its prefilter on.
+FORK_RULES = {
+    "exec": 'tracer = "exec"\nactions = []\n[filterEvents.command]\nvalues = ["bpfd-bench-none"]\n',
+    "open": 'tracer = "open"\nactions = []\n[filterEvents.filename]\nvalues = ["/bpfd-bench-none"]\n',
+}
+
+
+def measure_fork(args, bpfd, tmp):
+    """A fork-and-exit loop and a fork+exec loop: bare, with bpfd without
+    the process table (ancestors = 0) and with it (the default)."""
+    loop = os.path.join(args.build, "bench", "forkloop")
+    prog = os.path.join(tmp, "forkbench-true")
+    shutil.copy("/bin/true", prog)
+    rules = os.path.join(tmp, "fork-rules")
+    os.makedirs(rules, exist_ok=True)
+    for name, text in FORK_RULES.items():
+        with open(os.path.join(rules, name + ".toml"), "w") as f:
+            f.write(text)
+    n_fork, n_exec = args.forks, args.forks // 4
+
+    cpu = max(os.sched_getaffinity(0))
+
+    def run(kind):
+        # On the last CPU alone, as the compat part: the daemon runs wherever it may.
+        argv = [loop, "fork", str(n_fork)] if kind == "fork" else [loop, "exec", str(n_exec), prog]
+        out = subprocess.run(argv, capture_output=True, text=True, check=True,
+                             preexec_fn=lambda: os.sched_setaffinity(0, {cpu})).stdout.split()
+        # CPU seconds of the loop and its children: what each process cost
+        # the host, BPF programs included, less disturbed than the wall clock.
+        return float(out[1])
+
+    def traced(table):
+        conf = os.path.join(tmp, "fork.conf")
+        with open(conf, "w") as f:
+            f.write("[daemon]\nancestors = %d\n" % (4 if table else 0))
+        d = Daemon(bpfd, tmp, "--rules-dir", rules, "--config", conf)
+        out = {}
+        for kind in ("fork", "exec"):
+            c0 = d.cpu_s()
+            t = run(kind)
+            time.sleep(0.2)  # the daemon drains the records the loop left
+            out[kind] = (t, d.cpu_s() - c0)
+        st = d.status().get("process_table", {})
+        d.stop()
+        return out, st
+
+    res = {k: {"bare": [], False: [], True: [], "cpu0": [], "cpu1": []} for k in ("fork", "exec")}
+    lost = 0
+    for rnd in range(args.runs):
+        for kind in ("fork", "exec"):
+            res[kind]["bare"].append(run(kind))
+        for table in ((False, True) if rnd % 2 == 0 else (True, False)):
+            out, st = traced(table)
+            lost += st.get("lost", 0)
+            for kind in ("fork", "exec"):
+                res[kind][table].append(out[kind][0])
+                res[kind]["cpu1" if table else "cpu0"].append(out[kind][1])
+        for kind in ("fork", "exec"):
+            res[kind]["bare"].append(run(kind))
+    rows = []
+    for kind, n, what in (("fork", n_fork, "fork-and-exit loop"),
+                          ("exec", n_exec, "fork+exec loop (a copy of /bin/true)")):
+        r = res[kind]
+        bare_us = med(r["bare"]) / n * 1e6
+        rows += [
+            ("%s, bare" % what, "%.1f us" % bare_us,
+             "CPU per process (loop and children), %d processes" % n),
+            ("  bpfd, ancestors = 0 (no process table)", "%.1f us" % (med(r[False]) / n * 1e6),
+             "%.3fx; daemon CPU %.2f us per process" % (med(r[False]) / med(r["bare"]),
+                                                      med(r["cpu0"]) / n * 1e6)),
+            ("  bpfd, process table (default)", "%.1f us" % (med(r[True]) / n * 1e6),
+             "%.3fx; daemon CPU %.2f us per process" % (med(r[True]) / med(r["bare"]),
+                                                      med(r["cpu1"]) / n * 1e6)),
+        ]
+    rows.append(("  process table records lost", "%d" % lost, "over every run"))
+    return rows
+
+
+def measure_proctable(args, bpfd, tmp):
+    """The process table before, with 10,000 more sleeping processes, and after."""
+    loop = os.path.join(args.build, "bench", "forkloop")
+    rules = os.path.join(tmp, "pt-rules")
+    os.makedirs(rules, exist_ok=True)
+    n = 10000
+    rows = []
+    for rnd in range(args.runs):
+        d = Daemon(bpfd, tmp, "--rules-dir", rules, "--tracers", "exec")
+        time.sleep(0.5)
+        st0, m0 = d.status()["process_table"], d.memory()
+        holder = subprocess.Popen([loop, "hold", str(n)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        made = int(holder.stdout.readline().split()[1])
+        time.sleep(1.0)
+        st1, m1 = d.status()["process_table"], d.memory()
+        holder.stdin.close()
+        holder.wait(60)
+        time.sleep(1.0)
+        st2, m2 = d.status()["process_table"], d.memory()
+        d.stop()
+        rows.append((made, st0, st1, st2, m0, m1, m2))
+    made, st0, st1, st2, m0, m1, m2 = sorted(rows, key=lambda r: r[2]["bytes"] - r[1]["bytes"])[
+        len(rows) // 2]
+    per = (st1["bytes"] - st0["bytes"]) / max(1, st1["entries"] - st0["entries"])
+    return [
+        ("process table, idle host", "%d entries" % st0["entries"],
+         "%.0f KiB heap; daemon RSS %.1f MiB" % (st0["bytes"] / 1024, m0["VmRSS"])),
+        ("  with %d more sleeping processes" % made, "%d entries" % st1["entries"],
+         "%.2f MiB heap (%.0f bytes per process); daemon RSS %.1f MiB (+%.1f)"
+         % (st1["bytes"] / 2**20, per, m1["VmRSS"], m1["VmRSS"] - m0["VmRSS"])),
+        ("  after they are killed", "%d entries" % st2["entries"],
+         "%.0f KiB heap; daemon RSS %.1f MiB" % (st2["bytes"] / 1024, m2["VmRSS"])),
+    ]
+
+
+PARTS = ("start", "delivery", "prefilter", "failedopen", "compat", "network", "fork",
+         "proctable")
 
 
 def main():
@@ -427,6 +552,8 @@ def main():
                          "which share the sys_exit program (a daemon start more per round)")
     ap.add_argument("--flood-packets", type=int, default=1000000,
                     help="network part: SYNs per flood")
+    ap.add_argument("--forks", type=int, default=20000,
+                    help="fork part: processes per fork-and-exit loop (a quarter for fork+exec)")
     ap.add_argument("--only", default=",".join(PARTS),
                     help="comma-separated parts to run: " + ", ".join(PARTS))
     args = ap.parse_args()
@@ -454,6 +581,10 @@ def main():
         rows += measure_compat(args, bpfd, tmp)
     if "network" in parts:
         rows += measure_network(args, bpfd, tmp)
+    if "fork" in parts:
+        rows += measure_fork(args, bpfd, tmp)
+    if "proctable" in parts:
+        rows += measure_proctable(args, bpfd, tmp)
     w = max(len(r[0]) for r in rows)
     for name, value, note in rows:
         print("%-*s  %12s  %s" % (w, name, value, note))

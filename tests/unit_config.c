@@ -133,7 +133,7 @@ static void test_errors(void **state)
 		     "socket_mode, socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
 		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
 		     "client_idle_timeout, max_rules, log_level, output, default_actions, "
-		     "default_actions_force, compat_syscalls)");
+		     "default_actions_force, compat_syscalls, ancestors, process_table_size)");
 	expect_error("[daemon]\ncompat_syscalls = maybe\n",
 		     "bpfd.conf:2: compat_syscalls: \"maybe\" is not true or false");
 	expect_error_prefix("\n\n[webhok]\nurl = http://x\n",
@@ -166,6 +166,15 @@ static void test_errors(void **state)
 	assert_int_equal(load("[daemon]\ncompat_syscalls = false\n", &cfg, err), 0);
 	assert_true(cfg->daemon.has_compat_syscalls && !cfg->daemon.compat_syscalls);
 	config_free(cfg);
+	/* Ancestry: a depth up to 16, 0 for none; a table of 1024 processes at least. */
+	assert_int_equal(load("[daemon]\nancestors = 0\nprocess_table_size = 1024\n", &cfg, err), 0);
+	assert_true(cfg->daemon.has_ancestors && cfg->daemon.ancestors == 0);
+	assert_int_equal(cfg->daemon.process_table_size, 1024);
+	config_free(cfg);
+	expect_error("[daemon]\nancestors = 17\n",
+		     "bpfd.conf:2: ancestors: \"17\" is not a number from 0 to 16");
+	expect_error("[daemon]\nprocess_table_size = 100\n",
+		     "bpfd.conf:2: process_table_size: \"100\" is not a number from 1024 to 4194304");
 	expect_error_prefix("[daemon]\ndefault_actions = stdout, bogus\n",
 			    "bpfd.conf:2: default_actions: unknown action \"bogus\" (sections are "
 			    "daemon or an action: stdout, kill");

@@ -776,6 +776,43 @@ static void test_container_owner(void **state)
 	strbuf_release(&sb);
 }
 
+/* The process table's exe and ancestors: JSON, text, and back from JSON to text. */
+static void test_ancestors(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct event ev;
+
+	(void)state;
+	fill_exec(&ev);
+	ev.has_process = true;
+	ev.exe = "/usr/bin/ls";
+	ev.exe_len = 11;
+	ev.n_ancestors = 2;
+	ev.ancestors[0] = (struct event_process){ .pid = 9, .command = "sh", .command_len = 2,
+						  .exe = "/usr/bin/dash", .exe_len = 13,
+						  .argv = "sh -c \"ls\"", .argv_len = 10 };
+	ev.ancestors[1] = (struct event_process){ .pid = 1, .command = "nginx x", .command_len = 7 };
+	assert_int_equal(event_to_json(&ev, &sb), 0);
+	assert_non_null(strstr(sb.buf, ",\"exe\":\"/usr/bin/ls\",\"ancestors\":[{\"pid\":9,"
+				      "\"command\":\"sh\",\"exe\":\"/usr/bin/dash\",\"argv\":"
+				      "\"sh -c \\\"ls\\\"\"},{\"pid\":1,\"command\":\"nginx x\"}],"
+				      "\"rules\""));
+	strbuf_reset(&sb);
+	assert_non_null(strstr(text_of(&ev, &sb),
+			       " container=not-found exe=/usr/bin/ls ancestors=\"9:sh,1:nginx x\" "
+			       "rules=a,b"));
+	round_trip(&ev);
+	/* The table on, nothing known: an empty list, no exe. */
+	fill_exec(&ev);
+	ev.has_process = true;
+	strbuf_reset(&sb);
+	assert_int_equal(event_to_json(&ev, &sb), 0);
+	assert_non_null(strstr(sb.buf, "\"ancestors\":[],\"rules\""));
+	assert_null(strstr(sb.buf, "\"exe\""));
+	round_trip(&ev);
+	strbuf_release(&sb);
+}
+
 static void test_text_bashreadline(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -1258,6 +1295,7 @@ int main(void)
 		cmocka_unit_test(test_text_exec),
 		cmocka_unit_test(test_text_open_container),
 		cmocka_unit_test(test_container_owner),
+		cmocka_unit_test(test_ancestors),
 		cmocka_unit_test(test_text_bashreadline),
 		cmocka_unit_test(test_text_escaping),
 		cmocka_unit_test(test_text_rules_quoted),

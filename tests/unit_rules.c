@@ -31,6 +31,7 @@
 
 #include "container.h"
 #include "event.h"
+#include "container_meta.h"
 #include "rules.h"
 #include "tracer.h"
 
@@ -149,6 +150,13 @@ static void build_event(struct event *ev, const char *spec)
 					ev->container_runtime = container_runtimes[i];
 		} else if (!strcmp(key, "container_id")) {
 			ev->container_id = val;
+		} else if (!strcmp(key, "ancestor")) {
+			/* The process table's: nearest first, as often as given. */
+			assert_true(ev->n_ancestors < EVENT_ANCESTORS_MAX);
+			ev->has_process = true;
+			ev->ancestors[ev->n_ancestors++] = (struct event_process){
+				.pid = 1, .command = val, .command_len = strlen(val)
+			};
 		} else {
 			if (!strcmp(key, "returnval"))
 				ev->returnval = strtoll(val, NULL, 10);
@@ -401,6 +409,78 @@ static void test_examples(void **state)
 	}
 }
 
+/* Both paths: the rule alone and the indexed ruleset. */
+static bool matches_both(struct rule *r, const struct event *ev)
+{
+	const struct rule *out[2];
+	struct ruleset *s = ruleset_new(&r, 1);
+	bool alone = rule_matches(r, ev);
+	size_t n;
+
+	assert_non_null(s);
+	n = ruleset_match(s, 0, ev, out, 2);
+	ruleset_free(s);
+	assert_int_equal(n, alone ? 1 : 0);
+	return alone;
+}
+
+/* parent_command, parent_exe (the nearest ancestor), ancestor_command and ancestor_exe (any). */
+static void test_ancestor_keys(void **state)
+{
+	static struct event ev;
+	struct rule *parent, *any, *exe, *excl, *glob;
+
+	(void)state;
+	parent = parse("tracer = \"exec\"\n[filterEvents.parent_command]\n"
+		       "values = [\"nginx\", \"httpd\"]\n"
+		       "[filterEvents.command]\nvalues = [\"sh\"]\n");
+	any = parse("tracer = \"exec\"\n[filterEvents.ancestor_command]\nvalues = [\"nginx\"]\n");
+	exe = parse("tracer = \"exec\"\n[filterEvents.parent_exe]\nvalues = [\"/usr/sbin/*\"]\n");
+	excl = parse("tracer = \"exec\"\n[filterEvents.ancestor_exe]\n"
+		     "exclude = [\"/usr/sbin/cron\"]\n[filterEvents.command]\nvalues = [\"sh\"]\n");
+	glob = parse("tracer = \"exec\"\n[filterEvents.ancestor_command]\n"
+		     "values = [\"php-fpm*\"]\n");
+
+	event_init(&ev);
+	ev.tracer = "exec";
+	assert_int_equal(event_add_str(&ev, "command", "sh"), 0);
+	/* No ancestors known: filters with values do not hold, an exclude does. */
+	assert_false(matches_both(parent, &ev));
+	assert_false(matches_both(any, &ev));
+	assert_true(matches_both(excl, &ev));
+
+	ev.has_process = true;
+	ev.n_ancestors = 3;
+	ev.ancestors[0] = (struct event_process){ .pid = 3, .command = "nginx", .command_len = 5,
+						  .exe = "/usr/sbin/nginx", .exe_len = 15 };
+	ev.ancestors[1] = (struct event_process){ .pid = 2, .command = "php-fpm8.2",
+						  .command_len = 10 };
+	ev.ancestors[2] = (struct event_process){ .pid = 1, .command = "systemd", .command_len = 7,
+						  .exe = "/usr/lib/systemd/systemd", .exe_len = 24 };
+	assert_true(matches_both(parent, &ev));
+	assert_true(matches_both(any, &ev));
+	assert_true(matches_both(exe, &ev));
+	assert_true(matches_both(excl, &ev));
+	assert_true(matches_both(glob, &ev));
+
+	/* nginx is the grandparent now: parent_command no longer holds, ancestor_command does. */
+	ev.ancestors[0] = (struct event_process){ .pid = 4, .command = "bash", .command_len = 4,
+						  .exe = "/usr/bin/bash", .exe_len = 13 };
+	ev.ancestors[1] = (struct event_process){ .pid = 3, .command = "nginx", .command_len = 5,
+						  .exe = "/usr/sbin/cron", .exe_len = 14 };
+	assert_false(matches_both(parent, &ev));
+	assert_true(matches_both(any, &ev));
+	assert_false(matches_both(exe, &ev));
+	/* Any ancestor excluded excludes the event. */
+	assert_false(matches_both(excl, &ev));
+	assert_false(matches_both(glob, &ev));
+	rule_free(parent);
+	rule_free(any);
+	rule_free(exe);
+	rule_free(excl);
+	rule_free(glob);
+}
+
 static void test_doc_table_in_sync(void **state)
 {
 	char path[4200], *doc, *table, *begin, *end;
@@ -475,11 +555,13 @@ static const struct error_case error_cases[] = {
 	  "filter key \"flags\": the exec tracer never emits it (its keys: filename, argument, "
 	  "resolved, interpreter, fileless, stdin, stdout, stderr, argv, syscall, command, pid, tid, ppid, uid, gid, returnval, cgroup_id, mntns, pidns, container_id, "
 	  "container_runtime, container_name, container_image, container_label.KEY, "
-	  "k8s_namespace, k8s_pod)" },
+	  "k8s_namespace, k8s_pod, parent_command, parent_exe, ancestor_command, "
+	  "ancestor_exe)" },
 	{ "tracer = \"bashreadline\"\nfilterEvents.returnval.values = [0]\n", 2,
 	  "filter key \"returnval\": the bashreadline tracer never emits it (its keys: command, "
 	  "pid, tid, ppid, uid, gid, cgroup_id, mntns, pidns, container_id, container_runtime, "
-	  "container_name, container_image, container_label.KEY, k8s_namespace, k8s_pod)" },
+	  "container_name, container_image, container_label.KEY, k8s_namespace, k8s_pod, "
+	  "parent_command, parent_exe, ancestor_command, ancestor_exe)" },
 	{ "tracer = \"open\"\nfilterEvents.comm.values = [\"x\"]\n", 2, "filter key \"comm\"" },
 	{ "tracer = \"open\"\nfilterEvents.filename = [\"/etc/shadow\"]\n", 2,
 	  "filterEvents.filename must be a table ([filterEvents.filename] with values = [...]), "
@@ -1230,6 +1312,11 @@ static void test_example_semantics(void **state)
 		{ "container_outbound_unlisted.toml",
 		  "tcpconnect daddr=::ffff:192.168.1.1 runtime=docker container_id=c", false },
 		{ "container_outbound_unlisted.toml", "tcpconnect daddr=203.0.113.9", false },
+		{ "web_server_shell.toml", "exec command=sh ancestor=nginx ancestor=systemd", true },
+		{ "web_server_shell.toml", "exec command=bash ancestor=php-fpm8.2", true },
+		{ "web_server_shell.toml", "exec command=sh ancestor=bash ancestor=nginx", false },
+		{ "web_server_shell.toml", "exec command=python3 ancestor=nginx", false },
+		{ "web_server_shell.toml", "exec command=sh", false },
 		{ "listen_overflow_flood.toml", "tcpdrop state=LISTEN count=100", true },
 		{ "listen_overflow_flood.toml", "tcpdrop state=LISTEN count=20000", true },
 		{ "listen_overflow_flood.toml", "tcpdrop state=LISTEN count=99", false },
@@ -1465,6 +1552,48 @@ static void test_ruleset_many(void **state)
 	free(rules);
 	free(text);
 	free(ev);
+}
+
+
+/* Rules indexed by different metadata keys: each by its own (they are one field, told apart by name). */
+static void test_ruleset_meta_keys(void **state)
+{
+	struct rule *rules[2];
+	const struct rule *out[4];
+	struct event *ev = new_event("open filename=/x");
+	struct container_meta m;
+	json_t *j;
+	struct ruleset *s;
+
+	(void)state;
+	rules[0] = parse_file("img.toml", "tracer = \"open\"\nfilterEvents.container_image.values = "
+					  "[\"nginx:1.25\"]\nfilterEvents.'container_label.team'.values = "
+					  "[\"red\"]\n");
+	rules[1] = parse_file("lab.toml", "tracer = \"open\"\n"
+					  "filterEvents.'container_label.app.kubernetes.io/name'.values = "
+					  "[\"shop\"]\n");
+	s = ruleset_new(rules, 2);
+	assert_non_null(s);
+	j = json_pack("{s:s, s:{s:s, s:s}}", "container_image", "nginx:1.25", "container_labels",
+		      "team", "red", "app.kubernetes.io/name", "web");
+	assert_int_equal(container_meta_from_event(j, &m), 0);
+	ev->container_meta = &m;
+	assert_int_equal(ruleset_match(s, 1, ev, out, 4), 1);
+	assert_ptr_equal(out[0], rules[0]);
+	container_meta_release(&m);
+	json_decref(j);
+	j = json_pack("{s:s, s:{s:s}}", "container_image", "redis", "container_labels",
+		      "app.kubernetes.io/name", "shop");
+	assert_int_equal(container_meta_from_event(j, &m), 0);
+	assert_int_equal(ruleset_match(s, 1, ev, out, 4), 1);
+	assert_ptr_equal(out[0], rules[1]);
+	container_meta_release(&m);
+	json_decref(j);
+	ev->container_meta = NULL;
+	assert_int_equal(ruleset_match(s, 1, ev, out, 4), 0);
+	ruleset_free(s);
+	rule_free(rules[0]);
+	rule_free(rules[1]);
 }
 
 /* ---- the property: ruleset_match() == rule_matches() over every rule ---- */
@@ -1712,6 +1841,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_addresses_and_ports),
 		cmocka_unit_test(test_ruleset_order_and_dedup),
 		cmocka_unit_test(test_ruleset_many),
+		cmocka_unit_test(test_ruleset_meta_keys),
+		cmocka_unit_test(test_ancestor_keys),
 		cmocka_unit_test(test_ruleset_property),
 		cmocka_unit_test(test_garbage),
 	};

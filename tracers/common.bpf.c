@@ -85,6 +85,13 @@ BPF_PERCPU_ARRAY(bpfd_prefiltered, u64, BPFD_TRACERS_MAX);
 BPF_HASH(bpfd_pf_comms, struct bpfd_pf_comm_key, u32, 4096);
 BPF_LPM_TRIE(bpfd_pf_paths, struct bpfd_pf_path_key, u32, 16384);
 BPF_HASH(bpfd_pf_uids, u32, u32, 4096);
+/*
+ * Per container cgroup (by cgroup2 id), the record types whose rules on
+ * container metadata may match it, written by the daemon once it knows the
+ * container's metadata and again when the rules change; removed with the
+ * cgroup. No entry: not known yet, the event passes.
+ */
+BPF_HASH(bpfd_pf_meta, u64, u32, 65536);
 BPF_PERCPU_ARRAY(bpfd_pf_key, struct bpfd_pf_path_key, 1);
 BPF_HASH(bpfd_pf_idents, struct bpfd_pf_ident_key, struct bpfd_pf_ident, BPFD_PF_IDENTS_MAX);
 BPF_ARRAY(bpfd_pf_ident_hint, struct bpfd_pf_ident_hint, 1);
@@ -501,6 +508,15 @@ static __always_inline int bpfd_pf_task_passes(u32 type, u32 mode)
 		if (bpfd_containers.lookup(&cgroup))
 			return 1;
 	}
+	if (mode & BPFD_PF_META) {
+		cgroup = bpfd_cgroup_id();
+		/* Not a container: it has no metadata for a rule to match. */
+		if (bpfd_containers.lookup(&cgroup)) {
+			types = bpfd_pf_meta.lookup(&cgroup);
+			if (!types || (*types & bit))
+				return 1;
+		}
+	}
 	return 0;
 }
 
@@ -613,12 +629,58 @@ TRACEPOINT_PROBE(task, task_newtask)
 	return 0;
 }
 
+/*
+ * The process table's records (record.h, struct bpfd_proc_record): every
+ * process of the host, not only those some tracer reports, so that an
+ * event names the ancestors it descends from even when their own events
+ * were never wanted. Off while the daemon keeps no table (ancestors = 0).
+ * Processes the daemon ignores (itself, what it starts) are left out.
+ */
+static __always_inline int bpfd_proc_off(void)
+{
+	return bpfd_tracer_off(BPFD_RECORD_PROC_FORK) || bpfd_task_ignored();
+}
+
+/* The start (ns since boot) of the process whose thread @task is. */
+static __always_inline u64 bpfd_proc_start(void *task)
+{
+	void *leader = task ? bpfd_read_ptr(task, BPFD_OFF_TASK_GROUP_LEADER) : NULL;
+	u64 ns = 0;
+
+	if (leader)
+		bpf_probe_read_kernel(&ns, sizeof(ns), (char *)leader + BPFD_OFF_TASK_START_BOOTTIME);
+	return ns;
+}
+
+/* The exit of a process's last thread: what the table keeps of it may go. */
+static __always_inline void bpfd_proc_exit(void *task, u64 pid_tgid)
+{
+	struct bpfd_record r;
+
+	if (bpfd_proc_off())
+		return;
+	__builtin_memset(&r, 0, sizeof(r));
+	r.ktime_ns = bpf_ktime_get_boot_ns();
+	r.type = BPFD_RECORD_PROC_EXIT;
+	r.pid = pid_tgid >> 32;
+	r.tid = (u32)pid_tgid;
+	r.start_ns = bpfd_proc_start(task);
+	bpfd_submit(&r, sizeof(r), BPFD_RECORD_PROC_EXIT);
+}
+
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	u32 tid = (u32)pid_tgid, tgid = pid_tgid >> 32;
 
 	bpfd_task_gen_bump();
+#ifdef BPFD_EXIT_GROUP_DEAD
+	if (args->group_dead)
+		bpfd_proc_exit((void *)bpf_get_current_task(), pid_tgid);
+#else
+	if (tid == tgid)
+		bpfd_proc_exit((void *)bpf_get_current_task(), pid_tgid);
+#endif
 	/*
 	 * Keep the daemon's own mark; forget exited tasks. Looked up first: a
 	 * lookup takes no lock, a delete does, and most tasks have no mark.
@@ -723,7 +785,9 @@ TRACEPOINT_PROBE(cgroup, cgroup_rmdir)
 {
 	u64 id = args->id;
 
-	if (args->root == BPFD_CGROUP_ROOT && bpfd_containers.lookup(&id))
+	if (args->root == BPFD_CGROUP_ROOT && bpfd_containers.lookup(&id)) {
 		bpfd_containers.delete(&id);
+		bpfd_pf_meta.delete(&id);
+	}
 	return 0;
 }

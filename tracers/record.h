@@ -17,8 +17,16 @@
 enum bpfd_record_type {
 	/* Not an event: cgroup @cgroup_id was created at the path that follows. */
 	BPFD_RECORD_CGROUP_MKDIR = 0,
-	/* Types 1.. are tracers: 1 + their index in the tracer table. */
-	BPFD_RECORD_TRACER_BASE = 1,
+	/*
+	 * Not events: the process table's (struct bpfd_proc_record). Sent for
+	 * every process of the host, whatever the rules and the tracers'
+	 * prefilters, while bpfd_enabled[BPFD_RECORD_PROC_FORK] is set.
+	 */
+	BPFD_RECORD_PROC_FORK = 1,	/* a new process (not a thread) */
+	BPFD_RECORD_PROC_EXEC = 2,	/* a process ran a new program */
+	BPFD_RECORD_PROC_EXIT = 3,	/* a process's last thread exited */
+	/* Types 4.. are tracers: 4 + their index in the tracer table. */
+	BPFD_RECORD_TRACER_BASE = 4,
 };
 
 enum {
@@ -29,9 +37,9 @@ enum {
 	BPFD_PF_IDENT_DEPTH_MAX = 32,	/* parent directories looked up for a directory's identity */
 	/*
 	 * Slots of bpfd_compat_progs (common.bpf.c): a tracer's compat program
-	 * sits at its record type, so record types up to 7 may have one.
+	 * sits at its record type, so record types up to 15 may have one.
 	 */
-	BPFD_COMPAT_SLOTS = 8,
+	BPFD_COMPAT_SLOTS = 16,
 };
 
 /*
@@ -59,6 +67,13 @@ enum bpfd_prefilter_mode {
 	BPFD_PF_IDENT = 1 << 6,
 	/* The same for the file's parent directories, for rules' directory prefixes. */
 	BPFD_PF_IDENT_DIRS = 1 << 7,
+	/*
+	 * The task's cgroup is a container's whose metadata (name, image,
+	 * labels, pod) some rule's metadata filters hold for: bpfd_pf_meta
+	 * has the record types it lets through. A container the daemon has
+	 * not judged yet (no entry) passes.
+	 */
+	BPFD_PF_META = 1 << 8,
 };
 
 /*
@@ -151,6 +166,34 @@ enum { BPFD_CGROUP_PATH_MAX = 4096 };
 struct bpfd_cgroup_record {
 	struct bpfd_record hdr;	/* cgroup_id: the new cgroup's id */
 	char path[BPFD_CGROUP_PATH_MAX];	/* NUL-terminated, may be cut short */
+};
+
+/*
+ * The process table's records, kept small: one is sent per fork and per
+ * exit of every process of the host. The header's pid and start_ns name
+ * the process the record is about:
+ *  - FORK: the header is the parent's (the forking task's, comm included);
+ *    @child and @child_start_ns name the new process.
+ *  - EXEC: the header is the process's after its exec (new comm);
+ *    @parent_start_ns names its real parent (hdr.ppid), then @exe_len
+ *    bytes of the executable's path (mm->exe_file, walked in the kernel,
+ *    at most BPFD_PATH_MAX) and @argv_len bytes of its argument area, NUL-separated, cut at
+ *    BPFD_PROC_ARGV_MAX.
+ *  - EXIT: only ktime_ns, type, pid, tid and start_ns are filled.
+ */
+enum {
+	BPFD_PROC_ARGV_MAX = 256,	/* bytes of a process's argument area kept */
+};
+struct bpfd_proc_record {
+	struct bpfd_record hdr;
+	__u64 child_start_ns;	/* FORK */
+	__u64 parent_start_ns;	/* EXEC */
+	__u32 child;		/* FORK: tgid */
+	__u16 exe_len;		/* EXEC: without a NUL */
+	__u16 argv_len;
+	__u32 path_flags;	/* EXEC: enum bpfd_path_flags of the exe's walk */
+	__u32 pad;
+	char buf[];		/* EXEC: the exe's path, then argv */
 };
 
 /*
