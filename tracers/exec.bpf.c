@@ -111,7 +111,7 @@ static __always_inline int bpfd_exec_exit(long ret, int name_arg)
 	if (filename && bpfd_read_user(&first, 1, filename) == 0)
 		bpfd_path_start_base(task, name_arg ? (int)bpfd_syscall_arg(&a, 0) : -100, first,
 				     &start);
-	len = bpfd_path_resolve(area, task, &start, BPFD_PATH_BASE, 1);
+	len = bpfd_path_resolve(area, task, &start, BPFD_PATH_BASE);
 	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
 	r->hdr.retval = ret;
 	r->flags = EXEC_ARGV_NUL_SEPARATED;
@@ -252,7 +252,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 		} else {
 			bpfd_path_start_file(exe, &start);
 		}
-		plen = bpfd_path_resolve(area, task, &start, kind, 1);
+		plen = bpfd_path_resolve(area, task, &start, kind);
 		if (k == 1) {
 			r->interp_len = bpfd_path_copy(&r->buf[BPFD_BOUND(base, 4 * BPFD_PATH_MAX)],
 						       area, plen);

@@ -52,64 +52,58 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	struct bpfd_path_area *area;
 	struct open_record *r;
 	struct bpfd_path_root start = {};
-	void *dentry;
+	struct bpfd_pf_ident_ctx ic;
+	void *dentry = NULL;
 	u32 len = 0, plen, kind = BPFD_PATH_BASE, k;
 	u64 flags = c->flags;
-	int n = 0, names, known;
+	int n = 0, known, lead;
 	char first = 0;
 
 	r = bpfd_scratch();
 	if (!r)
 		return 0;
 	area = bpfd_path_area(r);
+	if (c->file)
+		bpfd_path_start_file(c->file, &start);
 	/*
 	 * A file a rule names, or one under a directory a rule's prefix
 	 * names, is recognised by its identity first: under another name (a
 	 * hard link, a bind mount, a chroot) no name test would let it through.
 	 */
-	known = bpfd_pf_ident_passes(BPFD_TRACER_TYPE, mode, c->file, area);
+	known = bpfd_pf_ident_passes(BPFD_TRACER_TYPE, mode, c->file, area, &ic);
 	/*
-	 * Else the file name is tested as the kernel resolved it. Before the
-	 * path is built, its last component (the dentry's name, or for a failed
-	 * open the name's) must be one of the rules' when they are all exact
-	 * names: most opens stop there, at the cost of the fd table's reads.
-	 * A failed open is tested by that alone, or not at all.
+	 * Else the file name is tested as the kernel resolved it, before the
+	 * path is built. With exact names only, its last component (the
+	 * dentry's name, or for a failed open the name's) must be one of the
+	 * rules': most opens stop there. With a prefix among them, one pass up
+	 * the file's directories without their names tests the parents'
+	 * identities and leaves the top directory to test against the lead:
+	 * `/tmp/...` is dropped there for rules on `/etc/...`. A failed open
+	 * is tested by its last component alone, or not at all.
 	 */
+	lead = (mode & BPFD_PF_ACTIVE) && !(mode & BPFD_PF_LEAF) && pf && pf->lead_mask;
 	if (known) {
 		/* Nothing to drop. */
 	} else if ((mode & BPFD_PF_LEAF) && c->file) {
-		dentry = bpfd_read_ptr(c->file, BPFD_OFF_FILE_PATH_DENTRY);
+		dentry = start.dentry;
 		if (dentry && !bpfd_pf_leaf_passes(BPFD_TRACER_TYPE,
 						   bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_NAME), pf))
 			goto drop;
 	} else if ((mode & BPFD_PF_LEAF) &&
 		   !bpfd_pf_user_leaf_passes(BPFD_TRACER_TYPE, c->filename, area, pf)) {
 		goto drop;
-	}
-	if (c->file) {
-		bpfd_path_start_file(c->file, &start);
-		kind = BPFD_PATH_FILE;
-	} else if (c->filename && bpfd_read_user(&first, 1, c->filename) == 0) {
-		bpfd_path_start_base(c->task, c->dfd, first, &start);
-	}
-	/*
-	 * Without the last component's test (a prefix among the rules'
-	 * names), a first walk reads no names, only the way up, and tests the
-	 * top directory against the lead: `/tmp/...` is dropped there for
-	 * rules on `/etc/...`. One copy of the walk serves both passes: the
-	 * verifier checks it once per pass, not once per call site.
-	 */
-	names = known || !((mode & BPFD_PF_ACTIVE) && c->file && !(mode & BPFD_PF_LEAF) && pf &&
-			   pf->lead_mask);
-#pragma clang loop unroll(disable)
-	for (k = 0; k < 2; k++) {
-		len = bpfd_path_resolve(area, c->task, &start, kind, names);
-		if (names)
-			break;
-		if (!bpfd_pf_top_passes(area, pf))
+	} else if (c->file && (lead || (mode & BPFD_PF_IDENT_DIRS))) {
+		known = bpfd_pf_scan(area, &ic, mode, start.mnt, start.dentry);
+		if (!known && lead && !bpfd_pf_top_passes(area, pf))
 			goto drop;
-		names = 1;
 	}
+	/* Read back: one state for the walk below, whichever way led here. */
+	known = *(volatile u16 *)&area->ident.depth;
+	if (c->file)
+		kind = BPFD_PATH_FILE;
+	else if (c->filename && bpfd_read_user(&first, 1, c->filename) == 0)
+		bpfd_path_start_base(c->task, c->dfd, first, &start);
+	len = bpfd_path_resolve(area, c->task, &start, kind);
 	if (!known && (mode & BPFD_PF_ACTIVE) && c->file && len &&
 	    !(area->flags & BPFD_PATH_TRUNCATED) &&
 	    !bpfd_pf_walked_path_passes(BPFD_TRACER_TYPE, area, pf))
