@@ -488,10 +488,15 @@ static __always_inline int bpfd_pf_scan(struct bpfd_path_area *a, struct bpfd_pf
 			parent = bpfd_read_ptr(m, BPFD_OFF_MOUNT_PARENT);
 			if (!parent || parent == m)
 				goto top;
-			sb = bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_SB);
+			/*
+			 * A mount of a directory (a bind mount) rather than of
+			 * its filesystem's root, which is its own parent: as in
+			 * bpfd_path_walk(), the whole filesystem's mount above.
+			 */
+			up = bpfd_read_ptr(mnt_root, BPFD_OFF_DENTRY_PARENT);
+			sb = up && up != mnt_root ? bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_SB) : NULL;
 			s_root = sb ? bpfd_read_ptr(sb, BPFD_OFF_SB_ROOT) : NULL;
 			if (s_root && mnt_root != s_root) {
-				/* As in bpfd_path_walk(): the whole filesystem's mount above. */
 				up = (char *)parent + BPFD_OFF_MOUNT_MNT;
 				if (bpfd_read_ptr(up, BPFD_OFF_VFSMOUNT_SB) == sb &&
 				    bpfd_read_ptr(up, BPFD_OFF_VFSMOUNT_ROOT) == s_root) {
