@@ -56,7 +56,7 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	void *dentry = NULL;
 	u32 len = 0, plen, kind = BPFD_PATH_BASE, k;
 	u64 flags = c->flags;
-	int n = 0, known, lead;
+	int n = 0, known, lead, fail;
 	char first = 0;
 
 	r = bpfd_scratch();
@@ -79,7 +79,8 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	 * the file's directories without their names tests the parents'
 	 * identities and leaves the top directory to test against the lead:
 	 * `/tmp/...` is dropped there for rules on `/etc/...`. A failed open
-	 * is tested by its last component alone, or not at all.
+	 * is tested by its last component, or with a prefix among the names,
+	 * by where its name joined to its directory begins.
 	 */
 	lead = (mode & BPFD_PF_ACTIVE) && !(mode & BPFD_PF_LEAF) && pf && pf->lead_mask;
 	if (known) {
@@ -92,16 +93,26 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	} else if ((mode & BPFD_PF_LEAF) &&
 		   !bpfd_pf_user_leaf_passes(BPFD_TRACER_TYPE, c->filename, area, pf)) {
 		goto drop;
-	} else if (c->file && (lead || (mode & BPFD_PF_IDENT_DIRS))) {
-		known = bpfd_pf_scan(area, &ic, mode, start.mnt, start.dentry);
-		if (!known && lead && !bpfd_pf_top_passes(area, pf))
-			goto drop;
+	} else if (lead || (c->file && (mode & BPFD_PF_IDENT_DIRS))) {
+		fail = 2;
+		if (!c->file) {
+			fail = lead ? bpfd_pf_failed_name(area, pf, c->filename) : 1;
+			if (!fail)
+				goto drop;
+			if (c->filename && bpfd_read_user(&first, 1, c->filename) == 0)
+				bpfd_path_start_base(c->task, c->dfd, first, &start);
+		}
+		if (fail == 2) {
+			known = bpfd_pf_scan(area, &ic, c->file ? mode : 0, start.mnt, start.dentry);
+			if (!known && lead && !bpfd_pf_top_passes(area, pf, !c->file))
+				goto drop;
+		}
 	}
 	/* Read back: one state for the walk below, whichever way led here. */
 	known = *(volatile u16 *)&area->ident.depth;
 	if (c->file)
 		kind = BPFD_PATH_FILE;
-	else if (c->filename && bpfd_read_user(&first, 1, c->filename) == 0)
+	else if (!start.dentry && c->filename && bpfd_read_user(&first, 1, c->filename) == 0)
 		bpfd_path_start_base(c->task, c->dfd, first, &start);
 	len = bpfd_path_resolve(area, c->task, &start, kind);
 	if (!known && (mode & BPFD_PF_ACTIVE) && c->file && len &&

@@ -258,11 +258,12 @@ static __always_inline u32 bpfd_path_copy(char *dst, struct bpfd_path_area *a, u
 /*
  * The prefilter's lead test on the top found by bpfd_pf_scan() (a->top,
  * a->depth): "/", the top component's name, then "/" when it has more
- * below it, against the lead, in the bytes those are known for. What it
+ * below it (or @more: a failed open's name follows the directory), against
+ * the lead, in the bytes those are known for. What it
  * cannot tell (outside the root, truncated, the root itself) passes.
  */
 static __always_inline int bpfd_pf_top_passes(struct bpfd_path_area *a,
-					      const struct bpfd_pf_config *pf)
+					      const struct bpfd_pf_config *pf, int more)
 {
 	/* Built in the area's spare tail, which no walk writes. */
 	char *t = &a->buf[BPFD_PATH_MASK + 1];
@@ -278,7 +279,7 @@ static __always_inline int bpfd_pf_top_passes(struct bpfd_path_area *a,
 		return 1;
 	/* t[1 .. n-1] is the name; t[n] is what follows it in the path. */
 	if (n < 8) {
-		t[n & 7] = a->depth > 1 ? '/' : '\0';
+		t[n & 7] = a->depth > 1 || more ? '/' : '\0';
 		if (n < 7)
 			known = (1ULL << ((n + 1) * 8)) - 1;
 	}
@@ -547,6 +548,53 @@ top:
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * The prefilter's lead test of an open that failed (no file), with a
+ * prefix among the names, before its directory is looked at: the daemon
+ * joins @user_name to the directory it starts from (the cwd or the
+ * dirfd's; the root for an absolute name) and normalises it lexically
+ * (pathname.c). Without a ".." component, a relative name's joined path
+ * begins as its directory's path does, and an absolute name's begins as
+ * written unless "//" or "/." comes before the lead's end. 0: drop; 1:
+ * pass (what cannot be told: a "..", a name too long to read here); 2:
+ * the directory's top decides (bpfd_pf_scan(), bpfd_pf_top_passes()). The
+ * name is read into @a's buffer.
+ */
+static __always_inline int bpfd_pf_failed_name(struct bpfd_path_area *a,
+					       const struct bpfd_pf_config *pf,
+					       const char *user_name)
+{
+	u64 head, known = ~0ULL;
+	char ch, prev = '/';
+	long n, i;
+
+	if (!pf || !user_name)
+		return 1;
+	n = bpfd_read_user_str(a->buf, BPFD_PF_PATH_MAX, user_name);
+	if (n <= 1 || n >= BPFD_PF_PATH_MAX)
+		return 1;
+	/* Any component that starts with "..": "..", and "...x" too, which passes. */
+#pragma clang loop unroll(disable)
+	for (i = 0; i < BPFD_PF_PATH_MAX - 1; i++) {
+		ch = a->buf[i];
+		if (!ch)
+			break;
+		if (ch == '.' && prev == '/' && a->buf[i + 1] == '.')
+			return 1;
+		/* "//" or "/." before the lead's end would move it when normalised. */
+		if (i && i < 9 && prev == '/' && (ch == '/' || ch == '.'))
+			return 1;
+		prev = ch;
+	}
+	if (a->buf[0] != '/')
+		return 2;
+	__builtin_memcpy(&head, a->buf, sizeof(head));
+	/* A name shorter than the lead is shorter than every rule's. */
+	if (n < 8)
+		known = (1ULL << (n * 8)) - 1;
+	return ((head ^ pf->lead) & pf->lead_mask & known) == 0;
 }
 
 /*
