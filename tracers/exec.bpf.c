@@ -68,8 +68,14 @@ static __always_inline int bpfd_exec_prefilter(const struct bpfd_pf_config *pf,
 		return 0;
 	if (!user_name)
 		return 2;
-	return (mode & BPFD_PF_LEAF) ? bpfd_pf_user_leaf_passes(BPFD_TRACER_TYPE, user_name, area, pf)
-				     : 1;
+	if (mode & BPFD_PF_LEAF)
+		return bpfd_pf_user_leaf_passes(BPFD_TRACER_TYPE, user_name, area, pf);
+	/*
+	 * With a prefix among the names, an absolute name is tested by where
+	 * it begins (a shell's search of its PATH fails in each directory
+	 * before the one that has the program); a relative one passes.
+	 */
+	return pf && pf->lead_mask ? bpfd_pf_failed_name(area, pf, user_name) != 0 : 1;
 }
 
 /*
