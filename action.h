@@ -3,7 +3,7 @@
 #define BPFD_ACTION_H
 
 /*
- * Actions (SPEC §7): each type is one `const struct action_ops` in its own
+ * Actions (docs/actions.md): each type is one `const struct action_ops` in its own
  * file under actions/, listed once in action_table[] (actions.c).
  *
  * A rule names an action as a type ("webhook") or as type:instance
@@ -38,7 +38,7 @@ struct paused_containers;
 /* What one run of an action gets. */
 struct action_input {
 	const struct event *ev;
-	/* The event as one JSON object (SPEC §3), built once for every action. */
+	/* The event as one JSON object (docs/protocol.md §4.4), built once for every action. */
 	const char *json;
 	size_t json_len;
 	/* The rule that ran the action; NULL for a tracer without rules. */

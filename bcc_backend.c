@@ -38,6 +38,8 @@
 	X(bcc_func_load)                                                                           \
 	X(bpf_attach_tracepoint)                                                                   \
 	X(bpf_attach_raw_tracepoint)                                                               \
+	X(bpf_update_elem)                                                                         \
+	X(bpf_delete_elem)                                                                         \
 	X(bpf_attach_uprobe)                                                                       \
 	X(bpf_detach_uprobe)                                                                       \
 	X(bcc_resolve_symname)
@@ -53,6 +55,9 @@ enum { BCC_LINKS_MAX = 64, BCC_PROGS_MAX = 64, BCC_EVENT_NAME_LEN = 128 };
 struct bcc_link {
 	int fd;				/* perf event; -1 when free */
 	char uprobe[BCC_EVENT_NAME_LEN];	/* uprobe event name, "" for tracepoints */
+	/* A tail-call slot: the prog array (fd >= 0) and the index; fd is the program's. */
+	int tail_map;
+	unsigned int tail_index;
 };
 
 struct bcc_prog {
@@ -340,6 +345,41 @@ static int bcc_attach_uretprobe(struct bpf_backend *b, const char *function, con
 	return slot;
 }
 
+static int bcc_attach_tail_call(struct bpf_backend *b, const char *function, const char *array,
+				unsigned int index, char *err, size_t err_size)
+{
+	struct bcc_backend *bb = to_bcc(b);
+	int prog, slot, map, fd, e;
+
+	if (!bb->module)
+		return -EINVAL;
+	slot = link_slot(bb);
+	if (slot < 0)
+		return slot;
+	map = bb->api.bpf_table_fd(bb->module, array);
+	if (map < 0) {
+		snprintf(err, err_size, "no BPF map %s", array);
+		return -ENOENT;
+	}
+	prog = bcc_load(bb, function, BPF_PROG_TYPE_RAW_TRACEPOINT, err, err_size);
+	if (prog < 0)
+		return prog;
+	/* Its own fd for the daemon to hold, like an attachment's. */
+	fd = fcntl(prog, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0 || bb->api.bpf_update_elem(map, &index, &prog, 0) < 0) {
+		e = errno ? errno : EINVAL;
+		snprintf(err, err_size, "%s in %s[%u]: %s", function, array, index, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	bb->links[slot].fd = fd;
+	bb->links[slot].uprobe[0] = '\0';
+	bb->links[slot].tail_map = map;
+	bb->links[slot].tail_index = index;
+	return slot;
+}
+
 static void bcc_detach(struct bpf_backend *b, int link)
 {
 	struct bcc_backend *bb = to_bcc(b);
@@ -348,6 +388,9 @@ static void bcc_detach(struct bpf_backend *b, int link)
 	if (link < 0 || link >= BCC_LINKS_MAX || bb->links[link].fd < 0)
 		return;
 	l = &bb->links[link];
+	if (l->tail_map >= 0)
+		bb->api.bpf_delete_elem(l->tail_map, &l->tail_index);
+	l->tail_map = -1;
 	close(l->fd);
 	l->fd = -1;
 	/* A uprobe made through tracefs outlives its fd; the perf PMU kind does not. */
@@ -411,6 +454,7 @@ static const struct bpf_backend_ops bcc_backend_ops = {
 	.attach_tracepoint = bcc_attach_tracepoint,
 	.attach_raw_tracepoint = bcc_attach_raw_tracepoint,
 	.attach_uretprobe = bcc_attach_uretprobe,
+	.attach_tail_call = bcc_attach_tail_call,
 	.detach = bcc_detach,
 	.map_fd = bcc_map_fd,
 	.link_fd = bcc_link_fd,
@@ -444,7 +488,7 @@ struct bpf_backend *bcc_backend_new(char *err, size_t err_size)
 	BCC_SYMBOLS(BCC_API_RESOLVE)
 #undef BCC_API_RESOLVE
 	for (i = 0; i < BCC_LINKS_MAX; i++)
-		bb->links[i].fd = -1;
+		bb->links[i].fd = bb->links[i].tail_map = -1;
 	bb->base.ops = &bcc_backend_ops;
 	return &bb->base;
 }

@@ -37,6 +37,14 @@ struct bpf_backend_ops {
 				     const char *event, char *err, size_t err_size);
 	int (*attach_uretprobe)(struct bpf_backend *b, const char *function, const char *binary,
 				const char *symbol, char *err, size_t err_size);
+	/*
+	 * Loads @function as a raw tracepoint program (the type of the
+	 * programs that tail-call it) and puts it in slot @index of the
+	 * module's BPF_PROG_ARRAY @array. A link id, whose detach empties the
+	 * slot, or a negative errno with the reason in @err.
+	 */
+	int (*attach_tail_call)(struct bpf_backend *b, const char *function, const char *array,
+				unsigned int index, char *err, size_t err_size);
 	void (*detach)(struct bpf_backend *b, int link);
 	/* The fd of map @name of the compiled module, or a negative errno. */
 	int (*map_fd)(struct bpf_backend *b, const char *name);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * bpfd: one binary, the daemon and its client, chosen by the first
- * argument (SPEC §2).
+ * argument (docs/bpfd.8).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -23,9 +23,13 @@ static const struct {
 	const char *name;
 	const char *type;
 	const char *member;
+	bool io_uring;		/* optional: one of BTF_OFFSETS_IO_URING() */
 } wanted[BTF_OFF_COUNT] = {
-#define BTF_OFFSET_ENTRY(n, s, m) [BTF_OFF_##n] = { #n, s, m },
+#define BTF_OFFSET_ENTRY(n, s, m) [BTF_OFF_##n] = { #n, s, m, false },
+#define BTF_OFFSET_IO_URING(n, s, m) [BTF_OFF_##n] = { #n, s, m, true },
 	BTF_OFFSETS(BTF_OFFSET_ENTRY)
+	BTF_OFFSETS_IO_URING(BTF_OFFSET_IO_URING)
+#undef BTF_OFFSET_IO_URING
 #undef BTF_OFFSET_ENTRY
 };
 
@@ -186,11 +190,30 @@ int btf_offsets_read(const char *path, struct kernel_offsets *out, char *err, si
 		return -r >= __LIBBPF_ERRNO__START ? -EINVAL : r;
 	}
 
-	for (i = 0; i < BTF_OFF_COUNT && !r; i++)
-		r = member_offset(btf, wanted[i].type, wanted[i].member, &out->off[i], err,
-				  err_size);
+	out->io_uring = 1;
+	out->io_uring_missing[0] = '\0';
+	for (i = 0; i < BTF_OFF_COUNT && !r; i++) {
+		if (!wanted[i].io_uring) {
+			r = member_offset(btf, wanted[i].type, wanted[i].member, &out->off[i], err,
+					  err_size);
+			continue;
+		}
+		/* Optional: the first one missing switches the io_uring hooks off, and says why. */
+		out->off[i] = -1;
+		if (out->io_uring &&
+		    member_offset(btf, wanted[i].type, wanted[i].member, &out->off[i],
+				  out->io_uring_missing, sizeof(out->io_uring_missing)) < 0) {
+			out->io_uring = 0;
+			out->off[i] = -1;
+		}
+	}
 	if (r < 0)
 		goto out;
+	if (!out->io_uring) {
+		for (i = 0; i < BTF_OFF_COUNT; i++)
+			if (wanted[i].io_uring)
+				out->off[i] = -1;
+	}
 
 	id = btf__find_by_name_kind(btf, "upid", BTF_KIND_STRUCT);
 	size = id < 0 ? -1 : btf__resolve_size(btf, (__u32)id);

@@ -43,14 +43,6 @@
 	X(PT_REGS_ORIG_AX, "pt_regs", "orig_ax")			\
 	X(TASK_TI_STATUS, "task_struct", "thread_info.status")		\
 	X(TASK_COMM, "task_struct", "comm")				\
-	X(IO_KIOCB_OPCODE, "io_kiocb", "opcode")			\
-	X(IO_KIOCB_TCTX, "io_kiocb", "tctx")				\
-	X(IO_URING_TASK_TASK, "io_uring_task", "task")			\
-	X(IO_OPEN_FILE_SLOT, "io_open", "file_slot")			\
-	X(IO_OPEN_HOW_FLAGS, "io_open", "how.flags")			\
-	X(IO_RING_CTX_FILES_NR, "io_ring_ctx", "file_table.data.nr")	\
-	X(IO_RING_CTX_FILES, "io_ring_ctx", "file_table.data.nodes")	\
-	X(IO_RSRC_NODE_FILE_PTR, "io_rsrc_node", "file_ptr")		\
 	X(TASK_FILES, "task_struct", "files")				\
 	X(FILES_FDT, "files_struct", "fdt")				\
 	X(FDTABLE_MAX_FDS, "fdtable", "max_fds")			\
@@ -101,9 +93,33 @@
 	X(SKB_HEAD, "sk_buff", "head")					\
 	X(SKB_NETWORK_HEADER, "sk_buff", "network_header")
 
+/*
+ * io_uring's structs (tracers/io_uring.bpf.h): optional. A kernel built
+ * without io_uring, or with another layout of its request, has the other
+ * offsets and loads the tracers without their io_uring hooks
+ * (kernel_offsets.io_uring says why); every one of these must be there
+ * for the hooks to be compiled at all.
+ */
+#define BTF_OFFSETS_IO_URING(X)						\
+	X(IO_KIOCB_FILE, "io_kiocb", "file")				\
+	X(IO_KIOCB_OPCODE, "io_kiocb", "opcode")			\
+	X(IO_KIOCB_TCTX, "io_kiocb", "tctx")				\
+	X(IO_KIOCB_CQE_FD, "io_kiocb", "cqe.fd")			\
+	X(IO_URING_TASK_TASK, "io_uring_task", "task")			\
+	X(IO_OPEN_DFD, "io_open", "dfd")				\
+	X(IO_OPEN_FILE_SLOT, "io_open", "file_slot")			\
+	X(IO_OPEN_FILENAME, "io_open", "filename")			\
+	X(IO_OPEN_HOW_FLAGS, "io_open", "how.flags")			\
+	X(FILENAME_NAME, "filename", "name")				\
+	X(IO_ACCEPT_FILE_SLOT, "io_accept", "file_slot")		\
+	X(IO_RING_CTX_FILES_NR, "io_ring_ctx", "file_table.data.nr")	\
+	X(IO_RING_CTX_FILES, "io_ring_ctx", "file_table.data.nodes")	\
+	X(IO_RSRC_NODE_FILE_PTR, "io_rsrc_node", "file_ptr")
+
 enum btf_offset_id {
 #define BTF_OFFSET_ENUM(name, s, m) BTF_OFF_##name,
 	BTF_OFFSETS(BTF_OFFSET_ENUM)
+	BTF_OFFSETS_IO_URING(BTF_OFFSET_ENUM)
 #undef BTF_OFFSET_ENUM
 	BTF_OFF_COUNT
 };
@@ -111,11 +127,18 @@ enum btf_offset_id {
 struct kernel_offsets {
 	long off[BTF_OFF_COUNT];	/* bytes from the start of the struct */
 	long upid_size;			/* sizeof(struct upid), to index pid.numbers[] */
+	/*
+	 * Every offset of BTF_OFFSETS_IO_URING() was found; else those are -1
+	 * and io_uring_missing names the first one missing.
+	 */
+	int io_uring;
+	char io_uring_missing[128];
 };
 
 /*
  * Reads every offset from the BTF file at @path. 0, or a negative errno;
- * on failure @err (when non-NULL) names what was missing.
+ * on failure @err (when non-NULL) names what was missing. A missing
+ * io_uring offset is no failure: see kernel_offsets.io_uring.
  */
 int btf_offsets_read(const char *path, struct kernel_offsets *out, char *err, size_t err_size);
 
@@ -126,7 +149,8 @@ int btf_offsets_read(const char *path, struct kernel_offsets *out, char *err, si
 int btf_enum_value(const char *path, const char *name, long *value);
 
 /*
- * Writes the offsets as compiler flags "-DBPFD_OFF_TASK_TGID=2324" ..., then
+ * Writes the offsets as compiler flags "-DBPFD_OFF_TASK_TGID=2324" ... (a
+ * missing optional one as -1), then
  * "-DBPFD_UPID_SIZE=<n>" last, into @storage, which must have
  * BTF_CFLAG_COUNT (BTF_OFF_COUNT + 1) rows, and pointers to them into @argv,
  * which must have BTF_CFLAG_COUNT + 1 (BTF_OFF_COUNT + 2) entries: the flags

@@ -3,7 +3,7 @@
 #define BPFD_CLI_H
 
 /*
- * Command-line parsing (SPEC §2): `bpfd [GLOBAL OPTIONS] COMMAND [OPTIONS]
+ * Command-line parsing (docs/bpfd.8): `bpfd [GLOBAL OPTIONS] COMMAND [OPTIONS]
  * [ARGS]`, options accepted before and after the command name, one table
  * of commands with their options, arity and help.
  */

@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "replies.h"
 #include "event.h"
 #include "ipc.h"
 #include "action.h"
@@ -161,7 +161,7 @@ static bool reply_ok(json_t *reply)
 
 int cmd_version(const struct cli *cli)
 {
-	json_t *local = control_version_reply(NULL);
+	json_t *local = reply_version(NULL);
 	json_t *req = json_pack("{s:s}", "op", "version");
 	json_t *remote = request(cli, req, true);
 
@@ -210,7 +210,7 @@ static void print_joined(const char *label, json_t *arr)
 
 int cmd_tracers(const struct cli *cli)
 {
-	json_t *reply = control_tracers_reply(), *t;
+	json_t *reply = reply_tracers(), *t;
 	size_t i;
 
 	if (cli->json) {
@@ -285,6 +285,12 @@ int cmd_status(const struct cli *cli)
 			       jstr(v, "name"), (long long)jint(agg, "events"),
 			       (long long)jint(agg, "records"), (long long)jint(agg, "full"));
 	}
+	/* What goes through io_uring: seen, or why not (docs/tracers.md). */
+	v = json_object_get(reply, "io_uring");
+	if (v && json_is_true(json_object_get(v, "seen")))
+		printf("io_uring: seen (opens, connects, accepts)\n");
+	else if (v)
+		printf("io_uring: not seen: %s\n", jstr(v, "reason"));
 	printf("\n");
 	table_row("%-22s %10s %10s %11s %9s %9s  %s", "ACTION", "RUNS", "FAILURES", "SUPPRESSED",
 	       "DROPPED", "PENDING", "ERROR");
@@ -594,6 +600,12 @@ int cmd_ls(const struct cli *cli)
 	return 0;
 }
 
+/* `bpfd check` judges action names by type alone: there is no daemon's set of instances. */
+static int check_action(void *ctx, const char *name, char *why, size_t size)
+{
+	return action_kind(name, why, size);
+}
+
 int cmd_check(const struct cli *cli)
 {
 	int i, status = 0;
@@ -625,8 +637,8 @@ int cmd_check(const struct cli *cli)
 		if (r < 0) {
 			fprintf(stderr, "%s: %s\n", file, strerror(-r));
 			status = 1;
-		} else if (rule_parse(file, text.buf ? text.buf : "", text.len, action_kind,
-				      &rule, &err) < 0) {
+		} else if (rule_parse(file, text.buf ? text.buf : "", text.len, check_action,
+				      NULL, &rule, &err) < 0) {
 			if (err.line)
 				fprintf(stderr, "%s:%u: %s\n", file, err.line, err.message);
 			else

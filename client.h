@@ -2,7 +2,7 @@
 #ifndef BPFD_CLIENT_H
 #define BPFD_CLIENT_H
 
-/* The client commands; each returns the process exit code (SPEC §2). */
+/* The client commands; each returns the process exit code (docs/bpfd.8). */
 
 #include "cli.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Container awareness (SPEC §5): cgroup path → runtime and id, and the
+ * Container awareness (docs/containers.md): cgroup path → runtime and id, and the
  * cgroup id → container cache the pipeline asks for every event.
  *
  * Reading a path. A path is a list of components. A component may be the
@@ -45,7 +45,7 @@
  *                   (older libvirt); /machine/<name>.libvirt-lxc without systemd
  *   garden          /garden/<handle>
  *   kube            any leaf with "kubepods" before it in the path, whatever runtime
- *                   made it (SPEC §5), and a bare <id> anywhere below "kubepods"
+ *                   made it (docs/containers.md), and a bare <id> anywhere below "kubepods"
  *                   (cgroupfs driver: /kubepods/<qos>/pod<uid>/<id>)
  *
  * Not containers, so attributed to whatever encloses them (usually the

@@ -3,7 +3,7 @@
 #define BPFD_CONTAINER_H
 
 /*
- * Container awareness (SPEC §5): which runtime and container an event came
+ * Container awareness (docs/containers.md): which runtime and container an event came
  * from, derived from the event's own cgroup.
  *
  * Two parts. container_from_cgroup_path() is a pure parser: a cgroup path

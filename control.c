@@ -5,13 +5,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "action.h"
 #include "container_cgroup.h"
 #include "container_meta.h"
-#include "daemon.h"
+#include "bash_probes.h"
+#include "loader.h"
+#include "pipeline.h"
+#include "replies.h"
 #include "log.h"
 #include "request.h"
 #include "rulebook.h"
@@ -19,7 +21,6 @@
 #include "strbuf.h"
 #include "tracer.h"
 #include "tracers/record.h"
-#include "version.h"
 
 static json_t *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -34,48 +35,6 @@ static json_t *error_reply(const char *fmt, ...)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
-json_t *control_tracers_reply(void)
-{
-	json_t *list = json_array();
-	size_t i;
-
-	for (i = 0; i < tracer_count; i++) {
-		const struct tracer_ops *t = tracer_table[i];
-		const struct tracer_hook *h;
-		const char *const *k;
-		json_t *hooks = json_array(), *keys = json_array();
-		char hook[256];
-
-		for (h = t->hooks; h->target; h++) {
-			if (h->kind == TRACER_HOOK_TRACEPOINT)
-				snprintf(hook, sizeof(hook), "tracepoint:%s", h->target);
-			else if (h->kind == TRACER_HOOK_RAW_TRACEPOINT)
-				snprintf(hook, sizeof(hook), "raw_tracepoint:%s%s", h->target,
-					 h->compat ? " (compat)" : "");
-			else
-				snprintf(hook, sizeof(hook), "uretprobe:%s:%s",
-					 t->binary ? t->binary(NULL) : "?", h->target);
-			json_array_append_new(hooks, json_string(hook));
-		}
-		for (k = t->keys; *k; k++)
-			json_array_append_new(keys, json_string(*k));
-		json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:o}", "name", t->name,
-						      "description", t->description, "hooks",
-						      hooks, "keys", keys));
-	}
-	return json_pack("{s:b, s:o}", "ok", 1, "tracers", list);
-}
-
-json_t *control_version_reply(const char *bcc)
-{
-	struct utsname u;
-
-	uname(&u);
-	return json_pack("{s:b, s:s, s:s, s:s, s:s}", "ok", 1, "version", BPFD_VERSION, "commit",
-			 BPFD_COMMIT, "bcc", bcc ? bcc : BPFD_BCC_BUILD_VERSION, "kernel",
-			 u.release);
-}
-
 static void add_subscriber(void *ctx, const struct subscriber_info *s)
 {
 	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I}", "id",
@@ -87,14 +46,14 @@ static void add_subscriber(void *ctx, const struct subscriber_info *s)
 }
 
 /* The kernel maps a workload can fill, and the cgroup records that feed the cache. */
-static json_t *kernel_maps_json(struct daemon *d)
+static json_t *kernel_maps_json(struct control *d)
 {
 	struct loader_map_stats st[BPFD_MAPS_COUNTED];
 	json_t *maps = json_array();
-	size_t i, n = loader_map_stats(&d->loader, st, BPFD_MAPS_COUNTED);
+	size_t i, n = loader_map_stats(d->loader, st, BPFD_MAPS_COUNTED);
 
 	for (i = 0; i < n; i++)
-		st[i].failed += d->pipeline.map_failed[i];	/* the daemon's own inserts */
+		st[i].failed += d->pipeline->map_failed[i];	/* the daemon's own inserts */
 	for (i = 0; i < n; i++)
 		json_array_append_new(maps, json_pack("{s:s, s:I, s:I, s:I}", "name", st[i].name,
 						      "entries", (json_int_t)st[i].entries,
@@ -122,8 +81,9 @@ static json_t *bash_probe_users(const struct bash_probes *bp)
 	return users;
 }
 
-static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
+static json_t *op_status(void *ctx, struct client *c, json_t *req)
 {
+	struct control *d = ctx;
 	json_t *reply;
 	json_t *tracers = json_array(), *actions = json_array(), *subs = json_array();
 	uint64_t seen = 0, matched = 0, lost = 0;
@@ -133,10 +93,10 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 
 	(void)c;
 	(void)req;
-	for (i = 0; i < d->loader.n_tracers; i++) {
-		const struct loaded_tracer *t = &d->loader.tracers[i];
-		const struct tracer_counters *n = &d->pipeline.counters[i];
-		uint64_t l = loader_lost(&d->loader, tracer_record_type(i)) + n->decode_errors;
+	for (i = 0; i < d->loader->n_tracers; i++) {
+		const struct loaded_tracer *t = &d->loader->tracers[i];
+		const struct tracer_counters *n = &d->pipeline->counters[i];
+		uint64_t l = loader_lost(d->loader, tracer_record_type(i)) + n->decode_errors;
 
 		seen += n->events;
 		matched += n->matched;
@@ -145,8 +105,8 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 			"{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:I}", "name", t->ops->name, "state",
 			tracer_state_name(t->state), "error", t->error, "events",
 			(json_int_t)n->events, "matched", (json_int_t)n->matched, "lost",
-			(json_int_t)l, "prefilter", (d->prefiltered_tracers >> i) & 1, "prefiltered",
-			(json_int_t)loader_prefiltered(&d->loader, tracer_record_type(i)));
+			(json_int_t)l, "prefilter", (*d->prefiltered_tracers >> i) & 1, "prefiltered",
+			(json_int_t)loader_prefiltered(d->loader, tracer_record_type(i)));
 
 		/* Tracers that aggregate in the kernel: what their drains folded together. */
 		if (one && t->ops->tick)
@@ -182,16 +142,20 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 			  "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
 			  (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
 			  (json_int_t)cs.misses, "bash_probes", "attached",
-			  (json_int_t)d->bash.n_probes, "attached_total",
-			  (json_int_t)d->bash.stats.attached_total, "released",
-			  (json_int_t)d->bash.stats.released, "failures",
-			  (json_int_t)d->bash.stats.failures, "timeouts",
-			  (json_int_t)d->bash.stats.timeouts, "refused",
-			  (json_int_t)d->bash.stats.refused, "dropped", (json_int_t)d->bash.stats.dropped,
-			  "namespaces", (json_int_t)d->bash.n_ns, "probers",
-			  (json_int_t)bash_probes_busy(&d->bash), "users", bash_probe_users(&d->bash));
+			  (json_int_t)d->bash->n_probes, "attached_total",
+			  (json_int_t)d->bash->stats.attached_total, "released",
+			  (json_int_t)d->bash->stats.released, "failures",
+			  (json_int_t)d->bash->stats.failures, "timeouts",
+			  (json_int_t)d->bash->stats.timeouts, "refused",
+			  (json_int_t)d->bash->stats.refused, "dropped", (json_int_t)d->bash->stats.dropped,
+			  "namespaces", (json_int_t)d->bash->n_ns, "probers",
+			  (json_int_t)bash_probes_busy(d->bash), "users", bash_probe_users(d->bash));
 	if (reply) {
 		json_object_set_new(reply, "kernel_maps", kernel_maps_json(d));
+		/* Whether what goes through io_uring is seen (docs/tracers.md). */
+		json_object_set_new(reply, "io_uring",
+				    json_pack("{s:b, s:s}", "seen", d->loader->io_uring, "reason",
+					      d->loader->io_uring ? "" : d->loader->io_uring_note));
 		struct container_meta_stats ms;
 
 		container_meta_cache_stats(d->container_meta, &ms);
@@ -204,8 +168,8 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 					      (json_int_t)ms.evictions));
 		json_object_set_new(
 			reply, "cgroup_records",
-			json_pack("{s:I, s:I}", "received", (json_int_t)d->pipeline.cgroup_records,
-				  "lost", (json_int_t)loader_lost(&d->loader,
+			json_pack("{s:I, s:I}", "received", (json_int_t)d->pipeline->cgroup_records,
+				  "lost", (json_int_t)loader_lost(d->loader,
 								  BPFD_RECORD_CGROUP_MKDIR)));
 		json_object_set_new(
 			reply, "clients",
@@ -217,19 +181,21 @@ static json_t *op_status(struct daemon *d, struct client *c, json_t *req)
 	return reply;
 }
 
-static json_t *op_tracers(struct daemon *d, struct client *c, json_t *req)
+static json_t *op_tracers(void *ctx, struct client *c, json_t *req)
 {
-	(void)d;
+	(void)ctx;
 	(void)c;
 	(void)req;
-	return control_tracers_reply();
+	return reply_tracers();
 }
 
-static json_t *op_version(struct daemon *d, struct client *c, json_t *req)
+static json_t *op_version(void *ctx, struct client *c, json_t *req)
 {
+	struct control *d = ctx;
+
 	(void)c;
 	(void)req;
-	return control_version_reply(d->loader.bcc_version[0] ? d->loader.bcc_version : NULL);
+	return reply_version(d->loader->bcc_version[0] ? d->loader->bcc_version : NULL);
 }
 
 /* Copies optional string member @key of @req into @out; an error message or NULL. */
@@ -248,8 +214,9 @@ static json_t *string_arg(json_t *req, const char *key, char *out, size_t size)
 	return NULL;
 }
 
-static json_t *op_trace(struct daemon *d, struct client *c, json_t *req)
+static json_t *op_trace(void *ctx, struct client *c, json_t *req)
 {
+	struct control *d = ctx;
 	struct trace_filter f;
 	json_t *err;
 
@@ -281,8 +248,9 @@ json_t *control_rule_json(const struct rule *r, const char *source)
 			 source ? source : "");
 }
 
-static json_t *op_create_rule(struct daemon *d, struct client *c, json_t *req)
+static json_t *op_create_rule(void *ctx, struct client *c, json_t *req)
 {
+	struct control *d = ctx;
 	char file[256], name[256];
 	struct rule_error err = { 0 };
 	json_t *content = json_object_get(req, "content"), *e;
@@ -303,12 +271,13 @@ static json_t *op_create_rule(struct daemon *d, struct client *c, json_t *req)
 			return error_reply("%s:%u: %s", file[0] ? file : "-", err.line, err.message);
 		return error_reply("%s: %s", file[0] ? file : "-", err.message);
 	}
-	daemon_rules_changed(d);
+	d->rules_changed(d->owner);
 	return json_pack("{s:b, s:s, s:b}", "ok", 1, "name", name, "replaced", replaced);
 }
 
-static json_t *op_remove_rule(struct daemon *d, struct client *c, json_t *req)
+static json_t *op_remove_rule(void *ctx, struct client *c, json_t *req)
 {
+	struct control *d = ctx;
 	json_t *name = json_object_get(req, "name");
 
 	(void)c;
@@ -316,7 +285,7 @@ static json_t *op_remove_rule(struct daemon *d, struct client *c, json_t *req)
 		return error_reply("bad request: 'name' must be a string");
 	if (rulebook_remove(d->rules, json_string_value(name)) < 0)
 		return error_reply("no rule named '%s'", json_string_value(name));
-	daemon_rules_changed(d);
+	d->rules_changed(d->owner);
 	return json_pack("{s:b}", "ok", 1);
 }
 
@@ -330,8 +299,9 @@ enum { LIST_RULES_FRAME = 256 * 1024 };
 static const char list_head[] = "{\"ok\":true,\"rules\":[";
 static const char list_more[] = "],\"more\":true}";
 
-static json_t *op_list_rules(struct daemon *d, struct client *c, json_t *req)
+static json_t *op_list_rules(void *ctx, struct client *c, json_t *req)
 {
+	struct control *d = ctx;
 	struct strbuf frame = STRBUF_INIT;
 	json_t *reply = NULL, *rule;
 	const char *source;
@@ -377,9 +347,6 @@ out:
 	return reply;
 }
 
-/* What an op needs: reading is for the socket's group too, changing is not. */
-enum op_access { ACCESS_NONE, ACCESS_READ, ACCESS_ADMIN };
-
 enum { RESUME_CANDIDATES_MAX = 16 };
 
 /*
@@ -387,7 +354,7 @@ enum { RESUME_CANDIDATES_MAX = 16 };
  * cgroup hierarchy: NULL and *@out, or an error reply. An exact id wins
  * over ids it is a prefix of (lxc names).
  */
-static json_t *resume_target(struct daemon *d, const struct cgroup_hierarchy *h,
+static json_t *resume_target(struct control *d, const struct cgroup_hierarchy *h,
 			     const char *prefix, struct container_found *out)
 {
 	struct container_found *found = calloc(RESUME_CANDIDATES_MAX, sizeof(*found));
@@ -440,8 +407,9 @@ static json_t *resume_target(struct daemon *d, const struct cgroup_hierarchy *h,
 	return err;
 }
 
-static json_t *op_resume_container(struct daemon *d, struct client *c, json_t *req)
+static json_t *op_resume_container(void *ctx, struct client *c, json_t *req)
 {
+	struct control *d = ctx;
 	struct cgroup_dir dir = CGROUP_DIR_INIT;
 	struct cgroup_hierarchy h;
 	struct container_found *t;
@@ -459,7 +427,7 @@ static json_t *op_resume_container(struct daemon *d, struct client *c, json_t *r
 	t = malloc(sizeof(*t));
 	if (!t)
 		return error_reply("out of memory");
-	cgroup_hierarchy_init(&h, d->cgroup_mount, d->cgroup_subsys < 0);
+	cgroup_hierarchy_init(&h, d->cgroup_mount, d->cgroup2);
 	if ((err = resume_target(d, &h, prefix, t))) {
 		free(t);
 		return err;
@@ -487,77 +455,89 @@ static json_t *op_resume_container(struct daemon *d, struct client *c, json_t *r
 	return reply;
 }
 
-static const struct control_op {
-	const char *name;
-	json_t *(*fn)(struct daemon *d, struct client *c, json_t *req);
-	enum op_access needs;
-} control_ops[] = {
-	{ "status", op_status, ACCESS_READ },
-	{ "tracers", op_tracers, ACCESS_READ },
-	{ "version", op_version, ACCESS_READ },
-	{ "trace", op_trace, ACCESS_READ },
-	{ "list_rules", op_list_rules, ACCESS_READ },
-	{ "create_rule", op_create_rule, ACCESS_ADMIN },
-	{ "remove_rule", op_remove_rule, ACCESS_ADMIN },
-	{ "resume_container", op_resume_container, ACCESS_ADMIN },
-	{ NULL, NULL, ACCESS_NONE },
-};
-
-static enum op_access peer_access(const struct access_policy *a, const struct peer_cred *p)
+static enum request_access peer_access(const struct access_policy *a, const struct peer_cred *p)
 {
 	size_t i;
 
 	if (!p->known)
-		return ACCESS_NONE;
+		return REQUEST_ACCESS_NONE;
 	if (p->uid == 0)
-		return ACCESS_ADMIN;
+		return REQUEST_ACCESS_ADMIN;
 	for (i = 0; i < a->n_admin_uids; i++)
 		if (a->admin_uids[i] == p->uid)
-			return ACCESS_ADMIN;
+			return REQUEST_ACCESS_ADMIN;
 	for (i = 0; i < a->n_admin_gids; i++)
 		if (peer_cred_has_gid(p, a->admin_gids[i]))
-			return ACCESS_ADMIN;
+			return REQUEST_ACCESS_ADMIN;
 	if (a->has_read_gid && peer_cred_has_gid(p, a->read_gid))
-		return ACCESS_READ;
-	return ACCESS_NONE;
+		return REQUEST_ACCESS_READ;
+	return REQUEST_ACCESS_NONE;
 }
 
 bool control_peer_is_admin(void *ctx, const struct peer_cred *p)
 {
-	struct daemon *d = ctx;
+	struct control *d = ctx;
 
-	return peer_access(&d->access, p) == ACCESS_ADMIN;
+	return peer_access(d->access, p) == REQUEST_ACCESS_ADMIN;
 }
 
-static json_t *refuse(struct server *s, const struct control_op *op, const struct peer_cred *p)
+static json_t *refuse(struct server *s, const struct request_op *op, const struct peer_cred *p)
 {
-	const char *why = op->needs == ACCESS_ADMIN
+	const char *why = op->needs == REQUEST_ACCESS_ADMIN
 				  ? "changes the daemon: root, admin_users and admin_groups only"
 				  : "root, admin_users, admin_groups and the socket's group only";
 
 	server_warn(s, "refused op %s from uid %u (pid %d): %s", op->name, (unsigned)p->uid,
 		    (int)p->pid, why);
 	return error_reply("permission denied: op '%s' %s (you are uid %u)", op->name,
-			   op->needs == ACCESS_ADMIN ? "changes the daemon: root, admin_users "
+			   op->needs == REQUEST_ACCESS_ADMIN ? "changes the daemon: root, admin_users "
 						       "and admin_groups only"
 						     : "is for root, admin_users, admin_groups "
 						       "and the socket's group only",
 			   (unsigned)p->uid);
 }
 
-json_t *control_handle(void *ctx, struct server *s, struct client *c,
-		       const struct request_op *request_op, json_t *req)
+json_t *control_handle(void *ctx, struct server *s, struct client *c, const struct request_op *op,
+		       json_t *req)
 {
-	struct daemon *d = ctx;
-	const struct control_op *op;
+	struct control *d = ctx;
 
-	for (op = control_ops; op->name; op++) {
-		if (strcmp(op->name, request_op->name) != 0)
-			continue;
-		if (peer_access(&d->access, server_client_cred(c)) < op->needs)
-			return refuse(s, op, server_client_cred(c));
-		return op->fn(ctx, c, req);
-	}
-	/* request.c knows an op this table lacks: a bug, said as such. */
-	return error_reply("op '%s' is not implemented", request_op->name);
+	if (peer_access(d->access, server_client_cred(c)) < op->needs)
+		return refuse(s, op, server_client_cred(c));
+	return op->handler(ctx, c, req);
 }
+
+static const struct request_arg no_args[] = { { NULL, 0, 0 } };
+static const struct request_arg trace_args[] = {
+	{ "tracer", 63, 0 },
+	{ "rule", 255, 0 },
+	{ "container", 128, 0 },
+	{ NULL, 0, 0 },
+};
+/* The content is bounded by the frame (1 MiB). */
+static const struct request_arg create_args[] = {
+	{ "file", 255, 0 },
+	{ "content", (size_t)-1, 1 },
+	{ NULL, 0, 0 },
+};
+static const struct request_arg remove_args[] = {
+	{ "name", 255, 1 },
+	{ NULL, 0, 0 },
+};
+/* A container id (CONTAINER_ID_MAX) or a prefix of one. */
+static const struct request_arg resume_args[] = {
+	{ "container", 128, 1 },
+	{ NULL, 0, 0 },
+};
+
+const struct request_op control_ops[] = {
+	{ "version", no_args, REQUEST_ACCESS_READ, op_version },
+	{ "status", no_args, REQUEST_ACCESS_READ, op_status },
+	{ "tracers", no_args, REQUEST_ACCESS_READ, op_tracers },
+	{ "trace", trace_args, REQUEST_ACCESS_READ, op_trace },
+	{ "create_rule", create_args, REQUEST_ACCESS_ADMIN, op_create_rule },
+	{ "remove_rule", remove_args, REQUEST_ACCESS_ADMIN, op_remove_rule },
+	{ "list_rules", no_args, REQUEST_ACCESS_READ, op_list_rules },
+	{ "resume_container", resume_args, REQUEST_ACCESS_ADMIN, op_resume_container },
+	{ NULL, NULL, REQUEST_ACCESS_NONE, NULL },
+};

@@ -25,17 +25,71 @@
 #include <pwd.h>
 
 #include "action.h"
+#include "bash_probes.h"
 #include "btf_offsets.h"
+#include "config.h"
+#include "container.h"
 #include "container_cgroup.h"
 #include "container_meta.h"
 #include "control.h"
 #include "ipc.h"
 #include "kheaders.h"
 #include "bpfmap.h"
+#include "loader.h"
 #include "log.h"
+#include "loop.h"
 #include "notify.h"
 #include "identity.h"
+#include "pipeline.h"
 #include "prefilter.h"
+#include "rulebook.h"
+#include "server.h"
+
+struct daemon {
+	struct daemon_options opts;	/* resolved: command line, config, defaults */
+	struct config *start_config;	/* the config read at start (opts point into it) */
+	struct config *config;		/* the config in use (SIGHUP rereads it) */
+	struct action_set *actions;
+	struct action_env action_env;
+	struct cgroup_resolver resolver;
+	struct access_policy access;
+	struct control control;		/* what the control ops see of it */
+	struct loop loop;
+	struct loader loader;
+	struct cgroup_cache *cgroups;
+	struct container_meta_cache *container_meta;
+	struct paused_containers *paused;	/* what `pause` froze, for `bpfd resume` */
+	struct pipeline pipeline;
+	struct bash_probes bash;
+	struct rulebook *rules;
+	struct loop_watch rules_watch;	/* inotify on the rules directory */
+	int rules_wd;
+	struct identity_table identities;	/* the rules' files by identity */
+	struct loop_watch identities_watch;	/* its inotify: their directories */
+	int64_t reload_at_ms;		/* a reload is due (debounced), 0: none */
+	uint32_t prefiltered_tracers;	/* tracer indexes whose in-kernel prefilter is on */
+	unsigned int host_mntns;	/* the host's mount namespace inode */
+	unsigned int host_root_dev;	/* the host root's device, kernel encoding */
+	struct server *server;
+	int listen_fd;
+	struct loop_watch ring;
+	struct loop_watch signals;
+	int64_t started_ms;
+	int64_t ready_ms;
+	int64_t last_ring_wake_ms;
+	/* Losses already announced in the log, and when the next may be. */
+	uint64_t logged_kernel_lost, logged_sub_dropped;
+	int64_t loss_log_next_ms;
+	bool draining;
+	bool ring_more;			/* the last read stopped at RING_BATCH */
+	char hostname[256];
+	char kheaders_merged[4096];
+	char kheaders_used[4096];
+	char cgroup_mount[4096];	/* the hierarchy events are attributed by */
+	int cgroup_root;		/* its hierarchy id: 0 for cgroup2 */
+	int cgroup_subsys;		/* its v1 controller's index, -1 for cgroup2 */
+};
+
 
 enum {
 	CGROUP_CACHE_CAPACITY = 8192,
@@ -59,12 +113,16 @@ enum {
 
 static const char *const default_actions_stdout[] = { "stdout" };
 
-/* The rule reader's callback has no context: the one daemon's actions. */
-static struct action_set *rule_actions;
-
-static int daemon_action_kind(const char *name, char *why, size_t size)
+/* Rules judge their action names by the instances this daemon would run. */
+static int rule_action_kind(void *set, const char *name, char *why, size_t size)
 {
-	return action_set_kind(rule_actions, name, why, size);
+	return action_set_kind(set, name, why, size);
+}
+
+/* A rule going into force gets its instances (made now, so that status lists them). */
+static void *rule_action_resolve(void *set, const char *name, char *err, size_t size)
+{
+	return action_set_get(set, name, err, size);
 }
 
 /* For nftw's callback: the containers map, the cgroup2 mount's length, failures. */
@@ -445,24 +503,16 @@ static void report_rule_problem(const char *message)
 	log_error("%s", message);
 }
 
-void daemon_rules_changed(struct daemon *d)
+static void daemon_rules_changed(struct daemon *d)
 {
 	struct prefilter_maps m = { .mode_fd = d->loader.prefilter_fd,
 				    .comms_fd = d->loader.pf_comms_fd,
 				    .paths_fd = d->loader.pf_paths_fd,
 				    .uids_fd = d->loader.pf_uids_fd,
 				    .identities = &d->identities };
-	char why[CONFIG_ERROR_MAX];
-	size_t i, j;
+	size_t i;
 	int err;
 
-	/* The rules' actions, so that status lists them before they first run. */
-	for (i = 0; i < rulebook_count(d->rules); i++) {
-		const struct rule *r = rulebook_at(d->rules, i, NULL);
-
-		for (j = 0; j < rule_action_count(r); j++)
-			action_set_get(d->actions, rule_action(r, j), why, sizeof(why));
-	}
 	/* Before the tracers load: daemon_main() comes back here once they have. */
 	if (!d->loader.n_tracers || m.mode_fd < 0)
 		return;
@@ -488,6 +538,12 @@ void daemon_rules_changed(struct daemon *d)
 			log_warn("updating the %s prefilter: %s (its events all go to the daemon)",
 				 t->ops->name, strerror(-err));
 	}
+}
+
+/* The control ops' way to say the rules changed (create_rule, remove_rule). */
+static void rules_changed(void *owner)
+{
+	daemon_rules_changed(owner);
 }
 
 static void reload_rules(struct daemon *d)
@@ -552,9 +608,11 @@ static void on_identities(struct loop_watch *w, uint32_t events)
 static void setup_rules(struct daemon *d)
 {
 	int fd, err;
+	struct rulebook_actions actions = { .kind = rule_action_kind,
+					    .resolve = rule_action_resolve, .ctx = d->actions };
 
 	d->rules_wd = -1;
-	d->rules = rulebook_new(d->opts.rules_dir, daemon_action_kind, report_rule_problem);
+	d->rules = rulebook_new(d->opts.rules_dir, &actions, report_rule_problem);
 	if (!d->rules)
 		return;
 	if (d->config)
@@ -862,8 +920,20 @@ static int load_tracers(struct daemon *d)
 
 		if (t->state == TRACER_FAILED)
 			log_error("tracer %s failed: %s", t->ops->name, t->error);
+		else if (t->state == TRACER_LOADED && t->note[0])
+			log_warn("tracer %s loaded without optional hooks: %s", t->ops->name,
+				 t->note);
 		else if (t->state == TRACER_LOADED)
 			log_debug("tracer %s loaded", t->ops->name);
+	}
+	for (i = 0; i < d->loader.n_tracers && !d->loader.io_uring; i++) {
+		const struct loaded_tracer *t = &d->loader.tracers[i];
+
+		if (t->state == TRACER_LOADED && t->ops->io_uring_source) {
+			log_warn("io_uring hooks not attached: opens, connects and accepts made "
+				 "through io_uring are not seen: %s", d->loader.io_uring_note);
+			break;
+		}
 	}
 	ring = loader_ring_open(&d->loader, pipeline_sample, &d->pipeline);
 	if (ring < 0) {
@@ -983,7 +1053,6 @@ static void daemon_release(struct daemon *d)
 	/* Before the loop goes: actions watch their children through it. */
 	action_set_flush(d->actions);
 	action_set_free(d->actions);
-	rule_actions = NULL;
 	bash_probes_release(&d->bash);
 	loader_unload(&d->loader);
 	if (d->server)
@@ -1061,7 +1130,9 @@ int daemon_main(const struct daemon_options *opts)
 	}
 	if (!cg2)
 		log_warn("no cgroup hierarchy mounted: events cannot be attributed to containers");
-	d.server = server_new(&d.loop, d.listen_fd, control_handle, control_peer_is_admin, &d);
+	/* Requests are served from run() on, when every part struct control names is made. */
+	d.server = server_new(&d.loop, d.listen_fd, control_ops, control_handle,
+			      control_peer_is_admin, &d.control);
 	if (!d.server) {
 		log_error("out of memory");
 		daemon_release(&d);
@@ -1083,7 +1154,6 @@ int daemon_main(const struct daemon_options *opts)
 		daemon_release(&d);
 		return 1;
 	}
-	rule_actions = d.actions;
 	d.pipeline.actions = d.actions;
 	apply_config(&d);
 	instantiate_actions(&d);
@@ -1115,6 +1185,14 @@ int daemon_main(const struct daemon_options *opts)
 	 * judged in the kernel like every later one.
 	 */
 	daemon_rules_changed(&d);
+	d.control = (struct control){ .server = d.server, .access = &d.access, .loader = &d.loader,
+				      .pipeline = &d.pipeline,
+				      .prefiltered_tracers = &d.prefiltered_tracers,
+				      .actions = d.actions, .rules = d.rules, .cgroups = d.cgroups,
+				      .container_meta = d.container_meta, .paused = d.paused,
+				      .bash = &d.bash, .cgroup_mount = d.cgroup_mount,
+				      .cgroup2 = d.cgroup_subsys < 0, .started_ms = d.started_ms,
+				      .rules_changed = rules_changed, .owner = &d };
 	r = loader_start(&d.loader);
 	if (r < 0) {
 		log_error("switching the tracers on: %s", strerror(-r));

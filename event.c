@@ -113,7 +113,7 @@ static struct event_kv *event_find_data(const struct event *ev, const char *key,
 }
 
 /*
- * `data` is a map (SPEC §3): adding a key that is already there replaces its
+ * `data` is a map (docs/protocol.md §4.4): adding a key that is already there replaces its
  * value. Two equal keys would make an object that JSON readers collapse
  * differently, and the text and JSON forms would disagree.
  */
@@ -1182,9 +1182,9 @@ static int json_check_u64(const json_t *obj, const char *key)
 }
 
 /*
- * Fills @ev from @root. Strings point into @root. Every SPEC §3 key must be
- * there with its type, so that a frame that is not an event is refused, not
- * printed with holes.
+ * Fills @ev from @root. Strings point into @root. Every key of the event
+ * frame (docs/protocol.md §4.4) must be there with its type, so that a frame
+ * that is not an event is refused, not printed with holes.
  */
 static int event_from_json(const json_t *root, struct event *ev, const char **command,
 			   size_t *command_len)

@@ -3,7 +3,7 @@
 #define BPFD_EVENT_H
 
 /*
- * The event model: what every stage after decoding sees (SPEC §3).
+ * The event model: what every stage after decoding sees (docs/protocol.md §4.4).
  *
  * An event does not own its strings. The tracer's decode function points
  * `data[].value` into the raw sample or into the event's own scratch space,
@@ -142,7 +142,7 @@ static inline int event_add_int(struct event *ev, const char *key, int64_t value
 const char *event_get_data(const struct event *ev, const char *key, size_t *len);
 
 /*
- * Appends the event as one JSON object (SPEC §3 key names and types, no
+ * Appends the event as one JSON object (docs/protocol.md §4.4 key names and types, no
  * trailing newline) to @out. Invalid UTF-8 in data values is replaced by
  * U+FFFD so that the output is always valid JSON. Returns 0 or -ENOMEM.
  */

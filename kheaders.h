@@ -3,7 +3,7 @@
 #define BPFD_KHEADERS_H
 
 /*
- * Kernel headers for BCC (SPEC §9, docs/headers.md).
+ * Kernel headers for BCC (docs/headers.md).
  *
  * BCC compiles tracer sources against kernel headers. They are looked for
  * at /lib/modules/RELEASE/build (with ../source for Debian's split

@@ -18,6 +18,8 @@
 #include "bpf_backend.h"
 #include "bpfmap.h"
 #include "common_bpf.h"
+#include "hooks.h"
+#include "io_uring_bpf.h"
 #include "strbuf.h"
 #include "tracers/record.h"
 
@@ -43,11 +45,14 @@ static double now_ms(void)
 
 /* ---- The loader process: compile, load, attach. ---- */
 
+#define IO_URING_DISABLED "/proc/sys/kernel/io_uring_disabled"
+
 struct compile_job {
 	const struct loader_request *req;
 	bool include[LOADER_TRACERS_MAX];
+	bool io_uring;		/* compile the io_uring handlers and programs */
 	char storage[BTF_CFLAG_COUNT + 7][BTF_CFLAG_LEN];
-	const char *cflags[BTF_CFLAG_COUNT + 10];	/* 9 of ours at most, NULL */
+	const char *cflags[BTF_CFLAG_COUNT + 11];	/* 10 of ours at most, NULL */
 	int n_cflags;
 };
 
@@ -124,6 +129,8 @@ static void cflags_build(struct compile_job *job)
 	}
 	if (exit_has_group_dead())
 		job->cflags[job->n_cflags++] = "-DBPFD_EXIT_GROUP_DEAD";
+	if (job->io_uring)
+		job->cflags[job->n_cflags++] = "-DBPFD_IO_URING";
 	/*
 	 * No debug info. BCC asks clang for it (-g) to give the kernel BTF of
 	 * the programs and maps, which these programs do not need (no CO-RE,
@@ -135,18 +142,30 @@ static void cflags_build(struct compile_job *job)
 	job->cflags[job->n_cflags] = NULL;
 }
 
-/* The common program, then each tracer in @include, as one source. */
-static int assemble(struct strbuf *src, const bool *include)
+/*
+ * The common program, then each tracer in @include, as one source. With
+ * @io_uring, each tracer's io_uring handlers follow its source, in its
+ * BPFD_TRACER_TYPE, and the shared io_uring programs that call them come
+ * last (tracers/io_uring.bpf.c).
+ */
+static int assemble(struct strbuf *src, const bool *include, bool io_uring)
 {
+	const struct tracer_ops *t;
+	bool handlers = false;
 	size_t i;
 	int err = strbuf_addstr(src, bpfd_common_bpf_source);
 
 	for (i = 0; !err && i < tracer_count; i++) {
+		t = tracer_table[i];
 		if (!include[i])
 			continue;
-		err = strbuf_addf(src, "\n#define BPFD_TRACER_TYPE %u\n%s\n#undef BPFD_TRACER_TYPE\n",
-				  tracer_record_type(i), tracer_table[i]->bpf_source);
+		handlers |= io_uring && t->io_uring_source;
+		err = strbuf_addf(src, "\n#define BPFD_TRACER_TYPE %u\n%s\n%s\n#undef BPFD_TRACER_TYPE\n",
+				  tracer_record_type(i), t->bpf_source,
+				  io_uring && t->io_uring_source ? t->io_uring_source : "");
 	}
+	if (!err && handlers)
+		err = strbuf_addf(src, "\n%s", bpfd_io_uring_bpf_source);
 	return err;
 }
 
@@ -159,7 +178,7 @@ static struct bpf_backend *compile(const struct compile_job *job, const bool *in
 
 	if (!b)
 		return NULL;
-	if (assemble(&src, include) < 0 ||
+	if (assemble(&src, include, job->io_uring) < 0 ||
 	    b->ops->compile(b, src.buf, job->cflags, job->n_cflags, err, err_size) < 0) {
 		b->ops->destroy(b);
 		b = NULL;
@@ -175,54 +194,21 @@ static void tracer_fail(struct loaded_tracer *t, const char *why)
 }
 
 /*
- * Attaches every hook of @ops, storing the attachment fds in @fds. On a
- * failure the hooks attached so far are detached and @err says why.
+ * Attaches every hook of @ops (hooks.c: shared programs once, optional
+ * ones when the kernel has them), storing the attachment fds in @fds.
  */
 static int attach_hooks(struct bpf_backend *b, const struct tracer_ops *ops,
-			const struct tracer_config *cfg, int *fds, int *n_fds, char *err,
-			size_t err_size)
+			const struct tracer_config *cfg, unsigned int slot,
+			const struct hooks_shared *shared, int *fds, int *n_fds, char *note,
+			size_t note_size, char *err, size_t err_size)
 {
-	const struct tracer_hook *h;
 	int links[LOADER_LINKS_MAX];
-	int n = 0, link = 0;
+	int n = 0, r;
 
-	for (h = ops->hooks; h->target; h++) {
-		if (h->compat && !(cfg && cfg->compat_syscalls))
-			continue;
-		if (n == LOADER_LINKS_MAX) {
-			link = -ENOSPC;
-			snprintf(err, err_size, "too many hooks");
-			break;
-		}
-		if (h->kind == TRACER_HOOK_TRACEPOINT) {
-			char category[64];
-			const char *colon = strchr(h->target, ':');
-
-			if (!colon || (size_t)(colon - h->target) >= sizeof(category)) {
-				link = -EINVAL;
-				snprintf(err, err_size, "bad tracepoint %s", h->target);
-				break;
-			}
-			snprintf(category, sizeof(category), "%.*s", (int)(colon - h->target),
-				 h->target);
-			link = b->ops->attach_tracepoint(b, h->function, category, colon + 1, err,
-							 err_size);
-		} else if (h->kind == TRACER_HOOK_RAW_TRACEPOINT) {
-			link = b->ops->attach_raw_tracepoint(b, h->function, h->target, err,
-							     err_size);
-		} else {
-			link = b->ops->attach_uretprobe(b, h->function, ops->binary(cfg), h->target,
-							err, err_size);
-		}
-		if (link < 0)
-			break;
-		links[n++] = link;
-	}
-	if (link < 0) {
-		while (n)
-			b->ops->detach(b, links[--n]);
-		return link;
-	}
+	r = hooks_attach(b, ops, cfg, slot, shared, links, LOADER_LINKS_MAX, &n, note, note_size,
+			 err, err_size);
+	if (r < 0)
+		return r;
 	for (*n_fds = 0; *n_fds < n; (*n_fds)++)
 		fds[*n_fds] = b->ops->link_fd(b, links[*n_fds]);
 	return 0;
@@ -266,6 +252,66 @@ static const struct tracer_ops common_ops = {
 	.keys = (const char *const[]){ NULL },
 };
 
+/*
+ * Whether io_uring can be traced here: 0, or -ENOENT with @why saying what
+ * is missing. Without every io_uring offset (a kernel without io_uring,
+ * or another layout of its structs) the handlers cannot be compiled; with
+ * io_uring disabled (kernel.io_uring_disabled = 2) no ring can be made.
+ */
+static int io_uring_traceable(const struct loader_request *req, char *why, size_t why_size)
+{
+	char buf[16] = "";
+	ssize_t n = 0;
+	int fd;
+
+	if (!req->offsets->io_uring) {
+		snprintf(why, why_size, "io_uring's structs are not in the kernel's BTF (%s)",
+			 req->offsets->io_uring_missing);
+		return -ENOENT;
+	}
+	fd = open(IO_URING_DISABLED, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n > 0 && atoi(buf) == 2) {
+		snprintf(why, why_size, "io_uring is disabled (%s is 2)", IO_URING_DISABLED);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * Attaches the shared io_uring programs the loaded tracers list (hooks.c:
+ * each once, all or none); their links go with the common program's. A
+ * failure only leaves io_uring unseen, with the reason in @l.
+ */
+static void attach_io_uring(struct bpf_backend *b, struct loader *l, const struct compile_job *job,
+			    const struct hooks_shared *shared)
+{
+	int links[LOADER_LINKS_MAX], n = 0, i, r;
+	char why[LOADER_ERR_LEN];
+
+	l->io_uring = 0;
+	if (!hooks_io_uring_wanted(shared)) {
+		snprintf(l->io_uring_note, sizeof(l->io_uring_note),
+			 "no tracer that sees io_uring is loaded");
+		return;
+	}
+	if (!job->io_uring)	/* io_uring_traceable() or the compiler said why */
+		return;
+	r = hooks_attach_io_uring(b, shared, links, LOADER_LINKS_MAX - l->n_common, &n, why,
+				  sizeof(why));
+	if (r < 0) {
+		snprintf(l->io_uring_note, sizeof(l->io_uring_note), "%s", why);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		l->common_fds[l->n_common++] = b->ops->link_fd(b, links[i]);
+	l->io_uring = 1;
+	l->io_uring_note[0] = '\0';
+}
+
 static const char *uprobe_function(const struct tracer_ops *ops)
 {
 	const struct tracer_hook *h;
@@ -292,6 +338,7 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 			      struct bpf_backend **backend, char *err, size_t err_size)
 {
 	struct compile_job job = { .req = req };
+	struct hooks_shared shared = { .n = 0 };
 	struct bpf_backend *b;
 	double t0 = now_ms();
 	uint32_t one = 1;
@@ -314,9 +361,22 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 		job.include[i] = true;
 		n_included++;
 	}
+	job.io_uring = io_uring_traceable(req, l->io_uring_note, sizeof(l->io_uring_note)) == 0;
 	cflags_build(&job);
 
 	b = compile(&job, job.include, err, err_size);
+	if (!b && job.io_uring && n_included) {
+		/*
+		 * The io_uring programs are what a kernel's tracepoints or
+		 * structs may break (their records are read as tracefs has
+		 * them): without them, before blaming a tracer.
+		 */
+		snprintf(l->io_uring_note, sizeof(l->io_uring_note),
+			 "the io_uring programs do not compile: %s", err);
+		job.io_uring = false;
+		cflags_build(&job);
+		b = compile(&job, job.include, err, err_size);
+	}
 	if (!b && n_included) {
 		/*
 		 * One tracer's program may be what fails: compile each alone to
@@ -360,11 +420,12 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 	l->pf_uids_fd = b->ops->map_fd(b, "bpfd_pf_uids");
 	l->pf_idents_fd = b->ops->map_fd(b, "bpfd_pf_idents");
 	l->pf_ident_hint_fd = b->ops->map_fd(b, "bpfd_pf_ident_hint");
+	l->compat_progs_fd = b->ops->map_fd(b, "bpfd_compat_progs");
 	if (l->events_fd < 0 || l->enabled_fd < 0 || l->ignored_fd < 0 || l->lost_fd < 0 ||
 	    l->containers_fd < 0 || l->contained_fd < 0 || l->map_full_fd < 0 ||
 	    l->prefilter_fd < 0 || l->prefiltered_fd < 0 || l->pf_comms_fd < 0 ||
 	    l->pf_paths_fd < 0 || l->pf_uids_fd < 0 || l->pf_idents_fd < 0 ||
-	    l->pf_ident_hint_fd < 0) {
+	    l->pf_ident_hint_fd < 0 || l->compat_progs_fd < 0) {
 		snprintf(err, err_size, "the compiled module lacks its maps");
 		return -ENOENT;
 	}
@@ -376,7 +437,8 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 		snprintf(err, err_size, "marking the daemon ignored: %s", strerror(-r));
 		return r;
 	}
-	r = attach_hooks(b, &common_ops, req->cfg, l->common_fds, &l->n_common, err, err_size);
+	r = attach_hooks(b, &common_ops, req->cfg, 0, NULL, l->common_fds, &l->n_common, NULL, 0,
+			 err, err_size);
 	if (r < 0)
 		return r;
 	/* The cgroup records are wanted from the start. */
@@ -391,15 +453,18 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 
 		if (!job.include[i] || t->state == TRACER_FAILED)
 			continue;
-		if (attach_hooks(b, t->ops, req->cfg, t->link_fds, &t->n_links, why,
-				 sizeof(why)) == 0 &&
-		    tracer_maps(b, t, why, sizeof(why)) == 0)
+		if (attach_hooks(b, t->ops, req->cfg, tracer_record_type(i), &shared, t->link_fds,
+				 &t->n_links, t->note, sizeof(t->note), why, sizeof(why)) == 0 &&
+		    tracer_maps(b, t, why, sizeof(why)) == 0) {
 			t->state = TRACER_LOADED;
-		else
+			hooks_attached(&shared, t->ops, req->cfg);
+		} else {
 			tracer_fail(t, why);
+		}
 		t->uprobe_prog_fd = uprobe_function(t->ops) ?
 			b->ops->prog_fd(b, uprobe_function(t->ops)) : -1;
 	}
+	attach_io_uring(b, l, &job, &shared);
 	l->compile_ms = now_ms() - t0;
 	return 0;
 }
@@ -412,9 +477,12 @@ struct loader_wire {
 	double compile_ms;
 	char bcc_version[32];
 	int n_common;
+	int io_uring;
+	char io_uring_note[LOADER_ERR_LEN];
 	struct {
 		enum tracer_state state;
 		char error[LOADER_ERR_LEN];
+		char note[LOADER_ERR_LEN];
 		int n_links;
 		int n_maps;
 		bool has_prog;
@@ -422,7 +490,7 @@ struct loader_wire {
 };
 
 enum {
-	WIRE_MAPS = 14,
+	WIRE_MAPS = 15,
 	WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) +
 		       LOADER_TRACERS_MAX * (1 + LOADER_MAPS_MAX),
 };
@@ -447,6 +515,7 @@ static int wire_fds(struct loader *l, int **slots)
 	slots[n++] = &l->pf_uids_fd;
 	slots[n++] = &l->pf_idents_fd;
 	slots[n++] = &l->pf_ident_hint_fd;
+	slots[n++] = &l->compat_progs_fd;
 	for (i = 0; i < l->n_common; i++)
 		slots[n++] = &l->common_fds[i];
 	for (t = 0; t < l->n_tracers; t++) {
@@ -479,11 +548,14 @@ static void send_result(int sock, struct loader *l, int err, const char *message
 		w->compile_ms = l->compile_ms;
 		snprintf(w->bcc_version, sizeof(w->bcc_version), "%s", l->bcc_version);
 		w->n_common = l->n_common;
+		w->io_uring = l->io_uring;
+		memcpy(w->io_uring_note, l->io_uring_note, LOADER_ERR_LEN);
 		n = wire_fds(l, slots);
 	}
 	for (t = 0; t < l->n_tracers; t++) {
 		w->tracers[t].state = l->tracers[t].state;
 		memcpy(w->tracers[t].error, l->tracers[t].error, LOADER_ERR_LEN);
+		memcpy(w->tracers[t].note, l->tracers[t].note, LOADER_ERR_LEN);
 		w->tracers[t].n_links = err ? 0 : l->tracers[t].n_links;
 		w->tracers[t].has_prog = !err && l->tracers[t].uprobe_prog_fd >= 0;
 		w->tracers[t].n_maps = err ? 0 : l->tracers[t].n_maps;
@@ -514,7 +586,7 @@ static void loader_reset(struct loader *l)
 	l->events_fd = l->enabled_fd = l->ignored_fd = l->lost_fd = -1;
 	l->containers_fd = l->contained_fd = l->map_full_fd = -1;
 	l->prefilter_fd = l->prefiltered_fd = l->pf_comms_fd = l->pf_paths_fd = -1;
-	l->pf_uids_fd = l->pf_idents_fd = l->pf_ident_hint_fd = -1;
+	l->pf_uids_fd = l->pf_idents_fd = l->pf_ident_hint_fd = l->compat_progs_fd = -1;
 	l->n_tracers = tracer_count;
 	for (i = 0; i < tracer_count; i++) {
 		l->tracers[i].ops = tracer_table[i];
@@ -586,6 +658,8 @@ static int receive_result(int sock, struct loader *l, char *err, size_t err_size
 		l->tracers[t].state = w->tracers[t].state;
 		memcpy(l->tracers[t].error, w->tracers[t].error, LOADER_ERR_LEN);
 		l->tracers[t].error[LOADER_ERR_LEN - 1] = '\0';
+		memcpy(l->tracers[t].note, w->tracers[t].note, LOADER_ERR_LEN);
+		l->tracers[t].note[LOADER_ERR_LEN - 1] = '\0';
 	}
 	if (w->err) {
 		snprintf(err, err_size, "%s", w->message);
@@ -595,6 +669,9 @@ static int receive_result(int sock, struct loader *l, char *err, size_t err_size
 	l->compile_ms = w->compile_ms;
 	memcpy(l->bcc_version, w->bcc_version, sizeof(l->bcc_version) - 1);
 	l->n_common = w->n_common;
+	l->io_uring = w->io_uring;
+	memcpy(l->io_uring_note, w->io_uring_note, LOADER_ERR_LEN);
+	l->io_uring_note[LOADER_ERR_LEN - 1] = '\0';
 	for (t = 0; t < l->n_tracers; t++) {
 		l->tracers[t].n_links = w->tracers[t].n_links;
 		/* A placeholder >= 0 so that wire_fds() counts a slot for it. */
@@ -889,4 +966,5 @@ void loader_unload(struct loader *l)
 	close_fd(&l->pf_uids_fd);
 	close_fd(&l->pf_idents_fd);
 	close_fd(&l->pf_ident_hint_fd);
+	close_fd(&l->compat_progs_fd);
 }

@@ -40,6 +40,8 @@ struct loaded_tracer {
 	const struct tracer_ops *ops;
 	enum tracer_state state;
 	char error[LOADER_ERR_LEN];
+	/* Loaded without some optional hooks: which, and what is not reported. */
+	char note[LOADER_ERR_LEN];
 	int link_fds[LOADER_LINKS_MAX];	/* attachments: closing them detaches */
 	int n_links;
 	/* The program of its first uretprobe, to attach to more binaries; -1 if none. */
@@ -63,6 +65,19 @@ struct loader {
 	int map_full_fd;		/* failed inserts per counted map (record.h) */
 	int prefilter_fd, prefiltered_fd, pf_comms_fd, pf_paths_fd, pf_uids_fd;	/* record.h */
 	int pf_idents_fd, pf_ident_hint_fd;	/* bpfd_pf_idents, bpfd_pf_ident_hint */
+	/*
+	 * bpfd_compat_progs, held only to keep it filled: the kernel empties a
+	 * prog array when its last file descriptor is closed.
+	 */
+	int compat_progs_fd;
+	/*
+	 * The shared io_uring programs (tracers/io_uring.bpf.c) are attached:
+	 * opens, connects and accepts through io_uring are seen. Else, when a
+	 * tracer that has io_uring handlers is loaded, io_uring_note says why
+	 * not.
+	 */
+	int io_uring;
+	char io_uring_note[LOADER_ERR_LEN];
 	double compile_ms;		/* in the loader process, compile to attach */
 	char bcc_version[32];
 	struct ring_buffer *ring;

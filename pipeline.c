@@ -171,15 +171,15 @@ static void run_action(struct pipeline *p, struct action *a, const char *rule)
 }
 
 /*
- * Each distinct action of the matched rules runs once (SPEC §6), for the
- * first rule that names it (whose rate limit it then uses). However many
- * rules and actions: an action is marked with the event's number when it
- * runs.
+ * Each distinct action of the matched rules runs once (docs/rules.md), for the
+ * first rule that names it (whose rate limit it then uses). The instances
+ * were bound to the rules when their set was built (rulebook.c); however
+ * many rules and actions, an instance is marked with the event's number
+ * when it runs, so a second rule naming it finds it marked.
  */
 static void run_rule_actions(struct pipeline *p, const struct rule *const *matched, size_t n)
 {
 	struct action *action;
-	char err[256];
 	size_t i, j;
 
 	if (!p->actions)
@@ -187,8 +187,8 @@ static void run_rule_actions(struct pipeline *p, const struct rule *const *match
 	p->event_seq++;
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < rule_action_count(matched[i]); j++) {
-			action = action_set_get(p->actions, rule_action(matched[i], j), err,
-						sizeof(err));
+			action = rule_action_instance(matched[i], j);
+			/* NULL: it could not be made, which rulebook.c reported. */
 			if (!action || action->event_seq == p->event_seq)
 				continue;
 			action->event_seq = p->event_seq;
@@ -264,7 +264,7 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 	if (ev->ident_depth && p->identities)
 		identity_add_event_key(p->identities, r->type, ev);
 
-	/* rules: a tracer without rules passes every event to `stdout` (SPEC §6). */
+	/* rules: a tracer without rules passes every event to `stdout` (docs/rules.md). */
 	set = p->rules ? rulebook_ruleset(p->rules) : NULL;
 	if (!set || !ruleset_count(set, index)) {
 		cnt->matched++;

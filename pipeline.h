@@ -3,7 +3,7 @@
 #define BPFD_PIPELINE_H
 
 /*
- * The event path, one direction only (STYLE.md):
+ * The event path, one direction only (docs/architecture.md, "The data path"):
  *
  *   BPF record -> decode (the tracer) -> container (cgroup cache)
  *              -> rules -> actions and subscribers

@@ -5,41 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct request_arg no_args[] = { { NULL, 0, 0 } };
-static const struct request_arg trace_args[] = {
-	{ "tracer", 63, 0 },
-	{ "rule", 255, 0 },
-	{ "container", 128, 0 },
-	{ NULL, 0, 0 },
-};
-/* The content is bounded by the frame (1 MiB). */
-static const struct request_arg create_args[] = {
-	{ "file", 255, 0 },
-	{ "content", (size_t)-1, 1 },
-	{ NULL, 0, 0 },
-};
-static const struct request_arg remove_args[] = {
-	{ "name", 255, 1 },
-	{ NULL, 0, 0 },
-};
-/* A container id (CONTAINER_ID_MAX) or a prefix of one. */
-static const struct request_arg resume_args[] = {
-	{ "container", 128, 1 },
-	{ NULL, 0, 0 },
-};
-
-const struct request_op request_ops[] = {
-	{ "version", no_args },
-	{ "status", no_args },
-	{ "tracers", no_args },
-	{ "trace", trace_args },
-	{ "create_rule", create_args },
-	{ "remove_rule", remove_args },
-	{ "list_rules", no_args },
-	{ "resume_container", resume_args },
-	{ NULL, NULL },
-};
-
 static int fail(char err[REQUEST_ERROR_MAX], const char *fmt, const char *what)
 {
 	snprintf(err, REQUEST_ERROR_MAX, fmt, what);
@@ -67,8 +32,8 @@ static int check_args(const struct request_op *op, json_t *req, char err[REQUEST
 	return 0;
 }
 
-int request_decode(const char *payload, size_t len, json_t **json, const struct request_op **op,
-		   char err[REQUEST_ERROR_MAX])
+int request_decode(const struct request_op *ops, const char *payload, size_t len, json_t **json,
+		   const struct request_op **op, char err[REQUEST_ERROR_MAX])
 {
 	const struct request_op *o;
 	json_error_t jerr;
@@ -94,7 +59,7 @@ int request_decode(const char *payload, size_t len, json_t **json, const struct 
 		json_decref(req);
 		return fail(err, "%s", "bad request: 'op' must be a string");
 	}
-	for (o = request_ops; o->name; o++)
+	for (o = ops; o->name; o++)
 		if (strcmp(o->name, json_string_value(name)) == 0)
 			break;
 	if (!o->name) {

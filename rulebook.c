@@ -46,7 +46,7 @@ struct active {
 struct rulebook {
 	char *dir;
 	size_t max_rules;
-	rule_action_fn action_kind;
+	struct rulebook_actions actions;
 	rulebook_report_fn report;
 	struct rule_file *files;
 	size_t n_files;
@@ -109,8 +109,33 @@ static ssize_t find_active(const struct rulebook *rb, const char *name)
 }
 
 /*
+ * Resolves @r's actions to the instances that run them. An action that
+ * has none (no memory, the most instances made) is reported, and the
+ * rule's other actions still run.
+ */
+static void bind_actions(struct rulebook *rb, struct rule *r)
+{
+	char err[256];
+	void *a;
+	size_t i;
+
+	if (!rb->actions.resolve)
+		return;
+	for (i = 0; i < rule_action_count(r); i++) {
+		err[0] = '\0';
+		a = rb->actions.resolve(rb->actions.ctx, rule_action(r, i), err, sizeof(err));
+		if (!a)
+			report(rb, "rule '%s': action %s does not run: %s", rule_name(r),
+			       rule_action(r, i), err[0] ? err : "no instance");
+		if (rule_bind_action(r, i, a) < 0)
+			report(rb, "rule '%s': out of memory: its actions do not run", rule_name(r));
+	}
+}
+
+/*
  * Recomputes the active rules: file rules in path order (a later file
- * wins a name), then socket rules over them; compiles the set.
+ * wins a name), then socket rules over them; resolves their actions;
+ * compiles the set.
  */
 static int rebuild(struct rulebook *rb, bool warn)
 {
@@ -150,8 +175,10 @@ static int rebuild(struct rulebook *rb, bool warn)
 	qsort(act, n, sizeof(*act), by_name);
 	rules = calloc(n + 1, sizeof(*rules));
 	if (rules)
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			rules[i] = (struct rule *)act[i].rule;
+			bind_actions(rb, rules[i]);
+		}
 	set = rules ? ruleset_new(rules, n) : NULL;
 	free(rules);
 	if (!set) {
@@ -169,7 +196,7 @@ static int rebuild(struct rulebook *rb, bool warn)
 	return 0;
 }
 
-struct rulebook *rulebook_new(const char *dir, rule_action_fn action_kind,
+struct rulebook *rulebook_new(const char *dir, const struct rulebook_actions *actions,
 			      rulebook_report_fn report_fn)
 {
 	struct rulebook *rb = calloc(1, sizeof(*rb));
@@ -177,7 +204,8 @@ struct rulebook *rulebook_new(const char *dir, rule_action_fn action_kind,
 	if (!rb)
 		return NULL;
 	rb->dir = dir ? strdup(dir) : NULL;
-	rb->action_kind = action_kind;
+	if (actions)
+		rb->actions = *actions;
 	rb->max_rules = RULEBOOK_RULES_MAX;
 	rb->report = report_fn;
 	if ((dir && !rb->dir) || rebuild(rb, false) < 0) {
@@ -269,8 +297,8 @@ static bool load_file(struct rulebook *rb, struct rule_file *f, const struct sta
 	e = read_file(f->path, &text);
 	if (e < 0) {
 		report(rb, "%s: %s", f->path, strerror(-e));
-	} else if (rule_parse(f->path, text.buf ? text.buf : "", text.len, rb->action_kind, &r,
-			      &err) < 0) {
+	} else if (rule_parse(f->path, text.buf ? text.buf : "", text.len, rb->actions.kind,
+			      rb->actions.ctx, &r, &err) < 0) {
 		if (err.line)
 			report(rb, "%s:%u: %s%s", f->path, err.line, err.message,
 			       f->good ? " (its last good version stays active)" : "");
@@ -375,7 +403,7 @@ int rulebook_create(struct rulebook *rb, const char *file, const char *text, siz
 	size_t i;
 	int e;
 
-	e = rule_parse(file, text, len, rb->action_kind, &r, err);
+	e = rule_parse(file, text, len, rb->actions.kind, rb->actions.ctx, &r, err);
 	if (e < 0)
 		return e;
 	snprintf(name, name_size, "%s", rule_name(r));

@@ -3,7 +3,7 @@
 #define BPFD_RULEBOOK_H
 
 /*
- * The daemon's live rules (SPEC §6): those of the rules directory and those
+ * The daemon's live rules (docs/rules.md): those of the rules directory and those
  * created over the socket, and the compiled ruleset the pipeline matches
  * against.
  *
@@ -29,7 +29,23 @@ struct rulebook;
 /* Called for each problem found while loading (file:line: message). */
 typedef void (*rulebook_report_fn)(const char *message);
 
-struct rulebook *rulebook_new(const char *dir, rule_action_fn action_kind,
+/*
+ * What the rulebook asks of the daemon's actions, each with @ctx: @kind
+ * judges a rule's action names while it is read; @resolve returns the
+ * instance that runs action @name (NULL with the reason in @err when there
+ * can be none). Every rule's actions are resolved, and bound to the rule
+ * (rule_bind_action), each time the set of active rules is built: the
+ * event path runs rule_action_instance() and never looks a name up.
+ * Instances must live as long as the rulebook.
+ */
+struct rulebook_actions {
+	rule_action_fn kind;
+	void *(*resolve)(void *ctx, const char *name, char *err, size_t size);
+	void *ctx;
+};
+
+/* @actions may be NULL: any action name is accepted and nothing is bound. */
+struct rulebook *rulebook_new(const char *dir, const struct rulebook_actions *actions,
 			      rulebook_report_fn report);
 void rulebook_free(struct rulebook *rb);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Rules (SPEC §6): the rule schema on top of the TOML reader, the matching
+ * Rules (docs/rules.md): the rule schema on top of the TOML reader, the matching
  * semantics, and per-tracer filter tables. docs/rules.md is the user's side
  * of this file; the decisions it lists are made here:
  *
@@ -167,6 +167,7 @@ struct rule {
 	char *name;
 	size_t tracer;
 	struct valset actions;		/* exact strings only, in file order */
+	void **instances;		/* what runs each action (rule_bind_action), or NULL */
 	const char **runtimes;		/* static strings of container_runtimes[] */
 	size_t n_runtimes;
 	bool force;
@@ -975,6 +976,7 @@ void rule_free(struct rule *r)
 	}
 	free(r->filters);
 	valset_release(&r->actions);
+	free(r->instances);
 	free(r->runtimes);
 	free(r->name);
 	free(r);
@@ -998,6 +1000,24 @@ size_t rule_action_count(const struct rule *r)
 const char *rule_action(const struct rule *r, size_t i)
 {
 	return i < r->actions.n_exact ? r->actions.exact[i].s : NULL;
+}
+
+void *rule_action_instance(const struct rule *r, size_t i)
+{
+	return r->instances && i < r->actions.n_exact ? r->instances[i] : NULL;
+}
+
+int rule_bind_action(struct rule *r, size_t i, void *instance)
+{
+	if (i >= r->actions.n_exact)
+		return -EINVAL;
+	if (!r->instances) {
+		r->instances = calloc(r->actions.n_exact, sizeof(*r->instances));
+		if (!r->instances)
+			return -ENOMEM;
+	}
+	r->instances[i] = instance;
+	return 0;
 }
 
 bool rule_forced(const struct rule *r)
@@ -1120,6 +1140,7 @@ struct parse {
 	struct rule *r;
 	struct rule_error *err;
 	rule_action_fn action_kind;
+	void *action_ctx;
 	const char *destructive;	/* the first destructive action, for the force check */
 	unsigned int actions_line;
 	const struct tracer_ops *tracer;
@@ -1231,7 +1252,8 @@ static int parse_actions(struct parse *p, const struct toml_entry *e)
 		if (item->string.len == 0)
 			return fail(p->err, item->line, "empty action name");
 		why[0] = '\0';
-		kind = p->action_kind ? p->action_kind(item->string.ptr, why, sizeof(why))
+		kind = p->action_kind ? p->action_kind(p->action_ctx, item->string.ptr, why,
+							 sizeof(why))
 				      : RULE_ACTION_OK;
 		if (kind == RULE_ACTION_UNKNOWN && why[0])
 			return fail(p->err, item->line, "action %s: %s",
@@ -1818,12 +1840,13 @@ static int parse_root(struct parse *p, const struct toml_value *root, const char
 }
 
 int rule_parse(const char *file, const char *text, size_t len, rule_action_fn action_kind,
-	       struct rule **out, struct rule_error *err)
+	       void *action_ctx, struct rule **out, struct rule_error *err)
 {
 	struct rule_error scratch;
 	struct toml_value *root = NULL;
 	struct toml_error terr;
-	struct parse p = { .err = err ? err : &scratch, .action_kind = action_kind };
+	struct parse p = { .err = err ? err : &scratch, .action_kind = action_kind,
+			   .action_ctx = action_ctx };
 	int ret;
 
 	*out = NULL;

@@ -3,7 +3,7 @@
 #define BPFD_RULES_H
 
 /*
- * Rules (SPEC §6): TOML rule files parsed into rules, rules compiled into
+ * Rules (docs/rules.md): TOML rule files parsed into rules, rules compiled into
  * per-tracer filter tables, events matched against them.
  *
  * A rule file holds one rule:
@@ -12,7 +12,7 @@
  *   tracer = "exec"                   # required, a compiled-in tracer
  *   actions = ["stdout"]              # action types or type:instance; may be empty
  *   containerRuntimes = ["docker"]    # optional
- *   force = true                      # optional (see actions, SPEC §7)
+ *   force = true                      # optional (see actions, docs/actions.md)
  *   [filterEvents.command]            # a filter on a data key or a numeric field
  *   values = ["sshd", "ping*"]        # OR; globs with * ? [
  *   exclude = ["ping6"]               # none of these
@@ -53,17 +53,17 @@ struct rule_error {
  * filter or say `force = true`.
  */
 enum { RULE_ACTION_UNKNOWN = -1, RULE_ACTION_OK = 0, RULE_ACTION_DESTRUCTIVE = 1 };
-typedef int (*rule_action_fn)(const char *name, char *why, size_t size);
+typedef int (*rule_action_fn)(void *ctx, const char *name, char *why, size_t size);
 
 /*
  * Parses one rule from @len bytes of TOML. @file names it (its base name
  * minus ".toml" is the default name; NULL or "-" means stdin, which then
- * needs a `name`). @action_kind judges action names; NULL accepts any as
- * RULE_ACTION_OK. 0 and *@out, or -EINVAL with @err filled (the caller
+ * needs a `name`). @action_kind judges action names, given @action_ctx;
+ * NULL accepts any as RULE_ACTION_OK. 0 and *@out, or -EINVAL with @err filled (the caller
  * prints `file:line: message`), or -ENOMEM.
  */
 int rule_parse(const char *file, const char *text, size_t len, rule_action_fn action_kind,
-	       struct rule **out, struct rule_error *err);
+	       void *action_ctx, struct rule **out, struct rule_error *err);
 
 void rule_free(struct rule *r);
 
@@ -75,6 +75,20 @@ const char *rule_action(const struct rule *r, size_t i);
 bool rule_forced(const struct rule *r);
 /* True when the rule has no filter and no runtime restriction. */
 bool rule_unfiltered(const struct rule *r);
+
+/*
+ * What runs action @i of @r, as its owner resolved it when the rule went
+ * into a set (rule_bind_action): the event path reads it, never a name.
+ * NULL when nothing is bound.
+ */
+void *rule_action_instance(const struct rule *r, size_t i);
+
+/*
+ * Binds action @i of @r to @instance (owned by the caller, which keeps it
+ * alive while the rule is in force). The rule is otherwise immutable.
+ * 0, -EINVAL for no such action, or -ENOMEM.
+ */
+int rule_bind_action(struct rule *r, size_t i, void *instance);
 
 /*
  * What a BPF program can test of @r ahead of the daemon: when @r has a

@@ -45,6 +45,7 @@ struct server {
 	int64_t stall_ms, partial_ms, idle_ms;
 	struct loop *loop;
 	struct loop_watch listen;
+	const struct request_op *ops;
 	server_request_fn fn;
 	server_admin_fn is_admin;
 	void *ctx;
@@ -209,7 +210,7 @@ static void handle_frame(struct client *c, const char *payload, size_t len)
 	if (c->subscriber)
 		return;
 	c->active_ms = loop_now_ms();
-	if (request_decode(payload, len, &req, &op, msg) < 0) {
+	if (request_decode(c->server->ops, payload, len, &req, &op, msg) < 0) {
 		queue_error(c, msg);
 		return;
 	}
@@ -450,8 +451,8 @@ static void server_accept(struct loop_watch *w, uint32_t events)
 	}
 }
 
-struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn,
-			  server_admin_fn is_admin, void *ctx)
+struct server *server_new(struct loop *loop, int listen_fd, const struct request_op *ops,
+			  server_request_fn fn, server_admin_fn is_admin, void *ctx)
 {
 	struct server *s = calloc(1, sizeof(*s));
 
@@ -465,6 +466,7 @@ struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn
 	s->log_start_ms = loop_now_ms();
 	s->fn = fn;
 	s->is_admin = is_admin;
+	s->ops = ops;
 	s->ctx = ctx;
 	s->listen = (struct loop_watch){ .fd = listen_fd, .fn = server_accept, .ctx = s };
 	if (loop_add(loop, &s->listen, EPOLLIN) < 0) {

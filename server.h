@@ -3,7 +3,7 @@
 #define BPFD_SERVER_H
 
 /*
- * The control socket's connections (SPEC §8): reads request frames, hands
+ * The control socket's connections (docs/protocol.md): reads request frames, hands
  * each parsed request to a handler (control.c), queues the replies, and
  * streams events to `trace` subscribers.
  *
@@ -82,8 +82,8 @@ const struct peer_cred *server_client_cred(const struct client *c);
 struct request_op;
 
 /*
- * Handles one request, already decoded and checked (request.c): @op and
- * its JSON. Returns the reply object (the server takes the reference) or
+ * Handles one request, already decoded and checked (request.c) against
+ * the server's table of ops: @op, one of them, and its JSON. Returns the reply object (the server takes the reference) or
  * NULL when the handler replied itself.
  */
 typedef json_t *(*server_request_fn)(void *ctx, struct server *s, struct client *c,
@@ -92,8 +92,9 @@ typedef json_t *(*server_request_fn)(void *ctx, struct server *s, struct client 
 /* True when @p may use the slots kept for admins (and is not limited per uid). */
 typedef bool (*server_admin_fn)(void *ctx, const struct peer_cred *p);
 
-struct server *server_new(struct loop *loop, int listen_fd, server_request_fn fn,
-			  server_admin_fn is_admin, void *ctx);
+/* @ops: the protocol's ops (ending with a NULL name) that requests are decoded against. */
+struct server *server_new(struct loop *loop, int listen_fd, const struct request_op *ops,
+			  server_request_fn fn, server_admin_fn is_admin, void *ctx);
 
 /* Bytes one subscriber may have queued before its events are dropped. */
 void server_set_queue_max(struct server *s, size_t bytes);

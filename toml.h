@@ -3,7 +3,7 @@
 #define BPFD_TOML_H
 
 /*
- * A reader for the TOML 1.0 documents that rule files are (SPEC §6).
+ * A reader for the TOML 1.0 documents that rule files are (docs/rules.md).
  *
  * Everything of TOML 1.0 except dates/times and floats: comments, the four
  * string forms with all escapes, integers (decimal, 0x, 0o, 0b, underscores),

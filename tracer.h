@@ -3,7 +3,7 @@
 #define BPFD_TRACER_H
 
 /*
- * Tracers (SPEC §4): each is one `const struct tracer_ops` in its own file
+ * Tracers (docs/tracers.md): each is one `const struct tracer_ops` in its own file
  * under tracers/, listed once in tracer_table[] (tracers.c). A tracer is a
  * BPF program source (embedded at build time from tracers/NAME.bpf.c), the
  * hooks it attaches to, the data keys it emits, and a decode function that
@@ -36,6 +36,12 @@ enum tracer_hook_kind {
 	TRACER_HOOK_TRACEPOINT,		/* target "category:name" */
 	TRACER_HOOK_URETPROBE,		/* target "symbol" in the tracer's binary */
 	TRACER_HOOK_RAW_TRACEPOINT,	/* target "name", e.g. "sys_exit" */
+	/*
+	 * target: a BPF_PROG_ARRAY of the common program that raw tracepoint
+	 * programs tail-call (bpfd_compat_progs); the function goes in the
+	 * slot of the tracer's record type.
+	 */
+	TRACER_HOOK_TAIL_CALL,
 };
 
 struct tracer_hook {
@@ -48,6 +54,21 @@ struct tracer_hook {
 	 * tracer_config.compat_syscalls is on.
 	 */
 	bool compat;
+	/*
+	 * An io_uring tracepoint: served by the one shared program on it
+	 * (tracers/io_uring.bpf.c), which calls the tracer's handlers
+	 * (tracer_ops.io_uring_source). Attached once for all tracers, after
+	 * them (hooks.c), and only when io_uring can be traced; listed here so
+	 * that `bpfd tracers` shows what the tracer sees.
+	 */
+	bool io_uring;
+	/*
+	 * Non-NULL: the hook may be missing from the kernel (a tracepoint of a
+	 * later version), and this says what the tracer cannot report without
+	 * it. The tracer loads without the hook; the daemon logs this once.
+	 * A hook that is there but fails to attach still fails the tracer.
+	 */
+	const char *optional;
 };
 
 /* Settings a tracer may read when it loads. */
@@ -60,6 +81,11 @@ struct tracer_ops {
 	const char *name;
 	const char *description;
 	const char *bpf_source;
+	/*
+	 * The tracer's io_uring handlers (tracers/NAME_io_uring.bpf.c),
+	 * compiled after bpf_source when the io_uring hooks are on, or NULL.
+	 */
+	const char *io_uring_source;
 	const struct tracer_hook *hooks;	/* ends with a NULL target */
 	const char *const *keys;		/* data keys emitted, NULL-terminated */
 	/*

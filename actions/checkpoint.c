@@ -28,6 +28,7 @@
 #include "../child.h"
 #include "../log.h"
 #include "container_target.h"
+#include "jobs.h"
 
 extern char **environ;
 
@@ -44,12 +45,11 @@ enum {
 static const char *const criu_dirs[] = { "/usr/local/sbin", "/usr/sbin", "/sbin", NULL };
 
 struct checkpoint_job {
-	struct checkpoint_job *next;
+	struct job job;			/* its slot; its deadline */
 	struct action *a;
 	char id[CONTAINER_ID_MAX + 1];
 	char dir[PATH_MAX];		/* the images */
 	struct child proc;		/* criu */
-	int64_t deadline_ms;
 };
 
 /* a->priv. The hierarchy first: container_action_hierarchy() reads it there. */
@@ -59,8 +59,8 @@ struct checkpoint_action {
 	const char *criu;
 	int64_t timeout_ms;
 	bool leave_running;
-	struct checkpoint_job *running;
-	size_t n_running;
+	/* CHECKPOINT_RUNNING_MAX slots, none waiting: a checkpoint runs at once or not at all. */
+	struct job_queue jobs;
 };
 
 static const char *const checkpoint_keys[] = { "directory", "criu", "timeout", "leave_running",
@@ -105,6 +105,7 @@ static int checkpoint_init(struct action *a, char *err, size_t size)
 				 &c->timeout_ms);
 	c->leave_running = true;
 	config_parse_bool(action_setting(a, "leave_running", "true"), &c->leave_running);
+	job_queue_init(&c->jobs, CHECKPOINT_RUNNING_MAX, 0);
 	a->priv = c;
 	return 0;
 }
@@ -229,7 +230,6 @@ static int spawn_criu(struct checkpoint_action *c, struct checkpoint_job *j, con
 	close(logfd);
 	if (r < 0)
 		return r;
-	j->deadline_ms = loop_now_ms() + c->timeout_ms;
 	return 0;
 }
 
@@ -283,26 +283,8 @@ static void criu_reason(const char *log, char *out, size_t size)
 static void arm_timer(struct action *a)
 {
 	struct checkpoint_action *c = a->priv;
-	struct checkpoint_job *j;
-	int64_t next = 0;
 
-	for (j = c->running; j; j = j->next)
-		if (!j->proc.killed && (!next || j->deadline_ms < next))
-			next = j->deadline_ms;
-	action_set_timer(a, next);
-}
-
-static void unlink_job(struct checkpoint_action *c, struct checkpoint_job *j)
-{
-	struct checkpoint_job **p;
-
-	for (p = &c->running; *p; p = &(*p)->next) {
-		if (*p == j) {
-			*p = j->next;
-			c->n_running--;
-			return;
-		}
-	}
+	action_set_timer(a, job_queue_next(&c->jobs));
 }
 
 static void job_exited(struct child *proc, int status)
@@ -329,7 +311,7 @@ static void job_exited(struct child *proc, int status)
 		log_info("checkpointed container %s into %s%s", j->id, j->dir,
 			 c->leave_running ? "" : " (criu stopped it)");
 	}
-	unlink_job(c, j);
+	job_queue_done(&c->jobs, &j->job);
 	free(j);
 	arm_timer(a);
 }
@@ -339,6 +321,7 @@ static int checkpoint_run(struct action *a, const struct action_input *in)
 	struct checkpoint_action *c = a->priv;
 	struct container_target t;
 	struct checkpoint_job *j;
+	struct job *q;
 	char why[512], criu[PATH_MAX];
 	pid_t init = 0;
 	int r, init_r;
@@ -349,13 +332,13 @@ static int checkpoint_run(struct action *a, const struct action_input *in)
 	}
 	init_r = container_cgroup_init_pid(&t.dir, &init);
 	container_target_release(&t);
-	for (j = c->running; j; j = j->next) {
-		if (strcmp(j->id, t.info.id) == 0) {
+	for (q = c->jobs.running; q; q = q->next) {
+		if (strcmp(job_of(q, struct checkpoint_job, job)->id, t.info.id) == 0) {
 			action_dropped(a, "a checkpoint of this container is still running");
 			return 0;
 		}
 	}
-	if (c->n_running >= CHECKPOINT_RUNNING_MAX) {
+	if (job_queue_full(&c->jobs)) {
 		action_dropped(a, "too many checkpoints running");
 		return 0;
 	}
@@ -390,9 +373,7 @@ static int checkpoint_run(struct action *a, const struct action_input *in)
 	}
 	log_info("checkpointing %s container %s (init pid %d) into %s", t.info.runtime, t.info.id,
 		 (int)init, j->dir);
-	j->next = c->running;
-	c->running = j;
-	c->n_running++;
+	job_queue_run(&c->jobs, &j->job, loop_now_ms() + c->timeout_ms);
 	arm_timer(a);
 	return 0;
 }
@@ -400,11 +381,10 @@ static int checkpoint_run(struct action *a, const struct action_input *in)
 static void checkpoint_timer(struct action *a, int64_t now_ms)
 {
 	struct checkpoint_action *c = a->priv;
-	struct checkpoint_job *j;
+	struct job *q;
 
-	for (j = c->running; j; j = j->next)
-		if (!j->proc.killed && j->deadline_ms <= now_ms)
-			child_kill(&j->proc);
+	while ((q = job_queue_expired(&c->jobs, now_ms)))
+		child_kill(&job_of(q, struct checkpoint_job, job)->proc);
 	arm_timer(a);
 }
 
@@ -412,20 +392,20 @@ static size_t checkpoint_pending(const struct action *a)
 {
 	const struct checkpoint_action *c = a->priv;
 
-	return c ? c->n_running : 0;
+	return c ? job_queue_pending(&c->jobs) : 0;
 }
 
 static void checkpoint_release(struct action *a)
 {
 	struct checkpoint_action *c = a->priv;
-	struct checkpoint_job *j, *next;
+	struct job *q, *next;
 
 	if (!c)
 		return;
-	for (j = c->running; j; j = next) {
-		next = j->next;
-		child_abandon(&j->proc);
-		free(j);
+	for (q = c->jobs.running; q; q = next) {
+		next = q->next;
+		child_abandon(&job_of(q, struct checkpoint_job, job)->proc);
+		free(job_of(q, struct checkpoint_job, job));
 	}
 	free(c);
 	a->priv = NULL;

@@ -23,6 +23,7 @@
 #include "../action.h"
 #include "../child.h"
 #include "../strbuf.h"
+#include "jobs.h"
 
 extern char **environ;
 
@@ -36,21 +37,18 @@ enum {
 #define EXEC_DEFAULT_TIMEOUT "30s"
 
 struct exec_job {
-	struct exec_job *next;
+	struct job job;		/* its place in the queue; its deadline while it runs */
 	struct action *a;
 	char *json;		/* the event, with a trailing newline */
 	size_t json_len;
 	struct strbuf env;	/* NUL-separated NAME=value strings */
 	struct child proc;
-	int64_t deadline_ms;
 };
 
 struct exec_action {
 	const char *command;
 	int64_t timeout_ms;
-	size_t max_running, queue_max;
-	struct exec_job *running, *queued, *queued_tail;
-	size_t n_running, n_queued;
+	struct job_queue jobs;	/* `max_running` slots, `queue` waiting */
 };
 
 static const char *const exec_keys[] = { "command", "timeout", "max_running", "queue", NULL };
@@ -85,6 +83,7 @@ static int exec_check(const char *key, const char *value, char *err, size_t size
 static int exec_init(struct action *a, char *err, size_t size)
 {
 	struct exec_action *x;
+	size_t max_running, queue_max;
 	uint64_t n;
 
 	if (!action_setting(a, "command", NULL)) {
@@ -97,12 +96,13 @@ static int exec_init(struct action *a, char *err, size_t size)
 	x->command = action_setting(a, "command", NULL);
 	config_parse_duration_ms(action_setting(a, "timeout", EXEC_DEFAULT_TIMEOUT),
 				 &x->timeout_ms);
-	x->max_running = EXEC_DEFAULT_MAX_RUNNING;
+	max_running = EXEC_DEFAULT_MAX_RUNNING;
 	if (config_parse_uint(action_setting(a, "max_running", ""), EXEC_RUNNING_LIMIT, &n) == 0)
-		x->max_running = n;
-	x->queue_max = EXEC_DEFAULT_QUEUE;
+		max_running = n;
+	queue_max = EXEC_DEFAULT_QUEUE;
 	if (config_parse_uint(action_setting(a, "queue", ""), EXEC_QUEUE_LIMIT, &n) == 0)
-		x->queue_max = n;
+		queue_max = n;
+	job_queue_init(&x->jobs, max_running, queue_max);
 	a->priv = x;
 	return 0;
 }
@@ -256,59 +256,27 @@ static int spawn(struct exec_action *x, struct exec_job *j)
 	close(io.in);
 	if (r < 0)
 		return r;
-	j->deadline_ms = loop_now_ms() + x->timeout_ms;
+	job_queue_run(&x->jobs, &j->job, loop_now_ms() + x->timeout_ms);
 	return 0;
-}
-
-static void arm_timer(struct action *a)
-{
-	struct exec_action *x = a->priv;
-	struct exec_job *j;
-	int64_t next = 0;
-
-	for (j = x->running; j; j = j->next)
-		if (!j->proc.killed && (!next || j->deadline_ms < next))
-			next = j->deadline_ms;
-	action_set_timer(a, next);
 }
 
 /* Starts queued jobs while there is room. */
 static void start_queued(struct action *a)
 {
 	struct exec_action *x = a->priv;
-	struct exec_job *j;
+	struct job *q;
 	int r;
 
-	while (x->queued && x->n_running < x->max_running) {
-		j = x->queued;
-		x->queued = j->next;
-		if (!x->queued)
-			x->queued_tail = NULL;
-		x->n_queued--;
+	while ((q = job_queue_take(&x->jobs))) {
+		struct exec_job *j = job_of(q, struct exec_job, job);
+
 		r = spawn(x, j);
 		if (r < 0) {
 			action_failed(a, "starting `%s`: %s", x->command, strerror(-r));
 			job_free(j);
-			continue;
-		}
-		j->next = x->running;
-		x->running = j;
-		x->n_running++;
-	}
-	arm_timer(a);
-}
-
-static void unlink_running(struct exec_action *x, struct exec_job *j)
-{
-	struct exec_job **p;
-
-	for (p = &x->running; *p; p = &(*p)->next) {
-		if (*p == j) {
-			*p = j->next;
-			x->n_running--;
-			return;
 		}
 	}
+	action_set_timer(a, job_queue_next(&x->jobs));
 }
 
 static void job_exited(struct child *c, int status)
@@ -326,7 +294,7 @@ static void job_exited(struct child *c, int status)
 		action_failed(a, "`%s` exited with status %d", x->command, WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		action_failed(a, "`%s` was killed by signal %d", x->command, WTERMSIG(status));
-	unlink_running(x, j);
+	job_queue_done(&x->jobs, &j->job);
 	job_free(j);
 	start_queued(a);
 }
@@ -334,12 +302,11 @@ static void job_exited(struct child *c, int status)
 static void exec_timer(struct action *a, int64_t now_ms)
 {
 	struct exec_action *x = a->priv;
-	struct exec_job *j;
+	struct job *q;
 
-	for (j = x->running; j; j = j->next)
-		if (!j->proc.killed && j->deadline_ms <= now_ms)
-			child_kill(&j->proc);
-	arm_timer(a);
+	while ((q = job_queue_expired(&x->jobs, now_ms)))
+		child_kill(&job_of(q, struct exec_job, job)->proc);
+	action_set_timer(a, job_queue_next(&x->jobs));
 }
 
 static int exec_run(struct action *a, const struct action_input *in)
@@ -347,7 +314,7 @@ static int exec_run(struct action *a, const struct action_input *in)
 	struct exec_action *x = a->priv;
 	struct exec_job *j;
 
-	if (x->n_running >= x->max_running && x->n_queued >= x->queue_max) {
+	if (job_queue_full(&x->jobs)) {
 		action_dropped(a, "all commands busy and the queue full");
 		return 0;
 	}
@@ -376,12 +343,7 @@ static int exec_run(struct action *a, const struct action_input *in)
 		job_free(j);
 		return -ENOMEM;
 	}
-	if (x->queued_tail)
-		x->queued_tail->next = j;
-	else
-		x->queued = j;
-	x->queued_tail = j;
-	x->n_queued++;
+	job_queue_push(&x->jobs, &j->job);
 	start_queued(a);
 	return 0;
 }
@@ -390,24 +352,24 @@ static size_t exec_pending(const struct action *a)
 {
 	const struct exec_action *x = a->priv;
 
-	return x ? x->n_running + x->n_queued : 0;
+	return x ? job_queue_pending(&x->jobs) : 0;
 }
 
 static void exec_release(struct action *a)
 {
 	struct exec_action *x = a->priv;
-	struct exec_job *j, *next;
+	struct job *q, *next;
 
 	if (!x)
 		return;
-	for (j = x->running; j; j = next) {
-		next = j->next;
-		child_abandon(&j->proc);
-		job_free(j);
+	for (q = x->jobs.running; q; q = next) {
+		next = q->next;
+		child_abandon(&job_of(q, struct exec_job, job)->proc);
+		job_free(job_of(q, struct exec_job, job));
 	}
-	for (j = x->queued; j; j = next) {
-		next = j->next;
-		job_free(j);
+	for (q = x->jobs.waiting; q; q = next) {
+		next = q->next;
+		job_free(job_of(q, struct exec_job, job));
 	}
 	free(x);
 	a->priv = NULL;

@@ -28,6 +28,7 @@
 
 #include "../action.h"
 #include "../strbuf.h"
+#include "jobs.h"
 
 /*
  * libcurl is loaded when the first webhook is set up, not linked: every
@@ -106,12 +107,11 @@ enum {
 
 /* One event to deliver, from run() until it succeeded or failed for good. */
 struct webhook_post {
-	struct webhook_post *next;
+	struct job job;			/* its place in the queue; deferred: its next attempt */
 	char *body;
 	size_t len;
 	CURL *easy;			/* made at the first attempt, reused after */
 	unsigned attempts;
-	int64_t retry_at_ms;
 	char error[CURL_ERROR_SIZE];
 	char answer[WEBHOOK_ANSWER_KEPT + 1];	/* the start of the response body */
 	size_t answer_len;
@@ -134,16 +134,16 @@ struct webhook {
 	bool slack, insecure;
 	int64_t timeout_ms, backoff_ms;
 	unsigned retries;
-	size_t queue_max, max_in_flight;
 	struct curl_slist *headers;
 
 	CURLM *multi;
 	int64_t curl_due_ms;		/* when curl wants its timeout run; 0: never */
 	bool closing;			/* release() is tearing the multi handle down */
-	struct webhook_post *queued, *queued_tail;	/* ready, waiting for a slot */
-	struct webhook_post *retrying;	/* waiting for retry_at_ms */
-	struct webhook_post *in_flight;
-	size_t n_queued, n_retrying, n_in_flight;
+	/*
+	 * `max_in_flight` slots; `queue` posts ready and waiting for one or
+	 * deferred to their next attempt.
+	 */
+	struct job_queue jobs;
 	struct webhook_socket *sockets;
 };
 
@@ -396,32 +396,16 @@ static int post_setup(struct action *a, struct webhook_post *p)
 	return 0;
 }
 
-static void unlink_in_flight(struct webhook *w, struct webhook_post *p)
-{
-	struct webhook_post **pp;
-
-	for (pp = &w->in_flight; *pp; pp = &(*pp)->next) {
-		if (*pp == p) {
-			*pp = p->next;
-			w->n_in_flight--;
-			return;
-		}
-	}
-}
-
 /* Starts queued posts while there is a free slot. */
 static void start_queued(struct action *a)
 {
 	struct webhook *w = a->priv;
 	struct webhook_post *p;
+	struct job *q;
 	CURLMcode mc;
 
-	while (w->queued && w->n_in_flight < w->max_in_flight) {
-		p = w->queued;
-		w->queued = p->next;
-		if (!w->queued)
-			w->queued_tail = NULL;
-		w->n_queued--;
+	while ((q = job_queue_take(&w->jobs))) {
+		p = job_of(q, struct webhook_post, job);
 		if (!p->easy && post_setup(a, p) < 0) {
 			action_failed(a, "POST %s: out of memory", w->url_shown);
 			post_free(p);
@@ -437,21 +421,9 @@ static void start_queued(struct action *a)
 			post_free(p);
 			continue;
 		}
-		p->next = w->in_flight;
-		w->in_flight = p;
-		w->n_in_flight++;
+		/* Curl's own timeout (`timeout`) ends it: no deadline of the queue's. */
+		job_queue_run(&w->jobs, &p->job, 0);
 	}
-}
-
-static void enqueue(struct webhook *w, struct webhook_post *p)
-{
-	p->next = NULL;
-	if (w->queued_tail)
-		w->queued_tail->next = p;
-	else
-		w->queued = p;
-	w->queued_tail = p;
-	w->n_queued++;
 }
 
 /* The wait before attempt @attempts + 1: backoff, doubled each time, capped. */
@@ -476,10 +448,7 @@ static void attempt_done(struct action *a, struct webhook_post *p, CURLcode resu
 		return;
 	}
 	if (p->attempts <= w->retries) {
-		p->retry_at_ms = loop_now_ms() + retry_delay(w, p->attempts);
-		p->next = w->retrying;
-		w->retrying = p;
-		w->n_retrying++;
+		job_queue_defer(&w->jobs, &p->job, loop_now_ms() + retry_delay(w, p->attempts));
 		return;
 	}
 	if (result != CURLE_OK)
@@ -494,32 +463,14 @@ static void attempt_done(struct action *a, struct webhook_post *p, CURLcode resu
 	post_free(p);
 }
 
-/* Moves the posts whose retry is due to the queue. */
-static void retries_due(struct webhook *w, int64_t now)
-{
-	struct webhook_post **pp = &w->retrying, *p;
-
-	while ((p = *pp)) {
-		if (p->retry_at_ms > now) {
-			pp = &p->next;
-			continue;
-		}
-		*pp = p->next;
-		w->n_retrying--;
-		enqueue(w, p);
-	}
-}
-
 /* The action's timer: the earlier of curl's timeout and the next retry. */
 static void arm_timer(struct action *a)
 {
 	struct webhook *w = a->priv;
-	struct webhook_post *p;
-	int64_t next = w->curl_due_ms;
+	int64_t next = w->curl_due_ms, retry = job_queue_next(&w->jobs);
 
-	for (p = w->retrying; p; p = p->next)
-		if (!next || p->retry_at_ms < next)
-			next = p->retry_at_ms;
+	if (retry && (!next || retry < next))
+		next = retry;
 	action_set_timer(a, next);
 }
 
@@ -545,7 +496,7 @@ static void drain(struct action *a)
 		curl.easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&p);
 		curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
 		curl.multi_remove_handle(w->multi, easy);
-		unlink_in_flight(w, p);
+		job_queue_done(&w->jobs, &p->job);
 		attempt_done(a, p, result, code);
 	}
 	start_queued(a);
@@ -562,7 +513,7 @@ static void webhook_timer(struct action *a, int64_t now_ms)
 		w->curl_due_ms = 0;
 		curl.multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	}
-	retries_due(w, now_ms);
+	job_queue_due(&w->jobs, now_ms);
 	drain(a);
 }
 
@@ -682,7 +633,7 @@ static int webhook_run(struct action *a, const struct action_input *in)
 	size_t json_len = in->json_len;
 	int r;
 
-	if (w->n_in_flight >= w->max_in_flight && w->n_queued + w->n_retrying >= w->queue_max) {
+	if (job_queue_full(&w->jobs)) {
 		action_dropped(a, "queue full");
 		return 0;
 	}
@@ -713,7 +664,7 @@ static int webhook_run(struct action *a, const struct action_input *in)
 		post_free(p);
 		return r;
 	}
-	enqueue(w, p);
+	job_queue_push(&w->jobs, &p->job);
 	start_queued(a);
 	arm_timer(a);
 	return 0;
@@ -741,22 +692,22 @@ static char *url_origin(const char *url)
 static void webhook_release(struct action *a)
 {
 	struct webhook *w = a->priv;
-	struct webhook_post *p, *next;
+	struct job *q, *next;
 
 	if (!w)
 		return;
-	for (p = w->in_flight; p; p = next) {
-		next = p->next;
-		curl.multi_remove_handle(w->multi, p->easy);
-		post_free(p);
+	for (q = w->jobs.running; q; q = next) {
+		next = q->next;
+		curl.multi_remove_handle(w->multi, job_of(q, struct webhook_post, job)->easy);
+		post_free(job_of(q, struct webhook_post, job));
 	}
-	for (p = w->queued; p; p = next) {
-		next = p->next;
-		post_free(p);
+	for (q = w->jobs.waiting; q; q = next) {
+		next = q->next;
+		post_free(job_of(q, struct webhook_post, job));
 	}
-	for (p = w->retrying; p; p = next) {
-		next = p->next;
-		post_free(p);
+	for (q = w->jobs.deferred; q; q = next) {
+		next = q->next;
+		post_free(job_of(q, struct webhook_post, job));
 	}
 	/*
 	 * Curl still owns the sockets of connections it keeps for reuse and
@@ -781,6 +732,7 @@ static int webhook_init(struct action *a, char *err, size_t size)
 	const char *url = action_setting(a, "url", NULL), *header;
 	struct curl_slist *h;
 	struct webhook *w;
+	size_t queue_max, max_in_flight;
 	int64_t ms;
 	uint64_t n;
 	int r;
@@ -817,13 +769,14 @@ static int webhook_init(struct action *a, char *err, size_t size)
 	w->retries = WEBHOOK_DEFAULT_RETRIES;
 	if (config_parse_uint(action_setting(a, "retries", ""), WEBHOOK_RETRIES_LIMIT, &n) == 0)
 		w->retries = n;
-	w->queue_max = WEBHOOK_DEFAULT_QUEUE;
+	queue_max = WEBHOOK_DEFAULT_QUEUE;
 	if (config_parse_uint(action_setting(a, "queue", ""), WEBHOOK_QUEUE_LIMIT, &n) == 0)
-		w->queue_max = n;
-	w->max_in_flight = WEBHOOK_DEFAULT_IN_FLIGHT;
+		queue_max = n;
+	max_in_flight = WEBHOOK_DEFAULT_IN_FLIGHT;
 	if (config_parse_uint(action_setting(a, "max_in_flight", ""), WEBHOOK_IN_FLIGHT_LIMIT,
 			      &n) == 0 && n)
-		w->max_in_flight = n;
+		max_in_flight = n;
+	job_queue_init(&w->jobs, max_in_flight, queue_max);
 
 	/* Curl would wait for "100 Continue" before sending a larger body. */
 	w->headers = h = curl.slist_append(NULL, "Content-Type: application/json");
@@ -848,7 +801,7 @@ static size_t webhook_pending(const struct action *a)
 {
 	const struct webhook *w = a->priv;
 
-	return w ? w->n_queued + w->n_retrying + w->n_in_flight : 0;
+	return w ? job_queue_pending(&w->jobs) : 0;
 }
 
 const struct action_ops webhook_action = {

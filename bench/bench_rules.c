@@ -74,7 +74,7 @@ static struct rule *make_rule(size_t i, bool glob)
 				      v);
 	}
 	snprintf(text + o, sizeof(text) - o, "]\n");
-	if (rule_parse(NULL, text, strlen(text), NULL, &r, &err)) {
+	if (rule_parse(NULL, text, strlen(text), NULL, NULL, &r, &err)) {
 		fprintf(stderr, "bench_rules: rule %zu: %u: %s\n", i, err.line, err.message);
 		exit(1);
 	}

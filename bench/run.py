@@ -7,7 +7,8 @@ reference programs of bench/tpfloor, and (`failedopen`) a loop of opens of a
 relative name that does not exist, with the same rule.
 
 With `compat`: a getppid() loop bare and with the open tracer loaded with
-and without its compat hook (`compat_syscalls`), the program that runs on
+and without its compat hook (`compat_syscalls`), and with --compat-shared
+with exec, open and dockeropenbreakout, which share it, the program that runs on
 every system call of the host to see the 32-bit entry.
 
 With `network`: a loopback connect/send/close loop with the network
@@ -267,11 +268,11 @@ def measure_compat(args, bpfd, tmp):
                              preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
         return float(out.stdout)
 
-    def traced(compat):
+    def traced(compat, tracers="open"):
         conf = os.path.join(tmp, "compat.conf")
         with open(conf, "w") as f:
             f.write("[daemon]\ncompat_syscalls = %s\n" % ("true" if compat else "false"))
-        d = Daemon(bpfd, tmp, "--tracers", "open", "--rules-dir", rules, "--config", conf)
+        d = Daemon(bpfd, tmp, "--tracers", tracers, "--rules-dir", rules, "--config", conf)
         t = run_loop()
         d.stop()
         return t
@@ -289,22 +290,35 @@ def measure_compat(args, bpfd, tmp):
         return t
 
     # As in the prefilter part: every traced loop bracketed by bare loops.
-    ratios = {True: [], False: [], "floor": []}
+    # "three": exec, open and dockeropenbreakout, which share the one
+    # sys_exit program (docs/tracers.md, "No blind entries").
+    ratios = {True: [], False: [], "floor": [], "three": []}
+    configs = (True, False, "floor") + (("three",) if args.compat_shared else ())
     bare = []
     for rnd in range(args.runs):
         before = run_loop()
         bare.append(before)
-        for compat in ((True, False, "floor") if rnd % 2 == 0 else ("floor", False, True)):
-            t = floor() if compat == "floor" else traced(compat)
+        for compat in (configs if rnd % 2 == 0 else configs[::-1]):
+            if compat == "floor":
+                t = floor()
+            elif compat == "three":
+                t = traced(True, "exec,open,dockeropenbreakout")
+            else:
+                t = traced(compat)
             after = run_loop()
             bare.append(after)
             ratios[compat].append(t / ((before + after) / 2))
             before = after
     per_call = med(bare) / n * 1e9
+    shared = [
+        ("  exec, open, dockeropenbreakout with the compat hook", "%.3fx" % med(ratios["three"]),
+         "+%.1f ns per system call" % ((med(ratios["three"]) - 1) * per_call)),
+    ] if args.compat_shared else []
     return [
         ("getppid() loop, bare", "%.3f s" % med(bare), "%d calls, %.1f ns each" % (n, per_call)),
         ("  open tracer with the compat hook (median ratio)", "%.3fx" % med(ratios[True]),
          "+%.1f ns per system call" % ((med(ratios[True]) - 1) * per_call)),
+    ] + shared + [
         ("  open tracer, compat_syscalls = false", "%.3fx" % med(ratios[False]),
          "+%.1f ns per system call" % ((med(ratios[False]) - 1) * per_call)),
         ("  reference: a raw sys_exit program that returns at once (tpfloor sysexit)",
@@ -408,6 +422,9 @@ def main():
                          "(repeatable), to compare builds")
     ap.add_argument("--conn-iterations", type=int, default=20000,
                     help="network part: connect/send/close iterations per loop")
+    ap.add_argument("--compat-shared", action="store_true",
+                    help="compat part: also exec, open and dockeropenbreakout together, "
+                         "which share the sys_exit program (a daemon start more per round)")
     ap.add_argument("--flood-packets", type=int, default=1000000,
                     help="network part: SYNs per flood")
     ap.add_argument("--only", default=",".join(PARTS),

@@ -10,16 +10,16 @@
 
 static const char *const exec_keys[] = { "filename", "argument", "resolved", "interpreter",
 					  "fileless", "stdin", "stdout", "stderr", "argv",
-					  "command", "returnval", NULL };
+					  "syscall", "command", "returnval", NULL };
 static const char *const open_keys[] = { "filename", "argument", "resolved", "identity",
 					  "flags", "syscall", "command", "returnval", NULL };
 static const char *const bash_keys[] = { "command", NULL };
 static const char *const dob_keys[] = { "filename", "path", "reason", "command", "returnval",
 					NULL };
 static const char *const tcpconnect_keys[] = { "saddr", "sport", "daddr", "dport", "family",
-						"outcome", "command", "returnval", NULL };
+						"outcome", "syscall", "command", "returnval", NULL };
 static const char *const tcpaccept_keys[] = { "saddr", "sport", "daddr", "dport", "family",
-					       "event", "command", "returnval", NULL };
+					       "event", "syscall", "command", "returnval", NULL };
 static const char *const tcpdrop_keys[] = { "saddr", "sport", "daddr", "dport", "family",
 					     "reason", "tcpflags", "state", "count", "command",
 					     NULL };

@@ -34,6 +34,8 @@ enum variant {
 	FIX_BITFIELD_PID,	/* task_struct.pid is a 22-bit bitfield */
 	FIX_NO_UPID,		/* no struct upid at all */
 	FIX_NS_NOT_STRUCT,	/* mnt_namespace.ns is an int: "ns.inum" cannot go on */
+	FIX_NO_IO_OPEN_NAME,	/* io_open lacks filename: io_uring is off, the rest loads */
+	FIX_NO_IO_URING,	/* no io_uring struct at all (a kernel without io_uring) */
 };
 
 /* The offsets the fixture lays out, in bytes. */
@@ -65,10 +67,16 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_PT_REGS_ORIG_AX] = 120,
 	[BTF_OFF_TASK_TI_STATUS] = 4,	/* thread_info at 0, status at 4 within it */
 	[BTF_OFF_TASK_COMM] = 120,
+	[BTF_OFF_IO_KIOCB_FILE] = 0,
 	[BTF_OFF_IO_KIOCB_OPCODE] = 64,
 	[BTF_OFF_IO_KIOCB_TCTX] = 80,
+	[BTF_OFF_IO_KIOCB_CQE_FD] = 108,	/* cqe at 96: user_data, res, union { flags; fd; } */
 	[BTF_OFF_IO_URING_TASK_TASK] = 16,
+	[BTF_OFF_IO_OPEN_DFD] = 8,
 	[BTF_OFF_IO_OPEN_FILE_SLOT] = 12,
+	[BTF_OFF_IO_OPEN_FILENAME] = 16,
+	[BTF_OFF_FILENAME_NAME] = 0,
+	[BTF_OFF_IO_ACCEPT_FILE_SLOT] = 28,
 	[BTF_OFF_IO_OPEN_HOW_FLAGS] = 24,	/* how at 24, flags at 0 within it */
 	[BTF_OFF_IO_RING_CTX_FILES_NR] = 200,	/* file_table.data at 200: nr, then nodes */
 	[BTF_OFF_IO_RING_CTX_FILES] = 208,
@@ -245,17 +253,36 @@ static struct btf *build_btf(enum variant v)
 	add_field(btf, "orig_ax", t_long, 120);
 
 	/* io_uring's request, its open, the ring's fixed-file table (structs by value). */
+	if (v == FIX_NO_IO_URING)
+		goto no_io_uring;
+	anon_u = btf__add_union(btf, NULL, 4);
+	add_field(btf, "flags", t_uint, 0);
+	add_field(btf, "fd", t_int, 0);
+	anon_s = btf__add_struct(btf, "io_cqe", 16);
+	add_field(btf, "user_data", t_long, 0);
+	add_field(btf, "res", t_int, 8);
+	add_field(btf, NULL, anon_u, 12);
 	t = btf__add_struct(btf, "io_kiocb", 128);
 	add_field(btf, "file", t_ptr, 0);
 	add_field(btf, "opcode", t_uint, 64);
 	add_field(btf, "tctx", t_ptr, 80);
+	add_field(btf, "cqe", anon_s, 96);
 	t = btf__add_struct(btf, "io_uring_task", 64);
 	add_field(btf, "task", t_ptr, 16);
+	t = btf__add_struct(btf, "filename", 32);
+	add_field(btf, "name", t_ptr, 0);
+	add_field(btf, "uptr", t_ptr, 8);
+	t = btf__add_struct(btf, "io_accept", 48);
+	add_field(btf, "file", t_ptr, 0);
+	add_field(btf, "file_slot", t_uint, 28);
 	anon_s = btf__add_struct(btf, "open_how", 24);
 	add_field(btf, "flags", t_long, 0);
 	t = btf__add_struct(btf, "io_open", 64);
 	add_field(btf, "file", t_ptr, 0);
+	add_field(btf, "dfd", t_int, 8);
 	add_field(btf, "file_slot", t_uint, 12);
+	if (v != FIX_NO_IO_OPEN_NAME)
+		add_field(btf, "filename", t_ptr, 16);
 	add_field(btf, "how", anon_s, 24);
 	anon_s = btf__add_struct(btf, "io_rsrc_data", 16);
 	add_field(btf, "nr", t_uint, 0);
@@ -267,6 +294,7 @@ static struct btf *build_btf(enum variant v)
 	add_field(btf, "file_table", anon_u, 200);
 	t = btf__add_struct(btf, "io_rsrc_node", 32);
 	add_field(btf, "file_ptr", t_long, 16);
+no_io_uring:
 
 	/* The file and mount structs dockeropenbreakout walks; nested by value. */
 	t = btf__add_struct(btf, "files_struct", 64);
@@ -401,6 +429,8 @@ static void test_resolves_fixture(void **state)
 			fail_msg("offset %d: %ld, expected %ld", i, o.off[i], expected[i]);
 	}
 	assert_int_equal(o.upid_size, 16);
+	assert_int_equal(o.io_uring, 1);
+	assert_string_equal(o.io_uring_missing, "");
 }
 
 static void test_missing_member(void **state)
@@ -445,6 +475,48 @@ static void test_path_through_non_struct(void **state)
 	assert_int_equal(read_variant(FIX_NS_NOT_STRUCT, &o, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "mnt_namespace"));
 	assert_non_null(strstr(err, "ns.inum"));
+}
+
+/*
+ * io_uring's offsets are optional: without one (another layout) or without
+ * any (no io_uring in the kernel) the rest is read, io_uring is off with
+ * the first missing one named, and its offsets are -1.
+ */
+static void check_no_io_uring(enum variant v, const char *missing)
+{
+	struct kernel_offsets o;
+	char err[256] = "stale";
+	int i;
+
+	memset(&o, 0x5a, sizeof(o));
+	assert_int_equal(read_variant(v, &o, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(o.io_uring, 0);
+	assert_string_equal(o.io_uring_missing, missing);
+	assert_int_equal(o.off[BTF_OFF_TASK_TGID], expected[BTF_OFF_TASK_TGID]);
+	assert_int_equal(o.off[BTF_OFF_SKB_HEAD], expected[BTF_OFF_SKB_HEAD]);
+	assert_int_equal(o.upid_size, 16);
+	assert_int_equal(o.off[BTF_OFF_IO_KIOCB_OPCODE], -1);
+	assert_int_equal(o.off[BTF_OFF_IO_OPEN_FILENAME], -1);
+	assert_int_equal(o.off[BTF_OFF_IO_RSRC_NODE_FILE_PTR], -1);
+	/* The flags still define every name, as -1: the io_uring sources are left out. */
+	{
+		char storage[BTF_CFLAG_COUNT][BTF_CFLAG_LEN];
+		const char *argv[BTF_CFLAG_COUNT + 1];
+
+		btf_offsets_cflags(&o, storage, argv);
+		assert_string_equal(argv[BTF_OFF_IO_OPEN_FILENAME],
+				    "-DBPFD_OFF_IO_OPEN_FILENAME=-1");
+	}
+	for (i = 0; i < BTF_OFF_COUNT; i++)
+		assert_true(o.off[i] == expected[i] || o.off[i] == -1);
+}
+
+static void test_io_uring_optional(void **state)
+{
+	(void)state;
+	check_no_io_uring(FIX_NO_IO_OPEN_NAME, "struct io_open: no member filename");
+	check_no_io_uring(FIX_NO_IO_URING, "struct io_kiocb: not in the kernel's BTF");
 }
 
 static void test_unreadable_file(void **state)
@@ -518,6 +590,9 @@ static void test_running_kernel(void **state)
 	if (access(VMLINUX, R_OK) != 0)
 		skip();
 	assert_int_equal(btf_offsets_read(VMLINUX, &o, err, sizeof(err)), 0);
+	/* This kernel has io_uring: a missing offset would silently switch it off. */
+	assert_string_equal(o.io_uring_missing, "");
+	assert_int_equal(o.io_uring, 1);
 	for (i = 0; i < BTF_OFF_COUNT; i++)
 		assert_true(o.off[i] >= 0 && o.off[i] < 16384);
 	/* Pointers are 8-byte aligned; tgid directly follows pid. */
@@ -538,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_bitfield_refused),
 		cmocka_unit_test(test_missing_struct),
 		cmocka_unit_test(test_path_through_non_struct),
+		cmocka_unit_test(test_io_uring_optional),
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_cflags),
 	};

@@ -42,7 +42,7 @@ static struct rule *parse_file(const char *file, const char *text)
 	struct rule *r = NULL;
 	int ret;
 
-	ret = rule_parse(file, text, strlen(text), NULL, &r, &err);
+	ret = rule_parse(file, text, strlen(text), NULL, NULL, &r, &err);
 	if (ret)
 		print_error("unexpected error %d at line %u: %s\n--- rule:\n%s\n---\n", ret, err.line,
 			    err.message, text);
@@ -63,7 +63,7 @@ static void expect_error_file(const char *file, const char *text, unsigned int l
 	struct rule *r = (struct rule *)1;
 	int ret;
 
-	ret = rule_parse(file, text, strlen(text), NULL, &r, &err);
+	ret = rule_parse(file, text, strlen(text), NULL, NULL, &r, &err);
 	if (ret != -EINVAL || err.line != line || !strstr(err.message, substr))
 		print_error("want -EINVAL at line %u with \"%s\"; got %d at line %u: \"%s\"\n"
 			    "--- rule:\n%s\n---\n",
@@ -473,7 +473,7 @@ static const struct error_case error_cases[] = {
 	/* filter keys */
 	{ "tracer = \"exec\"\n[filterEvents.flags]\nvalues = [\"O_RDONLY\"]\n", 2,
 	  "filter key \"flags\": the exec tracer never emits it (its keys: filename, argument, "
-	  "resolved, interpreter, fileless, stdin, stdout, stderr, argv, command, pid, tid, ppid, uid, gid, returnval, cgroup_id, mntns, pidns, container_id, "
+	  "resolved, interpreter, fileless, stdin, stdout, stderr, argv, syscall, command, pid, tid, ppid, uid, gid, returnval, cgroup_id, mntns, pidns, container_id, "
 	  "container_runtime, container_name, container_image, container_label.KEY, "
 	  "k8s_namespace, k8s_pod)" },
 	{ "tracer = \"bashreadline\"\nfilterEvents.returnval.values = [0]\n", 2,
@@ -572,7 +572,7 @@ static void test_schema_errors(void **state)
 		expect_error(error_cases[i].text, error_cases[i].line, error_cases[i].message);
 }
 
-static int only_stdout(const char *name, char *why, size_t size)
+static int only_stdout(void *ctx, const char *name, char *why, size_t size)
 {
 	if (!strcmp(name, "kill"))
 		return RULE_ACTION_DESTRUCTIVE;
@@ -584,6 +584,45 @@ static int only_stdout(const char *name, char *why, size_t size)
 									 : RULE_ACTION_UNKNOWN;
 }
 
+/* A judge that counts its calls through its context pointer. */
+static int counting_judge(void *ctx, const char *name, char *why, size_t size)
+{
+	(*(int *)ctx)++;
+	return RULE_ACTION_OK;
+}
+
+/* The judge gets the caller's context; the owner binds each action to what runs it. */
+static void test_action_context_and_binding(void **state)
+{
+	const char *text = "tracer = \"exec\"\nactions = [\"stdout\", \"file:a\"]\n";
+	struct rule_error err;
+	struct rule *r = NULL;
+	int calls = 0, one, two;
+
+	(void)state;
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), counting_judge, &calls, &r, &err),
+			 0);
+	assert_int_equal(calls, 2);
+	assert_null(rule_action_instance(r, 0));
+	assert_null(rule_action_instance(r, 1));
+	assert_int_equal(rule_bind_action(r, 1, &two), 0);
+	assert_null(rule_action_instance(r, 0));
+	assert_ptr_equal(rule_action_instance(r, 1), &two);
+	assert_int_equal(rule_bind_action(r, 0, &one), 0);
+	assert_ptr_equal(rule_action_instance(r, 0), &one);
+	/* Past the rule's actions: refused, and nothing is read there. */
+	assert_int_equal(rule_bind_action(r, 2, &one), -EINVAL);
+	assert_null(rule_action_instance(r, 2));
+	/* Rebinding (a rebuilt set) replaces. */
+	assert_int_equal(rule_bind_action(r, 0, NULL), 0);
+	assert_null(rule_action_instance(r, 0));
+	rule_free(r);
+	r = parse("tracer = \"exec\"\n");
+	assert_int_equal(rule_bind_action(r, 0, &one), -EINVAL);
+	assert_null(rule_action_instance(r, 0));
+	rule_free(r);
+}
+
 static void test_actions(void **state)
 {
 	const char *text = "tracer = \"exec\"\nactions = [\"stdout\", \"webhook:slack\", "
@@ -591,7 +630,7 @@ static void test_actions(void **state)
 	struct rule_error err;
 	struct rule *r = NULL;
 
-	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), 0);
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, NULL, &r, &err), 0);
 	assert_int_equal(rule_action_count(r), 2);
 	assert_string_equal(rule_action(r, 0), "stdout");
 	assert_string_equal(rule_action(r, 1), "webhook:slack");
@@ -603,32 +642,32 @@ static void test_actions(void **state)
 
 	text = "tracer = \"exec\"\nactions = [\n\"stdout\",\n\"kil\"]\n";
 	r = (struct rule *)1;
-	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), -EINVAL);
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, NULL, &r, &err), -EINVAL);
 	assert_null(r);
 	assert_int_equal(err.line, 4);
 	assert_string_equal(err.message, "unknown action \"kil\"");
 
 	/* An action that cannot run says why. */
 	text = "tracer = \"exec\"\nactions = [\"webhook:broken\"]\n";
-	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), -EINVAL);
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, NULL, &r, &err), -EINVAL);
 	assert_int_equal(err.line, 2);
 	assert_string_equal(err.message, "action \"webhook:broken\": no `url` in [webhook:broken]");
 
 	/* A destructive action needs a filter, runtimes, or force. */
 	text = "tracer = \"exec\"\nactions = [\"stdout\", \"kill\"]\n";
-	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), -EINVAL);
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, NULL, &r, &err), -EINVAL);
 	assert_int_equal(err.line, 2);
 	assert_non_null(strstr(err.message, "\"kill\" acts on processes or containers and this "
 					     "rule has no filter"));
 	text = "tracer = \"exec\"\nactions = [\"kill\"]\nforce = true\n";
-	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), 0);
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, NULL, &r, &err), 0);
 	rule_free(r);
 	text = "tracer = \"exec\"\nactions = [\"kill\"]\ncontainerRuntimes = [\"docker\"]\n";
-	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), 0);
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, NULL, &r, &err), 0);
 	rule_free(r);
 	text = "tracer = \"exec\"\nactions = [\"kill\"]\n[filterEvents.command]\n"
 	       "values = [\"nc\"]\n";
-	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, &r, &err), 0);
+	assert_int_equal(rule_parse("a.toml", text, strlen(text), only_stdout, NULL, &r, &err), 0);
 	rule_free(r);
 
 	/* Defaults: no actions, not forced; a filter or runtimes make it filtered. */
@@ -693,7 +732,7 @@ static void test_names(void **state)
 	{
 		struct rule_error err;
 
-		assert_int_equal(rule_parse("x", text, strlen(text), NULL, &r, &err), -EINVAL);
+		assert_int_equal(rule_parse("x", text, strlen(text), NULL, NULL, &r, &err), -EINVAL);
 		assert_non_null(strstr(err.message, "...\""));
 		assert_true(strlen(err.message) < 200);
 	}
@@ -1056,7 +1095,7 @@ static void test_glob_vs_fnmatch(void **state)
 			continue;
 		snprintf(text, sizeof(text),
 			 "tracer = \"exec\"\nfilterEvents.argv.values = ['%s']\n", pattern);
-		if (rule_parse("g.toml", text, strlen(text), NULL, &r, &err))
+		if (rule_parse("g.toml", text, strlen(text), NULL, NULL, &r, &err))
 			continue;
 		compared++;
 		for (v = 0; v < 8; v++) {
@@ -1098,7 +1137,7 @@ static struct rule *parse_example(const char *name)
 	f = open_source(rel, path, sizeof(path));
 	text = read_all(f, &len);
 	fclose(f);
-	ret = rule_parse(path, text, len, only_stdout, &r, &err);
+	ret = rule_parse(path, text, len, only_stdout, NULL, &r, &err);
 	if (ret)
 		print_error("%s:%u: %s\n", path, err.line, err.message);
 	assert_int_equal(ret, 0);
@@ -1320,7 +1359,7 @@ static void test_bad_addresses_and_ports(void **state)
 		struct rule *r = NULL;
 
 		snprintf(text, sizeof(text), "tracer = \"tcpconnect\"\nfilterEvents.%s\n", bad[i]);
-		if (rule_parse("bad.toml", text, strlen(text), NULL, &r, &err) != -EINVAL)
+		if (rule_parse("bad.toml", text, strlen(text), NULL, NULL, &r, &err) != -EINVAL)
 			print_error("accepted: %s\n", bad[i]);
 		assert_null(r);
 		assert_non_null(strstr(err.message, "filterEvents."));
@@ -1632,7 +1671,7 @@ static void test_garbage(void **state)
 		struct rule_error err;
 		struct rule *r = NULL;
 
-		if (rule_parse("x.toml", base, cut, NULL, &r, &err) == 0)
+		if (rule_parse("x.toml", base, cut, NULL, NULL, &r, &err) == 0)
 			rule_free(r);
 	}
 	for (i = 0; i < 20000; i++) {
@@ -1643,7 +1682,7 @@ static void test_garbage(void **state)
 		memcpy(buf, base, len);
 		for (k = 0; k < 1 + rndn(4); k++)
 			buf[rndn(len)] = " \n\"'[]*?\\=<>-0aZ{},.#"[rndn(22)];
-		if (rule_parse("x.toml", buf, len, NULL, &r, &err) == 0)
+		if (rule_parse("x.toml", buf, len, NULL, NULL, &r, &err) == 0)
 			rule_free(r);
 		else
 			assert_true(strlen(err.message) > 0);
@@ -1657,6 +1696,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_doc_table_in_sync),
 		cmocka_unit_test(test_schema_errors),
 		cmocka_unit_test(test_actions),
+		cmocka_unit_test(test_action_context_and_binding),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_old_readme_layout),
 		cmocka_unit_test(test_operators),

@@ -1002,7 +1002,7 @@ static void test_crlf(void **state)
 	expect_error("a = 1\n\r\n\rb = 2\n", 3, "expected a key, found U+000D");
 }
 
-/* ---- the rules of SPEC §6 and the old README ---- */
+/* ---- the rules of docs/rules.md and the old README ---- */
 
 static void test_old_readme_rule(void **state)
 {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* bashreadline: lines typed into interactive bash shells (SPEC §4). */
+/* bashreadline: lines typed into interactive bash shells (docs/tracers.md). */
 #include <errno.h>
 #include <string.h>
 

@@ -375,6 +375,54 @@ static __always_inline u64 bpfd_syscall_arg(const struct bpfd_syscall_args *a, i
 }
 
 /*
+ * The one program on raw_syscalls' sys_exit, for the system calls made
+ * through the 32-bit entry, which the syscalls:* tracepoints skip. It runs
+ * on every system call of the host, so there is one whichever tracers need
+ * it, and a native call costs it one load of the task's status. A compat
+ * call is handed on by tail calls to the compat programs of the loaded
+ * tracers that have one (BPFD_COMPAT_PROGRAM below), each at the slot of
+ * its record type, each handing on to the slots after its own: every
+ * program is verified alone (one program running them all in turn was
+ * past the verifier's budget), and a slot left empty (a tracer not loaded
+ * or without compat program) costs a failed tail call. The loader fills
+ * the slots (hooks.c, TRACER_HOOK_TAIL_CALL) and attaches this once.
+ */
+BPF_PROG_ARRAY(bpfd_compat_progs, BPFD_COMPAT_SLOTS);
+
+static __always_inline void bpfd_compat_chain(void *ctx, u32 after)
+{
+	u32 i;
+
+#pragma unroll
+	for (i = 1; i < BPFD_COMPAT_SLOTS; i++)
+		if (i > after)
+			bpfd_compat_progs.call(ctx, i);
+}
+
+RAW_TRACEPOINT_PROBE(sys_exit)
+{
+	if (bpfd_compat_syscall_nr() < 0)
+		return 0;
+	bpfd_compat_chain(ctx, 0);
+	return 0;
+}
+
+/*
+ * A tracer's compat program @name: @handler(nr, ret) for every compat call
+ * (it returns at once for a number not its own), then the next tracers'.
+ */
+#define BPFD_COMPAT_PROGRAM(name, handler)                                              \
+	int name(struct bpf_raw_tracepoint_args *ctx)                                   \
+	{                                                                               \
+		long nr = bpfd_compat_syscall_nr();                                     \
+                                                                                        \
+		if (nr >= 0)                                                            \
+			handler(nr, (long)ctx->args[1]);                                \
+		bpfd_compat_chain(ctx, BPFD_TRACER_TYPE);                               \
+		return 0;                                                               \
+	}
+
+/*
  * Wakes the reader only every BPFD_WAKE_BATCH records or when it has slept
  * for BPFD_WAKE_NS: a wakeup per record costs the traced process more than
  * the tracing itself. The daemon drains the buffer for a while after every

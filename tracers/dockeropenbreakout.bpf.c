@@ -1,7 +1,7 @@
 /*
  * dockeropenbreakout: a successful open, by a process inside a container,
  * of a file that lies outside the container's root filesystem. Decided here
- * from the opened struct file and the opening task (SPEC §4), never from
+ * from the opened struct file and the opening task (docs/tracers.md), never from
  * path strings:
  *
  *  1. the file's mount belongs to another mount namespace than the opener's
@@ -113,7 +113,8 @@ static __always_inline void bpfd_dob_resolve(struct dob_record *r, void *mnt_roo
 	r->depth = n;
 }
 
-static __always_inline int bpfd_dob_exit(long ret, int name_arg)
+/* @compat: the open came through the 32-bit entry, whose arguments are elsewhere. */
+static __always_inline int bpfd_dob_exit(long ret, int name_arg, int compat)
 {
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	u64 cgroup;
@@ -178,7 +179,10 @@ static __always_inline int bpfd_dob_exit(long ret, int name_arg)
 	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
 	r->hdr.retval = ret;
 	r->reason = reason;
-	bpfd_syscall_args(&a);
+	if (compat)
+		bpfd_compat_syscall_args(&a);
+	else
+		bpfd_syscall_args(&a);
 	if (name_arg >= 0)
 		n = bpfd_read_user_str(r->filename, sizeof(r->filename),
 					    (void *)bpfd_syscall_arg(&a, name_arg));
@@ -192,25 +196,55 @@ static __always_inline int bpfd_dob_exit(long ret, int name_arg)
 
 int bpfd_dob_exit_open(struct bpfd_dob_sys_exit *args)
 {
-	return bpfd_dob_exit(args->ret, 0);
+	return bpfd_dob_exit(args->ret, 0, 0);
 }
 
 int bpfd_dob_exit_openat(struct bpfd_dob_sys_exit *args)
 {
-	return bpfd_dob_exit(args->ret, 1);
+	return bpfd_dob_exit(args->ret, 1, 0);
 }
 
 int bpfd_dob_exit_openat2(struct bpfd_dob_sys_exit *args)
 {
-	return bpfd_dob_exit(args->ret, 1);
+	return bpfd_dob_exit(args->ret, 1, 0);
 }
 
 int bpfd_dob_exit_creat(struct bpfd_dob_sys_exit *args)
 {
-	return bpfd_dob_exit(args->ret, 0);
+	return bpfd_dob_exit(args->ret, 0, 0);
 }
 
 int bpfd_dob_exit_open_by_handle_at(struct bpfd_dob_sys_exit *args)
 {
-	return bpfd_dob_exit(args->ret, -1);
+	return bpfd_dob_exit(args->ret, -1, 0);
 }
+
+/*
+ * The open family through the 32-bit entry (int $0x80, also from a 64-bit
+ * process), from the raw sys_exit program (common.bpf.c): the i386
+ * numbers of open, openat, openat2, creat and open_by_handle_at
+ * (arch/x86/entry/syscalls/syscall_32.tbl), judged like any other open.
+ */
+static __always_inline int bpfd_dob_compat_exit(long nr, long ret)
+{
+	int name_arg;
+
+	switch (nr) {
+	case 5:		/* open(filename, flags, mode) */
+	case 8:		/* creat(filename, mode) */
+		name_arg = 0;
+		break;
+	case 295:	/* openat(dfd, filename, flags, mode) */
+	case 437:	/* openat2(dfd, filename, how, size) */
+		name_arg = 1;
+		break;
+	case 342:	/* open_by_handle_at(mount_fd, handle, flags) */
+		name_arg = -1;
+		break;
+	default:
+		return 0;
+	}
+	return bpfd_dob_exit(ret, name_arg, 1);
+}
+
+BPFD_COMPAT_PROGRAM(bpfd_dob_compat, bpfd_dob_compat_exit)

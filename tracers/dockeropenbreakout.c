@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * dockeropenbreakout: files opened from inside a container that lie outside
- * its root filesystem (SPEC §4); the conditions are in the .bpf.c.
+ * its root filesystem (docs/tracers.md); the conditions are in the .bpf.c.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,6 +18,9 @@ static const struct tracer_hook dob_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_creat", "bpfd_dob_exit_creat" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_open_by_handle_at",
 	  "bpfd_dob_exit_open_by_handle_at" },
+	/* Opens through the 32-bit entry: as exec.c says. */
+	{ TRACER_HOOK_TAIL_CALL, "bpfd_compat_progs", "bpfd_dob_compat", .compat = true },
+	{ TRACER_HOOK_RAW_TRACEPOINT, "sys_exit", "raw_tracepoint__sys_exit", .compat = true },
 	{ 0 },
 };
 

@@ -12,7 +12,7 @@ enum {
 	DOB_DEPTH_MAX = 32,	/* path components resolved */
 };
 
-/* Which condition of SPEC §4 held; see docs/tracers.md. */
+/* Which condition of the dockeropenbreakout section of docs/tracers.md held. */
 enum dob_reason {
 	DOB_FOREIGN_MOUNT_NS = 1,	/* the file's mount is in another mount namespace */
 	DOB_OUTSIDE_MOUNT_ROOT = 2,	/* the dentry is not below its mount's root */

@@ -12,14 +12,29 @@
 
 /*
  * Tasks whose exec runs an interpreter (a script, binfmt_misc): marked at
- * sched_prepare_exec, where the kernel still says so (bprm->interp differs
- * from bprm->filename), read and cleared at sched_process_exec, which
- * follows in the same task. An exec killed in between leaves an entry the
- * LRU drops.
+ * sched_prepare_exec (Linux 6.10, when the kernel has it), where the kernel
+ * still says so (bprm->interp differs from bprm->filename), read and
+ * cleared at sched_process_exec, which follows in the same task. An exec
+ * killed in between leaves an entry the LRU drops.
  */
 BPF_TABLE("lru_hash", u64, u8, bpfd_exec_scripts, 1024);
 
-TRACEPOINT_PROBE(sched, sched_prepare_exec)
+/*
+ * sched_prepare_exec's record (Linux 6.10, include/trace/events/sched.h):
+ * laid out here rather than by TRACEPOINT_PROBE, which BCC builds from the
+ * tracepoint's format file and so fails to compile on a kernel without it.
+ * There the hook is optional (exec.c): execs are reported, their
+ * interpreters are not.
+ */
+struct bpfd_exec_prepare_args {
+	u64 common;		/* common_type, flags, preempt_count, pid */
+	u32 data_loc_interp;
+	u32 data_loc_filename;
+	int pid;
+	u32 data_loc_comm;
+};
+
+int bpfd_exec_prepare(struct bpfd_exec_prepare_args *args)
 {
 	struct bpfd_path_area *area;
 	u32 li = args->data_loc_interp, lf = args->data_loc_filename, i;
@@ -75,15 +90,19 @@ static __always_inline int bpfd_exec_prefilter(const struct bpfd_pf_config *pf,
 	 * it begins (a shell's search of its PATH fails in each directory
 	 * before the one that has the program); a relative one passes.
 	 */
-	return pf && pf->lead_mask ? bpfd_pf_failed_name(area, pf, user_name) != 0 : 1;
+	return pf && pf->lead_mask ? bpfd_pf_failed_name(area, pf, user_name, 0) != 0 : 1;
 }
 
 /*
  * execve(filename, argv, envp) and execveat(dfd, filename, argv, envp, flags):
  * @name_arg is the argument that holds the file name; argv follows it.
+ * @syscall: enum exec_syscall, with EXEC_SYS_COMPAT for a call through the
+ * 32-bit entry, whose arguments are in other registers and whose argv is
+ * an array of 32-bit pointers.
  */
-static __always_inline int bpfd_exec_exit(long ret, int name_arg)
+static __always_inline int bpfd_exec_exit(long ret, int name_arg, u32 syscall)
 {
+	int compat = syscall & EXEC_SYS_COMPAT;
 	struct bpfd_path_root start = {};
 	struct bpfd_path_area *area;
 	struct bpfd_syscall_args a;
@@ -103,7 +122,10 @@ static __always_inline int bpfd_exec_exit(long ret, int name_arg)
 	if (!r)
 		return 0;
 	area = bpfd_path_area(r);
-	bpfd_syscall_args(&a);
+	if (compat)
+		bpfd_compat_syscall_args(&a);
+	else
+		bpfd_syscall_args(&a);
 	filename = (const char *)bpfd_syscall_arg(&a, name_arg);
 	argv = (const char *const *)bpfd_syscall_arg(&a, name_arg + 1);
 	/* Dropped before the header's reads. */
@@ -132,14 +154,25 @@ static __always_inline int bpfd_exec_exit(long ret, int name_arg)
 	r->arg_len = n;
 	r->interp_len = 0;
 	r->stdio[0] = r->stdio[1] = r->stdio[2] = EXEC_STDIO_NONE;
+	r->syscall = syscall;
 	base = BPFD_BOUND(base + n, 4 * BPFD_PATH_MAX);
 	r->argv_off = base;
 
 	off = 0;
 	for (i = 0; i < EXEC_FAILED_ARGS_MAX; i++) {
 		const char *arg = NULL;
+		u32 arg32 = 0;
 
-		if (!argv || bpfd_read_user(&arg, sizeof(arg), &argv[i]) < 0 || !arg)
+		if (!argv)
+			break;
+		if (compat) {
+			if (bpfd_read_user(&arg32, sizeof(arg32), (const u32 *)argv + i) < 0)
+				break;
+			arg = (const char *)(unsigned long)arg32;
+		} else if (bpfd_read_user(&arg, sizeof(arg), &argv[i]) < 0) {
+			break;
+		}
+		if (!arg)
 			break;
 		if (off >= EXEC_ARGV_MAX) {
 			r->flags |= EXEC_ARGV_TRUNCATED;
@@ -163,13 +196,31 @@ static __always_inline int bpfd_exec_exit(long ret, int name_arg)
 
 TRACEPOINT_PROBE(syscalls, sys_exit_execve)
 {
-	return bpfd_exec_exit(args->ret, 0);
+	return bpfd_exec_exit(args->ret, 0, EXEC_SYS_EXECVE);
 }
 
 TRACEPOINT_PROBE(syscalls, sys_exit_execveat)
 {
-	return bpfd_exec_exit(args->ret, 1);
+	return bpfd_exec_exit(args->ret, 1, EXEC_SYS_EXECVEAT);
 }
+
+/*
+ * A failed exec through the 32-bit entry (execve 11, execveat 358 in
+ * arch/x86/entry/syscalls/syscall_32.tbl), which the tracepoints above
+ * never see: from the raw sys_exit program (common.bpf.c). A successful
+ * one is reported from sched_process_exec like any other.
+ */
+static __always_inline int bpfd_exec_compat_exit(long nr, long ret)
+{
+	int at = nr == 358;
+
+	if (nr != 11 && !at)
+		return 0;
+	/* One call of the exit for both: the verifier checks it once. */
+	return bpfd_exec_exit(ret, at, (at ? EXEC_SYS_EXECVEAT : EXEC_SYS_EXECVE) | EXEC_SYS_COMPAT);
+}
+
+BPFD_COMPAT_PROGRAM(bpfd_exec_compat, bpfd_exec_compat_exit)
 
 /*
  * What descriptor @fd of @task is: from its inode's type, and for a
@@ -285,6 +336,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 
 	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
 	r->flags = EXEC_ARGV_NUL_SEPARATED | (script ? EXEC_SCRIPT : 0);
+	r->syscall = EXEC_SYS_NONE;
 	inode = exe ? bpfd_read_ptr(exe, BPFD_OFF_FILE_INODE) : NULL;
 	if (inode)
 		bpf_probe_read_kernel(&nlink, sizeof(nlink), (char *)inode + BPFD_OFF_INODE_NLINK);

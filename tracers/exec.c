@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* exec: every program execution, including failed ones (SPEC §4). */
+/* exec: every program execution, including failed ones (docs/tracers.md). */
 #include <errno.h>
 #include <string.h>
 
@@ -12,16 +12,32 @@
 #define EXEC_TRUNCATED_MARK " [...]"
 
 static const struct tracer_hook exec_hooks[] = {
-	{ TRACER_HOOK_TRACEPOINT, "sched:sched_prepare_exec", "tracepoint__sched__sched_prepare_exec" },
+	/* Linux 6.10: without it, the exec tracer does not know a script ran an interpreter. */
+	{ TRACER_HOOK_TRACEPOINT, "sched:sched_prepare_exec", "bpfd_exec_prepare",
+	  .optional = "a script's interpreter (data.interpreter) is not reported, and "
+		      "data.filename is the interpreter's path (Linux 6.10 added it)" },
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exec", "tracepoint__sched__sched_process_exec" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_execve", "tracepoint__syscalls__sys_exit_execve" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_execveat", "tracepoint__syscalls__sys_exit_execveat" },
+	/*
+	 * Failed execs through the 32-bit entry: its program in the slot the raw
+	 * sys_exit program (common.bpf.c) tail-calls, which open and
+	 * dockeropenbreakout share: attached once.
+	 */
+	{ TRACER_HOOK_TAIL_CALL, "bpfd_compat_progs", "bpfd_exec_compat", .compat = true },
+	{ TRACER_HOOK_RAW_TRACEPOINT, "sys_exit", "raw_tracepoint__sys_exit", .compat = true },
 	{ 0 },
 };
 
 static const char *const exec_keys[] = {
 	"filename", "argument", "resolved", "interpreter", "fileless", "stdin", "stdout", "stderr",
-	"argv", "command", "returnval", NULL,
+	"argv", "syscall", "command", "returnval", NULL,
+};
+
+/* data.syscall of a failed exec (enum exec_syscall), then through the 32-bit entry. */
+static const char *const syscall_names[2][EXEC_SYS_COUNT] = {
+	{ [EXEC_SYS_EXECVE] = "execve", [EXEC_SYS_EXECVEAT] = "execveat" },
+	{ [EXEC_SYS_EXECVE] = "compat_execve", [EXEC_SYS_EXECVEAT] = "compat_execveat" },
 };
 
 static const char *const stdio_names[] = {
@@ -60,6 +76,7 @@ static int exec_decode(const void *raw, size_t size, struct event *ev)
 	const struct exec_record *r = raw;
 	size_t head = offsetof(struct exec_record, buf);
 	const char *arg;
+	uint32_t sys;
 	size_t i;
 	int err;
 
@@ -67,6 +84,9 @@ static int exec_decode(const void *raw, size_t size, struct event *ev)
 	    r->interp_len > BPFD_PATH_MAX ||
 	    (size_t)r->path_len + r->arg_len + r->interp_len > r->argv_off ||
 	    r->argv_off > sizeof(r->buf) || (size_t)r->argv_off + r->argv_len > size - head)
+		return -EINVAL;
+	sys = r->syscall & ~(uint32_t)EXEC_SYS_COMPAT;
+	if (sys >= EXEC_SYS_COUNT || (sys == EXEC_SYS_NONE && r->syscall))
 		return -EINVAL;
 	arg = r->buf + r->path_len;
 	err = pathname_add_event_keys(ev, r->buf, r->path_len, r->path_flags, arg, r->arg_len);
@@ -84,6 +104,9 @@ static int exec_decode(const void *raw, size_t size, struct event *ev)
 	if (!err)
 		err = exec_add_argv(ev, r->buf + r->argv_off, r->argv_len,
 				    r->flags & EXEC_ARGV_TRUNCATED);
+	if (!err && sys != EXEC_SYS_NONE)
+		err = event_add_str(ev, "syscall",
+				    syscall_names[(r->syscall & EXEC_SYS_COMPAT) != 0][sys]);
 	if (!err)
 		err = event_add_str(ev, "command", ev->command);
 	if (!err)

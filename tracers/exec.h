@@ -35,6 +35,21 @@ enum exec_stdio {
 	EXEC_STDIO_FILE,
 };
 
+/*
+ * Which call a failed exec came through: data.syscall. A successful exec
+ * is reported after the kernel made the task's call a native execve
+ * (arch/x86 set_personality_64bit() rewrites orig_ax and clears
+ * TS_COMPAT), so it says none.
+ */
+enum exec_syscall {
+	EXEC_SYS_NONE,
+	EXEC_SYS_EXECVE,
+	EXEC_SYS_EXECVEAT,
+	EXEC_SYS_COUNT,
+	/* Or'd in: the call came through the 32-bit entry. */
+	EXEC_SYS_COMPAT = 1 << 7,
+};
+
 struct exec_record {
 	struct bpfd_record hdr;		/* retval: 0, or the failed exec's -errno */
 	__u32 flags;			/* enum exec_flags */
@@ -45,7 +60,7 @@ struct exec_record {
 	__u16 argv_off;			/* where the arguments start in buf */
 	__u16 argv_len;			/* bytes of arguments */
 	__u8 stdio[3];			/* enum exec_stdio of fds 0, 1 and 2 (successful execs) */
-	__u8 pad;
+	__u8 syscall;			/* enum exec_syscall, EXEC_SYS_COMPAT */
 	/*
 	 * The path the kernel walked (the executable's, or for a script or a
 	 * failed exec the directory a relative name starts from), the name as

@@ -17,6 +17,7 @@ struct bpfd_open_call {
 	void *task;		/* the opener: whose files and root (a request's submitter) */
 	void *file;		/* the opened file, or NULL */
 	const char *filename;	/* the name as passed, in user memory, or NULL */
+	int kernel_name;	/* ... but in kernel memory (io_uring's copy of it) */
 	const void *how;	/* openat2's struct open_how (user memory), or NULL: flags */
 	long dfd;		/* the directory a relative name starts from */
 	u64 flags;
@@ -40,11 +41,20 @@ static __always_inline int bpfd_open_task_passes(struct bpfd_pf_config *pf, u32 
 	return !((*mode & BPFD_PF_ACTIVE) && !(*mode & BPFD_PF_PATH));
 }
 
+/* The first byte of @c's name, from where it is. */
+static __always_inline long bpfd_open_first(const struct bpfd_open_call *c, char *first)
+{
+	return c->kernel_name ? bpf_probe_read_kernel(first, 1, c->filename)
+			      : bpfd_read_user(first, 1, c->filename);
+}
+
 /*
  * The rest of the prefilter, the path and the record, for open @c that
  * returned @ret, made by @syscall (enum open_syscall). Every way in (the
  * syscall tracepoints, the 32-bit entry, io_uring) ends here, so that each
- * is tested and reported alike.
+ * is tested and reported alike. A failed open with a kernel name
+ * (@c->kernel_name) has had its last component tested already: mode has no
+ * BPFD_PF_LEAF then.
  */
 static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_pf_config *pf,
 					    u32 mode, const struct bpfd_open_call *c)
@@ -96,10 +106,10 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	} else if (lead || (c->file && (mode & BPFD_PF_IDENT_DIRS))) {
 		fail = 2;
 		if (!c->file) {
-			fail = lead ? bpfd_pf_failed_name(area, pf, c->filename) : 1;
+			fail = lead ? bpfd_pf_failed_name(area, pf, c->filename, c->kernel_name) : 1;
 			if (!fail)
 				goto drop;
-			if (c->filename && bpfd_read_user(&first, 1, c->filename) == 0)
+			if (c->filename && bpfd_open_first(c, &first) == 0)
 				bpfd_path_start_base(c->task, c->dfd, first, &start);
 		}
 		if (fail == 2) {
@@ -112,7 +122,7 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	known = *(volatile u16 *)&area->ident.depth;
 	if (c->file)
 		kind = BPFD_PATH_FILE;
-	else if (!start.dentry && c->filename && bpfd_read_user(&first, 1, c->filename) == 0)
+	else if (!start.dentry && c->filename && bpfd_open_first(c, &first) == 0)
 		bpfd_path_start_base(c->task, c->dfd, first, &start);
 	len = bpfd_path_resolve(area, c->task, &start, kind);
 	if (!known && (mode & BPFD_PF_ACTIVE) && c->file && len &&
@@ -143,7 +153,9 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	r->path_len = plen;
 	plen = BPFD_BOUND(plen, 2 * BPFD_PATH_MAX);
 	if (c->filename) {
-		n = bpfd_read_user_str(&r->buf[plen], OPEN_FILENAME_MAX, c->filename);
+		n = c->kernel_name ? bpf_probe_read_kernel_str(&r->buf[plen], OPEN_FILENAME_MAX,
+							       c->filename)
+				   : bpfd_read_user_str(&r->buf[plen], OPEN_FILENAME_MAX, c->filename);
 		if (n < 0)
 			n = 0;
 	}
@@ -235,20 +247,17 @@ TRACEPOINT_PROBE(syscalls, sys_exit_open_by_handle_at)
 
 /*
  * The open family through the 32-bit entry, which the tracepoints above
- * never see: on every system call's exit (raw_syscalls), returning at once
- * for any but a compat call. The i386 numbers (arch/x86/entry/syscalls/
- * syscall_32.tbl); their arguments are in the same order as the 64-bit
- * calls'. One call of the report below: the walk is checked once.
+ * never see: compat call @nr returned @ret (bpfd_open_compat, called from
+ * the raw sys_exit program of common.bpf.c). The i386 numbers (arch/x86/
+ * entry/syscalls/syscall_32.tbl); their arguments are in the same order as
+ * the 64-bit calls'. One call of the report below: the walk is checked once.
  */
-RAW_TRACEPOINT_PROBE(sys_exit)
+static __always_inline int bpfd_open_compat_exit(long nr, long ret)
 {
-	long nr = bpfd_compat_syscall_nr();
 	int dfd_arg = -1, name_arg = 0, flags_arg = 1;
 	u64 flags = 0;
 	u32 syscall;
 
-	if (nr < 0)
-		return 0;
 	switch (nr) {
 	case 5:		/* open(filename, flags, mode) */
 		syscall = OPEN_SYS_OPEN;
@@ -272,79 +281,8 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	default:
 		return 0;
 	}
-	return bpfd_open_exit((long)ctx->args[1], dfd_arg, name_arg, flags_arg, flags,
-			      syscall | OPEN_SYS_COMPAT, 1);
+	return bpfd_open_exit(ret, dfd_arg, name_arg, flags_arg, flags, syscall | OPEN_SYS_COMPAT,
+			      1);
 }
 
-#define BPFD_IORING_OP_OPENAT 18
-#define BPFD_IORING_OP_OPENAT2 28
-#define BPFD_IORING_FILE_INDEX_ALLOC 0xffffffffu
-/* io_uring keeps flags in a fixed file's pointer's low bits (io_uring/filetable.h, FFS_*). */
-#define BPFD_IORING_FFS_MASK (~3UL)
-
-/* The file in slot @idx of io_uring @ctx's fixed-file table, or NULL. */
-static __always_inline void *bpfd_io_uring_fixed_file(void *ctx, u32 idx)
-{
-	void *nodes, *node;
-	u32 nr = 0;
-
-	bpf_probe_read_kernel(&nr, sizeof(nr), (char *)ctx + BPFD_OFF_IO_RING_CTX_FILES_NR);
-	if (idx >= nr)
-		return NULL;
-	nodes = bpfd_read_ptr(ctx, BPFD_OFF_IO_RING_CTX_FILES);
-	node = nodes ? bpfd_read_ptr((char *)nodes + (u64)idx * sizeof(void *), 0) : NULL;
-	if (!node)
-		return NULL;
-	return (void *)((unsigned long)bpfd_read_ptr(node, BPFD_OFF_IO_RSRC_NODE_FILE_PTR) &
-			BPFD_IORING_FFS_MASK);
-}
-
-/*
- * Opens through io_uring (IORING_OP_OPENAT, OPENAT2), which make no open
- * system call: at the request's completion, the file is the new
- * descriptor's in the submitter's file table (which its io-wq workers
- * share) or the fixed-file slot it went into. The request's name was
- * freed before the completion (the kernel puts it as soon as the open is
- * done), so a failed request is not reported: docs/tracers.md.
- */
-TRACEPOINT_PROBE(io_uring, io_uring_complete)
-{
-	struct bpfd_open_call c = { .dfd = BPFD_AT_FDCWD };
-	struct bpfd_pf_config *pf;
-	void *req = args->req, *tctx;
-	long res = args->res;
-	u32 slot = 0, mode, syscall;
-	u8 op = 0;
-
-	if (!req || res < 0)
-		return 0;
-	bpf_probe_read_kernel(&op, sizeof(op), (char *)req + BPFD_OFF_IO_KIOCB_OPCODE);
-	if (op == BPFD_IORING_OP_OPENAT)
-		syscall = OPEN_SYS_IO_URING_OPENAT;
-	else if (op == BPFD_IORING_OP_OPENAT2)
-		syscall = OPEN_SYS_IO_URING_OPENAT2;
-	else
-		return 0;
-	pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
-	if (!bpfd_open_task_passes(pf, &mode)) {
-		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
-		return 0;
-	}
-	/* The submitter: the task whose io_uring context the request carries. */
-	tctx = bpfd_read_ptr(req, BPFD_OFF_IO_KIOCB_TCTX);
-	c.task = tctx ? bpfd_read_ptr(tctx, BPFD_OFF_IO_URING_TASK_TASK) : NULL;
-	if (!c.task)
-		c.task = (void *)bpf_get_current_task();
-	/* The request's struct io_open is at its start (io_kiocb_to_cmd). */
-	bpf_probe_read_kernel(&slot, sizeof(slot), (char *)req + BPFD_OFF_IO_OPEN_FILE_SLOT);
-	bpf_probe_read_kernel(&c.flags, sizeof(c.flags), (char *)req + BPFD_OFF_IO_OPEN_HOW_FLAGS);
-	/* file_slot is the slot + 1; with IORING_FILE_INDEX_ALLOC the result is the slot. */
-	if (slot)
-		c.file = bpfd_io_uring_fixed_file(args->ctx, slot == BPFD_IORING_FILE_INDEX_ALLOC
-								     ? (u32)res : slot - 1);
-	else
-		c.file = bpfd_fd_file(c.task, res);
-	if (!c.file)
-		return 0;
-	return bpfd_open_report(res, syscall, pf, mode, &c);
-}
+BPFD_COMPAT_PROGRAM(bpfd_open_compat, bpfd_open_compat_exit)

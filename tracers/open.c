@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* open: files opened through the open family of syscalls (SPEC §4). */
+/* open: files opened through the open family of syscalls (docs/tracers.md). */
 #include <errno.h>
 #include <string.h>
 
@@ -7,6 +7,7 @@
 #include "../tracer.h"
 #include "open.h"
 #include "open_bpf.h"
+#include "open_io_uring_bpf.h"
 
 static const struct tracer_hook open_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_open", "tracepoint__syscalls__sys_exit_open" },
@@ -15,8 +16,12 @@ static const struct tracer_hook open_hooks[] = {
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_creat", "tracepoint__syscalls__sys_exit_creat" },
 	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_open_by_handle_at",
 	  "tracepoint__syscalls__sys_exit_open_by_handle_at" },
+	{ TRACER_HOOK_TRACEPOINT, "io_uring:io_uring_submit_req",
+	  "tracepoint__io_uring__io_uring_submit_req", .io_uring = true },
 	{ TRACER_HOOK_TRACEPOINT, "io_uring:io_uring_complete",
-	  "tracepoint__io_uring__io_uring_complete" },
+	  "tracepoint__io_uring__io_uring_complete", .io_uring = true },
+	/* The 32-bit entry: as exec.c says. */
+	{ TRACER_HOOK_TAIL_CALL, "bpfd_compat_progs", "bpfd_open_compat", .compat = true },
 	{ TRACER_HOOK_RAW_TRACEPOINT, "sys_exit", "raw_tracepoint__sys_exit", .compat = true },
 	{ 0 },
 };
@@ -110,6 +115,7 @@ const struct tracer_ops open_tracer = {
 	.description = "files opened (open, openat, openat2, creat, open_by_handle_at, "
 		       "32-bit entry, io_uring), the result",
 	.bpf_source = bpfd_open_bpf_source,
+	.io_uring_source = bpfd_open_io_uring_bpf_source,
 	.hooks = open_hooks,
 	.keys = open_keys,
 	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH | BPFD_PF_LEAF | BPFD_PF_UID | BPFD_PF_CONTAINER |

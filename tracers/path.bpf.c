@@ -560,11 +560,12 @@ top:
  * written unless "//" or "/." comes before the lead's end. 0: drop; 1:
  * pass (what cannot be told: a "..", a name too long to read here); 2:
  * the directory's top decides (bpfd_pf_scan(), bpfd_pf_top_passes()). The
- * name is read into @a's buffer.
+ * name (in kernel memory with @kernel: io_uring's copy) is read into @a's
+ * buffer.
  */
 static __always_inline int bpfd_pf_failed_name(struct bpfd_path_area *a,
 					       const struct bpfd_pf_config *pf,
-					       const char *user_name)
+					       const char *user_name, int kernel)
 {
 	u64 head, known = ~0ULL;
 	char ch, prev = '/';
@@ -572,7 +573,8 @@ static __always_inline int bpfd_pf_failed_name(struct bpfd_path_area *a,
 
 	if (!pf || !user_name)
 		return 1;
-	n = bpfd_read_user_str(a->buf, BPFD_PF_PATH_MAX, user_name);
+	n = kernel ? bpf_probe_read_kernel_str(a->buf, BPFD_PF_PATH_MAX, user_name)
+		   : bpfd_read_user_str(a->buf, BPFD_PF_PATH_MAX, user_name);
 	if (n <= 1 || n >= BPFD_PF_PATH_MAX)
 		return 1;
 	/* Any component that starts with "..": "..", and "...x" too, which passes. */

@@ -27,6 +27,11 @@ enum {
 	BPFD_PF_PATH_MAX = 256,	/* bytes of a path the in-kernel prefilter compares */
 	BPFD_PF_IDENTS_MAX = 1024,	/* files and directories known by identity (bpfd_pf_idents) */
 	BPFD_PF_IDENT_DEPTH_MAX = 32,	/* parent directories looked up for a directory's identity */
+	/*
+	 * Slots of bpfd_compat_progs (common.bpf.c): a tracer's compat program
+	 * sits at its record type, so record types up to 7 may have one.
+	 */
+	BPFD_COMPAT_SLOTS = 8,
 };
 
 /*

@@ -10,7 +10,7 @@
 #include "tcpaccept.h"
 #include "tcp.bpf.h"
 
-static __always_inline int bpfd_tcpaccept_report(long fd, long ret, u32 event)
+static __always_inline int bpfd_tcpaccept_report(long fd, long ret, u32 event, u32 syscall)
 {
 	struct tcpaccept_record r;
 	void *sk;
@@ -26,19 +26,21 @@ static __always_inline int bpfd_tcpaccept_report(long fd, long ret, u32 event)
 	bpfd_fill(&r.hdr, BPFD_TRACER_TYPE);
 	r.hdr.retval = ret;
 	r.event = event;
-	r.pad = 0;
+	r.syscall = syscall;
 	bpfd_submit(&r, sizeof(r), BPFD_TRACER_TYPE);
 	return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_exit_accept)
 {
-	return bpfd_tcpaccept_report(args->ret, args->ret, TCPACCEPT_ACCEPT);
+	return bpfd_tcpaccept_report(args->ret, args->ret, TCPACCEPT_ACCEPT,
+				     TCPACCEPT_SYS_ACCEPT);
 }
 
 TRACEPOINT_PROBE(syscalls, sys_exit_accept4)
 {
-	return bpfd_tcpaccept_report(args->ret, args->ret, TCPACCEPT_ACCEPT);
+	return bpfd_tcpaccept_report(args->ret, args->ret, TCPACCEPT_ACCEPT,
+				     TCPACCEPT_SYS_ACCEPT4);
 }
 
 /* listen(fd, backlog): the fd from the registers saved at entry. */
@@ -49,5 +51,6 @@ TRACEPOINT_PROBE(syscalls, sys_exit_listen)
 	if (args->ret < 0)
 		return 0;
 	bpfd_syscall_args(&a);
-	return bpfd_tcpaccept_report((int)bpfd_syscall_arg(&a, 0), args->ret, TCPACCEPT_LISTEN);
+	return bpfd_tcpaccept_report((int)bpfd_syscall_arg(&a, 0), args->ret, TCPACCEPT_LISTEN,
+				     TCPACCEPT_SYS_LISTEN);
 }

@@ -14,9 +14,17 @@
  */
 enum { TCPCONNECT_CLOSED = 1 };
 
+/* Which way the connect came (data.syscall). */
+enum tcpconnect_syscall {
+	TCPCONNECT_SYS_CONNECT,		/* connect(2) */
+	TCPCONNECT_SYS_IO_URING,	/* an io_uring request (IORING_OP_CONNECT) */
+};
+
 struct tcpconnect_record {
 	struct bpfd_record hdr;	/* the connecting process, as at connect() */
 	struct tcp_tuple tuple;
+	__u32 syscall;		/* enum tcpconnect_syscall */
+	__u32 pad;
 };
 
 #endif

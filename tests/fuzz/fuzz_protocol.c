@@ -14,6 +14,24 @@
 #include "ipc.h"
 #include "request.h"
 
+/*
+ * Argument shapes like the daemon's ops (control.c, which links the whole
+ * daemon): optional, required and bounded strings.
+ */
+static const struct request_arg no_args[] = { { NULL, 0, 0 } };
+static const struct request_arg trace_args[] = {
+	{ "tracer", 63, 0 }, { "rule", 255, 0 }, { "container", 128, 0 }, { NULL, 0, 0 },
+};
+static const struct request_arg create_args[] = {
+	{ "file", 255, 0 }, { "content", (size_t)-1, 1 }, { NULL, 0, 0 },
+};
+static const struct request_op ops[] = {
+	{ "status", no_args, REQUEST_ACCESS_READ, NULL },
+	{ "trace", trace_args, REQUEST_ACCESS_READ, NULL },
+	{ "create_rule", create_args, REQUEST_ACCESS_ADMIN, NULL },
+	{ NULL, NULL, REQUEST_ACCESS_NONE, NULL },
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ipc_reader r;
@@ -42,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (payload[len] != '\0')
 				abort();
-			if (request_decode(payload, len, &req, &op, err) == 0) {
+			if (request_decode(ops, payload, len, &req, &op, err) == 0) {
 				if (!op || !json_is_object(req))
 					abort();
 				json_decref(req);

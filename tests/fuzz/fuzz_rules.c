@@ -16,7 +16,7 @@
 
 /* The tracer table: tests/fake_tracers.c. */
 
-static int any_action(const char *name, char *why, size_t size)
+static int any_action(void *ctx, const char *name, char *why, size_t size)
 {
 	(void)why;
 	(void)size;
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct event ev;
 	const struct rule *matched[4];
 
-	if (rule_parse("fuzz.toml", (const char *)data, size, any_action, &r, &err) < 0) {
+	if (rule_parse("fuzz.toml", (const char *)data, size, any_action, NULL, &r, &err) < 0) {
 		if (err.message[0] == '\0' || strnlen(err.message, sizeof(err.message)) ==
 						      sizeof(err.message))
 			abort();

@@ -275,7 +275,8 @@ OPTIONAL_EVENT_KEYS = {"container_owner_uid": int}
 
 
 def check_event_shape(ev):
-    """Every key of SPEC §3 with its JSON type; data values are strings."""
+    """Every key of the event frame (docs/protocol.md §4.4) with its JSON type;
+    data values are strings."""
     keys = set(ev) - set(k for k in OPTIONAL_EVENT_KEYS if k in ev)
     assert keys == set(EVENT_KEYS), "event keys differ: %s" % sorted(keys ^ set(EVENT_KEYS))
     for k, t in OPTIONAL_EVENT_KEYS.items():

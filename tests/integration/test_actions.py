@@ -305,6 +305,50 @@ def test_default_actions_output_and_reload():
         d.cleanup()
 
 
+def create_rule(name, text):
+    return subprocess.run([BPFD, "-s", D.socket, "create", "-"], input='name = "%s"\n%s' % (name, text),
+                          capture_output=True, text=True)
+
+
+def test_rule_actions_resolved_when_the_rules_change():
+    """Each rule's actions are instances made when the rule goes in force (status lists
+    them before any event); one event matched by two rules naming the same instance runs
+    it once; and an admin naming ever more instances meets the limit with a clear error."""
+    cmd = unique("dup")
+    rule = 'tracer = "exec"\nactions = ["stdout:dup"]\n[filterEvents.command]\nvalues = ["%s"]\n' % cmd
+    for name in ("dup_a", "dup_b"):
+        r = create_rule(name, rule)
+        assert r.returncode == 0, r.stderr
+    assert action(D, "stdout:dup")["runs"] == 0
+    subprocess.run([make_program(TMP, cmd)], check=True)
+    a = wait_action(D, "stdout:dup", lambda a: a["runs"] >= 1, "the matched event")
+    ev = T.wait_for(lambda e: e["data"].get("command") == cmd, what="the event of %s" % cmd)
+    assert ev["rules"] == ["dup_a", "dup_b"], ev["rules"]
+    time.sleep(0.3)
+    assert action(D, "stdout:dup")["runs"] == 1, action(D, "stdout:dup")
+    lines = [l for l in D.stdout().splitlines() if cmd in l]
+    assert len(lines) == 1, lines
+    # Ever more instances: refused at the limit, by name, and the daemon lives on.
+    made = []
+    refused = None
+    for i in range(300):
+        r = create_rule("cap%d" % i, 'tracer = "exec"\nactions = ["stdout:cap%d"]\n'
+                        '[filterEvents.command]\nvalues = ["%s"]\n' % (i, cmd))
+        if r.returncode != 0:
+            refused = r
+            break
+        made.append("cap%d" % i)
+    assert refused is not None, "300 instances were all made"
+    assert "more than 256 action instances" in refused.stderr, refused.stderr
+    assert len(D.status()["actions"]) == 256
+    for name in made + ["dup_a", "dup_b"]:
+        D.cli("rm", name)
+    assert D.proc.poll() is None
+    subprocess.run([make_program(TMP, cmd)], check=True)
+    time.sleep(0.3)
+    assert action(D, "stdout:dup")["runs"] == 1, "a removed rule still ran its action"
+
+
 def main():
     require_root()
     setup()
@@ -318,6 +362,8 @@ def main():
             test_unfiltered_destructive_rule_refused,
             test_bad_config_is_fatal_at_start,
             test_default_actions_output_and_reload,
+            # Last: it leaves the daemon at its most instances.
+            test_rule_actions_resolved_when_the_rules_change,
         ])
     finally:
         T.stop()

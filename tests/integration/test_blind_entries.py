@@ -7,9 +7,13 @@ relative to a dirfd) and opens through io_uring (IORING_OP_OPENAT relative to
 a dirfd, OPENAT2, one forced to an io-wq worker, one into the fixed-file
 table). Each must match the rule on the file's real path with the
 submitter's pid and command and say which way it came (data.syscall); its
-benign twin, the same on another file, must not match. Then a daemon with
+benign twin, the same on another file, must not match. Failed io_uring
+opens (a missing relative name; /etc/shadow with O_DIRECTORY, ENOTDIR;
+one in an io-wq worker) are reported like failed syscalls: the name joined
+to the dirfd's path, not resolved, with the result. Then a daemon with
 `compat_syscalls = false`: no compat events, and no sys_exit hook attached.
 """
+import errno
 import os
 import shutil
 import subprocess
@@ -61,12 +65,14 @@ static long int80(long nr, long a, long b, long c)
 	return ret;
 }
 
+static int open_flags = O_RDONLY, delay;
+
 static int ring_open(const char *dir, const char *name, int op, int async, int fixed)
 {
 	struct io_uring_params p = { 0 };
 	struct io_uring_sqe *sqes, *sqe;
 	struct io_uring_cqe *cqe;
-	struct open_how how = { .flags = O_RDONLY };
+	struct open_how how = { .flags = open_flags };
 	unsigned *sq_tail, *sq_array, *cq_head, *cq_tail;
 	char *sq, *cq;
 	int fd, dfd = AT_FDCWD, files[2] = { -1, -1 };
@@ -95,24 +101,44 @@ static int ring_open(const char *dir, const char *name, int op, int async, int f
 		sqe->addr2 = (unsigned long)&how;
 		sqe->len = sizeof(how);
 	} else {
-		sqe->open_flags = O_RDONLY;
+		sqe->open_flags = open_flags;
 	}
 	if (async)
 		sqe->flags |= IOSQE_ASYNC;
+	if (delay) {
+		/*
+		 * Behind a 300 ms timeout it is linked to: the open is issued
+		 * (and fails) long after its submission.
+		 */
+		static struct __kernel_timespec ts = { .tv_nsec = 300000000 };
+
+		sqe[1] = *sqe;
+		memset(sqe, 0, sizeof(*sqe));
+		sqe->opcode = IORING_OP_TIMEOUT;
+		sqe->addr = (unsigned long)&ts;
+		sqe->len = 1;
+		sqe->timeout_flags = IORING_TIMEOUT_ETIME_SUCCESS;
+		sqe->flags = IOSQE_IO_LINK;
+		sqe->user_data = 1;
+	}
 	if (fixed)
 		sqe->file_index = 2;	/* slot 1 */
 	sq_tail = (unsigned *)(sq + p.sq_off.tail);
 	sq_array = (unsigned *)(sq + p.sq_off.array);
 	sq_array[0] = 0;
-	__atomic_store_n(sq_tail, 1, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+	sq_array[1] = 1;
+	__atomic_store_n(sq_tail, 1 + delay, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, fd, 1 + delay, 1 + delay, IORING_ENTER_GETEVENTS, NULL,
+		    0) < 0)
 		return -103;
 	cq_head = (unsigned *)(cq + p.cq_off.head);
 	cq_tail = (unsigned *)(cq + p.cq_off.tail);
-	if (__atomic_load_n(cq_tail, __ATOMIC_ACQUIRE) == *cq_head)
-		return -104;
 	cqe = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
-	return cqe[*cq_head & (p.cq_entries - 1)].res;
+	/* The open's completion: user_data 0 (the timeout's is 1). */
+	for (; *cq_head != __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE); (*cq_head)++)
+		if (cqe[*cq_head & (p.cq_entries - 1)].user_data == 0)
+			return cqe[*cq_head & (p.cq_entries - 1)].res;
+	return -104;
 }
 
 int main(int argc, char **argv)
@@ -133,8 +159,19 @@ int main(int argc, char **argv)
 		r = ring_open(argv[2], argv[3], IORING_OP_OPENAT2, 0, 0);
 	else if (argc == 3 && strcmp(argv[1], "uring-fixed") == 0)
 		r = ring_open(NULL, argv[2], IORING_OP_OPENAT, 0, 1);
+	else if (argc == 4 && strcmp(argv[1], "uring-openat-dir") == 0) {
+		open_flags = O_RDONLY | O_DIRECTORY;
+		r = ring_open(argv[2], argv[3], IORING_OP_OPENAT, 0, 0);
+	} else if (argc == 4 && strcmp(argv[1], "uring-openat-delayed") == 0) {
+		delay = 1;
+		r = ring_open(argv[2], argv[3], IORING_OP_OPENAT, 0, 0);
+	} else if (argc == 4 && strcmp(argv[1], "uring-openat2-dir") == 0) {
+		open_flags = O_RDONLY | O_DIRECTORY;
+		r = ring_open(argv[2], argv[3], IORING_OP_OPENAT2, 1, 0);
+	}
 	printf("%ld\n", r);
-	return r < 0;
+	/* A failed open is a result too; the ring's own failures are < -99. */
+	return r < -99 || r == -1;
 }
 """
 
@@ -217,6 +254,50 @@ def sys_exit_hooks(pid):
     return n
 
 
+def failed(mode, syscall, dirname, name, want, twin_dir, errno_):
+    """A failed io_uring open: the rule on the joined name matches, the twin's not."""
+    twin_pid = run(NOBODY + [HELPER, mode, twin_dir, name])[0]
+    pid, res = run(NOBODY + [HELPER, mode, dirname, name])
+    assert int(res) == -errno_, res
+    ev = T.wait_for(lambda e: e["tracer"] == "open" and e["pid"] == pid
+                    and "failed" in e["rules"], what="%s by %d" % (mode, pid), timeout=5)
+    d = ev["data"]
+    assert d["filename"] == want and d["resolved"] == "false", d
+    assert d["argument"] == name and d["syscall"] == syscall, d
+    assert "O_DIRECTORY" in d["flags"] or errno_ != errno.ENOTDIR, d
+    assert ev["returnval"] == -errno_ and ev["tid"] == pid, ev
+    assert ev["command"] == os.path.basename(HELPER) and ev["uid"] == 65534, ev
+    bad = T.all(lambda e: e["tracer"] == "open" and e["pid"] == twin_pid
+                and "failed" in e["rules"])
+    assert not bad, bad
+
+
+def test_io_uring_failed_open_of_a_missing_relative_name():
+    """ENOENT: no file, the name the kernel copied joined to the dirfd's path."""
+    failed("uring-openat", "io_uring_openat", os.path.dirname(TARGET), "missing",
+           os.path.join(os.path.dirname(TARGET), "missing"), os.path.dirname(TWIN),
+           errno.ENOENT)
+
+
+def test_io_uring_failed_open_of_etc_shadow():
+    """O_DIRECTORY on a regular file: ENOTDIR, relative to /etc, with `..` in the name."""
+    failed("uring-openat-dir", "io_uring_openat", "/etc", "../etc/shadow", "/etc/shadow",
+           os.path.dirname(TWIN), errno.ENOTDIR)
+
+
+def test_io_uring_failed_openat2_in_an_io_wq_worker():
+    """IOSQE_ASYNC: fails in an iou-wrk thread, reported as the submitter's."""
+    failed("uring-openat2-dir", "io_uring_openat2", "/etc", "shadow", "/etc/shadow",
+           os.path.dirname(TWIN), errno.ENOTDIR)
+
+
+def test_io_uring_failed_open_issued_long_after_its_submission():
+    """Linked behind a timeout: the name is kept from the submission to the failure."""
+    failed("uring-openat-delayed", "io_uring_openat", os.path.dirname(TARGET), "missing",
+           os.path.join(os.path.dirname(TARGET), "missing"), os.path.dirname(TWIN),
+           errno.ENOENT)
+
+
 def test_compat_switched_off():
     assert sys_exit_hooks(D.pid) == 1, "the default daemon has no sys_exit hook"
     tmp = tempfile.mkdtemp(prefix="bpfd-it-")
@@ -268,6 +349,10 @@ def setup():
     with open(os.path.join(d.tmp, "rules", "target.toml"), "w") as f:
         f.write('tracer = "open"\nactions = []\nfilterEvents.filename.values = ["%s"]\n'
                 % TARGET)
+    # Failed opens: a name in WORK/sec that does not exist, and /etc/shadow.
+    with open(os.path.join(d.tmp, "rules", "failed.toml"), "w") as f:
+        f.write('tracer = "open"\nactions = []\nfilterEvents.filename.values = ["%s", "%s"]\n'
+                % (os.path.join(WORK, "sec", "missing"), "/etc/shadow"))
     return d
 
 
@@ -285,6 +370,10 @@ def main():
             test_io_uring_openat2,
             test_io_uring_in_an_io_wq_worker,
             test_io_uring_fixed_file,
+            test_io_uring_failed_open_of_a_missing_relative_name,
+            test_io_uring_failed_open_of_etc_shadow,
+            test_io_uring_failed_openat2_in_an_io_wq_worker,
+            test_io_uring_failed_open_issued_long_after_its_submission,
             test_compat_switched_off,
         ])
     finally:

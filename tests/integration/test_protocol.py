@@ -181,6 +181,31 @@ def test_bad_frames_get_error_replies():
         assert recv_frame(s)["ok"] is True
 
 
+def test_argument_schemas_of_the_op_table():
+    """Each op's arguments as control_ops declares them: required, strings, bounded."""
+    cases = [
+        ({"op": "trace", "tracer": "a" * 64}, "'tracer' is too long"),
+        ({"op": "trace", "rule": "a" * 256}, "'rule' is too long"),
+        ({"op": "trace", "container": "a" * 129}, "'container' is too long"),
+        ({"op": "create_rule"}, "'content' must be a string"),
+        ({"op": "create_rule", "content": "x", "file": "a" * 256}, "'file' is too long"),
+        ({"op": "remove_rule", "name": None}, "'name' must be a string"),
+        ({"op": "remove_rule", "name": "a" * 256}, "'name' is too long"),
+        ({"op": "resume_container"}, "'container' must be a string"),
+        ({"op": "resume_container", "container": "a" * 129}, "'container' is too long"),
+        ({"op": "status", "anything": [1]}, None),
+    ]
+    with connect() as s:
+        for req, want in cases:
+            send_frame(s, json.dumps(req))
+            reply = recv_frame(s)
+            if want is None:
+                assert reply["ok"] is True, (req, reply)
+            else:
+                assert reply["ok"] is False and reply["error"] == "bad request: " + want, \
+                    (req, reply)
+
+
 def test_pipelined_requests_answered_in_order():
     with connect() as s:
         s.sendall(b"".join(struct.pack(">I", len(p)) + p for p in
@@ -278,6 +303,7 @@ def main():
             test_rule_ops_doc_frames,
             test_resume_container_doc_frames,
             test_bad_frames_get_error_replies,
+            test_argument_schemas_of_the_op_table,
             test_pipelined_requests_answered_in_order,
             test_oversized_frame_is_refused_and_closed,
             test_slow_subscriber_loses_counted_events,
