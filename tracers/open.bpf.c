@@ -182,11 +182,10 @@ drop:
 /*
  * @dfd_arg, @name_arg, @flags_arg: which syscall argument holds the
  * directory fd, the file name and the flags (-1: none; for flags, @flags is
- * the value; without a dirfd the cwd is the base). @compat: the call came
- * through the 32-bit entry, whose arguments are elsewhere.
+ * the value; without a dirfd the cwd is the base).
  */
 static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, int flags_arg,
-					  u64 flags, u32 syscall, int compat)
+					  u64 flags, u32 syscall)
 {
 	struct bpfd_open_call c = { .dfd = BPFD_AT_FDCWD, .flags = flags };
 	struct bpfd_pf_config *pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
@@ -197,16 +196,13 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
 		return 0;
 	}
-	if (compat)
-		bpfd_compat_syscall_args(&a);
-	else
-		bpfd_syscall_args(&a);
+	bpfd_syscall_args(&a);
 	c.task = (void *)bpf_get_current_task();
 	if (name_arg >= 0)
 		c.filename = (const char *)bpfd_syscall_arg(&a, name_arg);
 	if (dfd_arg >= 0)
 		c.dfd = (int)bpfd_syscall_arg(&a, dfd_arg);
-	if ((syscall & ~OPEN_SYS_COMPAT) == OPEN_SYS_OPENAT2)
+	if (syscall == OPEN_SYS_OPENAT2)
 		c.how = (const void *)bpfd_syscall_arg(&a, flags_arg);
 	else if (flags_arg >= 0)
 		c.flags = (u32)bpfd_syscall_arg(&a, flags_arg);
@@ -218,31 +214,31 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 /* open(filename, flags, mode) */
 TRACEPOINT_PROBE(syscalls, sys_exit_open)
 {
-	return bpfd_open_exit(args->ret, -1, 0, 1, 0, OPEN_SYS_OPEN, 0);
+	return bpfd_open_exit(args->ret, -1, 0, 1, 0, OPEN_SYS_OPEN);
 }
 
 /* openat(dfd, filename, flags, mode) */
 TRACEPOINT_PROBE(syscalls, sys_exit_openat)
 {
-	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT, 0);
+	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT);
 }
 
 /* openat2(dfd, filename, how, size) */
 TRACEPOINT_PROBE(syscalls, sys_exit_openat2)
 {
-	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT2, 0);
+	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT2);
 }
 
 /* creat(filename, mode) is open(O_CREAT|O_WRONLY|O_TRUNC). */
 TRACEPOINT_PROBE(syscalls, sys_exit_creat)
 {
-	return bpfd_open_exit(args->ret, -1, 0, -1, 01101, OPEN_SYS_CREAT, 0);
+	return bpfd_open_exit(args->ret, -1, 0, -1, 01101, OPEN_SYS_CREAT);
 }
 
 /* open_by_handle_at(mount_fd, handle, flags): no name, but a file once it succeeded. */
 TRACEPOINT_PROBE(syscalls, sys_exit_open_by_handle_at)
 {
-	return bpfd_open_exit(args->ret, -1, -1, 2, 0, OPEN_SYS_OPEN_BY_HANDLE_AT, 0);
+	return bpfd_open_exit(args->ret, -1, -1, 2, 0, OPEN_SYS_OPEN_BY_HANDLE_AT);
 }
 
 /*
@@ -252,11 +248,21 @@ TRACEPOINT_PROBE(syscalls, sys_exit_open_by_handle_at)
  * entry/syscalls/syscall_32.tbl); their arguments are in the same order as
  * the 64-bit calls'. One call of the report below: the walk is checked once.
  */
+struct bpfd_open_compat_call {
+	struct bpfd_open_call c;
+	long ret;
+	u32 syscall;
+};
+BPF_PERCPU_ARRAY(bpfd_open_compat_calls, struct bpfd_open_compat_call, 1);
+
 static __always_inline int bpfd_open_compat_exit(long nr, long ret)
 {
+	struct bpfd_pf_config *pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
 	int dfd_arg = -1, name_arg = 0, flags_arg = 1;
+	struct bpfd_open_compat_call *call;
+	struct bpfd_syscall_args a;
+	u32 syscall, mode, zero = 0;
 	u64 flags = 0;
-	u32 syscall;
 
 	switch (nr) {
 	case 5:		/* open(filename, flags, mode) */
@@ -281,8 +287,35 @@ static __always_inline int bpfd_open_compat_exit(long nr, long ret)
 	default:
 		return 0;
 	}
-	return bpfd_open_exit(ret, dfd_arg, name_arg, flags_arg, flags, syscall | OPEN_SYS_COMPAT,
-			      1);
+	if (!bpfd_open_task_passes(pf, &mode)) {
+		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
+		return 0;
+	}
+	/*
+	 * The call goes to the report through map memory, whose contents the
+	 * verifier does not follow: each case above would otherwise be a
+	 * state of its own all through the walks, more than it accepts.
+	 */
+	call = bpfd_open_compat_calls.lookup(&zero);
+	if (!call)
+		return 0;
+	bpfd_compat_syscall_args(&a);
+	__builtin_memset(&call->c, 0, sizeof(call->c));
+	call->c.task = (void *)bpf_get_current_task();
+	call->c.dfd = dfd_arg >= 0 ? (int)bpfd_syscall_arg(&a, dfd_arg) : BPFD_AT_FDCWD;
+	if (name_arg >= 0)
+		call->c.filename = (const char *)bpfd_syscall_arg(&a, name_arg);
+	call->c.flags = flags;
+	if (syscall == OPEN_SYS_OPENAT2)
+		call->c.how = (const void *)bpfd_syscall_arg(&a, flags_arg);
+	else if (flags_arg >= 0)
+		call->c.flags = (u32)bpfd_syscall_arg(&a, flags_arg);
+	if (ret >= 0)
+		call->c.file = bpfd_fd_file(call->c.task, ret);
+	call->ret = ret;
+	call->syscall = syscall | OPEN_SYS_COMPAT;
+	return bpfd_open_report(*(volatile long *)&call->ret, *(volatile u32 *)&call->syscall, pf,
+				mode, &call->c);
 }
 
 BPFD_COMPAT_PROGRAM(bpfd_open_compat, bpfd_open_compat_exit)
