@@ -83,8 +83,14 @@ static __always_inline int bpfd_exec_prefilter(const struct bpfd_pf_config *pf,
 		return 0;
 	if (!user_name)
 		return 2;
-	return (mode & BPFD_PF_LEAF) ? bpfd_pf_user_leaf_passes(BPFD_TRACER_TYPE, user_name, area, pf)
-				     : 1;
+	if (mode & BPFD_PF_LEAF)
+		return bpfd_pf_user_leaf_passes(BPFD_TRACER_TYPE, user_name, area, pf);
+	/*
+	 * With a prefix among the names, an absolute name is tested by where
+	 * it begins (a shell's search of its PATH fails in each directory
+	 * before the one that has the program); a relative one passes.
+	 */
+	return pf && pf->lead_mask ? bpfd_pf_failed_name(area, pf, user_name, 0) != 0 : 1;
 }
 
 /*
@@ -133,7 +139,7 @@ static __always_inline int bpfd_exec_exit(long ret, int name_arg, u32 syscall)
 	if (filename && bpfd_read_user(&first, 1, filename) == 0)
 		bpfd_path_start_base(task, name_arg ? (int)bpfd_syscall_arg(&a, 0) : -100, first,
 				     &start);
-	len = bpfd_path_resolve(area, task, &start, BPFD_PATH_BASE, 1);
+	len = bpfd_path_resolve(area, task, &start, BPFD_PATH_BASE);
 	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
 	r->hdr.retval = ret;
 	r->flags = EXEC_ARGV_NUL_SEPARATED;
@@ -303,7 +309,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 		} else {
 			bpfd_path_start_file(exe, &start);
 		}
-		plen = bpfd_path_resolve(area, task, &start, kind, 1);
+		plen = bpfd_path_resolve(area, task, &start, kind);
 		if (k == 1) {
 			r->interp_len = bpfd_path_copy(&r->buf[BPFD_BOUND(base, 4 * BPFD_PATH_MAX)],
 						       area, plen);

@@ -41,6 +41,13 @@ static __always_inline int bpfd_open_task_passes(struct bpfd_pf_config *pf, u32 
 	return !((*mode & BPFD_PF_ACTIVE) && !(*mode & BPFD_PF_PATH));
 }
 
+/* The first byte of @c's name, from where it is. */
+static __always_inline long bpfd_open_first(const struct bpfd_open_call *c, char *first)
+{
+	return c->kernel_name ? bpf_probe_read_kernel(first, 1, c->filename)
+			      : bpfd_read_user(first, 1, c->filename);
+}
+
 /*
  * The rest of the prefilter, the path and the record, for open @c that
  * returned @ret, made by @syscall (enum open_syscall). Every way in (the
@@ -55,65 +62,69 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	struct bpfd_path_area *area;
 	struct open_record *r;
 	struct bpfd_path_root start = {};
-	void *dentry;
+	struct bpfd_pf_ident_ctx ic;
+	void *dentry = NULL;
 	u32 len = 0, plen, kind = BPFD_PATH_BASE, k;
 	u64 flags = c->flags;
-	int n = 0, names, known;
+	int n = 0, known, lead, fail;
 	char first = 0;
 
 	r = bpfd_scratch();
 	if (!r)
 		return 0;
 	area = bpfd_path_area(r);
+	if (c->file)
+		bpfd_path_start_file(c->file, &start);
 	/*
 	 * A file a rule names, or one under a directory a rule's prefix
 	 * names, is recognised by its identity first: under another name (a
 	 * hard link, a bind mount, a chroot) no name test would let it through.
 	 */
-	known = bpfd_pf_ident_passes(BPFD_TRACER_TYPE, mode, c->file, area);
+	known = bpfd_pf_ident_passes(BPFD_TRACER_TYPE, mode, c->file, area, &ic);
 	/*
-	 * Else the file name is tested as the kernel resolved it. Before the
-	 * path is built, its last component (the dentry's name, or for a failed
-	 * open the name's) must be one of the rules' when they are all exact
-	 * names: most opens stop there, at the cost of the fd table's reads.
-	 * A failed open is tested by that alone, or not at all.
+	 * Else the file name is tested as the kernel resolved it, before the
+	 * path is built. With exact names only, its last component (the
+	 * dentry's name, or for a failed open the name's) must be one of the
+	 * rules': most opens stop there. With a prefix among them, one pass up
+	 * the file's directories without their names tests the parents'
+	 * identities and leaves the top directory to test against the lead:
+	 * `/tmp/...` is dropped there for rules on `/etc/...`. A failed open
+	 * is tested by its last component, or with a prefix among the names,
+	 * by where its name joined to its directory begins.
 	 */
+	lead = (mode & BPFD_PF_ACTIVE) && !(mode & BPFD_PF_LEAF) && pf && pf->lead_mask;
 	if (known) {
 		/* Nothing to drop. */
 	} else if ((mode & BPFD_PF_LEAF) && c->file) {
-		dentry = bpfd_read_ptr(c->file, BPFD_OFF_FILE_PATH_DENTRY);
+		dentry = start.dentry;
 		if (dentry && !bpfd_pf_leaf_passes(BPFD_TRACER_TYPE,
 						   bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_NAME), pf))
 			goto drop;
 	} else if ((mode & BPFD_PF_LEAF) &&
 		   !bpfd_pf_user_leaf_passes(BPFD_TRACER_TYPE, c->filename, area, pf)) {
 		goto drop;
+	} else if (lead || (c->file && (mode & BPFD_PF_IDENT_DIRS))) {
+		fail = 2;
+		if (!c->file) {
+			fail = lead ? bpfd_pf_failed_name(area, pf, c->filename, c->kernel_name) : 1;
+			if (!fail)
+				goto drop;
+			if (c->filename && bpfd_open_first(c, &first) == 0)
+				bpfd_path_start_base(c->task, c->dfd, first, &start);
+		}
+		if (fail == 2) {
+			known = bpfd_pf_scan(area, &ic, c->file ? mode : 0, start.mnt, start.dentry);
+			if (!known && lead && !bpfd_pf_top_passes(area, pf, !c->file))
+				goto drop;
+		}
 	}
-	if (c->file) {
-		bpfd_path_start_file(c->file, &start);
+	/* Read back: one state for the walk below, whichever way led here. */
+	known = *(volatile u16 *)&area->ident.depth;
+	if (c->file)
 		kind = BPFD_PATH_FILE;
-	} else if (c->filename && (c->kernel_name ? bpf_probe_read_kernel(&first, 1, c->filename)
-						  : bpfd_read_user(&first, 1, c->filename)) == 0) {
+	else if (!start.dentry && c->filename && bpfd_open_first(c, &first) == 0)
 		bpfd_path_start_base(c->task, c->dfd, first, &start);
-	}
-	/*
-	 * Without the last component's test (a prefix among the rules'
-	 * names), a first walk reads no names, only the way up, and tests the
-	 * top directory against the lead: `/tmp/...` is dropped there for
-	 * rules on `/etc/...`. One copy of the walk serves both passes: the
-	 * verifier checks it once per pass, not once per call site.
-	 */
-	names = known || !((mode & BPFD_PF_ACTIVE) && c->file && !(mode & BPFD_PF_LEAF) && pf &&
-			   pf->lead_mask);
-#pragma clang loop unroll(disable)
-	for (k = 0; k < 2; k++) {
-		len = bpfd_path_resolve(area, c->task, &start, kind, names);
-		if (names)
-			break;
-		if (!bpfd_pf_top_passes(area, pf))
-			goto drop;
-		names = 1;
-	}
+	len = bpfd_path_resolve(area, c->task, &start, kind);
 	if (!known && (mode & BPFD_PF_ACTIVE) && c->file && len &&
 	    !(area->flags & BPFD_PATH_TRUNCATED) &&
 	    !bpfd_pf_walked_path_passes(BPFD_TRACER_TYPE, area, pf))
@@ -171,11 +182,10 @@ drop:
 /*
  * @dfd_arg, @name_arg, @flags_arg: which syscall argument holds the
  * directory fd, the file name and the flags (-1: none; for flags, @flags is
- * the value; without a dirfd the cwd is the base). @compat: the call came
- * through the 32-bit entry, whose arguments are elsewhere.
+ * the value; without a dirfd the cwd is the base).
  */
 static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, int flags_arg,
-					  u64 flags, u32 syscall, int compat)
+					  u64 flags, u32 syscall)
 {
 	struct bpfd_open_call c = { .dfd = BPFD_AT_FDCWD, .flags = flags };
 	struct bpfd_pf_config *pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
@@ -186,16 +196,13 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
 		return 0;
 	}
-	if (compat)
-		bpfd_compat_syscall_args(&a);
-	else
-		bpfd_syscall_args(&a);
+	bpfd_syscall_args(&a);
 	c.task = (void *)bpf_get_current_task();
 	if (name_arg >= 0)
 		c.filename = (const char *)bpfd_syscall_arg(&a, name_arg);
 	if (dfd_arg >= 0)
 		c.dfd = (int)bpfd_syscall_arg(&a, dfd_arg);
-	if ((syscall & ~OPEN_SYS_COMPAT) == OPEN_SYS_OPENAT2)
+	if (syscall == OPEN_SYS_OPENAT2)
 		c.how = (const void *)bpfd_syscall_arg(&a, flags_arg);
 	else if (flags_arg >= 0)
 		c.flags = (u32)bpfd_syscall_arg(&a, flags_arg);
@@ -207,31 +214,31 @@ static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, i
 /* open(filename, flags, mode) */
 TRACEPOINT_PROBE(syscalls, sys_exit_open)
 {
-	return bpfd_open_exit(args->ret, -1, 0, 1, 0, OPEN_SYS_OPEN, 0);
+	return bpfd_open_exit(args->ret, -1, 0, 1, 0, OPEN_SYS_OPEN);
 }
 
 /* openat(dfd, filename, flags, mode) */
 TRACEPOINT_PROBE(syscalls, sys_exit_openat)
 {
-	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT, 0);
+	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT);
 }
 
 /* openat2(dfd, filename, how, size) */
 TRACEPOINT_PROBE(syscalls, sys_exit_openat2)
 {
-	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT2, 0);
+	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT2);
 }
 
 /* creat(filename, mode) is open(O_CREAT|O_WRONLY|O_TRUNC). */
 TRACEPOINT_PROBE(syscalls, sys_exit_creat)
 {
-	return bpfd_open_exit(args->ret, -1, 0, -1, 01101, OPEN_SYS_CREAT, 0);
+	return bpfd_open_exit(args->ret, -1, 0, -1, 01101, OPEN_SYS_CREAT);
 }
 
 /* open_by_handle_at(mount_fd, handle, flags): no name, but a file once it succeeded. */
 TRACEPOINT_PROBE(syscalls, sys_exit_open_by_handle_at)
 {
-	return bpfd_open_exit(args->ret, -1, -1, 2, 0, OPEN_SYS_OPEN_BY_HANDLE_AT, 0);
+	return bpfd_open_exit(args->ret, -1, -1, 2, 0, OPEN_SYS_OPEN_BY_HANDLE_AT);
 }
 
 /*
@@ -241,11 +248,21 @@ TRACEPOINT_PROBE(syscalls, sys_exit_open_by_handle_at)
  * entry/syscalls/syscall_32.tbl); their arguments are in the same order as
  * the 64-bit calls'. One call of the report below: the walk is checked once.
  */
+struct bpfd_open_compat_call {
+	struct bpfd_open_call c;
+	long ret;
+	u32 syscall;
+};
+BPF_PERCPU_ARRAY(bpfd_open_compat_calls, struct bpfd_open_compat_call, 1);
+
 static __always_inline int bpfd_open_compat_exit(long nr, long ret)
 {
+	struct bpfd_pf_config *pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
 	int dfd_arg = -1, name_arg = 0, flags_arg = 1;
+	struct bpfd_open_compat_call *call;
+	struct bpfd_syscall_args a;
+	u32 syscall, mode, zero = 0;
 	u64 flags = 0;
-	u32 syscall;
 
 	switch (nr) {
 	case 5:		/* open(filename, flags, mode) */
@@ -270,8 +287,35 @@ static __always_inline int bpfd_open_compat_exit(long nr, long ret)
 	default:
 		return 0;
 	}
-	return bpfd_open_exit(ret, dfd_arg, name_arg, flags_arg, flags, syscall | OPEN_SYS_COMPAT,
-			      1);
+	if (!bpfd_open_task_passes(pf, &mode)) {
+		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
+		return 0;
+	}
+	/*
+	 * The call goes to the report through map memory, whose contents the
+	 * verifier does not follow: each case above would otherwise be a
+	 * state of its own all through the walks, more than it accepts.
+	 */
+	call = bpfd_open_compat_calls.lookup(&zero);
+	if (!call)
+		return 0;
+	bpfd_compat_syscall_args(&a);
+	__builtin_memset(&call->c, 0, sizeof(call->c));
+	call->c.task = (void *)bpf_get_current_task();
+	call->c.dfd = dfd_arg >= 0 ? (int)bpfd_syscall_arg(&a, dfd_arg) : BPFD_AT_FDCWD;
+	if (name_arg >= 0)
+		call->c.filename = (const char *)bpfd_syscall_arg(&a, name_arg);
+	call->c.flags = flags;
+	if (syscall == OPEN_SYS_OPENAT2)
+		call->c.how = (const void *)bpfd_syscall_arg(&a, flags_arg);
+	else if (flags_arg >= 0)
+		call->c.flags = (u32)bpfd_syscall_arg(&a, flags_arg);
+	if (ret >= 0)
+		call->c.file = bpfd_fd_file(call->c.task, ret);
+	call->ret = ret;
+	call->syscall = syscall | OPEN_SYS_COMPAT;
+	return bpfd_open_report(*(volatile long *)&call->ret, *(volatile u32 *)&call->syscall, pf,
+				mode, &call->c);
 }
 
 BPFD_COMPAT_PROGRAM(bpfd_open_compat, bpfd_open_compat_exit)

@@ -25,9 +25,20 @@ struct bpfd_path_area {
 	 */
 	u32 pos;
 	u32 flags;		/* enum bpfd_path_flags */
-	/* A walk without names: the component just below the root, and how many there are. */
+	/* bpfd_pf_scan(): the component just below the root, and how many there are. */
 	u64 top;
 	u32 depth;
+	/*
+	 * bpfd_pf_scan()'s state, in memory for the same reason as pos:
+	 * whether parents' identities are still tested, the level of the
+	 * last one tested, and a bind mount's root whose own parents are
+	 * left to test.
+	 */
+	u32 idents;
+	u32 level;
+	u64 above;
+	/* The identity looked up, kept here for the same reason. */
+	struct bpfd_pf_ident_key ikey;
 	/* What bpfd_pf_ident_passes() recognised the file as: copied into records. */
 	struct bpfd_path_ident ident;
 	/* ident's names below the directory: tail[BPFD_IDENT_TAIL_MAX - ident.tail_len ...]. */
@@ -93,11 +104,10 @@ static __always_inline void *bpfd_fd_file(void *task, long fd)
  * Walks from (@mnt, @dentry) up to @root, crossing mounts, and leaves the
  * path in @a: buf[pos .. BPFD_PATH_END), NUL-terminated; "/" for the root
  * itself. Sets BPFD_PATH_TRUNCATED or BPFD_PATH_OUTSIDE_ROOT in a->flags.
- * Returns the path's length. Without @names, the same way up but no name
- * is read: only a->top and a->depth are set (for bpfd_pf_top_passes()).
+ * Returns the path's length.
  */
 static __always_inline u32 bpfd_path_walk(struct bpfd_path_area *a, void *mnt, void *dentry,
-					  const struct bpfd_path_root *root, int names)
+					  const struct bpfd_path_root *root)
 {
 	void *mnt_root, *parent, *name, *m, *sb, *s_root, *up;
 	u32 i, len, pos;
@@ -105,8 +115,6 @@ static __always_inline u32 bpfd_path_walk(struct bpfd_path_area *a, void *mnt, v
 
 	a->pos = BPFD_PATH_END;
 	a->buf[BPFD_PATH_END] = '\0';
-	a->top = 0;
-	a->depth = 0;
 	mnt_root = mnt ? bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_ROOT) : NULL;
 	if (!mnt || !dentry)
 		done = 1;
@@ -152,17 +160,6 @@ static __always_inline u32 bpfd_path_walk(struct bpfd_path_area *a, void *mnt, v
 			continue;
 		}
 		parent = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_PARENT);
-		if (!names) {
-			if (!parent || parent == dentry) {
-				a->flags |= BPFD_PATH_OUTSIDE_ROOT;
-				done = 1;
-				break;
-			}
-			a->top = (u64)dentry;
-			a->depth++;
-			dentry = parent;
-			continue;
-		}
 		len = 0;
 		bpf_probe_read_kernel(&len, sizeof(len), (char *)dentry + BPFD_OFF_DENTRY_NAME_LEN);
 		if (len > 255)
@@ -231,7 +228,7 @@ static __always_inline void bpfd_path_start_base(void *task, long dfd, char firs
  * the verifier has to check.
  */
 static __always_inline u32 bpfd_path_resolve(struct bpfd_path_area *a, void *task,
-					     const struct bpfd_path_root *start, u32 kind, int names)
+					     const struct bpfd_path_root *start, u32 kind)
 {
 	struct bpfd_path_root root;
 
@@ -240,7 +237,7 @@ static __always_inline u32 bpfd_path_resolve(struct bpfd_path_area *a, void *tas
 		return 0;
 	bpfd_path_ns_root(task, &root);
 	a->flags = kind;
-	return bpfd_path_walk(a, start->mnt, start->dentry, &root, names);
+	return bpfd_path_walk(a, start->mnt, start->dentry, &root);
 }
 
 /*
@@ -259,13 +256,14 @@ static __always_inline u32 bpfd_path_copy(char *dst, struct bpfd_path_area *a, u
 }
 
 /*
- * The prefilter's lead test on a path from a walk without names (a->top,
+ * The prefilter's lead test on the top found by bpfd_pf_scan() (a->top,
  * a->depth): "/", the top component's name, then "/" when it has more
- * below it, against the lead, in the bytes those are known for. What it
+ * below it (or @more: a failed open's name follows the directory), against
+ * the lead, in the bytes those are known for. What it
  * cannot tell (outside the root, truncated, the root itself) passes.
  */
 static __always_inline int bpfd_pf_top_passes(struct bpfd_path_area *a,
-					      const struct bpfd_pf_config *pf)
+					      const struct bpfd_pf_config *pf, int more)
 {
 	/* Built in the area's spare tail, which no walk writes. */
 	char *t = &a->buf[BPFD_PATH_MASK + 1];
@@ -281,7 +279,7 @@ static __always_inline int bpfd_pf_top_passes(struct bpfd_path_area *a,
 		return 1;
 	/* t[1 .. n-1] is the name; t[n] is what follows it in the path. */
 	if (n < 8) {
-		t[n & 7] = a->depth > 1 ? '/' : '\0';
+		t[n & 7] = a->depth > 1 || more ? '/' : '\0';
 		if (n < 7)
 			known = (1ULL << ((n + 1) * 8)) - 1;
 	}
@@ -325,24 +323,6 @@ static __always_inline int bpfd_pf_walked_path_passes(u32 type, const struct bpf
 	return bpfd_pf_key_passes(type, k, pf->lead, pf->lead_mask);
 }
 
-/*
- * The inode number of @dentry's inode into k->ino, and with @dev its
- * device into k->dev (a dentry's parents share its filesystem: read once).
- * False without an inode.
- */
-static __always_inline int bpfd_pf_ident_key(void *dentry, struct bpfd_pf_ident_key *k, int dev)
-{
-	void *inode = dentry ? bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_INODE) : NULL;
-	void *sb = inode && dev ? bpfd_read_ptr(inode, BPFD_OFF_INODE_SB) : NULL;
-
-	if (!inode || (dev && !sb))
-		return 0;
-	if (dev)
-		bpf_probe_read_kernel(&k->dev, sizeof(k->dev), (char *)sb + BPFD_OFF_SB_DEV);
-	bpf_probe_read_kernel(&k->ino, sizeof(k->ino), (char *)inode + BPFD_OFF_INODE_INO);
-	return 1;
-}
-
 /* Is inode number @ino's bit set in @bits (struct bpfd_pf_ident_hint)? */
 static __always_inline int bpfd_pf_ident_hinted(const u64 *bits, u64 ino)
 {
@@ -376,57 +356,247 @@ static __always_inline void bpfd_pf_ident_tail(struct bpfd_path_area *a, void *d
 }
 
 /*
- * The prefilter's test of a file's identity (BPFD_PF_IDENT in @mode): is
- * the inode of the opened @file one that a rule names (bpfd_pf_idents), or,
- * with BPFD_PF_IDENT_DIRS, one of its parent directories the directory of
- * a rule's prefix? Names do not matter here: a hard link, a bind mount and
- * a chroot all open the same inode. Parents are the dentries' own, within
- * the file's filesystem whatever the mount it was reached through, so a
- * bind mount of a directory leads to the same parents. Sets a->ident (depth
- * 0 when nothing was recognised) and returns whether something was.
+ * What the prefilter's identity tests share while an open is tested: the
+ * hint, the file's inode and dentry, and the key looked up (its device is
+ * read only once a hint bit is set: most opens never need it).
+ */
+struct bpfd_pf_ident_ctx {
+	const struct bpfd_pf_ident_hint *hint;
+	void *inode;
+	void *dentry;
+	struct bpfd_pf_ident_key *k;	/* in the path area */
+	u32 bit;
+};
+
+/*
+ * Is inode @ino (of the file's filesystem) in bpfd_pf_idents for this
+ * tracer, as a file (@dir 0) or as a prefix's directory (@dir 1)?
+ * the device the first time it is needed.
+ */
+static __always_inline int bpfd_pf_ident_lookup(struct bpfd_pf_ident_ctx *c, u64 ino, int dir)
+{
+	struct bpfd_pf_ident *v;
+	void *sb = bpfd_read_ptr(c->inode, BPFD_OFF_INODE_SB);
+
+	if (!sb)
+		return 0;
+	bpf_probe_read_kernel(&c->k->dev, sizeof(c->k->dev), (char *)sb + BPFD_OFF_SB_DEV);
+	c->k->ino = ino;
+	v = bpfd_pf_idents.lookup(c->k);
+	return v && ((dir ? v->dir_types : v->file_types) & c->bit);
+}
+
+/* Records in a->ident that the file was recognised at @depth (1: itself). */
+static __always_inline int bpfd_pf_ident_hit(struct bpfd_path_area *a,
+					     const struct bpfd_pf_ident_ctx *c, u32 depth)
+{
+	a->ident.ino = c->k->ino;
+	a->ident.dev = c->k->dev;
+	a->ident.depth = depth;
+	if (depth > 1)
+		bpfd_pf_ident_tail(a, c->dentry, depth - 1);
+	return 1;
+}
+
+/*
+ * The prefilter's test of a file's own identity (BPFD_PF_IDENT in @mode):
+ * is the inode of the opened @file one that a rule names
+ * (bpfd_pf_idents)? Names do not matter here: a hard link, a bind mount
+ * and a chroot all open the same inode. Sets up @c for the parents' tests
+ * (bpfd_pf_scan), a->ident (depth 0 when nothing was recognised), and
+ * returns whether the file was recognised. Two reads and a bit test for a
+ * file no rule names.
  */
 static __always_inline int bpfd_pf_ident_passes(u32 type, u32 mode, void *file,
-						struct bpfd_path_area *a)
+						struct bpfd_path_area *a,
+						struct bpfd_pf_ident_ctx *c)
 {
-	struct bpfd_pf_ident_key k = {};
-	struct bpfd_pf_ident_hint *h;
-	struct bpfd_pf_ident *v;
-	u32 bit = 1u << (type & 31), i, zero = 0;
-	void *dentry, *parent, *file_dentry;
+	u32 zero = 0;
+	u64 ino = 0;
 
 	a->ident.depth = 0;
+	__builtin_memset(&a->ikey, 0, sizeof(a->ikey));
+	c->k = &a->ikey;
+	c->hint = NULL;
+	c->inode = NULL;
+	c->dentry = NULL;
+	c->bit = 1u << (type & 31);
 	if (!(mode & BPFD_PF_IDENT) || !file)
 		return 0;
-	h = bpfd_pf_ident_hint.lookup(&zero);
-	dentry = file_dentry = bpfd_read_ptr(file, BPFD_OFF_FILE_PATH_DENTRY);
-	if (!h || !bpfd_pf_ident_key(dentry, &k, 1))
+	c->inode = bpfd_read_ptr(file, BPFD_OFF_FILE_INODE);
+	c->hint = bpfd_pf_ident_hint.lookup(&zero);
+	if (!c->inode || !c->hint)
 		return 0;
-	v = bpfd_pf_ident_hinted(h->file, k.ino) ? bpfd_pf_idents.lookup(&k) : NULL;
-	if (v && (v->file_types & bit))
-		goto hit;
-	if (!(mode & BPFD_PF_IDENT_DIRS))
+	bpf_probe_read_kernel(&ino, sizeof(ino), (char *)c->inode + BPFD_OFF_INODE_INO);
+	if (bpfd_pf_ident_hinted(c->hint->file, ino) && bpfd_pf_ident_lookup(c, ino, 0))
+		return bpfd_pf_ident_hit(a, c, 1);
+	return 0;
+}
+
+/* Is @dentry, @level directories above the file, the directory of a prefix? */
+static __always_inline int bpfd_pf_ident_dir(struct bpfd_path_area *a, struct bpfd_pf_ident_ctx *c,
+					     void *dentry, u32 level)
+{
+	const struct bpfd_pf_ident_hint *h = c->hint;
+	void *inode;
+	u64 ino = 0;
+
+	if (!h)
 		return 0;
+	inode = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_INODE);
+	if (!inode)
+		return 0;
+	bpf_probe_read_kernel(&ino, sizeof(ino), (char *)inode + BPFD_OFF_INODE_INO);
+	if (bpfd_pf_ident_hinted(h->dir, ino) && bpfd_pf_ident_lookup(c, ino, 1))
+		return bpfd_pf_ident_hit(a, c, level + 1);
+	return 0;
+}
+
+/*
+ * The prefilter's one pass up from opened file (@mnt, @dentry) before any
+ * name is read: the way the path walk goes (dentries, then mounts), which
+ * leaves the top component below the root in a->top and the count of
+ * components in a->depth for bpfd_pf_top_passes(), and on the way, with
+ * BPFD_PF_IDENT_DIRS in @mode, tests each parent directory's identity
+ * while it is the file's filesystem's own parent (a bind mount of a
+ * directory leads to the same parents). It ends at the mount that has no
+ * parent, the root of the file's mount namespace, without reading the
+ * opener's root: for a file of the opener's namespace that is where the
+ * path walk ends too, and for one of another namespace (a breakout), the
+ * path walk goes up to the same top and says it lies outside. Returns
+ * whether a parent was recognised (a->ident set).
+ */
+static __always_inline int bpfd_pf_scan(struct bpfd_path_area *a, struct bpfd_pf_ident_ctx *c,
+					u32 mode, void *mnt, void *dentry)
+{
+	void *mnt_root, *parent, *m, *sb, *s_root, *up, *above;
+	u32 i;
+
+	c->dentry = dentry;
+	a->top = 0;
+	a->depth = 0;
+	a->flags = BPFD_PATH_FILE;
+	a->idents = (mode & BPFD_PF_IDENT_DIRS) && c->hint && c->inode;
+	a->level = 0;
+	a->above = 0;
+	if (!mnt || !dentry)
+		return 0;
+	mnt_root = bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_ROOT);
 #pragma clang loop unroll(disable)
-	for (i = 1; i < BPFD_PF_IDENT_DEPTH_MAX; i++) {
-		parent = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_PARENT);
-		if (!parent || parent == dentry || !bpfd_pf_ident_key(parent, &k, 0))
-			return 0;
-		dentry = parent;
-		if (!bpfd_pf_ident_hinted(h->dir, k.ino))
+	for (i = 0; i < BPFD_PATH_DEPTH_MAX; i++) {
+		if (dentry == mnt_root) {
+			m = (char *)mnt - BPFD_OFF_MOUNT_MNT;
+			parent = bpfd_read_ptr(m, BPFD_OFF_MOUNT_PARENT);
+			if (!parent || parent == m)
+				goto top;
+			/*
+			 * A mount of a directory (a bind mount) rather than of
+			 * its filesystem's root, which is its own parent: as in
+			 * bpfd_path_walk(), the whole filesystem's mount above.
+			 */
+			up = bpfd_read_ptr(mnt_root, BPFD_OFF_DENTRY_PARENT);
+			sb = up && up != mnt_root ? bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_SB) : NULL;
+			s_root = sb ? bpfd_read_ptr(sb, BPFD_OFF_SB_ROOT) : NULL;
+			if (s_root && mnt_root != s_root) {
+				up = (char *)parent + BPFD_OFF_MOUNT_MNT;
+				if (bpfd_read_ptr(up, BPFD_OFF_VFSMOUNT_SB) == sb &&
+				    bpfd_read_ptr(up, BPFD_OFF_VFSMOUNT_ROOT) == s_root) {
+					mnt = up;
+					mnt_root = s_root;
+					continue;
+				}
+				/* Else the directory's own parents are tested below. */
+				if (a->idents)
+					a->above = (u64)dentry;
+			}
+			a->idents = 0;
+			dentry = bpfd_read_ptr(m, BPFD_OFF_MOUNT_MOUNTPOINT);
+			mnt = (char *)parent + BPFD_OFF_MOUNT_MNT;
+			mnt_root = bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_ROOT);
 			continue;
-		v = bpfd_pf_idents.lookup(&k);
-		if (v && (v->dir_types & bit)) {
-			a->ident.depth = i;
-			bpfd_pf_ident_tail(a, file_dentry, i);
-			goto hit;
+		}
+		parent = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_PARENT);
+		if (!parent || parent == dentry) {
+			a->flags |= BPFD_PATH_OUTSIDE_ROOT;
+			goto top;
+		}
+		a->top = (u64)dentry;
+		a->depth++;
+		dentry = parent;
+		if (a->idents && a->depth < BPFD_PF_IDENT_DEPTH_MAX) {
+			a->level = a->depth;
+			if (bpfd_pf_ident_dir(a, c, dentry, a->level))
+				return 1;
 		}
 	}
+	a->flags |= BPFD_PATH_TRUNCATED;
+top:
+	/*
+	 * A bind mount of a directory whose filesystem is not mounted whole
+	 * above it (a container's volume): the way up the path left the
+	 * directory's own parents, which are tested here.
+	 */
+	above = (void *)a->above;
+#pragma clang loop unroll(disable)
+	for (i = 0; above && i < BPFD_PF_IDENT_DEPTH_MAX; i++) {
+		parent = bpfd_read_ptr(above, BPFD_OFF_DENTRY_PARENT);
+		if (!parent || parent == above || a->level + 1 >= BPFD_PF_IDENT_DEPTH_MAX)
+			break;
+		above = parent;
+		a->level++;
+		if (bpfd_pf_ident_dir(a, c, above, a->level))
+			return 1;
+	}
 	return 0;
-hit:
-	a->ident.ino = k.ino;
-	a->ident.dev = k.dev;
-	a->ident.depth++;
-	return 1;
+}
+
+/*
+ * The prefilter's lead test of an open that failed (no file), with a
+ * prefix among the names, before its directory is looked at: the daemon
+ * joins @user_name to the directory it starts from (the cwd or the
+ * dirfd's; the root for an absolute name) and normalises it lexically
+ * (pathname.c). Without a ".." component, a relative name's joined path
+ * begins as its directory's path does, and an absolute name's begins as
+ * written unless "//" or "/." comes before the lead's end. 0: drop; 1:
+ * pass (what cannot be told: a "..", a name too long to read here); 2:
+ * the directory's top decides (bpfd_pf_scan(), bpfd_pf_top_passes()). The
+ * name (in kernel memory with @kernel: io_uring's copy) is read into @a's
+ * buffer.
+ */
+static __always_inline int bpfd_pf_failed_name(struct bpfd_path_area *a,
+					       const struct bpfd_pf_config *pf,
+					       const char *user_name, int kernel)
+{
+	u64 head, known = ~0ULL;
+	char ch, prev = '/';
+	long n, i;
+
+	if (!pf || !user_name)
+		return 1;
+	n = kernel ? bpf_probe_read_kernel_str(a->buf, BPFD_PF_PATH_MAX, user_name)
+		   : bpfd_read_user_str(a->buf, BPFD_PF_PATH_MAX, user_name);
+	if (n <= 1 || n >= BPFD_PF_PATH_MAX)
+		return 1;
+	/* Any component that starts with "..": "..", and "...x" too, which passes. */
+#pragma clang loop unroll(disable)
+	for (i = 0; i < BPFD_PF_PATH_MAX - 1; i++) {
+		ch = a->buf[i];
+		if (!ch)
+			break;
+		if (ch == '.' && prev == '/' && a->buf[i + 1] == '.')
+			return 1;
+		/* "//" or "/." before the lead's end would move it when normalised. */
+		if (i && i < 9 && prev == '/' && (ch == '/' || ch == '.'))
+			return 1;
+		prev = ch;
+	}
+	if (a->buf[0] != '/')
+		return 2;
+	__builtin_memcpy(&head, a->buf, sizeof(head));
+	/* A name shorter than the lead is shorter than every rule's. */
+	if (n < 8)
+		known = (1ULL << (n * 8)) - 1;
+	return ((head ^ pf->lead) & pf->lead_mask & known) == 0;
 }
 
 /*

@@ -320,6 +320,70 @@ def test_shell_with_a_socket_as_stdin():
     assert ev["data"]["stdin"] == "file" and "reverse_shell" not in ev["rules"], ev
 
 
+def prefiltered(d, tracer):
+    return [t for t in d.status()["tracers"] if t["name"] == tracer][0]["prefiltered"]
+
+
+def test_failed_opens_and_execs_with_a_prefix_rule():
+    """With a prefix among the names, a failed open is dropped in the kernel
+    by where its name joined to its directory begins, and a failed exec of
+    an absolute name by how that name begins: a user's ways of writing a
+    name under the prefix (relative, "..", "//", "/./") still reach the
+    rule, and failed opens and execs elsewhere never reach the daemon."""
+    sec = os.path.dirname(TARGET)
+    d = Daemon("--tracers", "open,exec")
+    d.write_rules({
+        "under": 'tracer = "open"\nactions = []\nfilterEvents.filename.values = ["%s/*"]\n' % sec,
+        "run_under": 'tracer = "exec"\nactions = []\nfilterEvents.filename.values = ["%s/*"]\n'
+                     % sec,
+    })
+    d.start()
+    t = Trace(d)
+    try:
+        twin = os.path.dirname(TWIN)
+        ways = [  # (argv, cwd): each fails, each names something under sec
+            ([CAT, "nosuch1"], sec),
+            ([CAT, "../sec/nosuch2"], twin),
+            ([CAT, "./nosuch3"], sec),
+            ([CAT, "/" + sec.replace("/", "//") + "/nosuch4"], None),
+            ([CAT, sec + "/nosuch5"], None),
+            ([CAT, "/./" + sec + "/nosuch6"], None),
+            ([CAT, "/usr/../" + sec + "/nosuch7"], None),
+        ]
+        pids = [run(NOBODY + argv, cwd=cwd, check=False)[0] for argv, cwd in ways]
+        for pid, (argv, _) in zip(pids, ways):
+            ev = t.wait_for(lambda e: e["tracer"] == "open" and e["pid"] == pid and
+                            "under" in e["rules"], what="failed open %s" % argv[-1], timeout=5)
+            assert ev["data"]["resolved"] == "false" and ev["retval"] < 0, ev
+            assert ev["data"]["filename"] == sec + "/" + argv[-1].rsplit("/", 1)[-1], ev["data"]
+        # A failed exec of an absolute name under sec, written with "//".
+        pid = run(NOBODY + [PYTHON, "-c", "import os,sys\ntry: os.execv(sys.argv[1], ['x'])\n"
+                            "except OSError: pass", "//" + sec.lstrip("/") + "/nosuch-exec"],
+                  check=False)[0]
+        t.wait_for(lambda e: e["tracer"] == "exec" and e["pid"] == pid and
+                   "run_under" in e["rules"], what="failed exec under sec", timeout=5)
+        # Elsewhere (another top directory than sec's): dropped in the kernel.
+        n = 300
+        before = prefiltered(d, "open"), prefiltered(d, "exec")
+        code = ("import os\nfor i in range(%d):\n"
+                "    for n in ('nosuch', '/usr/nosuch'):\n"
+                "        try: os.open(n, os.O_RDONLY)\n"
+                "        except OSError: pass\n"
+                "    try: os.execv('/usr/nosuch', ['x'])\n"
+                "    except OSError: pass\n" % n)
+        pid = run(NOBODY + [PYTHON, "-c", code], cwd="/usr")[0]
+        # A later event: everything before it was read.
+        last = run(NOBODY + [CAT, "nosuch8"], cwd=sec, check=False)[0]
+        t.wait_for(lambda e: e["pid"] == last and "under" in e["rules"], what="last open")
+        after = prefiltered(d, "open"), prefiltered(d, "exec")
+        assert after[0] - before[0] >= 2 * n, (before, after)
+        assert after[1] - before[1] >= n, (before, after)
+        assert not t.all(lambda e: e["pid"] == pid and e["rules"]), "a benign failure matched"
+    finally:
+        t.stop()
+        d.cleanup()
+
+
 def setup():
     global WORK, TARGET, TWIN, CAT, RACER
     WORK = tempfile.mkdtemp(prefix="paths-")
@@ -366,6 +430,7 @@ def main():
         return run_tests([
             test_relative_to_the_cwd,
             test_failed_open_joined_to_the_cwd,
+            test_failed_opens_and_execs_with_a_prefix_rule,
             test_dirfd,
             test_dotdot_and_slashes,
             test_symlink,
