@@ -59,7 +59,7 @@ int bpfd_proc_exec(void *ctx)
 	mm = bpfd_read_ptr(task, BPFD_OFF_TASK_MM);
 	exe = mm ? bpfd_read_ptr(mm, BPFD_OFF_MM_EXE_FILE) : NULL;
 	bpfd_path_start_file(exe, &start);
-	plen = bpfd_path_resolve(area, task, &start, BPFD_PATH_FILE, 1);
+	plen = bpfd_path_resolve(area, task, &start, BPFD_PATH_FILE);
 	r->path_flags = area->flags;
 	r->exe_len = bpfd_path_copy(r->buf, area, plen);
 	base = BPFD_BOUND(r->exe_len, 2 * BPFD_PATH_MAX);
