@@ -190,8 +190,9 @@ int btf_offsets_read(const char *path, struct kernel_offsets *out, char *err, si
 		return -r >= __LIBBPF_ERRNO__START ? -EINVAL : r;
 	}
 
+	/* All of it, the name's unused bytes too: the loader sends it whole. */
+	memset(out, 0, sizeof(*out));
 	out->io_uring = 1;
-	out->io_uring_missing[0] = '\0';
 	for (i = 0; i < BTF_OFF_COUNT && !r; i++) {
 		if (!wanted[i].io_uring) {
 			r = member_offset(btf, wanted[i].type, wanted[i].member, &out->off[i], err,

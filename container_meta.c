@@ -409,10 +409,34 @@ int container_meta_from_podman_config(const char *text, size_t len, const char *
 /* Reading the runtimes' files                                          */
 
 /*
+ * @path opened for reading if it is a regular file owned by @owner (root's
+ * for -1), its status in *@st: a user's home is the user's to fill, so no
+ * symlink at the end, no FIFO to block on, no file of someone else's. An
+ * fd, or a negative errno.
+ */
+static int open_owned(const char *path, int64_t owner, struct stat *st)
+{
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st->st_mode))
+		r = -EINVAL;
+	else if ((int64_t)st->st_uid != (owner < 0 ? 0 : owner))
+		r = -EPERM;
+	if (r) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/*
  * The bytes of @path into *@buf (malloc'ed, NUL-terminated) if it is a
- * regular file owned by @owner (root's for -1) of at most
- * CONTAINER_META_FILE_MAX bytes. A user's home is the user's to fill: no
- * symlink at the end, no FIFO to block on, no file of someone else's.
+ * file open_owned() takes, of at most CONTAINER_META_FILE_MAX bytes.
  */
 static int read_state(const char *path, int64_t owner, char **buf, size_t *len)
 {
@@ -422,20 +446,12 @@ static int read_state(const char *path, int64_t owner, char **buf, size_t *len)
 	char *b;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	fd = open_owned(path, owner, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	else if (!S_ISREG(st.st_mode))
-		r = -EINVAL;
-	else if ((int64_t)st.st_uid != (owner < 0 ? 0 : owner))
-		r = -EPERM;
-	else if (st.st_size > CONTAINER_META_FILE_MAX)
-		r = -EFBIG;
-	if (r) {
+		return fd;
+	if (st.st_size > CONTAINER_META_FILE_MAX) {
 		close(fd);
-		return r;
+		return -EFBIG;
 	}
 	b = malloc(CONTAINER_META_FILE_MAX + 1);
 	if (!b) {
@@ -687,21 +703,13 @@ static int read_podman_db(struct container_meta_cache *c, const char *path, int6
 	struct stat st;
 	size_t len;
 	char *buf;
-	int fd, r = 0;
+	int fd, r;
 
 	c->reads++;
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	fd = open_owned(path, owner, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	else if (!S_ISREG(st.st_mode))
-		r = -EINVAL;
-	else if ((int64_t)st.st_uid != (owner < 0 ? 0 : owner))
-		r = -EPERM;
-	if (!r)
-		r = boltdb_get(fd, (uint64_t)st.st_size, keys, 3, CONTAINER_META_FILE_MAX, &buf,
-			       &len);
+		return fd;
+	r = boltdb_get(fd, (uint64_t)st.st_size, keys, 3, CONTAINER_META_FILE_MAX, &buf, &len);
 	close(fd);
 	if (r)
 		return r;

@@ -56,6 +56,35 @@ def run_openloop(openloop, path, n, cpu=None, cwd=None):
     return float(out.stdout)
 
 
+def daemon_programs(pid):
+    """{program id: (run_time_ns, run_cnt)} of the BPF programs that use the
+    maps daemon @pid holds (bpftool; the counts need kernel.bpf_stats_enabled)."""
+    maps = set()
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                maps.update(int(l.split(":")[1]) for l in f if l.startswith("map_id:"))
+        except OSError:
+            continue
+    out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True, text=True)
+    if out.returncode != 0:
+        return {}
+    return {p["id"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0))
+            for p in json.loads(out.stdout) if maps & set(p.get("map_ids", []))}
+
+
+def ns_per_call(before, after, calls):
+    """The program that ran about @calls times between two daemon_programs()
+    snapshots, and its nanoseconds per run; None when none did."""
+    runs = {k: (after[k][0] - before.get(k, (0, 0))[0], after[k][1] - before.get(k, (0, 0))[1])
+            for k in after}
+    near = [k for k in runs if calls <= runs[k][1] < 1.5 * calls]
+    if not near:
+        return None
+    k = min(near, key=lambda k: runs[k][1])
+    return runs[k][0] / runs[k][1]
+
+
 class Daemon:
     def __init__(self, bpfd, tmp, *args):
         self.bpfd = bpfd
@@ -209,6 +238,9 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
     # Other builds (--against) run in the same rounds, in turns.
     binaries = [bpfd] + (args.against or [])
     dropped = []
+    prog_ns = {}
+    if args.bpf_stats:
+        subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=1"], check=True)
 
     def reference(kind):
         ref = subprocess.Popen([tpfloor, kind], stdin=subprocess.PIPE,
@@ -220,11 +252,21 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
         ref.wait()
         return t
 
+    def prefiltered(d):
+        return [t for t in d.status()["tracers"] if t["name"] == "open"][0]["prefiltered"]
+
     def traced(b):
         d = Daemon(b, tmp, "--tracers", "open", "--rules-dir", rules)
-        before = d.status()["tracers"][1]["prefiltered"]
+        before = prefiltered(d)
         t = run_openloop(openloop, target, n, cpu, cwd)
-        dropped.append(d.status()["tracers"][1]["prefiltered"] - before)
+        dropped.append(prefiltered(d) - before)
+        if args.bpf_stats:
+            # The program's own time per open, apart from the loop's.
+            progs = daemon_programs(d.proc.pid)
+            run_openloop(openloop, target, n, cpu, cwd)
+            ns = ns_per_call(progs, daemon_programs(d.proc.pid), n)
+            if ns is not None:
+                prog_ns.setdefault(b, []).append(ns)
         d.stop()
         return t
 
@@ -262,6 +304,13 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
     for b in binaries[1:]:
         rows.append(("  against %s: median ratio / fastest" % b, slowdowns(b)[0],
                      "fastest / fastest bare %s" % slowdowns(b)[1]))
+    if args.bpf_stats:
+        subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=0"], check=True)
+        for b in binaries:
+            ns = prog_ns.get(b, [])
+            rows.append(("  open program per call (bpf_stats), %s" % b,
+                         "%.0f ns" % med(ns) if ns else "-",
+                         "min %.0f max %.0f" % (min(ns), max(ns)) if ns else "not found"))
     return rows
 
 
@@ -554,6 +603,9 @@ def main():
                     help="network part: SYNs per flood")
     ap.add_argument("--forks", type=int, default=20000,
                     help="fork part: processes per fork-and-exit loop (a quarter for fork+exec)")
+    ap.add_argument("--bpf-stats", action="store_true",
+                    help="prefilter parts: also each build's open program's own time per call "
+                         "(switches kernel.bpf_stats_enabled on while they run)")
     ap.add_argument("--only", default=",".join(PARTS),
                     help="comma-separated parts to run: " + ", ".join(PARTS))
     args = ap.parse_args()
