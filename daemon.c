@@ -325,6 +325,33 @@ static int v1_hierarchy_id(const char *controller)
 }
 
 /*
+ * Whether SIGKILL is pending for process @pid (/proc/PID/status: SigPnd,
+ * where the kernel puts a fatal signal for each thread, or ShdPnd): sent,
+ * but the process has not run since to start exiting, which on a busy
+ * machine takes a while.
+ */
+static bool sigkill_pending(int pid)
+{
+	char path[64], line[256];
+	unsigned long long pending;
+	bool yes = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if ((sscanf(line, "SigPnd: %llx", &pending) == 1 ||
+		     sscanf(line, "ShdPnd: %llx", &pending) == 1) &&
+		    (pending & (1ULL << (SIGKILL - 1))))
+			yes = true;
+	}
+	fclose(f);
+	return yes;
+}
+
+/*
  * Whether the daemon listening on @path is on its way out: its pid (the
  * socket's peer credentials are the listener's) is gone or exiting
  * (PF_EXITING in /proc/PID/stat's flags). A daemon killed with SIGKILL
@@ -366,7 +393,8 @@ static bool listener_dying(const char *path)
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
 		return false;
-	return p[2] == 'Z' || p[2] == 'X' || (flags & PF_EXITING_FLAG);
+	return p[2] == 'Z' || p[2] == 'X' || (flags & PF_EXITING_FLAG) ||
+	       sigkill_pending((int)cred.pid);
 }
 
 /*

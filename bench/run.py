@@ -21,11 +21,11 @@ fork+exec loop bare, under a daemon with every tracer and rules that
 match nothing (`ancestors = 0`: no table), and the same with the table
 (default), with the daemon's own CPU time per process.
 
-With `proctable`: the process table's memory with 10,000 more processes
-(each a `sleep` exec'd by bench/forkloop hold), from `bpfd status` and the
-daemon's RSS.
+With `proctable`: the process table's memory with 10,000 (`--procs`) more
+processes (each a `sleep` exec'd by bench/forkloop hold), from `bpfd
+status` and the daemon's RSS.
 
-usage: bench/run.py [--build DIR] [--runs N] [--iterations N]
+usage: bench/run.py [--build DIR] [--runs N] [--iterations N] [--bpf-stats]
                     [--only start,delivery,prefilter,failedopen,compat,network,fork,proctable]
                     [--against BPFD]...
                     [--conn-iterations N] [--flood-packets N] [--forks N]
@@ -547,11 +547,11 @@ def measure_fork(args, bpfd, tmp):
 
 
 def measure_proctable(args, bpfd, tmp):
-    """The process table before, with 10,000 more sleeping processes, and after."""
+    """The process table before, with --procs (10,000) more sleeping processes, and after."""
     loop = os.path.join(args.build, "bench", "forkloop")
     rules = os.path.join(tmp, "pt-rules")
     os.makedirs(rules, exist_ok=True)
-    n = 10000
+    n = args.procs
     rows = []
     for rnd in range(args.runs):
         d = Daemon(bpfd, tmp, "--rules-dir", rules, "--tracers", "exec")
@@ -603,6 +603,8 @@ def main():
                     help="network part: SYNs per flood")
     ap.add_argument("--forks", type=int, default=20000,
                     help="fork part: processes per fork-and-exit loop (a quarter for fork+exec)")
+    ap.add_argument("--procs", type=int, default=10000,
+                    help="proctable part: sleeping processes added to the table")
     ap.add_argument("--bpf-stats", action="store_true",
                     help="prefilter parts: also each build's open program's own time per call "
                          "(switches kernel.bpf_stats_enabled on while they run)")

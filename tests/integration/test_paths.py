@@ -354,7 +354,7 @@ def test_failed_opens_and_execs_with_a_prefix_rule():
         for pid, (argv, _) in zip(pids, ways):
             ev = t.wait_for(lambda e: e["tracer"] == "open" and e["pid"] == pid and
                             "under" in e["rules"], what="failed open %s" % argv[-1], timeout=5)
-            assert ev["data"]["resolved"] == "false" and ev["retval"] < 0, ev
+            assert ev["data"]["resolved"] == "false" and int(ev["returnval"]) < 0, ev
             assert ev["data"]["filename"] == sec + "/" + argv[-1].rsplit("/", 1)[-1], ev["data"]
         # A failed exec of an absolute name under sec, written with "//".
         pid = run(NOBODY + [PYTHON, "-c", "import os,sys\ntry: os.execv(sys.argv[1], ['x'])\n"
