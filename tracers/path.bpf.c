@@ -30,13 +30,12 @@ struct bpfd_path_area {
 	u32 depth;
 	/*
 	 * bpfd_pf_scan()'s state, in memory for the same reason as pos:
-	 * whether parents' identities are still tested, the level of the
-	 * last one tested, and a bind mount's root whose own parents are
-	 * left to test.
+	 * whether parents' identities are tested, whether the way up left the
+	 * file's filesystem, and the components counted when it did.
 	 */
 	u32 idents;
-	u32 level;
-	u64 above;
+	u32 crossed;
+	u32 fs_depth;
 	/* The identity looked up, kept here for the same reason. */
 	struct bpfd_pf_ident_key ikey;
 	/* What bpfd_pf_ident_passes() recognised the file as: copied into records. */
@@ -469,7 +468,7 @@ static __always_inline int bpfd_pf_ident_dir(struct bpfd_path_area *a, struct bp
 static __always_inline int bpfd_pf_scan(struct bpfd_path_area *a, struct bpfd_pf_ident_ctx *c,
 					u32 mode, void *mnt, void *dentry)
 {
-	void *mnt_root, *parent, *m, *sb, *s_root, *up, *above;
+	void *mnt_root, *parent, *m, *sb, *s_root, *up;
 	u32 i;
 
 	c->dentry = dentry;
@@ -477,8 +476,8 @@ static __always_inline int bpfd_pf_scan(struct bpfd_path_area *a, struct bpfd_pf
 	a->depth = 0;
 	a->flags = BPFD_PATH_FILE;
 	a->idents = (mode & BPFD_PF_IDENT_DIRS) && c->hint && c->inode;
-	a->level = 0;
-	a->above = 0;
+	a->crossed = 0;
+	a->fs_depth = 0;
 	if (!mnt || !dentry)
 		return 0;
 	mnt_root = bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_ROOT);
@@ -505,11 +504,12 @@ static __always_inline int bpfd_pf_scan(struct bpfd_path_area *a, struct bpfd_pf
 					mnt_root = s_root;
 					continue;
 				}
-				/* Else the directory's own parents are tested below. */
-				if (a->idents)
-					a->above = (u64)dentry;
 			}
-			a->idents = 0;
+			/* Where the path leaves the file's own filesystem. */
+			if (!a->crossed) {
+				a->crossed = 1;
+				a->fs_depth = a->depth;
+			}
 			dentry = bpfd_read_ptr(m, BPFD_OFF_MOUNT_MOUNTPOINT);
 			mnt = (char *)parent + BPFD_OFF_MOUNT_MNT;
 			mnt_root = bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_ROOT);
@@ -523,28 +523,32 @@ static __always_inline int bpfd_pf_scan(struct bpfd_path_area *a, struct bpfd_pf
 		a->top = (u64)dentry;
 		a->depth++;
 		dentry = parent;
-		if (a->idents && a->depth < BPFD_PF_IDENT_DEPTH_MAX) {
-			a->level = a->depth;
-			if (bpfd_pf_ident_dir(a, c, dentry, a->level))
-				return 1;
-		}
 	}
 	a->flags |= BPFD_PATH_TRUNCATED;
 top:
 	/*
-	 * A bind mount of a directory whose filesystem is not mounted whole
-	 * above it (a container's volume): the way up the path left the
-	 * directory's own parents, which are tested here.
+	 * The parents' identities matter only where the path does not show
+	 * the file's own parents by their names: when the way up left the
+	 * file's filesystem below the top (a container's volume, a filesystem
+	 * mounted under another path, a directory bind-mounted without its
+	 * filesystem above it), or could not be followed to the top. A file
+	 * whose filesystem's root is the top (the host's root filesystem, a
+	 * container's) has the path its own parents give it, which the names
+	 * test.
 	 */
-	above = (void *)a->above;
+	if (!a->idents || (a->crossed ? a->depth == a->fs_depth
+				      : !(a->flags & (BPFD_PATH_TRUNCATED | BPFD_PATH_OUTSIDE_ROOT))))
+		return 0;
+	dentry = c->dentry;
 #pragma clang loop unroll(disable)
-	for (i = 0; above && i < BPFD_PF_IDENT_DEPTH_MAX; i++) {
-		parent = bpfd_read_ptr(above, BPFD_OFF_DENTRY_PARENT);
-		if (!parent || parent == above || a->level + 1 >= BPFD_PF_IDENT_DEPTH_MAX)
+	for (i = 1; i < BPFD_PF_IDENT_DEPTH_MAX; i++) {
+		parent = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_PARENT);
+		if (!parent || parent == dentry)
 			break;
-		above = parent;
-		a->level++;
-		if (bpfd_pf_ident_dir(a, c, above, a->level))
+		dentry = parent;
+		/* The level from memory: one state for the tail's walk on a hit, not one per level. */
+		a->fs_depth = i;
+		if (bpfd_pf_ident_dir(a, c, dentry, *(volatile u32 *)&a->fs_depth))
 			return 1;
 	}
 	return 0;
