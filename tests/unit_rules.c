@@ -1594,6 +1594,7 @@ static void test_ruleset_meta_keys(void **state)
 	ruleset_free(s);
 	rule_free(rules[0]);
 	rule_free(rules[1]);
+	free(ev);
 }
 
 /* ---- the property: ruleset_match() == rule_matches() over every rule ---- */
