@@ -399,9 +399,17 @@ def test_300_containers_share_one_probe_and_release_it():
 
 def test_stop_is_quick_with_many_probes():
     # Forty different bash files probed at once (root's namespaces, no
-    # quota; closing each probe takes the kernel ~80 ms): the daemon still
-    # stops within 2 s.
+    # quota; closing each probe takes the kernel ~80 ms, 3.2 s one after
+    # the other): the daemon still stops within 2 s of what a daemon
+    # without probes takes to stop on this machine, now (a busy machine
+    # takes seconds to detach any daemon's programs).
     w = Workload()
+    plain = w.daemon()
+    start = time.time()
+    plain.proc.send_signal(signal.SIGTERM)
+    plain.proc.wait(30)
+    base = time.time() - start
+    plain.cleanup()
     d = w.daemon()
     try:
         for i in range(40):
@@ -412,7 +420,8 @@ def test_stop_is_quick_with_many_probes():
         d.proc.send_signal(signal.SIGTERM)
         d.proc.wait(30)
         took = time.time() - start
-        assert took < 2.0, "the daemon took %.1f s to stop" % took
+        assert took < base + 2.0, "the daemon took %.1f s to stop (%.1f s without probes)" % (
+            took, base)
     finally:
         w.close()
         d.cleanup()
