@@ -114,8 +114,11 @@ def test_200_concurrent_subscribers():
             worst = max(worst, time.time() - t0)
             last_status = time.time()
     assert workload.wait() == 0
-    # AddressSanitizer makes the daemon some times slower.
-    limit = 6.0 if os.environ.get("BPFD_SANITIZED") else 2.0
+    # AddressSanitizer makes the daemon some times slower. Every event now
+    # carries its ancestors and metadata too, and this process reads 200
+    # streams on the same two CPUs: about 2 s at worst here, a frozen
+    # daemon never answers.
+    limit = 6.0 if os.environ.get("BPFD_SANITIZED") else 3.0
     assert worst < limit, "status took %.1f s under load" % worst
     for i, s in enumerate(subs):
         assert s.seen == OPENS or s.lost > 0, \
