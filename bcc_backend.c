@@ -6,6 +6,12 @@
  * every run, so it is dlopen()ed here, when the daemon starts, rather than
  * linked: client commands never load it. The BCC headers serve only for
  * the prototypes (typeof) and constants.
+ *
+ * BCC compiles and loads; attaching is bpfd's own, through BPF links
+ * (libbpf's bpf(2) wrappers): a tracepoint's or a uprobe's perf event with
+ * the program linked to it, a raw tracepoint's link. Each attachment is
+ * then one link fd, which is what keeps it, and what a later daemon can
+ * be handed or find pinned.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -17,12 +23,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+
 #include <bcc/bcc_common.h>
 #include <bcc/bcc_syms.h>
 #include <bcc/bcc_version.h>
 #include <bcc/libbpf.h>
 
 #include "bpf_backend.h"
+#include "uprobe.h"
 
 #define BCC_LIBRARY "libbcc.so.0"
 
@@ -36,12 +48,8 @@
 	X(bpf_function_size)                                                                       \
 	X(bpf_table_fd)                                                                            \
 	X(bcc_func_load)                                                                           \
-	X(bpf_attach_tracepoint)                                                                   \
-	X(bpf_attach_raw_tracepoint)                                                               \
 	X(bpf_update_elem)                                                                         \
 	X(bpf_delete_elem)                                                                         \
-	X(bpf_attach_uprobe)                                                                       \
-	X(bpf_detach_uprobe)                                                                       \
 	X(bcc_resolve_symname)
 
 struct bcc_api {
@@ -50,11 +58,10 @@ struct bcc_api {
 #undef BCC_API_MEMBER
 };
 
-enum { BCC_LINKS_MAX = 64, BCC_PROGS_MAX = 64, BCC_EVENT_NAME_LEN = 128 };
+enum { BCC_LINKS_MAX = 64, BCC_PROGS_MAX = 64 };
 
 struct bcc_link {
-	int fd;				/* perf event; -1 when free */
-	char uprobe[BCC_EVENT_NAME_LEN];	/* uprobe event name, "" for tracepoints */
+	int fd;				/* BPF link; -1 when free */
 	/* A tail-call slot: the prog array (fd >= 0) and the index; fd is the program's. */
 	int tail_map;
 	unsigned int tail_index;
@@ -73,7 +80,6 @@ struct bcc_backend {
 	struct bcc_link links[BCC_LINKS_MAX];
 	struct bcc_prog progs[BCC_PROGS_MAX];
 	size_t n_progs;
-	unsigned int uprobe_seq;
 };
 
 static struct bcc_backend *to_bcc(struct bpf_backend *b)
@@ -254,10 +260,77 @@ static int link_slot(struct bcc_backend *bb)
 	return -ENOSPC;
 }
 
+static const char *const tracefs_events[] = {
+	"/sys/kernel/tracing/events",
+	"/sys/kernel/debug/tracing/events",
+};
+
+/*
+ * The id of tracepoint @category:@event (tracefs events/CAT/NAME/id), or
+ * -ENOENT when this kernel has no such tracepoint.
+ */
+static int tracepoint_id(const char *category, const char *event)
+{
+	char path[512], buf[32];
+	int fd, e = -ENOENT;
+	ssize_t n;
+	size_t i;
+
+	for (i = 0; i < sizeof(tracefs_events) / sizeof(tracefs_events[0]); i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s/id", tracefs_events[i], category,
+				     event) >= sizeof(path))
+			return -ENAMETOOLONG;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			e = -errno;
+			continue;
+		}
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return -EINVAL;
+		buf[n] = '\0';
+		n = atoi(buf);
+		return n > 0 ? (int)n : -EINVAL;
+	}
+	return e;
+}
+
+/*
+ * Links program @prog to tracepoint @category:@event through a perf event
+ * of the tracepoint (cpu 0's serves every CPU): the link fd, or a
+ * negative errno. The link holds the perf event; its fd is closed here.
+ */
+static int tracepoint_link(int prog, const char *category, const char *event)
+{
+	struct perf_event_attr attr;
+	int id = tracepoint_id(category, event), fd, link, e;
+
+	if (id < 0)
+		return id;
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_TRACEPOINT;
+	attr.config = (unsigned int)id;
+	attr.sample_period = 1;
+	attr.wakeup_events = 1;
+	fd = syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	link = bpf_link_create(prog, fd, BPF_PERF_EVENT, NULL);	/* libbpf 1.x: -errno */
+	e = link < 0 ? link : 0;
+	if (!e && ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
+		e = -errno;
+		close(link);
+	}
+	close(fd);
+	return e ? e : link;
+}
+
 /*
  * Loads @function and attaches it to tracepoint @category:@event, or with
- * no @category to raw tracepoint @event (its link is the fd
- * BPF_RAW_TRACEPOINT_OPEN returns).
+ * no @category to raw tracepoint @event (BPF_RAW_TRACEPOINT_OPEN, whose fd
+ * is a link since Linux 5.7).
  */
 static int bcc_attach_tp(struct bcc_backend *bb, const char *function, const char *category,
 			 const char *event, char *err, size_t err_size)
@@ -273,17 +346,17 @@ static int bcc_attach_tp(struct bcc_backend *bb, const char *function, const cha
 					       : BPF_PROG_TYPE_RAW_TRACEPOINT, err, err_size);
 	if (prog < 0)
 		return prog;
-	fd = category ? bb->api.bpf_attach_tracepoint(prog, category, event)
-		      : bb->api.bpf_attach_raw_tracepoint(prog, event);
+	if (category) {
+		fd = tracepoint_link(prog, category, event);
+	} else {
+		fd = bpf_raw_tracepoint_open(event, prog);	/* libbpf 1.x: -errno */
+	}
 	if (fd < 0) {
-		int e = errno ? errno : EINVAL;
-
 		snprintf(err, err_size, "attaching %stracepoint %s%s%s: %s", category ? "" : "raw ",
-			 category ? category : "", category ? ":" : "", event, strerror(e));
-		return -e;
+			 category ? category : "", category ? ":" : "", event, strerror(-fd));
+		return fd;
 	}
 	bb->links[slot].fd = fd;
-	bb->links[slot].uprobe[0] = '\0';
 	return slot;
 }
 
@@ -330,16 +403,10 @@ static int bcc_attach_uretprobe(struct bpf_backend *b, const char *function, con
 	prog = bcc_load(bb, function, BPF_PROG_TYPE_KPROBE, err, err_size);
 	if (prog < 0)
 		return prog;
-	snprintf(bb->links[slot].uprobe, BCC_EVENT_NAME_LEN, "bpfd_%d_%u_%s", (int)getpid(),
-		 bb->uprobe_seq++, symbol);
-	fd = bb->api.bpf_attach_uprobe(prog, BPF_PROBE_RETURN, bb->links[slot].uprobe, binary,
-				       sym.offset, -1, 0);
+	fd = uprobe_attach(prog, binary, sym.offset, true);
 	if (fd < 0) {
-		int e = errno ? errno : EINVAL;
-
-		snprintf(err, err_size, "uretprobe on %s:%s: %s", binary, symbol, strerror(e));
-		bb->links[slot].uprobe[0] = '\0';
-		return -e;
+		snprintf(err, err_size, "uretprobe on %s:%s: %s", binary, symbol, strerror(-fd));
+		return fd;
 	}
 	bb->links[slot].fd = fd;
 	return slot;
@@ -374,7 +441,6 @@ static int bcc_attach_tail_call(struct bpf_backend *b, const char *function, con
 		return -e;
 	}
 	bb->links[slot].fd = fd;
-	bb->links[slot].uprobe[0] = '\0';
 	bb->links[slot].tail_map = map;
 	bb->links[slot].tail_index = index;
 	return slot;
@@ -391,12 +457,9 @@ static void bcc_detach(struct bpf_backend *b, int link)
 	if (l->tail_map >= 0)
 		bb->api.bpf_delete_elem(l->tail_map, &l->tail_index);
 	l->tail_map = -1;
+	/* Closing a link detaches its program (a perf event's goes with it). */
 	close(l->fd);
 	l->fd = -1;
-	/* A uprobe made through tracefs outlives its fd; the perf PMU kind does not. */
-	if (l->uprobe[0])
-		bb->api.bpf_detach_uprobe(l->uprobe);
-	l->uprobe[0] = '\0';
 }
 
 static int bcc_map_fd(struct bpf_backend *b, const char *name)

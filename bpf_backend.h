@@ -11,7 +11,8 @@
  * tracers' programs, compiled together because parsing kernel headers
  * dominates the compile time. It only ever runs in the short-lived loader
  * process (loader.c), which hands the program, map and attachment fds to
- * the daemon and exits.
+ * the daemon and exits. Every attachment is a BPF link, so that its one fd
+ * keeps the program attached wherever it is held.
  */
 
 #include <stdbool.h>
@@ -51,6 +52,7 @@ struct bpf_backend_ops {
 	/*
 	 * The fd that holds attachment @link: while any copy of it is open
 	 * the program stays attached, so it can be handed to another process.
+	 * A BPF link fd; for a tail call, the program's fd.
 	 */
 	int (*link_fd)(struct bpf_backend *b, int link);
 	/* The fd of loaded program @function, or a negative errno. */

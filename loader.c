@@ -102,15 +102,12 @@ static void cflags_build(struct compile_job *job)
 {
 	btf_offsets_cflags(job->req->offsets, job->storage, job->cflags);
 	job->n_cflags = BTF_CFLAG_COUNT;
-	snprintf(job->storage[BTF_CFLAG_COUNT], BTF_CFLAG_LEN, "-DBPFD_DAEMON_TGID=%d",
-		 (int)job->req->daemon);
 	snprintf(job->storage[BTF_CFLAG_COUNT + 1], BTF_CFLAG_LEN, "-DBPFD_NR_CPUS=%d",
 		 bpfmap_possible_cpus());
 	snprintf(job->storage[BTF_CFLAG_COUNT + 2], BTF_CFLAG_LEN, "-DBPFD_HOST_MNTNS=%uU",
 		 job->req->host_mntns);
 	snprintf(job->storage[BTF_CFLAG_COUNT + 3], BTF_CFLAG_LEN, "-DBPFD_HOST_ROOT_DEV=%uU",
 		 job->req->host_root_dev);
-	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT];
 	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 1];
 	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 2];
 	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 3];
@@ -425,11 +422,13 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 	l->pf_ident_hint_fd = b->ops->map_fd(b, "bpfd_pf_ident_hint");
 	l->compat_progs_fd = b->ops->map_fd(b, "bpfd_compat_progs");
 	l->pf_meta_fd = b->ops->map_fd(b, "bpfd_pf_meta");
+	l->daemon_fd = b->ops->map_fd(b, "bpfd_daemon");
 	if (l->events_fd < 0 || l->enabled_fd < 0 || l->ignored_fd < 0 || l->lost_fd < 0 ||
 	    l->containers_fd < 0 || l->contained_fd < 0 || l->map_full_fd < 0 ||
 	    l->prefilter_fd < 0 || l->prefiltered_fd < 0 || l->pf_comms_fd < 0 ||
 	    l->pf_paths_fd < 0 || l->pf_uids_fd < 0 || l->pf_idents_fd < 0 ||
-	    l->pf_ident_hint_fd < 0 || l->compat_progs_fd < 0 || l->pf_meta_fd < 0) {
+	    l->pf_ident_hint_fd < 0 || l->compat_progs_fd < 0 || l->pf_meta_fd < 0 ||
+	    l->daemon_fd < 0) {
 		snprintf(err, err_size, "the compiled module lacks its maps");
 		return -ENOENT;
 	}
@@ -494,7 +493,7 @@ struct loader_wire {
 };
 
 enum {
-	WIRE_MAPS = 16,
+	WIRE_MAPS = 17,
 	WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) +
 		       LOADER_TRACERS_MAX * (1 + LOADER_MAPS_MAX),
 };
@@ -521,6 +520,7 @@ static int wire_fds(struct loader *l, int **slots)
 	slots[n++] = &l->pf_ident_hint_fd;
 	slots[n++] = &l->compat_progs_fd;
 	slots[n++] = &l->pf_meta_fd;
+	slots[n++] = &l->daemon_fd;
 	for (i = 0; i < l->n_common; i++)
 		slots[n++] = &l->common_fds[i];
 	for (t = 0; t < l->n_tracers; t++) {
@@ -592,7 +592,7 @@ static void loader_reset(struct loader *l)
 	l->containers_fd = l->contained_fd = l->map_full_fd = -1;
 	l->prefilter_fd = l->prefiltered_fd = l->pf_comms_fd = l->pf_paths_fd = -1;
 	l->pf_uids_fd = l->pf_idents_fd = l->pf_ident_hint_fd = l->compat_progs_fd = -1;
-	l->pf_meta_fd = -1;
+	l->pf_meta_fd = l->daemon_fd = -1;
 	l->n_tracers = tracer_count;
 	for (i = 0; i < tracer_count; i++) {
 		l->tracers[i].ops = tracer_table[i];
@@ -854,6 +854,11 @@ int loader_load(struct loader *l, const struct loader_request *req, char *err, s
 	close(sv[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (r == 0) {
+		r = loader_set_daemon(l, req->daemon);
+		if (r < 0)
+			snprintf(err, err_size, "writing bpfd_daemon: %s", strerror(-r));
+	}
 	return r;
 }
 
@@ -872,6 +877,14 @@ int loader_ring_consume(struct loader *l)
 	if (!l->ring)
 		return -EINVAL;
 	return ring_buffer__consume(l->ring);
+}
+
+int loader_set_daemon(struct loader *l, pid_t tgid)
+{
+	struct bpfd_daemon_info info = { .tgid = (uint32_t)tgid };
+	uint32_t zero = 0;
+
+	return bpfmap_update(l->daemon_fd, &zero, &info, 0);
 }
 
 int loader_start(struct loader *l)
@@ -981,4 +994,5 @@ void loader_unload(struct loader *l)
 	close_fd(&l->pf_ident_hint_fd);
 	close_fd(&l->compat_progs_fd);
 	close_fd(&l->pf_meta_fd);
+	close_fd(&l->daemon_fd);
 }

@@ -8,14 +8,19 @@
  * The compile runs in a short-lived child process: it loads libbcc (and
  * with it LLVM), assembles one BPF source (the common part and every wanted
  * tracer), compiles it once, loads and attaches each tracer's programs, and
- * hands the daemon the fds that keep them alive (maps, attachments) over a
- * unix socket before it exits. The daemon itself never maps LLVM: its
+ * hands the daemon the fds that keep them alive (maps, and the BPF links
+ * that attach the programs) over a unix socket before it exits. The daemon itself never maps LLVM: its
  * memory stays small and its address space free of a compiler.
  *
  * A tracer that fails (its binary is missing, a hook will not attach, its
  * program fails to compile or verify) is marked failed with the reason;
  * the others run. Closing the fds detaches everything, so a daemon killed
  * with SIGKILL leaves nothing attached.
+ *
+ * Every attachment is a BPF link (a tracepoint's or uprobe's perf event
+ * linked with BPF_LINK_CREATE, a raw tracepoint's link), and the daemon
+ * holds each one's fd in common_fds and the tracers' link_fds: what a
+ * later daemon would pin or be handed to keep the programs attached.
  */
 
 #include <stdbool.h>
@@ -42,7 +47,11 @@ struct loaded_tracer {
 	char error[LOADER_ERR_LEN];
 	/* Loaded without some optional hooks: which, and what is not reported. */
 	char note[LOADER_ERR_LEN];
-	int link_fds[LOADER_LINKS_MAX];	/* attachments: closing them detaches */
+	/*
+	 * Attachments, closing them detaches: BPF link fds, but a tail-call
+	 * hook's, which is its program's (the prog array holds its slot).
+	 */
+	int link_fds[LOADER_LINKS_MAX];
 	int n_links;
 	/* The program of its first uretprobe, to attach to more binaries; -1 if none. */
 	int uprobe_prog_fd;
@@ -58,7 +67,7 @@ struct ring_buffer;
 struct loader {
 	struct loaded_tracer tracers[LOADER_TRACERS_MAX];
 	size_t n_tracers;		/* == tracer_count */
-	int common_fds[LOADER_LINKS_MAX];
+	int common_fds[LOADER_LINKS_MAX];	/* the common and io_uring programs' links */
 	int n_common;
 	int events_fd, enabled_fd, ignored_fd, lost_fd;
 	int containers_fd, contained_fd;	/* container cgroups and processes */
@@ -66,6 +75,7 @@ struct loader {
 	int prefilter_fd, prefiltered_fd, pf_comms_fd, pf_paths_fd, pf_uids_fd;	/* record.h */
 	int pf_idents_fd, pf_ident_hint_fd;	/* bpfd_pf_idents, bpfd_pf_ident_hint */
 	int pf_meta_fd;			/* bpfd_pf_meta */
+	int daemon_fd;			/* bpfd_daemon: what the programs know of the daemon */
 	/*
 	 * bpfd_compat_progs, held only to keep it filled: the kernel empties a
 	 * prog array when its last file descriptor is closed.
@@ -116,6 +126,13 @@ int loader_ring_open(struct loader *l, loader_sample_fn fn, void *ctx);
 
 /* Hands every waiting record to the callback: the count, or a negative errno. */
 int loader_ring_consume(struct loader *l);
+
+/*
+ * Tells the programs which process is the daemon (bpfd_daemon, record.h's
+ * struct bpfd_daemon_info): loader_load() does, before the tracers are
+ * switched on; a daemon that adopts loaded programs does again. 0 or -errno.
+ */
+int loader_set_daemon(struct loader *l, pid_t tgid);
 
 /* Switches every loaded tracer on (records start flowing). */
 int loader_start(struct loader *l);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "uprobe.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@ static int read_sysfs_number(const char *path, const char *prefix)
 int uprobe_attach(int prog_fd, const char *binary, uint64_t offset, bool retprobe)
 {
 	struct perf_event_attr attr;
-	int type, bit = 0, fd;
+	int type, bit = 0, fd, link, e;
 
 	type = read_sysfs_number(PMU_DIR "/type", "");
 	if (type < 0)
@@ -56,11 +57,17 @@ int uprobe_attach(int prog_fd, const char *binary, uint64_t offset, bool retprob
 	fd = syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog_fd) < 0 || ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
+	/*
+	 * A BPF link rather than PERF_EVENT_IOC_SET_BPF: the link holds the
+	 * perf event, so its fd is the one thing to keep (or to pin, or to
+	 * hand to another process) for the program to stay attached.
+	 */
+	link = bpf_link_create(prog_fd, fd, BPF_PERF_EVENT, NULL);	/* libbpf 1.x: -errno */
+	e = link < 0 ? link : 0;
+	if (!e && ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
+		e = -errno;
+		close(link);
 	}
-	return fd;
+	close(fd);
+	return e ? e : link;
 }

@@ -57,6 +57,8 @@ BPF_ARRAY(bpfd_enabled, u32, BPFD_TRACERS_MAX);
  * starts. Children inherit the mark at fork (bpfd_ignore_fork below).
  */
 BPF_HASH(bpfd_ignored, u32, u8, 4096);
+/* The daemon (record.h, struct bpfd_daemon_info): written by it, never compiled in. */
+BPF_ARRAY(bpfd_daemon, struct bpfd_daemon_info, 1);
 /* Per CPU: counting records there needs no atomic, and no line shared between CPUs. */
 BPF_PERCPU_ARRAY(bpfd_wake_state, struct bpfd_wake, 1);
 /*
@@ -668,6 +670,15 @@ static __always_inline void bpfd_proc_exit(void *task, u64 pid_tgid)
 	bpfd_submit(&r, sizeof(r), BPFD_RECORD_PROC_EXIT);
 }
 
+/* True when @tgid is the daemon's process (bpfd_daemon). */
+static __always_inline int bpfd_is_daemon(u32 tgid)
+{
+	u32 zero = 0;
+	struct bpfd_daemon_info *d = bpfd_daemon.lookup(&zero);
+
+	return d && d->tgid == tgid;
+}
+
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -683,9 +694,10 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 #endif
 	/*
 	 * Keep the daemon's own mark; forget exited tasks. Looked up first: a
-	 * lookup takes no lock, a delete does, and most tasks have no mark.
+	 * lookup takes no lock, a delete does, and most tasks have no mark
+	 * (so bpfd_daemon is read only for the few that have one).
 	 */
-	if (tid != BPFD_DAEMON_TGID && bpfd_ignored.lookup(&tid))
+	if (bpfd_ignored.lookup(&tid) && !bpfd_is_daemon(tid))
 		bpfd_ignored.delete(&tid);
 	/*
 	 * A process's contained mark goes with its last thread (group_dead).

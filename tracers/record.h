@@ -197,6 +197,18 @@ struct bpfd_proc_record {
 };
 
 /*
+ * What the programs know of the daemon that reads them: bpfd_daemon[0]
+ * (common.bpf.c), written by the daemon once the programs are loaded and
+ * before the tracers are switched on. A map rather than compiled in, so
+ * that programs that outlive one daemon can be adopted by the next, which
+ * writes its own.
+ */
+struct bpfd_daemon_info {
+	__u32 tgid;		/* its process: its mark in bpfd_ignored is never dropped */
+	__u32 reserved[7];	/* zero: room for more without a new layout */
+};
+
+/*
  * The kernel maps whose inserts can fail when they are full, as indexes of
  * bpfd_map_full (per CPU, failed inserts): `bpfd status` shows them with
  * each map's occupancy.

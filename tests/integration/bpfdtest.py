@@ -255,6 +255,25 @@ def wait_until(pred, what, timeout=10):
         time.sleep(0.05)
 
 
+def held_links(pid):
+    """The BPF links process @pid holds, each its fdinfo as a dict (link_id,
+    link_type, prog_id, tp_name, event_type, ...), plus "fd"."""
+    links = []
+    fdinfo = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if "link_id" not in info:
+            continue
+        info = {k.strip(): v.strip() for k, v in info.items()}
+        info["fd"] = int(fd)
+        links.append(info)
+    return links
+
+
 def make_program(tmpdir, name, source="/bin/true"):
     """A copy of @source called @name, so that its events are ours alone."""
     path = os.path.join(tmpdir, name)

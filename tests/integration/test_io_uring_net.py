@@ -6,10 +6,9 @@ tcpaccept report them with the submitter's pid, thread and command (also
 when IOSQE_ASYNC makes an iou-wrk worker run them), data.syscall says
 io_uring; a refused io_uring connect is reported refused. One program per
 io_uring tracepoint serves the open, tcpconnect and tcpaccept tracers
-(bpftool perf lists the daemon's attachments), and status says io_uring is
+(the daemon's BPF links say where each is attached), and status says io_uring is
 seen; a daemon without such a tracer attaches none and says why."""
 import errno
-import json
 import os
 import shutil
 import socket
@@ -17,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-from bpfdtest import Daemon, Trace, require_root, run_tests, unique
+from bpfdtest import Daemon, Trace, held_links, require_root, run_tests, unique
 
 D = None
 T = None
@@ -258,10 +257,7 @@ def test_a_plain_connect_says_connect():
 
 def test_one_program_per_io_uring_tracepoint():
     """open, tcpconnect and tcpaccept loaded: each io_uring tracepoint once."""
-    out = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True,
-                         check=True, stdin=subprocess.DEVNULL).stdout
-    mine = [x for x in json.loads(out) if x.get("pid") == D.pid]
-    names = [x.get("tracepoint") for x in mine]
+    names = [x.get("tp_name") for x in held_links(D.pid)]
     assert names.count("io_uring_submit_req") == 1, names
     assert names.count("io_uring_complete") == 1, names
     st = D.status()
@@ -276,9 +272,7 @@ def test_status_says_why_io_uring_is_not_seen():
         st = d.status()
         assert st["io_uring"]["seen"] is False, st["io_uring"]
         assert "no tracer that sees io_uring" in st["io_uring"]["reason"], st["io_uring"]
-        out = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True,
-                             check=True, stdin=subprocess.DEVNULL).stdout
-        names = [x.get("tracepoint") for x in json.loads(out) if x.get("pid") == d.pid]
+        names = [x.get("tp_name") for x in held_links(d.pid)]
         assert names and not [n for n in names if n and n.startswith("io_uring")], names
         text = d.cli("status").stdout
         assert "io_uring: not seen: no tracer that sees io_uring is loaded" in text, text
@@ -291,9 +285,7 @@ def test_tcpaccept_alone_attaches_only_the_completion():
     d = Daemon("--tracers", "tcpaccept")
     try:
         d.start()
-        out = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True,
-                             check=True, stdin=subprocess.DEVNULL).stdout
-        names = [x.get("tracepoint") for x in json.loads(out) if x.get("pid") == d.pid]
+        names = [x.get("tp_name") for x in held_links(d.pid)]
         assert names.count("io_uring_complete") == 1, names
         assert "io_uring_submit_req" not in names, names
         assert d.status()["io_uring"]["seen"] is True
