@@ -260,6 +260,46 @@ def test_container():
         docker.stop()
 
 
+def chmod_status():
+    return [t for t in D.status()["tracers"] if t["name"] == "chmod"][0]
+
+
+def test_prefilter_keeps_what_the_rules_match():
+    """Rules on the comm and the uid only: the kernel drops the other calls
+    (counted), and still sends a named program's and nobody's, whatever the
+    mode. Last: it replaces the rules the other tests use."""
+    named = unique("cm")
+    prog = os.path.join(WORK, named)
+    shutil.copy(os.path.realpath(PYTHON), prog)
+    rule = os.path.join(WORK, "named.toml")
+    with open(rule, "w") as f:
+        f.write('name = "named"\ntracer = "chmod"\nactions = []\n'
+                'filterEvents.command.values = ["%s"]\n' % named)
+    uid_rule = os.path.join(WORK, "nobody.toml")
+    with open(uid_rule, "w") as f:
+        f.write('name = "nobody"\ntracer = "chmod"\nactions = []\n'
+                'filterEvents.uid.values = [65534]\n')
+    D.cli("rm", "every_chmod")
+    D.cli("rm", "setuid_bit")
+    D.cli("create", rule)
+    D.cli("create", uid_rule)
+    assert chmod_status()["prefilter"] is True, chmod_status()
+    f = new_file(os.path.join(WORK, unique("pf")))
+    before = chmod_status()["prefiltered"]
+    n = 20
+    pid = py("import os\nfor i in range(%d): os.chmod(%r, 0o4755 if i & 1 else 0o644)" % (n, f))
+    mine = new_file(os.path.join(OWN, unique("pf")), owner=65534)
+    by_nobody = py("import os; os.chmod(%r, 0o600)" % mine, user=NOBODY)
+    by_named = run([prog, "-c", "import os; os.chmod(%r, 0o4711)" % f])[0]
+    ev = chmod_of(by_named, "the named program's chmod")
+    assert ev["rules"] == ["named"], ev["rules"]
+    expect(ev, filename=f, mode="4711", setuid="true")
+    ev = chmod_of(by_nobody, "nobody's chmod")
+    assert ev["rules"] == ["nobody"] and ev["uid"] == 65534, ev
+    assert not T.all(lambda e: e["tracer"] == "chmod" and e["pid"] == pid), "not dropped"
+    assert chmod_status()["prefiltered"] - before >= n, (before, chmod_status())
+
+
 def test_tracer_listed():
     r = subprocess.run([os.environ.get("BPFD", "bpfd"), "tracers"], capture_output=True,
                        text=True, check=True)
@@ -316,6 +356,7 @@ def main():
             test_failed_chmod_eperm,
             test_compat_entry,
             test_container,
+            test_prefilter_keeps_what_the_rules_match,
         ])
     finally:
         if T:
