@@ -260,6 +260,24 @@ def test_container():
         docker.stop()
 
 
+def test_deep_directory():
+    """Hiding in a path deeper than the kernel walk (64 steps): the path is
+    cut at its start ([...]), the mode is whole, and the rule on it fires."""
+    top = os.path.join(WORK, unique("deep"))
+    d = top
+    for _ in range(70):
+        d = os.path.join(d, "d")
+    os.makedirs(d)
+    f = new_file(os.path.join(d, "sh"))
+    pid = py("import os; os.chmod('sh', 0o4755)", cwd=d)
+    ev = chmod_of(pid)
+    assert ev["data"]["filename"].startswith("[...]/d/d/"), ev["data"]
+    assert ev["data"]["filename"].endswith("/d/d/sh"), ev["data"]
+    expect(ev, argument="sh", mode="4755", setuid="true", returnval="0")
+    assert matched(ev), ev["rules"]
+    assert os.stat(f).st_mode & 0o4000
+
+
 def chmod_status():
     return [t for t in D.status()["tracers"] if t["name"] == "chmod"][0]
 
@@ -355,6 +373,7 @@ def main():
             test_world_writable,
             test_failed_chmod_eperm,
             test_compat_entry,
+            test_deep_directory,
             test_container,
             test_prefilter_keeps_what_the_rules_match,
         ])
