@@ -24,10 +24,10 @@ static const struct tracer_hook chmod_hooks[] = {
 	{ 0 },
 };
 
-static const char *const chmod_keys[] = { "filename", "argument",       "resolved",
-					  "mode",     "setuid",         "setgid",
-					  "world_writable", "syscall", "command",
-					  "returnval", NULL };
+static const char *const chmod_keys[] = {
+	"filename", "argument", "resolved", "mode", "setuid", "setgid", "world_writable", "syscall",
+	"command", "returnval", NULL,
+};
 
 /* data.syscall (enum chmod_syscall), then through the 32-bit entry (CHMOD_SYS_COMPAT). */
 static const char *const syscall_names[2][CHMOD_SYS_COUNT] = {
