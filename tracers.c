@@ -15,6 +15,7 @@ extern const struct tracer_ops dockeropenbreakout_tracer;
 extern const struct tracer_ops tcpconnect_tracer;
 extern const struct tracer_ops tcpaccept_tracer;
 extern const struct tracer_ops tcpdrop_tracer;
+extern const struct tracer_ops chmod_tracer;
 
 const struct tracer_ops *const tracer_table[] = {
 	&exec_tracer,
@@ -24,6 +25,7 @@ const struct tracer_ops *const tracer_table[] = {
 	&tcpconnect_tracer,
 	&tcpaccept_tracer,
 	&tcpdrop_tracer,
+	&chmod_tracer,
 	NULL,
 };
 

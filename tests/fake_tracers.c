@@ -23,6 +23,9 @@ static const char *const tcpaccept_keys[] = { "saddr", "sport", "daddr", "dport"
 static const char *const tcpdrop_keys[] = { "saddr", "sport", "daddr", "dport", "family",
 					     "reason", "tcpflags", "state", "count", "command",
 					     NULL };
+static const char *const chmod_keys[] = { "filename", "argument", "resolved", "mode", "setuid",
+					   "setgid", "world_writable", "syscall", "command",
+					   "returnval", NULL };
 static const char *const address_keys[] = { "saddr", "daddr", NULL };
 static const char *const port_keys[] = { "sport", "dport", NULL };
 static const struct tracer_hook no_hooks[] = { { 0 } };
@@ -35,6 +38,8 @@ static const struct tracer_ops fake_bash = { .name = "bashreadline", .keys = bas
 					     .hooks = no_hooks };
 static const struct tracer_ops fake_dob = { .name = "dockeropenbreakout", .keys = dob_keys,
 					    .hooks = no_hooks };
+static const struct tracer_ops fake_chmod = { .name = "chmod", .keys = chmod_keys,
+					      .hooks = no_hooks };
 
 #define FAKE_NET(id, tracer_name)                                                          \
 	static const struct tracer_ops fake_##id = { .name = tracer_name,                     \
@@ -48,6 +53,6 @@ FAKE_NET(tcpdrop, "tcpdrop");
 
 const struct tracer_ops *const tracer_table[] = {
 	&fake_exec, &fake_open, &fake_bash, &fake_dob, &fake_tcpconnect, &fake_tcpaccept,
-	&fake_tcpdrop, NULL,
+	&fake_tcpdrop, &fake_chmod, NULL,
 };
-const size_t tracer_count = 7;
+const size_t tracer_count = 8;

@@ -523,10 +523,10 @@ static const struct error_case error_cases[] = {
 	  "filterEvents)" },
 	{ "program = \"exec\"\n", 1, "the tracer is now \"tracer\"" },
 	{ "actions = []\n", 0, "missing \"tracer\" (compiled in: exec, open, bashreadline, "
-			       "dockeropenbreakout, tcpconnect, tcpaccept, tcpdrop)" },
+			       "dockeropenbreakout, tcpconnect, tcpaccept, tcpdrop, chmod)" },
 	{ "tracer = \"execve\"\n", 1,
 	  "unknown tracer \"execve\" (compiled in: exec, open, bashreadline, dockeropenbreakout, "
-	  "tcpconnect, tcpaccept, tcpdrop)" },
+	  "tcpconnect, tcpaccept, tcpdrop, chmod)" },
 	{ "tracer = 1\n", 1, "\"tracer\" must be a string, not an integer" },
 	{ "tracer = [\"exec\"]\n", 1, "\"tracer\" must be a string, not an array" },
 	{ "tracer = \"exec\"\nname = true\n", 2, "\"name\" must be a string, not a boolean" },
@@ -1321,6 +1321,18 @@ static void test_example_semantics(void **state)
 		{ "listen_overflow_flood.toml", "tcpdrop state=LISTEN count=20000", true },
 		{ "listen_overflow_flood.toml", "tcpdrop state=LISTEN count=99", false },
 		{ "listen_overflow_flood.toml", "tcpdrop state=ESTABLISHED count=500", false },
+		{ "setuid_bit.toml", "chmod mode=4755 command=cp returnval=0", true },
+		{ "setuid_bit.toml", "chmod mode=2755 command=python3 returnval=0", true },
+		{ "setuid_bit.toml", "chmod mode=6711 command=sh returnval=0", true },
+		{ "setuid_bit.toml", "chmod mode=0666 command=chmod returnval=0", true },
+		{ "setuid_bit.toml", "chmod mode=0757 command=chmod returnval=0", true },
+		{ "setuid_bit.toml", "chmod mode=3777 command=chmod returnval=0", true },
+		{ "setuid_bit.toml", "chmod mode=0644 command=chmod returnval=0", false },
+		{ "setuid_bit.toml", "chmod mode=1777 command=chmod returnval=0", false },
+		{ "setuid_bit.toml", "chmod mode=1755 command=chmod returnval=0", false },
+		{ "setuid_bit.toml", "chmod mode=4755 command=chmod returnval=-1", false },
+		{ "setuid_bit.toml", "chmod mode=4755 command=dpkg returnval=0", false },
+		{ "setuid_bit.toml", "chmod mode=0666 command=rpm returnval=0", false },
 	};
 	struct event *ev = new_event("exec");
 	size_t i;
