@@ -9,8 +9,7 @@
  *
  * usage: bench_rules [EVENTS]   (exits 2 when a ratio is over 2x)
  *
- * It links the core library only, so it brings a tracer table of its own
- * with the real tracers' names and keys (tracers.c needs the BPF sources).
+ * It links the tracers' library (bpfd-tracers): the real tracer table.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -21,8 +20,6 @@
 #include "event.h"
 #include "rules.h"
 #include "tracer.h"
-
-/* The tracer table: tests/fake_tracers.c. */
 
 enum {
 	VALUES = 100,

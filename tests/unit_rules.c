@@ -9,8 +9,8 @@
  *
  * `unit.rules --doc-table` prints the table for docs/rules.md.
  *
- * tracers.c pulls in the real tracers and their generated BPF headers, so
- * this test brings its own tracer table with the same names and keys.
+ * The tracer table is the daemon's own (tracers.c, the bpfd-tracers
+ * library): the keys rules are checked against are the real tracers'.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>

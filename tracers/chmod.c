@@ -54,8 +54,7 @@ static int chmod_decode(const void *raw, size_t size, struct event *ev)
 {
 	const struct chmod_record *r = raw;
 	size_t head = offsetof(struct chmod_record, buf);
-	/* What the kernel applies of the mode (chmod_common(): S_IALLUGO). */
-	uint32_t mode = r->mode & 07777, sys;
+	uint32_t mode, sys;
 	const char *sysname = NULL;
 	char *text;
 	int err;
@@ -64,6 +63,8 @@ static int chmod_decode(const void *raw, size_t size, struct event *ev)
 	if (size < head || r->path_len > BPFD_PATH_MAX || r->arg_len > CHMOD_FILENAME_MAX ||
 	    (size_t)r->path_len + r->arg_len > size - head)
 		return -EINVAL;
+	/* What the kernel applies of the mode (chmod_common(): S_IALLUGO). */
+	mode = r->mode & 07777;
 	sys = r->syscall & ~(uint32_t)CHMOD_SYS_COMPAT;
 	if (sys < CHMOD_SYS_COUNT)
 		sysname = syscall_names[(r->syscall & CHMOD_SYS_COMPAT) != 0][sys];

@@ -83,7 +83,8 @@ static int exec_decode(const void *raw, size_t size, struct event *ev)
 	if (size < head || r->path_len > BPFD_PATH_MAX || r->arg_len > EXEC_FILENAME_MAX ||
 	    r->interp_len > BPFD_PATH_MAX ||
 	    (size_t)r->path_len + r->arg_len + r->interp_len > r->argv_off ||
-	    r->argv_off > sizeof(r->buf) || (size_t)r->argv_off + r->argv_len > size - head)
+	    (size_t)r->argv_off + r->argv_len > sizeof(r->buf) ||
+	    (size_t)r->argv_off + r->argv_len > size - head)
 		return -EINVAL;
 	sys = r->syscall & ~(uint32_t)EXEC_SYS_COMPAT;
 	if (sys >= EXEC_SYS_COUNT || (sys == EXEC_SYS_NONE && r->syscall))

@@ -14,7 +14,7 @@
 #include "rules.h"
 #include "tracer.h"
 
-/* The tracer table: tests/fake_tracers.c. */
+/* The tracer table: the daemon's own (tracers.c), as scripts/fuzz links it. */
 
 static int any_action(void *ctx, const char *name, char *why, size_t size)
 {
