@@ -557,13 +557,28 @@ static void daemon_rules_changed(struct daemon *d)
 	if (d->identities.skipped)
 		log_warn("rules name more than %d files: %zu are matched by name only, not by identity",
 			 IDENTITY_NAMES_MAX, d->identities.skipped);
-	/* Tracers whose prefilter lives in their own maps. */
+	/* Tracers whose prefilter lives in their own maps: each gets its own rules. */
 	for (i = 0; i < d->loader.n_tracers; i++) {
 		const struct loaded_tracer *t = &d->loader.tracers[i];
+		const struct rule **rules;
+		size_t k, n = 0;
 
 		if (!t->ops->rules_changed || t->state != TRACER_LOADED)
 			continue;
-		err = t->ops->rules_changed(t->map_fds, d->rules, i);
+		rules = calloc(rulebook_count(d->rules) + 1, sizeof(*rules));
+		if (!rules) {
+			log_warn("updating the %s prefilter: out of memory (its events all go to "
+				 "the daemon)", t->ops->name);
+			continue;
+		}
+		for (k = 0; k < rulebook_count(d->rules); k++) {
+			const struct rule *r = rulebook_at(d->rules, k, NULL);
+
+			if (rule_tracer(r) == i)
+				rules[n++] = r;
+		}
+		err = t->ops->rules_changed(t->map_fds, rules, n, i);
+		free(rules);
 		if (err > 0)
 			d->prefiltered_tracers |= 1u << i;
 		else if (err < 0)

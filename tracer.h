@@ -18,7 +18,7 @@
 #include "tracers/record.h"
 
 struct bpf_backend;
-struct rulebook;
+struct rule;
 
 /*
  * What a tracer's tick (below) drained, for `bpfd status`: kept per tracer
@@ -130,11 +130,13 @@ struct tracer_ops {
 	int (*tick)(const int *map_fds, tracer_emit_fn emit, void *ctx, struct tracer_drain *drain);
 	/*
 	 * An in-kernel prefilter kept in the tracer's own maps, rewritten
-	 * whenever the rules change: @index is the tracer's index. 1 when it
-	 * is on (it drops events no rule of @rb can match), 0 when it is off
-	 * (every event passes), or a negative errno (then off). NULL: none.
+	 * whenever the rules change: @rules are the @n active rules of this
+	 * tracer, @index is the tracer's index. 1 when it is on (it drops
+	 * events none of @rules can match), 0 when it is off (every event
+	 * passes), or a negative errno (then off). NULL: none.
 	 */
-	int (*rules_changed)(const int *map_fds, const struct rulebook *rb, size_t index);
+	int (*rules_changed)(const int *map_fds, const struct rule *const *rules, size_t n,
+			     size_t index);
 };
 
 extern const struct tracer_ops *const tracer_table[];

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "../bpfmap.h"
-#include "../rulebook.h"
 #include "../rules.h"
 #include "../tracer.h"
 #include "tcp_common.h"
@@ -191,11 +190,11 @@ static int strip_bit(int fd, size_t key_size, uint32_t bit)
 	return err;
 }
 
-int tcp_rules_changed(const int *fds, const struct rulebook *rb, size_t index)
+int tcp_rules_changed(const int *fds, const struct rule *const *rules, size_t n, size_t index)
 {
 	uint32_t type = tracer_record_type(index), off = 0, mode = 0;
 	struct pf_writer w = { .fds = fds, .bit = 1u << type };
-	size_t i, k, rules = 0;
+	size_t i, k;
 	int err;
 
 	/* Off while the maps are rewritten: every event passes meanwhile. */
@@ -206,12 +205,9 @@ int tcp_rules_changed(const int *fds, const struct rulebook *rb, size_t index)
 		err = strip_bit(fds[PF_PORTS], sizeof(struct tcp_pf_port_key), w.bit);
 	if (err)
 		return err;
-	for (i = 0; i < rulebook_count(rb); i++) {
-		const struct rule *r = rulebook_at(rb, i, NULL);
+	for (i = 0; i < n; i++) {
+		const struct rule *r = rules[i];
 
-		if (rule_tracer(r) != index)
-			continue;
-		rules++;
 		for (k = 0; k < sizeof(pf_keys) / sizeof(pf_keys[0]); k++) {
 			w.write = false;
 			if (plan_key(r, k, &w))
@@ -226,7 +222,7 @@ int tcp_rules_changed(const int *fds, const struct rulebook *rb, size_t index)
 			return w.err;
 		mode |= pf_keys[k].bit;
 	}
-	if (!rules)
+	if (!n)
 		return 0;
 	err = bpfmap_update(fds[PF_MODE], &type, &mode, 0);
 	return err < 0 ? err : 1;

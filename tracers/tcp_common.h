@@ -12,7 +12,7 @@
 #include "../event.h"
 #include "tcp.h"
 
-struct rulebook;
+struct rule;
 
 /* The maps every network tracer lists first in its tracer_ops.maps. */
 #define TCP_PREFILTER_MAPS "bpfd_tcp_pf_mode", "bpfd_tcp_pf_addrs", "bpfd_tcp_pf_ports"
@@ -34,6 +34,6 @@ const char *tcp_state_name(unsigned int state);
  * TCP_PREFILTER_MAPS, first in @map_fds) from its rules. On (1) when each
  * of its rules has `values` on an address or port key; off (0) otherwise.
  */
-int tcp_rules_changed(const int *map_fds, const struct rulebook *rb, size_t index);
+int tcp_rules_changed(const int *map_fds, const struct rule *const *rules, size_t n, size_t index);
 
 #endif
