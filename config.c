@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "proctable.h"
 
 enum {
 	CONFIG_FILE_MAX = 1 << 20,
@@ -289,10 +288,10 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 		return 1;
 	}
 	if (strcmp(key, "process_table_size") == 0) {
-		if (config_parse_uint(value, PROC_TABLE_CAPACITY_MAX, &d->process_table_size) < 0 ||
+		if (config_parse_uint(value, CONFIG_PROCESS_TABLE_MAX, &d->process_table_size) < 0 ||
 		    d->process_table_size < 1024)
 			return failf(l, "process_table_size: \"%s\" is not a number from 1024 "
-					"to %d", value, PROC_TABLE_CAPACITY_MAX);
+					"to %d", value, CONFIG_PROCESS_TABLE_MAX);
 		return 1;
 	}
 	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, socket, socket_mode, "

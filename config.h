@@ -17,6 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest process_table_size accepted (the process table's own limit, proctable.h). */
+enum { CONFIG_PROCESS_TABLE_MAX = 1 << 22 };
+
 enum { CONFIG_ERROR_MAX = 512 };
 
 struct config_entry {
@@ -67,7 +70,7 @@ struct config_daemon {
 	/* ancestors = N: ancestors named per event, 0: no process table at all. */
 	bool has_ancestors;
 	unsigned int ancestors;
-	uint64_t process_table_size;	/* entries; 0: default */
+	uint64_t process_table_size;	/* entries; 0: default; at most CONFIG_PROCESS_TABLE_MAX */
 };
 
 struct config {

@@ -27,12 +27,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "event.h"
 
 enum {
 	PROC_TABLE_CAPACITY = 32768,	/* default entries */
 	PROC_ANCESTORS_DEFAULT = 4,	/* ancestors per event (docs/performance.md) */
-	PROC_TABLE_CAPACITY_MAX = 1 << 22,
+	PROC_TABLE_CAPACITY_MAX = CONFIG_PROCESS_TABLE_MAX,	/* what the config accepts */
 	PROC_ARGV_MAX = 256,		/* bytes of argv kept (tracers/record.h BPFD_PROC_ARGV_MAX) */
 	PROC_EXE_MAX = 4096,		/* bytes of an exe's path kept */
 };
