@@ -280,9 +280,9 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 	if (strcmp(key, "ancestors") == 0) {
 		uint64_t n;
 
-		if (config_parse_uint(value, EVENT_ANCESTORS_MAX, &n) < 0)
+		if (config_parse_uint(value, CONFIG_ANCESTORS_MAX, &n) < 0)
 			return failf(l, "ancestors: \"%s\" is not a number from 0 to %d", value,
-				     EVENT_ANCESTORS_MAX);
+				     CONFIG_ANCESTORS_MAX);
 		d->ancestors = (unsigned int)n;
 		d->has_ancestors = true;
 		return 1;

@@ -18,7 +18,10 @@
 #include <stdint.h>
 
 /* The largest process_table_size accepted (the process table's own limit, proctable.h). */
-enum { CONFIG_PROCESS_TABLE_MAX = 1 << 22 };
+enum {
+	CONFIG_PROCESS_TABLE_MAX = 1 << 22,
+	CONFIG_ANCESTORS_MAX = 16,	/* the most ancestors an event may name (event.h) */
+};
 
 enum { CONFIG_ERROR_MAX = 512 };
 

@@ -13,6 +13,9 @@
 #include "tracers/path.h"
 #include "tracers/record.h"
 
+_Static_assert(CONFIG_ANCESTORS_MAX == EVENT_ANCESTORS_MAX,
+	       "the config accepts as many ancestors as an event holds");
+
 static size_t bucket_of(const struct proc_table *t, uint32_t pid)
 {
 	/* Fibonacci hashing: pids come in runs. */
