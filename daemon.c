@@ -100,6 +100,7 @@ enum {
 	DRAIN_MS = 10,
 	DRAIN_POLL_MS = 4,
 	RING_BATCH = 1024,	/* records read before the loop serves other fds */
+	RING_BATCH_MS = 20,	/* ... at most for this long */
 	TICK_MS = 1000,
 	RULES_SETTLE_MS = 100,	/* a change in the rules directory is read this much later */
 	TRACERS_WANTED_MAX = 32,
@@ -503,13 +504,18 @@ static void start_bash_probes(struct daemon *d)
 }
 
 /*
- * Reads at most RING_BATCH records, so that clients and timers get their
- * turn however fast events come; d->ring_more says records were left.
+ * Reads at most RING_BATCH records, for at most RING_BATCH_MS, so that
+ * clients and timers get their turn however fast events come and however
+ * slow each one is to handle; d->ring_more says records were left.
  */
 static int consume_ring(struct daemon *d)
 {
+	struct timespec now;
 	int n;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	d->pipeline.batch_deadline_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec +
+					(int64_t)RING_BATCH_MS * 1000000;
 	d->pipeline.batch_left = RING_BATCH;
 	n = loader_ring_consume(&d->loader);
 	d->ring_more = n == -EAGAIN;

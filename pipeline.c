@@ -324,7 +324,15 @@ int pipeline_sample(void *ctx, void *data, size_t size)
 	/* A bad record is counted, never a reason to stop reading. */
 	pipeline_handle_record(p, data, size);
 	/* libbpf has consumed this record; the rest waits for the next turn. */
-	if (p->batch_left && --p->batch_left == 0)
-		return -EAGAIN;
-	return 0;
+	if (!p->batch_left)
+		return 0;
+	if (--p->batch_left && p->batch_deadline_ns &&
+	    p->batch_left % PIPELINE_CLOCK_EVERY == 0) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec >= p->batch_deadline_ns)
+			p->batch_left = 0;
+	}
+	return p->batch_left ? 0 : -EAGAIN;
 }

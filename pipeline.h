@@ -82,7 +82,17 @@ struct pipeline {
 	 * end, and the control socket would wait.
 	 */
 	size_t batch_left;
+	/*
+	 * ... and until when (CLOCK_MONOTONIC, ns; 0: no limit): on a CPU
+	 * shared with the workloads, or with hundreds of subscribers to copy
+	 * each event to, a batch of records can take seconds, and `status`
+	 * would wait for it.
+	 */
+	int64_t batch_deadline_ns;
 };
+
+/* Records between two looks at the clock while a batch has a deadline. */
+enum { PIPELINE_CLOCK_EVERY = 32 };
 
 void pipeline_init(struct pipeline *p, struct cgroup_cache *cgroups, struct server *server,
 		   const char *hostname);
