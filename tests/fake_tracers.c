@@ -31,8 +31,12 @@ static const struct tracer_ops fake_exec = { .name = "exec", .keys = exec_keys,
 					     .hooks = no_hooks };
 static const struct tracer_ops fake_open = { .name = "open", .keys = open_keys,
 					     .hooks = no_hooks };
+static const struct tracer_option bash_options[] = {
+	{ "bash", "PATH", "bash binary for bashreadline", "/bin/bash" },
+	{ 0 },
+};
 static const struct tracer_ops fake_bash = { .name = "bashreadline", .keys = bash_keys,
-					     .hooks = no_hooks };
+					     .hooks = no_hooks, .options = bash_options };
 static const struct tracer_ops fake_dob = { .name = "dockeropenbreakout", .keys = dob_keys,
 					    .hooks = no_hooks };
 
