@@ -108,8 +108,9 @@ struct loop;
 struct json_t;
 
 /*
- * What a tracer's start hook gets: the little of the daemon it may use,
- * valid until its stop hook returns.
+ * What a tracer's start hook gets: the little of the daemon it may use.
+ * The struct lives for the call; what it points to (and the fds), until
+ * the tracer's stop hook returns.
  */
 struct tracer_context {
 	struct loop *loop;		/* for its own fds, children and timers */
@@ -188,8 +189,9 @@ struct tracer_ops {
 	/*
 	 * After the tracer loaded, before it is switched on: sets up what the
 	 * tracer does beside its programs (maps to fill, helper processes)
-	 * and returns it in *@state (may stay NULL). 0 or a negative errno:
-	 * the daemon logs it and the tracer runs without. NULL: none.
+	 * and returns it in *@state (may stay NULL; left NULL on failure). 0
+	 * or a negative errno: the daemon logs it and the tracer runs without.
+	 * NULL: none.
 	 */
 	int (*start)(const struct tracer_context *ctx, void **state);
 	/* Undoes start (never blocks on the kernel); gets NULL when start made nothing. */
