@@ -708,7 +708,7 @@ fail_errno:
  * nothing of the daemon's heap lingers in it, and so that a daemon run
  * under valgrind does not also run LLVM under it.
  */
-enum { WIRE_NAME_LEN = 64, WIRE_PATH_LEN = 4096, WIRE_REQUEST_MAGIC = 0x62706672 };
+enum { WIRE_NAME_LEN = 64, WIRE_REQUEST_MAGIC = 0x62706672 };
 struct wire_request {
 	uint32_t magic;
 	uint32_t n_wanted;		/* UINT32_MAX: all tracers */
