@@ -134,14 +134,15 @@ static int set_string(struct load *l, const char **field, const char *value)
 static int set_tracer_option(struct load *l, const char *key, const char *value)
 {
 	struct tracer_config *tc = &l->cfg->daemon.tracer_cfg;
-	const char *was = tracer_config_get(tc, key);
-	bool owned = false;
+	const char *was = NULL;
 	char *copy;
 	size_t i;
 	int err;
 
+	/* Given before (the last one wins): that copy goes. */
 	for (i = 0; i < tc->n_settings; i++)
-		owned |= tc->settings[i].value == was;
+		if (strcmp(tc->settings[i].name, key) == 0)
+			was = tc->settings[i].value;
 	copy = strdup(value);
 	if (!copy) {
 		l->oom = true;
@@ -153,22 +154,8 @@ static int set_tracer_option(struct load *l, const char *key, const char *value)
 		return failf(l, "%s: %s", key, err == -E2BIG ? "the value is too long"
 							      : "too many tracer options");
 	}
-	if (owned)
-		free((char *)was);
+	free((char *)was);
 	return 1;
-}
-
-/* The tracers' keys, each followed by ", ", for the list of known keys. */
-static const char *tracer_option_names(char *buf, size_t size)
-{
-	const struct tracer_option *o;
-	size_t i, n = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < tracer_count; i++)
-		for (o = tracer_table[i]->options; o && o->name && n < size; o++)
-			n += (size_t)snprintf(buf + n, size - n, "%s, ", o->name);
-	return buf;
 }
 
 static int set_default_actions(struct load *l, const char *value)

@@ -795,19 +795,6 @@ static bool same_tracer_options(const struct tracer_config *a, const struct trac
 	return true;
 }
 
-/* The tracers' options, each followed by ", ", for a message. */
-static const char *tracer_option_list(char *buf, size_t size)
-{
-	const struct tracer_option *o;
-	size_t i, n = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < tracer_count; i++)
-		for (o = tracer_table[i]->options; o && o->name && n < size; o++)
-			n += (size_t)snprintf(buf + n, size - n, "%s, ", o->name);
-	return buf;
-}
-
 static void reload_config(struct daemon *d)
 {
 	const struct config_daemon *was, *now;
@@ -834,7 +821,7 @@ static void reload_config(struct daemon *d)
 			log_warn("config: socket, rules_dir, tracers, %scgroup_hierarchy, "
 				 "ring_buffer_size, compat_syscalls, ancestors, process_table_size "
 				 "and socket settings take effect at the next start",
-				 tracer_option_list(names, sizeof(names)));
+				 tracer_option_names(names, sizeof(names)));
 	}
 	action_set_reconfigure(d->actions, cfg);
 	if (d->config != d->start_config)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Lookups in the tracer table (tracers.c, or a test's own table). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tracer.h"
@@ -56,6 +57,18 @@ const struct tracer_option *tracer_option_find(const char *name, const struct tr
 		}
 	}
 	return NULL;
+}
+
+const char *tracer_option_names(char *buf, size_t size)
+{
+	const struct tracer_option *o;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < tracer_count; i++)
+		for (o = tracer_table[i]->options; o && o->name && n < size; o++)
+			n += (size_t)snprintf(buf + n, size - n, "%s, ", o->name);
+	return buf;
 }
 
 const char *tracer_config_get(const struct tracer_config *cfg, const char *name)

@@ -234,6 +234,9 @@ static inline uint32_t tracer_record_type(size_t index)
 /* The tracer option named @name (struct tracer_option) and its tracer, or NULL. */
 const struct tracer_option *tracer_option_find(const char *name, const struct tracer_ops **t);
 
+/* Every tracer's option names, each followed by ", " (for messages), in @buf. */
+const char *tracer_option_names(char *buf, size_t size);
+
 /*
  * The value of tracer option @name in @cfg (NULL: none given), else its
  * declared default (NULL for an option no tracer declares).
