@@ -23,7 +23,7 @@ static int cmd_daemon(const struct cli *cli)
 		.config_path = cli->config_path ? cli->config_path : DEFAULT_CONFIG,
 		.config_explicit = cli->config_path != NULL,
 		.tracers = cli->tracers,
-		.bash_path = cli->bash_path,
+		.tracer_cfg = cli->tracer_cfg,
 		.cgroup_hierarchy = cli->cgroup_hierarchy,
 		.debug = cli->debug,
 	};
@@ -31,7 +31,7 @@ static int cmd_daemon(const struct cli *cli)
 	return daemon_main(&o);
 }
 
-static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS, OPT_BASH,
+static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS, OPT_TRACER_OPTIONS,
 					       OPT_CGROUP_HIERARCHY, OPT_HELP };
 static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OPT_CONTAINER,
 					      OPT_HELP };

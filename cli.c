@@ -21,7 +21,6 @@ const struct cli_option cli_options[] = {
 	{ OPT_TRACER, "tracer", 0, "NAME", "only events of this tracer" },
 	{ OPT_RULE, "rule", 0, "NAME", "only events that matched this rule" },
 	{ OPT_CONTAINER, "container", 0, "ID", "only events of this container (an id prefix or its name)" },
-	{ OPT_BASH, "bash", 0, "PATH", "bash binary for bashreadline (default /bin/bash)" },
 	{ OPT_CGROUP_HIERARCHY, "cgroup-hierarchy", 0, "NAME",
 	  "cgroups to attribute by: v2 (default) or a v1 controller (pids, memory...)" },
 	{ 0, NULL, 0, NULL, NULL },
@@ -96,9 +95,30 @@ static void set_option(struct cli *cli, const struct cli_option *o, const char *
 	case OPT_TRACER: cli->tracer = value; break;
 	case OPT_RULE: cli->rule = value; break;
 	case OPT_CONTAINER: cli->container = value; break;
-	case OPT_BASH: cli->bash_path = value; break;
+	case OPT_TRACER_OPTIONS: break;	/* set_tracer_option() */
 	case OPT_CGROUP_HIERARCHY: cli->cgroup_hierarchy = value; break;
 	}
+}
+
+/* "--NAME" or "--NAME=VALUE" naming a tracer's option: the option, and the value part. */
+static const struct tracer_option *lookup_tracer_option(const char *arg,
+							 const char **inline_value)
+{
+	char name[64];
+	const char *eq;
+	size_t n;
+
+	*inline_value = NULL;
+	if (arg[1] != '-')
+		return NULL;
+	eq = strchr(arg + 2, '=');
+	n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+	if (n >= sizeof(name))
+		return NULL;
+	memcpy(name, arg + 2, n);
+	name[n] = '\0';
+	*inline_value = eq ? eq + 1 : NULL;
+	return tracer_option_find(name, NULL);
 }
 
 static const struct cli_command *find_command(const struct cli_command *commands,
@@ -115,6 +135,7 @@ static const struct cli_command *find_command(const struct cli_command *commands
 int cli_parse(int argc, char **argv, const struct cli_command *commands, struct cli *cli,
 	      char *err, size_t err_size)
 {
+	const struct tracer_option *to;
 	const struct cli_option *o;
 	const char *value;
 	bool only_args = false;
@@ -135,6 +156,8 @@ int cli_parse(int argc, char **argv, const struct cli_command *commands, struct 
 		if (argv[i][0] == '-' && argv[i][1]) {
 			o = lookup(argv[i], &value);
 			if (o && o->arg && !value)
+				i++;
+			else if (!o && lookup_tracer_option(argv[i], &value) && !value)
 				i++;
 			continue;
 		}
@@ -162,6 +185,22 @@ int cli_parse(int argc, char **argv, const struct cli_command *commands, struct 
 			}
 			if (!only_args && argv[i][0] == '-' && argv[i][1]) {
 				o = lookup(argv[i], &value);
+				if (!o && command_takes(cli->command, OPT_TRACER_OPTIONS) &&
+				    (to = lookup_tracer_option(argv[i], &value))) {
+					if (!value && i + 1 >= argc) {
+						snprintf(err, err_size, "option '%s' needs a value (%s)",
+							 argv[i], to->metavar);
+						return -EINVAL;
+					}
+					if (!value)
+						value = argv[++i];
+					if (tracer_config_set(&cli->tracer_cfg, to->name, value) < 0) {
+						snprintf(err, err_size, "option '--%s': the value is too long",
+							 to->name);
+						return -EINVAL;
+					}
+					continue;
+				}
 				if (!o || !command_takes(cli->command, o->id)) {
 					snprintf(err, err_size, "unknown option '%s'%s%s", argv[i],
 						 cli->command ? " for " : "",
@@ -224,6 +263,22 @@ static void print_option(FILE *out, const struct cli_option *o)
 	fprintf(out, "  %-26s %s\n", left, o->help);
 }
 
+/* The tracers' options (tracer_ops.options), as print_option() shows the others. */
+static void print_tracer_options(FILE *out)
+{
+	const struct tracer_option *to;
+	char left[64], help[256];
+	size_t i;
+
+	for (i = 0; i < tracer_count; i++) {
+		for (to = tracer_table[i]->options; to && to->name; to++) {
+			snprintf(left, sizeof(left), "    --%s %s", to->name, to->metavar);
+			snprintf(help, sizeof(help), "%s (default %s)", to->help, to->def);
+			fprintf(out, "  %-26s %s\n", left, help);
+		}
+	}
+}
+
 void cli_usage(FILE *out, const struct cli_command *command)
 {
 	const struct cli_command *c;
@@ -240,10 +295,13 @@ void cli_usage(FILE *out, const struct cli_command *command)
 	} else {
 		fprintf(out, "Usage: bpfd %s [OPTIONS]%s%s\n\n%s\n\nOptions:\n", command->name,
 			*command->args ? " " : "", command->args, command->summary);
-		for (p = command->options; *p != OPT_HELP; p++)
+		for (p = command->options; *p != OPT_HELP; p++) {
+			if (*p == OPT_TRACER_OPTIONS)
+				print_tracer_options(out);
 			for (o = cli_options; o->long_name; o++)
 				if (o->id == *p)
 					print_option(out, o);
+		}
 	}
 	for (i = 0; i < sizeof(global_options) / sizeof(global_options[0]); i++)
 		for (o = cli_options; o->long_name; o++)

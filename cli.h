@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "tracer.h"
+
 enum cli_opt_id {
 	OPT_HELP,
 	OPT_DEBUG,
@@ -23,7 +25,8 @@ enum cli_opt_id {
 	OPT_TRACER,
 	OPT_RULE,
 	OPT_CONTAINER,
-	OPT_BASH,
+	/* Listed by a command that takes the tracers' options (tracer_ops.options). */
+	OPT_TRACER_OPTIONS,
 	OPT_CGROUP_HIERARCHY,
 };
 
@@ -59,7 +62,7 @@ struct cli {
 	const char *tracer;
 	const char *rule;
 	const char *container;
-	const char *bash_path;
+	struct tracer_config tracer_cfg;	/* the tracers' options given (values in argv) */
 	const char *cgroup_hierarchy;
 	char **args;
 	int n_args;

@@ -129,6 +129,34 @@ static int set_string(struct load *l, const char **field, const char *value)
 	return 1;
 }
 
+/* A key a tracer declares (tracer_ops.options): its value kept for the tracer. */
+static int set_tracer_option(struct load *l, const char *key, const char *value)
+{
+	struct tracer_config *tc = &l->cfg->daemon.tracer_cfg;
+	const char *was = NULL;
+	char *copy;
+	size_t i;
+	int err;
+
+	/* Given before (the last one wins): that copy goes. */
+	for (i = 0; i < tc->n_settings; i++)
+		if (strcmp(tc->settings[i].name, key) == 0)
+			was = tc->settings[i].value;
+	copy = strdup(value);
+	if (!copy) {
+		l->oom = true;
+		return 0;
+	}
+	err = tracer_config_set(tc, key, copy);
+	if (err < 0) {
+		free(copy);
+		return failf(l, "%s: %s", key, err == -E2BIG ? "the value is too long"
+							      : "too many tracer options");
+	}
+	free((char *)was);
+	return 1;
+}
+
 static int set_default_actions(struct load *l, const char *value)
 {
 	struct config_daemon *d = &l->cfg->daemon;
@@ -183,6 +211,7 @@ static int set_default_actions(struct load *l, const char *value)
 static int daemon_key(struct load *l, const char *key, const char *value)
 {
 	struct config_daemon *d = &l->cfg->daemon;
+	char names[256];
 	size_t size;
 	int lvl;
 
@@ -201,8 +230,6 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 		return set_string(l, &d->admin_users, value);
 	if (strcmp(key, "admin_groups") == 0)
 		return set_string(l, &d->admin_groups, value);
-	if (strcmp(key, "bash") == 0)
-		return set_string(l, &d->bash, value);
 	if (strcmp(key, "cgroup_hierarchy") == 0)
 		return set_string(l, &d->cgroup_hierarchy, value);
 	if (strcmp(key, "socket_mode") == 0) {
@@ -294,13 +321,15 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 					"to %d", value, CONFIG_PROCESS_TABLE_MAX);
 		return 1;
 	}
+	if (tracer_option_find(key, NULL))
+		return set_tracer_option(l, key, value);
 	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, socket, socket_mode, "
-			"socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
-			"subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
-			"client_idle_timeout, max_rules, "
+			"socket_group, admin_users, admin_groups, tracers, %scgroup_hierarchy, "
+			"ring_buffer_size, subscriber_queue_size, client_stall_timeout, "
+			"client_frame_timeout, client_idle_timeout, max_rules, "
 			"log_level, output, default_actions, default_actions_force, compat_syscalls, "
 			"ancestors, process_table_size)",
-		     key);
+		     key, tracer_option_names(names, sizeof(names)));
 }
 
 static struct config_section *add_section(struct load *l, const char *name)
@@ -518,7 +547,8 @@ void config_free(struct config *cfg)
 	free((char *)d->admin_users);
 	free((char *)d->admin_groups);
 	free((char *)d->tracers);
-	free((char *)d->bash);
+	for (i = 0; i < d->tracer_cfg.n_settings; i++)
+		free((char *)d->tracer_cfg.settings[i].value);
 	free((char *)d->cgroup_hierarchy);
 	for (i = 0; i < d->n_default_actions; i++)
 		free(d->default_actions[i]);

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tracer.h"
+
 /* The largest process_table_size accepted (the process table's own limit, proctable.h). */
 enum {
 	CONFIG_PROCESS_TABLE_MAX = 1 << 22,
@@ -48,7 +50,8 @@ struct config_daemon {
 	const char *admin_users;	/* comma-separated names or uids: every op, like root */
 	const char *admin_groups;	/* comma-separated names or gids */
 	const char *tracers;
-	const char *bash;
+	/* Keys the tracers declare (tracer_ops.options), values owned. */
+	struct tracer_config tracer_cfg;
 	const char *cgroup_hierarchy;
 	bool has_socket_mode;
 	unsigned int socket_mode;

@@ -10,7 +10,6 @@
 #include "action.h"
 #include "container_cgroup.h"
 #include "container_meta.h"
-#include "bash_probes.h"
 #include "loader.h"
 #include "pipeline.h"
 #include "proctable.h"
@@ -89,25 +88,6 @@ static json_t *kernel_maps_json(struct control *d)
 	return maps;
 }
 
-/* The probes made for unprivileged users, per user: who uses their quota. */
-static json_t *bash_probe_users(const struct bash_probes *bp)
-{
-	json_t *users = json_object();
-	char uid[16];
-	size_t i;
-
-	for (i = 0; i < BASH_PROBES_MAX; i++) {
-		const struct bash_probe *p = &bp->probes[i];
-
-		if (p->fd < 0 || !p->owner)
-			continue;
-		snprintf(uid, sizeof(uid), "%u", p->owner);
-		json_object_set_new(users, uid,
-				    json_integer(json_integer_value(json_object_get(users, uid)) + 1));
-	}
-	return users;
-}
-
 static json_t *op_status(void *ctx, struct client *c, json_t *req)
 {
 	struct control *d = ctx;
@@ -160,23 +140,21 @@ static json_t *op_status(void *ctx, struct client *c, json_t *req)
 	server_each_subscriber(d->server, add_subscriber, subs);
 	server_stats(d->server, &ss);
 	cgroup_cache_stats(d->cgroups, &cs);
-	reply = json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}, "
-			  "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}}",
+	reply = json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}}",
 			  "ok", 1, "pid", (json_int_t)getpid(), "uptime_s",
 			  (loop_now_ms() - d->started_ms) / 1000.0, "tracers", tracers, "events",
 			  "seen", (json_int_t)seen, "matched", (json_int_t)matched, "lost",
 			  (json_int_t)lost, "subscribers", subs, "actions", actions,
 			  "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
 			  (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
-			  (json_int_t)cs.misses, "bash_probes", "attached",
-			  (json_int_t)d->bash->n_probes, "attached_total",
-			  (json_int_t)d->bash->stats.attached_total, "released",
-			  (json_int_t)d->bash->stats.released, "failures",
-			  (json_int_t)d->bash->stats.failures, "timeouts",
-			  (json_int_t)d->bash->stats.timeouts, "refused",
-			  (json_int_t)d->bash->stats.refused, "dropped", (json_int_t)d->bash->stats.dropped,
-			  "namespaces", (json_int_t)d->bash->n_ns, "probers",
-			  (json_int_t)bash_probes_busy(d->bash), "users", bash_probe_users(d->bash));
+			  (json_int_t)cs.misses);
+	/* The tracers' own objects (tracer_ops.status), running or not. */
+	for (i = 0; reply && i < tracer_count; i++)
+		if (tracer_table[i]->status)
+			json_object_set_new(reply, tracer_table[i]->status_name,
+					    tracer_table[i]->status(i < d->loader->n_tracers
+									? d->tracer_state[i]
+									: NULL));
 	if (reply) {
 		json_object_set_new(reply, "kernel_maps", kernel_maps_json(d));
 		/* Whether what goes through io_uring is seen (docs/tracers.md). */

@@ -40,7 +40,6 @@ struct rulebook;
 struct cgroup_cache;
 struct container_meta_cache;
 struct paused_containers;
-struct bash_probes;
 
 /* What the ops use of the daemon; the daemon owns all of it and fills it before serving. */
 struct control {
@@ -54,7 +53,8 @@ struct control {
 	struct cgroup_cache *cgroups;
 	struct container_meta_cache *container_meta;
 	struct paused_containers *paused;
-	const struct bash_probes *bash;
+	/* What each tracer's start hook made, by index (tracer_ops.status reads it). */
+	void *const *tracer_state;
 	const char *cgroup_mount;		/* "" when none is mounted */
 	bool cgroup2;
 	int64_t started_ms;

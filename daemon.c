@@ -16,7 +16,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -25,7 +24,6 @@
 #include <pwd.h>
 
 #include "action.h"
-#include "bash_probes.h"
 #include "btf_offsets.h"
 #include "config.h"
 #include "container.h"
@@ -62,16 +60,18 @@ struct daemon {
 	struct proc_table *procs;	/* NULL: ancestors = 0 */
 	struct paused_containers *paused;	/* what `pause` froze, for `bpfd resume` */
 	struct pipeline pipeline;
-	struct bash_probes bash;
+	/* What each tracer's start hook made (tracer_ops.start), by tracer index; NULL: none. */
+	void *tracer_state[LOADER_TRACERS_MAX];
 	struct rulebook *rules;
 	struct loop_watch rules_watch;	/* inotify on the rules directory */
 	int rules_wd;
 	struct identity_table identities;	/* the rules' files by identity */
+	struct tracer_config tracer_cfg;	/* the tracers' options: config, then command line */
 	struct loop_watch identities_watch;	/* its inotify: their directories */
 	int64_t reload_at_ms;		/* a reload is due (debounced), 0: none */
 	uint32_t prefiltered_tracers;	/* tracer indexes whose in-kernel prefilter is on */
 	unsigned int host_mntns;	/* the host's mount namespace inode */
-	unsigned int host_root_dev;	/* the host root's device, kernel encoding */
+	const char *host_proc;		/* a process in it: tracer_context.host_proc */
 	struct server *server;
 	int listen_fd;
 	struct loop_watch ring;
@@ -177,7 +177,7 @@ static int prepare_headers(struct daemon *d)
 	return r;
 }
 
-/* Splits "exec,open" into @names (pointing into @buf). */
+/* Splits a comma-separated list of tracer names into @names (pointing into @buf). */
 static const char *const *parse_tracer_list(const char *list, char *buf, size_t size,
 					    const char **names, size_t max)
 {
@@ -222,26 +222,26 @@ static bool pid2_is_kernel_thread(void)
 }
 
 /*
- * The host's mount namespace and root filesystem, for dockeropenbreakout:
- * pid 1's where readable; else kthreadd's (pid 1 can be out of reach: in a
- * container without all of pid 1's capabilities, ptrace access to it is
- * refused, while a kernel thread's is not); else the daemon's own (it runs
- * on the host).
+ * The host's mount namespace, and a process in it whose /proc entries show
+ * the host (tracers look at its root): pid 1 where readable; else kthreadd
+ * (pid 1 can be out of reach: in a container without all of pid 1's
+ * capabilities, ptrace access to it is refused, while a kernel thread's is
+ * not); else the daemon itself (it runs on the host).
  */
-static void host_identity(unsigned int *mntns, unsigned int *root_dev)
+static void host_identity(unsigned int *mntns, const char **proc)
 {
 	bool kthread = pid2_is_kernel_thread();
 	struct stat st;
 
 	*mntns = 0;
-	if (stat("/proc/1/ns/mnt", &st) == 0 || (kthread && stat("/proc/2/ns/mnt", &st) == 0) ||
-	    stat("/proc/self/ns/mnt", &st) == 0)
-		*mntns = (unsigned int)st.st_ino;
-	*root_dev = 0;
-	if (stat("/proc/1/root/", &st) == 0 || (kthread && stat("/proc/2/root/", &st) == 0) ||
-	    stat("/", &st) == 0)
-		/* The kernel's dev_t: major in the top 12 bits, minor in the low 20. */
-		*root_dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+	*proc = "/proc/self";
+	if (stat("/proc/1/ns/mnt", &st) == 0)
+		*proc = "/proc/1";
+	else if (kthread && stat("/proc/2/ns/mnt", &st) == 0)
+		*proc = "/proc/2";
+	else if (stat("/proc/self/ns/mnt", &st) < 0)
+		return;
+	*mntns = (unsigned int)st.st_ino;
 }
 
 /*
@@ -472,35 +472,40 @@ static int choose_hierarchy(struct daemon *d, const char *want)
 	return want ? -ENOENT : 0;
 }
 
-static void start_bash_probes(struct daemon *d)
+/* A program started in a container: for the tracers that want to know (contained_exec). */
+static void contained_exec(void *ctx, int pid)
 {
-	struct tracer_config cfg = { .bash_path = d->opts.bash_path };
-	uint32_t own_mntns = d->host_mntns;
-	struct stat st;
+	struct daemon *d = ctx;
 	size_t i;
 
-	/*
-	 * The namespace whose bash the tracer probed at load is the daemon's
-	 * own. On a host that is the host's; in a container (the image, run
-	 * with --pid=host) the host's is one more namespace to scan, whose
-	 * bash is probed through a host process's root (kthreadd's, as pid
-	 * 1's is out of reach there) and kept while the host has processes.
-	 */
-	if (stat("/proc/self/ns/mnt", &st) == 0)
-		own_mntns = (uint32_t)st.st_ino;
-	if (!tracer_find("bashreadline", &i) || d->loader.tracers[i].state != TRACER_LOADED) {
-		bash_probes_init(&d->bash, &d->loop, -1, "", own_mntns);
-		return;
+	for (i = 0; i < d->loader.n_tracers; i++)
+		if (d->tracer_state[i] && d->loader.tracers[i].ops->contained_exec)
+			d->loader.tracers[i].ops->contained_exec(d->tracer_state[i], pid);
+}
+
+/* The tracers' start hooks (tracer_ops.start): what they run beside their programs. */
+static void start_tracers(struct daemon *d, const struct tracer_config *cfg)
+{
+	struct tracer_context ctx = { .loop = &d->loop, .cfg = cfg, .host_mntns = d->host_mntns,
+				      .host_proc = d->host_proc };
+	size_t i;
+	int err;
+
+	for (i = 0; i < d->loader.n_tracers; i++) {
+		const struct loaded_tracer *t = &d->loader.tracers[i];
+
+		if (!t->ops->start || t->state != TRACER_LOADED)
+			continue;
+		ctx.uprobe_prog_fd = t->uprobe_prog_fd;
+		ctx.map_fds = t->map_fds;
+		ctx.n_maps = (size_t)t->n_maps;
+		err = t->ops->start(&ctx, &d->tracer_state[i]);
+		if (err < 0)
+			log_error("tracer %s: starting: %s", t->ops->name, strerror(-err));
+		if (d->tracer_state[i] && t->ops->contained_exec)
+			d->pipeline.contained_exec = contained_exec;
 	}
-	if (bash_probes_init(&d->bash, &d->loop, d->loader.tracers[i].uprobe_prog_fd,
-			     d->loader.tracers[i].ops->binary(&cfg), own_mntns) < 0) {
-		log_error("probing containers' bash: out of memory");
-		return;
-	}
-	if (tracer_find("exec", &i))
-		d->pipeline.exec_type = tracer_record_type(i);
-	d->pipeline.bash = &d->bash;
-	bash_probes_scan(&d->bash);
+	d->pipeline.contained_exec_ctx = d;
 }
 
 /*
@@ -798,10 +803,24 @@ static void instantiate_actions(struct daemon *d)
 }
 
 /* SIGHUP: a bad config is reported and the one in use stays. */
+/* Whether two configs give the tracers' options the same values. */
+static bool same_tracer_options(const struct tracer_config *a, const struct tracer_config *b)
+{
+	const struct tracer_option *o;
+	size_t i;
+
+	for (i = 0; i < tracer_count; i++)
+		for (o = tracer_table[i]->options; o && o->name; o++)
+			if (!same(tracer_config_get(a, o->name), tracer_config_get(b, o->name)))
+				return false;
+	return true;
+}
+
 static void reload_config(struct daemon *d)
 {
 	const struct config_daemon *was, *now;
 	struct config *cfg;
+	char names[256];
 
 	if (read_config(&d->opts, &cfg) < 0) {
 		log_error("config not reloaded: keeping the settings in use");
@@ -811,7 +830,8 @@ static void reload_config(struct daemon *d)
 		was = &d->start_config->daemon;
 		now = &cfg->daemon;
 		if (!same(was->socket, now->socket) || !same(was->rules_dir, now->rules_dir) ||
-		    !same(was->tracers, now->tracers) || !same(was->bash, now->bash) ||
+		    !same(was->tracers, now->tracers) ||
+		    !same_tracer_options(&was->tracer_cfg, &now->tracer_cfg) ||
 		    !same(was->cgroup_hierarchy, now->cgroup_hierarchy) ||
 		    was->ring_buffer_bytes != now->ring_buffer_bytes ||
 		    was->socket_mode != now->socket_mode ||
@@ -819,9 +839,10 @@ static void reload_config(struct daemon *d)
 		    was->compat_syscalls != now->compat_syscalls ||
 		    was->has_ancestors != now->has_ancestors || was->ancestors != now->ancestors ||
 		    was->process_table_size != now->process_table_size)
-			log_warn("config: socket, rules_dir, tracers, bash, cgroup_hierarchy, "
+			log_warn("config: socket, rules_dir, tracers, %scgroup_hierarchy, "
 				 "ring_buffer_size, compat_syscalls, ancestors, process_table_size "
-				 "and socket settings take effect at the next start");
+				 "and socket settings take effect at the next start",
+				 tracer_option_names(names, sizeof(names)));
 	}
 	action_set_reconfigure(d->actions, cfg);
 	if (d->config != d->start_config)
@@ -838,6 +859,7 @@ static void resolve_options(struct daemon *d)
 {
 	const struct config_daemon *c = d->start_config ? &d->start_config->daemon : NULL;
 	struct daemon_options *o = &d->opts;
+	size_t i;
 
 	if (!o->socket_path)
 		o->socket_path = c && c->socket ? c->socket : IPC_DEFAULT_SOCKET;
@@ -845,8 +867,12 @@ static void resolve_options(struct daemon *d)
 		o->rules_dir = c && c->rules_dir ? c->rules_dir : DEFAULT_RULES_DIR;
 	if (!o->tracers && c)
 		o->tracers = c->tracers;
-	if (!o->bash_path && c)
-		o->bash_path = c->bash;
+	/* The tracers' options: the config's, then the command line's over them. */
+	if (c)
+		d->tracer_cfg = c->tracer_cfg;
+	for (i = 0; i < o->tracer_cfg.n_settings; i++)
+		tracer_config_set(&d->tracer_cfg, o->tracer_cfg.settings[i].name,
+				  o->tracer_cfg.settings[i].value);
 	if (!o->cgroup_hierarchy && c)
 		o->cgroup_hierarchy = c->cgroup_hierarchy;
 }
@@ -967,11 +993,7 @@ static int load_tracers(struct daemon *d)
 {
 	struct kernel_offsets offsets;
 	const struct config_daemon *c = d->config ? &d->config->daemon : NULL;
-	struct tracer_config cfg = {
-		.bash_path = d->opts.bash_path,
-		/* On unless switched off: see docs/performance.md for its cost. */
-		.compat_syscalls = !c || !c->has_compat_syscalls || c->compat_syscalls,
-	};
+	struct tracer_config *cfg = &d->tracer_cfg;
 	struct loader_request req;
 	const char *names[TRACERS_WANTED_MAX];
 	const char *const *wanted;
@@ -987,6 +1009,8 @@ static int load_tracers(struct daemon *d)
 			return -EINVAL;
 		}
 	}
+	/* On unless switched off: see docs/performance.md for its cost. */
+	cfg->compat_syscalls = !c || !c->has_compat_syscalls || c->compat_syscalls;
 	r = btf_offsets_read(BTF_VMLINUX, &offsets, err, sizeof(err));
 	if (r < 0) {
 		log_error("reading kernel struct offsets from %s: %s", BTF_VMLINUX, err);
@@ -1000,10 +1024,8 @@ static int load_tracers(struct daemon *d)
 	r = prepare_headers(d);
 	if (r < 0)
 		return r;
-	req = (struct loader_request){ .wanted = wanted, .cfg = &cfg, .offsets = &offsets,
+	req = (struct loader_request){ .wanted = wanted, .cfg = cfg, .offsets = &offsets,
 				       .daemon = getpid() };
-	req.host_mntns = d->host_mntns;
-	req.host_root_dev = d->host_root_dev;
 	req.cgroup_root = d->cgroup_root;
 	req.cgroup_v1_subsys = d->cgroup_subsys;
 	if (d->config && d->config->daemon.ring_buffer_bytes)
@@ -1092,6 +1114,36 @@ static void tick_tracers(struct daemon *d)
 
 		if (t->ops->tick && t->state == TRACER_LOADED)
 			t->ops->tick(t->map_fds, emit_record, &d->pipeline, &t->drain);
+		if (t->ops->periodic && d->tracer_state[i])
+			t->ops->periodic(d->tracer_state[i]);
+	}
+}
+
+/* The tracers' timers (tracer_ops.timers): ms until the first is due next, or -1. */
+static int tracer_timers(struct daemon *d, int64_t now_ms)
+{
+	int due, first = -1;
+	size_t i;
+
+	for (i = 0; i < d->loader.n_tracers; i++) {
+		if (!d->tracer_state[i] || !d->loader.tracers[i].ops->timers)
+			continue;
+		due = d->loader.tracers[i].ops->timers(d->tracer_state[i], now_ms);
+		if (due >= 0 && (first < 0 || due < first))
+			first = due;
+	}
+	return first;
+}
+
+/* The tracers' stop hooks, before their programs go. */
+static void stop_tracers(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->loader.n_tracers; i++) {
+		if (d->tracer_state[i] && d->loader.tracers[i].ops->stop)
+			d->loader.tracers[i].ops->stop(d->tracer_state[i]);
+		d->tracer_state[i] = NULL;
 	}
 }
 
@@ -1108,7 +1160,7 @@ static void run(struct daemon *d)
 		due = server_flush_due(d->server, loop_now_ms());
 		if (due >= 0 && due < timeout)
 			timeout = due;
-		due = bash_probes_timers(&d->bash, loop_now_ms());
+		due = tracer_timers(d, loop_now_ms());
 		if (due >= 0 && due < timeout)
 			timeout = due;
 		if (d->reload_at_ms) {
@@ -1135,7 +1187,6 @@ static void run(struct daemon *d)
 			pipeline_sync_clock(&d->pipeline);
 			report_losses(d, now);
 			tick_tracers(d);
-			bash_probes_scan(&d->bash);
 			/* A rules directory created after start is picked up. */
 			if (d->rules_wd < 0 && d->opts.rules_dir &&
 			    access(d->opts.rules_dir, F_OK) == 0)
@@ -1154,7 +1205,7 @@ static void daemon_release(struct daemon *d)
 	/* Before the loop goes: actions watch their children through it. */
 	action_set_flush(d->actions);
 	action_set_free(d->actions);
-	bash_probes_release(&d->bash);
+	stop_tracers(d);
 	loader_unload(&d->loader);
 	if (d->server)
 		server_free(d->server);
@@ -1183,14 +1234,14 @@ static void daemon_release(struct daemon *d)
 int daemon_main(const struct daemon_options *opts)
 {
 	struct daemon d = { .opts = *opts, .listen_fd = -1, .signals.fd = -1,
-			    .bash.prog_fd = -1, .rules_watch.fd = -1, .rules_wd = -1,
+			    .rules_watch.fd = -1, .rules_wd = -1,
 			    .identities.inotify_fd = -1 };
 	const char *cg2;
 	size_t i, loaded = 0;
 	int r;
 
 	d.started_ms = loop_now_ms();
-	host_identity(&d.host_mntns, &d.host_root_dev);
+	host_identity(&d.host_mntns, &d.host_proc);
 	if (read_config(opts, &d.start_config) < 0)
 		return 1;
 	d.config = d.start_config;
@@ -1304,16 +1355,16 @@ int daemon_main(const struct daemon_options *opts)
 				      .prefiltered_tracers = &d.prefiltered_tracers,
 				      .actions = d.actions, .rules = d.rules, .cgroups = d.cgroups,
 				      .container_meta = d.container_meta, .paused = d.paused,
-				      .bash = &d.bash, .cgroup_mount = d.cgroup_mount,
+				      .tracer_state = d.tracer_state, .cgroup_mount = d.cgroup_mount,
 				      .cgroup2 = d.cgroup_subsys < 0, .started_ms = d.started_ms,
 				      .rules_changed = rules_changed, .owner = &d };
+	start_tracers(&d, &d.tracer_cfg);
 	r = loader_start(&d.loader);
 	if (r < 0) {
 		log_error("switching the tracers on: %s", strerror(-r));
 		daemon_release(&d);
 		return 1;
 	}
-	start_bash_probes(&d);
 	/* Compiling left LLVM's heap large; give it back. */
 	malloc_trim(0);
 

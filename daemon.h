@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 
+#include "tracer.h"
+
 /* NULL: not given on the command line (then the config's, then the default). */
 struct daemon_options {
 	const char *socket_path;
@@ -16,7 +18,7 @@ struct daemon_options {
 	const char *config_path;
 	bool config_explicit;		/* --config given: it must exist */
 	const char *tracers;		/* comma-separated, NULL for all */
-	const char *bash_path;
+	struct tracer_config tracer_cfg;	/* the tracers' options given (tracer_ops.options) */
 	const char *cgroup_hierarchy;	/* "v2", a v1 controller, NULL: v2 if mounted */
 	bool debug;			/* -d: debug logging whatever the config says */
 };

@@ -190,11 +190,4 @@ int event_json_to_text(const char *json, size_t len, struct strbuf *out);
 enum { EVENT_TIME_LEN = 31 };
 void event_format_time(uint64_t time_ns, char buf[EVENT_TIME_LEN]);
 
-/*
- * Symbolic open(2) flags, "O_RDONLY|O_CLOEXEC"; bits without a name are
- * appended in hex ("|0x40000000"). Returns the length written (truncated
- * to @size - 1, always NUL-terminated).
- */
-size_t open_flags_format(uint64_t flags, char *buf, size_t size);
-
 #endif

@@ -51,8 +51,8 @@ struct compile_job {
 	const struct loader_request *req;
 	bool include[LOADER_TRACERS_MAX];
 	bool io_uring;		/* compile the io_uring handlers and programs */
-	char storage[BTF_CFLAG_COUNT + 7][BTF_CFLAG_LEN];
-	const char *cflags[BTF_CFLAG_COUNT + 11];	/* 10 of ours at most, NULL */
+	char storage[BTF_CFLAG_COUNT + 4][BTF_CFLAG_LEN];	/* and 4 of ours */
+	const char *cflags[BTF_CFLAG_COUNT + 11];	/* 4 + 3 literal of ours at most, NULL */
 	int n_cflags;
 };
 
@@ -100,29 +100,22 @@ static bool exit_has_group_dead(void)
 
 static void cflags_build(struct compile_job *job)
 {
+	char (*slot)[BTF_CFLAG_LEN] = &job->storage[BTF_CFLAG_COUNT];
+
 	btf_offsets_cflags(job->req->offsets, job->storage, job->cflags);
 	job->n_cflags = BTF_CFLAG_COUNT;
-	snprintf(job->storage[BTF_CFLAG_COUNT + 1], BTF_CFLAG_LEN, "-DBPFD_NR_CPUS=%d",
-		 bpfmap_possible_cpus());
-	snprintf(job->storage[BTF_CFLAG_COUNT + 2], BTF_CFLAG_LEN, "-DBPFD_HOST_MNTNS=%uU",
-		 job->req->host_mntns);
-	snprintf(job->storage[BTF_CFLAG_COUNT + 3], BTF_CFLAG_LEN, "-DBPFD_HOST_ROOT_DEV=%uU",
-		 job->req->host_root_dev);
-	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 1];
-	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 2];
-	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 3];
-	snprintf(job->storage[BTF_CFLAG_COUNT + 4], BTF_CFLAG_LEN, "-DBPFD_CGROUP_ROOT=%d",
-		 job->req->cgroup_root);
-	job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 4];
+	snprintf(*slot, BTF_CFLAG_LEN, "-DBPFD_NR_CPUS=%d", bpfmap_possible_cpus());
+	job->cflags[job->n_cflags++] = *slot++;
+	snprintf(*slot, BTF_CFLAG_LEN, "-DBPFD_CGROUP_ROOT=%d", job->req->cgroup_root);
+	job->cflags[job->n_cflags++] = *slot++;
 	if (job->req->cgroup_v1_subsys >= 0) {
-		snprintf(job->storage[BTF_CFLAG_COUNT + 5], BTF_CFLAG_LEN,
-			 "-DBPFD_CGROUP_V1_SUBSYS=%d", job->req->cgroup_v1_subsys);
-		job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 5];
+		snprintf(*slot, BTF_CFLAG_LEN, "-DBPFD_CGROUP_V1_SUBSYS=%d",
+			 job->req->cgroup_v1_subsys);
+		job->cflags[job->n_cflags++] = *slot++;
 	}
 	if (job->req->ringbuf_pages) {
-		snprintf(job->storage[BTF_CFLAG_COUNT + 6], BTF_CFLAG_LEN,
-			 "-DBPFD_RINGBUF_PAGES=%u", job->req->ringbuf_pages);
-		job->cflags[job->n_cflags++] = job->storage[BTF_CFLAG_COUNT + 6];
+		snprintf(*slot, BTF_CFLAG_LEN, "-DBPFD_RINGBUF_PAGES=%u", job->req->ringbuf_pages);
+		job->cflags[job->n_cflags++] = *slot++;
 	}
 	if (exit_has_group_dead())
 		job->cflags[job->n_cflags++] = "-DBPFD_EXIT_GROUP_DEAD";
@@ -714,16 +707,17 @@ fail_errno:
  * nothing of the daemon's heap lingers in it, and so that a daemon run
  * under valgrind does not also run LLVM under it.
  */
-enum { WIRE_NAME_LEN = 64, WIRE_PATH_LEN = 4096, WIRE_REQUEST_MAGIC = 0x62706672 };
+enum { WIRE_NAME_LEN = 64, WIRE_REQUEST_MAGIC = 0x62706672 };
 struct wire_request {
 	uint32_t magic;
 	uint32_t n_wanted;		/* UINT32_MAX: all tracers */
 	char wanted[LOADER_TRACERS_MAX][WIRE_NAME_LEN];
-	char bash_path[WIRE_PATH_LEN];	/* "" for the default */
+	/* tracer_config's settings: name and value, "" names unused */
+	char option_names[TRACER_OPTIONS_MAX][WIRE_NAME_LEN];
+	char option_values[TRACER_OPTIONS_MAX][TRACER_OPTION_VALUE_MAX];
 	uint32_t compat_syscalls;
 	struct kernel_offsets offsets;
 	int32_t daemon;
-	uint32_t host_mntns, host_root_dev;
 	int32_t cgroup_root, cgroup_v1_subsys;
 	uint32_t ringbuf_pages;
 };
@@ -740,13 +734,17 @@ static void wire_request_fill(struct wire_request *w, const struct loader_reques
 			snprintf(w->wanted[i], WIRE_NAME_LEN, "%s", req->wanted[i]);
 		w->n_wanted = (uint32_t)i;
 	}
-	if (req->cfg && req->cfg->bash_path)
-		snprintf(w->bash_path, sizeof(w->bash_path), "%s", req->cfg->bash_path);
+	for (i = 0; req->cfg && i < req->cfg->n_settings && i < TRACER_OPTIONS_MAX; i++) {
+		const struct tracer_setting *o = &req->cfg->settings[i];
+
+		if (!o->value)
+			continue;
+		snprintf(w->option_names[i], WIRE_NAME_LEN, "%s", o->name);
+		snprintf(w->option_values[i], TRACER_OPTION_VALUE_MAX, "%s", o->value);
+	}
 	w->compat_syscalls = req->cfg && req->cfg->compat_syscalls;
 	w->offsets = *req->offsets;
 	w->daemon = req->daemon;
-	w->host_mntns = req->host_mntns;
-	w->host_root_dev = req->host_root_dev;
 	w->cgroup_root = req->cgroup_root;
 	w->cgroup_v1_subsys = req->cgroup_v1_subsys;
 	w->ringbuf_pages = req->ringbuf_pages;
@@ -773,14 +771,17 @@ int loader_exec_main(int sock)
 		wanted[w.n_wanted] = NULL;
 		req.wanted = wanted;
 	}
-	w.bash_path[WIRE_PATH_LEN - 1] = '\0';
-	cfg.bash_path = w.bash_path[0] ? w.bash_path : NULL;
+	for (i = 0; i < TRACER_OPTIONS_MAX; i++) {
+		w.option_names[i][WIRE_NAME_LEN - 1] = '\0';
+		w.option_values[i][TRACER_OPTION_VALUE_MAX - 1] = '\0';
+		/* Names the daemon checked; one this binary does not know is ignored. */
+		if (w.option_names[i][0])
+			tracer_config_set(&cfg, w.option_names[i], w.option_values[i]);
+	}
 	cfg.compat_syscalls = w.compat_syscalls != 0;
 	req.cfg = &cfg;
 	req.offsets = &w.offsets;
 	req.daemon = w.daemon;
-	req.host_mntns = w.host_mntns;
-	req.host_root_dev = w.host_root_dev;
 	req.cgroup_root = w.cgroup_root;
 	req.cgroup_v1_subsys = w.cgroup_v1_subsys;
 	req.ringbuf_pages = w.ringbuf_pages;

@@ -99,8 +99,6 @@ struct loader_request {
 	const struct tracer_config *cfg;
 	const struct kernel_offsets *offsets;
 	pid_t daemon;			/* never reported */
-	unsigned int host_mntns;	/* the host's mount namespace inode */
-	unsigned int host_root_dev;	/* the host root's device, kernel encoding */
 	int cgroup_root;		/* hierarchy attributed by: 0 cgroup2, else a v1 id */
 	int cgroup_v1_subsys;		/* its controller's index, -1 for cgroup2 */
 	unsigned int ringbuf_pages;	/* size of the event ring buffer; 0: default */

@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "action.h"
-#include "bash_probes.h"
 #include "rulebook.h"
 #include "rules.h"
 #include "bpfmap.h"
@@ -275,9 +274,9 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 	}
 	cnt->events++;
 
-	/* A program started in a container: its bash may need a probe. */
-	if (p->bash && ev->container_id[0] && r->type == p->exec_type)
-		bash_probes_pid(p->bash, ev->pid);
+	/* A program started in a container: tracers may have work there. */
+	if (p->contained_exec && t->exec_events && ev->container_id[0])
+		p->contained_exec(p->contained_exec_ctx, (int)ev->pid);
 
 	/* The file the kernel recognised by its identity, by the name the rules know it by. */
 	if (ev->ident_depth && p->identities)

@@ -25,7 +25,6 @@
 struct server;
 struct container_meta_cache;
 struct container_meta;
-struct bash_probes;
 struct rulebook;
 struct action_set;
 struct action;
@@ -51,11 +50,15 @@ struct pipeline {
 	const struct cgroup_resolver *resolver;
 	/* The daemon's inserts into the counted kernel maps that failed (record.h). */
 	uint64_t map_failed[BPFD_MAPS_COUNTED];
-	struct bash_probes *bash;	/* probes for containers' bash; may be NULL */
+	/*
+	 * Called for each event of a tracer with exec_events whose process is
+	 * in a container (tracer_ops.contained_exec); NULL: nobody listens.
+	 */
+	void (*contained_exec)(void *ctx, int pid);
+	void *contained_exec_ctx;
 	/* Who started whom (exe, ancestors); not owned, NULL: no ancestry. */
 	struct proc_table *procs;
 	size_t ancestors;		/* ancestors named per event */
-	uint32_t exec_type;		/* record type of the exec tracer */
 	const struct rulebook *rules;	/* the live rules; may be NULL */
 	/* The rules' files by identity, naming what the kernel recognised; may be NULL. */
 	const struct identity_table *identities;

@@ -7,9 +7,10 @@
  * - A filter key is a numeric event field (pid tid ppid uid gid returnval
  *   cgroup_id mntns pidns), `container_id`, `container_runtime`, or a data
  *   key the rule's tracer emits. `command` is data.command (the comm, or
- *   the typed line for bashreadline): the event's own comm has no key of its
- *   own. `returnval` is the numeric field, and only for tracers that emit
- *   data.returnval (bashreadline has none, so a filter on it is an error).
+ *   what the tracer puts there instead, docs/tracers.md): the event's own
+ *   comm has no key of its own. `returnval` is the numeric field, and only
+ *   for tracers that emit data.returnval (a filter on it is an error for
+ *   the others).
  * - Globs are matched by glob_match() below, which follows fnmatch(3)
  *   without flags in the C locale, on length-delimited bytes. Using our own
  *   matcher instead of fnmatch() means no copy of every value into a bounded
@@ -1268,7 +1269,7 @@ static int parse_name(struct parse *p, const struct toml_entry *e)
 	return p->r->name ? 0 : -ENOMEM;
 }
 
-/* "exec, open, ..." into @buf. */
+/* The compiled-in tracers' names, ", "-separated, into @buf. */
 static const char *tracer_list(char *buf, size_t size)
 {
 	size_t i, o = 0;

@@ -72,10 +72,59 @@ struct tracer_hook {
 	const char *optional;
 };
 
+/*
+ * A setting a tracer declares (tracer_ops.options): given as `--NAME VALUE`
+ * to `bpfd daemon` or as `NAME = VALUE` in the config's [daemon] section
+ * (the command line wins), shown by `bpfd daemon --help`. Names are one
+ * namespace with the daemon's own options and keys: keep them distinct.
+ */
+struct tracer_option {
+	const char *name;
+	const char *metavar;	/* the value's name in the help, e.g. "PATH" */
+	const char *help;	/* what it sets; the help adds "(default DEFAULT)" */
+	const char *def;	/* the value when not given */
+};
+
+enum {
+	TRACER_OPTIONS_MAX = 8,		/* declared by all tracers together */
+	TRACER_OPTION_VALUE_MAX = 4096,	/* bytes of a value, with the NUL */
+};
+
+/* One tracer option given a value (on the command line or in the config). */
+struct tracer_setting {
+	const char *name;
+	const char *value;
+};
+
 /* Settings a tracer may read when it loads. */
 struct tracer_config {
-	const char *bash_path;	/* bashreadline: the bash binary */
+	/* Tracer options given (tracer_config_get() adds the defaults). */
+	struct tracer_setting settings[TRACER_OPTIONS_MAX];
+	size_t n_settings;
 	bool compat_syscalls;	/* attach the compat hooks ([daemon] compat_syscalls) */
+};
+
+struct loop;
+struct json_t;
+
+/*
+ * What a tracer's start hook gets: the little of the daemon it may use.
+ * The struct lives for the call; what it points to (and the fds), until
+ * the tracer's stop hook returns.
+ */
+struct tracer_context {
+	struct loop *loop;		/* for its own fds, children and timers */
+	const struct tracer_config *cfg;	/* its options: tracer_config_get() */
+	int uprobe_prog_fd;		/* its first uretprobe's program, to attach more; or -1 */
+	const int *map_fds;		/* tracer_ops.maps, in order */
+	size_t n_maps;
+	/*
+	 * The host: its mount namespace's inode, and a process in it
+	 * ("/proc/1", else "/proc/2" where pid 1 is out of reach and pid 2
+	 * is kthreadd, else "/proc/self") to look at its root through.
+	 */
+	uint32_t host_mntns;
+	const char *host_proc;
 };
 
 struct tracer_ops {
@@ -137,6 +186,39 @@ struct tracer_ops {
 	 */
 	int (*rules_changed)(const int *map_fds, const struct rule *const *rules, size_t n,
 			     size_t index);
+	/* Settings the tracer reads (struct tracer_option), ending with a NULL name; or NULL. */
+	const struct tracer_option *options;
+	/*
+	 * After the tracer loaded, before it is switched on: sets up what the
+	 * tracer does beside its programs (maps to fill, helper processes)
+	 * and returns it in *@state (may stay NULL; left NULL on failure). 0
+	 * or a negative errno: the daemon logs it and the tracer runs without.
+	 * NULL: none.
+	 */
+	int (*start)(const struct tracer_context *ctx, void **state);
+	/* Undoes start (never blocks on the kernel); gets NULL when start made nothing. */
+	void (*stop)(void *state);
+	/* On every turn of the loop: does what is due; ms until next due, or -1. NULL: none. */
+	int (*timers)(void *state, int64_t now_ms);
+	/* About once a second, beside tick. NULL: none. */
+	void (*periodic)(void *state);
+	/*
+	 * `status` gets the object this returns under the key @status_name;
+	 * @state is NULL when the tracer is not running (then its zeroes).
+	 */
+	const char *status_name;
+	struct json_t *(*status)(const void *state);
+	/*
+	 * Each of this tracer's events is a process that ran a program: the
+	 * daemon tells the tracers that have contained_exec about the ones
+	 * in containers.
+	 */
+	bool exec_events;
+	/*
+	 * Process @pid ran a program in a container (from a tracer with
+	 * exec_events). On the event path: must not block, queues its work.
+	 */
+	void (*contained_exec)(void *state, int pid);
 };
 
 extern const struct tracer_ops *const tracer_table[];
@@ -150,6 +232,25 @@ static inline uint32_t tracer_record_type(size_t index)
 {
 	return BPFD_RECORD_TRACER_BASE + (uint32_t)index;
 }
+
+/* The tracer option named @name (struct tracer_option) and its tracer, or NULL. */
+const struct tracer_option *tracer_option_find(const char *name, const struct tracer_ops **t);
+
+/* Every tracer's option names, each followed by ", " (for messages), in @buf. */
+const char *tracer_option_names(char *buf, size_t size);
+
+/*
+ * The value of tracer option @name in @cfg (NULL: none given), else its
+ * declared default (NULL for an option no tracer declares).
+ */
+const char *tracer_config_get(const struct tracer_config *cfg, const char *name);
+
+/*
+ * Gives option @name @value in @cfg (replacing an earlier one; @value is
+ * borrowed). 0, -ENOENT when no tracer declares @name, -E2BIG when
+ * @value is too long, -ENOSPC when @cfg is full.
+ */
+int tracer_config_set(struct tracer_config *cfg, const char *name, const char *value);
 
 /* True when tracer @t emits data key @key. */
 int tracer_has_key(const struct tracer_ops *t, const char *key);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "event.h"
+#include "tracers/open_flags.h"
 
 static double now_ns(void)
 {

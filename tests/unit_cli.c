@@ -21,11 +21,13 @@ static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TR
 static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OPT_CONTAINER,
 					      OPT_HELP };
 static const enum cli_opt_id no_opts[] = { OPT_HELP };
+static const enum cli_opt_id load_opts[] = { OPT_TRACERS, OPT_TRACER_OPTIONS, OPT_HELP };
 
 const struct cli_command cli_commands[] = {
 	{ "daemon", "", "daemon", daemon_opts, 0, 0, run_nothing },
 	{ "trace", "", "trace", trace_opts, 0, 0, run_nothing },
 	{ "rm", "RULE_NAME...", "rm", no_opts, 1, -1, run_nothing },
+	{ "load", "", "load", load_opts, 0, 0, run_nothing },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
 };
 
@@ -173,6 +175,83 @@ static void test_help(void **state)
 	assert_string_equal(cli.command->name, "rm");
 }
 
+/*
+ * The tracers' options (tracer_ops.options; the table is the real one (tracers.c),
+ * whose bashreadline declares `bash`): taken by a command that lists
+ * OPT_TRACER_OPTIONS only, in both spellings, into cli.tracer_cfg.
+ */
+static void test_tracer_options(void **state)
+{
+	char err[256], long_value[TRACER_OPTION_VALUE_MAX + 16];
+	struct cli cli;
+
+	(void)state;
+	assert_int_equal(PARSE(&cli, err, "load", "--bash", "/opt/bash"), 0);
+	assert_string_equal(tracer_config_get(&cli.tracer_cfg, "bash"), "/opt/bash");
+	assert_int_equal(cli.tracer_cfg.n_settings, 1);
+	assert_int_equal(PARSE(&cli, err, "--bash=/b1", "load", "--tracers", "bashreadline",
+			       "--bash=/b2"), 0);
+	assert_string_equal(tracer_config_get(&cli.tracer_cfg, "bash"), "/b2");
+	assert_int_equal(cli.tracer_cfg.n_settings, 1);
+	assert_string_equal(cli.tracers, "bashreadline");
+
+	/* Not given: the declared default. */
+	assert_int_equal(PARSE(&cli, err, "load"), 0);
+	assert_int_equal(cli.tracer_cfg.n_settings, 0);
+	assert_string_equal(tracer_config_get(&cli.tracer_cfg, "bash"), "/bin/bash");
+	assert_null(tracer_config_get(&cli.tracer_cfg, "no-such-option"));
+
+	assert_int_equal(PARSE(&cli, err, "load", "--bash"), -EINVAL);
+	assert_string_equal(err, "option '--bash' needs a value (PATH)");
+	/* A command without them does not take them. */
+	assert_int_equal(PARSE(&cli, err, "daemon", "--bash", "/x"), -EINVAL);
+	assert_string_equal(err, "unknown option '--bash' for daemon");
+	assert_int_equal(PARSE(&cli, err, "load", "--bashful", "/x"), -EINVAL);
+	assert_string_equal(err, "unknown option '--bashful' for load");
+
+	memset(long_value, 'a', sizeof(long_value) - 1);
+	long_value[sizeof(long_value) - 1] = '\0';
+	assert_int_equal(PARSE(&cli, err, "load", "--bash", long_value), -EINVAL);
+	assert_string_equal(err, "option '--bash': the value is too long");
+}
+
+/* tracer_config_set(): what it refuses, and a value replaced, not added. */
+static void test_tracer_config_set(void **state)
+{
+	struct tracer_config cfg = { 0 };
+	int i;
+
+	(void)state;
+	assert_int_equal(tracer_config_set(&cfg, "nope", "x"), -ENOENT);
+	assert_int_equal(cfg.n_settings, 0);
+	for (i = 0; i < 2 * TRACER_OPTIONS_MAX; i++)
+		assert_int_equal(tracer_config_set(&cfg, "bash", i % 2 ? "/a" : "/b"), 0);
+	assert_int_equal(cfg.n_settings, 1);
+	assert_string_equal(tracer_config_get(&cfg, "bash"), "/a");
+	/* NULL: back to the default. */
+	assert_int_equal(tracer_config_set(&cfg, "bash", NULL), 0);
+	assert_string_equal(tracer_config_get(&cfg, "bash"), "/bin/bash");
+}
+
+/* `bpfd load --help` lists the tracers' options where the command lists them. */
+static void test_tracer_options_help(void **state)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+
+	(void)state;
+	assert_non_null(out);
+	cli_usage(out, &cli_commands[3]);
+	fclose(out);
+	/* As every option is shown, after the ones listed before it. */
+	assert_non_null(strstr(text, "      --tracers LIST         comma-separated tracers to load "
+				     "(default all)\n"
+				     "      --bash PATH            bash binary for bashreadline "
+				     "(default /bin/bash)\n"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +262,9 @@ int main(void)
 		cmocka_unit_test(test_arguments),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_tracer_options),
+		cmocka_unit_test(test_tracer_config_set),
+		cmocka_unit_test(test_tracer_options_help),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -43,6 +43,35 @@ static void expect_error_prefix(const char *text, const char *prefix)
 		fail_msg("config error\n  got:      %s\n  expected: %s...", err, prefix);
 }
 
+/*
+ * Keys a tracer declares (tracer_ops.options; the table is
+ * the real tracer table, whose bashreadline declares `bash`): kept for the
+ * tracer, the last one given wins, and a value too long is refused (the
+ * line's bound comes first: TRACER_OPTION_VALUE_MAX is the loader's).
+ */
+static void test_tracer_keys(void **state)
+{
+	char err[CONFIG_ERROR_MAX], text[TRACER_OPTION_VALUE_MAX + 64];
+	struct config *cfg;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(load("[daemon]\nbash = /opt/bash\nbash = /opt/bash5\n", &cfg, err), 0);
+	assert_int_equal(cfg->daemon.tracer_cfg.n_settings, 1);
+	assert_string_equal(tracer_config_get(&cfg->daemon.tracer_cfg, "bash"), "/opt/bash5");
+	config_free(cfg);
+
+	assert_int_equal(load("[daemon]\ntracers = exec\n", &cfg, err), 0);
+	assert_int_equal(cfg->daemon.tracer_cfg.n_settings, 0);
+	assert_string_equal(tracer_config_get(&cfg->daemon.tracer_cfg, "bash"), "/bin/bash");
+	config_free(cfg);
+
+	n = (size_t)snprintf(text, sizeof(text), "[daemon]\nbash = /");
+	memset(text + n, 'b', TRACER_OPTION_VALUE_MAX);
+	strcpy(text + n + TRACER_OPTION_VALUE_MAX, "\n");
+	expect_error_prefix(text, "bpfd.conf:2: line longer than");
+}
+
 static void test_daemon_section(void **state)
 {
 	const char *text = "; comment\n"
@@ -245,6 +274,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_daemon_section),
+		cmocka_unit_test(test_tracer_keys),
 		cmocka_unit_test(test_instances),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_values),

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* bashreadline: lines typed into interactive bash shells (docs/tracers.md). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include <jansson.h>
+
+#include "../bash_probes.h"
 #include "../tracer.h"
 #include "bashreadline.h"
 #include "bashreadline_bpf.h"
@@ -18,10 +23,112 @@ static const struct tracer_hook bashreadline_hooks[] = {
 /* data.command is the line typed, as in the original bpfd; no returnval. */
 static const char *const bashreadline_keys[] = { "command", NULL };
 
+/* `--bash PATH`, `[daemon] bash = PATH`. */
+static const struct tracer_option bashreadline_options[] = {
+	{ "bash", "PATH", "bash binary for bashreadline", BASHREADLINE_DEFAULT_BASH },
+	{ 0 },
+};
+
 static const char *bashreadline_binary(const struct tracer_config *cfg)
 {
-	return cfg && cfg->bash_path && *cfg->bash_path ? cfg->bash_path
-							: BASHREADLINE_DEFAULT_BASH;
+	const char *path = tracer_config_get(cfg, "bash");
+
+	return path && *path ? path : BASHREADLINE_DEFAULT_BASH;
+}
+
+/*
+ * Containers' bash gets the program too (bash_probes.h): from now on, for
+ * the namespaces the scan finds and those of programs started in
+ * containers (contained_exec).
+ */
+static int bashreadline_start(const struct tracer_context *ctx, void **state)
+{
+	uint32_t own_mntns = ctx->host_mntns;
+	struct bash_probes *bp;
+	struct stat st;
+	int err;
+
+	if (ctx->uprobe_prog_fd < 0)
+		return 0;
+	/*
+	 * The namespace whose bash the tracer probed at load is the daemon's
+	 * own. On a host that is the host's; in a container (the image, run
+	 * with --pid=host) the host's is one more namespace to scan, whose
+	 * bash is probed through a host process's root (kthreadd's, as pid
+	 * 1's is out of reach there) and kept while the host has processes.
+	 */
+	if (stat("/proc/self/ns/mnt", &st) == 0)
+		own_mntns = (uint32_t)st.st_ino;
+	bp = calloc(1, sizeof(*bp));
+	if (!bp)
+		return -ENOMEM;
+	err = bash_probes_init(bp, ctx->loop, ctx->uprobe_prog_fd, bashreadline_binary(ctx->cfg),
+			       own_mntns);
+	if (err < 0) {
+		bash_probes_release(bp);
+		free(bp);
+		return err;
+	}
+	bash_probes_scan(bp);
+	*state = bp;
+	return 0;
+}
+
+static void bashreadline_stop(void *state)
+{
+	bash_probes_release(state);
+	free(state);
+}
+
+static int bashreadline_timers(void *state, int64_t now_ms)
+{
+	return bash_probes_timers(state, now_ms);
+}
+
+static void bashreadline_periodic(void *state)
+{
+	bash_probes_scan(state);
+}
+
+static void bashreadline_contained_exec(void *state, int pid)
+{
+	bash_probes_pid(state, pid);
+}
+
+/* The probes made for unprivileged users, per user: who uses their quota. */
+static json_t *bash_probe_users(const struct bash_probes *bp)
+{
+	json_t *users = json_object();
+	char uid[16];
+	size_t i;
+
+	for (i = 0; bp && i < BASH_PROBES_MAX; i++) {
+		const struct bash_probe *p = &bp->probes[i];
+
+		if (p->fd < 0 || !p->owner)
+			continue;
+		snprintf(uid, sizeof(uid), "%u", p->owner);
+		json_object_set_new(users, uid,
+				    json_integer(json_integer_value(json_object_get(users, uid)) + 1));
+	}
+	return users;
+}
+
+/* "bash_probes" in `status` (docs/protocol.md). */
+static json_t *bashreadline_status(const void *state)
+{
+	static const struct bash_probes none;
+	const struct bash_probes *bp = state ? state : &none;
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "attached",
+			 (json_int_t)bp->n_probes, "attached_total",
+			 (json_int_t)bp->stats.attached_total, "released",
+			 (json_int_t)bp->stats.released, "failures", (json_int_t)bp->stats.failures,
+			 "timeouts", (json_int_t)bp->stats.timeouts, "refused",
+			 (json_int_t)bp->stats.refused, "dropped", (json_int_t)bp->stats.dropped,
+			 "namespaces", (json_int_t)bp->n_ns, "probers",
+			 (json_int_t)(state ? bash_probes_busy(bp) : 0), "users",
+			 bash_probe_users(state));
 }
 
 static int bashreadline_decode(const void *raw, size_t size, struct event *ev)
@@ -53,4 +160,12 @@ const struct tracer_ops bashreadline_tracer = {
 	.keys = bashreadline_keys,
 	.binary = bashreadline_binary,
 	.decode = bashreadline_decode,
+	.options = bashreadline_options,
+	.start = bashreadline_start,
+	.stop = bashreadline_stop,
+	.timers = bashreadline_timers,
+	.periodic = bashreadline_periodic,
+	.status_name = "bash_probes",
+	.status = bashreadline_status,
+	.contained_exec = bashreadline_contained_exec,
 };

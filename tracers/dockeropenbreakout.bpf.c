@@ -31,6 +31,21 @@ struct bpfd_dob_sys_exit {
 	long ret;
 };
 
+/*
+ * The host's mount namespace and root filesystem, which the tracer's start
+ * hook writes (dockeropenbreakout.c) before the tracer is switched on.
+ */
+BPF_ARRAY(bpfd_dob_host, struct dob_host, 1);
+
+/* The host's identity, or NULL while it is not written yet (then nothing is judged). */
+static __always_inline struct dob_host *bpfd_dob_host_get(void)
+{
+	u32 zero = 0;
+	struct dob_host *h = bpfd_dob_host.lookup(&zero);
+
+	return h && h->mntns ? h : NULL;
+}
+
 /* sched_process_exec: mark programs started inside a container. */
 int bpfd_dob_exec(void *ctx)
 {
@@ -38,15 +53,19 @@ int bpfd_dob_exec(void *ctx)
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	void *task = (void *)bpf_get_current_task();
 	void *nsproxy, *mnt_ns;
+	struct dob_host *host;
 	u32 mntns = 0;
 
 	if (!bpfd_containers.lookup(&cgroup))
+		return 0;
+	host = bpfd_dob_host_get();
+	if (!host)
 		return 0;
 	nsproxy = bpfd_read_ptr(task, BPFD_OFF_TASK_NSPROXY);
 	mnt_ns = nsproxy ? bpfd_read_ptr(nsproxy, BPFD_OFF_NSPROXY_MNT_NS) : NULL;
 	if (mnt_ns)
 		bpf_probe_read_kernel(&mntns, sizeof(mntns), (char *)mnt_ns + BPFD_OFF_MNT_NS_NS_INUM);
-	if (mntns && mntns != BPFD_HOST_MNTNS)
+	if (mntns && mntns != host->mntns)
 		bpfd_mark_contained(tgid);
 	return 0;
 }
@@ -122,6 +141,7 @@ static __always_inline int bpfd_dob_exit(long ret, int name_arg, int compat)
 	void *nsproxy, *task_ns;
 	u32 max_fds = 0, task_mntns, file_mntns, s_dev = 0, reason = 0;
 	struct bpfd_syscall_args a;
+	struct dob_host *host;
 	struct dob_record *r;
 	int n = 0;
 
@@ -132,6 +152,9 @@ static __always_inline int bpfd_dob_exit(long ret, int name_arg, int compat)
 		return 0;
 	cgroup = bpfd_cgroup_id();
 	if (!bpfd_containers.lookup(&cgroup) || bpfd_task_ignored())
+		return 0;
+	host = bpfd_dob_host_get();
+	if (!host)
 		return 0;
 
 	task = (void *)bpf_get_current_task();
@@ -162,11 +185,11 @@ static __always_inline int bpfd_dob_exit(long ret, int name_arg, int compat)
 	if (sb)
 		bpf_probe_read_kernel(&s_dev, sizeof(s_dev), (char *)sb + BPFD_OFF_SB_DEV);
 
-	if (task_mntns == BPFD_HOST_MNTNS)
+	if (task_mntns == host->mntns)
 		reason = DOB_HOST_MOUNT_NS;
 	else if (file_mntns && file_mntns != task_mntns)
 		reason = DOB_FOREIGN_MOUNT_NS;
-	else if (s_dev == BPFD_HOST_ROOT_DEV && mnt_root == s_root)
+	else if (s_dev == host->root_dev && mnt_root == s_root)
 		reason = DOB_HOST_ROOT_FS;
 	else if (mnt_root != s_root && !bpfd_dob_below(dentry, mnt_root))
 		reason = DOB_OUTSIDE_MOUNT_ROOT;

@@ -4,8 +4,12 @@
  * its root filesystem (docs/tracers.md); the conditions are in the .bpf.c.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include "../bpfmap.h"
 #include "../tracer.h"
 #include "dockeropenbreakout.h"
 #include "dockeropenbreakout_bpf.h"
@@ -26,6 +30,33 @@ static const struct tracer_hook dob_hooks[] = {
 
 static const char *const dob_keys[] = { "filename", "path", "reason", "command", "returnval",
 					NULL };
+
+static const char *const dob_maps[] = { "bpfd_dob_host", NULL };
+
+/*
+ * Tells the program the host's identity (bpfd_dob_host): the mount
+ * namespace the daemon found, and the root filesystem of a process in it
+ * (the daemon's own "/" when that one's is out of reach).
+ */
+static int dob_start(const struct tracer_context *ctx, void **state)
+{
+	struct dob_host host = { .mntns = ctx->host_mntns };
+	char root[64];
+	struct stat st;
+	uint32_t zero = 0;
+
+	(void)state;
+	if (ctx->n_maps < 1)
+		return -EBADF;
+	/* Without it nothing can be judged: the program stays silent (bpfd_dob_host_get). */
+	if (!host.mntns)
+		return -ENOENT;
+	snprintf(root, sizeof(root), "%s/root/", ctx->host_proc ? ctx->host_proc : "/proc/self");
+	if (stat(root, &st) == 0 || stat("/", &st) == 0)
+		/* The kernel's dev_t: major in the top 12 bits, minor in the low 20. */
+		host.root_dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+	return bpfmap_update(ctx->map_fds[0], &zero, &host, 0);
+}
 
 static const char *const dob_reasons[] = {
 	[DOB_FOREIGN_MOUNT_NS] = "foreign-mount-namespace",
@@ -90,4 +121,6 @@ const struct tracer_ops dockeropenbreakout_tracer = {
 	.hooks = dob_hooks,
 	.keys = dob_keys,
 	.decode = dob_decode,
+	.maps = dob_maps,
+	.start = dob_start,
 };

@@ -20,6 +20,12 @@ enum dob_reason {
 	DOB_HOST_ROOT_FS = 4,		/* a mount of the whole host root filesystem */
 };
 
+/* bpfd_dob_host[0]: the host, as the kernel sees it. */
+struct dob_host {
+	__u32 mntns;		/* its mount namespace's inode */
+	__u32 root_dev;		/* its root's device, the kernel's encoding (major << 20 | minor) */
+};
+
 struct dob_record {
 	struct bpfd_record hdr;		/* retval: the new fd */
 	__u32 reason;			/* enum dob_reason */

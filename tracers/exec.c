@@ -123,4 +123,5 @@ const struct tracer_ops exec_tracer = {
 	.keys = exec_keys,
 	.prefilter = BPFD_PF_COMM | BPFD_PF_PATH | BPFD_PF_LEAF | BPFD_PF_UID | BPFD_PF_CONTAINER,
 	.decode = exec_decode,
+	.exec_events = true,
 };

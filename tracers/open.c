@@ -7,6 +7,7 @@
 #include "../tracer.h"
 #include "open.h"
 #include "open_bpf.h"
+#include "open_flags.h"
 #include "open_io_uring_bpf.h"
 
 static const struct tracer_hook open_hooks[] = {
