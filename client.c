@@ -275,7 +275,7 @@ int cmd_status(const struct cli *cli)
 		       jstr(v, "state"), (long long)jint(v, "events"), (long long)jint(v, "matched"),
 		       (long long)jint(v, "lost"), pf, jstr(v, "error"));
 	}
-	/* Tracers that aggregate in the kernel (tcpdrop): one line each. */
+	/* Tracers that aggregate in the kernel: one line each. */
 	json_array_foreach(json_object_get(reply, "tracers"), i, v) {
 		json_t *agg = json_object_get(v, "aggregated");
 
@@ -325,15 +325,13 @@ int cmd_status(const struct cli *cli)
 	       (long long)jint(v, "connected"), (long long)jint(v, "limit"),
 	       (long long)jint(v, "admin_slots"), (long long)jint(v, "refused"),
 	       (long long)jint(v, "disconnected"));
-	v = json_object_get(reply, "bash_probes");
-	printf("bash probes: %lld attached (%lld made, %lld released), %lld failed "
-	       "(%lld timed out), %lld refused (quota), %lld dropped; %lld namespaces, "
-	       "%lld probers\n",
-	       (long long)jint(v, "attached"), (long long)jint(v, "attached_total"),
-	       (long long)jint(v, "released"), (long long)jint(v, "failures"),
-	       (long long)jint(v, "timeouts"), (long long)jint(v, "refused"),
-	       (long long)jint(v, "dropped"), (long long)jint(v, "namespaces"),
-	       (long long)jint(v, "probers"));
+	/* What tracers keep beside their programs (bashreadline's probes). */
+	for (i = 0; i < tracer_count; i++) {
+		const struct tracer_ops *t = tracer_table[i];
+
+		if (t->status_name && t->status_text)
+			t->status_text(json_object_get(reply, t->status_name));
+	}
 	printf("\n");
 	table_row("%-18s %10s %10s %10s", "KERNEL MAP", "ENTRIES", "CAPACITY", "FAILED");
 	json_array_foreach(json_object_get(reply, "kernel_maps"), i, v)

@@ -13,7 +13,7 @@
 #include "tracers/path.h"
 #include "tracers/record.h"
 
-_Static_assert(CONFIG_ANCESTORS_MAX == EVENT_ANCESTORS_MAX,
+_Static_assert((int)CONFIG_ANCESTORS_MAX == (int)EVENT_ANCESTORS_MAX,
 	       "the config accepts as many ancestors as an event holds");
 
 static size_t bucket_of(const struct proc_table *t, uint32_t pid)

@@ -209,6 +209,12 @@ struct tracer_ops {
 	const char *status_name;
 	struct json_t *(*status)(const void *state);
 	/*
+	 * The line `bpfd status` (the client) prints of that object, on
+	 * stdout; NULL: none. Called with what the daemon sent, which may
+	 * lack any key.
+	 */
+	void (*status_text)(const struct json_t *status);
+	/*
 	 * Each of this tracer's events is a process that ran a program: the
 	 * daemon tells the tracers that have contained_exec about the ones
 	 * in containers.

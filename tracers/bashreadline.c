@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* bashreadline: lines typed into interactive bash shells (docs/tracers.md). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -152,6 +153,24 @@ static int bashreadline_decode(const void *raw, size_t size, struct event *ev)
 	return event_add_data(ev, "command", out, len + mark);
 }
 
+/* A count of the status object, 0 when missing. */
+static long long status_count(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+static void probes_status_text(const json_t *v)
+{
+	printf("bash probes: %lld attached (%lld made, %lld released), %lld failed "
+	       "(%lld timed out), %lld refused (quota), %lld dropped; %lld namespaces, "
+	       "%lld probers\n",
+	       status_count(v, "attached"), status_count(v, "attached_total"),
+	       status_count(v, "released"), status_count(v, "failures"),
+	       status_count(v, "timeouts"), status_count(v, "refused"),
+	       status_count(v, "dropped"), status_count(v, "namespaces"),
+	       status_count(v, "probers"));
+}
+
 const struct tracer_ops bashreadline_tracer = {
 	.name = "bashreadline",
 	.description = "lines typed into interactive bash shells (uretprobe on readline)",
@@ -166,6 +185,7 @@ const struct tracer_ops bashreadline_tracer = {
 	.timers = bashreadline_timers,
 	.periodic = bashreadline_periodic,
 	.status_name = "bash_probes",
+	.status_text = probes_status_text,
 	.status = bashreadline_status,
 	.contained_exec = bashreadline_contained_exec,
 };
