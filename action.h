@@ -18,7 +18,7 @@
  * event loop: anything slow goes through env->loop and the action's timer.
  *
  * Processes an action starts need no marking: the daemon's in-kernel
- * "ignored" mark passes to every child at fork (tracers/common.bpf.c), so
+ * "ignored" mark passes to every child at fork (tracers/common/common.bpf.c), so
  * nothing they do is ever reported and an action cannot trigger itself.
  */
 
@@ -29,7 +29,7 @@
 
 #include "config.h"
 #include "event.h"
-#include "loop.h"
+#include "lib/loop.h"
 
 struct action;
 struct action_set;

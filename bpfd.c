@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "client.h"
-#include "daemon.h"
-#include "loader.h"
-#include "log.h"
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "daemon/daemon.h"
+#include "bpf/loader.h"
+#include "lib/log.h"
 
 #define DEFAULT_CONFIG "/etc/bpfd/bpfd.conf"
 

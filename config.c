@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 enum {
 	CONFIG_FILE_MAX = 1 << 20,

@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include "container_meta.h"
 
-#include "boltdb.h"
+#include "lib/boltdb.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 struct container_meta;
 
@@ -80,7 +80,7 @@ struct event {
 	const struct container_meta *container_meta;
 	/*
 	 * The identity the kernel recognised the event's file by (struct
-	 * bpfd_path_ident, tracers/path.h; not in JSON): the pipeline turns it
+	 * bpfd_path_ident, tracers/common/path.h; not in JSON): the pipeline turns it
 	 * into the name of the rules' file (`identity`). depth 0: none.
 	 */
 	uint64_t ident_ino;

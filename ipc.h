@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 enum {
 	IPC_FRAME_MAX = 1 << 20,	/* largest payload accepted: 1 MiB */

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "tracers/path.h"
+#include "tracers/common/path.h"
 
 /* Appends the components of @s (@len bytes) to @out (@o bytes so far, starting with "/"). */
 static ssize_t append_components(const char *s, size_t len, char *out, size_t o, size_t out_size)

@@ -4,7 +4,7 @@
 
 /*
  * File names in events: the path a tracer's program walked in the kernel
- * (tracers/path.h), and, for an open or exec that failed, the name as
+ * (tracers/common/path.h), and, for an open or exec that failed, the name as
  * passed joined to the directory it starts from.
  */
 

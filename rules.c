@@ -44,7 +44,7 @@
 #include "container.h"
 #include "container_meta.h"
 #include "pathname.h"
-#include "toml.h"
+#include "lib/toml.h"
 #include "tracer.h"
 
 enum {

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "event.h"
-#include "tracers/record.h"
+#include "tracers/common/record.h"
 
 struct bpf_backend;
 struct rule;
@@ -57,7 +57,7 @@ struct tracer_hook {
 	bool compat;
 	/*
 	 * An io_uring tracepoint: served by the one shared program on it
-	 * (tracers/io_uring.bpf.c), which calls the tracer's handlers
+	 * (tracers/common/io_uring.bpf.c), which calls the tracer's handlers
 	 * (tracer_ops.io_uring_source). Attached once for all tracers, after
 	 * them (hooks.c), and only when io_uring can be traced; listed here so
 	 * that `bpfd tracers` shows what the tracer sees.

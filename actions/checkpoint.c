@@ -25,10 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../child.h"
-#include "../log.h"
-#include "container_target.h"
-#include "jobs.h"
+#include "lib/child.h"
+#include "lib/log.h"
+#include "actions/container_target.h"
+#include "actions/jobs.h"
 
 extern char **environ;
 

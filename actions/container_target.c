@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE
-#include "container_target.h"
+#include "actions/container_target.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -8,8 +8,8 @@
  * event's cgroup in the hierarchy the daemon attributes by.
  */
 
-#include "../action.h"
-#include "../container_cgroup.h"
+#include "action.h"
+#include "actions/cgroup.h"
 
 struct container_target {
 	struct container_info info;

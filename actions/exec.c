@@ -20,10 +20,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../action.h"
-#include "../child.h"
-#include "../strbuf.h"
-#include "jobs.h"
+#include "action.h"
+#include "lib/child.h"
+#include "lib/strbuf.h"
+#include "actions/jobs.h"
 
 extern char **environ;
 

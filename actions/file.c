@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../action.h"
-#include "../strbuf.h"
+#include "action.h"
+#include "lib/strbuf.h"
 
 enum { FILE_BUFFER_MAX = 256 << 10, FILE_PENDING_MAX = 8 << 20 };
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "jobs.h"
+#include "actions/jobs.h"
 
 void job_queue_init(struct job_queue *q, size_t max_running, size_t max_waiting)
 {

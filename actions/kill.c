@@ -5,7 +5,7 @@
  */
 #include <signal.h>
 
-#include "../action.h"
+#include "action.h"
 
 static int kill_run(struct action *a, const struct action_input *in)
 {

@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../log.h"
-#include "container_target.h"
+#include "lib/log.h"
+#include "actions/container_target.h"
 
 static int kill_container_run(struct action *a, const struct action_input *in)
 {

@@ -27,8 +27,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "../action.h"
-#include "../strbuf.h"
+#include "action.h"
+#include "lib/strbuf.h"
 
 enum { STDOUT_BUFFER_MAX = 1 << 20 };
 

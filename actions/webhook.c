@@ -26,9 +26,9 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "../action.h"
-#include "../strbuf.h"
-#include "jobs.h"
+#include "action.h"
+#include "lib/strbuf.h"
+#include "actions/jobs.h"
 
 /*
  * libcurl is loaded when the first webhook is set up, not linked: every

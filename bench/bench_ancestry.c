@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "proctable.h"
+#include "daemon/proctable.h"
 
 static double now_ns(void)
 {

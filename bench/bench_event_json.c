@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "event.h"
-#include "tracers/open_flags.h"
+#include "tracers/open/open_flags.h"
 
 static double now_ns(void)
 {

@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include "event.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 #include "tracer.h"
-#include "tracers/record.h"
+#include "tracers/common/record.h"
 
 /*
  * Fills @ev as the pipeline does before decode (pipeline.c, fill_common)

@@ -13,8 +13,8 @@
 
 #include <jansson.h>
 
-#include "strbuf.h"
-#include "toml.h"
+#include "lib/strbuf.h"
+#include "lib/toml.h"
 
 static json_t *to_json(const struct toml_value *v)
 {

@@ -22,8 +22,8 @@
 
 #include "action.h"
 #include "config.h"
-#include "loop.h"
-#include "proc.h"
+#include "lib/loop.h"
+#include "lib/proc.h"
 #include "rules.h"
 
 static struct loop loop;

@@ -23,7 +23,7 @@
 #include <bpf/libbpf.h>
 #include <linux/btf.h>
 
-#include "btf_offsets.h"
+#include "bpf/btf_offsets.h"
 
 #define VMLINUX "/sys/kernel/btf/vmlinux"
 

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "tracer.h"
-#include "tracers/chmod.h"
+#include "tracers/chmod/chmod.h"
 
 extern const struct tracer_ops chmod_tracer;
 

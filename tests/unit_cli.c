@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 static int run_nothing(const struct cli *cli)
 {

@@ -13,7 +13,7 @@
 
 #include "action.h"
 #include "config.h"
-#include "log.h"
+#include "lib/log.h"
 
 static int load(const char *text, struct config **cfg, char *err)
 {

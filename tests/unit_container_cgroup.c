@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "container_cgroup.h"
+#include "actions/cgroup.h"
 
 #define ID_A "18972ac924553163ad57e5207f3a34af7c5e9917edd3cac5b5a45a0a4d50378a"
 #define ID_B "e13ad6f215b5d90ce218dd4e992954ff42b1a6cb4cb742ec685e278e2bf0025d"

@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "boltdb.h"
+#include "lib/boltdb.h"
 #include "container_meta.h"
 
 #ifndef FIXTURES

@@ -39,17 +39,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "decode_check.h"
+#include "tests/decode_check.h"
 #include "event.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 #include "tracer.h"
-#include "tracers/bashreadline.h"
-#include "tracers/dockeropenbreakout.h"
-#include "tracers/exec.h"
-#include "tracers/open.h"
-#include "tracers/tcpaccept.h"
-#include "tracers/tcpconnect.h"
-#include "tracers/tcpdrop.h"
+#include "tracers/bashreadline/bashreadline.h"
+#include "tracers/dockeropenbreakout/dockeropenbreakout.h"
+#include "tracers/exec/exec.h"
+#include "tracers/open/open.h"
+#include "tracers/tcpaccept/tcpaccept.h"
+#include "tracers/tcpconnect/tcpconnect.h"
+#include "tracers/tcpdrop/tcpdrop.h"
 
 /* Room for any record: twice the largest (exec's, about 28 KiB) and more. */
 enum { ARENA = 64 * 1024 };

@@ -15,7 +15,7 @@
 #include <elf.h>
 #include <sys/stat.h>
 
-#include "elfsym.h"
+#include "tracers/bashreadline/elfsym.h"
 
 /* A function of this very binary: its offset must be found. */
 int unit_elfsym_marker(int x);

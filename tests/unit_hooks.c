@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "bpf_backend.h"
-#include "hooks.h"
+#include "bpf/bpf_backend.h"
+#include "bpf/hooks.h"
 
 /* A kernel with some tracepoints missing, and one that refuses a program. */
 struct fake {

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "kheaders.h"
+#include "bpf/kheaders.h"
 
 #define RUNNING "6.18.44-fc-v857"
 

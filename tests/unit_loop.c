@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "loop.h"
+#include "lib/loop.h"
 
 static struct loop loop;
 static struct loop_watch *watches[2];

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "mountinfo.h"
+#include "lib/mountinfo.h"
 
 static void test_finds_the_line(void **state)
 {

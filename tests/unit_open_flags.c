@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The open tracer's flag names (tracers/open_flags.c). */
+/* The open tracer's flag names (tracers/open/open_flags.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "tracers/open_flags.h"
+#include "tracers/open/open_flags.h"
 
 static void expect_flags(uint64_t flags, const char *want)
 {

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "pathname.h"
-#include "tracers/path.h"
+#include "tracers/common/path.h"
 
 static void expect_norm(const char *base, const char *name, const char *want)
 {

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proctable.h"
-#include "tracers/record.h"
+#include "daemon/proctable.h"
+#include "tracers/common/record.h"
 
 /* A start in ns that lands in tick @n whatever USER_HZ is (up to 1000). */
 static uint64_t tick(const struct proc_table *t, uint64_t n)

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "request.h"
+#include "protocol/request.h"
 
 /*
  * The decoder is generic over a table of ops; the daemon's table, with its

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
-#include "toml.h"
+#include "lib/strbuf.h"
+#include "lib/toml.h"
 
 /* ---- helpers ---- */
 

@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "uprobe.h"
+#include "bpf/uprobe.h"
 
 static int open_fds(void)
 {

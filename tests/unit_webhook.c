@@ -24,7 +24,7 @@
 
 #include "action.h"
 #include "config.h"
-#include "loop.h"
+#include "lib/loop.h"
 #include "rules.h"
 
 static struct loop loop;

@@ -15,7 +15,7 @@
 
 #include "decode_check.h"
 #include "event.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 #include "tracer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "ipc.h"
-#include "request.h"
+#include "protocol/request.h"
 
 /*
  * Argument shapes like the daemon's ops (control.c, which links the whole

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "toml.h"
+#include "lib/toml.h"
 
 static void check(int ok)
 {

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BPFD_LOADER_H
+#define BPFD_LOADER_H
+
+/*
+ * Loads the compiled-in tracers into the kernel.
+ *
+ * The compile runs in a short-lived child process: it loads libbcc (and
+ * with it LLVM), assembles one BPF source (the common part and every wanted
+ * tracer), compiles it once, loads and attaches each tracer's programs, and
+ * hands the daemon the fds that keep them alive (maps, and the BPF links
+ * that attach the programs) over a unix socket before it exits. The daemon itself never maps LLVM: its
+ * memory stays small and its address space free of a compiler.
+ *
+ * A tracer that fails (its binary is missing, a hook will not attach, its
+ * program fails to compile or verify) is marked failed with the reason;
+ * the others run. Closing the fds detaches everything, so a daemon killed
+ * with SIGKILL leaves nothing attached.
+ *
+ * Every attachment is a BPF link (a tracepoint's or uprobe's perf event
+ * linked with BPF_LINK_CREATE, a raw tracepoint's link), and the daemon
+ * holds each one's fd in common_fds and the tracers' link_fds: what a
+ * later daemon would pin or be handed to keep the programs attached.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bpf/btf_offsets.h"
+#include "tracer.h"
+
+enum tracer_state { TRACER_DISABLED, TRACER_LOADED, TRACER_FAILED };
+
+const char *tracer_state_name(enum tracer_state s);
+
+enum {
+	LOADER_ERR_LEN = 512,
+	LOADER_LINKS_MAX = 16,
+	LOADER_TRACERS_MAX = 32,
+	LOADER_MAPS_MAX = 8,	/* a tracer's own maps (tracer_ops.maps) */
+};
+
+struct loaded_tracer {
+	const struct tracer_ops *ops;
+	enum tracer_state state;
+	char error[LOADER_ERR_LEN];
+	/* Loaded without some optional hooks: which, and what is not reported. */
+	char note[LOADER_ERR_LEN];
+	/*
+	 * Attachments, closing them detaches: BPF link fds, but a tail-call
+	 * hook's, which is its program's (the prog array holds its slot).
+	 */
+	int link_fds[LOADER_LINKS_MAX];
+	int n_links;
+	/* The program of its first uretprobe, to attach to more binaries; -1 if none. */
+	int uprobe_prog_fd;
+	int map_fds[LOADER_MAPS_MAX];	/* tracer_ops.maps, in order */
+	int n_maps;
+	struct tracer_drain drain;	/* what its tick drained (daemon side) */
+};
+
+typedef int (*loader_sample_fn)(void *ctx, void *data, size_t size);
+
+struct ring_buffer;
+
+struct loader {
+	struct loaded_tracer tracers[LOADER_TRACERS_MAX];
+	size_t n_tracers;		/* == tracer_count */
+	int common_fds[LOADER_LINKS_MAX];	/* the common and io_uring programs' links */
+	int n_common;
+	int events_fd, enabled_fd, ignored_fd, lost_fd;
+	int containers_fd, contained_fd;	/* container cgroups and processes */
+	int map_full_fd;		/* failed inserts per counted map (record.h) */
+	int prefilter_fd, prefiltered_fd, pf_comms_fd, pf_paths_fd, pf_uids_fd;	/* record.h */
+	int pf_idents_fd, pf_ident_hint_fd;	/* bpfd_pf_idents, bpfd_pf_ident_hint */
+	int pf_meta_fd;			/* bpfd_pf_meta */
+	int daemon_fd;			/* bpfd_daemon: what the programs know of the daemon */
+	/*
+	 * bpfd_compat_progs, held only to keep it filled: the kernel empties a
+	 * prog array when its last file descriptor is closed.
+	 */
+	int compat_progs_fd;
+	/*
+	 * The shared io_uring programs (tracers/common/io_uring.bpf.c) are attached:
+	 * opens, connects and accepts through io_uring are seen. Else, when a
+	 * tracer that has io_uring handlers is loaded, io_uring_note says why
+	 * not.
+	 */
+	int io_uring;
+	char io_uring_note[LOADER_ERR_LEN];
+	double compile_ms;		/* in the loader process, compile to attach */
+	char bcc_version[32];
+	struct ring_buffer *ring;
+};
+
+struct loader_request {
+	const char *const *wanted;	/* tracer names, NULL-terminated; NULL: all */
+	const struct tracer_config *cfg;
+	const struct kernel_offsets *offsets;
+	pid_t daemon;			/* never reported */
+	int cgroup_root;		/* hierarchy attributed by: 0 cgroup2, else a v1 id */
+	int cgroup_v1_subsys;		/* its controller's index, -1 for cgroup2 */
+	unsigned int ringbuf_pages;	/* size of the event ring buffer; 0: default */
+};
+
+/*
+ * The loader process is this binary run again as `bpfd __loader FD`
+ * (bpfd.c hands it here): it reads its request from socket FD, loads,
+ * sends the result back and exits. Returns an exit code if it fails early.
+ */
+#define LOADER_EXEC_ARG "__loader"
+int loader_exec_main(int sock);
+
+/*
+ * Loads the tracers through a loader process. 0, or a negative errno with
+ * the reason in @err when nothing could be loaded at all (no libbcc, the
+ * common program fails); a single tracer's failure is in its entry.
+ */
+int loader_load(struct loader *l, const struct loader_request *req, char *err, size_t err_size);
+
+/* Opens the shared ring buffer; returns an fd that polls readable with records. */
+int loader_ring_open(struct loader *l, loader_sample_fn fn, void *ctx);
+
+/* Hands every waiting record to the callback: the count, or a negative errno. */
+int loader_ring_consume(struct loader *l);
+
+/*
+ * Tells the programs which process is the daemon (bpfd_daemon, record.h's
+ * struct bpfd_daemon_info): loader_load() does, before the tracers are
+ * switched on; a daemon that adopts loaded programs does again. 0 or -errno.
+ */
+int loader_set_daemon(struct loader *l, pid_t tgid);
+
+/* Switches every loaded tracer on (records start flowing). */
+int loader_start(struct loader *l);
+
+/* Kernel-side losses (ring buffer full) of record type @type. */
+/*
+ * Switches on the records of @type that are not a tracer's (the process
+ * table's, BPFD_RECORD_PROC_FORK). 0 or -errno.
+ */
+int loader_enable_type(struct loader *l, uint32_t type);
+
+uint64_t loader_lost(struct loader *l, uint32_t type);
+
+/* Events of record type @type the in-kernel prefilter dropped. */
+uint64_t loader_prefiltered(struct loader *l, uint32_t type);
+
+/* A kernel map's occupancy, capacity and failed inserts, for `status`. */
+struct loader_map_stats {
+	const char *name;
+	uint64_t entries, capacity, failed;
+};
+
+/*
+ * Fills @out with the counted maps (record.h's enum bpfd_counted_map);
+ * returns how many, at most @n. Counting walks each map's keys in batches:
+ * a few system calls even for a full map.
+ */
+size_t loader_map_stats(struct loader *l, struct loader_map_stats *out, size_t n);
+
+/* Closes everything, which detaches every program. Safe on a zeroed loader. */
+void loader_unload(struct loader *l);
+
+#endif
