@@ -325,7 +325,7 @@ int cmd_status(const struct cli *cli)
 	       (long long)jint(v, "connected"), (long long)jint(v, "limit"),
 	       (long long)jint(v, "admin_slots"), (long long)jint(v, "refused"),
 	       (long long)jint(v, "disconnected"));
-	/* What tracers keep beside their programs (bashreadline's probes). */
+	/* What tracers keep beside their programs (their status_text hook). */
 	for (i = 0; i < tracer_count; i++) {
 		const struct tracer_ops *t = tracer_table[i];
 
