@@ -682,6 +682,47 @@ static char *json_put_process(char *p, const struct event *ev)
 	return p;
 }
 
+/*
+ * The process table's part of the last event's JSON: every event of a
+ * process repeats it exactly while the table is unchanged, and its strings
+ * (argv above all) are most of what an event's JSON has to escape. Kept by
+ * the table's version (never reused), the pid and the start time, never by
+ * pointers into the table.
+ */
+enum { JSON_ANCESTRY_TEXT_MAX = 8192 };
+
+struct json_ancestry_run {
+	uint64_t version;	/* 0: nothing kept */
+	uint32_t pid;
+	uint64_t start_ns;
+	size_t n_ancestors, len;
+	char text[JSON_ANCESTRY_TEXT_MAX];
+};
+
+/* json_put_process(), from the last event's text when @ev's process part is the same. */
+static char *json_put_process_run(char *p, const struct event *ev,
+				  struct json_ancestry_run *run)
+{
+	char *start = p;
+
+	if (ev->process_version && run->version == ev->process_version && run->pid == ev->pid &&
+	    run->start_ns == ev->start_ns && run->n_ancestors == ev->n_ancestors) {
+		memcpy(p, run->text, run->len);
+		return p + run->len;
+	}
+	p = json_put_process(p, ev);
+	run->version = 0;
+	if (ev->process_version && (size_t)(p - start) <= JSON_ANCESTRY_TEXT_MAX) {
+		memcpy(run->text, start, p - start);
+		run->len = p - start;
+		run->version = ev->process_version;
+		run->pid = ev->pid;
+		run->start_ns = ev->start_ns;
+		run->n_ancestors = ev->n_ancestors;
+	}
+	return p;
+}
+
 int event_to_json(const struct event *ev, struct strbuf *out)
 {
 	const char *tracer = str_or_empty(ev->tracer), *hostname = str_or_empty(ev->hostname);
@@ -696,6 +737,7 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 	size_t n_data = ev->n_data < EVENT_DATA_MAX ? ev->n_data : EVENT_DATA_MAX;
 	static _Thread_local struct json_process_run process_run;
 	static _Thread_local struct json_place_run place_run;
+	static _Thread_local struct json_ancestry_run ancestry_run;
 	size_t total, i;
 	char *p, *run;
 	int r;
@@ -776,7 +818,7 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 		p += meta_len;
 	}
 	if (ev->has_process)
-		p = json_put_process(p, ev);
+		p = json_put_process_run(p, ev, &ancestry_run);
 	p = PUT_LIT(p, ",\"rules\":[");
 	for (i = 0; i < n_rules; i++) {
 		if (i)

@@ -98,6 +98,13 @@ struct event {
 	const char *exe;		/* NULL: not known */
 	size_t exe_len;
 	size_t n_ancestors;
+	/*
+	 * Not 0: the process part is what the table's state @process_version
+	 * gives for this pid and start time, and any other event with the
+	 * same three has the same part (its JSON is made once for them).
+	 * Versions are never reused. 0: made each time.
+	 */
+	uint64_t process_version;
 
 	/*
 	 * The rules that matched, in rule order: the first EVENT_RULES_MAX

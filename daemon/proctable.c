@@ -16,6 +16,18 @@
 _Static_assert((int)CONFIG_ANCESTORS_MAX == (int)EVENT_ANCESTORS_MAX,
 	       "the config accepts as many ancestors as an event holds");
 
+/*
+ * Every table's state gets a version of its own, never reused (events key
+ * their JSON's process part by it, event.h process_version): one counter
+ * for all tables, bumped by every change.
+ */
+static uint64_t proc_table_versions;
+
+static void changed(struct proc_table *t)
+{
+	t->version = ++proc_table_versions;
+}
+
 static size_t bucket_of(const struct proc_table *t, uint32_t pid)
 {
 	/* Fibonacci hashing: pids come in runs. */
@@ -40,6 +52,7 @@ int proc_table_init(struct proc_table *t, size_t capacity)
 		return -ENOMEM;
 	t->bytes = t->n_buckets * sizeof(*t->buckets);
 	t->tick_ns = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+	changed(t);
 	return 0;
 }
 
@@ -308,6 +321,7 @@ int proc_table_handle(struct proc_table *t, const void *rec, size_t size)
 {
 	const struct bpfd_record *h = rec;
 
+	changed(t);
 	if (size < sizeof(*h)) {
 		t->bad_records++;
 		return -EINVAL;
@@ -333,6 +347,7 @@ int proc_table_seed(struct proc_table *t, uint32_t pid, uint64_t start_ticks, ui
 {
 	struct proc_entry *e;
 
+	changed(t);
 	if (find_ticks(t, pid, start_ticks))
 		return 0;
 	e = entry_new(t, pid, start_ticks, ppid, parent_ticks);
@@ -543,6 +558,8 @@ void proc_table_enrich(struct proc_table *t, struct event *ev, size_t depth)
 	if (depth > EVENT_ANCESTORS_MAX)
 		depth = EVENT_ANCESTORS_MAX;
 	e = proc_table_find(t, ev->pid, ev->start_ns);
+	/* Known: what follows depends on the table, the pid and the start time only. */
+	ev->process_version = e ? t->version : 0;
 	if (!e) {
 		t->unknown++;
 		/* Not recorded (the table was full): its live parent, by pid, is still worth naming. */

@@ -76,6 +76,7 @@ struct proc_table {
 	uint64_t dropped;	/* new processes not recorded: the table was full of live ones */
 	uint64_t unknown;	/* events of a process the table did not know */
 	uint64_t bad_records;
+	uint64_t version;	/* this state's (event.h process_version); changes with it */
 };
 
 /* @capacity entries (0: PROC_TABLE_CAPACITY). 0 or -ENOMEM. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/proctable.h"
+#include "lib/strbuf.h"
 #include "tracers/common/record.h"
 
 /* A start in ns that lands in tick @n whatever USER_HZ is (up to 1000). */
@@ -120,6 +121,62 @@ static void test_chain_survives_exit(void **state)
 	assert_int_equal(t.kept, 0);
 	assert_null(proc_table_find(&t, 200, tick(&t, 20)));
 	proc_table_release(&t);
+}
+
+/* @pid's event as JSON, in @out (cleared first). */
+static const char *json_of(struct proc_table *t, struct event *ev, uint32_t pid, uint64_t start,
+			   struct strbuf *out)
+{
+	enrich(t, ev, pid, start, 4);
+	out->len = 0;
+	assert_int_equal(event_to_json(ev, out), 0);
+	return out->buf;
+}
+
+/*
+ * An event's JSON names its ancestors as the table has them now: made once
+ * for a process's events in a row, made again when the table changed (a
+ * parent that ran another program since) or is another table.
+ */
+static void test_json_follows_the_table(void **state)
+{
+	static struct event ev;
+	struct strbuf a = { 0 }, b = { 0 };
+	struct proc_table t;
+
+	(void)state;
+	assert_int_equal(proc_table_init(&t, 64), 0);
+	assert_int_equal(proc_table_seed(&t, 1, 0, 0, 0, "init", "/sbin/init", 10, "init\0", 5), 0);
+	fork_rec(&t, 1, 0, "init", 100, 10);
+	exec_rec(&t, 100, 10, 1, 0, "bash", "/usr/bin/bash", "bash\0", 5);
+	fork_rec(&t, 100, 10, "bash", 200, 20);
+	exec_rec(&t, 200, 20, 100, 10, "cat", "/usr/bin/cat", "cat\0", 4);
+
+	json_of(&t, &ev, 200, 20, &a);
+	assert_non_null(strstr(a.buf, "\"exe\":\"/usr/bin/bash\""));
+	json_of(&t, &ev, 200, 20, &b);
+	assert_string_equal(a.buf, b.buf);
+
+	/* The parent runs another program: the child's next event says so. */
+	exec_rec(&t, 100, 10, 1, 0, "python3", "/usr/bin/python3", "python3\0", 8);
+	json_of(&t, &ev, 200, 20, &b);
+	assert_non_null(strstr(b.buf, "\"exe\":\"/usr/bin/python3\""));
+	assert_null(strstr(b.buf, "/usr/bin/bash"));
+
+	/* Another table with the same pids and start times: its own ancestors. */
+	proc_table_release(&t);
+	assert_int_equal(proc_table_init(&t, 64), 0);
+	assert_int_equal(proc_table_seed(&t, 1, 0, 0, 0, "init", "/sbin/init", 10, "init\0", 5), 0);
+	fork_rec(&t, 1, 0, "init", 100, 10);
+	exec_rec(&t, 100, 10, 1, 0, "sshd", "/usr/sbin/sshd", "sshd\0", 5);
+	fork_rec(&t, 100, 10, "sshd", 200, 20);
+	exec_rec(&t, 200, 20, 100, 10, "cat", "/usr/bin/cat", "cat\0", 4);
+	json_of(&t, &ev, 200, 20, &a);
+	assert_non_null(strstr(a.buf, "/usr/sbin/sshd"));
+	assert_null(strstr(a.buf, "python3"));
+	proc_table_release(&t);
+	free(a.buf);
+	free(b.buf);
 }
 
 /* A fork runs its parent's program: exe and argv shared until it execs. */
@@ -277,6 +334,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chain_survives_exit),
+		cmocka_unit_test(test_json_follows_the_table),
 		cmocka_unit_test(test_fork_shares_image),
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_bounded),
