@@ -101,35 +101,33 @@ static __always_inline int bpfd_chmod_exit(long ret, u32 syscall)
 	return bpfd_chmod_report(ret, syscall, &a);
 }
 
-TRACEPOINT_PROBE(syscalls, sys_exit_chmod)
-{
-	return bpfd_chmod_exit(args->ret, CHMOD_SYS_CHMOD);
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_fchmod)
-{
-	return bpfd_chmod_exit(args->ret, CHMOD_SYS_FCHMOD);
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_fchmodat)
-{
-	return bpfd_chmod_exit(args->ret, CHMOD_SYS_FCHMODAT);
-}
-
 /*
- * fchmodat2 (Linux 6.6): laid out here rather than by TRACEPOINT_PROBE,
- * which BCC builds from the tracepoint's format file and so fails to
- * compile on a kernel without it. There the hook is optional (chmod.c).
+ * One program on the four exits (chmod.c), told apart by the x86-64
+ * number: the report is compiled and verified once. fchmodat2 (Linux 6.6)
+ * is an optional hook: on a kernel without it the program is attached to
+ * the other three.
  */
-struct bpfd_chmod_exit_args {
-	u64 common;		/* common_type, flags, preempt_count, pid */
-	long syscall_nr;	/* int __syscall_nr, padded */
-	long ret;
-};
-
-int bpfd_chmod_fchmodat2(struct bpfd_chmod_exit_args *args)
+int bpfd_chmod_sys_exit(struct bpfd_sys_exit_args *args)
 {
-	return bpfd_chmod_exit(args->ret, CHMOD_SYS_FCHMODAT2);
+	u32 syscall;
+
+	switch (bpfd_sys_exit_nr(args)) {
+	case 90:
+		syscall = CHMOD_SYS_CHMOD;
+		break;
+	case 91:
+		syscall = CHMOD_SYS_FCHMOD;
+		break;
+	case 268:
+		syscall = CHMOD_SYS_FCHMODAT;
+		break;
+	case 452:
+		syscall = CHMOD_SYS_FCHMODAT2;
+		break;
+	default:
+		return 0;
+	}
+	return bpfd_chmod_exit(args->ret, syscall);
 }
 
 /*

@@ -10,13 +10,11 @@
 #include "chmod_bpf.h"
 
 static const struct tracer_hook chmod_hooks[] = {
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_chmod", "tracepoint__syscalls__sys_exit_chmod" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_fchmod",
-	  "tracepoint__syscalls__sys_exit_fchmod" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_fchmodat",
-	  "tracepoint__syscalls__sys_exit_fchmodat" },
-	/* Linux 6.6 added fchmodat2. */
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_fchmodat2", "bpfd_chmod_fchmodat2",
+	/* One program on every exit (chmod.bpf.c); Linux 6.6 added fchmodat2. */
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_chmod", "bpfd_chmod_sys_exit" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_fchmod", "bpfd_chmod_sys_exit" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_fchmodat", "bpfd_chmod_sys_exit" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_fchmodat2", "bpfd_chmod_sys_exit",
 	  .optional = "fchmodat2 calls are not reported (Linux 6.6 added it)" },
 	/* The 32-bit entry: the raw sys_exit program's tail call (exec.c says how). */
 	{ TRACER_HOOK_TAIL_CALL, "bpfd_compat_progs", "bpfd_chmod_compat", .compat = true },

@@ -340,6 +340,28 @@ static __always_inline void bpfd_syscall_args(struct bpfd_syscall_args *a)
 }
 
 /*
+ * The record of every syscalls:sys_exit_* tracepoint (their format files:
+ * the common fields, then int __syscall_nr and long ret): a tracer with one
+ * program for several exits, attached to each, reads the number to tell
+ * them apart. One program is compiled and verified once; a program per
+ * exit, each inlining the same report, costs that again for every exit.
+ */
+struct bpfd_sys_exit_args {
+	u64 common;		/* common_type, flags, preempt_count, pid */
+	long syscall_nr;	/* int __syscall_nr, padded */
+	long ret;
+};
+
+/*
+ * The x86-64 number of the call (arch/x86/entry/syscalls/syscall_64.tbl),
+ * an x32 call's without its __X32_SYSCALL_BIT.
+ */
+static __always_inline long bpfd_sys_exit_nr(const struct bpfd_sys_exit_args *args)
+{
+	return args->syscall_nr & ~0x40000000L;
+}
+
+/*
  * The same for a system call made through the 32-bit entry (int $0x80,
  * also from a 64-bit process, sysenter, a 32-bit program): its arguments
  * are in ebx, ecx, edx, of which the kernel uses the low halves only (a

@@ -194,14 +194,19 @@ static __always_inline int bpfd_exec_exit(long ret, int name_arg, u32 syscall)
 	return 0;
 }
 
-TRACEPOINT_PROBE(syscalls, sys_exit_execve)
+/*
+ * One program on both exits (exec.c), told apart by the number: execve 59
+ * and execveat 322, x32's 520 and 545. The exit is compiled and verified
+ * once.
+ */
+int bpfd_exec_sys_exit(struct bpfd_sys_exit_args *args)
 {
-	return bpfd_exec_exit(args->ret, 0, EXEC_SYS_EXECVE);
-}
+	long nr = bpfd_sys_exit_nr(args);
+	int at = nr == 322 || nr == 545;
 
-TRACEPOINT_PROBE(syscalls, sys_exit_execveat)
-{
-	return bpfd_exec_exit(args->ret, 1, EXEC_SYS_EXECVEAT);
+	if (nr != 59 && nr != 520 && !at)
+		return 0;
+	return bpfd_exec_exit(args->ret, at, at ? EXEC_SYS_EXECVEAT : EXEC_SYS_EXECVE);
 }
 
 /*

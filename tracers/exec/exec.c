@@ -17,8 +17,9 @@ static const struct tracer_hook exec_hooks[] = {
 	  .optional = "a script's interpreter (data.interpreter) is not reported, and "
 		      "data.filename is the interpreter's path (Linux 6.10 added it)" },
 	{ TRACER_HOOK_TRACEPOINT, "sched:sched_process_exec", "tracepoint__sched__sched_process_exec" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_execve", "tracepoint__syscalls__sys_exit_execve" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_execveat", "tracepoint__syscalls__sys_exit_execveat" },
+	/* Failed execs: one program on both exits (exec.bpf.c). */
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_execve", "bpfd_exec_sys_exit" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_execveat", "bpfd_exec_sys_exit" },
 	/*
 	 * Failed execs through the 32-bit entry: its program in the slot the raw
 	 * sys_exit program (common.bpf.c) tail-calls, which open and

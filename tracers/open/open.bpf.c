@@ -180,108 +180,43 @@ drop:
 }
 
 /*
- * @dfd_arg, @name_arg, @flags_arg: which syscall argument holds the
- * directory fd, the file name and the flags (-1: none; for flags, @flags is
- * the value; without a dirfd the cwd is the base).
+ * The exits hand the report the call through map memory, whose contents
+ * the verifier does not follow: each syscall's arguments would otherwise be
+ * a state of its own all through the walks (many times the time to check,
+ * or more than the verifier accepts).
  */
-static __always_inline int bpfd_open_exit(long ret, int dfd_arg, int name_arg, int flags_arg,
-					  u64 flags, u32 syscall)
-{
-	struct bpfd_open_call c = { .dfd = BPFD_AT_FDCWD, .flags = flags };
-	struct bpfd_pf_config *pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
-	struct bpfd_syscall_args a;
-	u32 mode;
-
-	if (!bpfd_open_task_passes(pf, &mode)) {
-		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
-		return 0;
-	}
-	bpfd_syscall_args(&a);
-	c.task = (void *)bpf_get_current_task();
-	if (name_arg >= 0)
-		c.filename = (const char *)bpfd_syscall_arg(&a, name_arg);
-	if (dfd_arg >= 0)
-		c.dfd = (int)bpfd_syscall_arg(&a, dfd_arg);
-	if (syscall == OPEN_SYS_OPENAT2)
-		c.how = (const void *)bpfd_syscall_arg(&a, flags_arg);
-	else if (flags_arg >= 0)
-		c.flags = (u32)bpfd_syscall_arg(&a, flags_arg);
-	if (ret >= 0)
-		c.file = bpfd_fd_file(c.task, ret);
-	return bpfd_open_report(ret, syscall, pf, mode, &c);
-}
-
-/* open(filename, flags, mode) */
-TRACEPOINT_PROBE(syscalls, sys_exit_open)
-{
-	return bpfd_open_exit(args->ret, -1, 0, 1, 0, OPEN_SYS_OPEN);
-}
-
-/* openat(dfd, filename, flags, mode) */
-TRACEPOINT_PROBE(syscalls, sys_exit_openat)
-{
-	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT);
-}
-
-/* openat2(dfd, filename, how, size) */
-TRACEPOINT_PROBE(syscalls, sys_exit_openat2)
-{
-	return bpfd_open_exit(args->ret, 0, 1, 2, 0, OPEN_SYS_OPENAT2);
-}
-
-/* creat(filename, mode) is open(O_CREAT|O_WRONLY|O_TRUNC). */
-TRACEPOINT_PROBE(syscalls, sys_exit_creat)
-{
-	return bpfd_open_exit(args->ret, -1, 0, -1, 01101, OPEN_SYS_CREAT);
-}
-
-/* open_by_handle_at(mount_fd, handle, flags): no name, but a file once it succeeded. */
-TRACEPOINT_PROBE(syscalls, sys_exit_open_by_handle_at)
-{
-	return bpfd_open_exit(args->ret, -1, -1, 2, 0, OPEN_SYS_OPEN_BY_HANDLE_AT);
-}
-
-/*
- * The open family through the 32-bit entry, which the tracepoints above
- * never see: compat call @nr returned @ret (bpfd_open_compat, called from
- * the raw sys_exit program of common.bpf.c). The i386 numbers (arch/x86/
- * entry/syscalls/syscall_32.tbl); their arguments are in the same order as
- * the 64-bit calls'. One call of the report below: the walk is checked once.
- */
-struct bpfd_open_compat_call {
+struct bpfd_open_exit_call {
 	struct bpfd_open_call c;
 	long ret;
 	u32 syscall;
 };
-BPF_PERCPU_ARRAY(bpfd_open_compat_calls, struct bpfd_open_compat_call, 1);
+BPF_PERCPU_ARRAY(bpfd_open_calls, struct bpfd_open_exit_call, 1);
 
-static __always_inline int bpfd_open_compat_exit(long nr, long ret)
+/*
+ * Open-family call @syscall (enum open_syscall) returned @ret, made through
+ * the 32-bit entry when @compat. Its arguments are in the order of the
+ * 64-bit calls, the 32-bit entry's too.
+ */
+static __always_inline int bpfd_open_exit(long ret, u32 syscall, int compat)
 {
 	struct bpfd_pf_config *pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
 	int dfd_arg = -1, name_arg = 0, flags_arg = 1;
-	struct bpfd_open_compat_call *call;
+	struct bpfd_open_exit_call *call;
 	struct bpfd_syscall_args a;
-	u32 syscall, mode, zero = 0;
+	u32 mode, zero = 0;
 	u64 flags = 0;
 
-	switch (nr) {
-	case 5:		/* open(filename, flags, mode) */
-		syscall = OPEN_SYS_OPEN;
+	switch (syscall) {
+	case OPEN_SYS_OPEN:		/* open(filename, flags, mode) */
 		break;
-	case 295:	/* openat(dfd, filename, flags, mode) */
-		syscall = OPEN_SYS_OPENAT;
+	case OPEN_SYS_OPENAT:		/* openat(dfd, filename, flags, mode) */
+	case OPEN_SYS_OPENAT2:		/* openat2(dfd, filename, how, size) */
 		dfd_arg = 0, name_arg = 1, flags_arg = 2;
 		break;
-	case 437:	/* openat2(dfd, filename, how, size) */
-		syscall = OPEN_SYS_OPENAT2;
-		dfd_arg = 0, name_arg = 1, flags_arg = 2;
-		break;
-	case 8:		/* creat(filename, mode) */
-		syscall = OPEN_SYS_CREAT;
+	case OPEN_SYS_CREAT:		/* creat(filename, mode): open(O_CREAT|O_WRONLY|O_TRUNC) */
 		flags_arg = -1, flags = 01101;
 		break;
-	case 342:	/* open_by_handle_at(mount_fd, handle, flags) */
-		syscall = OPEN_SYS_OPEN_BY_HANDLE_AT;
+	case OPEN_SYS_OPEN_BY_HANDLE_AT: /* (mount_fd, handle, flags): no name, a file */
 		name_arg = -1, flags_arg = 2;
 		break;
 	default:
@@ -291,15 +226,13 @@ static __always_inline int bpfd_open_compat_exit(long nr, long ret)
 		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
 		return 0;
 	}
-	/*
-	 * The call goes to the report through map memory, whose contents the
-	 * verifier does not follow: each case above would otherwise be a
-	 * state of its own all through the walks, more than it accepts.
-	 */
-	call = bpfd_open_compat_calls.lookup(&zero);
+	call = bpfd_open_calls.lookup(&zero);
 	if (!call)
 		return 0;
-	bpfd_compat_syscall_args(&a);
+	if (compat)
+		bpfd_compat_syscall_args(&a);
+	else
+		bpfd_syscall_args(&a);
 	__builtin_memset(&call->c, 0, sizeof(call->c));
 	call->c.task = (void *)bpf_get_current_task();
 	call->c.dfd = dfd_arg >= 0 ? (int)bpfd_syscall_arg(&a, dfd_arg) : BPFD_AT_FDCWD;
@@ -313,9 +246,73 @@ static __always_inline int bpfd_open_compat_exit(long nr, long ret)
 	if (ret >= 0)
 		call->c.file = bpfd_fd_file(call->c.task, ret);
 	call->ret = ret;
-	call->syscall = syscall | OPEN_SYS_COMPAT;
+	call->syscall = syscall | (compat ? OPEN_SYS_COMPAT : 0);
 	return bpfd_open_report(*(volatile long *)&call->ret, *(volatile u32 *)&call->syscall, pf,
 				mode, &call->c);
+}
+
+/*
+ * One program for the five syscalls:sys_exit_* tracepoints of the family,
+ * attached to each (open.c), telling them apart by the x86-64 number: the
+ * report and its walks are compiled and verified once, not five times
+ * (most of the daemon's start).
+ */
+int bpfd_open_sys_exit(struct bpfd_sys_exit_args *args)
+{
+	u32 syscall;
+
+	switch (bpfd_sys_exit_nr(args)) {
+	case 2:
+		syscall = OPEN_SYS_OPEN;
+		break;
+	case 257:
+		syscall = OPEN_SYS_OPENAT;
+		break;
+	case 437:
+		syscall = OPEN_SYS_OPENAT2;
+		break;
+	case 85:
+		syscall = OPEN_SYS_CREAT;
+		break;
+	case 304:
+		syscall = OPEN_SYS_OPEN_BY_HANDLE_AT;
+		break;
+	default:
+		return 0;
+	}
+	return bpfd_open_exit(args->ret, syscall, 0);
+}
+
+/*
+ * The open family through the 32-bit entry, which the tracepoints above
+ * never see: compat call @nr returned @ret (bpfd_open_compat, called from
+ * the raw sys_exit program of common.bpf.c). The i386 numbers (arch/x86/
+ * entry/syscalls/syscall_32.tbl).
+ */
+static __always_inline int bpfd_open_compat_exit(long nr, long ret)
+{
+	u32 syscall;
+
+	switch (nr) {
+	case 5:
+		syscall = OPEN_SYS_OPEN;
+		break;
+	case 295:
+		syscall = OPEN_SYS_OPENAT;
+		break;
+	case 437:
+		syscall = OPEN_SYS_OPENAT2;
+		break;
+	case 8:
+		syscall = OPEN_SYS_CREAT;
+		break;
+	case 342:
+		syscall = OPEN_SYS_OPEN_BY_HANDLE_AT;
+		break;
+	default:
+		return 0;
+	}
+	return bpfd_open_exit(ret, syscall, 1);
 }
 
 BPFD_COMPAT_PROGRAM(bpfd_open_compat, bpfd_open_compat_exit)

@@ -11,12 +11,12 @@
 #include "open_io_uring_bpf.h"
 
 static const struct tracer_hook open_hooks[] = {
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_open", "tracepoint__syscalls__sys_exit_open" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_openat", "tracepoint__syscalls__sys_exit_openat" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_openat2", "tracepoint__syscalls__sys_exit_openat2" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_creat", "tracepoint__syscalls__sys_exit_creat" },
-	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_open_by_handle_at",
-	  "tracepoint__syscalls__sys_exit_open_by_handle_at" },
+	/* One program on each of the family's exits (open.bpf.c says why). */
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_open", "bpfd_open_sys_exit" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_openat", "bpfd_open_sys_exit" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_openat2", "bpfd_open_sys_exit" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_creat", "bpfd_open_sys_exit" },
+	{ TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_open_by_handle_at", "bpfd_open_sys_exit" },
 	{ TRACER_HOOK_TRACEPOINT, "io_uring:io_uring_submit_req",
 	  "tracepoint__io_uring__io_uring_submit_req", .io_uring = true },
 	{ TRACER_HOOK_TRACEPOINT, "io_uring:io_uring_complete",
