@@ -28,7 +28,7 @@ start() {
 	echo $! > "$tmp/$1.pid"
 	pids="$pids $!"
 	i=0
-	until grep -q ready "$tmp/$1.log"; do
+	until grep -qs ready "$tmp/$1.log"; do
 		i=$((i + 1))
 		[ $i -lt 300 ] || { cat "$tmp/$1.log" >&2; exit 1; }
 		sleep 0.1
