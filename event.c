@@ -723,7 +723,7 @@ static char *json_put_process_run(char *p, const struct event *ev,
 	return p;
 }
 
-int event_to_json(const struct event *ev, struct strbuf *out)
+int event_to_json_bounded(const struct event *ev, struct strbuf *out, size_t max_len)
 {
 	const char *tracer = str_or_empty(ev->tracer), *hostname = str_or_empty(ev->hostname);
 	const char *runtime = str_or_empty(ev->container_runtime);
@@ -757,6 +757,9 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 	/* Quotes and separators are counted as bytes that might need escaping: generous, simple. */
 	if (total > (SIZE_MAX - JSON_FIXED_MAX - out->len) / JSON_BYTES_PER_BYTE - 2)
 		return -ENOMEM;
+	if (JSON_FIXED_MAX + JSON_BYTES_PER_BYTE * total > max_len ||
+	    out->len > max_len - JSON_FIXED_MAX - JSON_BYTES_PER_BYTE * total)
+		return -ENOBUFS;
 	r = strbuf_grow(out, JSON_FIXED_MAX + JSON_BYTES_PER_BYTE * total);
 	if (r < 0)
 		return r;
@@ -842,6 +845,11 @@ int event_to_json(const struct event *ev, struct strbuf *out)
 	*p = '\0';
 	out->len = p - out->buf;
 	return 0;
+}
+
+int event_to_json(const struct event *ev, struct strbuf *out)
+{
+	return event_to_json_bounded(ev, out, SIZE_MAX);
 }
 
 /* ------------------------------------------------------------------ */

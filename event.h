@@ -180,6 +180,14 @@ const char *event_get_data(const struct event *ev, const char *key, size_t *len)
 int event_to_json(const struct event *ev, struct strbuf *out);
 
 /*
+ * event_to_json() for a buffer with a bound (a subscriber's queue): writes
+ * only when the encoding's worst case (a few times the event's strings)
+ * leaves @out at most @max_len bytes long, so that @out never grows past
+ * about its bound. -ENOBUFS, nothing written, when it might not.
+ */
+int event_to_json_bounded(const struct event *ev, struct strbuf *out, size_t max_len);
+
+/*
  * Appends the event as one line of text (the `bpfd trace` and `stdout`
  * format, no trailing newline) to @out. Control characters in values are
  * escaped so that one event is always one line. Returns 0 or -ENOMEM.

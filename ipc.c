@@ -53,6 +53,40 @@ int ipc_frame_append(struct strbuf *out, const void *payload, size_t len)
 	return 0;
 }
 
+int ipc_frame_open(struct strbuf *out, size_t *start)
+{
+	int r = strbuf_grow(out, IPC_HEADER_LEN);
+
+	if (r < 0)
+		return r;
+	/* Written by ipc_frame_close(); zero until then, like a frame of nothing. */
+	*start = out->len;
+	memset(out->buf + out->len, 0, IPC_HEADER_LEN);
+	out->len += IPC_HEADER_LEN;
+	out->buf[out->len] = '\0';
+	return 0;
+}
+
+void ipc_frame_abort(struct strbuf *out, size_t start)
+{
+	if (start >= out->len)
+		return;
+	out->len = start;
+	out->buf[start] = '\0';
+}
+
+int ipc_frame_close(struct strbuf *out, size_t start)
+{
+	size_t len = out->len - start - IPC_HEADER_LEN;
+
+	if (len > IPC_FRAME_MAX) {
+		ipc_frame_abort(out, start);
+		return -EMSGSIZE;
+	}
+	put_be32((unsigned char *)out->buf + start, (uint32_t)len);
+	return 0;
+}
+
 void ipc_reader_init(struct ipc_reader *r, size_t max_frame)
 {
 	*r = (struct ipc_reader){

@@ -32,6 +32,19 @@ enum {
 int ipc_frame_append(struct strbuf *out, const void *payload, size_t len);
 
 /*
+ * A frame whose payload is written in place, after its length prefix:
+ * ipc_frame_open() appends the prefix's room to @out and says where the
+ * frame starts (*@start); the caller appends the payload to @out, then
+ * ipc_frame_close() writes the prefix. A payload over IPC_FRAME_MAX is
+ * taken back (@out as before the open) with -EMSGSIZE; so is anything
+ * after ipc_frame_abort(). Nothing is copied: an encoder writes the
+ * payload where it is sent from.
+ */
+int ipc_frame_open(struct strbuf *out, size_t *start);
+int ipc_frame_close(struct strbuf *out, size_t start);
+void ipc_frame_abort(struct strbuf *out, size_t start);
+
+/*
  * An incremental frame decoder: feed it whatever read() returned, take
  * whole frames out. It never holds more than one frame's worth of bytes
  * beyond what it was fed.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The daemon's CPU for 1,000,000 open()/close() of one file with every
 # event delivered to `bpfd trace --json` (docs/performance.md, "The process
-# part made once"): utime+stime of the daemon from /proc, in seconds.
+# part made once"): utime+stime of the daemon from /proc, in ms, and each.
 #
 #   bench/delivery_cpu.sh BPFD [CONFIG_LINE]   e.g. build/bpfd "ancestors = 0"
 #
@@ -28,9 +28,13 @@ done
 trace=$!
 sleep 1
 touch "$tmp/target"
-cpu() { awk '{ print $14 + $15 }' "/proc/$daemon/stat"; }
-before=$(cpu)
+# utime and stime of the daemon, in clock ticks (a comm without spaces: bpfd).
+ticks() { awk '{ print $14, $15 }' "/proc/$daemon/stat"; }
+set -- $(ticks)
+user0=$1 sys0=$2
 build/bench/openloop "$tmp/target" 1000000 > /dev/null
 sleep 2
-after=$(cpu)
-echo "$bpfd ${line:-(defaults)}: $(( (after - before) * 1000 / $(getconf CLK_TCK) )) ms of daemon CPU"
+set -- $(ticks)
+hz=$(getconf CLK_TCK)
+user=$(( ($1 - user0) * 1000 / hz )) sys=$(( ($2 - sys0) * 1000 / hz ))
+echo "$bpfd ${line:-(defaults)}: $((user + sys)) ms of daemon CPU (user $user ms, system $sys ms)"

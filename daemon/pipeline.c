@@ -304,14 +304,15 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 		run_rule_actions(p, p->matched, n);
 	}
 
-	/* subscribers */
+	/*
+	 * subscribers: the JSON an action made is copied to them; otherwise
+	 * the server encodes it straight into a subscriber's queue.
+	 */
 	if (p->server && server_wants(p->server, ev)) {
-		const char *json;
-		size_t len;
-
-		json = event_json(p, &len);
-		if (json)
-			server_publish(p->server, ev, json, len);
+		if (!p->json_done)
+			server_publish(p->server, ev, NULL, 0);
+		else if (p->json.len)
+			server_publish(p->server, ev, p->json.buf, p->json.len);
 	}
 	return 0;
 }

@@ -549,6 +549,36 @@ static void set_process(struct event_process *p, const struct proc_entry *e)
 	p->argv_len = e->image ? e->image->argv_len : 0;
 }
 
+/* The last event's result, when @ev names the same process in the same state of the table. */
+static bool enrich_from_last(const struct proc_table *t, struct event *ev, size_t depth)
+{
+	const struct proc_enrich_run *l = &t->last;
+
+	if (!l->version || l->version != t->version || l->pid != ev->pid ||
+	    l->start_ns != ev->start_ns || l->depth != depth)
+		return false;
+	ev->process_version = l->version;
+	ev->exe = l->exe;
+	ev->exe_len = l->exe_len;
+	ev->n_ancestors = l->n_ancestors;
+	memcpy(ev->ancestors, l->ancestors, l->n_ancestors * sizeof(l->ancestors[0]));
+	return true;
+}
+
+static void enrich_keep(struct proc_table *t, const struct event *ev, size_t depth)
+{
+	struct proc_enrich_run *l = &t->last;
+
+	l->version = ev->process_version;
+	l->pid = ev->pid;
+	l->start_ns = ev->start_ns;
+	l->depth = depth;
+	l->exe = ev->exe;
+	l->exe_len = ev->exe_len;
+	l->n_ancestors = ev->n_ancestors;
+	memcpy(l->ancestors, ev->ancestors, ev->n_ancestors * sizeof(l->ancestors[0]));
+}
+
 void proc_table_enrich(struct proc_table *t, struct event *ev, size_t depth)
 {
 	struct proc_entry *e, *parent;
@@ -557,6 +587,8 @@ void proc_table_enrich(struct proc_table *t, struct event *ev, size_t depth)
 	ev->has_process = true;
 	if (depth > EVENT_ANCESTORS_MAX)
 		depth = EVENT_ANCESTORS_MAX;
+	if (enrich_from_last(t, ev, depth))
+		return;
 	e = proc_table_find(t, ev->pid, ev->start_ns);
 	/* Known: what follows depends on the table, the pid and the start time only. */
 	ev->process_version = e ? t->version : 0;
@@ -577,4 +609,8 @@ void proc_table_enrich(struct proc_table *t, struct event *ev, size_t depth)
 		parent = parent->ppid ? find_ticks(t, parent->ppid, parent->parent_start) : NULL;
 	}
 	ev->n_ancestors = n;
+	/* An unknown process is counted at each of its events: not kept. */
+	t->last.version = 0;
+	if (e)
+		enrich_keep(t, ev, depth);
 }

@@ -77,6 +77,22 @@ struct proc_table {
 	uint64_t unknown;	/* events of a process the table did not know */
 	uint64_t bad_records;
 	uint64_t version;	/* this state's (event.h process_version); changes with it */
+	/*
+	 * What proc_table_enrich() gave the last event of a known process,
+	 * kept while @version holds (0: nothing kept): the events of one
+	 * process come in runs, and a run pays the look-ups once. Pointers
+	 * into the table, valid while its version is the same.
+	 */
+	struct proc_enrich_run {
+		uint64_t version;
+		uint32_t pid;
+		uint64_t start_ns;
+		size_t depth;
+		const char *exe;
+		size_t exe_len;
+		size_t n_ancestors;
+		struct event_process ancestors[EVENT_ANCESTORS_MAX];
+	} last;
 };
 
 /* @capacity entries (0: PROC_TABLE_CAPACITY). 0 or -ENOMEM. */
@@ -107,7 +123,8 @@ struct proc_entry *proc_table_find(const struct proc_table *t, uint32_t pid, uin
 /*
  * Sets @ev's exe and up to @depth ancestors (nearest first) from the
  * table, for the process the event's pid and start_ns name. Pointers into
- * the table: valid until it next changes.
+ * the table: valid until it next changes. An event of the same process as
+ * the last one, the table unchanged, gets the same without a look-up.
  */
 void proc_table_enrich(struct proc_table *t, struct event *ev, size_t depth);
 

@@ -53,6 +53,8 @@ struct server {
 	size_t n_clients, n_subscribers;
 	uint32_t next_id;
 	uint64_t dropped_total;		/* over every subscriber there ever was */
+	/* An event's frame for subscribers that could not take it in place (server_publish()). */
+	struct strbuf frame;
 	uint64_t refused, disconnected;
 	/* server_warn()'s budget: lines logged in the interval begun at log_start_ms. */
 	int64_t log_start_ms;
@@ -517,6 +519,7 @@ void server_free(struct server *s)
 		client_close(c);
 	server_reap(s);
 	loop_remove(s->loop, &s->listen);
+	strbuf_release(&s->frame);
 	free(s);
 }
 
@@ -581,6 +584,14 @@ bool server_wants(struct server *s, const struct event *ev)
 	return false;
 }
 
+/* A drop for @c: counted, and told when there is room again. */
+static void count_drop(struct server *s, struct client *c)
+{
+	c->dropped++;
+	c->unreported_drops++;
+	s->dropped_total++;
+}
+
 /* After losses, once there is room again, tells the client how many. */
 static void report_drops(struct client *c)
 {
@@ -595,19 +606,88 @@ static void report_drops(struct client *c)
 		c->unreported_drops = 0;
 }
 
+/*
+ * @ev's frame, encoded once aside (s->frame) for subscribers that cannot
+ * take it in place. 0 or -errno.
+ */
+static int encode_aside(struct server *s, const struct event *ev, const char **frame,
+			size_t *frame_len)
+{
+	size_t start;
+	int r;
+
+	strbuf_reset(&s->frame);
+	r = ipc_frame_open(&s->frame, &start);
+	if (r == 0)
+		r = event_to_json(ev, &s->frame);
+	if (r == 0)
+		r = ipc_frame_close(&s->frame, start);
+	if (r < 0)
+		return r;
+	*frame = s->frame.buf;
+	*frame_len = s->frame.len;
+	return 0;
+}
+
+/*
+ * Queues @ev for @c, the first subscriber that wants it, encoded straight
+ * into @c's queue: the one copy between the encoder and the socket is the
+ * kernel's. On success *@frame and *@frame_len are the whole frame, its
+ * length prefix included, for the other subscribers to copy. Where the
+ * encoder's worst case would take the queue over its limit, the event is
+ * encoded aside and taken if it fits after all: the limit counts the
+ * bytes of the events, as for the others. -ENOBUFS: no room for it.
+ */
+static int queue_event_in_place(struct server *s, struct client *c, const struct event *ev,
+				const char **frame, size_t *frame_len)
+{
+	size_t start;
+	int r;
+
+	r = ipc_frame_open(&c->out, &start);
+	if (r == 0)
+		r = event_to_json_bounded(ev, &c->out, c->out_off + s->queue_max);
+	if (r == 0)
+		r = ipc_frame_close(&c->out, start);
+	if (r == 0) {
+		*frame = c->out.buf + start;
+		*frame_len = c->out.len - start;
+		return 0;
+	}
+	ipc_frame_abort(&c->out, start);
+	if (r != -ENOBUFS)
+		return r;
+	r = encode_aside(s, ev, frame, frame_len);
+	if (r < 0)
+		return r;
+	if (queued(c) + *frame_len > s->queue_max)
+		return -ENOBUFS;
+	return strbuf_add(&c->out, *frame, *frame_len);
+}
+
 void server_publish(struct server *s, const struct event *ev, const char *json, size_t len)
 {
+	const char *frame = NULL;
+	size_t frame_len = 0;
 	struct client *c;
+	int r;
 
 	for (c = s->clients; c; c = c->next) {
 		if (!c->subscriber || c->dead || c->closing || !filter_matches(&c->filter, ev))
 			continue;
 		report_drops(c);
-		if (queued(c) + len + IPC_HEADER_LEN > c->server->queue_max ||
-		    queue_frame(c, json, len) < 0) {
-			c->dropped++;
-			c->unreported_drops++;
-			s->dropped_total++;
+		if (json)
+			r = queued(c) + len + IPC_HEADER_LEN > s->queue_max
+				    ? -ENOBUFS
+				    : queue_frame(c, json, len);
+		else if (frame)
+			r = queued(c) + frame_len > s->queue_max
+				    ? -ENOBUFS
+				    : strbuf_add(&c->out, frame, frame_len);
+		else
+			r = queue_event_in_place(s, c, ev, &frame, &frame_len);
+		if (r < 0) {
+			count_drop(s, c);
 			continue;
 		}
 		c->sent++;

@@ -135,7 +135,11 @@ void server_subscribe(struct server *s, struct client *c, const struct trace_fil
 /* True when some subscriber wants @ev: the caller then encodes it. */
 bool server_wants(struct server *s, const struct event *ev);
 
-/* Queues the event's JSON (@json, @len) to every subscriber that wants it. */
+/*
+ * Queues the event's JSON (@json, @len) to every subscriber that wants it.
+ * @json NULL: the event is encoded here, once, straight into the first
+ * such subscriber's queue, and copied from there to the others.
+ */
 void server_publish(struct server *s, const struct event *ev, const char *json, size_t len);
 
 /*

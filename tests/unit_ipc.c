@@ -125,6 +125,64 @@ static void test_append_rejects_oversized(void **state)
 	strbuf_release(&out);
 }
 
+/*
+ * A frame written in place is the frame ipc_frame_append() makes of the
+ * same payload; too long or aborted, it is taken back and what came before
+ * it stays.
+ */
+static void test_frame_in_place(void **state)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	char *big = pattern(IPC_FRAME_MAX + 1, 5);
+	struct ipc_reader r;
+	size_t start;
+
+	(void)state;
+	assert_int_equal(ipc_frame_append(&a, "{\"x\":1}", 7), 0);
+	assert_int_equal(ipc_frame_append(&a, "", 0), 0);
+	assert_int_equal(ipc_frame_append(&a, big, IPC_FRAME_MAX), 0);
+
+	assert_int_equal(ipc_frame_open(&b, &start), 0);
+	assert_int_equal(start, 0);
+	strbuf_addstr(&b, "{\"x\":1}");
+	assert_int_equal(ipc_frame_close(&b, start), 0);
+	assert_int_equal(ipc_frame_open(&b, &start), 0);
+	assert_int_equal(start, IPC_HEADER_LEN + 7);
+	assert_int_equal(ipc_frame_close(&b, start), 0);
+	assert_int_equal(ipc_frame_open(&b, &start), 0);
+	strbuf_add(&b, big, IPC_FRAME_MAX);
+	assert_int_equal(ipc_frame_close(&b, start), 0);
+	assert_int_equal(b.len, a.len);
+	assert_memory_equal(b.buf, a.buf, a.len);
+
+	/* One byte over the limit: taken back, the frames before intact. */
+	assert_int_equal(ipc_frame_open(&b, &start), 0);
+	strbuf_add(&b, big, IPC_FRAME_MAX + 1);
+	assert_int_equal(ipc_frame_close(&b, start), -EMSGSIZE);
+	assert_int_equal(b.len, a.len);
+	assert_int_equal(b.buf[b.len], '\0');
+
+	/* Aborted half-way: as if never opened; aborting twice changes nothing. */
+	assert_int_equal(ipc_frame_open(&b, &start), 0);
+	strbuf_addstr(&b, "{\"half");
+	ipc_frame_abort(&b, start);
+	ipc_frame_abort(&b, start);
+	assert_int_equal(b.len, a.len);
+	assert_memory_equal(b.buf, a.buf, a.len);
+
+	/* And a reader takes them out as the frames they are. */
+	ipc_reader_init(&r, IPC_FRAME_MAX);
+	ipc_reader_feed(&r, b.buf, b.len);
+	expect_frame(&r, "{\"x\":1}", 7);
+	expect_frame(&r, "", 0);
+	expect_frame(&r, big, IPC_FRAME_MAX);
+	expect_need_more(&r);
+	ipc_reader_release(&r);
+	free(big);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
 static void test_round_trip(void **state)
 {
 	const char *json = "{\"op\":\"status\"}";
@@ -973,6 +1031,7 @@ int main(void)
 	const struct CMUnitTest framing[] = {
 		cmocka_unit_test(test_append_header_is_big_endian),
 		cmocka_unit_test(test_append_rejects_oversized),
+		cmocka_unit_test(test_frame_in_place),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_zero_length_frame),
 		cmocka_unit_test(test_byte_by_byte),

@@ -179,6 +179,74 @@ static void test_json_follows_the_table(void **state)
 	free(b.buf);
 }
 
+/*
+ * A run of events of one process pays the look-ups once: the next event
+ * (in another struct event) gets the same ancestors, and any change of the
+ * table, another process, another depth or an unknown process does not
+ * reuse them.
+ */
+static void test_enrich_follows_the_table(void **state)
+{
+	static struct event a, b;
+	struct proc_table t;
+	uint64_t unknown;
+
+	(void)state;
+	assert_int_equal(proc_table_init(&t, 64), 0);
+	assert_int_equal(proc_table_seed(&t, 1, 0, 0, 0, "init", "/sbin/init", 10, "init\0", 5), 0);
+	fork_rec(&t, 1, 0, "init", 100, 10);
+	exec_rec(&t, 100, 10, 1, 0, "bash", "/usr/bin/bash", "bash\0-l\0", 8);
+	fork_rec(&t, 100, 10, "bash", 200, 20);
+	exec_rec(&t, 200, 20, 100, 10, "cat", "/usr/bin/cat", "cat\0", 4);
+	fork_rec(&t, 1, 0, "init", 300, 30);
+
+	enrich(&t, &a, 200, 20, 4);
+	enrich(&t, &b, 200, 20, 4);
+	assert_int_equal(a.process_version, b.process_version);
+	assert_true(str_is(b.exe, b.exe_len, "/usr/bin/cat"));
+	assert_int_equal(b.n_ancestors, 2);
+	assert_int_equal(b.ancestors[0].pid, 100);
+	assert_true(str_is(b.ancestors[0].argv, b.ancestors[0].argv_len, "bash -l"));
+	assert_true(str_is(b.ancestors[1].command, b.ancestors[1].command_len, "init"));
+
+	/* Another depth. */
+	enrich(&t, &b, 200, 20, 1);
+	assert_int_equal(b.n_ancestors, 1);
+	enrich(&t, &b, 200, 20, 4);
+	assert_int_equal(b.n_ancestors, 2);
+
+	/* Another process in between: its own, then the first one's again. */
+	enrich(&t, &b, 300, 30, 4);
+	assert_true(str_is(b.exe, b.exe_len, "/sbin/init"));	/* a fork runs its parent's */
+	assert_true(str_is(b.ancestors[0].command, b.ancestors[0].command_len, "init"));
+	assert_int_equal(b.n_ancestors, 1);
+	enrich(&t, &b, 200, 20, 4);
+	assert_int_equal(b.n_ancestors, 2);
+	assert_int_equal(b.ancestors[0].pid, 100);
+
+	/* The parent runs another program: the next event of the same process says so. */
+	exec_rec(&t, 100, 10, 1, 0, "python3", "/usr/bin/python3", "python3\0", 8);
+	enrich(&t, &b, 200, 20, 4);
+	assert_true(b.process_version > a.process_version);
+	assert_true(str_is(b.ancestors[0].exe, b.ancestors[0].exe_len, "/usr/bin/python3"));
+	assert_true(str_is(b.ancestors[0].command, b.ancestors[0].command_len, "python3"));
+
+	/* The same pid with another start is another process: not known, counted each time. */
+	unknown = t.unknown;
+	enrich(&t, &b, 200, 21, 4);
+	assert_int_equal(b.process_version, 0);
+	assert_null(b.exe);
+	enrich(&t, &b, 200, 21, 4);
+	assert_int_equal(t.unknown, unknown + 2);
+
+	/* Its exit: the next event of the same pid and start finds nothing. */
+	exit_rec(&t, 200, 20);
+	enrich(&t, &b, 200, 20, 4);
+	assert_int_equal(b.process_version, 0);
+	assert_null(b.exe);
+	proc_table_release(&t);
+}
+
 /* A fork runs its parent's program: exe and argv shared until it execs. */
 static void test_fork_shares_image(void **state)
 {
@@ -335,6 +403,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chain_survives_exit),
 		cmocka_unit_test(test_json_follows_the_table),
+		cmocka_unit_test(test_enrich_follows_the_table),
 		cmocka_unit_test(test_fork_shares_image),
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_bounded),

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Load and faults, on loopback only: 200 concurrent trace clients while a
 workload runs (each gets every event or an explicit drop count, status keeps
-answering); a subscriber that never reads (cut off, the others unaffected);
+answering); a subscriber that never reads (cut off, the others unaffected;
+its queue bounded when its queue is the one events are encoded into);
 a half-sent frame; deeply nested JSON; and the daemon's start-up faults (no
 kernel headers, an unusable socket directory)."""
 import json
@@ -164,6 +165,65 @@ def test_never_reading_subscriber_is_cut_off():
     stalled.close()
 
 
+def test_never_reading_subscriber_ahead_of_a_reader():
+    """The daemon encodes an event straight into the queue of the subscriber
+    it meets first (the one that connected last) and copies it to the others.
+    A subscriber that never reads, met first, fills its queue to the limit:
+    it drops (counted) and never holds more than the limit, and the reader
+    behind it still gets every event whole."""
+    target = os.path.join(D.tmp, unique("ahead"))
+    open(target, "w").close()
+    reader = Subscriber(D.socket, target=target.encode())
+    stalled = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.connect(D.socket)
+    send_frame(stalled, json.dumps({"op": "trace", "tracer": "open"}).encode())
+    kernel_lost = lambda: {t["name"]: t for t in status_json()["tracers"]}["open"]["lost"]
+    lost_before = kernel_lost()
+    time.sleep(0.3)
+    n = 30000
+    loop = subprocess.Popen([os.path.join(os.path.dirname(BPFD), "bench", "openloop"), target,
+                             str(n)], stdout=subprocess.DEVNULL)
+    # Every queue, seen while the one that never reads is connected (it is
+    # cut off after client_stall_timeout); it connected last: the highest id.
+    worst, stalled_drops = 0, 0
+
+    def look():
+        nonlocal worst, stalled_drops
+        subs = status_json()["subscribers"]
+        worst = max([worst] + [x["queued"] for x in subs])
+        last = max(subs, key=lambda x: x["id"])
+        stalled_drops = max(stalled_drops, last["dropped"])
+
+    reader.sock.settimeout(0.01)
+    while loop.poll() is None:
+        last = time.time()
+        try:
+            while time.time() - last < 0.2 and reader.feed():
+                pass
+        except socket.timeout:
+            pass
+        look()
+    assert loop.wait() == 0
+    look()  # once more after the loop, well within client_stall_timeout
+    assert stalled_drops > 0, "the subscriber that never reads dropped nothing"
+    assert 0 < worst <= 8 << 20, "a queue held %d bytes: the limit is 8 MiB" % worst
+    reader.sock.settimeout(1)
+    deadline = time.time() + 20
+    in_kernel = 0
+    while reader.seen + reader.lost + in_kernel < n and time.time() < deadline:
+        try:
+            if not reader.feed():
+                break
+        except socket.timeout:
+            in_kernel = kernel_lost() - lost_before
+    assert reader.seen + reader.lost + in_kernel >= n, (reader.seen, reader.lost, in_kernel)
+    print("  reader: %d of %d events, %d dropped; the fullest queue %d bytes" % (
+        reader.seen, n, reader.lost, worst))
+    reader.sock.close()
+    stalled.close()
+
+
 def test_client_count_limit():
     idle = []
     try:
@@ -279,6 +339,7 @@ def main():
         return run_tests([
             test_200_concurrent_subscribers,
             test_never_reading_subscriber_is_cut_off,
+            test_never_reading_subscriber_ahead_of_a_reader,
             test_client_count_limit,
             test_half_sent_frame_is_dropped,
             test_deeply_nested_and_garbage,
