@@ -20,6 +20,7 @@ static int cmd_daemon(const struct cli *cli)
 	struct daemon_options o = {
 		.socket_path = cli->socket_explicit ? cli->socket_path : NULL,
 		.rules_dir = cli->rules_dir,
+		.tracers_dir = cli->tracers_dir,
 		.config_path = cli->config_path ? cli->config_path : DEFAULT_CONFIG,
 		.config_explicit = cli->config_path != NULL,
 		.tracers = cli->tracers,
@@ -31,8 +32,8 @@ static int cmd_daemon(const struct cli *cli)
 	return daemon_main(&o);
 }
 
-static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS, OPT_TRACER_OPTIONS,
-					       OPT_CGROUP_HIERARCHY, OPT_HELP };
+static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS, OPT_TRACERS_DIR,
+					       OPT_TRACER_OPTIONS, OPT_CGROUP_HIERARCHY, OPT_HELP };
 static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OPT_CONTAINER,
 					      OPT_HELP };
 static const enum cli_opt_id json_opts[] = { OPT_JSON, OPT_HELP };

@@ -62,6 +62,7 @@ struct daemon {
 	struct pipeline pipeline;
 	/* What each tracer's start hook made (tracer_ops.start), by tracer index; NULL: none. */
 	void *tracer_state[LOADER_TRACERS_MAX];
+	bool tracers_dir_default;	/* the default tracers directory: may be missing */
 	struct rulebook *rules;
 	struct loop_watch rules_watch;	/* inotify on the rules directory */
 	int rules_wd;
@@ -113,6 +114,7 @@ enum {
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
 #define DEFAULT_RULES_DIR "/etc/bpfd/rules"
+#define DEFAULT_TRACERS_DIR "/etc/bpfd/tracers.d"
 
 static const char *const default_actions_stdout[] = { "stdout" };
 
@@ -854,6 +856,35 @@ static void reload_config(struct daemon *d)
 	log_info("config %s reloaded", cfg ? cfg->path : "(none)");
 }
 
+static void report_dropin(const char *message)
+{
+	log_error("%s", message);
+}
+
+/*
+ * The drop-in tracers (tracer_load_dropins()): each one refused is logged
+ * and shown failed. A tracers directory anyone but root may write (or
+ * that cannot be read) is refused whole: the daemon runs the built-in
+ * tracers without any drop-in, rather than not watching at all.
+ */
+static void load_dropins(struct daemon *d)
+{
+	char err[1024];
+	size_t before = tracer_count;
+	int r;
+
+	r = tracer_load_dropins(d->opts.tracers_dir, d->tracers_dir_default, report_dropin, err,
+				sizeof(err));
+	if (r < 0) {
+		log_error("%s; no drop-in tracer is loaded", err);
+		d->opts.tracers_dir = NULL;
+		return;
+	}
+	if (tracer_count > before)
+		log_info("drop-in tracers: %zu from %s", tracer_count - before,
+			 d->opts.tracers_dir);
+}
+
 /* Command line first, then the config, then the defaults. */
 static void resolve_options(struct daemon *d)
 {
@@ -865,6 +896,10 @@ static void resolve_options(struct daemon *d)
 		o->socket_path = c && c->socket ? c->socket : IPC_DEFAULT_SOCKET;
 	if (!o->rules_dir)
 		o->rules_dir = c && c->rules_dir ? c->rules_dir : DEFAULT_RULES_DIR;
+	/* Only the default may be missing: a directory named must be there. */
+	d->tracers_dir_default = !o->tracers_dir && !(c && c->tracers_dir);
+	if (!o->tracers_dir)
+		o->tracers_dir = c && c->tracers_dir ? c->tracers_dir : DEFAULT_TRACERS_DIR;
 	if (!o->tracers && c)
 		o->tracers = c->tracers;
 	/* The tracers' options: the config's, then the command line's over them. */
@@ -1027,6 +1062,7 @@ static int load_tracers(struct daemon *d)
 	req = (struct loader_request){ .wanted = wanted, .cfg = cfg, .offsets = &offsets,
 				       .daemon = getpid() };
 	req.cgroup_root = d->cgroup_root;
+	req.tracers_dir = d->opts.tracers_dir;
 	req.cgroup_v1_subsys = d->cgroup_subsys;
 	if (d->config && d->config->daemon.ring_buffer_bytes)
 		req.ringbuf_pages = d->config->daemon.ring_buffer_bytes / 4096;
@@ -1246,6 +1282,8 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	d.config = d.start_config;
 	resolve_options(&d);
+	/* Drop-ins before the rules, which name them by tracer. */
+	load_dropins(&d);
 	if (!opts->debug && d.config && d.config->daemon.has_log_level)
 		log_max_level = d.config->daemon.log_level;
 	if (geteuid() != 0)
