@@ -330,6 +330,35 @@ int dropin_c_header(const struct dropin_desc *d, struct strbuf *out)
 
 /* ---- The tracer ---- */
 
+/*
+ * Appends @source with a #line directive before each of its lines (but
+ * those that continue a line ending with a backslash): the compiler's
+ * messages name the drop-in's file and line, even where BCC inserts text
+ * into the source it compiles (the struct of a TRACEPOINT_PROBE's args).
+ */
+static int add_numbered(struct strbuf *out, const char *path, const char *source, size_t len)
+{
+	size_t line = 1, i = 0, end;
+	bool continued = false;
+	int err = 0;
+
+	while (!err && i < len) {
+		end = i;
+		while (end < len && source[end] != '\n')
+			end++;
+		if (!continued)
+			err = strbuf_addf(out, "#line %zu \"%s\"\n", line, path);
+		if (!err)
+			err = strbuf_add(out, source + i, end - i);
+		if (!err)
+			err = strbuf_addch(out, '\n');
+		continued = end > i && source[end - 1] == '\\';
+		i = end + 1;
+		line++;
+	}
+	return err;
+}
+
 struct tracer_ops *dropin_new(const struct dropin_desc *d, const char *path, const char *source,
 			      size_t source_len)
 {
@@ -342,8 +371,7 @@ struct tracer_ops *dropin_new(const struct dropin_desc *d, const char *path, con
 	t->desc = *d;
 	t->path = strdup(path);
 	if (!t->path || dropin_c_header(&t->desc, &src) < 0 ||
-	    strbuf_addf(&src, "#line 1 \"%s\"\n", path) < 0 ||
-	    strbuf_add(&src, source, source_len) < 0 || strbuf_addch(&src, '\n') < 0) {
+	    add_numbered(&src, path, source, source_len) < 0) {
 		strbuf_release(&src);
 		free(t->path);
 		free(t);

@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""Drop-in tracers: the shipped nschange tracer (examples/tracers/) loaded
+from a temporary root-owned directory, triggered for real (unshare, setns
+through nsenter, as root, as nobody, in a container), matched by its
+example rule and seen in `trace --json` with its keys; beside it a drop-in
+whose C does not compile (refused with file:line), one whose program uses
+a field its description lacks, and one whose description is wrong, each
+shown failed while the others run; and a tracers directory its group may
+write, refused whole while the built-in tracers run."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from bpfdtest import (BPFD, Daemon, Docker, Trace, check_event_shape, require_root, run_tests,
+                      unique, wait_until)
+
+ROOT = os.environ.get("BPFD_SOURCE_ROOT",
+                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+EXAMPLES = os.path.join(ROOT, "examples", "tracers")
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+D = None
+T = None
+TD = None
+
+BROKEN_C = """\
+TRACEPOINT_PROBE(syscalls, sys_exit_setns)
+{
+	struct bpfd_dropin_record *r = bpfd_dropin_begin()
+	if (r)
+		bpfd_dropin_submit(r);
+	return 0;
+}
+"""
+
+# Compiles only with a field `count` the description does not have.
+MISSING_FIELD_C = """\
+TRACEPOINT_PROBE(syscalls, sys_exit_setns)
+{
+	struct bpfd_dropin_record *r = bpfd_dropin_begin();
+
+	if (!r)
+		return 0;
+	r->count = 1;
+	bpfd_dropin_submit(r);
+	return 0;
+}
+"""
+
+SETNS_TOML = '[[hook]]\ntracepoint = "syscalls:sys_exit_setns"\n'
+
+
+def write(path, text, mode=0o644):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def make_dir():
+    d = tempfile.mkdtemp(prefix="bpfd-it-dropin-")
+    os.chmod(d, 0o755)
+    return d
+
+
+def setup():
+    global TD
+    TD = make_dir()
+    for f in ("nschange.toml", "nschange.bpf.c"):
+        shutil.copy(os.path.join(EXAMPLES, f), os.path.join(TD, f))
+        os.chmod(os.path.join(TD, f), 0o644)
+    write(os.path.join(TD, "broken.toml"), SETNS_TOML)
+    write(os.path.join(TD, "broken.bpf.c"), BROKEN_C)
+    write(os.path.join(TD, "nofield.toml"), SETNS_TOML +
+          '[[field]]\nname = "counter"\ntype = "u32"\n')
+    write(os.path.join(TD, "nofield.bpf.c"), MISSING_FIELD_C)
+    write(os.path.join(TD, "wrongdesc.toml"), SETNS_TOML +
+          '[[field]]\nname = "path"\ntype = "string"\n')
+    write(os.path.join(TD, "wrongdesc.bpf.c"), "\n")
+    with open(os.path.join(EXAMPLES, "rules", "user_namespace.toml")) as f:
+        example = f.read()
+    d = Daemon("--tracers", "chmod,nschange,broken,nofield,wrongdesc", "--tracers-dir", TD)
+    d.write_rules({
+        "user_namespace": example,
+        # `trace` streams what some rule matches: this one, every namespace change.
+        "every_nschange": 'tracer = "nschange"\nactions = []\n',
+    })
+    return d
+
+
+def tracers():
+    return {t["name"]: t for t in D.status()["tracers"]}
+
+
+def test_loaded_and_failed():
+    st = tracers()
+    assert st["nschange"]["state"] == "loaded", st["nschange"]
+    assert st["chmod"]["state"] == "loaded", st["chmod"]
+    # The compiler's message, at the drop-in's own file and line.
+    b = st["broken"]
+    assert b["state"] == "failed", b
+    assert os.path.join(TD, "broken.bpf.c") + ":3:" in b["error"], b["error"]
+    assert "error: expected ';'" in b["error"], b["error"]
+    n = st["nofield"]
+    assert n["state"] == "failed", n
+    assert "nofield.bpf.c:7:" in n["error"] and "no member named 'count'" in n["error"], n
+    w = st["wrongdesc"]
+    assert w["state"] == "failed", w
+    assert os.path.join(TD, "wrongdesc.toml") + ":3: field path: a string needs max" in w["error"], w
+    err = D.stderr()
+    assert "tracer broken failed" in err and "drop-in wrongdesc refused" in err, err
+
+
+def test_listed_by_the_daemon():
+    """`bpfd tracers` asks the running daemon: the drop-in, its hooks, keys and source."""
+    import json
+    ts = {t["name"]: t for t in json.loads(D.cli("tracers", "--json").stdout)["tracers"]}
+    n = ts["nschange"]
+    assert n["source"] == os.path.join(TD, "nschange.bpf.c"), n
+    assert n["hooks"] == ["tracepoint:syscalls:sys_exit_setns",
+                          "tracepoint:syscalls:sys_exit_unshare"], n
+    assert n["keys"] == ["call", "namespaces", "fd", "error", "command", "returnval"], n
+    assert "a string needs max" in ts["wrongdesc"]["error"], ts["wrongdesc"]
+    text = D.cli("tracers").stdout
+    assert "source      " + os.path.join(TD, "nschange.bpf.c") in text, text
+    # No daemon on the socket: the built-ins of this binary.
+    r = subprocess.run([BPFD, "-s", os.path.join(TD, "none.sock"), "tracers", "--json"],
+                       capture_output=True, text=True, check=True)
+    names = [t["name"] for t in json.loads(r.stdout)["tracers"]]
+    assert "chmod" in names and "nschange" not in names, names
+
+
+def test_unshare_user_namespace_matches():
+    """unshare -U: the event with its keys, matched by the example rule."""
+    subprocess.run(["unshare", "-U", "true"], check=True)
+    ev = T.wait_for(lambda e: e["tracer"] == "nschange" and e["command"] == "unshare"
+                    and "CLONE_NEWUSER" in e["data"]["namespaces"], what="unshare -U")
+    check_event_shape(ev)
+    assert ev["data"]["call"] == "unshare", ev
+    assert ev["data"]["namespaces"] == "CLONE_NEWUSER", ev
+    assert ev["data"]["fd"] == "-1", ev
+    assert ev["data"]["error"] == "0" and ev["data"]["returnval"] == "0", ev
+    assert ev["container_runtime"] == "not-found", ev
+    assert "user_namespace" in ev["rules"], ev["rules"]
+
+
+def test_unshare_net_not_matched():
+    """unshare -n: seen, but the example rule wants a user namespace."""
+    marker = unique("ns")
+    prog = os.path.join(TD, "..", marker)
+    shutil.copy("/usr/bin/unshare", prog)
+    try:
+        subprocess.run([prog, "-n", "true"], check=True)
+        ev = T.wait_for(lambda e: e["tracer"] == "nschange" and e["command"] == marker[:15],
+                        what="unshare -n")
+    finally:
+        os.unlink(prog)
+    assert ev["data"]["namespaces"] == "CLONE_NEWNET", ev
+    assert ev["rules"] == ["every_nschange"], ev["rules"]
+
+
+def test_refused_as_nobody():
+    """nobody may not make a network namespace: EPERM, seen, not matched."""
+    marker = unique("nb")
+    prog = os.path.join(TD, "..", marker)
+    shutil.copy("/usr/bin/unshare", prog)
+    os.chmod(prog, 0o755)
+    try:
+        r = subprocess.run(NOBODY + [prog, "-n", "true"], capture_output=True)
+        assert r.returncode != 0
+        ev = T.wait_for(lambda e: e["tracer"] == "nschange" and e["command"] == marker[:15],
+                        what="refused unshare")
+    finally:
+        os.unlink(prog)
+    assert ev["uid"] == 65534, ev
+    assert ev["data"]["error"] == "EPERM", ev
+    assert ev["data"]["returnval"] == "-1", ev
+
+
+def test_setns():
+    """nsenter into another process's UTS namespace: setns with a descriptor and its type."""
+    holder = subprocess.Popen(["unshare", "-u", "sleep", "30"])
+    try:
+        wait_until(lambda: os.readlink("/proc/%d/ns/uts" % holder.pid) !=
+                   os.readlink("/proc/self/ns/uts"), "the holder's own UTS namespace")
+        subprocess.run(["nsenter", "-t", str(holder.pid), "-u", "true"], check=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    ev = T.wait_for(lambda e: e["tracer"] == "nschange" and e["command"] == "nsenter"
+                    and e["data"]["call"] == "setns", what="setns")
+    assert ev["data"]["namespaces"] == "CLONE_NEWUTS", ev
+    assert int(ev["data"]["fd"]) >= 0, ev
+    assert ev["data"]["error"] == "0", ev
+    assert ev["rules"] == ["every_nschange"], ev["rules"]
+
+
+def test_container():
+    """An unshare inside a container: the container's id on the event."""
+    docker = Docker()
+    if not docker.ok:
+        print("  (no docker: %s)" % docker.reason)
+        return
+    name = unique("dropin")
+    try:
+        # CAP_SYS_ADMIN: docker's seccomp profile lets unshare through then.
+        docker.run("--name", name, "--cap-add", "SYS_ADMIN", Docker.IMAGE, "busybox", "unshare",
+                   "-n", "true", check=False)
+        cid = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", name], capture_output=True,
+                             text=True, check=True, stdin=subprocess.DEVNULL).stdout.strip()
+        ev = T.wait_for(lambda e: e["tracer"] == "nschange" and e["container_id"] == cid
+                        and e["command"] == "busybox", what="the container's unshare",
+                        timeout=15)
+        assert ev["container_runtime"] == "docker", ev
+        assert ev["data"]["namespaces"] == "CLONE_NEWNET", ev
+        assert ev["data"]["error"] in ("EPERM", "0"), ev
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True,
+                       stdin=subprocess.DEVNULL)
+        docker.stop()
+
+
+def test_group_writable_dir_refused():
+    """A tracers directory its group may write: refused whole, the built-ins run."""
+    gw = make_dir()
+    shutil.copy(os.path.join(EXAMPLES, "nschange.toml"), gw)
+    shutil.copy(os.path.join(EXAMPLES, "nschange.bpf.c"), gw)
+    os.chmod(gw, 0o775)
+    d = Daemon("--tracers", "chmod", "--tracers-dir", gw)
+    try:
+        d.start()
+        names = {t["name"]: t["state"] for t in d.status()["tracers"]}
+        assert "nschange" not in names, names
+        assert names["chmod"] == "loaded", names
+        assert "is writable by its group: refused" in d.stderr(), d.stderr()
+    finally:
+        d.stop()
+        d.cleanup()
+        shutil.rmtree(gw, ignore_errors=True)
+
+
+def test_not_root_owned_file_refused():
+    """A drop-in file another user owns (and so may rewrite): that drop-in fails."""
+    od = make_dir()
+    shutil.copy(os.path.join(EXAMPLES, "nschange.toml"), od)
+    shutil.copy(os.path.join(EXAMPLES, "nschange.bpf.c"), od)
+    os.chown(os.path.join(od, "nschange.bpf.c"), 65534, 65534)
+    d = Daemon("--tracers", "chmod,nschange", "--tracers-dir", od)
+    try:
+        d.start()
+        st = {t["name"]: t for t in d.status()["tracers"]}
+        assert st["nschange"]["state"] == "failed", st["nschange"]
+        assert "nschange.bpf.c: is not owned by root: refused" in st["nschange"]["error"], st
+        assert st["chmod"]["state"] == "loaded", st["chmod"]
+    finally:
+        d.stop()
+        d.cleanup()
+        shutil.rmtree(od, ignore_errors=True)
+
+
+def main():
+    global D, T
+    require_root()
+    D = setup()
+    try:
+        D.start()
+        T = Trace(D)
+        return run_tests([
+            test_loaded_and_failed,
+            test_listed_by_the_daemon,
+            test_unshare_user_namespace_matches,
+            test_unshare_net_not_matched,
+            test_refused_as_nobody,
+            test_setns,
+            test_container,
+            test_group_writable_dir_refused,
+            test_not_root_owned_file_refused,
+        ])
+    finally:
+        if T:
+            T.stop()
+        D.cleanup()
+        shutil.rmtree(TD, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
