@@ -4,7 +4,8 @@ from a temporary root-owned directory, triggered for real (unshare, setns
 through nsenter, as root, as nobody, in a container), matched by its
 example rule and seen in `trace --json` with its keys; beside it a drop-in
 whose C does not compile (refused with file:line), one whose program uses
-a field its description lacks, and one whose description is wrong, each
+a field its description lacks, one the verifier refuses, and one whose
+description is wrong, each
 shown failed while the others run; and a tracers directory its group may
 write, refused whole while the built-in tracers run."""
 import os
@@ -48,6 +49,21 @@ TRACEPOINT_PROBE(syscalls, sys_exit_setns)
 }
 """
 
+# Compiles, but reads past the end of its record: the verifier refuses it.
+UNVERIFIED_C = """\
+TRACEPOINT_PROBE(syscalls, sys_exit_setns)
+{
+	struct bpfd_dropin_record *r = bpfd_dropin_begin();
+	volatile u32 far = 1 << 20;
+
+	if (!r)
+		return 0;
+	r->value = *(u32 *)((char *)r + far);
+	bpfd_dropin_submit(r);
+	return 0;
+}
+"""
+
 SETNS_TOML = '[[hook]]\ntracepoint = "syscalls:sys_exit_setns"\n'
 
 
@@ -74,12 +90,15 @@ def setup():
     write(os.path.join(TD, "nofield.toml"), SETNS_TOML +
           '[[field]]\nname = "counter"\ntype = "u32"\n')
     write(os.path.join(TD, "nofield.bpf.c"), MISSING_FIELD_C)
+    write(os.path.join(TD, "unverified.toml"), SETNS_TOML +
+          '[[field]]\nname = "value"\ntype = "u32"\n')
+    write(os.path.join(TD, "unverified.bpf.c"), UNVERIFIED_C)
     write(os.path.join(TD, "wrongdesc.toml"), SETNS_TOML +
           '[[field]]\nname = "path"\ntype = "string"\n')
     write(os.path.join(TD, "wrongdesc.bpf.c"), "\n")
     with open(os.path.join(EXAMPLES, "rules", "user_namespace.toml")) as f:
         example = f.read()
-    d = Daemon("--tracers", "chmod,nschange,broken,nofield,wrongdesc", "--tracers-dir", TD)
+    d = Daemon("--tracers", "chmod,nschange,broken,nofield,unverified,wrongdesc", "--tracers-dir", TD)
     d.write_rules({
         "user_namespace": example,
         # `trace` streams what some rule matches: this one, every namespace change.
@@ -104,6 +123,12 @@ def test_loaded_and_failed():
     n = st["nofield"]
     assert n["state"] == "failed", n
     assert "nofield.bpf.c:7:" in n["error"] and "no member named 'count'" in n["error"], n
+    v = st["unverified"]
+    assert v["state"] == "failed", v
+    # The verifier's reason, with the program it refused.
+    assert v["error"].startswith("loading tracepoint__syscalls__sys_exit_setns: Permission "
+                                 "denied: "), v
+    assert "memory access" in v["error"], v
     w = st["wrongdesc"]
     assert w["state"] == "failed", w
     assert os.path.join(TD, "wrongdesc.toml") + ":3: field path: a string needs max" in w["error"], w
