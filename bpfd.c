@@ -38,7 +38,7 @@ static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OP
 					      OPT_HELP };
 static const enum cli_opt_id json_opts[] = { OPT_JSON, OPT_HELP };
 static const enum cli_opt_id no_opts[] = { OPT_HELP };
-static const enum cli_opt_id check_opts[] = { OPT_CONFIG, OPT_HELP };
+static const enum cli_opt_id check_opts[] = { OPT_CONFIG, OPT_TRACERS_DIR, OPT_HELP };
 
 static int cmd_help(const struct cli *cli);
 

@@ -621,6 +621,11 @@ static int check_action(void *ctx, const char *name, char *why, size_t size)
 	return action_kind(name, why, size);
 }
 
+static void report_dropin(const char *message)
+{
+	fprintf(stderr, "bpfd check: %s\n", message);
+}
+
 int cmd_check(const struct cli *cli)
 {
 	int i, status = 0;
@@ -640,6 +645,16 @@ int cmd_check(const struct cli *cli)
 	} else if (!cli->n_args) {
 		fprintf(stderr, "bpfd check: give rule files, or --config FILE\n");
 		return 2;
+	}
+	/* Rules on drop-in tracers are checked against their descriptions' keys. */
+	if (cli->tracers_dir) {
+		char err[1024];
+
+		if (tracer_load_dropins(cli->tracers_dir, false, report_dropin, err,
+					sizeof(err)) < 0) {
+			fprintf(stderr, "bpfd check: %s\n", err);
+			return 1;
+		}
 	}
 
 	for (i = 0; i < cli->n_args; i++) {

@@ -63,6 +63,7 @@ struct daemon {
 	/* What each tracer's start hook made (tracer_ops.start), by tracer index; NULL: none. */
 	void *tracer_state[LOADER_TRACERS_MAX];
 	bool tracers_dir_default;	/* the default tracers directory: may be missing */
+	char tracers_dir_abs[PATH_MAX];	/* a relative --tracers-dir, made absolute */
 	struct rulebook *rules;
 	struct loop_watch rules_watch;	/* inotify on the rules directory */
 	int rules_wd;
@@ -873,6 +874,16 @@ static void load_dropins(struct daemon *d)
 	size_t before = tracer_count;
 	int r;
 
+	/* Absolute: the compiler's messages name the drop-ins' files by it, and the loader reads it. */
+	if (d->opts.tracers_dir[0] != '/') {
+		if (!realpath(d->opts.tracers_dir, d->tracers_dir_abs)) {
+			log_error("tracers directory %s: %s; no drop-in tracer is loaded",
+				  d->opts.tracers_dir, strerror(errno));
+			d->opts.tracers_dir = NULL;
+			return;
+		}
+		d->opts.tracers_dir = d->tracers_dir_abs;
+	}
 	r = tracer_load_dropins(d->opts.tracers_dir, d->tracers_dir_default, report_dropin, err,
 				sizeof(err));
 	if (r < 0) {

@@ -155,6 +155,25 @@ def test_listed_by_the_daemon():
     assert "chmod" in names and "nschange" not in names, names
 
 
+def test_check_against_the_description():
+    """`bpfd check --tracers-dir`: a rule on a drop-in is checked against its keys."""
+    rule = os.path.join(EXAMPLES, "rules", "user_namespace.toml")
+    r = subprocess.run([BPFD, "check", "--tracers-dir", TD, rule], capture_output=True, text=True)
+    assert r.returncode == 0 and "ok: rule user_namespace, tracer nschange" in r.stdout, r
+    bad = os.path.join(TD, "..", unique("rule") + ".toml")
+    write(bad, 'tracer = "nschange"\n[filterEvents.nosuch]\nvalues = ["x"]\n')
+    try:
+        r = subprocess.run([BPFD, "check", "--tracers-dir", TD, bad], capture_output=True,
+                           text=True)
+    finally:
+        os.unlink(bad)
+    assert r.returncode == 1, r
+    assert 'filter key "nosuch": the nschange tracer never emits it (its keys: call, ' \
+        'namespaces, fd, error, command' in r.stderr, r.stderr
+    r = subprocess.run([BPFD, "check", rule], capture_output=True, text=True)
+    assert r.returncode == 1 and 'unknown tracer "nschange"' in r.stderr, r
+
+
 def test_unshare_user_namespace_matches():
     """unshare -U: the event with its keys, matched by the example rule."""
     subprocess.run(["unshare", "-U", "true"], check=True)
@@ -293,6 +312,7 @@ def main():
         return run_tests([
             test_loaded_and_failed,
             test_listed_by_the_daemon,
+            test_check_against_the_description,
             test_unshare_user_namespace_matches,
             test_unshare_net_not_matched,
             test_refused_as_nobody,

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,7 +595,7 @@ static void load_one(int dirfd, const char *dir, const char *name,
 int tracer_load_dropins(const char *dir, bool missing_ok, void (*report)(const char *message),
 			char *err, size_t err_size)
 {
-	char *names[TRACERS_MAX + 1];
+	char *names[TRACERS_MAX + 1], abs[PATH_MAX];
 	size_t n = 0, i, len;
 	struct dirent *e;
 	struct stat st;
@@ -602,6 +603,16 @@ int tracer_load_dropins(const char *dir, bool missing_ok, void (*report)(const c
 	DIR *dp;
 	int fd;
 
+	/* Absolute: the compiler's messages and `bpfd tracers` name the files by it. */
+	if (dir[0] != '/') {
+		if (!realpath(dir, abs)) {
+			if (errno == ENOENT && missing_ok)
+				return 0;
+			snprintf(err, err_size, "tracers directory %s: %s", dir, strerror(errno));
+			return -errno;
+		}
+		dir = abs;
+	}
 	/* The path goes into #line directives: no quote, backslash or newline. */
 	if (dir[0] != '/' || strpbrk(dir, "\"\\\n") || strlen(dir) >= 4096) {
 		snprintf(err, err_size, "tracers directory %.256s: not an absolute path without "
