@@ -64,6 +64,31 @@ TRACEPOINT_PROBE(syscalls, sys_exit_setns)
 }
 """
 
+# A uprobe: gethostname(name, len) in the C library, with its length argument.
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+UPROBE_TOML = """\
+description = "gethostname calls"
+[[hook]]
+uprobe = "gethostname"
+binary = "%s"
+function = "hostcall_enter"
+[[field]]
+name = "len"
+type = "u64"
+""" % LIBC
+UPROBE_C = """\
+int hostcall_enter(struct pt_regs *ctx)
+{
+	struct bpfd_dropin_record *r = bpfd_dropin_begin();
+
+	if (!r)
+		return 0;
+	r->len = bpfd_uprobe_arg(ctx, 1);
+	bpfd_dropin_submit(r);
+	return 0;
+}
+"""
+
 SETNS_TOML = '[[hook]]\ntracepoint = "syscalls:sys_exit_setns"\n'
 
 
@@ -85,6 +110,8 @@ def setup():
     for f in ("nschange.toml", "nschange.bpf.c"):
         shutil.copy(os.path.join(EXAMPLES, f), os.path.join(TD, f))
         os.chmod(os.path.join(TD, f), 0o644)
+    write(os.path.join(TD, "hostcall.toml"), UPROBE_TOML)
+    write(os.path.join(TD, "hostcall.bpf.c"), UPROBE_C)
     write(os.path.join(TD, "broken.toml"), SETNS_TOML)
     write(os.path.join(TD, "broken.bpf.c"), BROKEN_C)
     write(os.path.join(TD, "nofield.toml"), SETNS_TOML +
@@ -98,11 +125,12 @@ def setup():
     write(os.path.join(TD, "wrongdesc.bpf.c"), "\n")
     with open(os.path.join(EXAMPLES, "rules", "user_namespace.toml")) as f:
         example = f.read()
-    d = Daemon("--tracers", "chmod,nschange,broken,nofield,unverified,wrongdesc", "--tracers-dir", TD)
+    d = Daemon("--tracers", "chmod,nschange,hostcall,broken,nofield,unverified,wrongdesc", "--tracers-dir", TD)
     d.write_rules({
         "user_namespace": example,
         # `trace` streams what some rule matches: this one, every namespace change.
         "every_nschange": 'tracer = "nschange"\nactions = []\n',
+        "every_hostcall": 'tracer = "hostcall"\nactions = []\n',
     })
     return d
 
@@ -239,6 +267,18 @@ def test_setns():
     assert ev["rules"] == ["every_nschange"], ev["rules"]
 
 
+def test_uprobe():
+    """A drop-in on a uprobe: python's socket.gethostname() calls the C library's."""
+    p = subprocess.run([sys.executable, "-c", "import os, socket; socket.gethostname(); "
+                        "print(os.getpid())"], capture_output=True, text=True, check=True)
+    pid = int(p.stdout)
+    ev = T.wait_for(lambda e: e["tracer"] == "hostcall" and e["pid"] == pid, what="gethostname")
+    assert int(ev["data"]["len"]) > 0, ev
+    assert ev["rules"] == ["every_hostcall"], ev["rules"]
+    st = tracers()["hostcall"]
+    assert st["state"] == "loaded", st
+
+
 def test_container():
     """An unshare inside a container: the container's id on the event."""
     docker = Docker()
@@ -317,6 +357,7 @@ def main():
             test_unshare_net_not_matched,
             test_refused_as_nobody,
             test_setns,
+            test_uprobe,
             test_container,
             test_group_writable_dir_refused,
             test_not_root_owned_file_refused,
