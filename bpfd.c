@@ -58,7 +58,7 @@ const struct cli_command cli_commands[] = {
 	  0, cmd_trace },
 	{ "status", "", "Show the daemon's health: tracers, counters, subscribers.", json_opts, 0,
 	  0, cmd_status },
-	{ "tracers", "", "List the compiled-in tracers, their hooks and data keys.", json_opts, 0,
+	{ "tracers", "", "List the tracers, their hooks and data keys: the daemon's, drop-ins included, else the compiled-in ones.", json_opts, 0,
 	  0, cmd_tracers },
 	{ "version", "", "Show the version information (and the daemon's).", json_opts, 0, 0,
 	  cmd_version },
