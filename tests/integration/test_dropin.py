@@ -279,6 +279,79 @@ def test_uprobe():
     assert st["state"] == "loaded", st
 
 
+def test_prefilter():
+    """Rules on the command only: the kernel drops the other namespace changes
+    (counted) and sends the named program's. Last of the daemon's tests: it
+    replaces the rules the others use."""
+    named = unique("pf")
+    prog = os.path.join(TD, "..", named)
+    shutil.copy("/usr/bin/unshare", prog)
+    rule = os.path.join(TD, "..", named + ".toml")
+    write(rule, 'name = "named"\ntracer = "nschange"\nactions = []\n'
+          'filterEvents.command.values = ["%s"]\n' % named)
+    try:
+        D.cli("rm", "every_nschange")
+        D.cli("rm", "user_namespace")
+        D.cli("create", rule)
+        wait_until(lambda: tracers()["nschange"]["prefilter"] is True, "the prefilter on")
+        before = tracers()["nschange"]["prefiltered"]
+        for _ in range(5):
+            subprocess.run(["unshare", "-n", "true"], check=True)
+        p = subprocess.Popen([prog, "-n", "true"])
+        p.wait()
+        ev = T.wait_for(lambda e: e["tracer"] == "nschange" and e["pid"] == p.pid,
+                        what="the named program's unshare")
+        assert ev["rules"] == ["named"], ev["rules"]
+        assert tracers()["nschange"]["prefiltered"] - before >= 5, tracers()["nschange"]
+    finally:
+        os.unlink(prog)
+        os.unlink(rule)
+
+
+def test_nobody_s_directory_refused():
+    """A user's own tracers directory with its drop-in: refused, not run as root."""
+    nd = make_dir()
+    os.chown(nd, 65534, 65534)
+    for f in ("nschange.toml", "nschange.bpf.c"):
+        with open(os.path.join(EXAMPLES, f)) as src:
+            text = src.read()
+        # Written by nobody, as an attacker who owns the directory would.
+        subprocess.run(NOBODY + ["sh", "-c", "cat > %s" % os.path.join(nd, f)], input=text,
+                       text=True, check=True)
+    d = Daemon("--tracers", "chmod", "--tracers-dir", nd)
+    try:
+        d.start()
+        names = [t["name"] for t in d.status()["tracers"]]
+        assert "nschange" not in names, names
+        assert "is not owned by root: refused" in d.stderr(), d.stderr()
+    finally:
+        d.stop()
+        d.cleanup()
+        shutil.rmtree(nd, ignore_errors=True)
+
+
+def test_symlink_refused():
+    """A root-owned directory whose NAME.bpf.c is a symbolic link (to a file
+    another user may write): that drop-in fails, the others run."""
+    sd = make_dir()
+    shutil.copy(os.path.join(EXAMPLES, "nschange.toml"), sd)
+    target = os.path.join(sd, "..", unique("target") + ".bpf.c")
+    shutil.copy(os.path.join(EXAMPLES, "nschange.bpf.c"), target)
+    os.symlink(target, os.path.join(sd, "nschange.bpf.c"))
+    d = Daemon("--tracers", "chmod,nschange", "--tracers-dir", sd)
+    try:
+        d.start()
+        st = {t["name"]: t for t in d.status()["tracers"]}
+        assert st["nschange"]["state"] == "failed", st["nschange"]
+        assert "nschange.bpf.c: is a symbolic link (refused)" in st["nschange"]["error"], st
+        assert st["chmod"]["state"] == "loaded", st["chmod"]
+    finally:
+        d.stop()
+        d.cleanup()
+        os.unlink(target)
+        shutil.rmtree(sd, ignore_errors=True)
+
+
 def test_container():
     """An unshare inside a container: the container's id on the event."""
     docker = Docker()
@@ -359,8 +432,11 @@ def main():
             test_setns,
             test_uprobe,
             test_container,
+            test_prefilter,
             test_group_writable_dir_refused,
             test_not_root_owned_file_refused,
+            test_nobody_s_directory_refused,
+            test_symlink_refused,
         ])
     finally:
         if T:
