@@ -371,7 +371,7 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 		struct loaded_tracer *t = &l->tracers[i];
 		const char *bin;
 
-		if (!wanted_has(req->wanted, t->ops->name))
+		if (!wanted_has(req->wanted, t->ops->name) || t->state == TRACER_FAILED)
 			continue;
 		if (t->ops->failed) {
 			tracer_fail(t, t->ops->failed);
@@ -657,6 +657,8 @@ static void loader_reset(struct loader *l)
 	}
 }
 
+static void check_sources(struct loader *l, const uint64_t *hashes);
+
 static void __attribute__((noreturn)) loader_child(int sock, const struct loader_request *req)
 {
 	struct bpf_backend *b = NULL;
@@ -672,6 +674,7 @@ static void __attribute__((noreturn)) loader_child(int sock, const struct loader
 	if (getppid() != req->daemon)
 		_exit(1);
 	loader_reset(&l);
+	check_sources(&l, req->source_hash);
 	r = compile_and_attach(&l, req, &b, err, sizeof(err));
 	send_result(sock, &l, r, err);
 	/*
@@ -790,7 +793,19 @@ struct wire_request {
 	char tracers_dir[WIRE_DIR_LEN];
 	uint32_t n_tracers;
 	char names[LOADER_TRACERS_MAX][WIRE_NAME_LEN];
+	/* Of each drop-in's source (its record's layout included), 0 for the others. */
+	uint64_t source_hash[LOADER_TRACERS_MAX];
 };
+
+/* FNV-1a of @s: a drop-in's source as the daemon read it, against the loader's read. */
+static uint64_t source_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (s && *s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
 
 static void wire_request_fill(struct wire_request *w, const struct loader_request *req)
 {
@@ -821,8 +836,11 @@ static void wire_request_fill(struct wire_request *w, const struct loader_reques
 	if (req->tracers_dir)
 		snprintf(w->tracers_dir, WIRE_DIR_LEN, "%s", req->tracers_dir);
 	w->n_tracers = (uint32_t)tracer_count;
-	for (i = 0; i < tracer_count && i < LOADER_TRACERS_MAX; i++)
+	for (i = 0; i < tracer_count && i < LOADER_TRACERS_MAX; i++) {
 		snprintf(w->names[i], WIRE_NAME_LEN, "%s", tracer_table[i]->name);
+		if (tracer_table[i]->own_module)
+			w->source_hash[i] = source_hash(tracer_table[i]->bpf_source);
+	}
 }
 
 /*
@@ -849,6 +867,23 @@ static int register_dropins(struct wire_request *w)
 			return -ESTALE;
 	}
 	return 0;
+}
+
+/*
+ * A drop-in whose files changed between the daemon's read and the loader's:
+ * the daemon would decode its records by another layout. It fails.
+ */
+static void check_sources(struct loader *l, const uint64_t *hashes)
+{
+	size_t i;
+
+	for (i = 0; hashes && i < l->n_tracers && i < LOADER_TRACERS_MAX; i++) {
+		const struct tracer_ops *t = l->tracers[i].ops;
+
+		if (t->own_module && !t->failed && hashes[i] != source_hash(t->bpf_source))
+			tracer_fail(&l->tracers[i], "its files changed while the daemon started: "
+				    "restart the daemon");
+	}
 }
 
 int loader_exec_main(int sock)
@@ -886,6 +921,7 @@ int loader_exec_main(int sock)
 	}
 	cfg.compat_syscalls = w.compat_syscalls != 0;
 	req.cfg = &cfg;
+	req.source_hash = w.source_hash;
 	req.offsets = &w.offsets;
 	req.daemon = w.daemon;
 	req.cgroup_root = w.cgroup_root;

@@ -104,6 +104,11 @@ struct loader_request {
 	unsigned int ringbuf_pages;	/* size of the event ring buffer; 0: default */
 	/* Where the drop-ins registered in tracer_table came from (tracer_load_dropins()), or NULL. */
 	const char *tracers_dir;
+	/*
+	 * In the loader process: a hash of each drop-in's source as the daemon
+	 * read it; one that differs from the loader's read fails. NULL: none.
+	 */
+	const uint64_t *source_hash;
 };
 
 /*
