@@ -156,6 +156,10 @@ static void test_errors(void **state)
 		{ "[[hook]]\ntracepoint = \"a:b\"\nwhen = 1979-05-27\n", "/x/t.toml:3: " },
 		{ "[[hook]]\ntracepoint = \"a:\\u0001b\"\n", "holds a control character" },
 		{ "unknown = 1\n", "/x/t.toml:1: unknown: unknown key (known: description, prefilter" },
+		{ "prefilter = [\"command\\u0000x\"]\n[[hook]]\ntracepoint = \"a:b\"\n",
+		  "/x/t.toml:1: prefilter: \"command\" is not one of" },
+		{ "[[hook]]\ntracepoint = \"a:b\"\nfunction = \"f\\u0000g\"\n",
+		  "hook[1].function: holds a control character" },
 	};
 	struct dropin_desc *d = malloc(sizeof(*d));
 	size_t i;

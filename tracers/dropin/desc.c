@@ -455,7 +455,8 @@ static int read_prefilter(struct reader *r, const struct toml_entry *e, struct d
 			return fail(r, v->line, "prefilter", "holds a %s, not a string",
 				    toml_type_name(v->type));
 		for (j = 0; j < sizeof(prefilters) / sizeof(prefilters[0]); j++)
-			if (strcmp(v->string.ptr, prefilters[j].name) == 0)
+			if (v->string.len == strlen(prefilters[j].name) &&
+			    memcmp(v->string.ptr, prefilters[j].name, v->string.len) == 0)
 				break;
 		if (j == sizeof(prefilters) / sizeof(prefilters[0]))
 			return fail(r, v->line, "prefilter", "\"%.64s\" is not one of command, uid, "
