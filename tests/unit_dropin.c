@@ -87,6 +87,31 @@ static void test_example(void **state)
 	free(d);
 }
 
+/* Every shipped example reads. */
+static void test_examples(void **state)
+{
+	static const char *const names[] = { "nschange", "ptrace" };
+	struct dropin_desc *d = malloc(sizeof(*d));
+	char path[512];
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *text;
+
+		snprintf(path, sizeof(path), "%s/%s.toml", EXAMPLES, names[i]);
+		text = slurp(path, &len);
+		if (dropin_desc_parse(path, names[i], text, len, d, err, sizeof(err)))
+			fail_msg("%s", err);
+		free(text);
+	}
+	/* ptrace: a request's name from the enum, a target's pid signed. */
+	assert_int_equal(d->n_fields, 3);
+	assert_int_equal(field(d, "request")->type, DROPIN_ENUM);
+	assert_int_equal(field(d, "request")->n_values, 10);
+	free(d);
+}
+
 /* Every malformed description: refused, the file, line and key named. */
 static void test_errors(void **state)
 {
@@ -491,6 +516,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_ops),

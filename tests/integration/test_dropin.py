@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Drop-in tracers: the shipped nschange tracer (examples/tracers/) loaded
-from a temporary root-owned directory, triggered for real (unshare, setns
-through nsenter, as root, as nobody, in a container), matched by its
-example rule and seen in `trace --json` with its keys; beside it a drop-in
+"""Drop-in tracers: the shipped nschange and ptrace tracers
+(examples/tracers/) loaded from a temporary root-owned directory, triggered
+for real (unshare, setns through nsenter, ptrace attaches, as root, as
+nobody, in a container), matched by their example rules and seen in
+`trace --json` with their keys; a drop-in on a uprobe; beside it a drop-in
 whose C does not compile (refused with file:line), one whose program uses
 a field its description lacks, one the verifier refuses, and one whose
 description is wrong, each
@@ -13,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from bpfdtest import (BPFD, Daemon, Docker, Trace, check_event_shape, require_root, run_tests,
                       unique, wait_until)
@@ -107,7 +109,7 @@ def make_dir():
 def setup():
     global TD
     TD = make_dir()
-    for f in ("nschange.toml", "nschange.bpf.c"):
+    for f in ("nschange.toml", "nschange.bpf.c", "ptrace.toml", "ptrace.bpf.c"):
         shutil.copy(os.path.join(EXAMPLES, f), os.path.join(TD, f))
         os.chmod(os.path.join(TD, f), 0o644)
     write(os.path.join(TD, "hostcall.toml"), UPROBE_TOML)
@@ -125,12 +127,16 @@ def setup():
     write(os.path.join(TD, "wrongdesc.bpf.c"), "\n")
     with open(os.path.join(EXAMPLES, "rules", "user_namespace.toml")) as f:
         example = f.read()
-    d = Daemon("--tracers", "chmod,nschange,hostcall,broken,nofield,unverified,wrongdesc", "--tracers-dir", TD)
+    with open(os.path.join(EXAMPLES, "rules", "process_injection.toml")) as f:
+        injection = f.read()
+    d = Daemon("--tracers", "chmod,nschange,ptrace,hostcall,broken,nofield,unverified,wrongdesc", "--tracers-dir", TD)
     d.write_rules({
         "user_namespace": example,
         # `trace` streams what some rule matches: this one, every namespace change.
         "every_nschange": 'tracer = "nschange"\nactions = []\n',
         "every_hostcall": 'tracer = "hostcall"\nactions = []\n',
+        "process_injection": injection,
+        "every_ptrace": 'tracer = "ptrace"\nactions = []\n',
     })
     return d
 
@@ -265,6 +271,59 @@ def test_setns():
     assert int(ev["data"]["fd"]) >= 0, ev
     assert ev["data"]["error"] == "0", ev
     assert ev["rules"] == ["every_nschange"], ev["rules"]
+
+
+PTRACE_PY = """
+import ctypes, os, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+child = int(sys.argv[1])
+r = libc.ptrace(%d, child, None, None)
+print(os.getpid(), r, ctypes.get_errno())
+if r == 0:
+    os.waitpid(child, 0)
+    libc.ptrace(2, child, None, None)   # PTRACE_PEEKDATA: not reported
+    libc.ptrace(17, child, None, None)  # PTRACE_DETACH
+"""
+
+
+def ptrace_as(request, user=()):
+    target = subprocess.Popen(["sleep", "30"])
+    try:
+        out = subprocess.run(list(user) + [sys.executable, "-c", PTRACE_PY % request,
+                                           str(target.pid)],
+                             capture_output=True, text=True, check=True).stdout.split()
+    finally:
+        target.kill()
+        target.wait()
+    return int(out[0]), int(out[1]), target.pid
+
+
+def test_ptrace_attach_matches():
+    """PTRACE_ATTACH by root: the target, matched by the example rule; the
+    PEEKDATA after it is not reported (left out in the kernel)."""
+    pid, r, target = ptrace_as(16)
+    assert r == 0
+    ev = T.wait_for(lambda e: e["tracer"] == "ptrace" and e["pid"] == pid, what="ptrace attach")
+    check_event_shape(ev)
+    assert ev["data"]["request"] == "PTRACE_ATTACH", ev
+    assert ev["data"]["target"] == str(target), ev
+    assert ev["data"]["error"] == "0", ev
+    assert "process_injection" in ev["rules"], ev["rules"]
+    time.sleep(0.3)
+    seen = [e["data"]["request"] for e in T.all(lambda e: e["tracer"] == "ptrace"
+                                                 and e["pid"] == pid)]
+    assert seen == ["PTRACE_ATTACH"], seen
+
+
+def test_ptrace_refused_as_nobody():
+    """nobody attaching to root's process: EPERM, seen, not matched."""
+    pid, r, target = ptrace_as(16, NOBODY)
+    assert r == -1
+    ev = T.wait_for(lambda e: e["tracer"] == "ptrace" and e["pid"] == pid,
+                    what="refused ptrace attach")
+    assert ev["uid"] == 65534 and ev["data"]["error"] == "EPERM", ev
+    assert ev["rules"] == ["every_ptrace"], ev["rules"]
 
 
 def test_uprobe():
@@ -431,6 +490,8 @@ def main():
             test_refused_as_nobody,
             test_setns,
             test_uprobe,
+            test_ptrace_attach_matches,
+            test_ptrace_refused_as_nobody,
             test_container,
             test_prefilter,
             test_group_writable_dir_refused,
