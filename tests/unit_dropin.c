@@ -90,7 +90,7 @@ static void test_example(void **state)
 /* Every shipped example reads. */
 static void test_examples(void **state)
 {
-	static const char *const names[] = { "nschange", "ptrace" };
+	static const char *const names[] = { "dnslookup", "nschange", "ptrace" };
 	struct dropin_desc *d = malloc(sizeof(*d));
 	char path[512];
 	size_t i, len;

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Drop-in tracers: the shipped nschange and ptrace tracers
-(examples/tracers/) loaded from a temporary root-owned directory, triggered
-for real (unshare, setns through nsenter, ptrace attaches, as root, as
-nobody, in a container), matched by their example rules and seen in
-`trace --json` with their keys; a drop-in on a uprobe; beside it a drop-in
+"""Drop-in tracers: the shipped nschange, ptrace and dnslookup (a uprobe)
+tracers (examples/tracers/) loaded from a temporary root-owned directory,
+triggered for real (unshare, setns through nsenter, ptrace attaches,
+getaddrinfo, as root, as nobody, in a container), matched by their example
+rules and seen in `trace --json` with their keys; beside it a drop-in
 whose C does not compile (refused with file:line), one whose program uses
 a field its description lacks, one the verifier refuses, and one whose
 description is wrong, each
@@ -109,7 +109,8 @@ def make_dir():
 def setup():
     global TD
     TD = make_dir()
-    for f in ("nschange.toml", "nschange.bpf.c", "ptrace.toml", "ptrace.bpf.c"):
+    for f in ("nschange.toml", "nschange.bpf.c", "ptrace.toml", "ptrace.bpf.c",
+              "dnslookup.toml", "dnslookup.bpf.c"):
         shutil.copy(os.path.join(EXAMPLES, f), os.path.join(TD, f))
         os.chmod(os.path.join(TD, f), 0o644)
     write(os.path.join(TD, "hostcall.toml"), UPROBE_TOML)
@@ -129,7 +130,9 @@ def setup():
         example = f.read()
     with open(os.path.join(EXAMPLES, "rules", "process_injection.toml")) as f:
         injection = f.read()
-    d = Daemon("--tracers", "chmod,nschange,ptrace,hostcall,broken,nofield,unverified,wrongdesc", "--tracers-dir", TD)
+    with open(os.path.join(EXAMPLES, "rules", "tunnel_lookup.toml")) as f:
+        tunnel = f.read()
+    d = Daemon("--tracers", "chmod,nschange,ptrace,dnslookup,hostcall,broken,nofield,unverified,wrongdesc", "--tracers-dir", TD)
     d.write_rules({
         "user_namespace": example,
         # `trace` streams what some rule matches: this one, every namespace change.
@@ -137,6 +140,8 @@ def setup():
         "every_hostcall": 'tracer = "hostcall"\nactions = []\n',
         "process_injection": injection,
         "every_ptrace": 'tracer = "ptrace"\nactions = []\n',
+        "tunnel_lookup": tunnel,
+        "every_dnslookup": 'tracer = "dnslookup"\nactions = []\n',
     })
     return d
 
@@ -326,6 +331,36 @@ def test_ptrace_refused_as_nobody():
     assert ev["rules"] == ["every_ptrace"], ev["rules"]
 
 
+def lookup(host, service):
+    """getaddrinfo(host, service) with AI_NUMERICHOST: no query leaves the machine.
+    The name as bytes: python passes it as it is, however long."""
+    return int(subprocess.run([sys.executable, "-c", "import os, socket\n"
+                               "print(os.getpid(), flush=True)\n"
+                               "try:\n socket.getaddrinfo(%r, %r, flags=socket.AI_NUMERICHOST)\n"
+                               "except OSError:\n pass\n" % (host.encode(), service)],
+                              capture_output=True, text=True, check=True).stdout)
+
+
+def test_dnslookup_uprobe():
+    """The shipped uprobe drop-in: the name and service a process looked up,
+    matched by the example rule for a tunnel's name and not for another."""
+    pid = lookup("abc.trycloudflare.com", "https")
+    ev = T.wait_for(lambda e: e["tracer"] == "dnslookup" and e["pid"] == pid, what="lookup")
+    check_event_shape(ev)
+    assert ev["data"]["host"] == "abc.trycloudflare.com", ev
+    assert ev["data"]["service"] == "https", ev
+    assert "tunnel_lookup" in ev["rules"], ev["rules"]
+    pid = lookup("example.org", None)
+    ev = T.wait_for(lambda e: e["tracer"] == "dnslookup" and e["pid"] == pid, what="lookup")
+    assert ev["data"]["host"] == "example.org" and ev["data"]["service"] == "", ev
+    assert ev["rules"] == ["every_dnslookup"], ev["rules"]
+    # A name longer than the field: cut at its 255 bytes and a NUL.
+    long_name = "a" * 300 + ".example"
+    pid = lookup(long_name, None)
+    ev = T.wait_for(lambda e: e["tracer"] == "dnslookup" and e["pid"] == pid, what="lookup")
+    assert ev["data"]["host"] == long_name[:255], ev
+
+
 def test_uprobe():
     """A drop-in on a uprobe: python's socket.gethostname() calls the C library's."""
     p = subprocess.run([sys.executable, "-c", "import os, socket; socket.gethostname(); "
@@ -490,6 +525,7 @@ def main():
             test_refused_as_nobody,
             test_setns,
             test_uprobe,
+            test_dnslookup_uprobe,
             test_ptrace_attach_matches,
             test_ptrace_refused_as_nobody,
             test_container,
