@@ -4,10 +4,12 @@
 
 /*
  * Tracers (docs/tracers.md): each is one `const struct tracer_ops` in its own file
- * under tracers/, listed once in tracer_table[] (tracers.c). A tracer is a
+ * under tracers/, listed once in tracer_table[] (tracers/table.c). A tracer is a
  * BPF program source (embedded at build time from tracers/NAME.bpf.c), the
  * hooks it attaches to, the data keys it emits, and a decode function that
- * turns one of its raw records into an event.
+ * turns one of its raw records into an event. Drop-in tracers
+ * (tracers/dropin/) are tracer_ops made at run time from a description,
+ * registered after the built-ins.
  */
 
 #include <errno.h>
