@@ -32,8 +32,9 @@ static int cmd_daemon(const struct cli *cli)
 	return daemon_main(&o);
 }
 
-static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS, OPT_TRACERS_DIR,
-					       OPT_TRACER_OPTIONS, OPT_CGROUP_HIERARCHY, OPT_HELP };
+static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS,
+					       OPT_TRACERS_DIR, OPT_TRACER_OPTIONS,
+					       OPT_CGROUP_HIERARCHY, OPT_HELP };
 static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OPT_CONTAINER,
 					      OPT_HELP };
 static const enum cli_opt_id json_opts[] = { OPT_JSON, OPT_HELP };
@@ -58,7 +59,9 @@ const struct cli_command cli_commands[] = {
 	  0, cmd_trace },
 	{ "status", "", "Show the daemon's health: tracers, counters, subscribers.", json_opts, 0,
 	  0, cmd_status },
-	{ "tracers", "", "List the tracers, their hooks and data keys: the daemon's, drop-ins included, else the compiled-in ones.", json_opts, 0,
+	{ "tracers", "",
+	  "List the tracers, their hooks and data keys: the daemon's, drop-ins included, "
+	  "else the compiled-in ones.", json_opts, 0,
 	  0, cmd_tracers },
 	{ "version", "", "Show the version information (and the daemon's).", json_opts, 0, 0,
 	  cmd_version },

@@ -328,7 +328,8 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 	}
 	if (tracer_option_find(key, NULL))
 		return set_tracer_option(l, key, value);
-	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, tracers_dir, socket, socket_mode, "
+	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, tracers_dir, socket, "
+			"socket_mode, "
 			"socket_group, admin_users, admin_groups, tracers, %scgroup_hierarchy, "
 			"ring_buffer_size, subscriber_queue_size, client_stall_timeout, "
 			"client_frame_timeout, client_idle_timeout, max_rules, "

@@ -833,7 +833,8 @@ static void reload_config(struct daemon *d)
 		was = &d->start_config->daemon;
 		now = &cfg->daemon;
 		if (!same(was->socket, now->socket) || !same(was->rules_dir, now->rules_dir) ||
-		    !same(was->tracers, now->tracers) || !same(was->tracers_dir, now->tracers_dir) ||
+		    !same(was->tracers, now->tracers) ||
+		    !same(was->tracers_dir, now->tracers_dir) ||
 		    !same_tracer_options(&was->tracer_cfg, &now->tracer_cfg) ||
 		    !same(was->cgroup_hierarchy, now->cgroup_hierarchy) ||
 		    was->ring_buffer_bytes != now->ring_buffer_bytes ||
@@ -842,7 +843,8 @@ static void reload_config(struct daemon *d)
 		    was->compat_syscalls != now->compat_syscalls ||
 		    was->has_ancestors != now->has_ancestors || was->ancestors != now->ancestors ||
 		    was->process_table_size != now->process_table_size)
-			log_warn("config: socket, rules_dir, tracers, tracers_dir, %scgroup_hierarchy, "
+			log_warn("config: socket, rules_dir, tracers, tracers_dir, "
+				 "%scgroup_hierarchy, "
 				 "ring_buffer_size, compat_syscalls, ancestors, process_table_size "
 				 "and socket settings take effect at the next start",
 				 tracer_option_names(names, sizeof(names)));
@@ -874,7 +876,7 @@ static void load_dropins(struct daemon *d)
 	size_t before = tracer_count;
 	int r;
 
-	/* Absolute: the compiler's messages name the drop-ins' files by it, and the loader reads it. */
+	/* Absolute: the compiler's messages name the files by it; the loader reads it. */
 	if (d->opts.tracers_dir[0] != '/') {
 		if (!realpath(d->opts.tracers_dir, d->tracers_dir_abs)) {
 			log_error("tracers directory %s: %s; no drop-in tracer is loaded",
