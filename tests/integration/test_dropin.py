@@ -91,6 +91,27 @@ int hostcall_enter(struct pt_regs *ctx)
 }
 """
 
+# A hook this kernel lacks, marked optional: the drop-in loads without it.
+OPTIONAL_TOML = """\
+[[hook]]
+tracepoint = "syscalls:sys_exit_setns"
+function = "on_exit"
+[[hook]]
+tracepoint = "syscalls:sys_exit_no_such_call"
+function = "on_exit"
+optional = "no_such_call is not reported"
+"""
+OPTIONAL_C = """\
+int on_exit(void *ctx)
+{
+	struct bpfd_dropin_record *r = bpfd_dropin_begin();
+
+	if (r)
+		bpfd_dropin_submit(r);
+	return 0;
+}
+"""
+
 SETNS_TOML = '[[hook]]\ntracepoint = "syscalls:sys_exit_setns"\n'
 
 
@@ -115,6 +136,8 @@ def setup():
         os.chmod(os.path.join(TD, f), 0o644)
     write(os.path.join(TD, "hostcall.toml"), UPROBE_TOML)
     write(os.path.join(TD, "hostcall.bpf.c"), UPROBE_C)
+    write(os.path.join(TD, "optional.toml"), OPTIONAL_TOML)
+    write(os.path.join(TD, "optional.bpf.c"), OPTIONAL_C)
     write(os.path.join(TD, "broken.toml"), SETNS_TOML)
     write(os.path.join(TD, "broken.bpf.c"), BROKEN_C)
     write(os.path.join(TD, "nofield.toml"), SETNS_TOML +
@@ -132,7 +155,8 @@ def setup():
         injection = f.read()
     with open(os.path.join(EXAMPLES, "rules", "tunnel_lookup.toml")) as f:
         tunnel = f.read()
-    d = Daemon("--tracers", "chmod,nschange,ptrace,dnslookup,hostcall,broken,nofield,unverified,wrongdesc", "--tracers-dir", TD)
+    d = Daemon("--tracers", "chmod,nschange,ptrace,dnslookup,hostcall,optional,broken,nofield,"
+               "unverified,wrongdesc", "--tracers-dir", TD)
     d.write_rules({
         "user_namespace": example,
         # `trace` streams what some rule matches: this one, every namespace change.
@@ -173,6 +197,10 @@ def test_loaded_and_failed():
     assert os.path.join(TD, "wrongdesc.toml") + ":3: field path: a string needs max" in w["error"], w
     err = D.stderr()
     assert "tracer broken failed" in err and "drop-in wrongdesc refused" in err, err
+    # An optional hook the kernel lacks: loaded without it, and said so.
+    assert st["optional"]["state"] == "loaded", st["optional"]
+    assert "tracer optional loaded without optional hooks: syscalls:sys_exit_no_such_call " \
+        "is not in this kernel: no_such_call is not reported" in err, err
 
 
 def test_listed_by_the_daemon():
