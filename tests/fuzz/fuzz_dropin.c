@@ -14,6 +14,7 @@
  * description's is refused; a decoded event has at most its fields and
  * "command" and "returnval".
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
