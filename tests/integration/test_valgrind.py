@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""The daemon under valgrind for a start / trace / rule change / stop cycle:
+"""The daemon under valgrind for a start / trace / rule change / stop cycle,
+with a drop-in tracer and one refused beside the built-ins:
 no invalid accesses, no uses of uninitialised memory, no leaks, in bpfd's
 own code (tests/valgrind.supp explains the one suppression). The BCC
 compile runs in the loader process, which valgrind does not follow."""
+import json
 import os
 import re
 import shutil
@@ -22,11 +24,23 @@ def test_start_trace_rules_stop_clean():
     sock = os.path.join(TMP, "bpfd.sock")
     log = os.path.join(TMP, "valgrind.log")
     err = open(os.path.join(TMP, "daemon.err"), "w+")
+    # A drop-in tracer (its description, its decoder) and one refused for its description.
+    td = os.path.join(TMP, "tracers.d")
+    os.mkdir(td, 0o755)
+    for f in ("nschange.toml", "nschange.bpf.c"):
+        shutil.copy(os.path.join(ROOT, "examples", "tracers", f), td)
+    with open(os.path.join(td, "wrong.toml"), "w") as f:
+        f.write('[[hook]]\ntracepoint = "syscalls:sys_exit_setns"\n[[field]]\nname = "x"\n')
+    with open(os.path.join(td, "wrong.bpf.c"), "w") as f:
+        f.write("\n")
+    for f in os.listdir(td):
+        os.chmod(os.path.join(td, f), 0o644)
     d = subprocess.Popen(["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
                           "--errors-for-leak-kinds=definite,indirect,possible",
                           "--suppressions=" + os.path.join(ROOT, "tests", "valgrind.supp"),
                           "--log-file=" + log, BPFD, "daemon", "-s", sock, "--rules-dir",
-                          os.path.join(TMP, "rules"), "--tracers", "exec,open"],
+                          os.path.join(TMP, "rules"), "--tracers", "exec,open,nschange,wrong",
+                          "--tracers-dir", td],
                          stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.time() + 240
     while "ready:" not in open(err.name).read():
@@ -49,6 +63,15 @@ def test_start_trace_rules_stop_clean():
     assert cli("rm", "vg").returncode == 0
     assert cli("status").returncode == 0
     subprocess.run(["ls", "/etc"], capture_output=True, check=True)
+    # The drop-in's events decoded (the open tracer's flood may cost some: retried).
+    deadline = time.time() + 60
+    while True:
+        subprocess.run(["unshare", "-U", "true"], check=True)
+        st = json.loads(cli("status", "--json").stdout)
+        if any(t["name"] == "nschange" and t["events"] for t in st["tracers"]):
+            break
+        assert time.time() < deadline, "no drop-in event under valgrind: %s" % st["tracers"]
+        time.sleep(0.5)
     time.sleep(1)
     trace.terminate()
     out = trace.communicate(timeout=30)[0]
