@@ -112,6 +112,27 @@ int on_exit(void *ctx)
 }
 """
 
+# Sends its header only, not the field its description promises: every
+# record is refused by the daemon's check (counted), and nothing else breaks.
+SHORT_TOML = """\
+[[hook]]
+tracepoint = "syscalls:sys_exit_unshare"
+[[field]]
+name = "path"
+type = "string"
+max = 256
+"""
+SHORT_C = """\
+TRACEPOINT_PROBE(syscalls, sys_exit_unshare)
+{
+	struct bpfd_dropin_record *r = bpfd_dropin_begin();
+
+	if (r)
+		bpfd_submit(r, sizeof(r->hdr) + 8, BPFD_TRACER_TYPE);
+	return 0;
+}
+"""
+
 SETNS_TOML = '[[hook]]\ntracepoint = "syscalls:sys_exit_setns"\n'
 
 
@@ -136,6 +157,8 @@ def setup():
         os.chmod(os.path.join(TD, f), 0o644)
     write(os.path.join(TD, "hostcall.toml"), UPROBE_TOML)
     write(os.path.join(TD, "hostcall.bpf.c"), UPROBE_C)
+    write(os.path.join(TD, "short.toml"), SHORT_TOML)
+    write(os.path.join(TD, "short.bpf.c"), SHORT_C)
     write(os.path.join(TD, "optional.toml"), OPTIONAL_TOML)
     write(os.path.join(TD, "optional.bpf.c"), OPTIONAL_C)
     write(os.path.join(TD, "broken.toml"), SETNS_TOML)
@@ -155,8 +178,8 @@ def setup():
         injection = f.read()
     with open(os.path.join(EXAMPLES, "rules", "tunnel_lookup.toml")) as f:
         tunnel = f.read()
-    d = Daemon("--tracers", "chmod,nschange,ptrace,dnslookup,hostcall,optional,broken,nofield,"
-               "unverified,wrongdesc", "--tracers-dir", TD)
+    d = Daemon("--tracers", "chmod,nschange,ptrace,dnslookup,hostcall,optional,short,broken,"
+               "nofield,unverified,wrongdesc", "--tracers-dir", TD)
     d.write_rules({
         "user_namespace": example,
         # `trace` streams what some rule matches: this one, every namespace change.
@@ -220,6 +243,20 @@ def test_listed_by_the_daemon():
                        capture_output=True, text=True, check=True)
     names = [t["name"] for t in json.loads(r.stdout)["tracers"]]
     assert "chmod" in names and "nschange" not in names, names
+
+
+def test_short_records_refused():
+    """A program that sends less than its description says: each record is
+    refused before a field is read, counted as lost, and no event is made."""
+    before = tracers()["short"]
+    for _ in range(3):
+        subprocess.run(["unshare", "-n", "true"], check=True)
+    wait_until(lambda: tracers()["short"]["lost"] - before["lost"] >= 3, "short records counted")
+    st = tracers()["short"]
+    assert st["state"] == "loaded" and st["events"] == 0, st
+    assert not T.all(lambda e: e["tracer"] == "short")
+    # The tracer beside it on the same hook still reports.
+    assert tracers()["nschange"]["events"] > 0
 
 
 def test_check_against_the_description():
@@ -548,6 +585,7 @@ def main():
             test_loaded_and_failed,
             test_listed_by_the_daemon,
             test_check_against_the_description,
+            test_short_records_refused,
             test_unshare_user_namespace_matches,
             test_unshare_net_not_matched,
             test_refused_as_nobody,
