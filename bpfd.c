@@ -20,6 +20,7 @@ static int cmd_daemon(const struct cli *cli)
 	struct daemon_options o = {
 		.socket_path = cli->socket_explicit ? cli->socket_path : NULL,
 		.rules_dir = cli->rules_dir,
+		.tracers_dir = cli->tracers_dir,
 		.config_path = cli->config_path ? cli->config_path : DEFAULT_CONFIG,
 		.config_explicit = cli->config_path != NULL,
 		.tracers = cli->tracers,
@@ -31,13 +32,14 @@ static int cmd_daemon(const struct cli *cli)
 	return daemon_main(&o);
 }
 
-static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS, OPT_TRACER_OPTIONS,
+static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS,
+					       OPT_TRACERS_DIR, OPT_TRACER_OPTIONS,
 					       OPT_CGROUP_HIERARCHY, OPT_HELP };
 static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OPT_CONTAINER,
 					      OPT_HELP };
 static const enum cli_opt_id json_opts[] = { OPT_JSON, OPT_HELP };
 static const enum cli_opt_id no_opts[] = { OPT_HELP };
-static const enum cli_opt_id check_opts[] = { OPT_CONFIG, OPT_HELP };
+static const enum cli_opt_id check_opts[] = { OPT_CONFIG, OPT_TRACERS_DIR, OPT_HELP };
 
 static int cmd_help(const struct cli *cli);
 
@@ -57,7 +59,9 @@ const struct cli_command cli_commands[] = {
 	  0, cmd_trace },
 	{ "status", "", "Show the daemon's health: tracers, counters, subscribers.", json_opts, 0,
 	  0, cmd_status },
-	{ "tracers", "", "List the compiled-in tracers, their hooks and data keys.", json_opts, 0,
+	{ "tracers", "",
+	  "List the tracers, their hooks and data keys: the daemon's, drop-ins included, "
+	  "else the compiled-in ones.", json_opts, 0,
 	  0, cmd_tracers },
 	{ "version", "", "Show the version information (and the daemon's).", json_opts, 0, 0,
 	  cmd_version },

@@ -217,6 +217,11 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 
 	if (strcmp(key, "rules_dir") == 0)
 		return set_string(l, &d->rules_dir, value);
+	if (strcmp(key, "tracers_dir") == 0) {
+		if (value[0] != '/')
+			return failf(l, "tracers_dir: \"%s\" is not an absolute path", value);
+		return set_string(l, &d->tracers_dir, value);
+	}
 	if (strcmp(key, "socket") == 0) {
 		if (value[0] != '/')
 			return failf(l, "socket: \"%s\" is not an absolute path", value);
@@ -323,7 +328,8 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 	}
 	if (tracer_option_find(key, NULL))
 		return set_tracer_option(l, key, value);
-	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, socket, socket_mode, "
+	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, tracers_dir, socket, "
+			"socket_mode, "
 			"socket_group, admin_users, admin_groups, tracers, %scgroup_hierarchy, "
 			"ring_buffer_size, subscriber_queue_size, client_stall_timeout, "
 			"client_frame_timeout, client_idle_timeout, max_rules, "
@@ -542,6 +548,7 @@ void config_free(struct config *cfg)
 		return;
 	d = &cfg->daemon;
 	free((char *)d->rules_dir);
+	free((char *)d->tracers_dir);
 	free((char *)d->socket);
 	free((char *)d->socket_group);
 	free((char *)d->admin_users);

@@ -25,7 +25,7 @@ enum {
 	CONFIG_ANCESTORS_MAX = 16,	/* the most ancestors an event may name (event.h) */
 };
 
-enum { CONFIG_ERROR_MAX = 512 };
+enum { CONFIG_ERROR_MAX = 640 };
 
 struct config_entry {
 	char *key;
@@ -45,6 +45,7 @@ enum config_output { CONFIG_OUTPUT_TEXT, CONFIG_OUTPUT_JSON };
 /* [daemon]: what is not set stays NULL / 0 / false and the default applies. */
 struct config_daemon {
 	const char *rules_dir;
+	const char *tracers_dir;	/* drop-in tracers (docs/writing-a-tracer.md) */
 	const char *socket;
 	const char *socket_group;
 	const char *admin_users;	/* comma-separated names or uids: every op, like root */

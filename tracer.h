@@ -4,12 +4,15 @@
 
 /*
  * Tracers (docs/tracers.md): each is one `const struct tracer_ops` in its own file
- * under tracers/, listed once in tracer_table[] (tracers.c). A tracer is a
+ * under tracers/, listed once in tracer_table[] (tracers/table.c). A tracer is a
  * BPF program source (embedded at build time from tracers/NAME.bpf.c), the
  * hooks it attaches to, the data keys it emits, and a decode function that
- * turns one of its raw records into an event.
+ * turns one of its raw records into an event. Drop-in tracers
+ * (tracers/dropin/) are tracer_ops made at run time from a description,
+ * registered after the built-ins.
  */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +46,7 @@ enum tracer_hook_kind {
 	 * slot of the tracer's record type.
 	 */
 	TRACER_HOOK_TAIL_CALL,
+	TRACER_HOOK_UPROBE,		/* target "symbol" in the hook's or the tracer's binary */
 };
 
 struct tracer_hook {
@@ -70,6 +74,8 @@ struct tracer_hook {
 	 * A hook that is there but fails to attach still fails the tracer.
 	 */
 	const char *optional;
+	/* A uprobe's binary; NULL: the tracer's (tracer_ops.binary). */
+	const char *binary;
 };
 
 /*
@@ -225,10 +231,58 @@ struct tracer_ops {
 	 * exec_events). On the event path: must not block, queues its work.
 	 */
 	void (*contained_exec)(void *state, int pid);
+	/*
+	 * A tracer made from a description (a drop-in, tracers/dropin/):
+	 * decode_desc(desc, ...) decodes its records instead of decode, and
+	 * its program is compiled as a BCC module of its own, which shares
+	 * the common program's maps, so that one that fails costs the others
+	 * nothing.
+	 */
+	const void *desc;
+	int (*decode_desc)(const void *desc, const void *rec, size_t size, struct event *ev);
+	bool own_module;
+	/* The file its program comes from, for `bpfd tracers`; NULL: built in. */
+	const char *source_path;
+	/* Non-NULL: the tracer cannot load, and why (its description is wrong). */
+	const char *failed;
 };
 
-extern const struct tracer_ops *const tracer_table[];
-extern const size_t tracer_count;
+/*
+ * The tracers: the built-in ones (tracers/table.c) in the order of
+ * tracer_names, then those registered when the daemon starts (drop-ins).
+ * Record type BPFD_RECORD_TRACER_BASE + index: at most TRACERS_MAX.
+ */
+enum { TRACERS_MAX = BPFD_TRACERS_MAX - BPFD_RECORD_TRACER_BASE };
+extern const struct tracer_ops *tracer_table[TRACERS_MAX + 1];
+extern size_t tracer_count;
+/* How many of them are built in. */
+extern const size_t tracer_builtin_count;
+
+/* Adds @t after the others. 0, -EEXIST for a name taken, -ENOSPC when the table is full. */
+int tracer_register(const struct tracer_ops *t);
+
+/* Decodes @rec with @t's decode or decode_desc (see struct tracer_ops). */
+static inline int tracer_decode(const struct tracer_ops *t, const void *rec, size_t size,
+				struct event *ev)
+{
+	if (t->decode)
+		return t->decode(rec, size, ev);
+	if (t->decode_desc)
+		return t->decode_desc(t->desc, rec, size, ev);
+	return -EINVAL;
+}
+
+/*
+ * Drop-in tracers (tracers/dropin/, docs/writing-a-tracer.md): registers
+ * each NAME.toml and NAME.bpf.c of directory @dir, in the order of their
+ * names, after the built-ins. A drop-in that cannot be used (a wrong
+ * description, a file anyone but root may write) is registered failed,
+ * with the reason in its `failed`, and @report(message) is called for it.
+ * 0 (also for a missing @dir when @missing_ok), or a negative errno with
+ * the reason in @err when the directory itself is refused or unreadable.
+ */
+int tracer_load_dropins(const char *dir, bool missing_ok, void (*report)(const char *message),
+			char *err, size_t err_size);
 
 /* The tracer named @name, or NULL. Its index in *@index when non-NULL. */
 const struct tracer_ops *tracer_find(const char *name, size_t *index);

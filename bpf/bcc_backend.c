@@ -373,14 +373,15 @@ static int bcc_attach_raw_tracepoint(struct bpf_backend *b, const char *function
 	return bcc_attach_tp(to_bcc(b), function, NULL, event, err, err_size);
 }
 
-static int bcc_attach_uretprobe(struct bpf_backend *b, const char *function, const char *binary,
-				const char *symbol, char *err, size_t err_size)
+static int bcc_attach_probe(struct bpf_backend *b, const char *function, const char *binary,
+			    const char *symbol, bool retprobe, char *err, size_t err_size)
 {
 	struct bcc_backend *bb = to_bcc(b);
 	struct bcc_symbol sym = { 0 };
 	struct bcc_symbol_option opt = { .use_debug_file = 1,
 					 .check_debug_file_crc = 1,
 					 .use_symbol_type = (1 << 2) /* STT_FUNC */ };
+	const char *kind = retprobe ? "uretprobe" : "uprobe";
 	int prog, slot, fd;
 
 	if (!bb->module)
@@ -388,14 +389,14 @@ static int bcc_attach_uretprobe(struct bpf_backend *b, const char *function, con
 	if (access(binary, R_OK) < 0) {
 		int e = errno;
 
-		snprintf(err, err_size, "uretprobe on %s:%s: %s", binary, symbol, strerror(e));
+		snprintf(err, err_size, "%s on %s:%s: %s", kind, binary, symbol, strerror(e));
 		return -e;
 	}
 	slot = link_slot(bb);
 	if (slot < 0)
 		return slot;
 	if (bb->api.bcc_resolve_symname(binary, symbol, 0, -1, &opt, &sym) < 0) {
-		snprintf(err, err_size, "uretprobe on %s: no symbol %s", binary, symbol);
+		snprintf(err, err_size, "%s on %s: no symbol %s", kind, binary, symbol);
 		free((void *)sym.module);
 		return -ENOENT;
 	}
@@ -403,13 +404,25 @@ static int bcc_attach_uretprobe(struct bpf_backend *b, const char *function, con
 	prog = bcc_load(bb, function, BPF_PROG_TYPE_KPROBE, err, err_size);
 	if (prog < 0)
 		return prog;
-	fd = uprobe_attach(prog, binary, sym.offset, true);
+	fd = uprobe_attach(prog, binary, sym.offset, retprobe);
 	if (fd < 0) {
-		snprintf(err, err_size, "uretprobe on %s:%s: %s", binary, symbol, strerror(-fd));
+		snprintf(err, err_size, "%s on %s:%s: %s", kind, binary, symbol, strerror(-fd));
 		return fd;
 	}
 	bb->links[slot].fd = fd;
 	return slot;
+}
+
+static int bcc_attach_uretprobe(struct bpf_backend *b, const char *function, const char *binary,
+				const char *symbol, char *err, size_t err_size)
+{
+	return bcc_attach_probe(b, function, binary, symbol, true, err, err_size);
+}
+
+static int bcc_attach_uprobe(struct bpf_backend *b, const char *function, const char *binary,
+			     const char *symbol, char *err, size_t err_size)
+{
+	return bcc_attach_probe(b, function, binary, symbol, false, err, err_size);
 }
 
 static int bcc_attach_tail_call(struct bpf_backend *b, const char *function, const char *array,
@@ -517,6 +530,7 @@ static const struct bpf_backend_ops bcc_backend_ops = {
 	.attach_tracepoint = bcc_attach_tracepoint,
 	.attach_raw_tracepoint = bcc_attach_raw_tracepoint,
 	.attach_uretprobe = bcc_attach_uretprobe,
+	.attach_uprobe = bcc_attach_uprobe,
 	.attach_tail_call = bcc_attach_tail_call,
 	.detach = bcc_detach,
 	.map_fd = bcc_map_fd,

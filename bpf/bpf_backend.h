@@ -38,6 +38,9 @@ struct bpf_backend_ops {
 				     const char *event, char *err, size_t err_size);
 	int (*attach_uretprobe)(struct bpf_backend *b, const char *function, const char *binary,
 				const char *symbol, char *err, size_t err_size);
+	/* A uprobe: at @symbol's entry. */
+	int (*attach_uprobe)(struct bpf_backend *b, const char *function, const char *binary,
+			     const char *symbol, char *err, size_t err_size);
 	/*
 	 * Loads @function as a raw tracepoint program (the type of the
 	 * programs that tail-call it) and puts it in slot @index of the

@@ -40,7 +40,7 @@ static int hook_attach(struct bpf_backend *b, const struct tracer_ops *ops,
 		       const struct tracer_hook *h, char *err, size_t err_size)
 {
 	char category[64];
-	const char *colon;
+	const char *colon, *binary;
 
 	switch (h->kind) {
 	case TRACER_HOOK_TRACEPOINT:
@@ -57,12 +57,17 @@ static int hook_attach(struct bpf_backend *b, const struct tracer_ops *ops,
 	case TRACER_HOOK_TAIL_CALL:
 		return b->ops->attach_tail_call(b, h->function, h->target, slot, err, err_size);
 	case TRACER_HOOK_URETPROBE:
-		if (!ops || !ops->binary) {
-			snprintf(err, err_size, "uretprobe %s: the tracer names no binary",
-				 h->target);
+	case TRACER_HOOK_UPROBE:
+		/* The hook's own binary (a drop-in's), else the tracer's. */
+		binary = h->binary ? h->binary : ops && ops->binary ? ops->binary(cfg) : NULL;
+		if (!binary) {
+			snprintf(err, err_size, "uprobe %s: the tracer names no binary", h->target);
 			return -EINVAL;
 		}
-		return b->ops->attach_uretprobe(b, h->function, ops->binary(cfg), h->target, err,
+		if (h->kind == TRACER_HOOK_UPROBE)
+			return b->ops->attach_uprobe(b, h->function, binary, h->target, err,
+						     err_size);
+		return b->ops->attach_uretprobe(b, h->function, binary, h->target, err,
 						err_size);
 	}
 	snprintf(err, err_size, "hook %s: unknown kind", h->target);

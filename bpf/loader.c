@@ -177,6 +177,34 @@ static struct bpf_backend *compile(const struct compile_job *job, const bool *in
 	return b;
 }
 
+/*
+ * A tracer with its own module (a drop-in): the common program, its maps
+ * made "extern" (shared_begin.bpf.h) so that they are the main module's,
+ * then the tracer. Attached to a backend of its own, which must stay alive
+ * until its fds are sent; NULL with the compiler's message in @err.
+ */
+static struct bpf_backend *compile_own(const struct compile_job *job, size_t index, char *err,
+				       size_t err_size)
+{
+	struct strbuf src = STRBUF_INIT;
+	struct bpf_backend *b = bcc_backend_new(err, err_size);
+
+	if (!b)
+		return NULL;
+	if (strbuf_addf(&src, "#define BPFD_DROPIN 1\n%s\n#define BPFD_TRACER_TYPE %u\n%s",
+			bpfd_common_bpf_source, tracer_record_type(index),
+			tracer_table[index]->bpf_source) < 0) {
+		snprintf(err, err_size, "out of memory");
+		b->ops->destroy(b);
+		b = NULL;
+	} else if (b->ops->compile(b, src.buf, job->cflags, job->n_cflags, err, err_size) < 0) {
+		b->ops->destroy(b);
+		b = NULL;
+	}
+	strbuf_release(&src);
+	return b;
+}
+
 static void tracer_fail(struct loaded_tracer *t, const char *why)
 {
 	t->state = TRACER_FAILED;
@@ -332,6 +360,7 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 {
 	struct compile_job job = { .req = req };
 	struct hooks_shared shared = { .n = 0 };
+	bool own[LOADER_TRACERS_MAX] = { false };
 	struct bpf_backend *b;
 	double t0 = now_ms();
 	uint32_t one = 1;
@@ -342,8 +371,17 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 		struct loaded_tracer *t = &l->tracers[i];
 		const char *bin;
 
-		if (!wanted_has(req->wanted, t->ops->name))
+		if (!wanted_has(req->wanted, t->ops->name) || t->state == TRACER_FAILED)
 			continue;
+		if (t->ops->failed) {
+			tracer_fail(t, t->ops->failed);
+			continue;
+		}
+		/* Compiled apart, after the main module (compile_own()). */
+		if (t->ops->own_module) {
+			own[i] = true;
+			continue;
+		}
 		/* A missing binary fails the tracer before it costs a compile. */
 		bin = t->ops->binary ? t->ops->binary(req->cfg) : NULL;
 		if (bin && access(bin, R_OK) < 0) {
@@ -459,6 +497,31 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 		}
 		t->uprobe_prog_fd = uprobe_function(t->ops) ?
 			b->ops->prog_fd(b, uprobe_function(t->ops)) : -1;
+	}
+	/*
+	 * Each drop-in in a module of its own: one that does not compile or
+	 * verify fails alone, with the compiler's or the verifier's message,
+	 * and costs the others no second compile. Its backend is never
+	 * destroyed: the process exits once the fds are sent.
+	 */
+	for (i = 0; i < l->n_tracers; i++) {
+		struct loaded_tracer *t = &l->tracers[i];
+		struct bpf_backend *own_b;
+		char why[LOADER_ERR_LEN];
+
+		if (!own[i])
+			continue;
+		own_b = compile_own(&job, i, why, sizeof(why));
+		if (!own_b) {
+			tracer_fail(t, why);
+			continue;
+		}
+		if (attach_hooks(own_b, t->ops, req->cfg, tracer_record_type(i), NULL,
+				 t->link_fds, &t->n_links, t->note, sizeof(t->note), why,
+				 sizeof(why)) == 0)
+			t->state = TRACER_LOADED;
+		else
+			tracer_fail(t, why);
 	}
 	attach_io_uring(b, l, &job, &shared);
 	l->compile_ms = now_ms() - t0;
@@ -594,6 +657,8 @@ static void loader_reset(struct loader *l)
 	}
 }
 
+static void check_sources(struct loader *l, const uint64_t *hashes);
+
 static void __attribute__((noreturn)) loader_child(int sock, const struct loader_request *req)
 {
 	struct bpf_backend *b = NULL;
@@ -609,6 +674,7 @@ static void __attribute__((noreturn)) loader_child(int sock, const struct loader
 	if (getppid() != req->daemon)
 		_exit(1);
 	loader_reset(&l);
+	check_sources(&l, req->source_hash);
 	r = compile_and_attach(&l, req, &b, err, sizeof(err));
 	send_result(sock, &l, r, err);
 	/*
@@ -707,7 +773,7 @@ fail_errno:
  * nothing of the daemon's heap lingers in it, and so that a daemon run
  * under valgrind does not also run LLVM under it.
  */
-enum { WIRE_NAME_LEN = 64, WIRE_REQUEST_MAGIC = 0x62706672 };
+enum { WIRE_NAME_LEN = 64, WIRE_DIR_LEN = 4096, WIRE_REQUEST_MAGIC = 0x62706672 };
 struct wire_request {
 	uint32_t magic;
 	uint32_t n_wanted;		/* UINT32_MAX: all tracers */
@@ -720,7 +786,26 @@ struct wire_request {
 	int32_t daemon;
 	int32_t cgroup_root, cgroup_v1_subsys;
 	uint32_t ringbuf_pages;
+	/*
+	 * The drop-ins: their directory, which the loader reads again, and
+	 * every tracer's name as the daemon numbered them, which it checks.
+	 */
+	char tracers_dir[WIRE_DIR_LEN];
+	uint32_t n_tracers;
+	char names[LOADER_TRACERS_MAX][WIRE_NAME_LEN];
+	/* Of each drop-in's source (its record's layout included), 0 for the others. */
+	uint64_t source_hash[LOADER_TRACERS_MAX];
 };
+
+/* FNV-1a of @s: a drop-in's source as the daemon read it, against the loader's read. */
+static uint64_t source_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (s && *s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
 
 static void wire_request_fill(struct wire_request *w, const struct loader_request *req)
 {
@@ -748,6 +833,57 @@ static void wire_request_fill(struct wire_request *w, const struct loader_reques
 	w->cgroup_root = req->cgroup_root;
 	w->cgroup_v1_subsys = req->cgroup_v1_subsys;
 	w->ringbuf_pages = req->ringbuf_pages;
+	if (req->tracers_dir)
+		snprintf(w->tracers_dir, WIRE_DIR_LEN, "%s", req->tracers_dir);
+	w->n_tracers = (uint32_t)tracer_count;
+	for (i = 0; i < tracer_count && i < LOADER_TRACERS_MAX; i++) {
+		snprintf(w->names[i], WIRE_NAME_LEN, "%s", tracer_table[i]->name);
+		if (tracer_table[i]->own_module)
+			w->source_hash[i] = source_hash(tracer_table[i]->bpf_source);
+	}
+}
+
+/*
+ * In the loader process: the drop-ins of @w's directory, registered as the
+ * daemon registered them. 0, or -ESTALE when the directory changed between
+ * the two reads (the tracers would be numbered differently).
+ */
+static int register_dropins(struct wire_request *w)
+{
+	char err[512];
+	uint32_t i;
+
+	w->tracers_dir[WIRE_DIR_LEN - 1] = '\0';
+	if (w->tracers_dir[0] && tracer_load_dropins(w->tracers_dir, true, NULL, err,
+						     sizeof(err)) < 0) {
+		fprintf(stderr, "bpfd: the loader process: %s\n", err);
+		return -EPERM;
+	}
+	if (w->n_tracers != tracer_count)
+		return -ESTALE;
+	for (i = 0; i < w->n_tracers && i < LOADER_TRACERS_MAX; i++) {
+		w->names[i][WIRE_NAME_LEN - 1] = '\0';
+		if (strcmp(w->names[i], tracer_table[i]->name))
+			return -ESTALE;
+	}
+	return 0;
+}
+
+/*
+ * A drop-in whose files changed between the daemon's read and the loader's:
+ * the daemon would decode its records by another layout. It fails.
+ */
+static void check_sources(struct loader *l, const uint64_t *hashes)
+{
+	size_t i;
+
+	for (i = 0; hashes && i < l->n_tracers && i < LOADER_TRACERS_MAX; i++) {
+		const struct tracer_ops *t = l->tracers[i].ops;
+
+		if (t->own_module && !t->failed && hashes[i] != source_hash(t->bpf_source))
+			tracer_fail(&l->tracers[i], "its files changed while the daemon started: "
+				    "restart the daemon");
+	}
 }
 
 int loader_exec_main(int sock)
@@ -778,8 +914,14 @@ int loader_exec_main(int sock)
 		if (w.option_names[i][0])
 			tracer_config_set(&cfg, w.option_names[i], w.option_values[i]);
 	}
+	if (register_dropins(&w) < 0) {
+		fprintf(stderr, "bpfd: the loader process: the tracers directory changed while "
+			"loading: start again\n");
+		return 1;
+	}
 	cfg.compat_syscalls = w.compat_syscalls != 0;
 	req.cfg = &cfg;
+	req.source_hash = w.source_hash;
 	req.offsets = &w.offsets;
 	req.daemon = w.daemon;
 	req.cgroup_root = w.cgroup_root;

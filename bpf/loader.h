@@ -102,6 +102,13 @@ struct loader_request {
 	int cgroup_root;		/* hierarchy attributed by: 0 cgroup2, else a v1 id */
 	int cgroup_v1_subsys;		/* its controller's index, -1 for cgroup2 */
 	unsigned int ringbuf_pages;	/* size of the event ring buffer; 0: default */
+	/* Where the drop-ins in tracer_table came from (tracer_load_dropins()), or NULL. */
+	const char *tracers_dir;
+	/*
+	 * In the loader process: a hash of each drop-in's source as the daemon
+	 * read it; one that differs from the loader's read fails. NULL: none.
+	 */
+	const uint64_t *source_hash;
 };
 
 /*

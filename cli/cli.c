@@ -17,6 +17,8 @@ const struct cli_option cli_options[] = {
 	{ OPT_JSON, "json", 0, NULL, "print JSON" },
 	{ OPT_RULES_DIR, "rules-dir", 0, "DIR", "rules directory (default /etc/bpfd/rules)" },
 	{ OPT_CONFIG, "config", 0, "FILE", "config file (default /etc/bpfd/bpfd.conf)" },
+	{ OPT_TRACERS_DIR, "tracers-dir", 0, "DIR",
+	  "drop-in tracers directory (default /etc/bpfd/tracers.d)" },
 	{ OPT_TRACERS, "tracers", 0, "LIST", "comma-separated tracers to load (default all)" },
 	{ OPT_TRACER, "tracer", 0, "NAME", "only events of this tracer" },
 	{ OPT_RULE, "rule", 0, "NAME", "only events that matched this rule" },
@@ -90,6 +92,7 @@ static void set_option(struct cli *cli, const struct cli_option *o, const char *
 	case OPT_JSON: cli->json = true; break;
 	case OPT_SOCKET: cli->socket_path = value; cli->socket_explicit = true; break;
 	case OPT_RULES_DIR: cli->rules_dir = value; break;
+	case OPT_TRACERS_DIR: cli->tracers_dir = value; break;
 	case OPT_CONFIG: cli->config_path = value; break;
 	case OPT_TRACERS: cli->tracers = value; break;
 	case OPT_TRACER: cli->tracer = value; break;

@@ -28,6 +28,7 @@ enum cli_opt_id {
 	/* Listed by a command that takes the tracers' options (tracer_ops.options). */
 	OPT_TRACER_OPTIONS,
 	OPT_CGROUP_HIERARCHY,
+	OPT_TRACERS_DIR,
 };
 
 struct cli_option {
@@ -57,6 +58,7 @@ struct cli {
 	const char *socket_path;
 	bool socket_explicit;		/* -s given */
 	const char *rules_dir;
+	const char *tracers_dir;
 	const char *config_path;
 	const char *tracers;
 	const char *tracer;

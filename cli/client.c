@@ -198,6 +198,8 @@ int cmd_version(const struct cli *cli)
 	return 0;
 }
 
+static const char *jstr(json_t *o, const char *key);
+
 static void print_joined(const char *label, json_t *arr)
 {
 	size_t i;
@@ -208,10 +210,21 @@ static void print_joined(const char *label, json_t *arr)
 	printf("\n");
 }
 
+/*
+ * The running daemon's tracers (the built-ins and its drop-ins), else,
+ * when no daemon answers, the built-ins this binary has.
+ */
 int cmd_tracers(const struct cli *cli)
 {
-	json_t *reply = reply_tracers(), *t;
+	json_t *req = json_pack("{s:s}", "op", "tracers");
+	json_t *reply = req ? request(cli, req, true) : NULL, *t;
 	size_t i;
+
+	json_decref(req);
+	if (!reply || !json_is_true(json_object_get(reply, "ok"))) {
+		json_decref(reply);
+		reply = reply_tracers();
+	}
 
 	if (cli->json) {
 		json_object_del(reply, "ok");
@@ -223,6 +236,10 @@ int cmd_tracers(const struct cli *cli)
 			       json_string_value(json_object_get(t, "description")));
 			print_joined("hooks", json_object_get(t, "hooks"));
 			print_joined("keys", json_object_get(t, "keys"));
+			if (json_object_get(t, "source"))
+				printf("  %-12s%s\n", "source", jstr(t, "source"));
+			if (json_object_get(t, "error"))
+				printf("  %-12s%s\n", "error", jstr(t, "error"));
 		}
 	}
 	json_decref(reply);
@@ -604,6 +621,11 @@ static int check_action(void *ctx, const char *name, char *why, size_t size)
 	return action_kind(name, why, size);
 }
 
+static void report_dropin(const char *message)
+{
+	fprintf(stderr, "bpfd check: %s\n", message);
+}
+
 int cmd_check(const struct cli *cli)
 {
 	int i, status = 0;
@@ -623,6 +645,16 @@ int cmd_check(const struct cli *cli)
 	} else if (!cli->n_args) {
 		fprintf(stderr, "bpfd check: give rule files, or --config FILE\n");
 		return 2;
+	}
+	/* Rules on drop-in tracers are checked against their descriptions' keys. */
+	if (cli->tracers_dir) {
+		char err[1024];
+
+		if (tracer_load_dropins(cli->tracers_dir, false, report_dropin, err,
+					sizeof(err)) < 0) {
+			fprintf(stderr, "bpfd check: %s\n", err);
+			return 1;
+		}
 	}
 
 	for (i = 0; i < cli->n_args; i++) {

@@ -62,6 +62,8 @@ struct daemon {
 	struct pipeline pipeline;
 	/* What each tracer's start hook made (tracer_ops.start), by tracer index; NULL: none. */
 	void *tracer_state[LOADER_TRACERS_MAX];
+	bool tracers_dir_default;	/* the default tracers directory: may be missing */
+	char tracers_dir_abs[PATH_MAX];	/* a relative --tracers-dir, made absolute */
 	struct rulebook *rules;
 	struct loop_watch rules_watch;	/* inotify on the rules directory */
 	int rules_wd;
@@ -113,6 +115,7 @@ enum {
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
 #define DEFAULT_RULES_DIR "/etc/bpfd/rules"
+#define DEFAULT_TRACERS_DIR "/etc/bpfd/tracers.d"
 
 static const char *const default_actions_stdout[] = { "stdout" };
 
@@ -831,6 +834,7 @@ static void reload_config(struct daemon *d)
 		now = &cfg->daemon;
 		if (!same(was->socket, now->socket) || !same(was->rules_dir, now->rules_dir) ||
 		    !same(was->tracers, now->tracers) ||
+		    !same(was->tracers_dir, now->tracers_dir) ||
 		    !same_tracer_options(&was->tracer_cfg, &now->tracer_cfg) ||
 		    !same(was->cgroup_hierarchy, now->cgroup_hierarchy) ||
 		    was->ring_buffer_bytes != now->ring_buffer_bytes ||
@@ -839,7 +843,8 @@ static void reload_config(struct daemon *d)
 		    was->compat_syscalls != now->compat_syscalls ||
 		    was->has_ancestors != now->has_ancestors || was->ancestors != now->ancestors ||
 		    was->process_table_size != now->process_table_size)
-			log_warn("config: socket, rules_dir, tracers, %scgroup_hierarchy, "
+			log_warn("config: socket, rules_dir, tracers, tracers_dir, "
+				 "%scgroup_hierarchy, "
 				 "ring_buffer_size, compat_syscalls, ancestors, process_table_size "
 				 "and socket settings take effect at the next start",
 				 tracer_option_names(names, sizeof(names)));
@@ -854,6 +859,45 @@ static void reload_config(struct daemon *d)
 	log_info("config %s reloaded", cfg ? cfg->path : "(none)");
 }
 
+static void report_dropin(const char *message)
+{
+	log_error("%s", message);
+}
+
+/*
+ * The drop-in tracers (tracer_load_dropins()): each one refused is logged
+ * and shown failed. A tracers directory anyone but root may write (or
+ * that cannot be read) is refused whole: the daemon runs the built-in
+ * tracers without any drop-in, rather than not watching at all.
+ */
+static void load_dropins(struct daemon *d)
+{
+	char err[1024];
+	size_t before = tracer_count;
+	int r;
+
+	/* Absolute: the compiler's messages name the files by it; the loader reads it. */
+	if (d->opts.tracers_dir[0] != '/') {
+		if (!realpath(d->opts.tracers_dir, d->tracers_dir_abs)) {
+			log_error("tracers directory %s: %s; no drop-in tracer is loaded",
+				  d->opts.tracers_dir, strerror(errno));
+			d->opts.tracers_dir = NULL;
+			return;
+		}
+		d->opts.tracers_dir = d->tracers_dir_abs;
+	}
+	r = tracer_load_dropins(d->opts.tracers_dir, d->tracers_dir_default, report_dropin, err,
+				sizeof(err));
+	if (r < 0) {
+		log_error("%s; no drop-in tracer is loaded", err);
+		d->opts.tracers_dir = NULL;
+		return;
+	}
+	if (tracer_count > before)
+		log_info("drop-in tracers: %zu from %s", tracer_count - before,
+			 d->opts.tracers_dir);
+}
+
 /* Command line first, then the config, then the defaults. */
 static void resolve_options(struct daemon *d)
 {
@@ -865,6 +909,10 @@ static void resolve_options(struct daemon *d)
 		o->socket_path = c && c->socket ? c->socket : IPC_DEFAULT_SOCKET;
 	if (!o->rules_dir)
 		o->rules_dir = c && c->rules_dir ? c->rules_dir : DEFAULT_RULES_DIR;
+	/* Only the default may be missing: a directory named must be there. */
+	d->tracers_dir_default = !o->tracers_dir && !(c && c->tracers_dir);
+	if (!o->tracers_dir)
+		o->tracers_dir = c && c->tracers_dir ? c->tracers_dir : DEFAULT_TRACERS_DIR;
 	if (!o->tracers && c)
 		o->tracers = c->tracers;
 	/* The tracers' options: the config's, then the command line's over them. */
@@ -1027,6 +1075,7 @@ static int load_tracers(struct daemon *d)
 	req = (struct loader_request){ .wanted = wanted, .cfg = cfg, .offsets = &offsets,
 				       .daemon = getpid() };
 	req.cgroup_root = d->cgroup_root;
+	req.tracers_dir = d->opts.tracers_dir;
 	req.cgroup_v1_subsys = d->cgroup_subsys;
 	if (d->config && d->config->daemon.ring_buffer_bytes)
 		req.ringbuf_pages = d->config->daemon.ring_buffer_bytes / 4096;
@@ -1246,6 +1295,8 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	d.config = d.start_config;
 	resolve_options(&d);
+	/* Drop-ins before the rules, which name them by tracer. */
+	load_dropins(&d);
 	if (!opts->debug && d.config && d.config->daemon.has_log_level)
 		log_max_level = d.config->daemon.log_level;
 	if (geteuid() != 0)

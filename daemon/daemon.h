@@ -15,6 +15,7 @@
 struct daemon_options {
 	const char *socket_path;
 	const char *rules_dir;
+	const char *tracers_dir;	/* drop-in tracers; NULL: the config's, else the default */
 	const char *config_path;
 	bool config_explicit;		/* --config given: it must exist */
 	const char *tracers;		/* comma-separated, NULL for all */

@@ -267,7 +267,7 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 	event_init(ev);
 	ev->tracer = t->name;
 	fill_common(p, r, ev);
-	err = t->decode(rec, size, ev);
+	err = tracer_decode(t, rec, size, ev);
 	if (err) {
 		cnt->decode_errors++;
 		return err;

@@ -31,15 +31,23 @@ json_t *reply_tracers(void)
 				snprintf(hook, sizeof(hook), "raw_tracepoint:%s%s", h->target,
 					 h->compat ? " (compat)" : "");
 			else
-				snprintf(hook, sizeof(hook), "uretprobe:%s:%s",
-					 t->binary ? t->binary(NULL) : "?", h->target);
+				snprintf(hook, sizeof(hook), "%s:%s:%s",
+					 h->kind == TRACER_HOOK_UPROBE ? "uprobe" : "uretprobe",
+					 h->binary ? h->binary : t->binary ? t->binary(NULL) : "?",
+					 h->target);
 			json_array_append_new(hooks, json_string(hook));
 		}
 		for (k = t->keys; *k; k++)
 			json_array_append_new(keys, json_string(*k));
-		json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:o}", "name", t->name,
-						      "description", t->description, "hooks",
-						      hooks, "keys", keys));
+		json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "name", t->name, "description",
+				      t->description, "hooks", hooks, "keys", keys);
+
+		/* A drop-in: where its program is, and why it cannot load. */
+		if (o && t->source_path)
+			json_object_set_new(o, "source", json_string(t->source_path));
+		if (o && t->failed)
+			json_object_set_new(o, "error", json_string(t->failed));
+		json_array_append_new(list, o);
 	}
 	return json_pack("{s:b, s:o}", "ok", 1, "tracers", list);
 }

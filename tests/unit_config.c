@@ -158,7 +158,7 @@ static void test_errors(void **state)
 	expect_error("[daemon]\nsocket_mode = 999\n",
 		     "bpfd.conf:2: socket_mode: \"999\" is not an octal mode like 0660");
 	expect_error("[daemon]\nrulesdir = /x\n",
-		     "bpfd.conf:2: unknown key \"rulesdir\" in [daemon] (known: rules_dir, socket, "
+		     "bpfd.conf:2: unknown key \"rulesdir\" in [daemon] (known: rules_dir, tracers_dir, socket, "
 		     "socket_mode, socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
 		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
 		     "client_idle_timeout, max_rules, log_level, output, default_actions, "

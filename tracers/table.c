@@ -6,6 +6,7 @@
  * which) and its name at the end of that list, whose order fixes each
  * tracer's record type (docs/writing-a-tracer.md).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "tracer.h"
@@ -16,13 +17,31 @@ BPFD_TRACER_LIST
 #undef BPFD_TRACER
 
 #define BPFD_TRACER(name) &name##_tracer,
-const struct tracer_ops *const tracer_table[] = {
+static const struct tracer_ops *const builtin[] = {
 	BPFD_TRACER_LIST
-	NULL,
 };
 #undef BPFD_TRACER
 
-const size_t tracer_count = sizeof(tracer_table) / sizeof(tracer_table[0]) - 1;
+#define BPFD_TRACER(name) &name##_tracer,
+/* The built-ins first, then what tracer_register() adds; NULL after the last. */
+const struct tracer_ops *tracer_table[TRACERS_MAX + 1] = {
+	BPFD_TRACER_LIST
+};
+#undef BPFD_TRACER
+
+const size_t tracer_builtin_count = sizeof(builtin) / sizeof(builtin[0]);
+size_t tracer_count = sizeof(builtin) / sizeof(builtin[0]);
+
+int tracer_register(const struct tracer_ops *t)
+{
+	if (tracer_find(t->name, NULL))
+		return -EEXIST;
+	if (tracer_count >= TRACERS_MAX)
+		return -ENOSPC;
+	tracer_table[tracer_count++] = t;
+	tracer_table[tracer_count] = NULL;
+	return 0;
+}
 
 /*
  * Record types index the kernel's per-type arrays (bpfd_enabled, bpfd_lost,
@@ -30,6 +49,5 @@ const size_t tracer_count = sizeof(tracer_table) / sizeof(tracer_table[0]) - 1;
  * tracer's, after the cgroup and process table records, must be below
  * BPFD_TRACERS_MAX.
  */
-_Static_assert(BPFD_RECORD_TRACER_BASE + sizeof(tracer_table) / sizeof(tracer_table[0]) - 1 <=
-		       BPFD_TRACERS_MAX,
+_Static_assert(sizeof(builtin) / sizeof(builtin[0]) <= TRACERS_MAX,
 	       "more tracers than record types BPFD_TRACERS_MAX allows");

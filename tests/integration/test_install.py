@@ -153,7 +153,7 @@ comp bpfd daemon --tr
     assert {"--json", "--tracer", "--rule", "--container"} <= set(out[2].split()), out[2]
     assert out[3].split() == ["exec", "open", "bashreadline", "dockeropenbreakout", "tcpconnect",
                              "tcpaccept", "tcpdrop", "chmod"], out[3]
-    assert out[4].split() == ["--tracers"], out[4]
+    assert out[4].split() == ["--tracers", "--tracers-dir"], out[4]
 
 
 def test_bash_completion_rule_names():
