@@ -555,6 +555,34 @@ def test_group_writable_dir_refused():
         shutil.rmtree(gw, ignore_errors=True)
 
 
+def test_directory_under_a_users_directory_refused():
+    """A root-owned tracers directory inside one nobody owns: nobody could put another in its
+    place (rename is theirs to make), so it is refused whole, and a symbolic link to a safe
+    one from there would be followed no further than the check."""
+    parent = make_dir()
+    os.chown(parent, 65534, 65534)
+    inner = os.path.join(parent, "tracers.d")
+    os.mkdir(inner, 0o755)
+    shutil.copy(os.path.join(EXAMPLES, "nschange.toml"), inner)
+    shutil.copy(os.path.join(EXAMPLES, "nschange.bpf.c"), inner)
+    # The attacker's move the check is for: nobody renames root's directory away.
+    moved = os.path.join(parent, "moved")
+    subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                    "mv", inner, moved], check=True, stdin=subprocess.DEVNULL)
+    os.rename(moved, inner)
+    d = Daemon("--tracers", "chmod", "--tracers-dir", inner)
+    try:
+        d.start()
+        names = {t["name"]: t["state"] for t in d.status()["tracers"]}
+        assert "nschange" not in names, names
+        assert names["chmod"] == "loaded", names
+        assert "%s above it is not owned by root: refused" % parent in d.stderr(), d.stderr()
+    finally:
+        d.stop()
+        d.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)
+
+
 def test_not_root_owned_file_refused():
     """A drop-in file another user owns (and so may rewrite): that drop-in fails."""
     od = make_dir()
@@ -597,6 +625,7 @@ def main():
             test_container,
             test_prefilter,
             test_group_writable_dir_refused,
+            test_directory_under_a_users_directory_refused,
             test_not_root_owned_file_refused,
             test_nobody_s_directory_refused,
             test_symlink_refused,

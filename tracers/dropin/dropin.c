@@ -484,6 +484,38 @@ static const char *unsafe(const struct stat *st, bool dir)
 	return NULL;
 }
 
+/*
+ * Whether every directory above @real (a canonical path) is safe too:
+ * owned by root and writable by no one else, but for a sticky one (/tmp),
+ * whose entries only their owners may rename. Whoever could write to one
+ * could put a tracers directory of their own in this one's place. NULL when
+ * safe, else the directory in @where and what is wrong.
+ */
+static const char *unsafe_parent(const char *real, char *where, size_t where_size)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(where, where_size, "%s", real);
+	while ((slash = strrchr(where, '/'))) {
+		if (slash == where)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(where, &st) < 0)
+			return strerror(errno);
+		if (!S_ISDIR(st.st_mode))
+			return "is not a directory";
+		if (st.st_uid != 0)
+			return "is not owned by root";
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+			return "is writable by others than root (and not sticky)";
+		if (where[1] == '\0')
+			break;
+	}
+	return NULL;
+}
+
 /* Reads @name in @dirfd, checked as unsafe() says, at most @max bytes, into *@out (NUL-ended). */
 static int read_checked(int dirfd, const char *dir, const char *name, size_t max, char **out,
 			size_t *len, char *why, size_t why_size)
@@ -613,7 +645,7 @@ static void load_one(int dirfd, const char *dir, const char *name,
 int tracer_load_dropins(const char *dir, bool missing_ok, void (*report)(const char *message),
 			char *err, size_t err_size)
 {
-	char *names[TRACERS_MAX + 1], abs[PATH_MAX];
+	char *names[TRACERS_MAX + 1], abs[PATH_MAX], real[PATH_MAX], above[PATH_MAX];
 	size_t n = 0, i, len;
 	struct dirent *e;
 	struct stat st;
@@ -637,7 +669,21 @@ int tracer_load_dropins(const char *dir, bool missing_ok, void (*report)(const c
 			 "quotes, backslashes or newlines", dir);
 		return -EINVAL;
 	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!realpath(dir, real)) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		snprintf(err, err_size, "tracers directory %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	bad = unsafe_parent(real, above, sizeof(above));
+	if (bad) {
+		snprintf(err, err_size, "tracers directory %s: %s above it %s: refused, its "
+			 "drop-ins would run with the daemon's power (chown root, chmod go-w)",
+			 dir, above, bad);
+		return -EPERM;
+	}
+	/* What was checked: a symbolic link on the way, retargeted since, is not followed again. */
+	fd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT && missing_ok)
 			return 0;
