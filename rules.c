@@ -1043,6 +1043,16 @@ size_t rule_tracer(const struct rule *r)
 	return r->tracer;
 }
 
+bool rule_rebind(struct rule *r)
+{
+	size_t index;
+
+	if (r->tracer >= tracer_count || !tracer_find(tracer_table[r->tracer]->name, &index))
+		return false;
+	r->tracer = index;
+	return true;
+}
+
 size_t rule_action_count(const struct rule *r)
 {
 	return r->actions.n_exact;
@@ -1276,7 +1286,9 @@ static const char *tracer_list(char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (i = 0; i < tracer_count && o < size; i++)
-		o += snprintf(buf + o, size - o, "%s%s", i ? ", " : "", tracer_table[i]->name);
+		if (!tracer_retired(i))
+			o += snprintf(buf + o, size - o, "%s%s", o ? ", " : "",
+				      tracer_table[i]->name);
 	return buf;
 }
 
@@ -2033,7 +2045,9 @@ struct ruleset {
 	const struct rule **rules;	/* unique, in the order given */
 	struct rule_slot *slot;		/* per rule */
 	size_t n;
-	struct tracer_rules *tracers;	/* tracer_count of them */
+	struct tracer_rules *tracers;	/* n_tracers of them */
+	/* tracer_count when it was made: a reload of the drop-ins may add tracers since. */
+	size_t n_tracers;
 };
 
 static uint64_t index_seed(uint32_t key)
@@ -2230,7 +2244,7 @@ void ruleset_free(struct ruleset *s)
 
 	if (!s)
 		return;
-	for (t = 0; s->tracers && t < tracer_count; t++) {
+	for (t = 0; s->tracers && t < s->n_tracers; t++) {
 		free(s->tracers[t].always);
 		free(s->tracers[t].table);
 		free(s->tracers[t].tags);
@@ -2253,6 +2267,7 @@ struct ruleset *ruleset_new(struct rule *const *rules, size_t n)
 	s->rules = calloc(n ? n : 1, sizeof(*s->rules));
 	s->slot = calloc(n ? n : 1, sizeof(*s->slot));
 	s->tracers = calloc(tracer_count ? tracer_count : 1, sizeof(*s->tracers));
+	s->n_tracers = s->tracers ? tracer_count : 0;
 	n_seen = pow2_at_least(2 * n);
 	seen = calloc(n_seen, sizeof(*seen));
 	if (!s->rules || !s->slot || !s->tracers || !seen)
@@ -2279,7 +2294,7 @@ struct ruleset *ruleset_new(struct rule *const *rules, size_t n)
 	}
 	free(seen);
 	seen = NULL;
-	for (i = 0; i < tracer_count; i++)
+	for (i = 0; i < s->n_tracers; i++)
 		if (tracer_rules_build(s, i))
 			goto fail;
 	return s;
@@ -2291,7 +2306,7 @@ fail:
 
 size_t ruleset_count(const struct ruleset *s, size_t tracer)
 {
-	if (!s || tracer >= tracer_count)
+	if (!s || tracer >= s->n_tracers)
 		return 0;
 	return s->tracers[tracer].n_rules;
 }
@@ -2306,7 +2321,7 @@ size_t ruleset_match(const struct ruleset *s, size_t tracer, const struct event 
 	const struct tracer_rules *tr;
 	size_t n_lists = 0, found = 0, k;
 
-	if (!s || !ev || tracer >= tracer_count || max == 0)
+	if (!s || !ev || tracer >= s->n_tracers || max == 0)
 		return 0;
 	tr = &s->tracers[tracer];
 	/* Candidates: the rules indexed under the event's value of each index key ... */

@@ -71,6 +71,12 @@ void rule_free(struct rule *r);
 /* Accessors: a rule is immutable once parsed. */
 const char *rule_name(const struct rule *r);
 size_t rule_tracer(const struct rule *r);	/* index in tracer_table[] */
+/*
+ * The one change to a parsed rule: a reload of the drop-ins gave its
+ * tracer another slot (tracer_retire()). Binds @r to the slot that has its
+ * tracer's name now; false when none has (the drop-in was removed).
+ */
+bool rule_rebind(struct rule *r);
 size_t rule_action_count(const struct rule *r);
 const char *rule_action(const struct rule *r, size_t i);
 bool rule_forced(const struct rule *r);

@@ -11,7 +11,7 @@ const struct tracer_ops *tracer_find(const char *name, size_t *index)
 	size_t i;
 
 	for (i = 0; i < tracer_count; i++) {
-		if (strcmp(tracer_table[i]->name, name) == 0) {
+		if (!tracer_retired(i) && strcmp(tracer_table[i]->name, name) == 0) {
 			if (index)
 				*index = i;
 			return tracer_table[i];

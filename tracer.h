@@ -261,6 +261,22 @@ extern const size_t tracer_builtin_count;
 /* Adds @t after the others. 0, -EEXIST for a name taken, -ENOSPC when the table is full. */
 int tracer_register(const struct tracer_ops *t);
 
+/*
+ * A reload of the drop-ins (docs/writing-a-tracer.md) takes drop-in slot
+ * @index out of use: tracer_find() and every listing skip it, and its ops
+ * stay, to decode the records of it still in flight. Record types are
+ * slot indexes, so a slot is only given again (tracer_reuse()) at a later
+ * reload, long after its programs were detached and its records read.
+ */
+void tracer_retire(size_t index);
+bool tracer_retired(size_t index);
+
+/*
+ * Puts @t in retired slot @index. The ops that were there (the caller
+ * frees them), or NULL when the slot is not retired or @t's name is taken.
+ */
+const struct tracer_ops *tracer_reuse(size_t index, const struct tracer_ops *t);
+
 /* Decodes @rec with @t's decode or decode_desc (see struct tracer_ops). */
 static inline int tracer_decode(const struct tracer_ops *t, const void *rec, size_t size,
 				struct event *ev)
@@ -283,6 +299,25 @@ static inline int tracer_decode(const struct tracer_ops *t, const void *rec, siz
  */
 int tracer_load_dropins(const char *dir, bool missing_ok, void (*report)(const char *message),
 			char *err, size_t err_size);
+
+/*
+ * Reads the drop-ins of @dir as tracer_load_dropins() does, in the same
+ * order, into @out (at most @max; their count in *@n_out, which starts at
+ * 0), failed ones too, instead of registering them: the caller owns them
+ * (tracer_dropin_free()). What a reload compares with the drop-ins running.
+ */
+int tracer_read_dropins(const char *dir, bool missing_ok, void (*report)(const char *message),
+			struct tracer_ops **out, size_t max, size_t *n_out, char *err,
+			size_t err_size);
+
+/* Frees a drop-in's tracer (from tracer_read_dropins(), or one a reload retired). */
+void tracer_dropin_free(struct tracer_ops *ops);
+
+/*
+ * A failed drop-in named @name (its files @path, the reason @why): what holds
+ * a slot that is not compiled. NULL when out of memory.
+ */
+struct tracer_ops *tracer_dropin_failed(const char *name, const char *path, const char *why);
 
 /* The tracer named @name, or NULL. Its index in *@index when non-NULL. */
 const struct tracer_ops *tracer_find(const char *name, size_t *index);

@@ -47,6 +47,8 @@
 	X(bpf_function_start)                                                                      \
 	X(bpf_function_size)                                                                       \
 	X(bpf_table_fd)                                                                            \
+	X(bpf_num_tables)                                                                          \
+	X(bpf_table_name)                                                                          \
 	X(bcc_func_load)                                                                           \
 	X(bpf_update_elem)                                                                         \
 	X(bpf_delete_elem)                                                                         \
@@ -486,6 +488,15 @@ static int bcc_map_fd(struct bpf_backend *b, const char *name)
 	return fd < 0 ? -ENOENT : fd;
 }
 
+static const char *bcc_map_name(struct bpf_backend *b, size_t index)
+{
+	struct bcc_backend *bb = to_bcc(b);
+
+	if (!bb->module || index >= bb->api.bpf_num_tables(bb->module))
+		return NULL;
+	return bb->api.bpf_table_name(bb->module, index);
+}
+
 static int bcc_link_fd(struct bpf_backend *b, int link)
 {
 	struct bcc_backend *bb = to_bcc(b);
@@ -534,6 +545,7 @@ static const struct bpf_backend_ops bcc_backend_ops = {
 	.attach_tail_call = bcc_attach_tail_call,
 	.detach = bcc_detach,
 	.map_fd = bcc_map_fd,
+	.map_name = bcc_map_name,
 	.link_fd = bcc_link_fd,
 	.prog_fd = bcc_prog_fd,
 	.destroy = bcc_destroy,

@@ -52,6 +52,8 @@ struct bpf_backend_ops {
 	void (*detach)(struct bpf_backend *b, int link);
 	/* The fd of map @name of the compiled module, or a negative errno. */
 	int (*map_fd)(struct bpf_backend *b, const char *name);
+	/* The name of the compiled module's map @index, from 0; NULL past the last. */
+	const char *(*map_name)(struct bpf_backend *b, size_t index);
 	/*
 	 * The fd that holds attachment @link: while any copy of it is open
 	 * the program stays attached, so it can be handed to another process.

@@ -2,13 +2,16 @@
 #define _GNU_SOURCE
 #include "bpf/loader.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -46,6 +49,13 @@ static double now_ms(void)
 /* ---- The loader process: compile, load, attach. ---- */
 
 #define IO_URING_DISABLED "/proc/sys/kernel/io_uring_disabled"
+
+/*
+ * Where the loader process pins the main module's maps for the drop-ins'
+ * modules: a BPF filesystem of its own, mounted in a mount namespace of its
+ * own, which nobody else sees and which goes away with the process.
+ */
+#define LOADER_PINS "/sys/fs/bpf"
 
 struct compile_job {
 	const struct loader_request *req;
@@ -179,7 +189,7 @@ static struct bpf_backend *compile(const struct compile_job *job, const bool *in
 
 /*
  * A tracer with its own module (a drop-in): the common program, its maps
- * made "extern" (shared_begin.bpf.h) so that they are the main module's,
+ * declared pinned where pin_shared() put the main module's (shared_begin.bpf.h),
  * then the tracer. Attached to a backend of its own, which must stay alive
  * until its fds are sent; NULL with the compiler's message in @err.
  */
@@ -191,7 +201,8 @@ static struct bpf_backend *compile_own(const struct compile_job *job, size_t ind
 
 	if (!b)
 		return NULL;
-	if (strbuf_addf(&src, "#define BPFD_DROPIN 1\n%s\n#define BPFD_TRACER_TYPE %u\n%s",
+	if (strbuf_addf(&src, "#define BPFD_DROPIN 1\n#define BPFD_SHARED_PINS \"%s\"\n%s\n"
+			"#define BPFD_TRACER_TYPE %u\n%s", LOADER_PINS,
 			bpfd_common_bpf_source, tracer_record_type(index),
 			tracer_table[index]->bpf_source) < 0) {
 		snprintf(err, err_size, "out of memory");
@@ -351,6 +362,127 @@ static int mark_ignored(int fd, pid_t pid)
 	return bpfmap_update(fd, &key, &mark, 0);
 }
 
+static int pin_shared(const struct loader *l, char *err, size_t err_size)
+{
+	static bool pinned;
+	char path[sizeof(LOADER_PINS) + LOADER_MAP_NAME_LEN + 1];
+	int i;
+
+	if (pinned)
+		return 0;
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("bpf", LOADER_PINS, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0) {
+		snprintf(err, err_size, "a BPF filesystem of the loader's own at %s: %s",
+			 LOADER_PINS, strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < l->n_shared; i++) {
+		snprintf(path, sizeof(path), "%s/%s", LOADER_PINS, l->shared[i].name);
+		if (bpf_obj_pin(l->shared[i].fd, path) < 0) {
+			snprintf(err, err_size, "pinning map %s: %s", l->shared[i].name,
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	pinned = true;
+	return 0;
+}
+
+/* The main module's maps, by name, for the drop-ins: compiled now or at a reload. */
+static void collect_shared(struct bpf_backend *b, struct loader *l)
+{
+	const char *name;
+	size_t i;
+	int fd;
+
+	for (i = 0; (name = b->ops->map_name(b, i)) && l->n_shared < LOADER_SHARED_MAX; i++) {
+		fd = b->ops->map_fd(b, name);
+		if (fd < 0 || strlen(name) >= LOADER_MAP_NAME_LEN || strchr(name, '/'))
+			continue;
+		snprintf(l->shared[l->n_shared].name, LOADER_MAP_NAME_LEN, "%s", name);
+		l->shared[l->n_shared++].fd = fd;
+	}
+}
+
+/*
+ * Each drop-in in @own in a module of its own: one that does not compile
+ * or verify fails alone, with the compiler's or the verifier's message,
+ * and costs the others no second compile. Its backend is never destroyed:
+ * the process exits once the fds are sent.
+ */
+static void load_own(struct loader *l, const struct compile_job *job, const bool *own)
+{
+	char why[LOADER_ERR_LEN];
+	size_t i;
+
+	for (i = 0; i < l->n_tracers; i++) {
+		struct loaded_tracer *t = &l->tracers[i];
+		struct bpf_backend *own_b;
+
+		if (!own[i])
+			continue;
+		if (pin_shared(l, why, sizeof(why)) < 0) {
+			tracer_fail(t, why);
+			continue;
+		}
+		own_b = compile_own(job, i, why, sizeof(why));
+		if (!own_b) {
+			tracer_fail(t, why);
+			continue;
+		}
+		if (attach_hooks(own_b, t->ops, job->req->cfg, tracer_record_type(i), NULL,
+				 t->link_fds, &t->n_links, t->note, sizeof(t->note), why,
+				 sizeof(why)) == 0)
+			t->state = TRACER_LOADED;
+		else
+			tracer_fail(t, why);
+	}
+}
+
+/*
+ * In the loader process, for a reload: the drop-ins in @req->wanted,
+ * against the daemon's maps (@req->shared), nothing else.
+ */
+static int attach_dropins(struct loader *l, const struct loader_request *req, char *err,
+			  size_t err_size)
+{
+	struct compile_job job = { .req = req };
+	bool own[LOADER_TRACERS_MAX] = { false };
+	double t0 = now_ms();
+	int i, ignored = -1;
+	size_t t;
+
+	for (i = 0; i < req->n_shared && i < LOADER_SHARED_MAX; i++) {
+		l->shared[l->n_shared++] = req->shared[i];
+		if (strcmp(req->shared[i].name, "bpfd_ignored") == 0)
+			ignored = req->shared[i].fd;
+	}
+	if (ignored < 0) {
+		snprintf(err, err_size, "the daemon sent no bpfd_ignored map");
+		return -EPROTO;
+	}
+	i = mark_ignored(ignored, getpid());
+	if (i < 0) {
+		snprintf(err, err_size, "marking the loader ignored: %s", strerror(-i));
+		return i;
+	}
+	for (t = 0; t < l->n_tracers; t++) {
+		struct loaded_tracer *lt = &l->tracers[t];
+
+		/* The placeholders of the slots not to compile are retired (register_reload()). */
+		if (!lt->ops->own_module || tracer_retired(t) || lt->state == TRACER_FAILED)
+			continue;
+		if (lt->ops->failed)
+			tracer_fail(lt, lt->ops->failed);
+		else
+			own[t] = true;
+	}
+	cflags_build(&job);
+	load_own(l, &job, own);
+	l->compile_ms = now_ms() - t0;
+	return 0;
+}
+
 /*
  * In the loader process: fills @l with fds. The backend is returned in
  * *@backend and must stay alive (its fds open) until they are sent.
@@ -463,6 +595,7 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 		snprintf(err, err_size, "the compiled module lacks its maps");
 		return -ENOENT;
 	}
+	collect_shared(b, l);
 	/* The daemon and this process are ignored before anything is attached. */
 	r = mark_ignored(l->ignored_fd, req->daemon);
 	if (!r)
@@ -498,31 +631,7 @@ static int compile_and_attach(struct loader *l, const struct loader_request *req
 		t->uprobe_prog_fd = uprobe_function(t->ops) ?
 			b->ops->prog_fd(b, uprobe_function(t->ops)) : -1;
 	}
-	/*
-	 * Each drop-in in a module of its own: one that does not compile or
-	 * verify fails alone, with the compiler's or the verifier's message,
-	 * and costs the others no second compile. Its backend is never
-	 * destroyed: the process exits once the fds are sent.
-	 */
-	for (i = 0; i < l->n_tracers; i++) {
-		struct loaded_tracer *t = &l->tracers[i];
-		struct bpf_backend *own_b;
-		char why[LOADER_ERR_LEN];
-
-		if (!own[i])
-			continue;
-		own_b = compile_own(&job, i, why, sizeof(why));
-		if (!own_b) {
-			tracer_fail(t, why);
-			continue;
-		}
-		if (attach_hooks(own_b, t->ops, req->cfg, tracer_record_type(i), NULL,
-				 t->link_fds, &t->n_links, t->note, sizeof(t->note), why,
-				 sizeof(why)) == 0)
-			t->state = TRACER_LOADED;
-		else
-			tracer_fail(t, why);
-	}
+	load_own(l, &job, own);
 	attach_io_uring(b, l, &job, &shared);
 	l->compile_ms = now_ms() - t0;
 	return 0;
@@ -546,20 +655,28 @@ struct loader_wire {
 		int n_maps;
 		bool has_prog;
 	} tracers[LOADER_TRACERS_MAX];
+	/* The main module's maps, whose fds follow the tracers' (not in a reload's result). */
+	int n_shared;
+	char shared[LOADER_SHARED_MAX][LOADER_MAP_NAME_LEN];
 };
 
 enum {
 	WIRE_MAPS = 17,
 	WIRE_FDS_MAX = WIRE_MAPS + LOADER_LINKS_MAX * (LOADER_TRACERS_MAX + 1) +
-		       LOADER_TRACERS_MAX * (1 + LOADER_MAPS_MAX),
+		       LOADER_TRACERS_MAX * (1 + LOADER_MAPS_MAX) + LOADER_SHARED_MAX,
 };
 
-/* The fds in wire order: maps, common links, each tracer's links. */
-static int wire_fds(struct loader *l, int **slots)
+/*
+ * The fds in wire order: maps, common links, each tracer's links, the
+ * shared maps. A reload's result (@tracers_only) has the tracers' alone.
+ */
+static int wire_fds(struct loader *l, int **slots, bool tracers_only)
 {
 	int n = 0, i;
 	size_t t;
 
+	if (tracers_only)
+		goto tracers;
 	slots[n++] = &l->events_fd;
 	slots[n++] = &l->enabled_fd;
 	slots[n++] = &l->ignored_fd;
@@ -579,6 +696,7 @@ static int wire_fds(struct loader *l, int **slots)
 	slots[n++] = &l->daemon_fd;
 	for (i = 0; i < l->n_common; i++)
 		slots[n++] = &l->common_fds[i];
+tracers:
 	for (t = 0; t < l->n_tracers; t++) {
 		for (i = 0; i < l->tracers[t].n_links; i++)
 			slots[n++] = &l->tracers[t].link_fds[i];
@@ -587,19 +705,41 @@ static int wire_fds(struct loader *l, int **slots)
 		for (i = 0; i < l->tracers[t].n_maps; i++)
 			slots[n++] = &l->tracers[t].map_fds[i];
 	}
+	for (i = 0; !tracers_only && i < l->n_shared; i++)
+		slots[n++] = &l->shared[i].fd;
 	return n;
 }
 
-static void send_result(int sock, struct loader *l, int err, const char *message)
+/* Sends @len bytes of @buf with the @n fds of @fds beside them. 0 or a negative errno. */
+static int send_with_fds(int sock, const void *buf, size_t len, const int *fds, int n)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * WIRE_FDS_MAX)];
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (n > WIRE_FDS_MAX)
+		return -E2BIG;
+	if (n > 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
+}
+
+static void send_result(int sock, struct loader *l, int err, const char *message,
+			bool tracers_only)
 {
 	struct loader_wire *w = calloc(1, sizeof(*w));
-	int *slots[WIRE_FDS_MAX];
+	int *slots[WIRE_FDS_MAX], fds[WIRE_FDS_MAX];
 	int n = 0, i;
 	size_t t;
-	char cbuf[CMSG_SPACE(sizeof(int) * WIRE_FDS_MAX)];
-	struct iovec iov;
-	struct msghdr msg = { 0 };
-	struct cmsghdr *cm;
 
 	if (!w)
 		return;
@@ -611,7 +751,10 @@ static void send_result(int sock, struct loader *l, int err, const char *message
 		w->n_common = l->n_common;
 		w->io_uring = l->io_uring;
 		memcpy(w->io_uring_note, l->io_uring_note, LOADER_ERR_LEN);
-		n = wire_fds(l, slots);
+		w->n_shared = tracers_only ? 0 : l->n_shared;
+		for (i = 0; i < w->n_shared; i++)
+			memcpy(w->shared[i], l->shared[i].name, LOADER_MAP_NAME_LEN);
+		n = wire_fds(l, slots, tracers_only);
 	}
 	for (t = 0; t < l->n_tracers; t++) {
 		w->tracers[t].state = l->tracers[t].state;
@@ -621,21 +764,9 @@ static void send_result(int sock, struct loader *l, int err, const char *message
 		w->tracers[t].has_prog = !err && l->tracers[t].uprobe_prog_fd >= 0;
 		w->tracers[t].n_maps = err ? 0 : l->tracers[t].n_maps;
 	}
-	iov = (struct iovec){ .iov_base = w, .iov_len = sizeof(*w) };
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (n) {
-		memset(cbuf, 0, sizeof(cbuf));
-		msg.msg_control = cbuf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
-		for (i = 0; i < n; i++)
-			memcpy(CMSG_DATA(cm) + i * sizeof(int), slots[i], sizeof(int));
-	}
-	(void)!sendmsg(sock, &msg, MSG_NOSIGNAL);
+	for (i = 0; i < n; i++)
+		fds[i] = *slots[i];
+	(void)!send_with_fds(sock, w, sizeof(*w), fds, n);
 	free(w);
 }
 
@@ -650,8 +781,8 @@ static void loader_reset(struct loader *l)
 	l->pf_uids_fd = l->pf_idents_fd = l->pf_ident_hint_fd = l->compat_progs_fd = -1;
 	l->pf_meta_fd = l->daemon_fd = -1;
 	l->n_tracers = tracer_count;
-	for (i = 0; i < tracer_count; i++) {
-		l->tracers[i].ops = tracer_table[i];
+	for (i = 0; i < LOADER_TRACERS_MAX; i++) {
+		l->tracers[i].ops = i < tracer_count ? tracer_table[i] : NULL;
 		l->tracers[i].state = TRACER_DISABLED;
 		l->tracers[i].uprobe_prog_fd = -1;
 	}
@@ -675,8 +806,11 @@ static void __attribute__((noreturn)) loader_child(int sock, const struct loader
 		_exit(1);
 	loader_reset(&l);
 	check_sources(&l, req->source_hash);
-	r = compile_and_attach(&l, req, &b, err, sizeof(err));
-	send_result(sock, &l, r, err);
+	if (req->shared)
+		r = attach_dropins(&l, req, err, sizeof(err));
+	else
+		r = compile_and_attach(&l, req, &b, err, sizeof(err));
+	send_result(sock, &l, r, err, req->shared != NULL);
 	/*
 	 * No destroy: the daemon holds copies of the fds now, and the process
 	 * exit closes ours. (Destroying would also unregister uprobes.)
@@ -684,7 +818,8 @@ static void __attribute__((noreturn)) loader_child(int sock, const struct loader
 	_exit(0);
 }
 
-static int receive_result(int sock, struct loader *l, char *err, size_t err_size)
+static int receive_result(int sock, struct loader *l, bool tracers_only, char *err,
+			  size_t err_size)
 {
 	struct loader_wire *w = calloc(1, sizeof(*w));
 	char cbuf[CMSG_SPACE(sizeof(int) * WIRE_FDS_MAX)];
@@ -743,10 +878,18 @@ static int receive_result(int sock, struct loader *l, char *err, size_t err_size
 		l->tracers[t].uprobe_prog_fd = w->tracers[t].has_prog ? 0 : -1;
 		l->tracers[t].n_maps = w->tracers[t].n_maps;
 	}
-	want = wire_fds(l, slots);
+	l->n_shared = 0;
+	for (i = 0; !tracers_only && i < w->n_shared && i < LOADER_SHARED_MAX; i++) {
+		memcpy(l->shared[i].name, w->shared[i], LOADER_MAP_NAME_LEN);
+		l->shared[i].name[LOADER_MAP_NAME_LEN - 1] = '\0';
+		l->shared[i].fd = 0;
+		l->n_shared++;
+	}
+	want = wire_fds(l, slots, tracers_only);
 	if (want != n_fds || (msg.msg_flags & MSG_CTRUNC)) {
 		snprintf(err, err_size, "the loader process sent %d fds, %d expected", n_fds, want);
 		l->n_common = 0;
+		l->n_shared = 0;
 		for (t = 0; t < l->n_tracers; t++) {
 			l->tracers[t].n_links = 0;
 			l->tracers[t].uprobe_prog_fd = -1;
@@ -795,6 +938,10 @@ struct wire_request {
 	char names[LOADER_TRACERS_MAX][WIRE_NAME_LEN];
 	/* Of each drop-in's source (its record's layout included), 0 for the others. */
 	uint64_t source_hash[LOADER_TRACERS_MAX];
+	/* A reload (loader_request.shared): the daemon's maps, their fds beside the request. */
+	uint32_t n_shared;
+	char shared[LOADER_SHARED_MAX][LOADER_MAP_NAME_LEN];
+	uint8_t compile[LOADER_TRACERS_MAX];	/* a reload's: the slots to compile */
 };
 
 /* FNV-1a of @s: a drop-in's source as the daemon read it, against the loader's read. */
@@ -835,12 +982,76 @@ static void wire_request_fill(struct wire_request *w, const struct loader_reques
 	w->ringbuf_pages = req->ringbuf_pages;
 	if (req->tracers_dir)
 		snprintf(w->tracers_dir, WIRE_DIR_LEN, "%s", req->tracers_dir);
-	w->n_tracers = (uint32_t)tracer_count;
-	for (i = 0; i < tracer_count && i < LOADER_TRACERS_MAX; i++) {
-		snprintf(w->names[i], WIRE_NAME_LEN, "%s", tracer_table[i]->name);
-		if (tracer_table[i]->own_module)
-			w->source_hash[i] = source_hash(tracer_table[i]->bpf_source);
+	if (req->slots) {
+		w->n_tracers = (uint32_t)req->n_slots;
+		for (i = 0; i < req->n_slots && i < LOADER_TRACERS_MAX; i++) {
+			snprintf(w->names[i], WIRE_NAME_LEN, "%s", req->slots[i]->name);
+			w->compile[i] = req->compile && req->compile[i];
+			if (w->compile[i])
+				w->source_hash[i] = source_hash(req->slots[i]->bpf_source);
+		}
+	} else {
+		w->n_tracers = (uint32_t)tracer_count;
+		for (i = 0; i < tracer_count && i < LOADER_TRACERS_MAX; i++) {
+			snprintf(w->names[i], WIRE_NAME_LEN, "%s", tracer_table[i]->name);
+			if (tracer_table[i]->own_module)
+				w->source_hash[i] = source_hash(tracer_table[i]->bpf_source);
+		}
 	}
+	for (i = 0; req->shared && i < (size_t)req->n_shared && i < LOADER_SHARED_MAX; i++)
+		memcpy(w->shared[i], req->shared[i].name, LOADER_MAP_NAME_LEN);
+	w->n_shared = req->shared ? (uint32_t)i : 0;
+}
+
+/*
+ * In the loader process, for a reload: the daemon's numbering of @w->names,
+ * the drop-ins to compile read again from their directory at their slots,
+ * and in every other drop-in slot a retired placeholder.
+ */
+static int register_reload(struct wire_request *w)
+{
+	struct tracer_ops *found[TRACERS_MAX];
+	size_t n_found = 0;
+	char err[512];
+	uint32_t i;
+	size_t j;
+	int r = 0;
+
+	if (w->n_tracers < tracer_builtin_count || w->n_tracers > TRACERS_MAX)
+		return -ESTALE;
+	for (i = 0; i < tracer_builtin_count; i++)
+		if (strcmp(w->names[i], tracer_table[i]->name))
+			return -ESTALE;
+	if (tracer_read_dropins(w->tracers_dir, true, NULL, found, TRACERS_MAX, &n_found, err,
+				sizeof(err)) < 0) {
+		fprintf(stderr, "bpfd: the loader process: %s\n", err);
+		return -EPERM;
+	}
+	for (i = (uint32_t)tracer_count; !r && i < w->n_tracers; i++) {
+		struct tracer_ops *ops = NULL;
+		bool placeholder = !w->compile[i];
+
+		for (j = 0; !placeholder && j < n_found; j++) {
+			if (found[j] && strcmp(found[j]->name, w->names[i]) == 0) {
+				ops = found[j];
+				found[j] = NULL;
+			}
+		}
+		if (!ops) {
+			ops = tracer_dropin_failed("", "", placeholder ? "not reloaded" :
+						"its files are gone");
+			placeholder = true;
+		}
+		if (!ops || tracer_register(ops) < 0) {
+			tracer_dropin_free(ops);
+			r = -ESTALE;
+		} else if (placeholder) {
+			tracer_retire(i);
+		}
+	}
+	for (j = 0; j < n_found; j++)
+		tracer_dropin_free(found[j]);
+	return r;
 }
 
 /*
@@ -854,6 +1065,10 @@ static int register_dropins(struct wire_request *w)
 	uint32_t i;
 
 	w->tracers_dir[WIRE_DIR_LEN - 1] = '\0';
+	for (i = 0; i < w->n_tracers && i < LOADER_TRACERS_MAX; i++)
+		w->names[i][WIRE_NAME_LEN - 1] = '\0';
+	if (w->n_shared)
+		return register_reload(w);
 	if (w->tracers_dir[0] && tracer_load_dropins(w->tracers_dir, true, NULL, err,
 						     sizeof(err)) < 0) {
 		fprintf(stderr, "bpfd: the loader process: %s\n", err);
@@ -886,16 +1101,45 @@ static void check_sources(struct loader *l, const uint64_t *hashes)
 	}
 }
 
+/* Receives the request and, for a reload, the daemon's maps beside it. */
+static int receive_request(int sock, struct wire_request *w, int *fds, int *n_fds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * LOADER_SHARED_MAX)];
+	struct iovec iov = { .iov_base = w, .iov_len = sizeof(*w) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*n_fds = 0;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			*n_fds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			memcpy(fds, CMSG_DATA(cm), *n_fds * sizeof(int));
+		}
+	}
+	if (n != (ssize_t)sizeof(*w) || w->magic != WIRE_REQUEST_MAGIC ||
+	    (w->n_wanted > LOADER_TRACERS_MAX && w->n_wanted != UINT32_MAX) ||
+	    w->n_shared > LOADER_SHARED_MAX || (int)w->n_shared != *n_fds ||
+	    (msg.msg_flags & MSG_CTRUNC))
+		return -EPROTO;
+	return 0;
+}
+
 int loader_exec_main(int sock)
 {
 	static struct wire_request w;
 	static const char *wanted[LOADER_TRACERS_MAX + 1];
+	static struct loader_shared_map shared[LOADER_SHARED_MAX];
 	static struct tracer_config cfg;
 	struct loader_request req = { 0 };
+	int fds[LOADER_SHARED_MAX], n_fds;
 	uint32_t i;
 
-	if (recv(sock, &w, sizeof(w), 0) != (ssize_t)sizeof(w) || w.magic != WIRE_REQUEST_MAGIC ||
-	    (w.n_wanted > LOADER_TRACERS_MAX && w.n_wanted != UINT32_MAX)) {
+	if (receive_request(sock, &w, fds, &n_fds) < 0) {
 		fprintf(stderr, "bpfd: the loader process got no valid request\n");
 		return 1;
 	}
@@ -906,6 +1150,15 @@ int loader_exec_main(int sock)
 		}
 		wanted[w.n_wanted] = NULL;
 		req.wanted = wanted;
+	}
+	for (i = 0; i < w.n_shared; i++) {
+		memcpy(shared[i].name, w.shared[i], LOADER_MAP_NAME_LEN);
+		shared[i].name[LOADER_MAP_NAME_LEN - 1] = '\0';
+		shared[i].fd = fds[i];
+	}
+	if (w.n_shared) {
+		req.shared = shared;
+		req.n_shared = (int)w.n_shared;
 	}
 	for (i = 0; i < TRACER_OPTIONS_MAX; i++) {
 		w.option_names[i][WIRE_NAME_LEN - 1] = '\0';
@@ -992,7 +1245,7 @@ int loader_load(struct loader *l, const struct loader_request *req, char *err, s
 		free(w);
 		if (r < 0 && r != -EPIPE && r != -ECONNRESET)
 			snprintf(err, err_size, "sending the loader its request: %s", strerror(-r));
-		r = receive_result(sv[0], l, err, err_size);
+		r = receive_result(sv[0], l, false, err, err_size);
 	}
 	close(sv[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -1003,6 +1256,97 @@ int loader_load(struct loader *l, const struct loader_request *req, char *err, s
 			snprintf(err, err_size, "writing bpfd_daemon: %s", strerror(-r));
 	}
 	return r;
+}
+
+int loader_reload_start(const struct loader *l, const struct loader_request *req,
+			struct loader_reload *r, char *err, size_t err_size)
+{
+	struct loader_request own = *req;
+	struct wire_request *w;
+	int sv[2], fds[LOADER_SHARED_MAX], i, ret;
+	pid_t pid;
+
+	if (!l->n_shared) {
+		snprintf(err, err_size, "the daemon holds no maps to share");
+		return -ENOENT;
+	}
+	own.shared = l->shared;
+	own.n_shared = l->n_shared;
+	w = malloc(sizeof(*w));
+	if (!w) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	wire_request_fill(w, &own);
+	for (i = 0; i < l->n_shared; i++)
+		fds[i] = l->shared[i].fd;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		ret = -errno;
+		snprintf(err, err_size, "socketpair: %s", strerror(errno));
+		free(w);
+		return ret;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		snprintf(err, err_size, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		free(w);
+		return ret;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		exec_loader(sv[1]);
+		loader_child(sv[1], &own);
+	}
+	close(sv[1]);
+	ret = send_with_fds(sv[0], w, sizeof(*w), fds, l->n_shared);
+	free(w);
+	if (ret < 0 && ret != -EPIPE && ret != -ECONNRESET) {
+		snprintf(err, err_size, "sending the loader its request: %s", strerror(-ret));
+		kill(pid, SIGKILL);
+		close(sv[0]);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return ret;
+	}
+	r->sock = sv[0];
+	r->pid = pid;
+	r->n_slots = req->n_slots;
+	return 0;
+}
+
+int loader_reload_finish(struct loader_reload *r, struct loader *out, char *err, size_t err_size)
+{
+	int ret;
+
+	loader_reset(out);
+	/* Slots past the daemon's tracers: the new drop-ins, registered once they load. */
+	if (r->n_slots > out->n_tracers && r->n_slots <= LOADER_TRACERS_MAX)
+		out->n_tracers = r->n_slots;
+	ret = receive_result(r->sock, out, true, err, err_size);
+	close(r->sock);
+	r->sock = -1;
+	while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	r->pid = 0;
+	return ret;
+}
+
+void loader_reload_abort(struct loader_reload *r)
+{
+	if (r->pid > 0) {
+		kill(r->pid, SIGKILL);
+		while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (r->sock >= 0)
+		close(r->sock);
+	r->sock = -1;
+	r->pid = 0;
 }
 
 /* ---- The daemon's side. ---- */
@@ -1101,6 +1445,61 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+int loader_set_enabled(struct loader *l, size_t index, bool on)
+{
+	uint32_t type = tracer_record_type(index), value = on;
+
+	return bpfmap_update(l->enabled_fd, &type, &value, 0);
+}
+
+/* Zeroes the kernel's per-CPU counters of record type @type in map @fd. */
+static void zero_counter(int fd, uint32_t type)
+{
+	int cpus = bpfmap_possible_cpus();
+	uint64_t *zeros = cpus > 0 ? calloc((size_t)cpus, sizeof(*zeros)) : NULL;
+
+	if (zeros)
+		bpfmap_update(fd, &type, zeros, 0);
+	free(zeros);
+}
+
+void loader_release_slot(struct loader *l, size_t index)
+{
+	struct loaded_tracer *t = &l->tracers[index];
+
+	loader_set_enabled(l, index, false);
+	while (t->n_links)
+		close_fd(&t->link_fds[--t->n_links]);
+	close_fd(&t->uprobe_prog_fd);
+	while (t->n_maps)
+		close_fd(&t->map_fds[--t->n_maps]);
+	t->state = TRACER_DISABLED;
+}
+
+void loader_take_slot(struct loader *l, struct loader *from, size_t index)
+{
+	struct loaded_tracer *t = &l->tracers[index], *f = &from->tracers[index];
+
+	loader_release_slot(l, index);
+	/* A slot given again starts its counts anew. */
+	zero_counter(l->lost_fd, tracer_record_type(index));
+	zero_counter(l->prefiltered_fd, tracer_record_type(index));
+	t->ops = tracer_table[index];
+	t->state = f->state;
+	memcpy(t->error, f->error, sizeof(t->error));
+	memcpy(t->note, f->note, sizeof(t->note));
+	memcpy(t->link_fds, f->link_fds, sizeof(t->link_fds));
+	t->n_links = f->n_links;
+	t->uprobe_prog_fd = f->uprobe_prog_fd;
+	memcpy(t->map_fds, f->map_fds, sizeof(t->map_fds));
+	t->n_maps = f->n_maps;
+	memset(&t->drain, 0, sizeof(t->drain));
+	f->n_links = f->n_maps = 0;
+	f->uprobe_prog_fd = -1;
+	if (index >= l->n_tracers)
+		l->n_tracers = index + 1;
 }
 
 void loader_unload(struct loader *l)

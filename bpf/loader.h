@@ -39,6 +39,14 @@ enum {
 	LOADER_LINKS_MAX = 16,
 	LOADER_TRACERS_MAX = 32,
 	LOADER_MAPS_MAX = 8,	/* a tracer's own maps (tracer_ops.maps) */
+	LOADER_SHARED_MAX = 64,	/* the main module's maps, which drop-ins share */
+	LOADER_MAP_NAME_LEN = 64,
+};
+
+/* A map of the main module, which a drop-in's module uses as its own (shared_begin.bpf.h). */
+struct loader_shared_map {
+	char name[LOADER_MAP_NAME_LEN];
+	int fd;
 };
 
 struct loaded_tracer {
@@ -92,6 +100,9 @@ struct loader {
 	double compile_ms;		/* in the loader process, compile to attach */
 	char bcc_version[32];
 	struct ring_buffer *ring;
+	/* Every map of the main module: what a drop-in compiled later is given. */
+	struct loader_shared_map shared[LOADER_SHARED_MAX];
+	int n_shared;
 };
 
 struct loader_request {
@@ -109,6 +120,20 @@ struct loader_request {
 	 * read it; one that differs from the loader's read fails. NULL: none.
 	 */
 	const uint64_t *source_hash;
+	/*
+	 * A reload (loader_reload_start()): only the drop-ins in @wanted are
+	 * compiled, against these maps of the running daemon; the tracers'
+	 * numbering is the daemon's tracer_table, retired slots included.
+	 */
+	const struct loader_shared_map *shared;
+	int n_shared;
+	/*
+	 * A reload's tracers, slot by slot (the daemon's tracer_table with the
+	 * new drop-ins at the slots they will take), and which to compile.
+	 */
+	const struct tracer_ops *const *slots;
+	size_t n_slots;
+	const bool *compile;
 };
 
 /*
@@ -125,6 +150,49 @@ int loader_exec_main(int sock);
  * common program fails); a single tracer's failure is in its entry.
  */
 int loader_load(struct loader *l, const struct loader_request *req, char *err, size_t err_size);
+
+/*
+ * A reload of drop-in tracers, running in a loader process while the
+ * daemon goes on: the socket polls readable when its result is there.
+ */
+struct loader_reload {
+	int sock;
+	pid_t pid;
+	size_t n_slots;		/* the tracers as the loader process numbers them */
+};
+
+/*
+ * Starts compiling and attaching the drop-ins of @req->slots that
+ * @req->compile marks (the loader process reads their files again and
+ * checks their sources against those of @req->slots), using the maps of @l.
+ * 0, or a negative errno with the reason in @err.
+ */
+int loader_reload_start(const struct loader *l, const struct loader_request *req,
+			struct loader_reload *r, char *err, size_t err_size);
+
+/*
+ * Reads the result of reload @r into @out (reset first; the slots that were
+ * compiled are TRACER_LOADED or TRACER_FAILED, with their link fds) and
+ * reaps the loader process. 0, or a negative errno with the reason in @err
+ * (@out holds no fd then).
+ */
+int loader_reload_finish(struct loader_reload *r, struct loader *out, char *err, size_t err_size);
+
+/* Stops reload @r (kills its loader process): the daemon stops or gave up on it. */
+void loader_reload_abort(struct loader_reload *r);
+
+/*
+ * Moves slot @index of @from (a reload's result) into @l, whose slot must
+ * hold nothing attached. Its record type stays switched off: see
+ * loader_set_enabled().
+ */
+void loader_take_slot(struct loader *l, struct loader *from, size_t index);
+
+/* Detaches slot @index's programs and forgets its fds: a drop-in removed or replaced. */
+void loader_release_slot(struct loader *l, size_t index);
+
+/* Switches the records of tracer slot @index on or off in the kernel. 0 or -errno. */
+int loader_set_enabled(struct loader *l, size_t index, bool on);
 
 /* Opens the shared ring buffer; returns an fd that polls readable with records. */
 int loader_ring_open(struct loader *l, loader_sample_fn fn, void *ctx);

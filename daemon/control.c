@@ -105,6 +105,9 @@ static json_t *op_status(void *ctx, struct client *c, json_t *req)
 		const struct tracer_counters *n = &d->pipeline->counters[i];
 		uint64_t l = loader_lost(d->loader, tracer_record_type(i)) + n->decode_errors;
 
+		/* A drop-in a reload removed or replaced (tracer_retire()). */
+		if (tracer_retired(i))
+			continue;
 		seen += n->events;
 		matched += n->matched;
 		lost += l;
@@ -115,6 +118,9 @@ static json_t *op_status(void *ctx, struct client *c, json_t *req)
 			(json_int_t)l, "prefilter", (*d->prefiltered_tracers >> i) & 1, "prefiltered",
 			(json_int_t)loader_prefiltered(d->loader, tracer_record_type(i)));
 
+		/* Loaded without optional hooks, or a new version a reload refused. */
+		if (one && t->note[0])
+			json_object_set_new(one, "note", json_string(t->note));
 		/* Tracers that aggregate in the kernel: what their drains folded together. */
 		if (one && t->ops->tick)
 			json_object_set_new(one, "aggregated",

@@ -44,6 +44,36 @@
 #include "daemon/rulebook.h"
 #include "daemon/server.h"
 
+/*
+ * A reload of the drop-in tracers (reload_dropins()): what changed in the
+ * tracers directory, compiled by a loader process while the daemon runs
+ * the tracers as they are, then switched over at once (apply_dropins()).
+ */
+enum { DROPIN_RELOAD_TIMEOUT_MS = 120000 };
+#define REFUSED_NOTE "its files changed and the new version is refused"
+
+struct dropin_plan {
+	struct tracer_ops *ops;	/* the new version; NULL: removed */
+	size_t old;		/* the slot of the running version; SIZE_MAX: added */
+	size_t slot;		/* the slot the new version takes; SIZE_MAX: none */
+	bool compiled;		/* sent to the loader process */
+};
+
+struct dropin_reload {
+	struct dropin_plan plan[TRACERS_MAX];
+	size_t n;
+	bool running, again;	/* a loader process works; a SIGHUP came meanwhile */
+	struct loader_reload run;
+	struct loop_watch watch;
+	int64_t started_ms;
+	/* The tracers as the loader process must number them, and which to compile. */
+	const struct tracer_ops *slots[LOADER_TRACERS_MAX];
+	bool compile[LOADER_TRACERS_MAX];
+	/* A slot retired at reload N is given again only at a later one (tracer_retire()). */
+	uint64_t generation;
+	uint64_t retired_at[LOADER_TRACERS_MAX];
+};
+
 struct daemon {
 	struct daemon_options opts;	/* resolved: command line, config, defaults */
 	struct config *start_config;	/* the config read at start (opts point into it) */
@@ -63,6 +93,8 @@ struct daemon {
 	/* What each tracer's start hook made (tracer_ops.start), by tracer index; NULL: none. */
 	void *tracer_state[LOADER_TRACERS_MAX];
 	bool tracers_dir_default;	/* the default tracers directory: may be missing */
+	struct dropin_reload dropins;	/* SIGHUP's reload of the drop-ins */
+	struct kernel_offsets offsets;	/* read at start, for what a reload compiles */
 	char tracers_dir_abs[PATH_MAX];	/* a relative --tracers-dir, made absolute */
 	struct rulebook *rules;
 	struct loop_watch rules_watch;	/* inotify on the rules directory */
@@ -946,6 +978,376 @@ static void socket_group(struct daemon *d, const char *path, const char *group)
 }
 
 
+/* ---- Reloading the drop-in tracers (docs/writing-a-tracer.md, "Reload") ---- */
+
+struct dropin_scan {
+	struct tracer_ops *ops[TRACERS_MAX];
+	size_t n;
+};
+
+/* Takes the scanned drop-in named @name out of @sc; NULL when there is none. */
+static struct tracer_ops *scan_take(struct dropin_scan *sc, const char *name)
+{
+	struct tracer_ops *ops;
+	size_t i;
+
+	for (i = 0; i < sc->n; i++) {
+		ops = sc->ops[i];
+		if (ops && strcmp(ops->name, name) == 0) {
+			sc->ops[i] = NULL;
+			return ops;
+		}
+	}
+	return NULL;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether drop-in @b, read now, is @a as it runs: the same program, record and fate. */
+static bool same_dropin(const struct tracer_ops *a, const struct tracer_ops *b)
+{
+	return same_text(a->bpf_source, b->bpf_source) && same_text(a->failed, b->failed) &&
+	       same_text(a->source_path, b->source_path);
+}
+
+/*
+ * A slot for a new drop-in: one retired at an earlier reload, whose programs
+ * are detached and whose records were read long since, else the next free.
+ * SIZE_MAX when every record type is taken.
+ */
+static size_t free_slot(struct daemon *d, size_t *next)
+{
+	struct dropin_reload *rl = &d->dropins;
+	size_t i, k;
+
+	for (i = tracer_builtin_count; i < tracer_count; i++) {
+		bool taken = false;
+
+		if (!tracer_retired(i) || rl->retired_at[i] >= rl->generation ||
+		    d->loader.tracers[i].n_links)
+			continue;
+		for (k = 0; k < rl->n; k++)
+			taken |= rl->plan[k].slot == i;
+		if (!taken)
+			return i;
+	}
+	if (*next >= TRACERS_MAX || *next >= LOADER_TRACERS_MAX)
+		return SIZE_MAX;
+	return (*next)++;
+}
+
+/* Whether --tracers (or `tracers`) lets drop-in @name run. */
+static bool dropin_wanted(struct daemon *d, const char *name)
+{
+	const char *names[TRACERS_WANTED_MAX];
+	const char *const *wanted;
+	char buf[1024];
+
+	wanted = parse_tracer_list(d->opts.tracers, buf, sizeof(buf), names, TRACERS_WANTED_MAX);
+	for (; wanted && *wanted; wanted++)
+		if (strcmp(*wanted, name) == 0)
+			return true;
+	return !wanted;
+}
+
+/* Puts @ops in @slot of the tracer table (a retired one, or the next). 0 or -errno. */
+static int place(size_t slot, struct tracer_ops *ops)
+{
+	const struct tracer_ops *was;
+
+	if (slot == tracer_count)
+		return tracer_register(ops);
+	was = tracer_reuse(slot, ops);
+	if (!was)
+		return -EBUSY;
+	tracer_dropin_free((struct tracer_ops *)was);
+	return 0;
+}
+
+/* Takes the running slot @index out of use: its programs detached, its name free. */
+static void retire_slot(struct daemon *d, size_t index)
+{
+	tracer_retire(index);
+	loader_release_slot(&d->loader, index);
+	d->dropins.retired_at[index] = d->dropins.generation;
+}
+
+/*
+ * Switches to what the reload planned, at once: removed drop-ins detached,
+ * new ones switched on, a changed one's new version on before its old one
+ * off (no blind moment; an event in between may be reported twice). A new
+ * version that failed leaves the running one in place. @res is the loader
+ * process's result, NULL when it failed with @why.
+ */
+static void apply_dropins(struct daemon *d, struct loader *res, const char *why)
+{
+	struct dropin_reload *rl = &d->dropins;
+	size_t i;
+
+	for (i = 0; i < rl->n; i++) {
+		struct dropin_plan *p = &rl->plan[i];
+		const char *name = p->ops ? p->ops->name : tracer_table[p->old]->name;
+		struct loaded_tracer *t;
+		bool ok;
+
+		if (!p->ops) {
+			retire_slot(d, p->old);
+			log_info("drop-in %s removed", name);
+			continue;
+		}
+		ok = p->compiled && res && res->tracers[p->slot].state == TRACER_LOADED;
+		if (p->old != SIZE_MAX && !ok) {
+			const char *err = p->ops->failed ? p->ops->failed :
+					  p->slot == SIZE_MAX ? "no record type is left (restart "
+								"the daemon)" :
+					  res ? res->tracers[p->slot].error : why;
+
+			log_error("drop-in %s: its new version is refused, the running one stays: "
+				  "%s", name, err);
+			snprintf(d->loader.tracers[p->old].note, LOADER_ERR_LEN, "%s: %s",
+				 REFUSED_NOTE, err);
+			tracer_dropin_free(p->ops);
+			continue;
+		}
+		if (p->slot == SIZE_MAX) {
+			log_error("drop-in %s: refused: bpfd runs at most %d tracers", name,
+				  (int)TRACERS_MAX);
+			tracer_dropin_free(p->ops);
+			continue;
+		}
+		if (p->old != SIZE_MAX)
+			tracer_retire(p->old);
+		if (place(p->slot, p->ops) < 0) {
+			log_error("drop-in %s: no slot for it", name);
+			tracer_dropin_free(p->ops);
+			continue;
+		}
+		t = &d->loader.tracers[p->slot];
+		if (res && p->compiled) {
+			loader_take_slot(&d->loader, res, p->slot);
+		} else {
+			loader_release_slot(&d->loader, p->slot);
+			t->ops = p->ops;
+			t->note[0] = '\0';
+			t->state = p->ops->failed || p->compiled ? TRACER_FAILED : TRACER_DISABLED;
+			snprintf(t->error, sizeof(t->error), "%s",
+				 p->ops->failed ? p->ops->failed : p->compiled ? why : "");
+			if (p->slot >= d->loader.n_tracers)
+				d->loader.n_tracers = p->slot + 1;
+		}
+		memset(&d->pipeline.counters[p->slot], 0, sizeof(d->pipeline.counters[p->slot]));
+		if (ok && loader_set_enabled(&d->loader, p->slot, true) < 0)
+			log_error("drop-in %s: switching it on failed", name);
+		if (p->old != SIZE_MAX)
+			retire_slot(d, p->old);
+		if (ok)
+			log_info("drop-in %s %s", name, p->old != SIZE_MAX ? "replaced" : "loaded");
+		else if (t->state == TRACER_FAILED)
+			log_error("drop-in %s refused: %s", name, t->error);
+	}
+	rl->n = 0;
+	rulebook_tracers_changed(d->rules);
+	log_info("rules: %zu active", rulebook_count(d->rules));
+	daemon_rules_changed(d);
+	watch_rules_dir(d);
+}
+
+static void reload_dropins(struct daemon *d);
+
+/* The loader process of a reload is done (or gone): switch over. */
+static void on_dropin_reload(struct loop_watch *w, uint32_t events)
+{
+	struct daemon *d = w->ctx;
+	struct dropin_reload *rl = &d->dropins;
+	struct loader *res = calloc(1, sizeof(*res));
+	char err[2048] = "out of memory";
+	int r = -ENOMEM;
+
+	(void)events;
+	loop_remove(&d->loop, &rl->watch);
+	if (res)
+		r = loader_reload_finish(&rl->run, res, err, sizeof(err));
+	else
+		loader_reload_abort(&rl->run);
+	kheaders_cleanup(d->kheaders_merged);
+	d->kheaders_merged[0] = '\0';
+	if (r < 0)
+		log_error("reloading drop-in tracers: %s", err);
+	else
+		log_info("drop-in tracers compiled in %.0f ms", res->compile_ms);
+	apply_dropins(d, r < 0 ? NULL : res, err);
+	if (res) {
+		loader_unload(res);
+		free(res);
+	}
+	rl->running = false;
+	if (rl->again) {
+		rl->again = false;
+		reload_dropins(d);
+	}
+}
+
+/* A reload's loader process that never finishes is stopped. */
+static void check_dropin_reload(struct daemon *d, int64_t now)
+{
+	struct dropin_reload *rl = &d->dropins;
+
+	if (!rl->running || now - rl->started_ms < DROPIN_RELOAD_TIMEOUT_MS)
+		return;
+	loop_remove(&d->loop, &rl->watch);
+	loader_reload_abort(&rl->run);
+	kheaders_cleanup(d->kheaders_merged);
+	d->kheaders_merged[0] = '\0';
+	log_error("reloading drop-in tracers: the loader process ran %d s; stopped",
+		  DROPIN_RELOAD_TIMEOUT_MS / 1000);
+	apply_dropins(d, NULL, "the compile took too long");
+	rl->running = false;
+}
+
+/* Says which drop-ins a reload compiles (and so, which it leaves alone). */
+static void log_compiling(const struct dropin_reload *rl)
+{
+	char names[1024] = "";
+	size_t i, o = 0;
+
+	for (i = 0; i < rl->n && o < sizeof(names); i++)
+		if (rl->plan[i].compiled)
+			o += snprintf(names + o, sizeof(names) - o, "%s%s", o ? ", " : "",
+				      rl->plan[i].ops->name);
+	log_info("drop-in tracers: compiling %s; the others run on as they are", names);
+}
+
+/* Starts the loader process on what the plan compiles; false when none is needed. */
+static bool compile_dropins(struct daemon *d)
+{
+	struct dropin_reload *rl = &d->dropins;
+	struct loader_request req;
+	size_t i, n_slots = tracer_count;
+	char err[2048];
+	bool any = false;
+
+	memset(rl->compile, 0, sizeof(rl->compile));
+	for (i = 0; i < tracer_count; i++)
+		rl->slots[i] = tracer_table[i];
+	for (i = 0; i < rl->n; i++) {
+		struct dropin_plan *p = &rl->plan[i];
+
+		if (!p->compiled)
+			continue;
+		rl->slots[p->slot] = p->ops;
+		rl->compile[p->slot] = true;
+		if (p->slot >= n_slots)
+			n_slots = p->slot + 1;
+		any = true;
+	}
+	if (!any)
+		return false;
+	if (prepare_headers(d) < 0) {
+		apply_dropins(d, NULL, "no kernel headers to compile with");
+		return true;
+	}
+	req = (struct loader_request){ .cfg = &d->tracer_cfg, .offsets = &d->offsets,
+				       .daemon = getpid(), .cgroup_root = d->cgroup_root,
+				       .cgroup_v1_subsys = d->cgroup_subsys,
+				       .tracers_dir = d->opts.tracers_dir, .slots = rl->slots,
+				       .n_slots = n_slots, .compile = rl->compile };
+	if (d->config && d->config->daemon.ring_buffer_bytes)
+		req.ringbuf_pages = d->config->daemon.ring_buffer_bytes / 4096;
+	if (loader_reload_start(&d->loader, &req, &rl->run, err, sizeof(err)) < 0) {
+		kheaders_cleanup(d->kheaders_merged);
+		d->kheaders_merged[0] = '\0';
+		log_error("reloading drop-in tracers: %s", err);
+		apply_dropins(d, NULL, err);
+		return true;
+	}
+	rl->watch = (struct loop_watch){ .fd = rl->run.sock, .fn = on_dropin_reload, .ctx = d };
+	if (loop_add(&d->loop, &rl->watch, EPOLLIN) < 0) {
+		loader_reload_abort(&rl->run);
+		apply_dropins(d, NULL, "watching the loader process failed");
+		return true;
+	}
+	rl->running = true;
+	rl->started_ms = loop_now_ms();
+	log_compiling(rl);
+	return true;
+}
+
+/*
+ * SIGHUP: the tracers directory read again and compared with the drop-ins
+ * running. Unchanged ones are left alone (not recompiled); removed ones are
+ * detached; added and changed ones are compiled by a loader process while
+ * the daemon goes on, then switched over (apply_dropins()), and the rules
+ * are read again against the tracers as they are then. Without a change,
+ * only the rules are read again.
+ */
+static void reload_dropins(struct daemon *d)
+{
+	struct dropin_reload *rl = &d->dropins;
+	struct dropin_scan sc = { .n = 0 };
+	struct tracer_ops *now;
+	char err[1024];
+	size_t i, next = tracer_count;
+
+	if (rl->running) {
+		rl->again = true;
+		return;
+	}
+	if (!d->opts.tracers_dir || !d->loader.n_shared) {
+		reload_rules(d);
+		return;
+	}
+	if (tracer_read_dropins(d->opts.tracers_dir, d->tracers_dir_default, report_dropin,
+				sc.ops, TRACERS_MAX, &sc.n, err, sizeof(err)) < 0) {
+		log_error("%s; the drop-ins run as they are", err);
+		reload_rules(d);
+		return;
+	}
+	rl->n = 0;
+	rl->generation++;
+	for (i = tracer_builtin_count; i < tracer_count; i++) {
+		if (tracer_retired(i))
+			continue;
+		now = scan_take(&sc, tracer_table[i]->name);
+		if (now && same_dropin(tracer_table[i], now)) {
+			tracer_dropin_free(now);
+			/* Back to the version that runs: a refusal of another is old news. */
+			if (strncmp(d->loader.tracers[i].note, REFUSED_NOTE, strlen(REFUSED_NOTE)) == 0)
+				d->loader.tracers[i].note[0] = '\0';
+			continue;
+		}
+		rl->plan[rl->n++] = (struct dropin_plan){ .ops = now, .old = i, .slot = SIZE_MAX };
+	}
+	for (i = 0; i < sc.n; i++) {
+		if (!sc.ops[i])
+			continue;
+		if (rl->n == TRACERS_MAX) {
+			tracer_dropin_free(sc.ops[i]);
+			continue;
+		}
+		rl->plan[rl->n++] = (struct dropin_plan){ .ops = sc.ops[i], .old = SIZE_MAX,
+							  .slot = SIZE_MAX };
+	}
+	if (!rl->n) {
+		reload_rules(d);
+		return;
+	}
+	for (i = 0; i < rl->n; i++) {
+		struct dropin_plan *p = &rl->plan[i];
+
+		/* A changed one that cannot load keeps its running version: no slot. */
+		if (!p->ops || (p->ops->failed && p->old != SIZE_MAX))
+			continue;
+		p->slot = free_slot(d, &next);
+		p->compiled = p->slot != SIZE_MAX && !p->ops->failed &&
+			      dropin_wanted(d, p->ops->name);
+	}
+	if (!compile_dropins(d))
+		apply_dropins(d, NULL, "");
+}
+
 static void on_signal(struct loop_watch *w, uint32_t events)
 {
 	struct daemon *d = w->ctx;
@@ -964,7 +1366,8 @@ static void on_signal(struct loop_watch *w, uint32_t events)
 			notify_send("RELOADING=1");
 			reload_config(d);
 			action_set_reopen(d->actions);
-			reload_rules(d);
+			/* The rules follow the drop-ins, which they name. */
+			reload_dropins(d);
 			notify_send("READY=1");
 			break;
 		}
@@ -1060,6 +1463,7 @@ static int load_tracers(struct daemon *d)
 	/* On unless switched off: see docs/performance.md for its cost. */
 	cfg->compat_syscalls = !c || !c->has_compat_syscalls || c->compat_syscalls;
 	r = btf_offsets_read(BTF_VMLINUX, &offsets, err, sizeof(err));
+	d->offsets = offsets;
 	if (r < 0) {
 		log_error("reading kernel struct offsets from %s: %s", BTF_VMLINUX, err);
 		return r;
@@ -1236,6 +1640,7 @@ static void run(struct daemon *d)
 			pipeline_sync_clock(&d->pipeline);
 			report_losses(d, now);
 			tick_tracers(d);
+			check_dropin_reload(d, now);
 			/* A rules directory created after start is picked up. */
 			if (d->rules_wd < 0 && d->opts.rules_dir &&
 			    access(d->opts.rules_dir, F_OK) == 0)
@@ -1247,6 +1652,10 @@ static void run(struct daemon *d)
 
 static void daemon_release(struct daemon *d)
 {
+	if (d->dropins.running) {
+		loop_remove(&d->loop, &d->dropins.watch);
+		loader_reload_abort(&d->dropins.run);
+	}
 	if (d->rules_watch.fd >= 0)
 		close(d->rules_watch.fd);
 	rulebook_free(d->rules);

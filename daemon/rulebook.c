@@ -390,6 +390,38 @@ bool rulebook_reload(struct rulebook *rb)
 	return changed;
 }
 
+void rulebook_tracers_changed(struct rulebook *rb)
+{
+	size_t i;
+
+	for (i = 0; i < rb->n_files; i++) {
+		struct rule_file *f = &rb->files[i];
+
+		/* Read again at the reload below, whatever its stamp. */
+		f->stamp = (struct stamp){ .size = -1 };
+		if (f->good && !rule_rebind(f->good)) {
+			report(rb, "%s: rule '%s' dropped: its tracer is gone", f->path,
+			       rule_name(f->good));
+			discard(rb, f->good);
+			f->good = NULL;
+		}
+	}
+	for (i = 0; i < rb->n_socket;) {
+		if (rule_rebind(rb->socket[i].rule)) {
+			i++;
+			continue;
+		}
+		report(rb, "created rule '%s' dropped: its tracer is gone",
+		       rule_name(rb->socket[i].rule));
+		discard(rb, rb->socket[i].rule);
+		free(rb->socket[i].source);
+		rb->socket[i] = rb->socket[--rb->n_socket];
+	}
+	rulebook_reload(rb);
+	if (rebuild(rb, false) < 0)
+		report(rb, "out of memory while compiling the rules");
+}
+
 void rulebook_set_max_rules(struct rulebook *rb, size_t max)
 {
 	rb->max_rules = max ? max : RULEBOOK_RULES_MAX;

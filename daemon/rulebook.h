@@ -59,6 +59,14 @@ void rulebook_set_max_rules(struct rulebook *rb, size_t max);
 bool rulebook_reload(struct rulebook *rb);
 
 /*
+ * The drop-in tracers changed (a reload): every rule file is read again,
+ * against the tracers' keys as they are now, and the created rules are
+ * bound to their tracers' new slots; a rule whose tracer is gone (a file's
+ * last good version, a created rule) is dropped and reported.
+ */
+void rulebook_tracers_changed(struct rulebook *rb);
+
+/*
  * Adds or replaces a rule from @text (create_rule). @file names the source
  * for the default name and messages. 0 with the rule's name in @name and
  * whether it replaced one in *@replaced, or -EINVAL with @err filled

@@ -19,6 +19,11 @@ json_t *reply_tracers(void)
 		json_t *hooks = json_array(), *keys = json_array();
 		char hook[256];
 
+		if (tracer_retired(i)) {
+			json_decref(hooks);
+			json_decref(keys);
+			continue;
+		}
 		for (h = t->hooks; h->target; h++) {
 			/* Part of the raw sys_exit hook listed beside it. */
 			if (h->kind == TRACER_HOOK_TAIL_CALL)

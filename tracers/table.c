@@ -7,6 +7,7 @@
  * tracer's record type (docs/writing-a-tracer.md).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "tracer.h"
@@ -32,6 +33,9 @@ const struct tracer_ops *tracer_table[TRACERS_MAX + 1] = {
 const size_t tracer_builtin_count = sizeof(builtin) / sizeof(builtin[0]);
 size_t tracer_count = sizeof(builtin) / sizeof(builtin[0]);
 
+/* Slots a reload of the drop-ins took out of use (tracer_retire()). */
+static bool retired[TRACERS_MAX];
+
 int tracer_register(const struct tracer_ops *t)
 {
 	if (tracer_find(t->name, NULL))
@@ -41,6 +45,29 @@ int tracer_register(const struct tracer_ops *t)
 	tracer_table[tracer_count++] = t;
 	tracer_table[tracer_count] = NULL;
 	return 0;
+}
+
+void tracer_retire(size_t index)
+{
+	if (index >= tracer_builtin_count && index < tracer_count)
+		retired[index] = true;
+}
+
+bool tracer_retired(size_t index)
+{
+	return index < TRACERS_MAX && retired[index];
+}
+
+const struct tracer_ops *tracer_reuse(size_t index, const struct tracer_ops *t)
+{
+	const struct tracer_ops *was;
+
+	if (!tracer_retired(index) || index >= tracer_count || tracer_find(t->name, NULL))
+		return NULL;
+	was = tracer_table[index];
+	tracer_table[index] = t;
+	retired[index] = false;
+	return was;
 }
 
 /*

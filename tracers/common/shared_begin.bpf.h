@@ -1,26 +1,24 @@
 /*
  * Before the common program: its maps (and those of path.bpf.c and
  * proc.bpf.c) are shared with the drop-in tracers, each of which is
- * compiled as a BCC module of its own in the same loader process. The
- * main module exports each map (BCC's "maps/export"); a drop-in's module,
- * compiled with BPFD_DROPIN, names the same maps "maps/extern", which BCC
- * resolves to the exported ones: one ring buffer, one set of prefilter
- * and container maps for every tracer. shared_end.bpf.h puts BCC's
- * macros back, so that a tracer's own maps are its module's.
+ * compiled as a BCC module of its own. A drop-in's module, compiled with
+ * BPFD_DROPIN, declares each map pinned at BPFD_SHARED_PINS/NAME, where
+ * the loader process pinned the running maps in a BPF filesystem of its
+ * own (bpf/loader.c, pin_shared()): BCC then uses the pinned map instead
+ * of making one, so every tracer has one ring buffer, one set of
+ * prefilter and container maps. shared_end.bpf.h puts BCC's macros back,
+ * so that a tracer's own maps are its module's.
  */
 #pragma push_macro("BPF_F_TABLE")
 #pragma push_macro("BPF_RINGBUF_OUTPUT")
 #undef BPF_F_TABLE
 #undef BPF_RINGBUF_OUTPUT
 #ifdef BPFD_DROPIN
-#define BPFD_MAP_SECTION(type) "maps/extern"
-#define BPFD_MAP_EXPORT(name) struct name##_table_t
+#define BPFD_MAP_SECTION(type, name) "maps/" type ":" BPFD_SHARED_PINS "/" #name
 #else
-#define BPFD_MAP_SECTION(type) "maps/" type
-#define BPFD_MAP_EXPORT(name) \
-	__attribute__((section("maps/export"))) struct name##_table_t __##name
+#define BPFD_MAP_SECTION(type, name) "maps/" type
 #endif
-/* As BCC's helpers.h has them, but for the section and the export. */
+/* As BCC's helpers.h has them, but for the section. */
 #define BPF_F_TABLE(_table_type, _key_type, _leaf_type, _name, _max_entries, _flags)           \
 	struct _name##_table_t {                                                               \
 		_key_type key;                                                                 \
@@ -38,9 +36,8 @@
 		u32 max_entries;                                                               \
 		int flags;                                                                     \
 	};                                                                                     \
-	__attribute__((section(BPFD_MAP_SECTION(_table_type)))) struct _name##_table_t _name = \
-		{ .flags = (_flags), .max_entries = (_max_entries) };                          \
-	BPFD_MAP_EXPORT(_name)
+	__attribute__((section(BPFD_MAP_SECTION(_table_type, _name)))) struct _name##_table_t  \
+		_name = { .flags = (_flags), .max_entries = (_max_entries) }
 #define BPF_RINGBUF_OUTPUT(_name, _num_pages)                                                  \
 	struct _name##_table_t {                                                               \
 		int key;                                                                       \
@@ -51,6 +48,5 @@
 		void (*ringbuf_submit)(void *, u64);                                           \
 		u32 max_entries;                                                               \
 	};                                                                                     \
-	__attribute__((section(BPFD_MAP_SECTION("ringbuf")))) struct _name##_table_t _name =   \
-		{ .max_entries = ((_num_pages) * PAGE_SIZE) };                                 \
-	BPFD_MAP_EXPORT(_name)
+	__attribute__((section(BPFD_MAP_SECTION("ringbuf", _name)))) struct _name##_table_t    \
+		_name = { .max_entries = ((_num_pages) * PAGE_SIZE) }

@@ -602,9 +602,10 @@ static void add(struct tracer_ops *ops, void (*report)(const char *message))
 	dropin_free(ops);
 }
 
-static void load_one(int dirfd, const char *dir, const char *name,
-		     void (*report)(const char *message))
+/* The drop-in @name of @dir (@dirfd): its tracer, failed when it cannot be used; NULL: no memory. */
+static struct tracer_ops *read_one(int dirfd, const char *dir, const char *name)
 {
+	struct tracer_ops *ops;
 	char file[DROPIN_NAME_MAX * 2 + 16], path[4096 + DROPIN_NAME_MAX + 16];
 	char why[DROPIN_ERROR_MAX], *text = NULL, *source = NULL;
 	struct dropin_desc *d = malloc(sizeof(*d));
@@ -612,10 +613,8 @@ static void load_one(int dirfd, const char *dir, const char *name,
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s.bpf.c", dir, name);
-	if (!d) {
-		add(dropin_new_failed(name, path, "out of memory"), report);
-		return;
-	}
+	if (!d)
+		return dropin_new_failed(name, path, "out of memory");
 	snprintf(file, sizeof(file), "%s.toml", name);
 	r = read_checked(dirfd, dir, file, DROPIN_DESC_FILE_MAX, &text, &len, why, sizeof(why));
 	if (!r) {
@@ -634,16 +633,18 @@ static void load_one(int dirfd, const char *dir, const char *name,
 		r = -EINVAL;
 	}
 	if (r)
-		add(dropin_new_failed(name, path, why), report);
+		ops = dropin_new_failed(name, path, why);
 	else
-		add(dropin_new(d, path, source, source_len), report);
+		ops = dropin_new(d, path, source, source_len);
 	free(text);
 	free(source);
 	free(d);
+	return ops;
 }
 
-int tracer_load_dropins(const char *dir, bool missing_ok, void (*report)(const char *message),
-			char *err, size_t err_size)
+int tracer_read_dropins(const char *dir, bool missing_ok, void (*report)(const char *message),
+			struct tracer_ops **out, size_t max, size_t *n_out, char *err,
+			size_t err_size)
 {
 	char *names[TRACERS_MAX + 1], abs[PATH_MAX], real[PATH_MAX], above[PATH_MAX];
 	size_t n = 0, i, len;
@@ -721,7 +722,10 @@ int tracer_load_dropins(const char *dir, bool missing_ok, void (*report)(const c
 	qsort(names, n, sizeof(names[0]), by_name);
 	for (i = 0; i < n; i++) {
 		if (dropin_name_valid(names[i], strlen(names[i]))) {
-			load_one(dirfd(dp), dir, names[i], report);
+			struct tracer_ops *ops = *n_out < max ? read_one(dirfd(dp), dir, names[i]) : NULL;
+
+			if (ops)
+				out[(*n_out)++] = ops;
 		} else if (report) {
 			char msg[512];
 
@@ -734,4 +738,26 @@ int tracer_load_dropins(const char *dir, bool missing_ok, void (*report)(const c
 	}
 	closedir(dp);
 	return 0;
+}
+
+int tracer_load_dropins(const char *dir, bool missing_ok, void (*report)(const char *message),
+			char *err, size_t err_size)
+{
+	struct tracer_ops *found[TRACERS_MAX];
+	size_t n = 0, i;
+	int r = tracer_read_dropins(dir, missing_ok, report, found, TRACERS_MAX, &n, err, err_size);
+
+	for (i = 0; i < n; i++)
+		add(found[i], report);
+	return r;
+}
+
+void tracer_dropin_free(struct tracer_ops *ops)
+{
+	dropin_free(ops);
+}
+
+struct tracer_ops *tracer_dropin_failed(const char *name, const char *path, const char *why)
+{
+	return dropin_new_failed(name, path, why);
 }
