@@ -190,21 +190,37 @@ static int bcc_compile(struct bpf_backend *b, const char *source, const char *co
 
 /*
  * The verifier's reason for a rejection: its last line before the
- * "processed N insns" summary.
+ * "processed N insns" summary. A program compiled with debug information
+ * (a drop-in's) has its source lines in the log, "; TEXT @ FILE:LINE"
+ * before the instructions of each: the last one before the reason, when
+ * it is the program's own file (not BCC's main.c, the common program),
+ * is said after the reason in @where.
  */
-static const char *verifier_reason(char *log)
+static const char *verifier_reason(char *log, char *where, size_t where_size)
 {
-	char *end = log + strlen(log), *line;
+	char *end = log + strlen(log), *line, *reason = NULL, *at;
 
+	where[0] = '\0';
 	for (;;) {
 		while (end > log && end[-1] == '\n')
 			*--end = '\0';
 		line = end;
 		while (line > log && line[-1] != '\n')
 			line--;
-		if (line == log || strncmp(line, "processed ", 10) != 0)
-			return line;
+		if (!reason && (line == log || strncmp(line, "processed ", 10) != 0))
+			reason = line;
+		if (reason && line != reason && strncmp(line, "; ", 2) == 0 &&
+		    (at = strstr(line, " @ ")) && strncmp(at + 3, "main.c:", 7) != 0) {
+			snprintf(where, where_size, " (at %s: %.*s)", at + 3, (int)(at - line - 2),
+				 line + 2);
+			return reason;
+		}
+		if (line == log)
+			return reason;
 		end = line;
+		/* Only the lines of the instructions just before the reason. */
+		if (reason && strncmp(line, "; ", 2) == 0)
+			return reason;
 	}
 }
 
@@ -240,8 +256,11 @@ static int bcc_load(struct bcc_backend *bb, const char *function, int type, char
 	e = errno ? errno : EINVAL;
 	capture_end(&cap, NULL, 0);
 	if (fd < 0) {
-		snprintf(err, err_size, "loading %s: %s%s%s", function, strerror(e),
-			 log && *log ? ": " : "", log ? verifier_reason(log) : "");
+		char where[512] = "";
+		const char *reason = log ? verifier_reason(log, where, sizeof(where)) : "";
+
+		snprintf(err, err_size, "loading %s: %s%s%s%s", function, strerror(e),
+			 log && *log ? ": " : "", reason, where);
 		free(log);
 		return -e;
 	}

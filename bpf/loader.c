@@ -193,9 +193,27 @@ static struct bpf_backend *compile(const struct compile_job *job, const bool *in
  * then the tracer. Attached to a backend of its own, which must stay alive
  * until its fds are sent; NULL with the compiler's message in @err.
  */
+/*
+ * A drop-in's flags: the job's without "-g0". With debug information the
+ * kernel gets the program's line table, and the verifier's message says
+ * at which line of NAME.bpf.c it refused it; a drop-in's module is small,
+ * so what that costs the compile is small too.
+ */
+static int own_cflags(const struct compile_job *job, const char **out)
+{
+	int i, n = 0;
+
+	for (i = 0; i < job->n_cflags; i++)
+		if (strcmp(job->cflags[i], "-g0"))
+			out[n++] = job->cflags[i];
+	out[n] = NULL;
+	return n;
+}
+
 static struct bpf_backend *compile_own(const struct compile_job *job, size_t index, char *err,
 				       size_t err_size)
 {
+	const char *cflags[BTF_CFLAG_COUNT + 11];
 	struct strbuf src = STRBUF_INIT;
 	struct bpf_backend *b = bcc_backend_new(err, err_size);
 
@@ -208,7 +226,8 @@ static struct bpf_backend *compile_own(const struct compile_job *job, size_t ind
 		snprintf(err, err_size, "out of memory");
 		b->ops->destroy(b);
 		b = NULL;
-	} else if (b->ops->compile(b, src.buf, job->cflags, job->n_cflags, err, err_size) < 0) {
+	} else if (b->ops->compile(b, src.buf, cflags, own_cflags(job, cflags), err,
+				   err_size) < 0) {
 		b->ops->destroy(b);
 		b = NULL;
 	}

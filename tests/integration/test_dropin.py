@@ -215,6 +215,9 @@ def test_loaded_and_failed():
     assert v["error"].startswith("loading tracepoint__syscalls__sys_exit_setns: Permission "
                                  "denied: "), v
     assert "memory access" in v["error"], v
+    # And where in the drop-in's file: its programs carry their line table.
+    assert v["error"].endswith("(at unverified.bpf.c:8: r->value = *(u32 *)((char *)r + "
+                               "far);)"), v
     w = st["wrongdesc"]
     assert w["state"] == "failed", w
     assert os.path.join(TD, "wrongdesc.toml") + ":3: field path: a string needs max" in w["error"], w
