@@ -26,6 +26,7 @@ extern const struct action_ops resume_action;
 extern const struct action_ops kill_container_action;
 extern const struct action_ops checkpoint_action;
 extern const struct action_ops webhook_action;
+extern const struct action_ops syslog_action;
 
 const struct action_ops *const action_table[] = {
 	&stdout_action,
@@ -38,6 +39,7 @@ const struct action_ops *const action_table[] = {
 	&kill_container_action,
 	&checkpoint_action,
 	&webhook_action,
+	&syslog_action,
 	NULL,
 };
 
