@@ -666,10 +666,15 @@ static int dgram_send(struct action *a, const char *msg, size_t len)
 			return 0;
 		}
 		/*
-		 * A local syslog daemon that restarted has a new socket at the
-		 * path: connect again, once. On UDP the error was the previous
-		 * datagram's (an ICMP port unreachable): this one is not sent.
+		 * On UDP the error is an earlier datagram's (the port's ICMP
+		 * unreachable): that one is counted lost and this one sent
+		 * again. A local syslog daemon that restarted has a new socket
+		 * at the path: connect again. Once.
 		 */
+		if (s->addr.transport == SYSLOG_UDP && err == -ECONNREFUSED && !attempt) {
+			action_failed(a, "sending to %s: %s", s->address, strerror(-err));
+			continue;
+		}
 		if (s->addr.transport != SYSLOG_UNIX ||
 		    (err != -ECONNREFUSED && err != -ENOTCONN && err != -ECONNRESET))
 			break;
