@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "lib/journal.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "rules.h"
@@ -569,7 +570,9 @@ static bool suppressed(struct action *a, const struct action_input *in)
 
 bool action_wants_json(const struct action *a)
 {
-	return a->ops != &stdout_action || a->env->output == CONFIG_OUTPUT_JSON;
+	/* The journal's entries carry the JSON (BPFD_EVENT=) whatever the output. */
+	return a->ops != &stdout_action || a->env->output == CONFIG_OUTPUT_JSON ||
+	       journal_active();
 }
 
 int action_run(struct action *a, const struct action_input *in)
