@@ -204,6 +204,17 @@ def test_tcp_text():
     assert a["runs"] == 1 and a["failures"] == 0, a
 
 
+def test_hostile_command_name():
+    """A program named to break out of its PARAM-VALUE stays inside it."""
+    pid = run("evil")
+    name = os.path.basename(PROGS["evil"])
+    line = RSYSLOG.wait_line(" pid=\"%d\" " % pid)[0]
+    # rsyslog keeps the SD as it came: escaped, one element, no param `x`.
+    assert '\\\\\\"\\] x=\\"' in line, line
+    msg = check_message(line, "evil", pid, 28)
+    assert json.loads(msg)["command"] == name, msg
+
+
 def test_unix_datagram():
     pid = run("unix")
     UNIX.settimeout(10)
@@ -315,9 +326,11 @@ def main():
     STALL = NeverReads()
     rules = os.path.join(TMP, "rules")
     os.makedirs(rules)
-    for which in ("udp", "tcp", "unix", "stall", "other"):
+    for which in ("udp", "tcp", "unix", "stall", "evil", "other"):
         actions = "" if which == "other" else "'syslog:%s'" % which
-        PROGS[which] = make_program(TMP, unique("sl"))
+        # comm keeps 15 bytes: "e", 6 hex digits and a try at closing the value.
+        name = "e" + unique("")[:6] + '\\"] x="' if which == "evil" else unique("sl")
+        PROGS[which] = make_program(TMP, name)
         with open(os.path.join(rules, "sl_%s.toml" % which), "w") as f:
             f.write("tracer = 'exec'\nactions = [%s]\n[filterEvents.command]\n"
                     "values = ['%s']\n" % (actions, os.path.basename(PROGS[which])))
@@ -336,6 +349,9 @@ backoff = 200ms
 [syslog:unix]
 address = {unix}
 
+[syslog:evil]
+address = udp://127.0.0.1:{udp}
+
 [syslog:stall]
 address = tcp://127.0.0.1:{stall}
 queue = 50
@@ -349,6 +365,7 @@ max_size = 65000
         status = run_tests([
             test_udp_json,
             test_tcp_text,
+            test_hostile_command_name,
             test_unix_datagram,
             test_rsyslogd_down_and_back,
             test_collector_never_reads,
