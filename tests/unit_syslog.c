@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -421,6 +423,118 @@ static void test_unix_datagram(void **state)
 	rmdir(dir);
 }
 
+/* An instance of [syslog] with @settings, on @loop. */
+static struct action *instance(struct loop *loop, struct action_env *env, const char *settings,
+			       struct config **cfg, struct action_set **set)
+{
+	char conf[512], err[CONFIG_ERROR_MAX];
+	struct action *a;
+
+	*env = (struct action_env){ .loop = loop, .daemon_pid = 99, .cgroup_mount = "" };
+	snprintf(conf, sizeof(conf), "[syslog]\n%s", settings);
+	assert_int_equal(config_load("t.conf", conf, strlen(conf), action_config_check, NULL, cfg,
+				     err), 0);
+	*set = action_set_new(env, *cfg);
+	a = action_set_get(*set, "syslog", err, sizeof(err));
+	assert_true(action_usable(a));
+	return a;
+}
+
+/* Two events over TCP: two octet-counted frames, back to back, no newline. */
+static void test_tcp_frames(void **state)
+{
+	struct action_input in = { .ev = &ev, .rule = "r", .json = "{\"n\":1}", .json_len = 7 };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	struct action_env env;
+	struct action_set *set;
+	struct config *cfg;
+	struct action *a;
+	struct loop loop;
+	char settings[128], buf[4096], *p, *end;
+	size_t got = 0, frames = 0, n;
+	int lfd, cfd, i;
+
+	(void)state;
+	make_event();
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+	assert_int_equal(loop_init(&loop), 0);
+	snprintf(settings, sizeof(settings), "address = tcp://127.0.0.1:%d\n", ntohs(sa.sin_port));
+	a = instance(&loop, &env, settings, &cfg, &set);
+	assert_int_equal(action_run(a, &in), 0);
+	assert_int_equal(action_run(a, &in), 0);
+	for (i = 0; i < 50 && a->ops->pending(a); i++)
+		loop_run_once(&loop, 20);
+	assert_int_equal(a->ops->pending(a), 0);
+	cfd = accept(lfd, NULL, NULL);
+	assert_true(cfd >= 0);
+	while (frames < 2) {
+		ssize_t r = recv(cfd, buf + got, sizeof(buf) - 1 - got, 0);
+
+		assert_true(r > 0);
+		got += r;
+		buf[got] = '\0';
+		for (frames = 0, p = buf; p < buf + got; frames++) {
+			n = strtoul(p, &end, 10);
+			if (*end != ' ' || end + 1 + n > buf + got)
+				break;
+			assert_true(strncmp(end + 1, "<28>1 ", 6) == 0);
+			assert_memory_equal(end + 1 + n - 7, "{\"n\":1}", 7);
+			p = end + 1 + n;
+		}
+	}
+	assert_int_equal(p - buf, got);
+	assert_null(memchr(buf, '\n', got));
+	assert_int_equal(a->stats.failures, 0);
+	action_set_free(set);
+	config_free(cfg);
+	loop_release(&loop);
+	close(cfd);
+	close(lfd);
+}
+
+/* Nobody listening: a failure per attempt, and at most `queue` messages wait. */
+static void test_tcp_queue_bound(void **state)
+{
+	struct action_input in = { .ev = &ev, .rule = "r", .json = "{}", .json_len = 2 };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	struct action_env env;
+	struct action_set *set;
+	struct config *cfg;
+	struct action *a;
+	struct loop loop;
+	char settings[128];
+	int fd, i;
+
+	(void)state;
+	make_event();
+	/* A port just freed: nothing listens there. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	assert_int_equal(loop_init(&loop), 0);
+	snprintf(settings, sizeof(settings), "address = tcp://127.0.0.1:%d\nqueue = 3\n"
+		 "backoff = 10s\n", ntohs(sa.sin_port));
+	a = instance(&loop, &env, settings, &cfg, &set);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(action_run(a, &in), 0);
+		loop_run_once(&loop, 10);
+	}
+	assert_int_equal(a->ops->pending(a), 3);
+	assert_int_equal(a->stats.dropped, 7);
+	/* One refused connection; the next attempt waits for the backoff. */
+	assert_int_equal(a->stats.failures, 1);
+	assert_true(a->timer_ms > loop_now_ms() + 5000);
+	action_set_free(set);
+	config_free(cfg);
+	loop_release(&loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +551,8 @@ int main(void)
 		cmocka_unit_test(test_octet_framing),
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_unix_datagram),
+		cmocka_unit_test(test_tcp_frames),
+		cmocka_unit_test(test_tcp_queue_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
