@@ -535,6 +535,55 @@ static void test_tcp_queue_bound(void **state)
 	loop_release(&loop);
 }
 
+/* A collector whose accept queue is full never answers the SYN: `timeout` ends the attempt. */
+static void test_tcp_connect_timeout(void **state)
+{
+	struct action_input in = { .ev = &ev, .rule = "r", .json = "{}", .json_len = 2 };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	struct action_env env;
+	struct action_set *set;
+	struct config *cfg;
+	struct action *a;
+	struct loop loop;
+	char settings[128];
+	int lfd, filler[2], i;
+	int64_t start;
+
+	(void)state;
+	make_event();
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 0), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+	/* Backlog 0 keeps one connection waiting to be accepted; these fill it. */
+	for (i = 0; i < 2; i++) {
+		filler[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		connect(filler[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	usleep(100000);
+	assert_int_equal(loop_init(&loop), 0);
+	snprintf(settings, sizeof(settings), "address = tcp://127.0.0.1:%d\ntimeout = 300ms\n"
+		 "backoff = 10s\n", ntohs(sa.sin_port));
+	a = instance(&loop, &env, settings, &cfg, &set);
+	start = loop_now_ms();
+	assert_int_equal(action_run(a, &in), 0);
+	while (!a->stats.failures && loop_now_ms() - start < 3000) {
+		int wait = action_set_timers(set, loop_now_ms());
+
+		loop_run_once(&loop, wait < 0 || wait > 50 ? 50 : wait);
+	}
+	assert_int_equal(a->stats.failures, 1);
+	assert_true(loop_now_ms() - start >= 300);
+	assert_int_equal(a->ops->pending(a), 1);
+	action_set_free(set);
+	config_free(cfg);
+	loop_release(&loop);
+	close(filler[0]);
+	close(filler[1]);
+	close(lfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_unix_datagram),
 		cmocka_unit_test(test_tcp_frames),
 		cmocka_unit_test(test_tcp_queue_bound),
+		cmocka_unit_test(test_tcp_connect_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
