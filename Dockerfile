@@ -15,7 +15,7 @@ RUN rm -f /etc/apt/sources.list \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential meson ninja-build pkg-config python3 \
-      libbpfcc-dev libbpf-dev libjansson-dev libinih-dev libcurl4-openssl-dev \
+      libbpfcc-dev libbpf-dev libjansson-dev libinih-dev libcurl4-openssl-dev libsystemd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . /src

@@ -219,8 +219,9 @@ bool action_usable(const struct action *a);
 int action_run(struct action *a, const struct action_input *in);
 
 /*
- * Whether run() uses in->json: every action but `stdout` in its text form.
- * The pipeline encodes the JSON only for those that do.
+ * Whether run() uses in->json: every action but `stdout` in its text form
+ * to a standard output that is not the journal. The pipeline encodes the
+ * JSON only for those that do.
  */
 bool action_wants_json(const struct action *a);
 

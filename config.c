@@ -326,6 +326,17 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 					"to %d", value, CONFIG_PROCESS_TABLE_MAX);
 		return 1;
 	}
+	if (strcmp(key, "journal") == 0) {
+		if (strcmp(value, "auto") == 0)
+			d->journal = JOURNAL_AUTO;
+		else if (strcmp(value, "on") == 0)
+			d->journal = JOURNAL_ON;
+		else if (strcmp(value, "off") == 0)
+			d->journal = JOURNAL_OFF;
+		else
+			return failf(l, "journal: \"%s\" is not auto, on or off", value);
+		return 1;
+	}
 	if (tracer_option_find(key, NULL))
 		return set_tracer_option(l, key, value);
 	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, tracers_dir, socket, "
@@ -334,7 +345,7 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 			"ring_buffer_size, subscriber_queue_size, client_stall_timeout, "
 			"client_frame_timeout, client_idle_timeout, max_rules, "
 			"log_level, output, default_actions, default_actions_force, compat_syscalls, "
-			"ancestors, process_table_size)",
+			"ancestors, process_table_size, journal)",
 		     key, tracer_option_names(names, sizeof(names)));
 }
 

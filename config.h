@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/journal.h"
 #include "tracer.h"
 
 /* The largest process_table_size accepted (the process table's own limit, proctable.h). */
@@ -78,6 +79,8 @@ struct config_daemon {
 	bool has_ancestors;
 	unsigned int ancestors;
 	uint64_t process_table_size;	/* entries; 0: default; at most CONFIG_PROCESS_TABLE_MAX */
+	/* journal = auto|on|off: the log and `stdout` to the systemd journal (lib/journal.h). */
+	enum journal_mode journal;
 };
 
 struct config {

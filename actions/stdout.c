@@ -16,18 +16,27 @@
  * with MSG_DONTWAIT; a file or device as it is. What cannot be written yet
  * waits, up to STDOUT_BUFFER_MAX bytes; lines beyond that are dropped and
  * counted.
+ *
+ * When the daemon writes to the systemd journal (lib/journal.h), each event
+ * is one journal entry instead: the line as MESSAGE and the event's key
+ * fields as fields of their own (BPFD_RULE=, CONTAINER_ID=...), so that
+ * `journalctl BPFD_RULE=NAME` finds them. An entry journald has no room
+ * for is dropped and counted.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "action.h"
+#include "lib/journal.h"
 #include "lib/strbuf.h"
 
 enum { STDOUT_BUFFER_MAX = 1 << 20 };
@@ -102,11 +111,79 @@ static bool stdout_discards(void)
 	return discards;
 }
 
+enum { JOURNAL_FIELDS_MAX = 10 + EVENT_RULES_MAX };
+
+/* One field of an entry in @sb: its start offset kept in @at (the buffer may move). */
+static int field_add(struct strbuf *sb, size_t *at, size_t *n, const char *name, const char *value,
+		     size_t len)
+{
+	at[(*n)++] = sb->len;
+	if (strbuf_addstr(sb, name) || strbuf_addch(sb, '=') || strbuf_add(sb, value, len) ||
+	    strbuf_addch(sb, '\0'))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * The event as one journal entry: MESSAGE (the line `stdout` would print),
+ * PRIORITY, SYSLOG_IDENTIFIER, and its key fields, BPFD_EVENT its JSON.
+ * Fields are NUL-separated in one buffer, each sent without its NUL.
+ */
+static int stdout_journal(struct action *a, const struct action_input *in)
+{
+	static struct strbuf sb = STRBUF_INIT, line = STRBUF_INIT;
+	const struct event *ev = in->ev;
+	struct iovec iov[JOURNAL_FIELDS_MAX];
+	size_t at[JOURNAL_FIELDS_MAX], n = 0, i;
+	char num[24];
+	int r;
+
+	strbuf_reset(&sb);
+	strbuf_reset(&line);
+	if (a->env->output == CONFIG_OUTPUT_JSON && in->json)
+		r = strbuf_add(&line, in->json, in->json_len);
+	else
+		r = event_to_text(ev, &line);
+	r = r ?: field_add(&sb, at, &n, "MESSAGE", line.buf, line.len);
+	r = r ?: field_add(&sb, at, &n, "PRIORITY", "4", 1);
+	r = r ?: field_add(&sb, at, &n, "SYSLOG_IDENTIFIER", "bpfd", 4);
+	r = r ?: field_add(&sb, at, &n, "BPFD_TRACER", ev->tracer, strlen(ev->tracer));
+	/* A field may repeat: each rule the event matched, for `journalctl BPFD_RULE=`. */
+	for (i = 0; i < ev->n_rules && !r; i++)
+		r = field_add(&sb, at, &n, "BPFD_RULE", ev->rules[i], strlen(ev->rules[i]));
+	if (ev->container_id && *ev->container_id)
+		r = r ?: field_add(&sb, at, &n, "CONTAINER_ID", ev->container_id,
+				   strlen(ev->container_id));
+	snprintf(num, sizeof(num), "%u", ev->pid);
+	r = r ?: field_add(&sb, at, &n, "BPFD_PID", num, strlen(num));
+	snprintf(num, sizeof(num), "%u", ev->uid);
+	r = r ?: field_add(&sb, at, &n, "BPFD_UID", num, strlen(num));
+	r = r ?: field_add(&sb, at, &n, "BPFD_COMMAND", ev->command,
+			   strnlen(ev->command, sizeof(ev->command)));
+	if (in->json)
+		r = r ?: field_add(&sb, at, &n, "BPFD_EVENT", in->json, in->json_len);
+	if (r)
+		return r;
+	for (i = 0; i < n; i++) {
+		size_t end = i + 1 < n ? at[i + 1] : sb.len;
+
+		iov[i] = (struct iovec){ .iov_base = sb.buf + at[i], .iov_len = end - at[i] - 1 };
+	}
+	r = journal_send(iov, n);
+	if (r == -EAGAIN) {
+		action_dropped(a, "journald is not reading, its queue is full");
+		return 0;
+	}
+	return r;
+}
+
 static int stdout_run(struct action *a, const struct action_input *in)
 {
 	size_t before = stdout_pending.len;
 	int err;
 
+	if (journal_active())
+		return stdout_journal(a, in);
 	if (stdout_discards())
 		return 0;
 	if (before >= STDOUT_BUFFER_MAX) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "lib/journal.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "rules.h"
@@ -26,6 +27,7 @@ extern const struct action_ops resume_action;
 extern const struct action_ops kill_container_action;
 extern const struct action_ops checkpoint_action;
 extern const struct action_ops webhook_action;
+extern const struct action_ops syslog_action;
 
 const struct action_ops *const action_table[] = {
 	&stdout_action,
@@ -38,6 +40,7 @@ const struct action_ops *const action_table[] = {
 	&kill_container_action,
 	&checkpoint_action,
 	&webhook_action,
+	&syslog_action,
 	NULL,
 };
 
@@ -567,7 +570,9 @@ static bool suppressed(struct action *a, const struct action_input *in)
 
 bool action_wants_json(const struct action *a)
 {
-	return a->ops != &stdout_action || a->env->output == CONFIG_OUTPUT_JSON;
+	/* The journal's entries carry the JSON (BPFD_EVENT=) whatever the output. */
+	return a->ops != &stdout_action || a->env->output == CONFIG_OUTPUT_JSON ||
+	       journal_active();
 }
 
 int action_run(struct action *a, const struct action_input *in)

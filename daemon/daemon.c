@@ -36,6 +36,7 @@
 #include "bpf/loader.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "lib/journal.h"
 #include "lib/notify.h"
 #include "daemon/identity.h"
 #include "daemon/pipeline.h"
@@ -752,6 +753,26 @@ static int read_config(const struct daemon_options *o, struct config **out)
 	return r;
 }
 
+/*
+ * The journal, when the config says so or systemd connected the daemon's
+ * output to it (lib/journal.h): before anything else is logged, and while
+ * the daemon has one thread. -1 when `journal = on` cannot be had.
+ */
+static int open_journal(struct daemon *d)
+{
+	enum journal_mode mode = d->config ? d->config->daemon.journal : JOURNAL_AUTO;
+	char err[256];
+	int r = journal_open(mode, err, sizeof(err));
+
+	if (r < 0 && mode == JOURNAL_ON) {
+		log_error("journal = on: %s", err);
+		return -1;
+	}
+	if (r < 0)
+		log_warn("standard output is the journal, but %s: writing to it as a stream", err);
+	return 0;
+}
+
 /* "alice, 1001" into ids: names through passwd/group, numbers as they are. */
 static size_t resolve_ids(const char *list, bool users, unsigned int *out, size_t max)
 {
@@ -874,11 +895,12 @@ static void reload_config(struct daemon *d)
 		    !same(was->socket_group, now->socket_group) ||
 		    was->compat_syscalls != now->compat_syscalls ||
 		    was->has_ancestors != now->has_ancestors || was->ancestors != now->ancestors ||
-		    was->process_table_size != now->process_table_size)
+		    was->process_table_size != now->process_table_size ||
+		    was->journal != now->journal)
 			log_warn("config: socket, rules_dir, tracers, tracers_dir, "
 				 "%scgroup_hierarchy, "
-				 "ring_buffer_size, compat_syscalls, ancestors, process_table_size "
-				 "and socket settings take effect at the next start",
+				 "ring_buffer_size, compat_syscalls, ancestors, process_table_size, "
+				 "journal and socket settings take effect at the next start",
 				 tracer_option_names(names, sizeof(names)));
 	}
 	action_set_reconfigure(d->actions, cfg);
@@ -1703,6 +1725,10 @@ int daemon_main(const struct daemon_options *opts)
 	if (read_config(opts, &d.start_config) < 0)
 		return 1;
 	d.config = d.start_config;
+	if (open_journal(&d) < 0) {
+		config_free(d.start_config);
+		return 1;
+	}
 	resolve_options(&d);
 	/* Drop-ins before the rules, which name them by tracer. */
 	load_dropins(&d);

@@ -2,13 +2,41 @@
 #define _GNU_SOURCE
 #include "lib/log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
 #include <time.h>
+
+#include "lib/journal.h"
 
 enum log_level log_max_level = LOG_LVL_INFO;
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
+
+/*
+ * To the journal: the message with its PRIORITY, no time or level prefix
+ * (the journal keeps both). 0, or a negative errno: then the line goes to
+ * stderr, but for -EAGAIN (journald is not reading: the line is dropped,
+ * as writing to its stream on stderr would block).
+ */
+static int log_journal(enum log_level level, const char *msg)
+{
+	char message[4200], priority[16];
+	struct iovec iov[3];
+	int n;
+
+	n = snprintf(message, sizeof(message), "MESSAGE=%s", msg);
+	iov[0] = (struct iovec){ .iov_base = message,
+				 .iov_len = (size_t)n < sizeof(message) ? (size_t)n
+									: sizeof(message) - 1 };
+	n = snprintf(priority, sizeof(priority), "PRIORITY=%d", journal_priority_of_level(level));
+	iov[1] = (struct iovec){ .iov_base = priority, .iov_len = (size_t)n };
+	iov[2] = (struct iovec){ .iov_base = "SYSLOG_IDENTIFIER=bpfd", .iov_len = 22 };
+	n = journal_send(iov, 3);
+	return n == -EAGAIN ? 0 : n;
+}
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
@@ -28,6 +56,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
+	if (journal_active() && log_journal(level, line + n) == 0)
+		return;
 	/* One write per line, so that concurrent writers never interleave. */
 	fprintf(stderr, "%s\n", line);
 }

@@ -89,6 +89,7 @@ static void test_daemon_section(void **state)
 			   "client_idle_timeout = 5m\n"
 			   "log_level = debug\n"
 			   "output = json\n"
+			   "journal = on\n"
 			   "default_actions = stdout, file\n"
 			   "[file]\n"
 			   "path = /var/log/bpfd.jsonl   ; inline comment\n";
@@ -110,11 +111,12 @@ static void test_daemon_section(void **state)
 	assert_int_equal(cfg->daemon.client_idle_ms, 300000);
 	assert_int_equal(cfg->daemon.log_level, LOG_LVL_DEBUG);
 	assert_int_equal(cfg->daemon.output, CONFIG_OUTPUT_JSON);
+	assert_int_equal(cfg->daemon.journal, JOURNAL_ON);
 	assert_int_equal(cfg->daemon.n_default_actions, 2);
 	assert_string_equal(cfg->daemon.default_actions[1], "file");
 	assert_int_equal(cfg->n_sections, 1);
 	assert_string_equal(config_get(config_section(cfg, "file"), "path"), "/var/log/bpfd.jsonl");
-	assert_int_equal(config_line(config_section(cfg, "file"), "path"), 18);
+	assert_int_equal(config_line(config_section(cfg, "file"), "path"), 19);
 	config_free(cfg);
 }
 
@@ -162,7 +164,10 @@ static void test_errors(void **state)
 		     "socket_mode, socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
 		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
 		     "client_idle_timeout, max_rules, log_level, output, default_actions, "
-		     "default_actions_force, compat_syscalls, ancestors, process_table_size)");
+		     "default_actions_force, compat_syscalls, ancestors, process_table_size, "
+		     "journal)");
+	expect_error("[daemon]\njournal = systemd\n",
+		     "bpfd.conf:2: journal: \"systemd\" is not auto, on or off");
 	expect_error("[daemon]\ncompat_syscalls = maybe\n",
 		     "bpfd.conf:2: compat_syscalls: \"maybe\" is not true or false");
 	expect_error_prefix("\n\n[webhok]\nurl = http://x\n",
