@@ -167,6 +167,14 @@ struct loader_map_stats {
  */
 size_t loader_map_stats(struct loader *l, struct loader_map_stats *out, size_t n);
 
+/*
+ * The run time and run count of tracer @index's programs (each counted
+ * once, however many hooks it has; a program several tracers share is
+ * none's), while kernel.bpf_stats_enabled is 1. 0, or -ENODATA when the
+ * kernel does not count, or the first other -errno.
+ */
+int loader_run_stats(struct loader *l, size_t index, uint64_t *run_ns, uint64_t *run_cnt);
+
 /* Closes everything, which detaches every program. Safe on a zeroed loader. */
 void loader_unload(struct loader *l);
 
