@@ -851,6 +851,14 @@ static void reload_config(struct daemon *d)
 				 "ring_buffer_size, compat_syscalls, ancestors, process_table_size "
 				 "and socket settings take effect at the next start",
 				 tracer_option_names(names, sizeof(names)));
+		if (!same(was->metrics.address, now->metrics.address) ||
+		    !same(was->metrics.tls_cert, now->metrics.tls_cert) ||
+		    !same(was->metrics.tls_key, now->metrics.tls_key) ||
+		    !same(was->metrics.token_file, now->metrics.token_file) ||
+		    was->metrics.insecure != now->metrics.insecure ||
+		    was->metrics.timeout_ms != now->metrics.timeout_ms)
+			log_warn("config: the metrics settings take effect at the next start (the "
+				 "token, certificate and key files are read then too)");
 	}
 	action_set_reconfigure(d->actions, cfg);
 	if (d->config != d->start_config)
@@ -1264,10 +1272,14 @@ static const char *metrics_rule_at(void *ctx, size_t i, uint64_t *matches)
 static int metrics_page(void *ctx, struct strbuf *out, const struct metrics_server_stats *stats)
 {
 	struct daemon *d = ctx;
-	json_t *status = control_status(&d->control);
-	json_t *version = reply_version(d->loader.bcc_version[0] ? d->loader.bcc_version : NULL);
+	json_t *status, *version;
 	int r = -ENOMEM;
 
+	/* Served from run() on, when struct control is filled; earlier: "not yet" (503). */
+	if (!d->control.server)
+		return -EAGAIN;
+	status = control_status(&d->control);
+	version = reply_version(d->loader.bcc_version[0] ? d->loader.bcc_version : NULL);
 	if (status && version)
 		r = metrics_page_write(out, status, version, metrics_rule_at, d->rules,
 				       rulebook_count(d->rules), stats);
@@ -1437,6 +1449,11 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	}
 
+	/* Before the slow part: a bad metrics setting fails the start at once. */
+	if (start_metrics(&d) < 0) {
+		daemon_release(&d);
+		return 1;
+	}
 	r = load_tracers(&d);
 	if (r < 0) {
 		daemon_release(&d);
@@ -1468,10 +1485,6 @@ int daemon_main(const struct daemon_options *opts)
 				      .tracer_state = d.tracer_state, .cgroup_mount = d.cgroup_mount,
 				      .cgroup2 = d.cgroup_subsys < 0, .started_ms = d.started_ms,
 				      .rules_changed = rules_changed, .owner = &d };
-	if (start_metrics(&d) < 0) {
-		daemon_release(&d);
-		return 1;
-	}
 	start_tracers(&d, &d.tracer_cfg);
 	r = loader_start(&d.loader);
 	if (r < 0) {

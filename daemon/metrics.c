@@ -244,6 +244,11 @@ static enum MHD_Result serve_page(struct metrics_server *m, struct MHD_Connectio
 
 	m->stats.scrapes++;
 	err = m->page(m->ctx, &page, &m->stats);
+	if (err == -EAGAIN) {
+		strbuf_release(&page);
+		return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the daemon is starting\n", NULL,
+			      NULL);
+	}
 	if (err < 0) {
 		strbuf_release(&page);
 		log_warn("metrics: writing the page: %s", strerror(-err));

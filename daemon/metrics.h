@@ -38,7 +38,10 @@ struct metrics_options {
 	int64_t timeout_ms;		/* 0: METRICS_DEFAULT_TIMEOUT_MS */
 };
 
-/* Writes the page into @out (metrics_page_write()); 0 or -errno (the answer is then a 500). */
+/*
+ * Writes the page into @out (metrics_page_write()): 0, -EAGAIN while the
+ * daemon is not ready (a 503), or another -errno (a 500).
+ */
 typedef int (*metrics_page_fn)(void *ctx, struct strbuf *out,
 			       const struct metrics_server_stats *stats);
 
