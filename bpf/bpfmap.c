@@ -202,7 +202,7 @@ int bpfmap_prog_run_stats(int fd, uint32_t *id, uint64_t *run_ns, uint64_t *run_
 	if (n < 0)
 		return -errno;
 	target[n] = '\0';
-	if (strcmp(target, "anon_inode:bpf-link") == 0) {
+	if (strcmp(target, "anon_inode:bpf_link") == 0) {
 		err = obj_info(fd, &link, sizeof(link));
 		if (err < 0)
 			return err;

@@ -84,9 +84,10 @@ struct metrics_server {
 	void *ctx;
 	struct metrics_server_stats stats;
 	int64_t warn_next_ms;		/* MHD's complaints are logged at most every few seconds */
+	int64_t run_at_ms;		/* when MHD_run() is due (run_mhd()) */
 };
 
-enum { METRICS_WARN_MS = 10000 };
+enum { METRICS_WARN_MS = 10000, METRICS_RUN_MS = 500 };
 
 bool metrics_token_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -235,7 +236,7 @@ static bool authorized(struct metrics_server *m, struct MHD_Connection *c)
 	return metrics_token_equal(h, strlen(h), m->token, m->token_len);
 }
 
-static enum MHD_Result serve_page(struct metrics_server *m, struct MHD_Connection *c, bool head)
+static enum MHD_Result serve_page(struct metrics_server *m, struct MHD_Connection *c)
 {
 	struct strbuf page = STRBUF_INIT;
 	struct MHD_Response *r;
@@ -255,18 +256,11 @@ static enum MHD_Result serve_page(struct metrics_server *m, struct MHD_Connectio
 		return answer(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the page could not be written\n",
 			      NULL, NULL);
 	}
-	if (head) {
-		/* The length a GET would have, no body. */
-		r = mhd.create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	/* MHD frees the page with free() once sent; to a HEAD it sends the headers only. */
+	r = mhd.create_response_from_buffer(page.len, page.buf ? page.buf : (void *)"",
+					    page.buf ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!r)
 		strbuf_release(&page);
-	} else {
-		/* MHD frees the page with free() once sent. */
-		r = mhd.create_response_from_buffer(page.len, page.buf ? page.buf : (void *)"",
-						    page.buf ? MHD_RESPMEM_MUST_FREE
-							     : MHD_RESPMEM_PERSISTENT);
-		if (!r)
-			strbuf_release(&page);
-	}
 	if (!r)
 		return MHD_NO;
 	mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
@@ -276,27 +270,24 @@ static enum MHD_Result serve_page(struct metrics_server *m, struct MHD_Connectio
 }
 
 /*
- * MHD calls this once when a request's headers are in, and again for its
- * body; a GET has none, so the answer is queued at the second call. A
- * request with a body is answered at once (MHD then closes the
- * connection): nothing here reads a body.
+ * MHD calls this when a request's headers are in, and again for each part
+ * of its body. Every answer is given at that first call: nothing here
+ * reads a body, and a request with one is answered and its connection
+ * closed without reading it (MHD's rule for an early answer).
  */
 static enum MHD_Result on_request(void *ctx, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **req_ctx)
 {
-	static int headers_seen;
 	struct metrics_server *m = ctx;
 	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
 	bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 
 	(void)version;
 	(void)upload;
-	if (!*req_ctx && !*upload_size) {
-		*req_ctx = &headers_seen;
-		return MHD_YES;
-	}
-	*upload_size = 0;
+	(void)req_ctx;
+	if (*upload_size)
+		return MHD_NO;	/* answered already: the body is not read */
 	if (!authorized(m, c)) {
 		m->stats.unauthorized++;
 		return answer(c, MHD_HTTP_UNAUTHORIZED, "a bearer token is needed\n",
@@ -312,30 +303,50 @@ static enum MHD_Result on_request(void *ctx, struct MHD_Connection *c, const cha
 		return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET /metrics only\n",
 			      MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	}
-	return serve_page(m, c, head);
+	return serve_page(m, c);
 }
+
+static void run_mhd(struct metrics_server *m);
 
 static void on_ready(struct loop_watch *w, uint32_t events)
 {
 	struct metrics_server *m = w->ctx;
 
 	(void)events;
+	run_mhd(m);
+}
+
+/* Runs MHD and notes when it must run next, whatever its fds say. */
+static void run_mhd(struct metrics_server *m)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
 	mhd.run(m->mhd);
+	/*
+	 * At its connection limit MHD stops watching the listening socket,
+	 * and takes it back only in a later MHD_run(): one that nothing on
+	 * its fds may ever cause once the connections it cut were its last.
+	 * Hence a run at least every METRICS_RUN_MS.
+	 */
+	if (mhd.get_timeout(m->mhd, &ms) != MHD_YES || ms > METRICS_RUN_MS)
+		ms = METRICS_RUN_MS;
+	m->run_at_ms = loop_now_ms() + (int64_t)ms;
 }
 
 int metrics_server_due(struct metrics_server *m)
 {
-	MHD_UNSIGNED_LONG_LONG ms;
+	int64_t left;
 
-	if (!m || mhd.get_timeout(m->mhd, &ms) != MHD_YES)
+	if (!m)
 		return -1;
-	return ms > 60000 ? 60000 : (int)ms;
+	left = m->run_at_ms - loop_now_ms();
+	return left < 0 ? 0 : (int)left;
 }
 
 void metrics_server_tick(struct metrics_server *m)
 {
-	if (m && metrics_server_due(m) == 0)
-		mhd.run(m->mhd);
+	if (m && loop_now_ms() >= m->run_at_ms)
+		run_mhd(m);
 }
 
 static int listen_on(struct metrics_server *m, const struct netaddr *a, const char *text,
@@ -459,6 +470,7 @@ int metrics_server_start(struct loop *loop, const struct metrics_options *o,
 		m->watch.fd = -1;
 		goto fail;
 	}
+	run_mhd(m);
 	*out = m;
 	return 0;
 fail:
