@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 /* A family whose samples are one member of each element of a status array. */
@@ -106,6 +108,19 @@ static const struct single singles[] = {
 	  "process_table.capacity" },
 	{ "bpfd_process_table_bytes", "gauge", "Bytes the process table uses.",
 	  "process_table.bytes" },
+	{ "bpfd_process_table_exited_kept", "gauge",
+	  "Exited processes the process table keeps for their descendants.",
+	  "process_table.exited_kept" },
+	{ "bpfd_process_table_seeded", "gauge", "Processes read from /proc at start.",
+	  "process_table.seeded" },
+	{ "bpfd_process_table_ancestors", "gauge", "Ancestors each event names.",
+	  "process_table.ancestors" },
+	{ "bpfd_process_table_forks_total", "counter", "Forks the process table recorded.",
+	  "process_table.forks" },
+	{ "bpfd_process_table_execs_total", "counter", "Execs the process table recorded.",
+	  "process_table.execs" },
+	{ "bpfd_process_table_exits_total", "counter", "Exits the process table recorded.",
+	  "process_table.exits" },
 	{ "bpfd_process_table_evicted_total", "counter",
 	  "Processes evicted from the full process table.", "process_table.evicted" },
 	{ "bpfd_process_table_dropped_total", "counter",
@@ -120,6 +135,8 @@ static const struct single singles[] = {
 	  "clients.connected" },
 	{ "bpfd_clients_limit", "gauge", "Clients the control socket accepts at most.",
 	  "clients.limit" },
+	{ "bpfd_clients_admin_slots", "gauge", "Of those, the slots kept for root and the admins.",
+	  "clients.admin_slots" },
 	{ "bpfd_clients_refused_total", "counter",
 	  "Connections to the control socket refused: no slot.", "clients.refused" },
 	{ "bpfd_clients_disconnected_total", "counter",

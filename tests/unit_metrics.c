@@ -201,6 +201,26 @@ static void test_status_families(void **state)
 	free(page);
 }
 
+static void test_process_table(void **state)
+{
+	int err;
+	char *page = write_page("{\"process_table\":{\"enabled\":true,\"ancestors\":4,"
+				"\"entries\":5,\"capacity\":32768,\"forks\":7,\"lost\":2}}", NULL,
+				&err);
+
+	(void)state;
+	assert_int_equal(err, 0);
+	check_structure(page);
+	assert_true(has_line(page, "bpfd_process_table_forks_total 7"));
+	assert_true(has_line(page, "bpfd_process_table_lost_total 2"));
+	assert_true(has_line(page, "bpfd_process_table_ancestors 4"));
+	/* What the object lacks is not made up. */
+	assert_null(strstr(page, "bpfd_process_table_execs_total"));
+	/* Nor does a disabled table's "enabled" become a family of its own. */
+	assert_null(strstr(page, "bpfd_process_table_enabled"));
+	free(page);
+}
+
 static void test_rules_page_bounded(void **state)
 {
 	struct rules rules = { .n = 10000, .name_len = 128 };
@@ -278,6 +298,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_status_families),
+		cmocka_unit_test(test_process_table),
 		cmocka_unit_test(test_rules_page_bounded),
 		cmocka_unit_test(test_page_limit),
 		cmocka_unit_test(test_addresses),
