@@ -259,10 +259,10 @@ static enum MHD_Result serve_page(struct metrics_server *m, struct MHD_Connectio
 	/* MHD frees the page with free() once sent; to a HEAD it sends the headers only. */
 	r = mhd.create_response_from_buffer(page.len, page.buf ? page.buf : (void *)"",
 					    page.buf ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-	if (!r)
+	if (!r) {
 		strbuf_release(&page);
-	if (!r)
 		return MHD_NO;
+	}
 	mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
 	ret = mhd.queue_response(c, MHD_HTTP_OK, r);
 	mhd.destroy_response(r);
