@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 [ $# -eq 4 ] || { echo "usage: $0 BPFD_A CONFIG_LINE_A BPFD_B CONFIG_LINE_B" >&2; exit 2; }
 tmp=$(mktemp -d /tmp/bpfd-pair-XXXXXX)
 pids=
-trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $pids 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
 # start NAME BPFD LINE: a daemon and its subscriber; the daemon's pid in $tmp/NAME.pid.
