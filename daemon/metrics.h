@@ -11,8 +11,10 @@
  * returns. The page is written when it is asked for, on the loop's thread,
  * from the numbers `status` reads: there is no second thread and nothing
  * shared to lock. What a client can grow is bounded: connections
- * (METRICS_CONNECTIONS_MAX), the memory each may use (its request's
- * headers included), and how long one may sit idle (metrics_timeout).
+ * (METRICS_CONNECTIONS_MAX, and METRICS_CONNECTIONS_PER_IP from one
+ * address when other hosts can connect), the memory each may use (its
+ * request's headers included), and how long one may sit idle
+ * (metrics_timeout).
  */
 
 #include <stdbool.h>
@@ -25,6 +27,8 @@
 
 enum {
 	METRICS_CONNECTIONS_MAX = 16,
+	/* On an address other hosts reach: one host may not take every slot. */
+	METRICS_CONNECTIONS_PER_IP = 4,
 	METRICS_CONNECTION_MEMORY = 32 * 1024,	/* per connection: request line and headers */
 	METRICS_DEFAULT_TIMEOUT_MS = 10000,
 	METRICS_SECRET_MAX = 64 * 1024,	/* a token or PEM file */

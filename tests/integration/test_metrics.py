@@ -30,6 +30,7 @@ DASHBOARD = os.path.join(SOURCE, "deploy", "grafana", "bpfd-fleet.json")
 MANIFEST = os.path.join(SOURCE, "deploy", "kubernetes", "bpfd.yaml")
 
 CONNECTIONS_MAX = 16      # METRICS_CONNECTIONS_MAX, daemon/metrics.h
+CONNECTIONS_PER_IP = 4    # METRICS_CONNECTIONS_PER_IP
 TIMEOUT_S = 2             # metrics_timeout below
 
 D = None                  # the main daemon: 127.0.0.1, no token
@@ -45,6 +46,17 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def daemon_sockets(pid):
+    """The sockets process @pid holds."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return n
 
 
 def get(url, headers=None, context=None, timeout=10):
@@ -268,12 +280,7 @@ while time.time() < deadline and alive():
     time.sleep(0.2)
 print("left", alive(), flush=True)
 '''
-    def daemon_sockets():
-        fds = os.listdir("/proc/%d/fd" % D.pid)
-        return sum(os.readlink("/proc/%d/fd/%s" % (D.pid, fd)).startswith("socket:")
-                   for fd in fds if os.path.exists("/proc/%d/fd/%s" % (D.pid, fd)))
-
-    before = daemon_sockets()
+    before = daemon_sockets(D.pid)
     proc = subprocess.Popen(["setpriv", "--reuid", "nobody", "--regid", "nogroup",
                              "--clear-groups", sys.executable, "-c", holder, str(PORT), "200",
                              str(TIMEOUT_S * 6 + 4)],
@@ -285,7 +292,7 @@ print("left", alive(), flush=True)
         # kernel's listen backlog.
         taken = []
         for _ in range(10):
-            taken.append(daemon_sockets() - before)
+            taken.append(daemon_sockets(D.pid) - before)
             time.sleep(0.1)
         assert 0 < max(taken) <= CONNECTIONS_MAX, \
             "%s connections taken (bound %d; client: %s)" % (taken, CONNECTIONS_MAX,
@@ -404,6 +411,18 @@ def test_refusals():
     d = start_other(["metrics = 0.0.0.0:%d" % port, "metrics_insecure = true"])
     try:
         assert get("http://127.0.0.1:%d/metrics" % port)[0] == 200
+        # Where other hosts connect, one address holds PER_IP connections at most.
+        before = daemon_sockets(d.pid)
+        socks = []
+        for _ in range(12):
+            c = socket.create_connection(("127.0.0.1", port), timeout=5)
+            c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            socks.append(c)
+        time.sleep(1)
+        taken = daemon_sockets(d.pid) - before
+        for c in socks:
+            c.close()
+        assert 0 < taken <= CONNECTIONS_PER_IP, "%d connections from one address" % taken
     finally:
         d.cleanup()
     shutil.rmtree(tmp, ignore_errors=True)
