@@ -150,7 +150,8 @@ json_t *control_status(struct control *d)
 			  (loop_now_ms() - d->started_ms) / 1000.0, "tracers", tracers, "events",
 			  "seen", (json_int_t)seen, "matched", (json_int_t)matched, "lost",
 			  (json_int_t)lost, "subscriber_dropped",
-			  (json_int_t)server_dropped_total(d->server), "subscribers", subs, "actions", actions,
+			  (json_int_t)server_dropped_total(d->server), "subscribers", subs, "actions",
+			  actions,
 			  "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
 			  (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
 			  (json_int_t)cs.misses);

@@ -1296,11 +1296,11 @@ static int start_metrics(struct daemon *d)
 	char err[512];
 	int r;
 
-	if (c) {
+	if (c)
 		o = (struct metrics_options){ .address = c->address, .tls_cert = c->tls_cert,
 					      .tls_key = c->tls_key, .token_file = c->token_file,
-					      .insecure = c->insecure, .timeout_ms = c->timeout_ms };
-	}
+					      .insecure = c->insecure,
+					      .timeout_ms = c->timeout_ms };
 	if (d->opts.metrics)
 		o.address = d->opts.metrics;
 	if (!o.address)

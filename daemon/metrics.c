@@ -32,7 +32,7 @@
 #define METRICS_LIBMHD "libmicrohttpd.so.12"
 
 #define MHD_SYMBOLS(X)                                                                             \
-	X(start_daemon) X(stop_daemon) X(get_daemon_info) X(run) X(get_timeout)                     \
+	X(start_daemon) X(stop_daemon) X(get_daemon_info) X(run) X(get_timeout)                    \
 	X(create_response_from_buffer) X(add_response_header) X(queue_response)                    \
 	X(destroy_response) X(lookup_connection_value) X(is_feature_supported)
 
@@ -257,8 +257,9 @@ static enum MHD_Result serve_page(struct metrics_server *m, struct MHD_Connectio
 			      NULL, NULL);
 	}
 	/* MHD frees the page with free() once sent; to a HEAD it sends the headers only. */
-	r = mhd.create_response_from_buffer(page.len, page.buf ? page.buf : (void *)"",
-					    page.buf ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	r = mhd.create_response_from_buffer(
+		page.len, page.buf ? page.buf : (void *)"",
+		page.buf ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!r) {
 		strbuf_release(&page);
 		return MHD_NO;

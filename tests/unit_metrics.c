@@ -127,9 +127,10 @@ static void check_structure(const char *page)
 			assert_string_equal(family, help_of);
 			assert_true(strcmp(type, "counter") == 0 || strcmp(type, "gauge") == 0);
 			/* A counter's name ends in _total, nothing else's does. */
+			size_t len = strlen(family);
+
 			assert_int_equal(strcmp(type, "counter") == 0,
-					 strlen(family) > 6 &&
-						 strcmp(family + strlen(family) - 6, "_total") == 0);
+					 len > 6 && strcmp(family + len - 6, "_total") == 0);
 			for (i = 0; i < n_seen; i++)
 				assert_string_not_equal(seen[i], family);
 			assert_true(n_seen < 512);
@@ -236,7 +237,8 @@ static void test_rules_page_bounded(void **state)
 	{
 		char line[400];
 
-		snprintf(line, sizeof(line), "bpfd_rule_matches_total{rule=\"%s\"} 9999", rules.name);
+		snprintf(line, sizeof(line), "bpfd_rule_matches_total{rule=\"%s\"} 9999",
+			 rules.name);
 		assert_true(has_line(page, line));
 	}
 	/* ~170 bytes a rule: a big page, far below the bound. */
