@@ -1105,8 +1105,8 @@ int loader_run_stats(struct loader *l, size_t index, uint64_t *run_ns, uint64_t 
 	int i, err;
 
 	*run_ns = *run_cnt = 0;
-	if (index >= l->n_tracers || !bpfmap_run_stats_enabled())
-		return -ENODATA;
+	if (index >= l->n_tracers)
+		return -EINVAL;
 	for (i = 0; i <= t->n_links; i++) {
 		int fd = i < t->n_links ? t->link_fds[i] : t->uprobe_prog_fd;
 
@@ -1124,6 +1124,11 @@ int loader_run_stats(struct loader *l, size_t index, uint64_t *run_ns, uint64_t 
 		*run_cnt += cnt;
 	}
 	return 0;
+}
+
+bool loader_run_stats_enabled(void)
+{
+	return bpfmap_run_stats_enabled();
 }
 
 static void close_fd(int *fd)

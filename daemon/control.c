@@ -96,6 +96,7 @@ json_t *control_status(struct control *d)
 	struct cgroup_cache_stats cs;
 	struct server_stats ss;
 	uint64_t run_ns, run_cnt;
+	bool run_stats = loader_run_stats_enabled();
 	size_t i;
 
 	for (i = 0; i < d->loader->n_tracers; i++) {
@@ -121,7 +122,7 @@ json_t *control_status(struct control *d)
 						      (json_int_t)t->drain.events, "full",
 						      (json_int_t)t->drain.full));
 		/* The kernel's count of the programs' runs: only while kernel.bpf_stats_enabled. */
-		if (one && t->state == TRACER_LOADED &&
+		if (one && run_stats && t->state == TRACER_LOADED &&
 		    loader_run_stats(d->loader, i, &run_ns, &run_cnt) == 0) {
 			json_object_set_new(one, "run_time_ns", json_integer((json_int_t)run_ns));
 			json_object_set_new(one, "run_count", json_integer((json_int_t)run_cnt));
