@@ -16,6 +16,7 @@ RUN rm -f /etc/apt/sources.list \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential meson ninja-build pkg-config python3 \
       libbpfcc-dev libbpf-dev libjansson-dev libinih-dev libcurl4-openssl-dev libsystemd-dev \
+      libmicrohttpd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . /src
@@ -31,13 +32,14 @@ RUN meson setup /build --prefix=/usr -Dtests=false -Dcommit=${BPFD_COMMIT} \
 # --- runtime stage: the binary, its libraries, rules and config ---
 FROM ${BASE}
 COPY deploy/container/debian.sources /etc/apt/sources.list.d/debian.sources
-# libbpfcc is dlopen()ed by the daemon (BCC, with LLVM and clang). No
+# libbpfcc is dlopen()ed by the daemon (BCC, with LLVM and clang), as are
+# libcurl (webhook) and libmicrohttpd (the metrics server). No
 # linux-headers package: BCC compiles against the host's headers, mounted
 # read-only at /usr/src and /lib/modules (docs/headers.md, docs/deploy.md).
 RUN rm -f /etc/apt/sources.list \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libbpfcc libbpf1 libjansson4 libinih1 libcurl4 ca-certificates \
+      libbpfcc libbpf1 libjansson4 libinih1 libcurl4 libmicrohttpd12 ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 COPY --from=build /out/usr/sbin/bpfd /usr/sbin/bpfd
 COPY examples/rules/ /etc/bpfd/rules/

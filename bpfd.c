@@ -26,6 +26,7 @@ static int cmd_daemon(const struct cli *cli)
 		.tracers = cli->tracers,
 		.tracer_cfg = cli->tracer_cfg,
 		.cgroup_hierarchy = cli->cgroup_hierarchy,
+		.metrics = cli->metrics,
 		.debug = cli->debug,
 	};
 
@@ -34,7 +35,7 @@ static int cmd_daemon(const struct cli *cli)
 
 static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS,
 					       OPT_TRACERS_DIR, OPT_TRACER_OPTIONS,
-					       OPT_CGROUP_HIERARCHY, OPT_HELP };
+					       OPT_CGROUP_HIERARCHY, OPT_METRICS, OPT_HELP };
 static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OPT_CONTAINER,
 					      OPT_HELP };
 static const enum cli_opt_id json_opts[] = { OPT_JSON, OPT_HELP };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/netaddr.h"
 
 enum {
 	CONFIG_FILE_MAX = 1 << 20,
@@ -208,6 +209,44 @@ static int set_default_actions(struct load *l, const char *value)
 	return 1;
 }
 
+/* [daemon] metrics*: the metrics server's keys (docs/config.md). */
+static int metrics_key(struct load *l, const char *key, const char *value)
+{
+	struct config_metrics *m = &l->cfg->daemon.metrics;
+	struct netaddr a;
+	char err[256];
+
+	if (strcmp(key, "metrics") == 0) {
+		if (netaddr_parse(value, &a, err, sizeof(err)) < 0)
+			return failf(l, "metrics: %s", err);
+		return set_string(l, &m->address, value);
+	}
+	if (strcmp(key, "metrics_tls_cert") == 0 || strcmp(key, "metrics_tls_key") == 0 ||
+	    strcmp(key, "metrics_token_file") == 0) {
+		if (value[0] != '/')
+			return failf(l, "%s: \"%s\" is not an absolute path", key, value);
+		return set_string(l, strcmp(key, "metrics_tls_cert") == 0  ? &m->tls_cert
+				  : strcmp(key, "metrics_tls_key") == 0 ? &m->tls_key
+									: &m->token_file,
+				  value);
+	}
+	if (strcmp(key, "metrics_insecure") == 0) {
+		if (config_parse_bool(value, &m->insecure) < 0)
+			return failf(l, "metrics_insecure: \"%s\" is not true or false", value);
+		return 1;
+	}
+	if (strcmp(key, "metrics_timeout") == 0) {
+		if (config_parse_duration_ms(value, &m->timeout_ms) < 0 || m->timeout_ms < 1000 ||
+		    m->timeout_ms > 3600000)
+			return failf(l, "metrics_timeout: \"%s\" is not a duration between 1s "
+					"and 1h", value);
+		return 1;
+	}
+	return failf(l, "unknown key \"%s\" in [daemon] (the metrics keys: metrics, "
+			"metrics_tls_cert, metrics_tls_key, metrics_token_file, metrics_insecure, "
+			"metrics_timeout)", key);
+}
+
 static int daemon_key(struct load *l, const char *key, const char *value)
 {
 	struct config_daemon *d = &l->cfg->daemon;
@@ -337,6 +376,8 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 			return failf(l, "journal: \"%s\" is not auto, on or off", value);
 		return 1;
 	}
+	if (strncmp(key, "metrics", 7) == 0)
+		return metrics_key(l, key, value);
 	if (tracer_option_find(key, NULL))
 		return set_tracer_option(l, key, value);
 	return failf(l, "unknown key \"%s\" in [daemon] (known: rules_dir, tracers_dir, socket, "
@@ -345,7 +386,7 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 			"ring_buffer_size, subscriber_queue_size, client_stall_timeout, "
 			"client_frame_timeout, client_idle_timeout, max_rules, "
 			"log_level, output, default_actions, default_actions_force, compat_syscalls, "
-			"ancestors, process_table_size, journal)",
+			"ancestors, process_table_size, journal, metrics...)",
 		     key, tracer_option_names(names, sizeof(names)));
 }
 
@@ -568,6 +609,10 @@ void config_free(struct config *cfg)
 	for (i = 0; i < d->tracer_cfg.n_settings; i++)
 		free((char *)d->tracer_cfg.settings[i].value);
 	free((char *)d->cgroup_hierarchy);
+	free((char *)d->metrics.address);
+	free((char *)d->metrics.tls_cert);
+	free((char *)d->metrics.tls_key);
+	free((char *)d->metrics.token_file);
 	for (i = 0; i < d->n_default_actions; i++)
 		free(d->default_actions[i]);
 	free(d->default_actions);

@@ -81,6 +81,14 @@ struct config_daemon {
 	uint64_t process_table_size;	/* entries; 0: default; at most CONFIG_PROCESS_TABLE_MAX */
 	/* journal = auto|on|off: the log and `stdout` to the systemd journal (lib/journal.h). */
 	enum journal_mode journal;
+	/* The metrics server (docs/config.md, metrics*); NULL address: none. */
+	struct config_metrics {
+		const char *address;	/* HOST:PORT, [IPV6]:PORT or /path (netaddr.h) */
+		const char *tls_cert, *tls_key;	/* PEM files: HTTPS */
+		const char *token_file;	/* a bearer token every request must carry */
+		bool insecure;		/* another host may reach it without TLS and token */
+		int64_t timeout_ms;	/* a connection's idle limit; 0: default */
+	} metrics;
 };
 
 struct config {

@@ -178,6 +178,7 @@ struct rule {
 	bool force;
 	struct filter *filters;
 	size_t n_filters;
+	uint64_t matches;		/* events it matched (rule_count_match) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -1079,6 +1080,21 @@ int rule_bind_action(struct rule *r, size_t i, void *instance)
 	}
 	r->instances[i] = instance;
 	return 0;
+}
+
+void rule_count_match(const struct rule *r)
+{
+	/*
+	 * Rules live on the heap (rule_parse) and the counter is the one
+	 * member the event path writes: the const of the set's pointers
+	 * protects the rest.
+	 */
+	((struct rule *)r)->matches++;
+}
+
+uint64_t rule_match_count(const struct rule *r)
+{
+	return r->matches;
 }
 
 bool rule_forced(const struct rule *r)

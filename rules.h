@@ -98,6 +98,13 @@ void *rule_action_instance(const struct rule *r, size_t i);
 int rule_bind_action(struct rule *r, size_t i, void *instance);
 
 /*
+ * The events @r matched since it was read: the pipeline counts each
+ * (a rule's file that changes starts a new rule, and a new count).
+ */
+void rule_count_match(const struct rule *r);
+uint64_t rule_match_count(const struct rule *r);
+
+/*
  * What a BPF program can test of @r ahead of the daemon: when @r has a
  * `values` filter on string key @key whose every value is an exact string
  * or a literal followed by one trailing `*` (a prefix), calls @fn with each

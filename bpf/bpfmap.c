@@ -171,3 +171,69 @@ int bpfmap_occupancy(int fd, uint64_t *entries, uint64_t *capacity)
 	free(values);
 	return err;
 }
+
+static int obj_info(int fd, void *info, uint32_t len)
+{
+	union bpf_attr attr;
+
+	memset(info, 0, len);
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = fd;
+	attr.info.info_len = len;
+	attr.info.info = (uint64_t)(uintptr_t)info;
+	return syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) < 0 ? -errno : 0;
+}
+
+int bpfmap_prog_run_stats(int fd, uint32_t *id, uint64_t *run_ns, uint64_t *run_cnt)
+{
+	struct bpf_prog_info prog;
+	struct bpf_link_info link;
+	union bpf_attr attr;
+	char path[64], target[64];
+	ssize_t n;
+	int prog_fd = fd, err;
+
+	/*
+	 * The kernel answers BPF_OBJ_GET_INFO_BY_FD with the info of whatever
+	 * @fd is, in the caller's buffer: what it is must be known first.
+	 */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	if (strcmp(target, "anon_inode:bpf_link") == 0) {
+		err = obj_info(fd, &link, sizeof(link));
+		if (err < 0)
+			return err;
+		memset(&attr, 0, sizeof(attr));
+		attr.prog_id = link.prog_id;
+		prog_fd = syscall(__NR_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof(attr));
+		if (prog_fd < 0)
+			return -errno;
+	} else if (strcmp(target, "anon_inode:bpf-prog") != 0) {
+		return -EBADF;
+	}
+	err = obj_info(prog_fd, &prog, sizeof(prog));
+	if (prog_fd != fd)
+		close(prog_fd);
+	if (err < 0)
+		return err;
+	*id = prog.id;
+	*run_ns = prog.run_time_ns;
+	*run_cnt = prog.run_cnt;
+	return 0;
+}
+
+bool bpfmap_run_stats_enabled(void)
+{
+	char c = '0';
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+
+	if (!f)
+		return false;
+	if (fread(&c, 1, 1, f) != 1)
+		c = '0';
+	fclose(f);
+	return c != '0';
+}

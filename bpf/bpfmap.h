@@ -7,6 +7,7 @@
  * the maps the compiled module exposes (counters, switches). 0 or -errno.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,5 +35,15 @@ int bpfmap_possible_cpus(void);
 
 /* Sum of a u64 per-CPU array element. */
 int bpfmap_percpu_sum(int fd, uint32_t key, uint64_t *sum);
+
+/*
+ * The program behind @fd, a BPF link or a program: its id, and the time
+ * its runs took and their count, which the kernel keeps while
+ * kernel.bpf_stats_enabled is 1 (0 otherwise). 0 or -errno.
+ */
+int bpfmap_prog_run_stats(int fd, uint32_t *id, uint64_t *run_ns, uint64_t *run_cnt);
+
+/* Whether the kernel counts programs' run time (sysctl kernel.bpf_stats_enabled). */
+bool bpfmap_run_stats_enabled(void);
 
 #endif

@@ -1459,6 +1459,41 @@ size_t loader_map_stats(struct loader *l, struct loader_map_stats *out, size_t n
 	return i;
 }
 
+int loader_run_stats(struct loader *l, size_t index, uint64_t *run_ns, uint64_t *run_cnt)
+{
+	const struct loaded_tracer *t = &l->tracers[index];
+	uint32_t seen[LOADER_LINKS_MAX + 1], id;
+	uint64_t ns, cnt;
+	size_t n_seen = 0, j;
+	int i, err;
+
+	*run_ns = *run_cnt = 0;
+	if (index >= l->n_tracers)
+		return -EINVAL;
+	for (i = 0; i <= t->n_links; i++) {
+		int fd = i < t->n_links ? t->link_fds[i] : t->uprobe_prog_fd;
+
+		if (fd < 0)
+			continue;
+		err = bpfmap_prog_run_stats(fd, &id, &ns, &cnt);
+		if (err < 0)
+			return err;
+		for (j = 0; j < n_seen && seen[j] != id; j++)
+			;
+		if (j < n_seen)
+			continue;
+		seen[n_seen++] = id;
+		*run_ns += ns;
+		*run_cnt += cnt;
+	}
+	return 0;
+}
+
+bool loader_run_stats_enabled(void)
+{
+	return bpfmap_run_stats_enabled();
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)

@@ -235,6 +235,15 @@ struct loader_map_stats {
  */
 size_t loader_map_stats(struct loader *l, struct loader_map_stats *out, size_t n);
 
+/*
+ * The run time and run count of tracer @index's programs (each counted
+ * once, however many hooks it has; a program several tracers share is
+ * none's). The kernel counts only while kernel.bpf_stats_enabled is 1
+ * (loader_run_stats_enabled()). 0 or -errno.
+ */
+int loader_run_stats(struct loader *l, size_t index, uint64_t *run_ns, uint64_t *run_cnt);
+bool loader_run_stats_enabled(void);
+
 /* Closes everything, which detaches every program. Safe on a zeroed loader. */
 void loader_unload(struct loader *l);
 

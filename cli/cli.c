@@ -23,6 +23,8 @@ const struct cli_option cli_options[] = {
 	{ OPT_TRACER, "tracer", 0, "NAME", "only events of this tracer" },
 	{ OPT_RULE, "rule", 0, "NAME", "only events that matched this rule" },
 	{ OPT_CONTAINER, "container", 0, "ID", "only events of this container (an id prefix or its name)" },
+	{ OPT_METRICS, "metrics", 0, "ADDRESS",
+	  "serve Prometheus metrics at HOST:PORT, [IPV6]:PORT or a unix socket path" },
 	{ OPT_CGROUP_HIERARCHY, "cgroup-hierarchy", 0, "NAME",
 	  "cgroups to attribute by: v2 (default) or a v1 controller (pids, memory...)" },
 	{ 0, NULL, 0, NULL, NULL },
@@ -100,6 +102,7 @@ static void set_option(struct cli *cli, const struct cli_option *o, const char *
 	case OPT_CONTAINER: cli->container = value; break;
 	case OPT_TRACER_OPTIONS: break;	/* set_tracer_option() */
 	case OPT_CGROUP_HIERARCHY: cli->cgroup_hierarchy = value; break;
+	case OPT_METRICS: cli->metrics = value; break;
 	}
 }
 

@@ -29,6 +29,7 @@ enum cli_opt_id {
 	OPT_TRACER_OPTIONS,
 	OPT_CGROUP_HIERARCHY,
 	OPT_TRACERS_DIR,
+	OPT_METRICS,
 };
 
 struct cli_option {
@@ -66,6 +67,7 @@ struct cli {
 	const char *container;
 	struct tracer_config tracer_cfg;	/* the tracers' options given (values in argv) */
 	const char *cgroup_hierarchy;
+	const char *metrics;		/* daemon --metrics ADDRESS */
 	char **args;
 	int n_args;
 };

@@ -88,18 +88,17 @@ static json_t *kernel_maps_json(struct control *d)
 	return maps;
 }
 
-static json_t *op_status(void *ctx, struct client *c, json_t *req)
+json_t *control_status(struct control *d)
 {
-	struct control *d = ctx;
 	json_t *reply;
 	json_t *tracers = json_array(), *actions = json_array(), *subs = json_array();
 	uint64_t seen = 0, matched = 0, lost = 0;
 	struct cgroup_cache_stats cs;
 	struct server_stats ss;
+	uint64_t run_ns, run_cnt;
+	bool run_stats = loader_run_stats_enabled();
 	size_t i;
 
-	(void)c;
-	(void)req;
 	for (i = 0; i < d->loader->n_tracers; i++) {
 		const struct loaded_tracer *t = &d->loader->tracers[i];
 		const struct tracer_counters *n = &d->pipeline->counters[i];
@@ -128,6 +127,12 @@ static json_t *op_status(void *ctx, struct client *c, json_t *req)
 						      (json_int_t)t->drain.records, "events",
 						      (json_int_t)t->drain.events, "full",
 						      (json_int_t)t->drain.full));
+		/* The kernel's count of the programs' runs: only while kernel.bpf_stats_enabled. */
+		if (one && run_stats && t->state == TRACER_LOADED &&
+		    loader_run_stats(d->loader, i, &run_ns, &run_cnt) == 0) {
+			json_object_set_new(one, "run_time_ns", json_integer((json_int_t)run_ns));
+			json_object_set_new(one, "run_count", json_integer((json_int_t)run_cnt));
+		}
 		json_array_append_new(tracers, one);
 	}
 	for (i = 0; i < action_set_count(d->actions); i++) {
@@ -146,11 +151,14 @@ static json_t *op_status(void *ctx, struct client *c, json_t *req)
 	server_each_subscriber(d->server, add_subscriber, subs);
 	server_stats(d->server, &ss);
 	cgroup_cache_stats(d->cgroups, &cs);
-	reply = json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I}}",
+	reply = json_pack("{s:b, s:I, s:f, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, "
+			  "s:{s:I, s:I, s:I, s:I}}",
 			  "ok", 1, "pid", (json_int_t)getpid(), "uptime_s",
 			  (loop_now_ms() - d->started_ms) / 1000.0, "tracers", tracers, "events",
 			  "seen", (json_int_t)seen, "matched", (json_int_t)matched, "lost",
-			  (json_int_t)lost, "subscribers", subs, "actions", actions,
+			  (json_int_t)lost, "subscriber_dropped",
+			  (json_int_t)server_dropped_total(d->server), "subscribers", subs, "actions",
+			  actions,
 			  "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
 			  (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
 			  (json_int_t)cs.misses);
@@ -189,8 +197,18 @@ static json_t *op_status(void *ctx, struct client *c, json_t *req)
 				  "limit", (json_int_t)SERVER_CLIENTS_MAX, "admin_slots",
 				  (json_int_t)SERVER_ADMIN_SLOTS, "refused", (json_int_t)ss.refused,
 				  "disconnected", (json_int_t)ss.disconnected));
+		json_object_set_new(reply, "rules",
+				    json_pack("{s:I}", "active",
+					      (json_int_t)rulebook_count(d->rules)));
 	}
 	return reply;
+}
+
+static json_t *op_status(void *ctx, struct client *c, json_t *req)
+{
+	(void)c;
+	(void)req;
+	return control_status(ctx);
 }
 
 static json_t *op_tracers(void *ctx, struct client *c, json_t *req)
@@ -255,9 +273,9 @@ json_t *control_rule_json(const struct rule *r, const char *source)
 
 	for (i = 0; i < rule_action_count(r); i++)
 		json_array_append_new(actions, json_string(rule_action(r, i)));
-	return json_pack("{s:s, s:s, s:o, s:s}", "name", rule_name(r), "tracer",
+	return json_pack("{s:s, s:s, s:o, s:s, s:I}", "name", rule_name(r), "tracer",
 			 tracer_table[rule_tracer(r)]->name, "actions", actions, "source",
-			 source ? source : "");
+			 source ? source : "", "matches", (json_int_t)rule_match_count(r));
 }
 
 static json_t *op_create_rule(void *ctx, struct client *c, json_t *req)

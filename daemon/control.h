@@ -75,7 +75,13 @@ bool control_peer_is_admin(void *ctx, const struct peer_cred *p);
 
 struct rule;
 
-/* A rule as list_rules shows it: {"name","tracer","actions","source"}. */
+/*
+ * The daemon's health and every counter it keeps, as `status` answers
+ * (docs/protocol.md); the metrics page is written from it too.
+ */
+json_t *control_status(struct control *d);
+
+/* A rule as list_rules shows it: {"name","tracer","actions","source","matches"}. */
 json_t *control_rule_json(const struct rule *r, const char *source);
 
 #endif

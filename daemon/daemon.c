@@ -38,7 +38,9 @@
 #include "lib/loop.h"
 #include "lib/journal.h"
 #include "lib/notify.h"
+#include "protocol/replies.h"
 #include "daemon/identity.h"
+#include "daemon/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/prefilter.h"
 #include "daemon/proctable.h"
@@ -108,6 +110,7 @@ struct daemon {
 	unsigned int host_mntns;	/* the host's mount namespace inode */
 	const char *host_proc;		/* a process in it: tracer_context.host_proc */
 	struct server *server;
+	struct metrics_server *metrics;	/* NULL: no metrics address */
 	int listen_fd;
 	struct loop_watch ring;
 	struct loop_watch signals;
@@ -902,6 +905,14 @@ static void reload_config(struct daemon *d)
 				 "ring_buffer_size, compat_syscalls, ancestors, process_table_size, "
 				 "journal and socket settings take effect at the next start",
 				 tracer_option_names(names, sizeof(names)));
+		if (!same(was->metrics.address, now->metrics.address) ||
+		    !same(was->metrics.tls_cert, now->metrics.tls_cert) ||
+		    !same(was->metrics.tls_key, now->metrics.tls_key) ||
+		    !same(was->metrics.token_file, now->metrics.token_file) ||
+		    was->metrics.insecure != now->metrics.insecure ||
+		    was->metrics.timeout_ms != now->metrics.timeout_ms)
+			log_warn("config: the metrics settings take effect at the next start (the "
+				 "token, certificate and key files are read then too)");
 	}
 	action_set_reconfigure(d->actions, cfg);
 	if (d->config != d->start_config)
@@ -1638,12 +1649,16 @@ static void run(struct daemon *d)
 		due = tracer_timers(d, loop_now_ms());
 		if (due >= 0 && due < timeout)
 			timeout = due;
+		due = metrics_server_due(d->metrics);
+		if (due >= 0 && due < timeout)
+			timeout = due;
 		if (d->reload_at_ms) {
 			int64_t due = d->reload_at_ms - loop_now_ms();
 
 			timeout = due <= 0 ? 0 : (due < timeout ? (int)due : timeout);
 		}
 		loop_run_once(&d->loop, timeout);
+		metrics_server_tick(d->metrics);
 		now = loop_now_ms();
 		if (d->reload_at_ms && now >= d->reload_at_ms)
 			reload_rules(d);
@@ -1672,6 +1687,61 @@ static void run(struct daemon *d)
 	}
 }
 
+static const char *metrics_rule_at(void *ctx, size_t i, uint64_t *matches)
+{
+	const struct rule *r = rulebook_at(ctx, i, NULL);
+
+	*matches = r ? rule_match_count(r) : 0;
+	return r ? rule_name(r) : NULL;
+}
+
+/* The metrics page: what `status` answers, the rules' matches and the version. */
+static int metrics_page(void *ctx, struct strbuf *out, const struct metrics_server_stats *stats)
+{
+	struct daemon *d = ctx;
+	json_t *status, *version;
+	int r = -ENOMEM;
+
+	/* Served from run() on, when struct control is filled; earlier: "not yet" (503). */
+	if (!d->control.server)
+		return -EAGAIN;
+	status = control_status(&d->control);
+	version = reply_version(d->loader.bcc_version[0] ? d->loader.bcc_version : NULL);
+	if (status && version)
+		r = metrics_page_write(out, status, version, metrics_rule_at, d->rules,
+				       rulebook_count(d->rules), stats);
+	json_decref(status);
+	json_decref(version);
+	return r;
+}
+
+/* The metrics server, when an address is set (--metrics, else the config's). 0 or -errno. */
+static int start_metrics(struct daemon *d)
+{
+	const struct config_metrics *c = d->config ? &d->config->daemon.metrics : NULL;
+	struct metrics_options o = { 0 };
+	char err[512];
+	int r;
+
+	if (c)
+		o = (struct metrics_options){ .address = c->address, .tls_cert = c->tls_cert,
+					      .tls_key = c->tls_key, .token_file = c->token_file,
+					      .insecure = c->insecure,
+					      .timeout_ms = c->timeout_ms };
+	if (d->opts.metrics)
+		o.address = d->opts.metrics;
+	if (!o.address)
+		return 0;
+	r = metrics_server_start(&d->loop, &o, metrics_page, d, &d->metrics, err, sizeof(err));
+	if (r < 0) {
+		log_error("metrics: %s", err);
+		return r;
+	}
+	log_info("metrics: serving /metrics on %s%s%s", o.address,
+		 o.tls_cert ? " over TLS" : "", o.token_file ? ", with a bearer token" : "");
+	return 0;
+}
+
 static void daemon_release(struct daemon *d)
 {
 	if (d->dropins.running) {
@@ -1685,6 +1755,7 @@ static void daemon_release(struct daemon *d)
 	/* Before the loop goes: actions watch their children through it. */
 	action_set_flush(d->actions);
 	action_set_free(d->actions);
+	metrics_server_free(d->metrics);
 	stop_tracers(d);
 	loader_unload(&d->loader);
 	if (d->server)
@@ -1813,6 +1884,11 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	}
 
+	/* Before the slow part: a bad metrics setting fails the start at once. */
+	if (start_metrics(&d) < 0) {
+		daemon_release(&d);
+		return 1;
+	}
 	r = load_tracers(&d);
 	if (r < 0) {
 		daemon_release(&d);

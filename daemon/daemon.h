@@ -21,6 +21,7 @@ struct daemon_options {
 	const char *tracers;		/* comma-separated, NULL for all */
 	struct tracer_config tracer_cfg;	/* the tracers' options given (tracer_ops.options) */
 	const char *cgroup_hierarchy;	/* "v2", a v1 controller, NULL: v2 if mounted */
+	const char *metrics;		/* --metrics ADDRESS: over the config's metrics */
 	bool debug;			/* -d: debug logging whatever the config says */
 };
 

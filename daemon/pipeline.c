@@ -301,6 +301,8 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 		ev->rules_omitted = n - ev->n_rules;
 		for (i = 0; i < ev->n_rules; i++)
 			ev->rules[i] = rule_name(p->matched[i]);
+		for (i = 0; i < n; i++)
+			rule_count_match(p->matched[i]);
 		run_rule_actions(p, p->matched, n);
 	}
 

@@ -91,6 +91,12 @@ static void test_daemon_section(void **state)
 			   "output = json\n"
 			   "journal = on\n"
 			   "default_actions = stdout, file\n"
+			   "metrics = [::1]:9377\n"
+			   "metrics_tls_cert = /etc/bpfd/tls.crt\n"
+			   "metrics_tls_key = /etc/bpfd/tls.key\n"
+			   "metrics_token_file = /etc/bpfd/token\n"
+			   "metrics_insecure = yes\n"
+			   "metrics_timeout = 3s\n"
 			   "[file]\n"
 			   "path = /var/log/bpfd.jsonl   ; inline comment\n";
 	char err[CONFIG_ERROR_MAX];
@@ -99,6 +105,12 @@ static void test_daemon_section(void **state)
 	(void)state;
 	assert_int_equal(load(text, &cfg, err), 0);
 	assert_string_equal(cfg->daemon.rules_dir, "/srv/rules");
+	assert_string_equal(cfg->daemon.metrics.address, "[::1]:9377");
+	assert_string_equal(cfg->daemon.metrics.tls_cert, "/etc/bpfd/tls.crt");
+	assert_string_equal(cfg->daemon.metrics.tls_key, "/etc/bpfd/tls.key");
+	assert_string_equal(cfg->daemon.metrics.token_file, "/etc/bpfd/token");
+	assert_true(cfg->daemon.metrics.insecure);
+	assert_int_equal(cfg->daemon.metrics.timeout_ms, 3000);
 	assert_string_equal(cfg->daemon.socket, "/run/x/bpfd.sock");
 	assert_true(cfg->daemon.has_socket_mode);
 	assert_int_equal(cfg->daemon.socket_mode, 0600);
@@ -116,7 +128,7 @@ static void test_daemon_section(void **state)
 	assert_string_equal(cfg->daemon.default_actions[1], "file");
 	assert_int_equal(cfg->n_sections, 1);
 	assert_string_equal(config_get(config_section(cfg, "file"), "path"), "/var/log/bpfd.jsonl");
-	assert_int_equal(config_line(config_section(cfg, "file"), "path"), 19);
+	assert_int_equal(config_line(config_section(cfg, "file"), "path"), 25);
 	config_free(cfg);
 }
 
@@ -165,9 +177,22 @@ static void test_errors(void **state)
 		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
 		     "client_idle_timeout, max_rules, log_level, output, default_actions, "
 		     "default_actions_force, compat_syscalls, ancestors, process_table_size, "
-		     "journal)");
+		     "journal, metrics...)");
 	expect_error("[daemon]\njournal = systemd\n",
 		     "bpfd.conf:2: journal: \"systemd\" is not auto, on or off");
+	expect_error("[daemon]\nmetrics = localhost:9377\n",
+		     "bpfd.conf:2: metrics: \"localhost:9377\" has no IPv4 address (names are not "
+		     "resolved)");
+	expect_error("[daemon]\nmetrics = 127.0.0.1:99999\n",
+		     "bpfd.conf:2: metrics: \"127.0.0.1:99999\" has no port from 1 to 65535");
+	expect_error("[daemon]\nmetrics_token_file = token\n",
+		     "bpfd.conf:2: metrics_token_file: \"token\" is not an absolute path");
+	expect_error("[daemon]\nmetrics_timeout = 10ms\n",
+		     "bpfd.conf:2: metrics_timeout: \"10ms\" is not a duration between 1s and 1h");
+	expect_error("[daemon]\nmetrics_tokenfile = /x\n",
+		     "bpfd.conf:2: unknown key \"metrics_tokenfile\" in [daemon] (the metrics keys: metrics, "
+		     "metrics_tls_cert, metrics_tls_key, metrics_token_file, metrics_insecure, "
+		     "metrics_timeout)");
 	expect_error("[daemon]\ncompat_syscalls = maybe\n",
 		     "bpfd.conf:2: compat_syscalls: \"maybe\" is not true or false");
 	expect_error_prefix("\n\n[webhok]\nurl = http://x\n",
