@@ -519,8 +519,8 @@ static const struct error_case error_cases[] = {
 	{ "tracer = \"exec\"\nx = 1.5\n", 2, "float" },
 	/* top level */
 	{ "tracer = \"exec\"\nactoins = [\"stdout\"]\n", 2,
-	  "unknown key \"actoins\" (expected name, tracer, actions, containerRuntimes, force or "
-	  "filterEvents)" },
+	  "unknown key \"actoins\" (expected name, tracer, actions, containerRuntimes, force, "
+	  "priority, description, tags or filterEvents)" },
 	{ "program = \"exec\"\n", 1, "the tracer is now \"tracer\"" },
 	{ "actions = []\n", 0, "missing \"tracer\" (compiled in: exec, open, bashreadline, "
 			       "dockeropenbreakout, tcpconnect, tcpaccept, tcpdrop, chmod)" },
