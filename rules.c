@@ -2843,6 +2843,19 @@ size_t rule_lint(const struct rule *r, void (*fn)(void *ctx, const char *message
 			fn(ctx, msg);
 			n++;
 		}
+		/* A file name is never a directory's with its slash: "DIR/*" was meant. */
+		for (size_t k = 0; f->field == FIELD_DATA && !strcmp(f->key, "filename") &&
+				   k < f->values.n_exact; k++) {
+			const struct sval *v = &f->values.exact[k];
+
+			if (v->len > 1 && v->s[v->len - 1] == '/') {
+				snprintf(msg, sizeof(msg), "rule \"%s\": filterEvents.filename value "
+					 "\"%.200s\" ends with / and can never match a file: \"%.200s*\" "
+					 "is everything below it", r->name, v->s, v->s);
+				fn(ctx, msg);
+				n++;
+			}
+		}
 	}
 	if (rule_unfiltered(r) && !t->sparse) {
 		snprintf(msg, sizeof(msg), "rule \"%s\" matches every event of the %s tracer (no "

@@ -2177,6 +2177,8 @@ static void test_lints(void **state)
 		"filterEvents.command.values = [\"@none\"]\n"
 		"[[rule]]\nname = \"everything\"\ntracer = \"open\"\n"
 		"[[rule]]\nname = \"sparse\"\ntracer = \"bashreadline\"\n"
+		"[[rule]]\nname = \"slash\"\ntracer = \"open\"\n"
+		"filterEvents.filename.values = [\"/var/log/\", \"/etc/x\"]\n"
 		"[[rule]]\nname = \"fine\"\ntracer = \"exec\"\n"
 		"filterEvents.command.values = [\"sh\", \"bash\"]\n"
 		"filterEvents.command.exclude = [\"bash\"]\n",
@@ -2190,7 +2192,7 @@ static void test_lints(void **state)
 	(void)state;
 	docset_read(&ds, files, texts, 1);
 	assert_int_equal(docset_rules(&ds, 0, &err), 0);
-	assert_int_equal(ds.n_rules[0], 6);
+	assert_int_equal(ds.n_rules[0], 7);
 	for (i = 0; i < ds.n_rules[0]; i++) {
 		out[0] = '\0';
 		rule_lint(ds.rules[0][i], collect_lint, out);
@@ -2200,6 +2202,9 @@ static void test_lints(void **state)
 			assert_non_null(strstr(out, "names only lists that hold nothing"));
 		else if (i == 3)
 			assert_non_null(strstr(out, "matches every event of the open tracer"));
+		else if (i == 5)
+			assert_non_null(strstr(out, "\"/var/log/\" ends with / and can never match a "
+						    "file: \"/var/log/*\""));
 		else
 			assert_string_equal(out, "");
 	}
