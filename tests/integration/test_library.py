@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,23 @@ def expect(technique, scenario, rule, pids=(), marker=None, cid=None, timeout=8)
         RESULTS.append((technique, scenario, rule, True))
     except AssertionError:
         RESULTS.append((technique, scenario, rule, False))
+
+
+def raw_request(obj):
+    """One request frame on a connection of its own: its reply."""
+    payload = json.dumps(obj).encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(D.socket)
+        s.sendall(struct.pack(">I", len(payload)) + payload)
+        head = b""
+        while len(head) < 4:
+            head += s.recv(4 - len(head))
+        (n,) = struct.unpack(">I", head)
+        body = b""
+        while len(body) < n:
+            body += s.recv(n - len(body))
+    return json.loads(body)
 
 
 def python(code):
@@ -255,6 +273,17 @@ def test_trace_filters():
         tagged.stop()
     bad = D.cli("trace", "--priority", "loud", check=False)
     assert bad.returncode != 0 and "unknown priority 'loud'" in bad.stderr, bad.stderr
+    bad = D.cli("trace", *(["--tag", "x"] * 17), check=False)
+    assert bad.returncode == 2 and "more than 16 times" in bad.stderr, bad.stderr
+    # A client that skips the command line gets the same bounds from the daemon.
+    for req, want in (({"tags": ["t%d" % i for i in range(17)]}, "at most 16 strings"),
+                      ({"tags": "T1611"}, "must be an array"),
+                      ({"tags": [1]}, "array of strings"),
+                      ({"tags": ["T16"]}, "looks like an ATT&CK id"),
+                      ({"tags": ["x" * 100000]}, "bad tag"),
+                      ({"priority": "x" * 20}, "'priority' is too long")):
+        reply = raw_request(dict(req, op="trace"))
+        assert reply["ok"] is False and want in reply["error"], (req, reply)
 
 
 def test_local_override():
