@@ -2843,7 +2843,7 @@ size_t rule_lint(const struct rule *r, void (*fn)(void *ctx, const char *message
 			fn(ctx, msg);
 			n++;
 		}
-		/* A file name is never a directory's with its slash: "DIR/*" was meant. */
+		/* A file name never ends with a slash: everything below DIR was meant. */
 		for (size_t k = 0; f->field == FIELD_DATA && !strcmp(f->key, "filename") &&
 				   k < f->values.n_exact; k++) {
 			const struct sval *v = &f->values.exact[k];
