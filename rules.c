@@ -1272,6 +1272,8 @@ struct parse {
 	struct override *ovr[RULE_OVERRIDES_MAX];	/* those of this rule, in load order */
 	size_t n_ovr;
 	bool disabled;			/* an override says enabled = false */
+	/* While reading what an override adds: an error is that override's. */
+	const struct override *err_override;
 };
 
 static const char *const priority_names[RULE_PRIORITY_COUNT] = {
@@ -1459,7 +1461,8 @@ static int string_item(struct parse *p, const struct toml_value *item, const cha
  * The actions of @n arrays (the rule's own, then its overrides'), each
  * given by its entry, into the rule's one list.
  */
-static int parse_actions(struct parse *p, const struct toml_entry *const *arrays, size_t n_arrays)
+static int parse_actions(struct parse *p, const struct toml_entry *const *arrays,
+			 const struct override *const *srcs, size_t n_arrays)
 {
 	const struct toml_value *item;
 	char q[QUOTE_MAX], why[256];
@@ -1467,6 +1470,7 @@ static int parse_actions(struct parse *p, const struct toml_entry *const *arrays
 	int ret, kind;
 
 	for (k = 0; k < n_arrays; k++) {
+		p->err_override = srcs[k];
 		if (arrays[k]->value->type != TOML_ARRAY)
 			return type_error(p, arrays[k]->line, "\"actions\"", arrays[k]->value,
 					  "an array of strings");
@@ -1478,6 +1482,7 @@ static int parse_actions(struct parse *p, const struct toml_entry *const *arrays
 	for (k = 0; k < n_arrays; k++) {
 		const struct toml_value *v = arrays[k]->value;
 
+		p->err_override = srcs[k];
 		for (i = 0; i < toml_array_len(v); i++) {
 			item = toml_array_at(v, i);
 			ret = string_item(p, item, "an action");
@@ -1505,6 +1510,7 @@ static int parse_actions(struct parse *p, const struct toml_entry *const *arrays
 				return ret;
 		}
 	}
+	p->err_override = NULL;
 	return 0;
 }
 
@@ -1968,15 +1974,18 @@ static int expand_items(struct parse *p, const char *what, const struct toml_val
  * own, then its overrides'), lists expanded, into @vs.
  */
 static int parse_list(struct parse *p, struct filter *f, const char *which,
-		      const struct toml_entry *const *entries, size_t n_entries, struct valset *vs)
+		      const struct toml_entry *const *entries, const struct override *const *srcs,
+		      size_t n_entries, struct valset *vs)
 {
 	const struct toml_value **items = NULL;
+	const struct override **item_src = NULL;
 	size_t i, n = 0, got = 0;
 	char what[96];
 	int ret;
 
 	snprintf(what, sizeof(what), "filterEvents.%s.%s", f->key, which);
 	for (i = 0; i < n_entries; i++) {
+		p->err_override = srcs[i];
 		if (entries[i]->value->type != TOML_ARRAY)
 			return type_error(p, entries[i]->line, what, entries[i]->value, "an array");
 		ret = expand_items(p, what, entries[i]->value, NULL, &n);
@@ -1984,12 +1993,19 @@ static int parse_list(struct parse *p, struct filter *f, const char *which,
 			return ret;
 	}
 	items = calloc(n ? n : 1, sizeof(*items));
-	if (!items)
-		return -ENOMEM;
+	item_src = calloc(n ? n : 1, sizeof(*item_src));
+	if (!items || !item_src) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < n_entries; i++) {
+		size_t first = got;
+
 		ret = expand_items(p, what, entries[i]->value, items, &got);
 		if (ret)
 			goto out;
+		while (first < got)
+			item_src[first++] = srcs[i];
 	}
 	ret = -ENOMEM;
 	if (f->field == FIELD_ADDRESS || f->field == FIELD_PORT) {
@@ -2010,6 +2026,7 @@ static int parse_list(struct parse *p, struct filter *f, const char *which,
 	for (i = 0; i < n; i++) {
 		const struct toml_value *item = items[i];
 
+		p->err_override = item_src[i];
 		if (list_ref(item)) {
 			ret = fail(p->err, item->line, "%s: lists do not nest (a list's item %s)",
 				   what, "starts with @");
@@ -2025,9 +2042,11 @@ static int parse_list(struct parse *p, struct filter *f, const char *which,
 			goto out;
 	}
 	valset_finish_numbers(vs);
+	p->err_override = NULL;
 	ret = 0;
 out:
 	free(items);
+	free(item_src);
 	return ret;
 }
 
@@ -2132,6 +2151,8 @@ static int parse_filter(struct parse *p, const struct toml_entry *e, bool own)
 {
 	const struct toml_entry *tables[1 + RULE_OVERRIDES_MAX];
 	const struct toml_entry *vals[1 + RULE_OVERRIDES_MAX], *excl[1 + RULE_OVERRIDES_MAX];
+	const struct override *tsrc[1 + RULE_OVERRIDES_MAX], *vsrc[1 + RULE_OVERRIDES_MAX];
+	const struct override *esrc[1 + RULE_OVERRIDES_MAX];
 	struct filter *f = &p->r->filters[p->r->n_filters];
 	size_t i, k, n_tables = 0, n_vals = 0, n_excl = 0;
 	enum field field = FIELD_DATA;
@@ -2139,18 +2160,24 @@ static int parse_filter(struct parse *p, const struct toml_entry *e, bool own)
 	char q[QUOTE_MAX];
 	int ret;
 
-	ret = resolve_field(p, e, &field);
-	if (ret)
-		return ret;
-	if (own)
+	if (own) {
+		tsrc[n_tables] = NULL;
 		tables[n_tables++] = e;
+	}
 	for (k = 0; k < p->n_ovr; k++) {
 		const struct toml_entry *t = override_filter(p->ovr[k], e->key, e->key_len);
 
-		if (t)
+		if (t) {
+			tsrc[n_tables] = p->ovr[k];
 			tables[n_tables++] = t;
+		}
 	}
-	for (k = 0; k < n_tables; k++)
+	p->err_override = tsrc[0];
+	ret = resolve_field(p, e, &field);
+	if (ret)
+		return ret;
+	for (k = 0; k < n_tables; k++) {
+		p->err_override = tsrc[k];
 		if (tables[k]->value->type != TOML_TABLE)
 			return fail(p->err, tables[k]->line,
 				    "filterEvents.%s must be a table ([filterEvents.%s] with values = "
@@ -2161,6 +2188,7 @@ static int parse_filter(struct parse *p, const struct toml_entry *e, bool own)
 					    ? "an"
 					    : "a",
 				    toml_type_name(tables[k]->value->type));
+	}
 	f->key = memdup_str(e->key, e->key_len);
 	if (!f->key)
 		return -ENOMEM;
@@ -2171,13 +2199,16 @@ static int parse_filter(struct parse *p, const struct toml_entry *e, bool own)
 	for (k = 0; k < n_tables; k++) {
 		const struct toml_value *t = tables[k]->value;
 
+		p->err_override = tsrc[k];
 		for (i = 0; i < toml_table_len(t); i++) {
 			const struct toml_entry *c = toml_table_at(t, i);
 
 			if (is_key(c, "values")) {
+				vsrc[n_vals] = tsrc[k];
 				vals[n_vals++] = c;
 				values_given |= toml_array_len(c->value) > 0;
 			} else if (is_key(c, "exclude")) {
+				esrc[n_excl] = tsrc[k];
 				excl[n_excl++] = c;
 			} else if (is_key(c, "containerRuntimes") && own && k == 0) {
 				ret = parse_runtimes(p, c);	/* the old README's layout */
@@ -2192,9 +2223,10 @@ static int parse_filter(struct parse *p, const struct toml_entry *e, bool own)
 			}
 		}
 	}
-	ret = parse_list(p, f, "values", vals, n_vals, &f->values);
+	p->err_override = NULL;
+	ret = parse_list(p, f, "values", vals, vsrc, n_vals, &f->values);
 	if (!ret)
-		ret = parse_list(p, f, "exclude", excl, n_excl, &f->exclude);
+		ret = parse_list(p, f, "exclude", excl, esrc, n_excl, &f->exclude);
 	if (ret)
 		return ret;
 	f->has_values = valset_size(&f->values) > 0;
@@ -2307,6 +2339,7 @@ static int parse_root(struct parse *p, const struct toml_value *table, const cha
 		      bool in_array)
 {
 	const struct toml_entry *filters = NULL, *actions[1 + RULE_OVERRIDES_MAX];
+	const struct override *action_src[1 + RULE_OVERRIDES_MAX] = { NULL };
 	const struct toml_entry *tags[1 + RULE_OVERRIDES_MAX], *e;
 	size_t i, k, n_actions = 0, n_tags = 0;
 	char q[QUOTE_MAX], list[256];
@@ -2372,12 +2405,14 @@ static int parse_root(struct parse *p, const struct toml_value *table, const cha
 			p->disabled = false;
 		if ((e = toml_get_entry(o, "priority")) && (ret = parse_priority(p, e)))
 			return ret;
-		if ((e = toml_get_entry(o, "actions")))
+		if ((e = toml_get_entry(o, "actions"))) {
+			action_src[n_actions] = p->ovr[k];
 			actions[n_actions++] = e;
+		}
 		if ((e = toml_get_entry(o, "tags")))
 			tags[n_tags++] = e;
 	}
-	ret = parse_actions(p, actions, n_actions);
+	ret = parse_actions(p, actions, action_src, n_actions);
 	if (!ret)
 		ret = parse_tags(p, tags, n_tags);
 	if (!ret && (filters || p->n_ovr))
@@ -2660,7 +2695,16 @@ static int parse_one(const struct rule_doc *doc, const struct toml_value *table,
 	if (!p.r)
 		return -ENOMEM;
 	ret = parse_root(&p, table, doc->file, in_array);
-	if (ret == -EINVAL && p.r->name && in_array) {
+	if (ret == -EINVAL && p.err_override) {
+		char msg[RULE_ERROR_MAX];
+		const struct override *o = p.err_override;
+
+		/* The mistake is in another file: say which, and where in it. */
+		snprintf(msg, sizeof(msg), "rule \"%s\": the override at %s:%u: %s", p.r->name,
+			 o->doc->file ? o->doc->file : "-", err->line, err->message);
+		memcpy(err->message, msg, sizeof(msg));
+		err->line = 0;
+	} else if (ret == -EINVAL && p.r->name && in_array) {
 		char msg[RULE_ERROR_MAX];
 
 		/* The file and line say where; the rule's name says which of the file's. */

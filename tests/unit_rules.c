@@ -2147,12 +2147,21 @@ static void test_overrides(void **state)
 	/* An override's filter key is checked against the rule's tracer. */
 	{
 		static const char *const f2[] = { "a.toml", "b.toml" };
-		static const char *const t2[] = {
+		const char *t2[] = {
 			"[[rule]]\nname = \"s\"\ntracer = \"exec\"\n",
 			"[[override]]\nrule = \"s\"\n[override.filterEvents.flags]\nexclude = [\"x\"]\n",
 		};
 
-		expect_doc_error(f2, t2, 2, 0, 3, "filter key \"flags\": the exec tracer never emits");
+		/* ... and an error in it names the override's file and line. */
+		expect_doc_error(f2, t2, 2, 0, 0,
+				 "rule \"s\": the override at b.toml:3: filter key \"flags\": the exec "
+				 "tracer never emits");
+		t2[1] = "[[override]]\nrule = \"s\"\nactions = [1]\n";
+		expect_doc_error(f2, t2, 2, 0, 0,
+				 "rule \"s\": the override at b.toml:3: an action must be a string");
+		t2[1] = "[[override]]\nrule = \"s\"\n[override.filterEvents.uid]\nexclude = [\"x\"]\n";
+		expect_doc_error(f2, t2, 2, 0, 0, "the override at b.toml:4: filterEvents.uid.exclude: "
+						  "bad value \"x\"");
 	}
 }
 
