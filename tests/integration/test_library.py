@@ -307,6 +307,38 @@ def test_local_override():
     os.remove(os.path.join(D.tmp, "rules", "site.local.toml"))
 
 
+def test_check_lints():
+    """`bpfd check --rules-dir`: the library is clean; lints are warnings
+    (exit 0), an override of a rule that does not exist is an error (exit 1)."""
+    from bpfdtest import BPFD
+    r = subprocess.run([BPFD, "check", "--rules-dir", os.path.join(ROOT, "rules")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert r.stdout.count(": ok: rule ") >= 25, r.stdout
+    d = os.path.join(D.tmp, unique("lint"))
+    os.mkdir(d)
+    with open(os.path.join(d, "a.toml"), "w") as f:
+        f.write('[lists]\nspare = ["x"]\nnone = []\n'
+                '[[rule]]\nname = "never"\ntracer = "exec"\n'
+                'filterEvents.uid.values = [0]\nfilterEvents.uid.exclude = [0]\n'
+                '[[rule]]\nname = "empty"\ntracer = "exec"\n'
+                'filterEvents.command.values = ["@none"]\n'
+                '[[rule]]\nname = "all_opens"\ntracer = "open"\n')
+    r = subprocess.run([BPFD, "check", "--rules-dir", d], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for want in ('a.toml:2: warning: list "spare" is not used by any rule',
+                 'a.toml:4: warning: rule "never" can never match',
+                 'a.toml:9: warning: rule "empty" can never match',
+                 'a.toml:13: warning: rule "all_opens" matches every event of the open tracer'):
+        assert want in r.stderr, (want, r.stderr)
+    with open(os.path.join(d, "z.local.toml"), "w") as f:
+        f.write('[[override]]\nrule = "nevr"\nenabled = false\n')
+    r = subprocess.run([BPFD, "check", "--rules-dir", d], capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
+    assert 'z.local.toml:1: override of rule "nevr": no such rule' in r.stderr, r.stderr
+    shutil.rmtree(d)
+
+
 def main():
     global D, T, DOCKER
     require_root()
@@ -326,6 +358,7 @@ def main():
             test_attack_scenarios,
             test_trace_filters,
             test_local_override,
+            test_check_lints,
         ])
     finally:
         T.stop()
