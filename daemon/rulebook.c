@@ -327,7 +327,8 @@ static bool read_doc(struct rulebook *rb, struct rule_file *f, const struct stam
 		return false;
 	f->stamp = *st;
 	/* The file changed: an `rm` of its rules no longer holds. */
-	memset(f->removed, 0, f->n_good * sizeof(*f->removed));
+	if (f->n_good)
+		memset(f->removed, 0, f->n_good * sizeof(*f->removed));
 	e = read_file(f->path, &text);
 	if (e < 0)
 		report(rb, "%s: %s", f->path, strerror(-e));
