@@ -159,6 +159,19 @@ def host_scenarios():
            pids=[run(["sh", "-c", "echo : >> %s; rm -f %s" % (prof, prof)])])
     expect("T1136.001", "the account database opened for writing", "account_database_written",
            pids=[python("open('/etc/group', 'a').close()")])
+    # Attempts count: an open for writing that fails (no O_CREAT, the file
+    # is not there) still says what was tried, and changes nothing here.
+    for tech, what, path in (
+            ("T1574.006", "ld.so.preload opened for writing", "/etc/ld.so.preload"),
+            ("T1556.003", "a PAM service file opened for writing", "/etc/pam.d/bpfd-" + m),
+            ("T1098.004", "root's authorized_keys2 opened for writing",
+             "/root/.ssh/authorized_keys2-" + m),
+            ("T1037.004", "an init script opened for writing", "/etc/init.d/bpfd-" + m)):
+        assert not os.path.exists(path), path
+        expect(tech, what, "persistence_location_written", pids=[python(
+            "import os\ntry: os.close(os.open(%r, os.O_WRONLY))\nexcept OSError: pass" % path)])
+    expect("T1548.003", "python reads the sudo policy", "sudoers_read",
+           pids=[python("open('/etc/sudoers').read()")])
 
     # Privilege escalation.
     suid = os.path.join(tmp, "rootshell")
@@ -166,6 +179,9 @@ def host_scenarios():
     expect("T1548.001", "python makes a copy setuid", "setuid_setgid_bit_set",
            pids=[python("import os; os.chmod(%r, 0o4755)" % suid)])
     expect("T1548.001", "chmod g+s", "setuid_setgid_bit_set", pids=[run(["chmod", "g+s", suid])])
+    if shutil.which("setcap"):
+        expect("T1548", "setcap gives a copy cap_setuid", "file_capabilities_set",
+               pids=[run(["setcap", "cap_setuid+ep", suid])])
     sudoers = "/etc/sudoers.d/bpfd-%s" % m
     expect("T1548.003", "a file dropped in /etc/sudoers.d", "sudoers_written",
            pids=[python("import os; open(%r, 'w').close(); os.remove(%r)" % (sudoers, sudoers))])
