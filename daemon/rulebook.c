@@ -424,7 +424,7 @@ static void parse_all(struct rulebook *rb)
 bool rulebook_reload(struct rulebook *rb)
 {
 	struct dirent *de;
-	bool changed = false;
+	bool changed = false, over_limit = false;
 	size_t i;
 	DIR *d;
 
@@ -457,8 +457,16 @@ bool rulebook_reload(struct rulebook *rb)
 			changed |= read_doc(rb, f, &st, true);
 			continue;
 		}
-		/* Each file holds a rule at least, or it is of no use: bounded by the rules' limit. */
-		if (rb->n_files >= rb->max_rules) {
+		/*
+		 * Files are bounded as rules are (parse_all counts those): a file
+		 * holds rules, or lists and overrides for them, so twice the
+		 * rules' limit is room for every useful directory.
+		 */
+		if (rb->n_files >= 2 * rb->max_rules) {
+			if (!over_limit)
+				report(rb, "%s: skipped: more than %zu rule files", path,
+				       2 * rb->max_rules);
+			over_limit = true;
 			free(path);
 			continue;
 		}
