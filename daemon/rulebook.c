@@ -363,12 +363,13 @@ static void parse_all(struct rulebook *rb)
 	size_t i, k, n, total = rb->n_socket;
 	struct rule **rules;
 
+	/* The old library points into docs a reload may have freed: never keep it. */
+	rule_library_free(rb->lib);
+	rb->lib = lib;
 	if (!lib) {
 		report(rb, "out of memory while reading the rules");
 		return;
 	}
-	rule_library_free(rb->lib);
-	rb->lib = lib;
 	for (i = 0; i < rb->n_files; i++)
 		if (rb->files[i].doc && rule_library_add(lib, rb->files[i].doc, &err) < 0)
 			report(rb, "%s:%u: %s (its lists and overrides are left out)",
