@@ -157,7 +157,7 @@ def test_exec_in_another_container_attributed():
                     what="exec of %s in container %s" % (word, cid[:12]))
     assert ev["container_runtime"] == "docker", ev
     assert ev["container_id"] == cid, (ev["container_id"], cid)
-    # The library's rules may match it too (exec_from_tmp): the event lists each.
+    # The library's rules may match it too (exec_from_tmp_in_container): the event lists each.
     assert word in ev["rules"], ev["rules"]
     # --uts=host: events name the host, not the daemon's container.
     assert ev["hostname"] == os.uname().nodename, ev["hostname"]

@@ -208,6 +208,13 @@ def host_scenarios():
     shutil.copy("/bin/true", shm)
     expect("T1105", "a program run from /dev/shm", "exec_from_shared_memory", pids=[run([shm])])
     os.remove(shm)
+    svc = "/tmp/bpfd-svc-%s" % m
+    os.mkdir(svc, 0o755)
+    shutil.copy("/bin/true", svc + "/x")
+    os.chmod(svc + "/x", 0o755)
+    expect("T1105", "www-data runs a program from /tmp", "exec_from_tmp_by_service_account",
+           pids=[run(["setpriv", "--reuid=33", "--regid=33", "--clear-groups", svc + "/x"])])
+    shutil.rmtree(svc)
     os.mkdir(os.path.join(tmp, "bin"))
     fake = os.path.join(tmp, "bin", "sshd")
     shutil.copy("/bin/sleep", fake)
@@ -250,6 +257,13 @@ def container_scenarios():
            cid=cid)
     cid = docker(m + "d", "cp /bin/busybox /tmp/docker && /tmp/docker true")
     expect("T1610", "a runtime client run in a container", "container_runtime_client", cid=cid)
+    expect("T1105", "a program run from /tmp in a container", "exec_from_tmp_in_container",
+           cid=cid)
+    cidfile = os.path.join(D.tmp, m + "e.cid")
+    DOCKER.run("--rm", "-t", "--cidfile", cidfile, Docker.IMAGE, "sh", "-c", "true", check=False)
+    with open(cidfile) as f:
+        cid = f.read().strip()
+    expect("T1059.004", "an interactive shell in a container", "container_shell", cid=cid)
 
 
 def test_attack_scenarios():
