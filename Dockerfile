@@ -21,12 +21,12 @@ RUN rm -f /etc/apt/sources.list \
 WORKDIR /src
 COPY . /src
 ARG BPFD_COMMIT=unknown
-# No unit tests here (they run on the host, scripts/test); the example rules
+# No unit tests here (they run on the host, scripts/test); the rule library
 # and the image's config must pass `bpfd check`, or the build fails.
 RUN meson setup /build --prefix=/usr -Dtests=false -Dcommit=${BPFD_COMMIT} \
  && meson compile -C /build bpfd \
  && DESTDIR=/out meson install -C /build --no-rebuild --tags runtime \
- && /out/usr/sbin/bpfd check examples/rules/*.toml \
+ && /out/usr/sbin/bpfd check --rules-dir rules \
  && /out/usr/sbin/bpfd check --config deploy/container/bpfd.conf
 
 # --- runtime stage: the binary, its libraries, rules and config ---
@@ -42,7 +42,7 @@ RUN rm -f /etc/apt/sources.list \
       libbpfcc libbpf1 libjansson4 libinih1 libcurl4 libmicrohttpd12 ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 COPY --from=build /out/usr/sbin/bpfd /usr/sbin/bpfd
-COPY examples/rules/ /etc/bpfd/rules/
+COPY rules/ /etc/bpfd/rules/
 COPY deploy/container/bpfd.conf /etc/bpfd/bpfd.conf
 RUN mkdir -p /run/bpfd /var/log/bpfd
 ARG BPFD_COMMIT=unknown

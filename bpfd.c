@@ -37,10 +37,11 @@ static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TR
 					       OPT_TRACERS_DIR, OPT_TRACER_OPTIONS,
 					       OPT_CGROUP_HIERARCHY, OPT_METRICS, OPT_HELP };
 static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OPT_CONTAINER,
-					      OPT_HELP };
+					      OPT_PRIORITY, OPT_TAG, OPT_HELP };
 static const enum cli_opt_id json_opts[] = { OPT_JSON, OPT_HELP };
 static const enum cli_opt_id no_opts[] = { OPT_HELP };
-static const enum cli_opt_id check_opts[] = { OPT_CONFIG, OPT_TRACERS_DIR, OPT_HELP };
+static const enum cli_opt_id check_opts[] = { OPT_CONFIG, OPT_TRACERS_DIR, OPT_RULES_DIR,
+					      OPT_HELP };
 
 static int cmd_help(const struct cli *cli);
 
@@ -49,7 +50,7 @@ const struct cli_command cli_commands[] = {
 	{ "create", "RULE_FILE...", "Create or replace rules from TOML files ('-': stdin).",
 	  no_opts, 1, -1, cmd_create },
 	{ "rm", "RULE_NAME...", "Remove rules.", no_opts, 1, -1, cmd_rm },
-	{ "ls", "", "List the rules: NAME TRACER ACTIONS.", json_opts, 0, 0, cmd_ls },
+	{ "ls", "", "List the rules: NAME TRACER PRIORITY ACTIONS TAGS.", json_opts, 0, 0, cmd_ls },
 	{ "resume", "CONTAINER...", "Thaw containers (an id or a unique prefix) that pause froze.",
 	  json_opts, 1, -1, cmd_resume },
 	{ "check", "[RULE_FILE...]",

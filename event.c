@@ -100,6 +100,8 @@ void event_init(struct event *ev)
 	ev->container_owner_uid = -1;
 	ev->n_rules = 0;
 	ev->rules_omitted = 0;
+	ev->priority = NULL;
+	ev->n_tags = 0;
 	ev->n_data = 0;
 	ev->scratch_used = 0;
 }
@@ -534,7 +536,7 @@ static char *json_put_str(char *p, const char *str, size_t n)
 }
 
 /*
- * Everything but the strings: key names and punctuation (about 230 bytes),
+ * Everything but the strings: key names and punctuation (about 260 bytes),
  * the time (30), eight numbers (at most 21 each) and the final NUL.
  */
 enum { JSON_FIXED_MAX = 576 };
@@ -732,8 +734,9 @@ int event_to_json_bounded(const struct event *ev, struct strbuf *out, size_t max
 	size_t command_len = strnlen(ev->command, sizeof(ev->command));
 	size_t runtime_len = strlen(runtime), id_len = strlen(id);
 	size_t meta_len = ev->container_meta ? ev->container_meta->json_len : 0;
-	size_t rule_len[EVENT_RULES_MAX];
+	size_t rule_len[EVENT_RULES_MAX], tag_len[EVENT_TAGS_MAX];
 	size_t n_rules = ev->n_rules < EVENT_RULES_MAX ? ev->n_rules : EVENT_RULES_MAX;
+	size_t n_tags = ev->n_tags < EVENT_TAGS_MAX ? ev->n_tags : EVENT_TAGS_MAX;
 	size_t n_data = ev->n_data < EVENT_DATA_MAX ? ev->n_data : EVENT_DATA_MAX;
 	static _Thread_local struct json_process_run process_run;
 	static _Thread_local struct json_place_run place_run;
@@ -748,6 +751,12 @@ int event_to_json_bounded(const struct event *ev, struct strbuf *out, size_t max
 	for (i = 0; i < n_rules; i++) {
 		rule_len[i] = strlen(str_or_empty(ev->rules[i]));
 		total += rule_len[i] + 1;	/* + the comma */
+	}
+	if (ev->priority)
+		total += strlen(ev->priority);
+	for (i = 0; i < n_tags; i++) {
+		tag_len[i] = strlen(str_or_empty(ev->tags[i]));
+		total += tag_len[i] + 1;
 	}
 	for (i = 0; i < n_data; i++) {
 		if (ev->data[i].len > STRING_LEN_MAX || ev->data[i].key_len > STRING_LEN_MAX)
@@ -832,6 +841,18 @@ int event_to_json_bounded(const struct event *ev, struct strbuf *out, size_t max
 	if (ev->rules_omitted) {
 		p = PUT_LIT(p, ",\"rules_omitted\":");
 		p = put_u64(p, ev->rules_omitted);
+	}
+	/* Only on an event rules matched: a tracer without rules has neither. */
+	if (ev->priority) {
+		p = PUT_LIT(p, ",\"priority\":");
+		p = json_put_str(p, ev->priority, strlen(ev->priority));
+		p = PUT_LIT(p, ",\"tags\":[");
+		for (i = 0; i < n_tags; i++) {
+			if (i)
+				*p++ = ',';
+			p = json_put_str(p, str_or_empty(ev->tags[i]), tag_len[i]);
+		}
+		*p++ = ']';
 	}
 	p = PUT_LIT(p, ",\"data\":{");
 	for (i = 0; i < n_data; i++) {
@@ -1136,6 +1157,8 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 		rules[i].len = strlen(rules[i].s);
 		total += rules[i].len + 1;
 	}
+	if (ev->priority)
+		total += strlen(ev->priority) + 12;
 	if (command_len > STRING_LEN_MAX)
 		return -ENOMEM;
 	for (i = 0; i < n_data; i++) {
@@ -1188,6 +1211,10 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 	if (ev->rules_omitted) {
 		p = PUT_LIT(p, " rules_omitted=");
 		p = put_u64(p, ev->rules_omitted);
+	}
+	if (ev->priority) {
+		p = PUT_LIT(p, " priority=");
+		p = text_put_str_value(p, ev->priority, strlen(ev->priority));
 	}
 	for (i = 0; i < n_data; i++) {
 		const struct event_kv *kv = &ev->data[i];
@@ -1408,6 +1435,18 @@ static int event_from_json(const json_t *root, struct event *ev, const char **co
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
 		return -EINVAL;
 	ev->rules_omitted = v ? (size_t)json_integer_value(v) : 0;
+	v = json_object_get(root, "priority");
+	if (v && !json_is_string(v))
+		return -EINVAL;
+	ev->priority = v ? json_string_value(v) : NULL;
+	v = json_object_get(root, "tags");
+	if (v && (!json_is_array(v) || json_array_size(v) > EVENT_TAGS_MAX))
+		return -EINVAL;
+	for (size_t i = 0; v && i < json_array_size(v); i++) {
+		if (!json_is_string(json_array_get(v, i)))
+			return -EINVAL;
+		ev->tags[ev->n_tags++] = json_string_value(json_array_get(v, i));
+	}
 
 	data = json_object_get(root, "data");
 	if (!json_is_object(data) || json_object_size(data) > EVENT_DATA_MAX)

@@ -23,6 +23,7 @@ struct container_meta;
 enum {
 	EVENT_DATA_MAX = 16,		/* data keys one event may carry */
 	EVENT_RULES_MAX = 32,		/* rule names listed in one event */
+	EVENT_TAGS_MAX = 32,		/* tags of those rules listed in one event */
 	EVENT_COMM_LEN = 16,		/* TASK_COMM_LEN */
 	CONTAINER_ID_MAX = 128,		/* longest container id kept */
 	EVENT_SCRATCH = 24576,		/* bytes for values decode builds (argv) */
@@ -114,6 +115,14 @@ struct event {
 	const char *rules[EVENT_RULES_MAX];
 	size_t n_rules;
 	size_t rules_omitted;
+	/*
+	 * The highest priority of the rules that matched ("warning"...; NULL
+	 * when none did), and their tags, each once, the first EVENT_TAGS_MAX
+	 * (docs/rules.md). Not owned: the rules'.
+	 */
+	const char *priority;
+	const char *tags[EVENT_TAGS_MAX];
+	size_t n_tags;
 
 	struct event_kv data[EVENT_DATA_MAX];
 	size_t n_data;

@@ -179,6 +179,13 @@ struct rule {
 	struct filter *filters;
 	size_t n_filters;
 	uint64_t matches;		/* events it matched (rule_count_match) */
+	/* Metadata (docs/rules.md, "Priority, tags and description"). */
+	enum rule_priority priority;
+	char *description;		/* NULL: none */
+	char **tags;			/* unique, in file order */
+	size_t n_tags;
+	unsigned int line;		/* where the rule starts in its file */
+	bool lists_empty;		/* a values list that a named list left empty */
 };
 
 /* ------------------------------------------------------------------ */
@@ -1030,6 +1037,10 @@ void rule_free(struct rule *r)
 	valset_release(&r->actions);
 	free(r->instances);
 	free(r->runtimes);
+	for (i = 0; i < r->n_tags; i++)
+		free(r->tags[i]);
+	free(r->tags);
+	free(r->description);
 	free(r->name);
 	free(r);
 }
@@ -1238,6 +1249,42 @@ bool rule_unfiltered(const struct rule *r)
 /* ------------------------------------------------------------------ */
 /* Parsing                                                              */
 
+/*
+ * The lists and overrides of a set of rule files. Everything points into
+ * the docs' TOML trees, which outlive the library.
+ */
+struct rule_doc {
+	char *file;			/* NULL: stdin or the socket */
+	struct toml_value *root;
+};
+
+struct list_def {
+	const char *name;		/* the TOML key's */
+	const struct rule_doc *doc;
+	unsigned int line;
+	const struct toml_value *items;
+	size_t uses;
+};
+
+struct override {
+	const struct rule_doc *doc;
+	const struct toml_value *table;
+	const char *rule;		/* the rule it changes, or NULL ... */
+	const char *list;		/* ... the list it extends */
+	unsigned int line;
+	size_t hits;
+};
+
+struct rule_library {
+	struct list_def *lists;
+	size_t n_lists;
+	struct override *overrides;
+	size_t n_overrides;
+};
+
+/* Overrides of one rule at most (beyond: an error, not a silent cut). */
+enum { RULE_OVERRIDES_MAX = 16 };
+
 struct parse {
 	struct rule *r;
 	struct rule_error *err;
@@ -1247,7 +1294,118 @@ struct parse {
 	unsigned int actions_line;
 	const struct tracer_ops *tracer;
 	unsigned int runtimes_line;	/* where containerRuntimes was first given; 0: not yet */
+	struct rule_library *lib;	/* NULL: no lists, no overrides */
+	struct override *ovr[RULE_OVERRIDES_MAX];	/* those of this rule, in load order */
+	size_t n_ovr;
+	bool disabled;			/* an override says enabled = false */
+	/* While reading what an override adds: an error is that override's. */
+	const struct override *err_override;
 };
+
+static const char *const priority_names[RULE_PRIORITY_COUNT] = {
+	"debug", "info", "notice", "warning", "error", "critical",
+};
+
+const char *rule_priority_name(enum rule_priority p)
+{
+	return (unsigned int)p < RULE_PRIORITY_COUNT ? priority_names[p] : NULL;
+}
+
+int rule_priority_severity(const char *s)
+{
+	int p = s ? rule_priority_parse(s) : -1;
+
+	/* The ladders share their order: debug is 7, critical 2. */
+	return p < 0 ? 4 : 7 - p;
+}
+
+int rule_priority_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < RULE_PRIORITY_COUNT; i++)
+		if (!strcmp(s, priority_names[i]))
+			return i;
+	return -1;
+}
+
+static bool all_digits(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return len > 0;
+}
+
+bool rule_tag_valid(const char *s, size_t len, const char **why)
+{
+	size_t i, lead;
+
+	if (len == 0 || len > RULE_TAG_MAX) {
+		*why = "a tag is 1 to 64 bytes";
+		return false;
+	}
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == ':' || c == '-')) {
+			*why = "a tag is made of A-Z a-z 0-9 _ . : -";
+			return false;
+		}
+	}
+	/* T1003, T1003.008, TA0006: a typo in one would silently never be found. */
+	lead = len > 2 && s[0] == 'T' && s[1] == 'A' ? 2 : 1;
+	if (s[0] == 'T' && len > lead && s[lead] >= '0' && s[lead] <= '9') {
+		bool ok = len >= lead + 4 && all_digits(s + lead, 4) &&
+			  (len == lead + 4 ||
+			   (lead == 1 && len == 9 && s[5] == '.' && all_digits(s + 6, 3)));
+
+		if (!ok) {
+			*why = "it looks like an ATT&CK id but is not one (T1234, T1234.567, "
+			       "TA1234)";
+			return false;
+		}
+	}
+	return true;
+}
+
+enum rule_priority rule_priority(const struct rule *r)
+{
+	return r->priority;
+}
+
+const char *rule_description(const struct rule *r)
+{
+	return r->description ? r->description : "";
+}
+
+size_t rule_tag_count(const struct rule *r)
+{
+	return r->n_tags;
+}
+
+const char *rule_tag(const struct rule *r, size_t i)
+{
+	return i < r->n_tags ? r->tags[i] : NULL;
+}
+
+bool rule_has_tag(const struct rule *r, const char *tag)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_tags; i++)
+		if (!strcmp(r->tags[i], tag))
+			return true;
+	return false;
+}
+
+unsigned int rule_line(const struct rule *r)
+{
+	return r->line;
+}
 
 static bool is_key(const struct toml_entry *e, const char *name)
 {
@@ -1335,44 +1493,144 @@ static int string_item(struct parse *p, const struct toml_value *item, const cha
 	return 0;
 }
 
-static int parse_actions(struct parse *p, const struct toml_entry *e)
+/*
+ * The actions of @n arrays (the rule's own, then its overrides'), each
+ * given by its entry, into the rule's one list.
+ */
+static int parse_actions(struct parse *p, const struct toml_entry *const *arrays,
+			 const struct override *const *srcs, size_t n_arrays)
 {
-	const struct toml_value *v = e->value, *item;
+	const struct toml_value *item;
 	char q[QUOTE_MAX], why[256];
-	size_t i, n;
+	size_t i, k, n = 0;
 	int ret, kind;
 
-	if (v->type != TOML_ARRAY)
-		return type_error(p, e->line, "\"actions\"", v, "an array of strings");
-	n = toml_array_len(v);
+	for (k = 0; k < n_arrays; k++) {
+		p->err_override = srcs[k];
+		if (arrays[k]->value->type != TOML_ARRAY)
+			return type_error(p, arrays[k]->line, "\"actions\"", arrays[k]->value,
+					  "an array of strings");
+		n += toml_array_len(arrays[k]->value);
+	}
 	ret = valset_reserve_strings(&p->r->actions, n);
 	if (ret)
 		return ret;
-	for (i = 0; i < n; i++) {
-		item = toml_array_at(v, i);
-		ret = string_item(p, item, "an action");
-		if (ret)
-			return ret;
-		if (item->string.len == 0)
-			return fail(p->err, item->line, "empty action name");
-		why[0] = '\0';
-		kind = p->action_kind ? p->action_kind(p->action_ctx, item->string.ptr, why,
-							 sizeof(why))
-				      : RULE_ACTION_OK;
-		if (kind == RULE_ACTION_UNKNOWN && why[0])
-			return fail(p->err, item->line, "action %s: %s",
-				    quote(q, item->string.ptr, item->string.len), why);
-		if (kind == RULE_ACTION_UNKNOWN)
-			return fail(p->err, item->line, "unknown action %s",
-				    quote(q, item->string.ptr, item->string.len));
-		if (kind == RULE_ACTION_DESTRUCTIVE && !p->destructive) {
-			p->destructive = item->string.ptr;
-			p->actions_line = item->line;
+	for (k = 0; k < n_arrays; k++) {
+		const struct toml_value *v = arrays[k]->value;
+
+		p->err_override = srcs[k];
+		for (i = 0; i < toml_array_len(v); i++) {
+			item = toml_array_at(v, i);
+			ret = string_item(p, item, "an action");
+			if (ret)
+				return ret;
+			if (item->string.len == 0)
+				return fail(p->err, item->line, "empty action name");
+			why[0] = '\0';
+			kind = p->action_kind ? p->action_kind(p->action_ctx, item->string.ptr, why,
+								 sizeof(why))
+					      : RULE_ACTION_OK;
+			if (kind == RULE_ACTION_UNKNOWN && why[0])
+				return fail(p->err, item->line, "action %s: %s",
+					    quote(q, item->string.ptr, item->string.len), why);
+			if (kind == RULE_ACTION_UNKNOWN)
+				return fail(p->err, item->line, "unknown action %s",
+					    quote(q, item->string.ptr, item->string.len));
+			if (kind == RULE_ACTION_DESTRUCTIVE && !p->destructive) {
+				p->destructive = item->string.ptr;
+				p->actions_line = item->line;
+			}
+			/* A name listed twice runs once anyway: keep the first. */
+			ret = valset_add_exact(&p->r->actions, item->string.ptr, item->string.len);
+			if (ret)
+				return ret;
 		}
-		/* A name listed twice runs once anyway: keep the first. */
-		ret = valset_add_exact(&p->r->actions, item->string.ptr, item->string.len);
-		if (ret)
-			return ret;
+	}
+	p->err_override = NULL;
+	return 0;
+}
+
+static int parse_priority(struct parse *p, const struct toml_entry *e)
+{
+	const struct toml_value *v = e->value;
+	char q[QUOTE_MAX];
+	int prio;
+
+	if (v->type != TOML_STRING)
+		return type_error(p, e->line, "\"priority\"", v, "a string");
+	prio = strlen(v->string.ptr) == v->string.len ? rule_priority_parse(v->string.ptr) : -1;
+	if (prio < 0)
+		return fail(p->err, v->line,
+			    "unknown priority %s (debug, info, notice, warning, error or critical)",
+			    quote(q, v->string.ptr, v->string.len));
+	p->r->priority = (enum rule_priority)prio;
+	return 0;
+}
+
+static int parse_description(struct parse *p, const struct toml_entry *e)
+{
+	const struct toml_value *v = e->value;
+	size_t i;
+
+	if (v->type != TOML_STRING)
+		return type_error(p, e->line, "\"description\"", v, "a string");
+	if (v->string.len > RULE_DESCRIPTION_MAX)
+		return fail(p->err, v->line, "\"description\" is longer than %d bytes",
+			    RULE_DESCRIPTION_MAX);
+	/* One line of text wherever it is shown: newlines become spaces, other controls are refused. */
+	for (i = 0; i < v->string.len; i++) {
+		unsigned char c = v->string.ptr[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			return fail(p->err, v->line,
+				    "\"description\" holds the control byte \\x%02x", c);
+	}
+	p->r->description = memdup_str(v->string.ptr, v->string.len);
+	if (!p->r->description)
+		return -ENOMEM;
+	for (i = 0; i < v->string.len; i++)
+		if (p->r->description[i] == '\n' || p->r->description[i] == '\t')
+			p->r->description[i] = ' ';
+	return 0;
+}
+
+/* The tags of @n arrays (the rule's own, then its overrides'). */
+static int parse_tags(struct parse *p, const struct toml_entry *const *arrays, size_t n_arrays)
+{
+	char q[QUOTE_MAX];
+	const char *why;
+	size_t i, j, k;
+	int ret;
+
+	p->r->tags = calloc(RULE_TAGS_MAX, sizeof(*p->r->tags));
+	if (!p->r->tags)
+		return -ENOMEM;
+	for (k = 0; k < n_arrays; k++) {
+		const struct toml_value *v = arrays[k]->value;
+
+		if (v->type != TOML_ARRAY)
+			return type_error(p, arrays[k]->line, "\"tags\"", v, "an array of strings");
+		for (i = 0; i < toml_array_len(v); i++) {
+			const struct toml_value *item = toml_array_at(v, i);
+
+			ret = string_item(p, item, "a tag");
+			if (ret)
+				return ret;
+			if (!rule_tag_valid(item->string.ptr, item->string.len, &why))
+				return fail(p->err, item->line, "bad tag %s: %s",
+					    quote(q, item->string.ptr, item->string.len), why);
+			for (j = 0; j < p->r->n_tags; j++)
+				if (!strcmp(p->r->tags[j], item->string.ptr))
+					break;
+			if (j < p->r->n_tags)
+				continue;
+			if (p->r->n_tags == RULE_TAGS_MAX)
+				return fail(p->err, item->line, "more than %d tags", RULE_TAGS_MAX);
+			p->r->tags[p->r->n_tags] = memdup_str(item->string.ptr, item->string.len);
+			if (!p->r->tags[p->r->n_tags])
+				return -ENOMEM;
+			p->r->n_tags++;
+		}
 	}
 	return 0;
 }
@@ -1679,47 +1937,153 @@ static int add_string(struct parse *p, const struct filter *f, const char *list,
 	return ret;
 }
 
-static int parse_list(struct parse *p, struct filter *f, const struct toml_entry *e,
-		      struct valset *vs)
+static const struct list_def *list_find(const struct rule_library *lib, const char *name,
+					size_t len)
 {
-	const struct toml_value *v = e->value;
-	size_t i, n;
+	size_t i;
+
+	for (i = 0; lib && i < lib->n_lists; i++)
+		if (strlen(lib->lists[i].name) == len && !memcmp(lib->lists[i].name, name, len))
+			return &lib->lists[i];
+	return NULL;
+}
+
+/* Is @item a reference to a named list ("@name")? */
+static bool list_ref(const struct toml_value *item)
+{
+	return item->type == TOML_STRING && item->string.len > 1 && item->string.ptr[0] == '@';
+}
+
+/*
+ * Appends the items of @v (an array) to @items, a list reference replaced
+ * by the list's items (its definition's, then each override's that
+ * extends it). NULL @items: counts only.
+ */
+static int expand_items(struct parse *p, const char *what, const struct toml_value *v,
+			const struct toml_value **items, size_t *n)
+{
+	char q[QUOTE_MAX];
+	size_t i, j, k;
+
+	for (i = 0; i < toml_array_len(v); i++) {
+		const struct toml_value *item = toml_array_at(v, i);
+		struct list_def *l;
+
+		if (!list_ref(item)) {
+			if (items)
+				items[*n] = item;
+			(*n)++;
+			continue;
+		}
+		l = (struct list_def *)list_find(p->lib, item->string.ptr + 1, item->string.len - 1);
+		if (!l)
+			return fail(p->err, item->line, "%s: unknown list %s", what,
+				    quote(q, item->string.ptr + 1, item->string.len - 1));
+		if (items)
+			l->uses++;
+		for (j = 0; j < toml_array_len(l->items); j++) {
+			if (items)
+				items[*n] = toml_array_at(l->items, j);
+			(*n)++;
+		}
+		for (k = 0; k < p->lib->n_overrides; k++) {
+			struct override *o = &p->lib->overrides[k];
+			const struct toml_value *more;
+
+			if (!o->list || strcmp(o->list, l->name))
+				continue;
+			more = toml_get(o->table, "items");
+			if (items)
+				o->hits++;
+			for (j = 0; j < toml_array_len(more); j++) {
+				if (items)
+					items[*n] = toml_array_at(more, j);
+				(*n)++;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * `values` or `exclude` (@which) of filter @f from @n entries (the rule's
+ * own, then its overrides'), lists expanded, into @vs.
+ */
+static int parse_list(struct parse *p, struct filter *f, const char *which,
+		      const struct toml_entry *const *entries, const struct override *const *srcs,
+		      size_t n_entries, struct valset *vs)
+{
+	const struct toml_value **items = NULL;
+	const struct override **item_src = NULL;
+	size_t i, n = 0, got = 0;
 	char what[96];
 	int ret;
 
-	snprintf(what, sizeof(what), "filterEvents.%s.%s", f->key, e->key);
-	if (v->type != TOML_ARRAY)
-		return type_error(p, e->line, what, v, "an array");
-	n = toml_array_len(v);
+	snprintf(what, sizeof(what), "filterEvents.%s.%s", f->key, which);
+	for (i = 0; i < n_entries; i++) {
+		p->err_override = srcs[i];
+		if (entries[i]->value->type != TOML_ARRAY)
+			return type_error(p, entries[i]->line, what, entries[i]->value, "an array");
+		ret = expand_items(p, what, entries[i]->value, NULL, &n);
+		if (ret)
+			return ret;
+	}
+	items = calloc(n ? n : 1, sizeof(*items));
+	item_src = calloc(n ? n : 1, sizeof(*item_src));
+	if (!items || !item_src) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n_entries; i++) {
+		size_t first = got;
+
+		ret = expand_items(p, what, entries[i]->value, items, &got);
+		if (ret)
+			goto out;
+		while (first < got)
+			item_src[first++] = srcs[i];
+	}
+	ret = -ENOMEM;
 	if (f->field == FIELD_ADDRESS || f->field == FIELD_PORT) {
 		vs->cidrs = calloc(n ? n : 1, sizeof(*vs->cidrs));
 		vs->ports = calloc(n ? n : 1, sizeof(*vs->ports));
 		if (!vs->cidrs || !vs->ports)
-			return -ENOMEM;
+			goto out;
 	} else if (is_numeric(f->field)) {
 		vs->eq = calloc(n ? n : 1, sizeof(*vs->eq));
 		vs->cmps = calloc(n ? n : 1, sizeof(*vs->cmps));
 		if (!vs->eq || !vs->cmps)
-			return -ENOMEM;
+			goto out;
 	} else {
 		ret = valset_reserve_strings(vs, n);
 		if (ret)
-			return ret;
+			goto out;
 	}
 	for (i = 0; i < n; i++) {
-		const struct toml_value *item = toml_array_at(v, i);
+		const struct toml_value *item = items[i];
 
+		p->err_override = item_src[i];
+		if (list_ref(item)) {
+			ret = fail(p->err, item->line, "%s: lists do not nest (a list's item %s)",
+				   what, "starts with @");
+			goto out;
+		}
 		if (f->field == FIELD_ADDRESS || f->field == FIELD_PORT)
-			ret = add_address_or_port(p, f, e->key, item, vs);
+			ret = add_address_or_port(p, f, which, item, vs);
 		else if (is_numeric(f->field))
-			ret = add_number(p, f, e->key, item, vs);
+			ret = add_number(p, f, which, item, vs);
 		else
-			ret = add_string(p, f, e->key, item, vs);
+			ret = add_string(p, f, which, item, vs);
 		if (ret)
-			return ret;
+			goto out;
 	}
 	valset_finish_numbers(vs);
-	return 0;
+	p->err_override = NULL;
+	ret = 0;
+out:
+	free(items);
+	free(item_src);
+	return ret;
 }
 
 /* Keys on the process's ancestors (the process table, proctable.h), for every tracer. */
@@ -1807,49 +2171,106 @@ static int resolve_field(struct parse *p, const struct toml_entry *e, enum field
 		    filter_keys(p->tracer, keys, sizeof(keys)));
 }
 
-static int parse_filter(struct parse *p, const struct toml_entry *e)
+/* The table override @o gives for filter key @key, or NULL. */
+static const struct toml_entry *override_filter(const struct override *o, const char *key,
+						size_t key_len)
 {
-	const struct toml_value *t = e->value;
+	return toml_get_entry_n(toml_get(o->table, "filterEvents"), key, key_len);
+}
+
+/*
+ * The filter on key @e->key: @e is the rule's own table for it (@own) or
+ * the first override's that names a key the rule has no filter on; every
+ * override's table for the key adds its values and excludes.
+ */
+static int parse_filter(struct parse *p, const struct toml_entry *e, bool own)
+{
+	const struct toml_entry *tables[1 + RULE_OVERRIDES_MAX];
+	const struct toml_entry *vals[1 + RULE_OVERRIDES_MAX], *excl[1 + RULE_OVERRIDES_MAX];
+	const struct override *tsrc[1 + RULE_OVERRIDES_MAX], *vsrc[1 + RULE_OVERRIDES_MAX];
+	const struct override *esrc[1 + RULE_OVERRIDES_MAX];
 	struct filter *f = &p->r->filters[p->r->n_filters];
-	char q[QUOTE_MAX];
+	size_t i, k, n_tables = 0, n_vals = 0, n_excl = 0;
 	enum field field = FIELD_DATA;
-	size_t i;
+	bool values_given = false;
+	char q[QUOTE_MAX];
 	int ret;
 
+	if (own) {
+		tsrc[n_tables] = NULL;
+		tables[n_tables++] = e;
+	}
+	for (k = 0; k < p->n_ovr; k++) {
+		const struct toml_entry *t = override_filter(p->ovr[k], e->key, e->key_len);
+
+		if (t) {
+			tsrc[n_tables] = p->ovr[k];
+			tables[n_tables++] = t;
+		}
+	}
+	p->err_override = tsrc[0];
 	ret = resolve_field(p, e, &field);
 	if (ret)
 		return ret;
-	if (t->type != TOML_TABLE)
-		return fail(p->err, e->line,
-			    "filterEvents.%s must be a table ([filterEvents.%s] with values = "
-			    "[...]), not %s %s",
-			    e->key, e->key, t->type == TOML_INTEGER || t->type == TOML_ARRAY ? "an" : "a",
-			    toml_type_name(t->type));
+	for (k = 0; k < n_tables; k++) {
+		p->err_override = tsrc[k];
+		if (tables[k]->value->type != TOML_TABLE)
+			return fail(p->err, tables[k]->line,
+				    "filterEvents.%s must be a table ([filterEvents.%s] with values = "
+				    "[...]), not %s %s",
+				    e->key, e->key,
+				    tables[k]->value->type == TOML_INTEGER ||
+						    tables[k]->value->type == TOML_ARRAY
+					    ? "an"
+					    : "a",
+				    toml_type_name(tables[k]->value->type));
+	}
 	f->key = memdup_str(e->key, e->key_len);
 	if (!f->key)
 		return -ENOMEM;
 	f->field = field;
 	f->alias = field_alias(field, f->key);
-	f->line = t->line;
+	f->line = e->value->line;
 	p->r->n_filters++;
-	for (i = 0; i < toml_table_len(t); i++) {
-		const struct toml_entry *c = toml_table_at(t, i);
+	for (k = 0; k < n_tables; k++) {
+		const struct toml_value *t = tables[k]->value;
 
-		if (is_key(c, "values"))
-			ret = parse_list(p, f, c, &f->values);
-		else if (is_key(c, "exclude"))
-			ret = parse_list(p, f, c, &f->exclude);
-		else if (is_key(c, "containerRuntimes"))
-			ret = parse_runtimes(p, c);	/* the old README's layout */
-		else
-			ret = fail(p->err, c->line,
-				   "unknown key %s in [filterEvents.%s] (expected values, exclude "
-				   "or containerRuntimes)",
-				   quote(q, c->key, c->key_len), f->key);
-		if (ret)
-			return ret;
+		p->err_override = tsrc[k];
+		for (i = 0; i < toml_table_len(t); i++) {
+			const struct toml_entry *c = toml_table_at(t, i);
+
+			if (is_key(c, "values")) {
+				vsrc[n_vals] = tsrc[k];
+				vals[n_vals++] = c;
+				values_given |= toml_array_len(c->value) > 0;
+			} else if (is_key(c, "exclude")) {
+				esrc[n_excl] = tsrc[k];
+				excl[n_excl++] = c;
+			} else if (is_key(c, "containerRuntimes") && own && k == 0) {
+				ret = parse_runtimes(p, c);	/* the old README's layout */
+				if (ret)
+					return ret;
+			} else {
+				return fail(p->err, c->line,
+					    "unknown key %s in [filterEvents.%s] (expected values, "
+					    "exclude%s)",
+					    quote(q, c->key, c->key_len), f->key,
+					    own && k == 0 ? " or containerRuntimes" : "");
+			}
+		}
 	}
+	p->err_override = NULL;
+	ret = parse_list(p, f, "values", vals, vsrc, n_vals, &f->values);
+	if (!ret)
+		ret = parse_list(p, f, "exclude", excl, esrc, n_excl, &f->exclude);
+	if (ret)
+		return ret;
 	f->has_values = valset_size(&f->values) > 0;
+	if (values_given && !f->has_values) {
+		/* Lists that hold nothing: no value can match, and no filter is not what was meant. */
+		f->has_values = true;
+		p->r->lists_empty = true;
+	}
 	if (!f->has_values && valset_size(&f->exclude) == 0)
 		return fail(p->err, f->line, "[filterEvents.%s] needs a non-empty values or exclude",
 			    f->key);
@@ -1858,26 +2279,52 @@ static int parse_filter(struct parse *p, const struct toml_entry *e)
 
 static int parse_filter_events(struct parse *p, const struct toml_entry *e)
 {
-	const struct toml_value *t = e->value;
-	size_t i, n;
+	const struct toml_value *t = e ? e->value : NULL;
+	size_t i, k, n = 0;
 	int ret;
 
-	if (t->type != TOML_TABLE)
+	if (t && t->type != TOML_TABLE)
 		return type_error(p, e->line, "\"filterEvents\"", t, "a table");
 	n = toml_table_len(t);
+	for (k = 0; k < p->n_ovr; k++) {
+		const struct toml_value *of = toml_get(p->ovr[k]->table, "filterEvents");
+
+		if (of && of->type != TOML_TABLE)
+			return type_error(p, of->line, "an override's \"filterEvents\"", of,
+					  "a table");
+		n += toml_table_len(of);
+	}
 	p->r->filters = calloc(n ? n : 1, sizeof(*p->r->filters));
 	if (!p->r->filters)
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < toml_table_len(t); i++) {
 		const struct toml_entry *c = toml_table_at(t, i);
 
 		/* An older layout of the original project's examples. */
 		if (is_key(c, "containerRuntimes"))
 			ret = parse_runtimes(p, c);
 		else
-			ret = parse_filter(p, c);
+			ret = parse_filter(p, c, true);
 		if (ret)
 			return ret;
+	}
+	/* Keys only overrides filter on: each once, from the first override naming it. */
+	for (k = 0; k < p->n_ovr; k++) {
+		const struct toml_value *of = toml_get(p->ovr[k]->table, "filterEvents");
+
+		for (i = 0; i < toml_table_len(of); i++) {
+			const struct toml_entry *c = toml_table_at(of, i);
+			size_t j;
+			bool seen = toml_get_entry_n(t, c->key, c->key_len) != NULL;
+
+			for (j = 0; j < k && !seen; j++)
+				seen = override_filter(p->ovr[j], c->key, c->key_len) != NULL;
+			if (seen)
+				continue;
+			ret = parse_filter(p, c, false);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }
@@ -1902,45 +2349,112 @@ static int name_from_file(struct parse *p, const char *file)
 	return p->r->name ? 0 : -ENOMEM;
 }
 
-static int parse_root(struct parse *p, const struct toml_value *root, const char *file)
+/* The overrides of the rule being parsed (its name known), in load order. */
+static int collect_overrides(struct parse *p)
 {
-	const struct toml_entry *filters = NULL;
+	size_t k;
+
+	for (k = 0; p->lib && k < p->lib->n_overrides; k++) {
+		struct override *o = &p->lib->overrides[k];
+
+		if (!o->rule || strcmp(o->rule, p->r->name))
+			continue;
+		if (p->n_ovr == RULE_OVERRIDES_MAX)
+			return fail(p->err, 0, "more than %d overrides of rule \"%s\"",
+				    RULE_OVERRIDES_MAX, p->r->name);
+		p->ovr[p->n_ovr++] = o;
+	}
+	return 0;
+}
+
+/*
+ * One rule from @table: a file's top level (@in_array false: the file's
+ * name gives the default name) or one of its [[rule]] tables.
+ */
+static int parse_root(struct parse *p, const struct toml_value *table, const char *file,
+		      bool in_array)
+{
+	const struct toml_entry *filters = NULL, *actions[1 + RULE_OVERRIDES_MAX];
+	const struct override *action_src[1 + RULE_OVERRIDES_MAX] = { NULL };
+	const struct toml_entry *tags[1 + RULE_OVERRIDES_MAX], *e;
+	size_t i, k, n_actions = 0, n_tags = 0;
 	char q[QUOTE_MAX], list[256];
-	size_t i;
 	int ret = 0;
 
-	for (i = 0; i < toml_table_len(root) && !ret; i++) {
-		const struct toml_entry *e = toml_table_at(root, i);
-
+	p->r->priority = RULE_PRIORITY_DEFAULT;
+	p->r->line = in_array ? table->line : 1;
+	for (i = 0; i < toml_table_len(table) && !ret; i++) {
+		e = toml_table_at(table, i);
 		if (is_key(e, "name"))
 			ret = parse_name(p, e);
 		else if (is_key(e, "tracer"))
 			ret = parse_tracer(p, e);
 		else if (is_key(e, "actions"))
-			ret = parse_actions(p, e);
+			actions[n_actions++] = e;
 		else if (is_key(e, "containerRuntimes"))
 			ret = parse_runtimes(p, e);
 		else if (is_key(e, "force"))
 			ret = parse_force(p, e);
+		else if (is_key(e, "priority"))
+			ret = parse_priority(p, e);
+		else if (is_key(e, "description"))
+			ret = parse_description(p, e);
+		else if (is_key(e, "tags"))
+			tags[n_tags++] = e;
 		else if (is_key(e, "filterEvents"))
 			filters = e;	/* after the tracer, which says what its keys mean */
+		else if (!in_array && (is_key(e, "lists") || is_key(e, "override")))
+			continue;	/* the library's (rule_library_add) */
 		else
 			ret = fail(p->err, e->line,
 				   "unknown key %s (expected name, tracer, actions, "
-				   "containerRuntimes, force or filterEvents%s)",
+				   "containerRuntimes, force, priority, description, tags or "
+				   "filterEvents%s)",
 				   quote(q, e->key, e->key_len),
 				   is_key(e, "program") ? "; the tracer is now \"tracer\"" : "");
 	}
 	if (ret)
 		return ret;
 	if (!p->tracer)
-		return fail(p->err, 0, "missing \"tracer\" (compiled in: %s)",
+		return fail(p->err, in_array ? table->line : 0, "missing \"tracer\" (compiled in: %s)",
 			    tracer_list(list, sizeof(list)));
-	if (filters) {
-		ret = parse_filter_events(p, filters);
+	if (!p->r->name) {
+		if (in_array)
+			return fail(p->err, table->line, "a [[rule]] needs a \"name\"");
+		if (!file || !strcmp(file, "-"))
+			return fail(p->err, 0, "a rule read from stdin needs a \"name\"");
+		ret = name_from_file(p, file);
 		if (ret)
 			return ret;
 	}
+	ret = collect_overrides(p);
+	if (ret)
+		return ret;
+	/* What overrides change, in load order: a later priority wins, lists grow. */
+	for (k = 0; k < p->n_ovr; k++) {
+		const struct toml_value *o = p->ovr[k]->table;
+
+		p->ovr[k]->hits++;
+		if ((e = toml_get_entry(o, "enabled")) && e->value->boolean == false)
+			p->disabled = true;
+		else if (e)
+			p->disabled = false;
+		if ((e = toml_get_entry(o, "priority")) && (ret = parse_priority(p, e)))
+			return ret;
+		if ((e = toml_get_entry(o, "actions"))) {
+			action_src[n_actions] = p->ovr[k];
+			actions[n_actions++] = e;
+		}
+		if ((e = toml_get_entry(o, "tags")))
+			tags[n_tags++] = e;
+	}
+	ret = parse_actions(p, actions, action_src, n_actions);
+	if (!ret)
+		ret = parse_tags(p, tags, n_tags);
+	if (!ret && (filters || p->n_ovr))
+		ret = parse_filter_events(p, filters);
+	if (ret)
+		return ret;
 	/*
 	 * A rule that kills or freezes on every event of a tracer is almost
 	 * always a mistake (a forgotten filter table); it must say so.
@@ -1951,52 +2465,488 @@ static int parse_root(struct parse *p, const struct toml_value *root, const char
 			    "filter (no filterEvents, no containerRuntimes): it would act on every "
 			    "%s event; add a filter, or `force = true` if that is meant",
 			    p->destructive, tracer_table[p->r->tracer]->name);
-	if (!p->r->name) {
-		if (!file || !strcmp(file, "-"))
-			return fail(p->err, 0, "a rule read from stdin needs a \"name\"");
-		ret = name_from_file(p, file);
-		if (ret)
-			return ret;
-	}
-	if (!p->r->actions.exact)
-		return valset_reserve_strings(&p->r->actions, 0);
 	return 0;
 }
 
-int rule_parse(const char *file, const char *text, size_t len, rule_action_fn action_kind,
-	       void *action_ctx, struct rule **out, struct rule_error *err)
+int rule_doc_read(const char *file, const char *text, size_t len, struct rule_doc **out,
+		  struct rule_error *err)
 {
 	struct rule_error scratch;
-	struct toml_value *root = NULL;
 	struct toml_error terr;
-	struct parse p = { .err = err ? err : &scratch, .action_kind = action_kind,
-			   .action_ctx = action_ctx };
+	struct rule_doc *doc;
+	int ret;
+
+	if (!err)
+		err = &scratch;
+	*err = (struct rule_error){ 0 };
+	*out = NULL;
+	doc = calloc(1, sizeof(*doc));
+	if (!doc || (file && !(doc->file = strdup(file)))) {
+		free(doc);
+		fail(err, 0, "out of memory");
+		return -ENOMEM;
+	}
+	ret = toml_parse(text, len, &doc->root, &terr);
+	if (ret) {
+		err->line = terr.line;
+		snprintf(err->message, sizeof(err->message), "%s", terr.message);
+		rule_doc_free(doc);
+		return ret == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	*out = doc;
+	return 0;
+}
+
+void rule_doc_free(struct rule_doc *doc)
+{
+	if (!doc)
+		return;
+	toml_free(doc->root);
+	free(doc->file);
+	free(doc);
+}
+
+const char *rule_doc_file(const struct rule_doc *doc)
+{
+	return doc->file;
+}
+
+struct rule_library *rule_library_new(void)
+{
+	return calloc(1, sizeof(struct rule_library));
+}
+
+void rule_library_free(struct rule_library *lib)
+{
+	if (!lib)
+		return;
+	free(lib->lists);
+	free(lib->overrides);
+	free(lib);
+}
+
+/* Lists are named like rules, minus . and -: "@name" must read as one word. */
+static bool list_name_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > RULE_LIST_NAME_MAX || strlen(s) != len)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* A list's items: strings and integers, none a list itself. */
+static int check_items(struct rule_error *err, const char *what, const struct toml_entry *e)
+{
+	char q[QUOTE_MAX];
+	size_t i;
+
+	if (e->value->type != TOML_ARRAY)
+		return fail(err, e->line, "%s must be an array, not %s %s", what,
+			    e->value->type == TOML_INTEGER ? "an" : "a",
+			    toml_type_name(e->value->type));
+	for (i = 0; i < toml_array_len(e->value); i++) {
+		const struct toml_value *item = toml_array_at(e->value, i);
+
+		if (item->type != TOML_STRING && item->type != TOML_INTEGER)
+			return fail(err, item->line, "%s: an item must be a string or an integer, "
+				    "not %s %s", what, item->type == TOML_ARRAY ? "an" : "a",
+				    toml_type_name(item->type));
+		if (list_ref(item))
+			return fail(err, item->line, "%s: lists do not nest (item %s)", what,
+				    quote(q, item->string.ptr, item->string.len));
+	}
+	return 0;
+}
+
+static int check_override(struct rule_error *err, const struct toml_value *o, struct override *out)
+{
+	const struct toml_value *rule = toml_get(o, "rule"), *list = toml_get(o, "list");
+	char q[QUOTE_MAX];
+	size_t i;
+	int ret;
+
+	if (o->type != TOML_TABLE)
+		return fail(err, o->line, "\"override\" must be an array of tables ([[override]])");
+	if (!rule == !list)
+		return fail(err, o->line, "an [[override]] names either a \"rule\" or a \"list\"");
+	if ((rule && (rule->type != TOML_STRING || !name_valid(rule->string.ptr, rule->string.len) ||
+		      strlen(rule->string.ptr) != rule->string.len)) ||
+	    (list && (list->type != TOML_STRING ||
+		      !list_name_valid(list->string.ptr, list->string.len))))
+		return fail(err, (rule ? rule : list)->line, "an [[override]]'s \"%s\" must be a "
+			    "%s name", rule ? "rule" : "list", rule ? "rule" : "list");
+	*out = (struct override){ .table = o, .line = o->line,
+				  .rule = rule ? rule->string.ptr : NULL,
+				  .list = list ? list->string.ptr : NULL };
+	for (i = 0; i < toml_table_len(o); i++) {
+		const struct toml_entry *e = toml_table_at(o, i);
+		const char *why;
+
+		if (is_key(e, "rule") || is_key(e, "list"))
+			continue;
+		if (list && is_key(e, "items")) {
+			if ((ret = check_items(err, "[[override]] items", e)))
+				return ret;
+			continue;
+		}
+		if (rule && is_key(e, "enabled") && e->value->type == TOML_BOOLEAN)
+			continue;
+		if (rule && is_key(e, "priority") && e->value->type == TOML_STRING &&
+		    rule_priority_parse(e->value->string.ptr) >= 0)
+			continue;
+		if (rule && (is_key(e, "actions") || is_key(e, "filterEvents")))
+			continue;	/* checked where the rule is parsed */
+		if (rule && is_key(e, "tags") && e->value->type == TOML_ARRAY) {
+			size_t j;
+
+			for (j = 0; j < toml_array_len(e->value); j++) {
+				const struct toml_value *t = toml_array_at(e->value, j);
+
+				if (t->type != TOML_STRING ||
+				    !rule_tag_valid(t->string.ptr, t->string.len, &why))
+					return fail(err, t->line, "[[override]] tags: bad tag");
+			}
+			continue;
+		}
+		return fail(err, e->line,
+			    "unknown or bad key %s in an [[override]] of a %s (expected %s)",
+			    quote(q, e->key, e->key_len), rule ? "rule" : "list",
+			    rule ? "enabled = true|false, priority = \"...\", actions = [...], "
+				   "tags = [...], [override.filterEvents.KEY] values/exclude"
+				 : "items = [...]");
+	}
+	return 0;
+}
+
+int rule_library_add(struct rule_library *lib, const struct rule_doc *doc, struct rule_error *err)
+{
+	const struct toml_value *lists = toml_get(doc->root, "lists");
+	const struct toml_value *ovr = toml_get(doc->root, "override");
+	size_t i, n_lists = toml_table_len(lists), n_ovr = toml_array_len(ovr);
+	struct list_def *l;
+	struct override *o;
+	char q[QUOTE_MAX];
+	int ret;
+
+	*err = (struct rule_error){ 0 };
+	if (lists && lists->type != TOML_TABLE)
+		return fail(err, lists->line, "\"lists\" must be a table ([lists] name = [...])");
+	if (ovr && ovr->type != TOML_ARRAY)
+		return fail(err, ovr->line, "\"override\" must be an array of tables ([[override]])");
+	l = realloc(lib->lists, (lib->n_lists + n_lists + 1) * sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	lib->lists = l;
+	o = realloc(lib->overrides, (lib->n_overrides + n_ovr + 1) * sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	lib->overrides = o;
+	for (i = 0; i < n_lists; i++) {
+		const struct toml_entry *e = toml_table_at(lists, i);
+		const struct list_def *dup;
+
+		if (!list_name_valid(e->key, e->key_len))
+			return fail(err, e->line, "bad list name %s: 1 to 64 bytes of A-Z a-z 0-9 _",
+				    quote(q, e->key, e->key_len));
+		if ((ret = check_items(err, "a list", e)))
+			return ret;
+		dup = list_find(lib, e->key, e->key_len);
+		if (dup)
+			return fail(err, e->line, "list %s is already defined in %s:%u (extend it "
+				    "with an [[override]] list = ... items = [...])",
+				    quote(q, e->key, e->key_len),
+				    dup->doc->file ? dup->doc->file : "-", dup->line);
+	}
+	for (i = 0; i < n_ovr; i++)
+		if ((ret = check_override(err, toml_array_at(ovr, i), &o[lib->n_overrides + i])))
+			return ret;
+	for (i = 0; i < n_lists; i++) {
+		const struct toml_entry *e = toml_table_at(lists, i);
+
+		lib->lists[lib->n_lists++] = (struct list_def){ .name = e->key, .doc = doc,
+								.line = e->line,
+								.items = e->value };
+	}
+	for (i = 0; i < n_ovr; i++)
+		o[lib->n_overrides++].doc = doc;
+	return 0;
+}
+
+void rule_library_reset_use(struct rule_library *lib)
+{
+	size_t i;
+
+	for (i = 0; i < lib->n_lists; i++)
+		lib->lists[i].uses = 0;
+	for (i = 0; i < lib->n_overrides; i++)
+		lib->overrides[i].hits = 0;
+}
+
+void rule_library_unused(const struct rule_library *lib,
+			 void (*fn)(void *ctx, bool error, const char *file, unsigned int line,
+				    const char *message),
+			 void *ctx)
+{
+	char msg[RULE_ERROR_MAX];
+	size_t i;
+
+	for (i = 0; i < lib->n_overrides; i++) {
+		const struct override *o = &lib->overrides[i];
+
+		if (o->hits)
+			continue;
+		if (o->rule)
+			snprintf(msg, sizeof(msg), "override of rule \"%s\": no such rule", o->rule);
+		else if (!list_find(lib, o->list, strlen(o->list)))
+			snprintf(msg, sizeof(msg), "override of list \"%s\": no such list", o->list);
+		else
+			continue;	/* a list no rule uses: reported below */
+		fn(ctx, true, o->doc->file ? o->doc->file : "-", o->line, msg);
+	}
+	for (i = 0; i < lib->n_lists; i++) {
+		if (lib->lists[i].uses)
+			continue;
+		snprintf(msg, sizeof(msg), "list \"%s\" is not used by any rule", lib->lists[i].name);
+		fn(ctx, false, lib->lists[i].doc->file ? lib->lists[i].doc->file : "-",
+		   lib->lists[i].line, msg);
+	}
+}
+
+/* One rule of @table into *@out (NULL when an override disables it). */
+static int parse_one(const struct rule_doc *doc, const struct toml_value *table, bool in_array,
+		     struct rule_library *lib, rule_action_fn action_kind, void *action_ctx,
+		     struct rule **out, struct rule_error *err)
+{
+	struct parse p = { .err = err, .action_kind = action_kind, .action_ctx = action_ctx,
+			   .lib = lib };
 	int ret;
 
 	*out = NULL;
-	*p.err = (struct rule_error){ 0 };
-	ret = toml_parse(text, len, &root, &terr);
-	if (ret) {
-		p.err->line = terr.line;
-		snprintf(p.err->message, sizeof(p.err->message), "%s", terr.message);
-		return ret == -ENOMEM ? -ENOMEM : -EINVAL;
-	}
 	p.r = calloc(1, sizeof(*p.r));
-	if (!p.r) {
-		toml_free(root);
-		fail(p.err, 0, "out of memory");
+	if (!p.r)
 		return -ENOMEM;
+	ret = parse_root(&p, table, doc->file, in_array);
+	if (ret == -EINVAL && p.err_override) {
+		char msg[RULE_ERROR_MAX];
+		const struct override *o = p.err_override;
+
+		/* The mistake is in another file: say which, and where in it. */
+		/* A message too long for the error ends cut: its start says what is wrong. */
+		if (snprintf(msg, sizeof(msg), "rule \"%s\": the override at %s:%u: %s", p.r->name,
+			     o->doc->file ? o->doc->file : "-", err->line, err->message) < 0)
+			msg[0] = '\0';
+		memcpy(err->message, msg, sizeof(msg));
+		err->line = 0;
+	} else if (ret == -EINVAL && p.r->name && in_array) {
+		char msg[RULE_ERROR_MAX];
+
+		/* The file and line say where; the rule's name says which of the file's. */
+		if (snprintf(msg, sizeof(msg), "rule \"%s\": %s", p.r->name, err->message) < 0)
+			msg[0] = '\0';
+		memcpy(err->message, msg, sizeof(msg));
 	}
-	ret = parse_root(&p, root, file);
-	toml_free(root);
-	if (ret) {
-		if (ret == -ENOMEM)
-			fail(p.err, 0, "out of memory");
+	if (ret || p.disabled) {
+		rule_free(p.r);
+		return ret;
+	}
+	if (!p.r->actions.exact && (ret = valset_reserve_strings(&p.r->actions, 0))) {
 		rule_free(p.r);
 		return ret;
 	}
 	*out = p.r;
 	return 0;
+}
+
+/* Does @root hold rule keys at its top level (a one-rule file)? */
+static bool top_level_rule(const struct toml_value *root)
+{
+	size_t i;
+
+	for (i = 0; i < toml_table_len(root); i++) {
+		const struct toml_entry *e = toml_table_at(root, i);
+
+		if (!is_key(e, "lists") && !is_key(e, "override") && !is_key(e, "rule"))
+			return true;
+	}
+	return false;
+}
+
+int rule_doc_rules(const struct rule_doc *doc, struct rule_library *lib,
+		   rule_action_fn action_kind, void *action_ctx, struct rule ***out, size_t *n,
+		   struct rule_error *err)
+{
+	const struct toml_value *rules = toml_get(doc->root, "rule");
+	struct rule_error scratch;
+	struct rule **list;
+	size_t i, j, count = 0, total;
+	char list_names[256];
+	int ret = 0;
+
+	if (!err)
+		err = &scratch;
+	*err = (struct rule_error){ 0 };
+	*out = NULL;
+	*n = 0;
+	if (rules && top_level_rule(doc->root))
+		return fail(err, rules->line, "a file holds one rule at its top level or [[rule]] "
+			    "tables, not both");
+	if (rules && (rules->type != TOML_ARRAY ||
+		      (toml_array_len(rules) && toml_array_at(rules, 0)->type != TOML_TABLE)))
+		return fail(err, rules->line, "\"rule\" must be an array of tables ([[rule]])");
+	if (!rules && !top_level_rule(doc->root) && !toml_get(doc->root, "lists") &&
+	    !toml_get(doc->root, "override"))
+		return fail(err, 0, "missing \"tracer\" (compiled in: %s)",
+			    tracer_list(list_names, sizeof(list_names)));
+	total = rules ? toml_array_len(rules) : top_level_rule(doc->root);
+	list = calloc(total ? total : 1, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (i = 0; i < total; i++) {
+		struct rule *r;
+
+		ret = parse_one(doc, rules ? toml_array_at(rules, i) : doc->root, rules != NULL, lib,
+				action_kind, action_ctx, &r, err);
+		if (ret)
+			goto fail;
+		if (!r)
+			continue;
+		for (j = 0; j < count; j++)
+			if (!strcmp(rule_name(list[j]), rule_name(r)))
+				break;
+		if (j < count) {
+			ret = fail(err, r->line, "rule \"%s\" is defined twice in this file (line %u)",
+				   rule_name(r), list[j]->line);
+			rule_free(r);
+			goto fail;
+		}
+		list[count++] = r;
+	}
+	*out = list;
+	*n = count;
+	return 0;
+fail:
+	if (ret == -ENOMEM)
+		fail(err, 0, "out of memory");
+	for (j = 0; j < count; j++)
+		rule_free(list[j]);
+	free(list);
+	return ret;
+}
+
+int rule_parse_with(const char *file, const char *text, size_t len, struct rule_library *lib,
+		    rule_action_fn action_kind, void *action_ctx, struct rule **out,
+		    struct rule_error *err)
+{
+	struct rule_error scratch;
+	struct rule_doc *doc;
+	struct rule **rules = NULL;
+	size_t n = 0, i;
+	int ret;
+
+	if (!err)
+		err = &scratch;
+	*out = NULL;
+	ret = rule_doc_read(file, text, len, &doc, err);
+	if (ret)
+		return ret;
+	/* One rule: lists and overrides belong in the rules directory, where they last. */
+	if (toml_get(doc->root, "lists") || toml_get(doc->root, "override")) {
+		const struct toml_value *v = toml_get(doc->root, "lists");
+
+		ret = fail(err, (v ? v : toml_get(doc->root, "override"))->line,
+			   "lists and overrides belong in the rule files of a rules directory, not "
+			   "in one rule");
+		goto out;
+	}
+	ret = rule_doc_rules(doc, lib, action_kind, action_ctx, &rules, &n, err);
+	if (!ret && n != 1) {
+		ret = fail(err, 0, n ? "%zu rules in one: give one rule" :
+				       "%zu rules: an override disables it", n);
+	}
+	if (!ret) {
+		*out = rules[0];
+		n = 0;
+	}
+out:
+	for (i = 0; i < n; i++)
+		rule_free(rules[i]);
+	free(rules);
+	rule_doc_free(doc);
+	return ret;
+}
+
+int rule_parse(const char *file, const char *text, size_t len, rule_action_fn action_kind,
+	       void *action_ctx, struct rule **out, struct rule_error *err)
+{
+	return rule_parse_with(file, text, len, NULL, action_kind, action_ctx, out, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lints (`bpfd check`)                                                 */
+
+/* Does the exclude list of @f take every one of its values? Only when that is certain. */
+static bool values_all_excluded(const struct filter *f)
+{
+	size_t i;
+
+	if (!f->has_values || f->values.n_globs || f->values.n_cmps || f->values.n_cidrs ||
+	    f->values.n_ports || !valset_size(&f->values))
+		return false;
+	for (i = 0; i < f->values.n_exact; i++)
+		if (!valset_has_string(&f->exclude, f->values.exact[i].s, f->values.exact[i].len))
+			return false;
+	for (i = 0; i < f->values.n_eq; i++)
+		if (!valset_has_number(&f->exclude, f->values.eq[i]))
+			return false;
+	return true;
+}
+
+size_t rule_lint(const struct rule *r, void (*fn)(void *ctx, const char *message), void *ctx)
+{
+	const struct tracer_ops *t = tracer_table[r->tracer];
+	char msg[RULE_ERROR_MAX];
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n_filters; i++) {
+		const struct filter *f = &r->filters[i];
+
+		if (f->has_values && !valset_size(&f->values)) {
+			snprintf(msg, sizeof(msg), "rule \"%s\" can never match: filterEvents.%s.values "
+				 "names only lists that hold nothing", r->name, f->key);
+			fn(ctx, msg);
+			n++;
+		} else if (values_all_excluded(f)) {
+			snprintf(msg, sizeof(msg), "rule \"%s\" can never match: filterEvents.%s "
+				 "excludes every one of its values", r->name, f->key);
+			fn(ctx, msg);
+			n++;
+		}
+		/* A file name never ends with a slash: everything below DIR was meant. */
+		for (size_t k = 0; f->field == FIELD_DATA && !strcmp(f->key, "filename") &&
+				   k < f->values.n_exact; k++) {
+			const struct sval *v = &f->values.exact[k];
+
+			if (v->len > 1 && v->s[v->len - 1] == '/') {
+				snprintf(msg, sizeof(msg), "rule \"%s\": filterEvents.filename value "
+					 "\"%.200s\" ends with / and can never match a file: \"%.200s*\" "
+					 "is everything below it", r->name, v->s, v->s);
+				fn(ctx, msg);
+				n++;
+			}
+		}
+	}
+	if (rule_unfiltered(r) && !t->sparse) {
+		snprintf(msg, sizeof(msg), "rule \"%s\" matches every event of the %s tracer (no "
+			 "filter, no containerRuntimes)", r->name, t->name);
+		fn(ctx, msg);
+		n++;
+	}
+	return n;
 }
 
 /* ------------------------------------------------------------------ */

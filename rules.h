@@ -36,9 +36,50 @@
 #include "event.h"
 
 struct rule;
+struct rule_library;
 struct container_meta;
 
-enum { RULE_ERROR_MAX = 512 };
+enum {
+	RULE_ERROR_MAX = 512,
+	RULE_DESCRIPTION_MAX = 1024,	/* bytes of a rule's description */
+	RULE_TAGS_MAX = 32,		/* tags of one rule */
+	RULE_TAG_MAX = 64,		/* bytes of one tag */
+	RULE_LIST_NAME_MAX = 64,	/* bytes of a list's name */
+};
+
+/*
+ * How much a match matters, the syslog ladder without its top two (a rule
+ * cannot know the host is unusable): higher is more urgent.
+ */
+enum rule_priority {
+	RULE_PRIORITY_DEBUG,
+	RULE_PRIORITY_INFO,
+	RULE_PRIORITY_NOTICE,
+	RULE_PRIORITY_WARNING,
+	RULE_PRIORITY_ERROR,
+	RULE_PRIORITY_CRITICAL,
+	RULE_PRIORITY_COUNT,
+};
+
+/* A rule without `priority` has this one: what every rule meant before rules had one. */
+#define RULE_PRIORITY_DEFAULT RULE_PRIORITY_WARNING
+
+/* "debug" ... "critical"; NULL out of range. */
+const char *rule_priority_name(enum rule_priority p);
+/* The priority named @s, or -1. */
+int rule_priority_parse(const char *s);
+/*
+ * Its syslog severity code (RFC 5424: critical 2 ... debug 7) for the
+ * priority named @s; warning's (4) for NULL or a name it does not know.
+ */
+int rule_priority_severity(const char *s);
+
+/*
+ * Is @s (@len bytes) a tag? 1 to RULE_TAG_MAX bytes of A-Z a-z 0-9 _ . : -;
+ * one that looks like an ATT&CK id (T or TA then a digit) must be one:
+ * T1234, T1234.567, TA1234. False with the reason in @why otherwise.
+ */
+bool rule_tag_valid(const char *s, size_t len, const char **why);
 
 /* A problem in a rule file: the line (0: none applies) and the message. */
 struct rule_error {
@@ -66,6 +107,11 @@ typedef int (*rule_action_fn)(void *ctx, const char *name, char *why, size_t siz
 int rule_parse(const char *file, const char *text, size_t len, rule_action_fn action_kind,
 	       void *action_ctx, struct rule **out, struct rule_error *err);
 
+/* The same, with @lib's lists and overrides (NULL: none): what `bpfd create` reads. */
+int rule_parse_with(const char *file, const char *text, size_t len, struct rule_library *lib,
+		    rule_action_fn action_kind, void *action_ctx, struct rule **out,
+		    struct rule_error *err);
+
 void rule_free(struct rule *r);
 
 /* Accessors: a rule is immutable once parsed. */
@@ -82,6 +128,74 @@ const char *rule_action(const struct rule *r, size_t i);
 bool rule_forced(const struct rule *r);
 /* True when the rule has no filter and no runtime restriction. */
 bool rule_unfiltered(const struct rule *r);
+enum rule_priority rule_priority(const struct rule *r);
+const char *rule_description(const struct rule *r);	/* "" when it has none */
+size_t rule_tag_count(const struct rule *r);
+const char *rule_tag(const struct rule *r, size_t i);
+bool rule_has_tag(const struct rule *r, const char *tag);
+/* The line the rule starts on in its file (its [[rule]] header; 1 for a one-rule file). */
+unsigned int rule_line(const struct rule *r);
+
+/*
+ * A set of rule files read together (docs/rules.md, "Rule libraries"):
+ * each file (a rule_doc) may hold one rule at its top level or several
+ * `[[rule]]` tables, named lists (`[lists]`) and overrides of other
+ * files' rules and lists (`[[override]]`). The library collects the lists
+ * and overrides of every file first; then each file's rules are parsed
+ * against it, lists expanded into plain values (so that the prefilter
+ * sees them) and overrides applied.
+ */
+struct rule_doc;
+struct rule_library;
+
+/* Reads the TOML of one file: 0 and *@out, or -EINVAL with @err (its line), or -ENOMEM. */
+int rule_doc_read(const char *file, const char *text, size_t len, struct rule_doc **out,
+		  struct rule_error *err);
+void rule_doc_free(struct rule_doc *doc);
+const char *rule_doc_file(const struct rule_doc *doc);
+
+struct rule_library *rule_library_new(void);
+void rule_library_free(struct rule_library *lib);
+
+/*
+ * Adds @doc's lists and overrides (@doc is borrowed: it must outlive
+ * @lib). -EINVAL with @err for a bad list or override, or a list defined
+ * twice (then nothing of @doc is added); -ENOMEM.
+ */
+int rule_library_add(struct rule_library *lib, const struct rule_doc *doc,
+		     struct rule_error *err);
+
+/*
+ * Parses @doc's rules against @lib (NULL: no lists, no overrides): 0 with
+ * *@out, an array of *@n rules the caller frees (each with rule_free, the
+ * array with free); rules an override disables are left out. -EINVAL
+ * with @err (the file's first error: no rule of it is kept), -ENOMEM.
+ * Counts in @lib which lists and overrides were used.
+ */
+int rule_doc_rules(const struct rule_doc *doc, struct rule_library *lib,
+		   rule_action_fn action_kind, void *action_ctx, struct rule ***out, size_t *n,
+		   struct rule_error *err);
+
+/*
+ * What the library holds that nothing used, once every doc's rules were
+ * parsed: @fn(ctx, file, line, message) for each override of a rule or
+ * list that does not exist (@error true) and each list no rule uses
+ * (@error false).
+ */
+void rule_library_unused(const struct rule_library *lib,
+			 void (*fn)(void *ctx, bool error, const char *file, unsigned int line,
+				    const char *message),
+			 void *ctx);
+/* Forgets which lists and overrides were used (before parsing the docs again). */
+void rule_library_reset_use(struct rule_library *lib);
+
+/*
+ * `bpfd check`'s lints of one rule (docs/rules.md, "Lints"): @fn with a
+ * message for each filter that can never hold (every value excluded, a
+ * list left empty) and for a rule without any filter on a tracer that is
+ * not sparse (it matches every event). Returns how many.
+ */
+size_t rule_lint(const struct rule *r, void (*fn)(void *ctx, const char *message), void *ctx);
 
 /*
  * What runs action @i of @r, as its owner resolved it when the rule went

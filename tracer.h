@@ -227,6 +227,12 @@ struct tracer_ops {
 	 */
 	bool exec_events;
 	/*
+	 * Every event of this tracer is worth a look on its own (a line typed
+	 * at a shell, a file opened outside a container's root): a rule with
+	 * no filter on it is meant, and `bpfd check` does not warn of it.
+	 */
+	bool sparse;
+	/*
 	 * Process @pid ran a program in a container (from a tracer with
 	 * exec_events). On the event path: must not block, queues its work.
 	 */

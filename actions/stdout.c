@@ -38,6 +38,7 @@
 #include "action.h"
 #include "lib/journal.h"
 #include "lib/strbuf.h"
+#include "rules.h"
 
 enum { STDOUT_BUFFER_MAX = 1 << 20 };
 
@@ -111,7 +112,7 @@ static bool stdout_discards(void)
 	return discards;
 }
 
-enum { JOURNAL_FIELDS_MAX = 10 + EVENT_RULES_MAX };
+enum { JOURNAL_FIELDS_MAX = 11 + EVENT_RULES_MAX + EVENT_TAGS_MAX };
 
 /* One field of an entry in @sb: its start offset kept in @at (the buffer may move). */
 static int field_add(struct strbuf *sb, size_t *at, size_t *n, const char *name, const char *value,
@@ -145,7 +146,14 @@ static int stdout_journal(struct action *a, const struct action_input *in)
 	else
 		r = event_to_text(ev, &line);
 	r = r ?: field_add(&sb, at, &n, "MESSAGE", line.buf, line.len);
-	r = r ?: field_add(&sb, at, &n, "PRIORITY", "4", 1);
+	/* The rule's priority on the syslog ladder: `journalctl -p err` finds the worst. */
+	num[0] = (char)('0' + rule_priority_severity(ev->priority));
+	r = r ?: field_add(&sb, at, &n, "PRIORITY", num, 1);
+	if (ev->priority)
+		r = r ?: field_add(&sb, at, &n, "BPFD_PRIORITY", ev->priority,
+				   strlen(ev->priority));
+	for (i = 0; i < ev->n_tags && !r; i++)
+		r = field_add(&sb, at, &n, "BPFD_TAG", ev->tags[i], strlen(ev->tags[i]));
 	r = r ?: field_add(&sb, at, &n, "SYSLOG_IDENTIFIER", "bpfd", 4);
 	r = r ?: field_add(&sb, at, &n, "BPFD_TRACER", ev->tracer, strlen(ev->tracer));
 	/* A field may repeat: each rule the event matched, for `journalctl BPFD_RULE=`. */

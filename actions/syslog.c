@@ -32,6 +32,7 @@
 #include "action.h"
 #include "actions/syslog.h"
 #include "lib/strbuf.h"
+#include "rules.h"
 
 enum {
 	SYSLOG_DEFAULT_QUEUE = 1000,
@@ -40,7 +41,7 @@ enum {
 };
 #define SYSLOG_DEFAULT_ADDRESS "/dev/log"
 #define SYSLOG_DEFAULT_FACILITY "daemon"
-#define SYSLOG_DEFAULT_SEVERITY "warning"
+#define SYSLOG_DEFAULT_SEVERITY "rule"
 #define SYSLOG_DEFAULT_TIMEOUT "5s"
 #define SYSLOG_DEFAULT_BACKOFF "1s"
 
@@ -83,7 +84,15 @@ int syslog_severity_parse(const char *s)
 		return 3;
 	if (strcmp(s, "warn") == 0)
 		return 4;
+	if (strcmp(s, "rule") == 0)
+		return SYSLOG_SEVERITY_RULE;
 	return code_parse(s, severity_names, 8);
+}
+
+int syslog_severity_of(const struct syslog_format *f, const struct event *ev)
+{
+	return f->severity == SYSLOG_SEVERITY_RULE ? rule_priority_severity(ev->priority)
+						   : f->severity;
 }
 
 bool syslog_sd_name_valid(const char *name)
@@ -214,7 +223,7 @@ int syslog_format_message(const struct syslog_format *f, const struct event *ev,
 	int r;
 
 	*truncated = false;
-	r = strbuf_addf(out, "<%d>1 ", f->facility * 8 + f->severity);
+	r = strbuf_addf(out, "<%d>1 ", f->facility * 8 + syslog_severity_of(f, ev));
 	r = r ?: add_timestamp(out, ev->time_ns);
 	r = r ?: strbuf_addch(out, ' ');
 	r = r ?: add_header_field(out, ev->hostname, SYSLOG_HOSTNAME_MAX);
@@ -224,6 +233,8 @@ int syslog_format_message(const struct syslog_format *f, const struct event *ev,
 	r = r ?: add_param(out, "tracer", ev->tracer, strlen(ev->tracer));
 	if (rule && *rule)
 		r = r ?: add_param(out, "rule", rule, strlen(rule));
+	if (ev->priority)
+		r = r ?: add_param(out, "priority", ev->priority, strlen(ev->priority));
 	snprintf(num, sizeof(num), "%u", ev->pid);
 	r = r ?: add_param(out, "pid", num, strlen(num));
 	snprintf(num, sizeof(num), "%u", ev->uid);
@@ -378,7 +389,7 @@ static int syslog_check(const char *key, const char *value, char *err, size_t si
 	}
 	if (strcmp(key, "severity") == 0 && syslog_severity_parse(value) < 0) {
 		snprintf(err, size, "severity: \"%s\" is not one of emerg, alert, crit, err, "
-			 "warning, notice, info, debug (or 0 to 7)", value);
+			 "warning, notice, info, debug (or 0 to 7), or rule", value);
 		return -EINVAL;
 	}
 	if (strcmp(key, "format") == 0 && strcmp(value, "json") && strcmp(value, "text")) {

@@ -31,7 +31,7 @@ enum {
 
 struct syslog_format {
 	int facility;		/* 0 (kern) to 23 (local7) */
-	int severity;		/* 0 (emerg) to 7 (debug) */
+	int severity;		/* 0 (emerg) to 7 (debug), or SYSLOG_SEVERITY_RULE */
 	pid_t procid;		/* the daemon's pid */
 	bool text;		/* MSG is the text line, not the JSON object */
 	size_t max_size;	/* the whole message, framing not included */
@@ -39,8 +39,17 @@ struct syslog_format {
 
 /* "daemon", "local3" or a number: the facility's code, or -1. */
 int syslog_facility_parse(const char *s);
-/* "warning", "err" or a number: the severity's code, or -1. */
+/*
+ * Severity "rule": the event's priority (docs/rules.md) on the syslog
+ * ladder (critical is crit, error err, the others their own names);
+ * warning for an event no rule matched.
+ */
+enum { SYSLOG_SEVERITY_RULE = 8 };
+
+/* "warning", "err", a number or "rule": the severity's code, or -1. */
 int syslog_severity_parse(const char *s);
+/* The severity of a message about @ev under @f. */
+int syslog_severity_of(const struct syslog_format *f, const struct event *ev);
 
 /* Whether @name may be an SD-NAME: 1 to 32 printable US-ASCII, none of = SP ] ". */
 bool syslog_sd_name_valid(const char *name);

@@ -27,7 +27,7 @@ status` and the daemon's RSS.
 
 usage: bench/run.py [--build DIR] [--runs N] [--iterations N] [--bpf-stats]
                     [--only start,delivery,prefilter,failedopen,compat,network,fork,proctable]
-                    [--against BPFD]...
+                    [--against BPFD]... [--rules-dir DIR] [--delivery-target FILE]
                     [--conn-iterations N] [--flood-packets N] [--forks N]
 Run as root on an otherwise idle machine; prints a table of medians.
 """
@@ -151,14 +151,17 @@ def measure_start(args, bpfd, tmp):
     ]
 
 
-def measure_delivery(args, bpfd, tmp, openloop, target):
-    """The open/close loop with every event delivered to a subscriber."""
+def measure_delivery(args, bpfd, tmp, openloop, target, b_rules=None):
+    """The open/close loop with every event delivered to a subscriber.
+    With @b_rules (--rules-dir), this build's daemon loads that rules
+    directory and the loop opens a file its rules match (--delivery-target):
+    every event is still delivered, after the whole set of rules matched it."""
     n = args.iterations
     bare, traced, delivered, lost, dropped, cpu = [], [], [], [], [], []
     mem = None
     for _ in range(args.runs):
         bare.append(run_openloop(openloop, target, n))
-        d = Daemon(bpfd, tmp, "--tracers", "open")
+        d = Daemon(bpfd, tmp, "--tracers", "open", *(["--rules-dir", b_rules] if b_rules else []))
         # The subscriber prints to /dev/null: what is measured is delivery,
         # not the disk. Every event reached it when its queue is empty and
         # nothing was dropped (it would have been told, on stderr).
@@ -191,8 +194,9 @@ def measure_delivery(args, bpfd, tmp, openloop, target):
     # Each round runs bare then traced back to back: their ratio is less
     # exposed to the machine's drift than the ratio of the two medians.
     pair = sorted(t / b for t, b in zip(traced, bare))
+    what = "" if not b_rules else " (%s: rules of %s)" % (os.path.basename(bpfd), b_rules)
     return [
-        ("%d open()/close(), bare" % n, "%.3f s" % med(bare),
+        ("%d open()/close() of %s, bare%s" % (n, target, what), "%.3f s" % med(bare),
          "min %.3f max %.3f" % (min(bare), max(bare))),
         ("same, traced, every event to trace --json", "%.3f s" % med(traced),
          "min %.3f max %.3f" % (min(traced), max(traced))),
@@ -231,6 +235,9 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
     rules = os.path.join(tmp, "rules")
     os.makedirs(rules, exist_ok=True)
     shutil.copy(os.path.join(ROOT, "examples", "rules", "password_files.toml"), rules)
+    # --rules-dir: this build loads that directory instead (the rule
+    # library); the --against builds keep password_files, which any build reads.
+    own_rules = args.rules_dir or rules
     tpfloor = os.path.join(args.build, "bench", "tpfloor")
     cpu = max(os.sched_getaffinity(0))
     # This machine's speed moves in phases of a few seconds: every measured
@@ -256,7 +263,7 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
         return [t for t in d.status()["tracers"] if t["name"] == "open"][0]["prefiltered"]
 
     def traced(b):
-        d = Daemon(b, tmp, "--tracers", "open", "--rules-dir", rules)
+        d = Daemon(b, tmp, "--tracers", "open", "--rules-dir", own_rules if b == bpfd else rules)
         before = prefiltered(d)
         t = run_openloop(openloop, target, n, cpu, cwd)
         dropped.append(prefiltered(d) - before)
@@ -288,10 +295,11 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
 
     def slowdowns(k):
         return "%.3fx" % med(ratios[k]), "%.3fx" % (min(times[k]) / min(bare))
+    own = "rules of %s" % args.rules_dir if args.rules_dir else "password_files rule"
     rows = [
-        ("%s, password_files rule (in-kernel prefilter), bare" % what, "%.3f s" % med(bare),
+        ("%s, %s (in-kernel prefilter), bare" % (what, own), "%.3f s" % med(bare),
          "min %.3f max %.3f" % (min(bare), max(bare))),
-        ("%s, password_files rule, traced" % what, "%.3f s" % med(times[bpfd]),
+        ("%s, %s, traced" % (what, own), "%.3f s" % med(times[bpfd]),
          "min %.3f max %.3f" % (min(times[bpfd]), max(times[bpfd]))),
         ("prefilter slowdown (median of ratios to the bracketing bare loops)",
          slowdowns(bpfd)[0], "events dropped in the kernel: min %d" % min(dropped)),
@@ -302,7 +310,7 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
          "fastest / fastest bare %s" % slowdowns("read")[1]),
     ]
     for b in binaries[1:]:
-        rows.append(("  against %s: median ratio / fastest" % b, slowdowns(b)[0],
+        rows.append(("  against %s (password_files): median ratio / fastest" % b, slowdowns(b)[0],
                      "fastest / fastest bare %s" % slowdowns(b)[1]))
     if args.bpf_stats:
         subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=0"], check=True)
@@ -592,8 +600,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--iterations", type=int, default=1000000)
     ap.add_argument("--against", action="append", metavar="BPFD",
-                    help="prefilter and failedopen parts: another bpfd binary measured in the same rounds "
-                         "(repeatable), to compare builds")
+                    help="delivery, prefilter and failedopen parts: another bpfd binary measured "
+                         "(in the prefilter parts in the same rounds; repeatable), to compare builds")
     ap.add_argument("--conn-iterations", type=int, default=20000,
                     help="network part: connect/send/close iterations per loop")
     ap.add_argument("--compat-shared", action="store_true",
@@ -608,6 +616,13 @@ def main():
     ap.add_argument("--bpf-stats", action="store_true",
                     help="prefilter parts: also each build's open program's own time per call "
                          "(switches kernel.bpf_stats_enabled on while they run)")
+    ap.add_argument("--rules-dir", metavar="DIR",
+                    help="delivery, prefilter and failedopen parts: this build's daemon loads DIR "
+                         "(the rule library: rules/) instead of no rules or password_files; the "
+                         "--against builds keep theirs")
+    ap.add_argument("--delivery-target", metavar="FILE",
+                    help="delivery part: the file the loop opens (default: a file of its own; "
+                         "/etc/shadow with --rules-dir, which the library's rules match)")
     ap.add_argument("--only", default=",".join(PARTS),
                     help="comma-separated parts to run: " + ", ".join(PARTS))
     args = ap.parse_args()
@@ -626,7 +641,11 @@ def main():
     if "start" in parts:
         rows += measure_start(args, bpfd, tmp)
     if "delivery" in parts:
-        rows += measure_delivery(args, bpfd, tmp, openloop, target)
+        dtarget = args.delivery_target or ("/etc/shadow" if args.rules_dir else target)
+        rows += measure_delivery(args, bpfd, tmp, openloop, dtarget, args.rules_dir)
+        # The other builds, without rules: every event delivered as well.
+        for b in args.against or []:
+            rows += measure_delivery(args, b, tmp, openloop, dtarget)
     if "prefilter" in parts:
         rows += measure_prefilter(args, bpfd, tmp, openloop, target)
     if "failedopen" in parts:

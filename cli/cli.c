@@ -25,6 +25,10 @@ const struct cli_option cli_options[] = {
 	{ OPT_CONTAINER, "container", 0, "ID", "only events of this container (an id prefix or its name)" },
 	{ OPT_METRICS, "metrics", 0, "ADDRESS",
 	  "serve Prometheus metrics at HOST:PORT, [IPV6]:PORT or a unix socket path" },
+	{ OPT_PRIORITY, "priority", 0, "PRIORITY",
+	  "only events of rules of this priority or above (debug info notice warning error "
+	  "critical)" },
+	{ OPT_TAG, "tag", 0, "TAG", "only events of rules carrying this tag (repeatable: any of them)" },
 	{ OPT_CGROUP_HIERARCHY, "cgroup-hierarchy", 0, "NAME",
 	  "cgroups to attribute by: v2 (default) or a v1 controller (pids, memory...)" },
 	{ 0, NULL, 0, NULL, NULL },
@@ -100,6 +104,8 @@ static void set_option(struct cli *cli, const struct cli_option *o, const char *
 	case OPT_TRACER: cli->tracer = value; break;
 	case OPT_RULE: cli->rule = value; break;
 	case OPT_CONTAINER: cli->container = value; break;
+	case OPT_PRIORITY: cli->priority = value; break;
+	case OPT_TAG: cli->tags[cli->n_tags++] = value; break;	/* cli_parse checked the room */
 	case OPT_TRACER_OPTIONS: break;	/* set_tracer_option() */
 	case OPT_CGROUP_HIERARCHY: cli->cgroup_hierarchy = value; break;
 	case OPT_METRICS: cli->metrics = value; break;
@@ -223,6 +229,11 @@ int cli_parse(int argc, char **argv, const struct cli_command *commands, struct 
 				} else if (!o->arg && value) {
 					snprintf(err, err_size, "option '--%s' takes no value",
 						 o->long_name);
+					return -EINVAL;
+				}
+				if (o->id == OPT_TAG && cli->n_tags == CLI_TAGS_MAX) {
+					snprintf(err, err_size, "option '--tag' given more than %d times",
+						 CLI_TAGS_MAX);
 					return -EINVAL;
 				}
 				set_option(cli, o, value);

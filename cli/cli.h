@@ -30,7 +30,11 @@ enum cli_opt_id {
 	OPT_CGROUP_HIERARCHY,
 	OPT_TRACERS_DIR,
 	OPT_METRICS,
+	OPT_PRIORITY,
+	OPT_TAG,
 };
+
+enum { CLI_TAGS_MAX = 16 };	/* --tag given at most this often (the daemon's bound) */
 
 struct cli_option {
 	enum cli_opt_id id;
@@ -65,6 +69,9 @@ struct cli {
 	const char *tracer;
 	const char *rule;
 	const char *container;
+	const char *priority;
+	const char *tags[CLI_TAGS_MAX];	/* --tag, repeatable */
+	size_t n_tags;
 	struct tracer_config tracer_cfg;	/* the tracers' options given (values in argv) */
 	const char *cgroup_hierarchy;
 	const char *metrics;		/* daemon --metrics ADDRESS */

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "cli/client.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -316,13 +317,40 @@ int cmd_status(const struct cli *cli)
 		       (long long)jint(v, "runs"), (long long)jint(v, "failures"),
 		       (long long)jint(v, "suppressed"), (long long)jint(v, "dropped"),
 		       (long long)jint(v, "pending"), jstr(v, "error"));
+	v = json_object_get(reply, "rules");
+	if (v) {
+		static const char *const prios[] = { "critical", "error", "warning", "notice",
+						     "info", "debug" };
+
+		printf("\nrules: %lld active (", (long long)jint(v, "active"));
+		for (i = 0; i < 6; i++)
+			printf("%s%s %lld", i ? ", " : "", prios[i],
+			       (long long)jint(json_object_get(v, "by_priority"), prios[i]));
+		printf("); events matched by priority:");
+		for (i = 0; i < 6; i++)
+			printf("%s %s %lld", i ? "," : "", prios[i],
+			       (long long)jint(json_object_get(v, "matched_by_priority"), prios[i]));
+		printf("\n");
+	}
 	printf("\nsubscribers: %zu\n", json_array_size(json_object_get(reply, "subscribers")));
-	json_array_foreach(json_object_get(reply, "subscribers"), i, v)
-		printf("  #%lld tracer=%s rule=%s container=%s sent=%lld dropped=%lld\n",
+	json_array_foreach(json_object_get(reply, "subscribers"), i, v) {
+		struct strbuf tags = STRBUF_INIT;
+		json_t *t;
+		size_t k;
+
+		json_array_foreach(json_object_get(v, "tags"), k, t)
+			if (strbuf_addf(&tags, "%s%s", k ? "," : "", json_string_value(t)) < 0)
+				break;
+		printf("  #%lld tracer=%s rule=%s container=%s priority=%s tags=%s sent=%lld "
+		       "dropped=%lld\n",
 		       (long long)jint(v, "id"), *jstr(v, "tracer") ? jstr(v, "tracer") : "*",
 		       *jstr(v, "rule") ? jstr(v, "rule") : "*",
 		       *jstr(v, "container") ? jstr(v, "container") : "*",
+		       *jstr(v, "priority") ? jstr(v, "priority") : "*",
+		       tags.buf ? tags.buf : "*",
 		       (long long)jint(v, "sent"), (long long)jint(v, "dropped"));
+		strbuf_release(&tags);
+	}
 	v = json_object_get(reply, "cgroup_cache");
 	printf("cgroup cache: %lld of %lld entries, %lld hits, %lld misses\n",
 	       (long long)jint(v, "entries"), (long long)jint(v, "capacity"),
@@ -390,9 +418,10 @@ int cmd_trace(const struct cli *cli)
 {
 	static char outbuf[1 << 18];
 	static char buf[1 << 18];
-	json_t *req = json_pack("{s:s, s:s, s:s, s:s}", "op", "trace", "tracer",
+	json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "op", "trace", "tracer",
 				cli->tracer ? cli->tracer : "", "rule", cli->rule ? cli->rule : "",
-				"container", cli->container ? cli->container : "");
+				"container", cli->container ? cli->container : "", "priority",
+				cli->priority ? cli->priority : "");
 	struct ipc_reader r;
 	struct strbuf line = STRBUF_INIT;
 	char *text = json_dumps(req, JSON_COMPACT);
@@ -404,6 +433,15 @@ int cmd_trace(const struct cli *cli)
 	ssize_t n;
 	int fd, rc, status = 1;
 
+	if (cli->n_tags) {
+		json_t *tags = json_array();
+
+		for (size_t i = 0; i < cli->n_tags; i++)
+			json_array_append_new(tags, json_string(cli->tags[i]));
+		json_object_set_new(req, "tags", tags);
+		free(text);
+		text = json_dumps(req, JSON_COMPACT);
+	}
 	json_decref(req);
 	fd = connect_daemon(cli);
 	if (fd < 0) {
@@ -599,16 +637,22 @@ int cmd_ls(const struct cli *cli)
 		json_array_foreach(json_object_get(reply, "rules"), i, r)
 			if ((int)strlen(jstr(r, "name")) > w)
 				w = (int)strlen(jstr(r, "name"));
-		table_row("%-*s  %-18s  %s", w, "NAME", "TRACER", "ACTIONS");
+		table_row("%-*s  %-18s  %-8s  %-20s  %s", w, "NAME", "TRACER", "PRIORITY", "ACTIONS",
+			  "TAGS");
 		json_array_foreach(json_object_get(reply, "rules"), i, r) {
-			struct strbuf actions = STRBUF_INIT;
+			struct strbuf actions = STRBUF_INIT, tags = STRBUF_INIT;
 
 			json_array_foreach(json_object_get(r, "actions"), j, a)
 				if (strbuf_addf(&actions, "%s%s", j ? "," : "", json_string_value(a)) < 0)
 					break;
-			table_row("%-*s  %-18s  %s", w, jstr(r, "name"), jstr(r, "tracer"),
-				  actions.buf ? actions.buf : "");
+			json_array_foreach(json_object_get(r, "tags"), j, a)
+				if (strbuf_addf(&tags, "%s%s", j ? "," : "", json_string_value(a)) < 0)
+					break;
+			table_row("%-*s  %-18s  %-8s  %-20s  %s", w, jstr(r, "name"), jstr(r, "tracer"),
+				  jstr(r, "priority"), actions.buf ? actions.buf : "",
+				  tags.buf ? tags.buf : "");
 			strbuf_release(&actions);
+			strbuf_release(&tags);
 		}
 	}
 	json_decref(reply);
@@ -626,9 +670,187 @@ static void report_dropin(const char *message)
 	fprintf(stderr, "bpfd check: %s\n", message);
 }
 
+struct check_file {
+	char *path;
+	bool local;
+	struct rule_doc *doc;
+	struct rule **rules;
+	size_t n_rules;
+};
+
+static int check_file_order(const void *a, const void *b)
+{
+	const struct check_file *x = a, *y = b;
+
+	if (x->local != y->local)
+		return x->local ? 1 : -1;
+	return strcmp(x->path, y->path);
+}
+
+static bool is_local_file(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 11 && !strcmp(path + n - 11, ".local.toml");
+}
+
+/* The `*.toml` files of @dir, as the daemon reads them (rulebook.c). */
+static int add_dir_files(const char *dir, struct check_file **files, size_t *n)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		struct check_file *grown;
+
+		if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".toml"))
+			continue;
+		grown = realloc(*files, (*n + 1) * sizeof(**files));
+		if (!grown)
+			break;
+		*files = grown;
+		memset(&grown[*n], 0, sizeof(**files));
+		if (asprintf(&grown[*n].path, "%s/%s", dir, de->d_name) < 0)
+			break;
+		grown[*n].local = is_local_file(de->d_name);
+		(*n)++;
+	}
+	closedir(d);
+	return 0;
+}
+
+static void check_unused(void *ctx, bool error, const char *file, unsigned int line,
+			 const char *message)
+{
+	int *status = ctx;
+
+	fprintf(stderr, "%s:%u: %s%s\n", file, line, error ? "" : "warning: ", message);
+	if (error)
+		*status = 1;
+}
+
+struct lint_ctx {
+	const char *file;
+	const struct rule *rule;
+	size_t warnings;
+};
+
+static void check_lint(void *ctx, const char *message)
+{
+	struct lint_ctx *l = ctx;
+
+	fprintf(stderr, "%s:%u: warning: %s\n", l->file, rule_line(l->rule), message);
+	l->warnings++;
+}
+
+/*
+ * The rule files given, and those of --rules-dir, read as the daemon reads
+ * a rules directory: every file's lists and overrides first, then each
+ * file's rules; then the lints. Exit status: 1 for any error, else 0
+ * (warnings do not change it).
+ */
+static int check_rules(const struct cli *cli, int status)
+{
+	struct check_file *files = NULL;
+	struct rule_library *lib = rule_library_new();
+	struct rule_error err;
+	size_t n = 0, i, k, j, warnings = 0;
+	int i_arg;
+
+	if (!lib)
+		return 1;
+	for (i_arg = 0; i_arg < cli->n_args; i_arg++) {
+		struct check_file *grown = realloc(files, (n + 1) * sizeof(*files));
+
+		if (!grown)
+			return 1;
+		files = grown;
+		memset(&files[n], 0, sizeof(*files));
+		files[n].path = strdup(cli->args[i_arg]);
+		files[n].local = is_local_file(cli->args[i_arg]);
+		n++;
+	}
+	if (cli->rules_dir) {
+		size_t first = n;
+		int r = add_dir_files(cli->rules_dir, &files, &n);
+
+		if (r < 0) {
+			fprintf(stderr, "%s: %s\n", cli->rules_dir, strerror(-r));
+			status = 1;
+		}
+		qsort(files + first, n - first, sizeof(*files), check_file_order);
+	}
+	for (i = 0; i < n; i++) {
+		struct strbuf text = STRBUF_INIT;
+		int r = read_input(files[i].path, &text);
+
+		if (r < 0) {
+			fprintf(stderr, "%s: %s\n", files[i].path, strerror(-r));
+			status = 1;
+		} else if (rule_doc_read(files[i].path, text.buf ? text.buf : "", text.len,
+					 &files[i].doc, &err) < 0) {
+			fprintf(stderr, "%s:%u: %s\n", files[i].path, err.line, err.message);
+			status = 1;
+		} else if (rule_library_add(lib, files[i].doc, &err) < 0) {
+			fprintf(stderr, "%s:%u: %s\n", files[i].path, err.line, err.message);
+			status = 1;
+		}
+		strbuf_release(&text);
+	}
+	for (i = 0; i < n; i++) {
+		if (!files[i].doc)
+			continue;
+		if (rule_doc_rules(files[i].doc, lib, check_action, NULL, &files[i].rules,
+				   &files[i].n_rules, &err) < 0) {
+			if (err.line)
+				fprintf(stderr, "%s:%u: %s\n", files[i].path, err.line, err.message);
+			else
+				fprintf(stderr, "%s: %s\n", files[i].path, err.message);
+			status = 1;
+			continue;
+		}
+		if (!files[i].n_rules)
+			printf("%s: ok: no rules (lists and overrides)\n", files[i].path);
+		for (k = 0; k < files[i].n_rules; k++) {
+			const struct rule *r = files[i].rules[k];
+			struct lint_ctx l = { .file = files[i].path, .rule = r };
+
+			printf("%s: ok: rule %s, tracer %s\n", files[i].path, rule_name(r),
+			       tracer_table[rule_tracer(r)]->name);
+			rule_lint(r, check_lint, &l);
+			warnings += l.warnings;
+		}
+	}
+	/* A name given twice: the later file wins, as in the daemon. */
+	for (i = 0; i < n; i++)
+		for (k = 0; k < files[i].n_rules; k++)
+			for (j = i + 1; j < n; j++)
+				for (size_t m = 0; m < files[j].n_rules; m++)
+					if (!strcmp(rule_name(files[i].rules[k]),
+						    rule_name(files[j].rules[m])))
+						fprintf(stderr, "%s:%u: warning: rule \"%s\" is also "
+							"defined in %s, which wins\n",
+							files[i].path, rule_line(files[i].rules[k]),
+							rule_name(files[i].rules[k]), files[j].path);
+	rule_library_unused(lib, check_unused, &status);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < files[i].n_rules; k++)
+			rule_free(files[i].rules[k]);
+		free(files[i].rules);
+		rule_doc_free(files[i].doc);
+		free(files[i].path);
+	}
+	free(files);
+	rule_library_free(lib);
+	return status;
+}
+
 int cmd_check(const struct cli *cli)
 {
-	int i, status = 0;
+	int status = 0;
 
 	if (cli->config_path) {
 		char err[CONFIG_ERROR_MAX];
@@ -642,8 +864,8 @@ int cmd_check(const struct cli *cli)
 			       cfg->n_sections == 1 ? "" : "s");
 			config_free(cfg);
 		}
-	} else if (!cli->n_args) {
-		fprintf(stderr, "bpfd check: give rule files, or --config FILE\n");
+	} else if (!cli->n_args && !cli->rules_dir) {
+		fprintf(stderr, "bpfd check: give rule files, --rules-dir DIR, or --config FILE\n");
 		return 2;
 	}
 	/* Rules on drop-in tracers are checked against their descriptions' keys. */
@@ -657,29 +879,5 @@ int cmd_check(const struct cli *cli)
 		}
 	}
 
-	for (i = 0; i < cli->n_args; i++) {
-		const char *file = cli->args[i];
-		struct strbuf text = STRBUF_INIT;
-		struct rule_error err = { 0 };
-		struct rule *rule = NULL;
-		int r = read_input(file, &text);
-
-		if (r < 0) {
-			fprintf(stderr, "%s: %s\n", file, strerror(-r));
-			status = 1;
-		} else if (rule_parse(file, text.buf ? text.buf : "", text.len, check_action,
-				      NULL, &rule, &err) < 0) {
-			if (err.line)
-				fprintf(stderr, "%s:%u: %s\n", file, err.line, err.message);
-			else
-				fprintf(stderr, "%s: %s\n", file, err.message);
-			status = 1;
-		} else {
-			printf("%s: ok: rule %s, tracer %s\n", file, rule_name(rule),
-			       tracer_table[rule_tracer(rule)]->name);
-		}
-		rule_free(rule);
-		strbuf_release(&text);
-	}
-	return status;
+	return check_rules(cli, status);
 }

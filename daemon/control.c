@@ -37,12 +37,41 @@ static json_t *error_reply(const char *fmt, ...)
 
 static void add_subscriber(void *ctx, const struct subscriber_info *s)
 {
-	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I}", "id",
+	const char *prio = s->filter->min_priority >= 0 ?
+				   rule_priority_name(s->filter->min_priority) : "";
+	json_t *tags = json_array();
+	size_t i;
+
+	for (i = 0; tags && i < s->filter->n_tags; i++)
+		json_array_append_new(tags, json_string(s->filter->tags[i]));
+	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o*, s:I, s:I, s:I}", "id",
 					     (json_int_t)s->id, "tracer", s->filter->tracer,
 					     "rule", s->filter->rule, "container",
-					     s->filter->container, "sent", (json_int_t)s->sent,
+					     s->filter->container, "priority", prio, "tags", tags,
+					     "sent", (json_int_t)s->sent,
 					     "dropped", (json_int_t)s->dropped, "queued",
 					     (json_int_t)s->queued));
+}
+
+/*
+ * The active rules by priority, and the events they matched by the
+ * highest priority among the rules each matched.
+ */
+static json_t *rules_status_json(struct control *d)
+{
+	size_t counts[RULE_PRIORITY_COUNT] = { 0 }, i;
+	json_t *rules = json_object(), *events = json_object();
+	int p;
+
+	for (i = 0; i < rulebook_count(d->rules); i++)
+		counts[rule_priority(rulebook_at(d->rules, i, NULL))]++;
+	for (p = 0; rules && events && p < RULE_PRIORITY_COUNT; p++) {
+		json_object_set_new(rules, rule_priority_name(p), json_integer((json_int_t)counts[p]));
+		json_object_set_new(events, rule_priority_name(p),
+				    json_integer((json_int_t)d->pipeline->priority_matched[p]));
+	}
+	return json_pack("{s:I, s:o*, s:o*}", "active", (json_int_t)rulebook_count(d->rules),
+			 "by_priority", rules, "matched_by_priority", events);
 }
 
 /*
@@ -162,6 +191,8 @@ json_t *control_status(struct control *d)
 			  "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
 			  (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
 			  (json_int_t)cs.misses);
+	if (reply)
+		json_object_set_new(reply, "rules", rules_status_json(d));
 	/* The tracers' own objects (tracer_ops.status), running or not. */
 	for (i = 0; reply && i < tracer_count; i++)
 		if (tracer_table[i]->status)
@@ -197,9 +228,6 @@ json_t *control_status(struct control *d)
 				  "limit", (json_int_t)SERVER_CLIENTS_MAX, "admin_slots",
 				  (json_int_t)SERVER_ADMIN_SLOTS, "refused", (json_int_t)ss.refused,
 				  "disconnected", (json_int_t)ss.disconnected));
-		json_object_set_new(reply, "rules",
-				    json_pack("{s:I}", "active",
-					      (json_int_t)rulebook_count(d->rules)));
 	}
 	return reply;
 }
@@ -248,12 +276,39 @@ static json_t *op_trace(void *ctx, struct client *c, json_t *req)
 {
 	struct control *d = ctx;
 	struct trace_filter f;
-	json_t *err;
+	json_t *err, *tags;
+	char prio[16];
 
 	if ((err = string_arg(req, "tracer", f.tracer, sizeof(f.tracer))) ||
 	    (err = string_arg(req, "rule", f.rule, sizeof(f.rule))) ||
 	    (err = string_arg(req, "container", f.container, sizeof(f.container))))
 		return err;
+	f.min_priority = -1;
+	if ((err = string_arg(req, "priority", prio, sizeof(prio))))
+		return err;
+	if (prio[0] && (f.min_priority = rule_priority_parse(prio)) < 0)
+		return error_reply("unknown priority '%s' (debug, info, notice, warning, error or "
+				   "critical)", prio);
+	/* Tags: an array of strings, checked here (request_arg holds strings only). */
+	f.n_tags = 0;
+	tags = json_object_get(req, "tags");
+	if (tags && !json_is_null(tags)) {
+		size_t i;
+		json_t *t;
+
+		if (!json_is_array(tags) || json_array_size(tags) > TRACE_FILTER_TAGS_MAX)
+			return error_reply("bad request: 'tags' must be an array of at most %d strings",
+					   TRACE_FILTER_TAGS_MAX);
+		json_array_foreach(tags, i, t) {
+			const char *why;
+
+			if (!json_is_string(t))
+				return error_reply("bad request: 'tags' must be an array of strings");
+			if (!rule_tag_valid(json_string_value(t), json_string_length(t), &why))
+				return error_reply("bad tag '%.64s': %s", json_string_value(t), why);
+			memcpy(f.tags[f.n_tags++], json_string_value(t), json_string_length(t) + 1);
+		}
+	}
 	f.tracer_name = NULL;
 	if (f.tracer[0]) {
 		const struct tracer_ops *t = tracer_find(f.tracer, NULL);
@@ -271,11 +326,17 @@ json_t *control_rule_json(const struct rule *r, const char *source)
 	json_t *actions = json_array();
 	size_t i;
 
+	json_t *tags = json_array();
+
 	for (i = 0; i < rule_action_count(r); i++)
 		json_array_append_new(actions, json_string(rule_action(r, i)));
-	return json_pack("{s:s, s:s, s:o, s:s, s:I}", "name", rule_name(r), "tracer",
+	for (i = 0; tags && i < rule_tag_count(r); i++)
+		json_array_append_new(tags, json_string(rule_tag(r, i)));
+	return json_pack("{s:s, s:s, s:o, s:s, s:s, s:o*, s:s, s:I}", "name", rule_name(r), "tracer",
 			 tracer_table[rule_tracer(r)]->name, "actions", actions, "source",
-			 source ? source : "", "matches", (json_int_t)rule_match_count(r));
+			 source ? source : "", "priority", rule_priority_name(rule_priority(r)),
+			 "tags", tags, "description", rule_description(r), "matches",
+			 (json_int_t)rule_match_count(r));
 }
 
 static json_t *op_create_rule(void *ctx, struct client *c, json_t *req)
@@ -542,6 +603,7 @@ static const struct request_arg trace_args[] = {
 	{ "tracer", 63, 0 },
 	{ "rule", 255, 0 },
 	{ "container", 128, 0 },
+	{ "priority", 16, 0 },
 	{ NULL, 0, 0 },
 };
 /* The content is bounded by the frame (1 MiB). */

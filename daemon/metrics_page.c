@@ -209,12 +209,16 @@ int metrics_label_escape(struct strbuf *out, const char *s)
 
 static void put_label_value(struct page *p, const char *s)
 {
+	struct strbuf esc = STRBUF_INIT;
+
 	if (p->err)
 		return;
-	if (metrics_label_escape(p->out, s) < 0)
+	/* Escaped apart first: a value that would cross the bound is not written. */
+	if (metrics_label_escape(&esc, s) < 0)
 		p->err = -ENOMEM;
-	else if (p->out->len > METRICS_PAGE_MAX)
-		p->err = -E2BIG;
+	else
+		put(p, esc.buf ? esc.buf : "", esc.len);
+	strbuf_release(&esc);
 }
 
 /* HELP text escapes backslash and newline only (the format's rule). */
@@ -439,6 +443,36 @@ static void put_rules(struct page *p, metrics_rule_fn rule_at, void *ctx, size_t
 	}
 }
 
+/* status's rules.by_priority and rules.matched_by_priority, labelled by priority. */
+static void put_priorities(struct page *p, const json_t *rules)
+{
+	static const struct {
+		const char *member, *name, *type, *help;
+	} sets[] = {
+		{ "by_priority", "bpfd_rules_by_priority", "gauge", "Active rules of each priority." },
+		{ "matched_by_priority", "bpfd_events_matched_by_priority_total", "counter",
+		  "Events matched since start, by the highest priority of the rules they matched." },
+	};
+	const char *key;
+	const json_t *obj, *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		obj = json_object_get(rules, sets[i].member);
+		if (!json_is_object(obj) || !json_object_size(obj))
+			continue;
+		put_header(p, sets[i].name, sets[i].type, sets[i].help);
+		json_object_foreach((json_t *)obj, key, v) {
+			if (!is_value(v))
+				continue;
+			putf(p, "%s{priority=\"", sets[i].name);
+			put_label_value(p, key);
+			puts_(p, "\"}");
+			put_value(p, v, 0);
+		}
+	}
+}
+
 static void put_server(struct page *p, const struct metrics_server_stats *s)
 {
 	if (!s)
@@ -485,6 +519,7 @@ int metrics_page_write(struct strbuf *out, const json_t *status, const json_t *v
 	for (i = 0; i < sizeof(singles) / sizeof(singles[0]); i++)
 		put_single(&p, singles[i].name, singles[i].type, singles[i].help,
 			   at_path(status, singles[i].path), 0);
+	put_priorities(&p, json_object_get(status, "rules"));
 	put_tracer_objects(&p, status);
 	put_server(&p, server);
 	put_rules(&p, rule_at, rule_ctx, n_rules);

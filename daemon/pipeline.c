@@ -234,6 +234,35 @@ static void run_default_actions(struct pipeline *p)
 		run_action(p, p->default_actions[i], NULL);
 }
 
+/*
+ * The priority (the highest) and tags (each once, in rule order) of the
+ * @n rules @ev matched: what subscribers filter on and events show.
+ */
+static enum rule_priority event_add_rule_meta(struct event *ev, const struct rule *const *rules,
+					      size_t n)
+{
+	enum rule_priority top = RULE_PRIORITY_DEBUG;
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++) {
+		const struct rule *r = rules[i];
+
+		if (rule_priority(r) > top)
+			top = rule_priority(r);
+		for (j = 0; j < rule_tag_count(r) && ev->n_tags < EVENT_TAGS_MAX; j++) {
+			const char *tag = rule_tag(r, j);
+
+			for (k = 0; k < ev->n_tags; k++)
+				if (ev->tags[k] == tag || !strcmp(ev->tags[k], tag))
+					break;
+			if (k == ev->n_tags)
+				ev->tags[ev->n_tags++] = tag;
+		}
+	}
+	ev->priority = rule_priority_name(top);
+	return top;
+}
+
 int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 {
 	const struct ruleset *set;
@@ -303,6 +332,7 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 			ev->rules[i] = rule_name(p->matched[i]);
 		for (i = 0; i < n; i++)
 			rule_count_match(p->matched[i]);
+		p->priority_matched[event_add_rule_meta(ev, p->matched, n)]++;
 		run_rule_actions(p, p->matched, n);
 	}
 

@@ -20,6 +20,7 @@
 #include "container.h"
 #include "event.h"
 #include "lib/strbuf.h"
+#include "rules.h"
 #include "tracers/common/record.h"
 
 struct server;
@@ -71,6 +72,8 @@ struct pipeline {
 	struct tracer_counters counters[32];
 	uint64_t unknown_records;
 	uint64_t cgroup_records;
+	/* Events rules matched, by the highest priority of those rules. */
+	uint64_t priority_matched[RULE_PRIORITY_COUNT];
 	uint64_t proc_records;		/* the process table's fork, exec, exit records */
 	/* Every rule an event matched: as many as its tracer has rules (grown when needed). */
 	const struct rule **matched;

@@ -27,9 +27,12 @@ struct stamp {
 
 struct rule_file {
 	char *path;
+	bool local;		/* *.local.toml: read after the others */
 	struct stamp stamp;
-	struct rule *good;	/* its last good version, or NULL */
-	bool removed;		/* `rm`: hidden until the file changes */
+	struct rule_doc *doc;	/* its last TOML that read, or NULL */
+	struct rule **good;	/* the rules of its last good version */
+	size_t n_good;
+	bool *removed;		/* per rule of good: `rm` hid it until the file changes */
 	bool seen;		/* still in the directory (during a reload) */
 };
 
@@ -48,8 +51,10 @@ struct rulebook {
 	size_t max_rules;
 	struct rulebook_actions actions;
 	rulebook_report_fn report;
-	struct rule_file *files;
+	struct rule_file *files;	/* in load order (by_load_order) */
 	size_t n_files;
+	/* The lists and overrides of every file's doc: what `create` reads rules against. */
+	struct rule_library *lib;
 	struct socket_rule *socket;
 	size_t n_socket;
 	struct active *active;
@@ -139,29 +144,36 @@ static void bind_actions(struct rulebook *rb, struct rule *r)
  */
 static int rebuild(struct rulebook *rb, bool warn)
 {
-	struct active *act = calloc(rb->n_files + rb->n_socket + 1, sizeof(*act));
+	struct active *act;
 	struct rule **rules;
 	struct ruleset *set;
-	size_t n = 0, i, j;
+	size_t n = 0, i, j, k, total = rb->n_socket;
+
+	for (i = 0; i < rb->n_files; i++)
+		total += rb->files[i].n_good;
+	act = calloc(total + 1, sizeof(*act));
 
 	if (!act)
 		return -ENOMEM;
 	for (i = 0; i < rb->n_files; i++) {
 		struct rule_file *f = &rb->files[i];
 
-		if (!f->good || f->removed)
-			continue;
-		for (j = 0; j < n; j++) {
-			if (strcmp(rule_name(act[j].rule), rule_name(f->good)) == 0) {
-				if (warn)
-						report(rb, "%s: rule '%s' is also defined in %s; %s wins",
-					       f->path, rule_name(f->good), act[j].source, f->path);
-				break;
+		for (k = 0; k < f->n_good; k++) {
+			if (f->removed[k])
+				continue;
+			for (j = 0; j < n; j++) {
+				if (strcmp(rule_name(act[j].rule), rule_name(f->good[k])) == 0) {
+					if (warn)
+						report(rb, "%s: rule '%s' is also defined in %s; %s "
+							   "wins", f->path, rule_name(f->good[k]),
+						       act[j].source, f->path);
+					break;
+				}
 			}
+			act[j] = (struct active){ .rule = f->good[k], .source = f->path };
+			if (j == n)
+				n++;
 		}
-		act[j] = (struct active){ .rule = f->good, .source = f->path };
-		if (j == n)
-			n++;
 	}
 	for (i = 0; i < rb->n_socket; i++) {
 		for (j = 0; j < n; j++)
@@ -208,7 +220,8 @@ struct rulebook *rulebook_new(const char *dir, const struct rulebook_actions *ac
 		rb->actions = *actions;
 	rb->max_rules = RULEBOOK_RULES_MAX;
 	rb->report = report_fn;
-	if ((dir && !rb->dir) || rebuild(rb, false) < 0) {
+	rb->lib = rule_library_new();
+	if ((dir && !rb->dir) || !rb->lib || rebuild(rb, false) < 0) {
 		rulebook_free(rb);
 		return NULL;
 	}
@@ -222,8 +235,13 @@ void rulebook_free(struct rulebook *rb)
 	if (!rb)
 		return;
 	ruleset_free(rb->set);
+	rule_library_free(rb->lib);
 	for (i = 0; i < rb->n_files; i++) {
-		rule_free(rb->files[i].good);
+		for (size_t k = 0; k < rb->files[i].n_good; k++)
+			rule_free(rb->files[i].good[k]);
+		free(rb->files[i].good);
+		free(rb->files[i].removed);
+		rule_doc_free(rb->files[i].doc);
 		free(rb->files[i].path);
 	}
 	for (i = 0; i < rb->n_socket; i++) {
@@ -276,43 +294,132 @@ static bool wanted_name(const char *name)
 	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".toml") == 0;
 }
 
-static int by_path(const void *a, const void *b)
+/*
+ * Load order (docs/rules.md, "Load order"): by file name, the `*.local.toml`
+ * files after all the others, so that a local file's rule of a shipped
+ * name wins and upgrades, which replace the shipped files, never touch it.
+ */
+static bool local_name(const char *path)
 {
-	return strcmp(((const struct rule_file *)a)->path, ((const struct rule_file *)b)->path);
+	size_t n = strlen(path);
+
+	return n > 11 && strcmp(path + n - 11, ".local.toml") == 0;
 }
 
-/* (Re)loads @f; false when nothing changed. */
-static bool load_file(struct rulebook *rb, struct rule_file *f, const struct stamp *st,
-		      bool known)
+static int by_load_order(const void *a, const void *b)
+{
+	const struct rule_file *x = a, *y = b;
+
+	if (x->local != y->local)
+		return x->local ? 1 : -1;
+	return strcmp(x->path, y->path);
+}
+
+/* Reads @f's TOML again when it changed; false when it did not. */
+static bool read_doc(struct rulebook *rb, struct rule_file *f, const struct stamp *st, bool known)
 {
 	struct strbuf text = STRBUF_INIT;
 	struct rule_error err = { 0 };
-	struct rule *r = NULL;
+	struct rule_doc *doc = NULL;
 	int e;
 
 	if (known && same_stamp(&f->stamp, st))
 		return false;
 	f->stamp = *st;
-	f->removed = false;	/* the file changed: an `rm` of it no longer holds */
+	/* The file changed: an `rm` of its rules no longer holds. */
+	if (f->n_good)
+		memset(f->removed, 0, f->n_good * sizeof(*f->removed));
 	e = read_file(f->path, &text);
-	if (e < 0) {
+	if (e < 0)
 		report(rb, "%s: %s", f->path, strerror(-e));
-	} else if (rule_parse(f->path, text.buf ? text.buf : "", text.len, rb->actions.kind,
-			      rb->actions.ctx, &r, &err) < 0) {
-		if (err.line)
-			report(rb, "%s:%u: %s%s", f->path, err.line, err.message,
-			       f->good ? " (its last good version stays active)" : "");
-		else
-			report(rb, "%s: %s%s", f->path, err.message,
-			       f->good ? " (its last good version stays active)" : "");
-		r = NULL;
-	}
+	else if (rule_doc_read(f->path, text.buf ? text.buf : "", text.len, &doc, &err) < 0)
+		report(rb, "%s:%u: %s%s", f->path, err.line, err.message,
+		       f->n_good ? " (its last good version stays active)" : "");
 	strbuf_release(&text);
-	if (r) {
-		discard(rb, f->good);
-		f->good = r;
+	if (doc) {
+		rule_doc_free(f->doc);
+		f->doc = doc;
 	}
 	return true;
+}
+
+static void report_unused(void *ctx, bool error, const char *file, unsigned int line,
+			  const char *message)
+{
+	/* The daemon tells what breaks the rules; unused lists are `bpfd check`'s to tell. */
+	if (error)
+		report(ctx, "%s:%u: %s", file, line, message);
+}
+
+/*
+ * Reads every file's rules again against the lists and overrides of all
+ * of them: a change to one file can change another's rules. A file whose
+ * rules fail keeps its last good version.
+ */
+static void parse_all(struct rulebook *rb)
+{
+	struct rule_library *lib = rule_library_new();
+	struct rule_error err;
+	size_t i, k, n, total = rb->n_socket;
+	struct rule **rules;
+
+	/* The old library points into docs a reload may have freed: never keep it. */
+	rule_library_free(rb->lib);
+	rb->lib = lib;
+	if (!lib) {
+		report(rb, "out of memory while reading the rules");
+		return;
+	}
+	for (i = 0; i < rb->n_files; i++)
+		if (rb->files[i].doc && rule_library_add(lib, rb->files[i].doc, &err) < 0)
+			report(rb, "%s:%u: %s (its lists and overrides are left out)",
+			       rb->files[i].path, err.line, err.message);
+	for (i = 0; i < rb->n_files; i++) {
+		struct rule_file *f = &rb->files[i];
+		bool *removed;
+
+		if (!f->doc)
+			continue;
+		if (rule_doc_rules(f->doc, lib, rb->actions.kind, rb->actions.ctx, &rules, &n,
+				   &err) < 0) {
+			if (err.line)
+				report(rb, "%s:%u: %s%s", f->path, err.line, err.message,
+				       f->n_good ? " (its last good version stays active)" : "");
+			else
+				report(rb, "%s: %s%s", f->path, err.message,
+				       f->n_good ? " (its last good version stays active)" : "");
+			total += f->n_good;
+			continue;
+		}
+		if (total + n > rb->max_rules) {
+			report(rb, "%s: skipped: more than %zu rules (rule files and created rules "
+				   "together)", f->path, rb->max_rules);
+			for (k = 0; k < n; k++)
+				rule_free(rules[k]);
+			n = 0;
+		}
+		removed = calloc(n ? n : 1, sizeof(*removed));
+		if (!removed) {
+			for (k = 0; k < n; k++)
+				rule_free(rules[k]);
+			free(rules);
+			continue;
+		}
+		/* An `rm` of a rule of an unchanged file still holds. */
+		for (k = 0; k < n; k++)
+			for (size_t j = 0; j < f->n_good; j++)
+				if (f->removed[j] && !strcmp(rule_name(f->good[j]), rule_name(rules[k])))
+					removed[k] = true;
+		for (k = 0; k < f->n_good; k++)
+			discard(rb, f->good[k]);
+		free(f->good);
+		free(f->removed);
+		f->good = rules;
+		f->n_good = n;
+		f->removed = removed;
+		total += n;
+	}
+	rule_library_unused(lib, report_unused, rb);
 }
 
 bool rulebook_reload(struct rulebook *rb)
@@ -348,13 +455,18 @@ bool rulebook_reload(struct rulebook *rb)
 		if (f) {
 			free(path);
 			f->seen = true;
-			changed |= load_file(rb, f, &st, true);
+			changed |= read_doc(rb, f, &st, true);
 			continue;
 		}
-		if (rb->n_files + rb->n_socket >= rb->max_rules) {
+		/*
+		 * Files are bounded as rules are (parse_all counts those): a file
+		 * holds rules, or lists and overrides for them, so twice the
+		 * rules' limit is room for every useful directory.
+		 */
+		if (rb->n_files >= 2 * rb->max_rules) {
 			if (!over_limit)
-				report(rb, "%s: skipped: more than %zu rules (rule files and created "
-					   "rules together)", path, rb->max_rules);
+				report(rb, "%s: skipped: more than %zu rule files", path,
+				       2 * rb->max_rules);
 			over_limit = true;
 			free(path);
 			continue;
@@ -366,45 +478,57 @@ bool rulebook_reload(struct rulebook *rb)
 		}
 		rb->files = grown;
 		f = &rb->files[rb->n_files++];
-		*f = (struct rule_file){ .path = path, .seen = true };
-		load_file(rb, f, &st, false);
+		*f = (struct rule_file){ .path = path, .seen = true, .local = local_name(path) };
+		read_doc(rb, f, &st, false);
 		changed = true;
 	}
 	if (d)
 		closedir(d);
 	/* Files gone from the directory take their rules with them. */
 	for (i = 0; i < rb->n_files;) {
-		if (rb->files[i].seen) {
+		struct rule_file *f = &rb->files[i];
+
+		if (f->seen) {
 			i++;
 			continue;
 		}
-		discard(rb, rb->files[i].good);
-		free(rb->files[i].path);
+		for (size_t k = 0; k < f->n_good; k++)
+			discard(rb, f->good[k]);
+		free(f->good);
+		free(f->removed);
+		rule_doc_free(f->doc);
+		free(f->path);
 		rb->files[i] = rb->files[--rb->n_files];
 		changed = true;
 	}
+	if (!changed)
+		return false;
 	if (rb->n_files)
-		qsort(rb->files, rb->n_files, sizeof(*rb->files), by_path);
-	if (changed && rebuild(rb, true) < 0)
+		qsort(rb->files, rb->n_files, sizeof(*rb->files), by_load_order);
+	parse_all(rb);
+	if (rebuild(rb, true) < 0)
 		report(rb, "out of memory while compiling the rules");
-	return changed;
+	return true;
 }
 
 void rulebook_tracers_changed(struct rulebook *rb)
 {
-	size_t i;
+	size_t i, k, kept;
 
 	for (i = 0; i < rb->n_files; i++) {
 		struct rule_file *f = &rb->files[i];
 
-		/* Read again at the reload below, whatever its stamp. */
-		f->stamp = (struct stamp){ .size = -1 };
-		if (f->good && !rule_rebind(f->good)) {
+		for (k = kept = 0; k < f->n_good; k++) {
+			if (rule_rebind(f->good[k])) {
+				f->removed[kept] = f->removed[k];
+				f->good[kept++] = f->good[k];
+				continue;
+			}
 			report(rb, "%s: rule '%s' dropped: its tracer is gone", f->path,
-			       rule_name(f->good));
-			discard(rb, f->good);
-			f->good = NULL;
+			       rule_name(f->good[k]));
+			discard(rb, f->good[k]);
 		}
+		f->n_good = kept;
 	}
 	for (i = 0; i < rb->n_socket;) {
 		if (rule_rebind(rb->socket[i].rule)) {
@@ -417,9 +541,12 @@ void rulebook_tracers_changed(struct rulebook *rb)
 		free(rb->socket[i].source);
 		rb->socket[i] = rb->socket[--rb->n_socket];
 	}
-	rulebook_reload(rb);
-	if (rebuild(rb, false) < 0)
-		report(rb, "out of memory while compiling the rules");
+	/* Every file's rules read again, against the tracers' keys as they are now. */
+	if (!rulebook_reload(rb)) {
+		parse_all(rb);
+		if (rebuild(rb, false) < 0)
+			report(rb, "out of memory while compiling the rules");
+	}
 }
 
 void rulebook_set_max_rules(struct rulebook *rb, size_t max)
@@ -435,7 +562,7 @@ int rulebook_create(struct rulebook *rb, const char *file, const char *text, siz
 	size_t i;
 	int e;
 
-	e = rule_parse(file, text, len, rb->actions.kind, rb->actions.ctx, &r, err);
+	e = rule_parse_with(file, text, len, rb->lib, rb->actions.kind, rb->actions.ctx, &r, err);
 	if (e < 0)
 		return e;
 	snprintf(name, name_size, "%s", rule_name(r));
@@ -447,7 +574,7 @@ int rulebook_create(struct rulebook *rb, const char *file, const char *text, siz
 			return rebuild(rb, false);
 		}
 	}
-	if (rb->n_files + rb->n_socket >= rb->max_rules) {
+	if (rb->n_active >= rb->max_rules) {
 		rule_free(r);
 		err->line = 0;
 		snprintf(err->message, sizeof(err->message),
@@ -485,10 +612,12 @@ int rulebook_remove(struct rulebook *rb, const char *name)
 		}
 	}
 	for (i = 0; i < rb->n_files; i++) {
-		if (rb->files[i].good && !rb->files[i].removed &&
-		    strcmp(rule_name(rb->files[i].good), name) == 0) {
-			rb->files[i].removed = true;
-			found = true;
+		for (size_t k = 0; k < rb->files[i].n_good; k++) {
+			if (!rb->files[i].removed[k] &&
+			    strcmp(rule_name(rb->files[i].good[k]), name) == 0) {
+				rb->files[i].removed[k] = true;
+				found = true;
+			}
 		}
 	}
 	if (!found)

@@ -7,10 +7,14 @@
  * created over the socket, and the compiled ruleset the pipeline matches
  * against.
  *
- * - A file's rule belongs to that file. Two files with one name: the later
- *   in sort order wins, with a warning. `rm` removes a file's rule until
- *   the file changes. An edit that breaks a file keeps its last good
- *   version active, and the error is reported.
+ * - A file's rules belong to that file. Files are read in load order (by
+ *   name, `*.local.toml` after the others); two files with one rule name:
+ *   the later wins, with a warning. The lists and overrides of all files
+ *   are collected first and every file's rules are read against them, so
+ *   a change to any file reads them all again. `rm` removes a file's rule
+ *   until the file changes. An edit that breaks a file keeps its last good
+ *   rules active, and the error is reported; so is an override of a rule
+ *   or list that does not exist.
  * - A rule created over the socket lives until `rm` or a restart and
  *   replaces a rule of the same name (file or socket) while it lives.
  */
@@ -67,7 +71,8 @@ bool rulebook_reload(struct rulebook *rb);
 void rulebook_tracers_changed(struct rulebook *rb);
 
 /*
- * Adds or replaces a rule from @text (create_rule). @file names the source
+ * Adds or replaces a rule from @text (create_rule), read against the
+ * directory's lists and overrides. @file names the source
  * for the default name and messages. 0 with the rule's name in @name and
  * whether it replaced one in *@replaced, or -EINVAL with @err filled
  * (-E2BIG when the most rules it may hold are already held).

@@ -569,6 +569,19 @@ static bool filter_matches(const struct trace_filter *f, const struct event *ev)
 		if (i == ev->n_rules)
 			return false;
 	}
+	/* No rule matched, no priority: below any priority asked for. */
+	if (f->min_priority >= 0 &&
+	    (!ev->priority || rule_priority_parse(ev->priority) < f->min_priority))
+		return false;
+	if (f->n_tags) {
+		size_t j;
+
+		for (i = 0; i < ev->n_tags; i++)
+			for (j = 0; j < f->n_tags; j++)
+				if (!strcmp(ev->tags[i], f->tags[j]))
+					return true;
+		return false;
+	}
 	return true;
 }
 

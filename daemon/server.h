@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include "event.h"
+#include "rules.h"
 #include "lib/loop.h"
 
 enum {
@@ -122,11 +123,17 @@ int server_queue_reply(struct client *c, const char *payload, size_t len);
  */
 void server_warn(struct server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+enum { TRACE_FILTER_TAGS_MAX = 16 };
+
 struct trace_filter {
 	char tracer[64];
 	const char *tracer_name;	/* the tracer table's own string: compared by address */
 	char rule[256];
 	char container[CONTAINER_ID_MAX + 1];	/* an id prefix */
+	int min_priority;		/* enum rule_priority; -1: any event */
+	/* An event passes when one of its rules carries one of these (none: any event). */
+	char tags[TRACE_FILTER_TAGS_MAX][RULE_TAG_MAX + 1];
+	size_t n_tags;
 };
 
 /* Turns @c into a subscriber with @filter (after queueing {"ok":true}). */

@@ -1600,9 +1600,15 @@ const struct toml_value *toml_get(const struct toml_value *table, const char *ke
 
 const struct toml_entry *toml_get_entry(const struct toml_value *table, const char *key)
 {
+	return toml_get_entry_n(table, key, strlen(key));
+}
+
+const struct toml_entry *toml_get_entry_n(const struct toml_value *table, const char *key,
+					  size_t len)
+{
 	if (!table || table->type != TOML_TABLE)
 		return NULL;
-	return table_find(table, key, strlen(key));
+	return table_find(table, key, len);
 }
 
 size_t toml_table_len(const struct toml_value *table)

@@ -115,6 +115,8 @@ const struct toml_value *toml_getn(const struct toml_value *table, const char *k
 
 /* The entry of @key (its line, its value) or NULL, as for toml_get(). */
 const struct toml_entry *toml_get_entry(const struct toml_value *table, const char *key);
+const struct toml_entry *toml_get_entry_n(const struct toml_value *table, const char *key,
+					  size_t len);
 
 /*
  * Iteration: for (i = 0; i < toml_table_len(t); i++) e = toml_table_at(t, i).

@@ -543,6 +543,9 @@ static void test_json_big_values(void **state)
 	}
 	while (ev.n_rules < EVENT_RULES_MAX)
 		ev.rules[ev.n_rules++] = "\x02\x03\x04";
+	ev.priority = "\x05\x06";
+	while (ev.n_tags < EVENT_TAGS_MAX)
+		ev.tags[ev.n_tags++] = "\x02\x03\x04\x05\x06\x07\x08\x09";
 	memset(ev.command, '\x1f', EVENT_COMM_LEN);
 	root = to_json(&ev, &sb);
 	json_str(json_object_get(root, "data"), "7", &len);
@@ -737,6 +740,36 @@ static void test_text_exec(void **state)
 			    "command=bash returnval=0 container=not-found rules=a,b "
 			    "filename=/usr/bin/ls argv=\"ls -l\"");
 	strbuf_release(&sb);
+}
+
+/* A matched event's priority and tags: in JSON, in text, and from JSON to text. */
+static void test_rule_meta(void **state)
+{
+	struct strbuf sb = STRBUF_INIT, line = STRBUF_INIT;
+	struct event ev;
+	json_t *root;
+
+	(void)state;
+	fill_exec(&ev);
+	root = to_json(&ev, &sb);
+	assert_null(json_object_get(root, "priority"));	/* none without it */
+	assert_null(json_object_get(root, "tags"));
+	json_decref(root);
+	ev.priority = "error";
+	ev.tags[ev.n_tags++] = "T1003.008";
+	ev.tags[ev.n_tags++] = "credential";
+	root = to_json(&ev, &sb);
+	assert_non_null(strstr(sb.buf, "\"rules\":[\"a\",\"b\"],\"priority\":\"error\","
+				       "\"tags\":[\"T1003.008\",\"credential\"],\"data\""));
+	json_decref(root);
+	assert_int_equal(event_json_to_text(sb.buf, sb.len, &line), 0);
+	assert_non_null(strstr(line.buf, " rules=a,b priority=error filename="));
+	assert_string_equal(text_of(&ev, &sb),
+			    "2026-11-28T12:31:02.123456789Z exec pid=1234 ppid=1 uid=1000 "
+			    "command=bash returnval=0 container=not-found rules=a,b priority=error "
+			    "filename=/usr/bin/ls argv=\"ls -l\"");
+	strbuf_release(&sb);
+	strbuf_release(&line);
 }
 
 static void test_text_open_container(void **state)
@@ -1238,6 +1271,7 @@ int main(void)
 	};
 	const struct CMUnitTest text_tests[] = {
 		cmocka_unit_test(test_text_exec),
+		cmocka_unit_test(test_rule_meta),
 		cmocka_unit_test(test_text_open_container),
 		cmocka_unit_test(test_container_owner),
 		cmocka_unit_test(test_ancestors),

@@ -39,7 +39,8 @@ static const char status_text[] =
 	"\"io_uring\":{\"seen\":true,\"reason\":\"\"},"
 	"\"bash_probes\":{\"attached\":1,\"attached_total\":3,\"users\":[]},"
 	"\"clients\":{\"connected\":1,\"limit\":1024,\"refused\":0,\"disconnected\":0},"
-	"\"rules\":{\"active\":2}}";
+	"\"rules\":{\"active\":2,\"by_priority\":{\"info\":1,\"critical\":1},"
+	"\"matched_by_priority\":{\"info\":0,\"critical\":6}}}";
 
 static json_t *load(const char *text)
 {
@@ -170,6 +171,9 @@ static void test_status_families(void **state)
 	assert_true(has_line(page, "bpfd_build_info{version=\"1.2.3\",bcc=\"0.26.0\","
 				   "kernel=\"6.18.0\"} 1"));
 	assert_true(has_line(page, "bpfd_events_total{tracer=\"exec\"} 42"));
+	assert_true(has_line(page, "bpfd_rules_by_priority{priority=\"critical\"} 1"));
+	assert_true(has_line(page,
+			     "bpfd_events_matched_by_priority_total{priority=\"critical\"} 6"));
 	assert_true(has_line(page, "bpfd_events_lost_total{tracer=\"exec\"} 3"));
 	assert_true(has_line(page, "bpfd_events_prefiltered_total{tracer=\"exec\"} 100"));
 	assert_true(has_line(page, "bpfd_tracer_prefilter{tracer=\"open\"} 0"));

@@ -519,8 +519,8 @@ static const struct error_case error_cases[] = {
 	{ "tracer = \"exec\"\nx = 1.5\n", 2, "float" },
 	/* top level */
 	{ "tracer = \"exec\"\nactoins = [\"stdout\"]\n", 2,
-	  "unknown key \"actoins\" (expected name, tracer, actions, containerRuntimes, force or "
-	  "filterEvents)" },
+	  "unknown key \"actoins\" (expected name, tracer, actions, containerRuntimes, force, "
+	  "priority, description, tags or filterEvents)" },
 	{ "program = \"exec\"\n", 1, "the tracer is now \"tracer\"" },
 	{ "actions = []\n", 0, "missing \"tracer\" (compiled in: exec, open, bashreadline, "
 			       "dockeropenbreakout, tcpconnect, tcpaccept, tcpdrop, chmod)" },
@@ -1831,6 +1831,399 @@ static void test_garbage(void **state)
 	}
 }
 
+
+/* ---- metadata, rule files with several rules, lists, overrides, lints ---- */
+
+static void test_metadata(void **state)
+{
+	struct rule *r;
+	const char *why;
+
+	(void)state;
+	r = parse("tracer = \"exec\"\n");
+	assert_int_equal(rule_priority(r), RULE_PRIORITY_WARNING);
+	assert_string_equal(rule_description(r), "");
+	assert_int_equal(rule_tag_count(r), 0);
+	rule_free(r);
+	r = parse("tracer = \"exec\"\npriority = \"critical\"\ndescription = \"two\\nlines\"\n"
+		  "tags = [\"T1003.008\", \"TA0006\", \"credential\", \"T1003.008\", \"mitre:x\"]\n");
+	assert_int_equal(rule_priority(r), RULE_PRIORITY_CRITICAL);
+	assert_string_equal(rule_description(r), "two lines");
+	assert_int_equal(rule_tag_count(r), 4);	/* the repeated one once */
+	assert_string_equal(rule_tag(r, 0), "T1003.008");
+	assert_true(rule_has_tag(r, "credential"));
+	assert_false(rule_has_tag(r, "T1003"));
+	rule_free(r);
+	expect_error("tracer = \"exec\"\npriority = \"alert\"\n", 2, "unknown priority \"alert\"");
+	expect_error("tracer = \"exec\"\npriority = 3\n", 2, "\"priority\" must be a string");
+	expect_error("tracer = \"exec\"\ntags = [\"T12\"]\n", 2, "looks like an ATT&CK id");
+	expect_error("tracer = \"exec\"\ntags = [\"T1003.8\"]\n", 2, "looks like an ATT&CK id");
+	expect_error("tracer = \"exec\"\ntags = [\"a b\"]\n", 2, "bad tag \"a b\"");
+	expect_error("tracer = \"exec\"\ntags = [\"\"]\n", 2, "1 to 64 bytes");
+	expect_error("tracer = \"exec\"\ndescription = \"a\\u0007b\"\n", 2, "control byte \\x07");
+	{
+		char text[2200] = "tracer = \"exec\"\ndescription = \"";
+		size_t o = strlen(text);
+
+		memset(text + o, 'x', 1025);
+		strcpy(text + o + 1025, "\"\n");
+		expect_error(text, 2, "longer than 1024 bytes");
+	}
+	{
+		char text[4096] = "tracer = \"exec\"\ntags = [";
+		int i;
+
+		for (i = 0; i < 33; i++)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), "\"t%d\",", i);
+		strcat(text, "]\n");
+		expect_error(text, 2, "more than 32 tags");
+	}
+	assert_true(rule_tag_valid("T1611", 5, &why));
+	assert_false(rule_tag_valid("TA06", 4, &why));
+	assert_true(rule_tag_valid("Tactic", 6, &why));	/* not a T and a digit: a word */
+	assert_int_equal(rule_priority_parse("notice"), RULE_PRIORITY_NOTICE);
+	assert_int_equal(rule_priority_parse("emerg"), -1);
+	assert_string_equal(rule_priority_name(RULE_PRIORITY_INFO), "info");
+}
+
+/* A set of documents read as a rules directory is: library first, then rules. */
+struct docset {
+	struct rule_doc *docs[8];
+	size_t n;
+	struct rule_library *lib;
+	struct rule **rules[8];
+	size_t n_rules[8];
+};
+
+static void docset_read(struct docset *ds, const char *const *files, const char *const *texts,
+			size_t n)
+{
+	struct rule_error err;
+	size_t i;
+
+	memset(ds, 0, sizeof(*ds));
+	ds->lib = rule_library_new();
+	assert_non_null(ds->lib);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(rule_doc_read(files[i], texts[i], strlen(texts[i]), &ds->docs[i],
+					       &err), 0);
+		if (rule_library_add(ds->lib, ds->docs[i], &err))
+			print_error("%s:%u: %s\n", files[i], err.line, err.message);
+	}
+	ds->n = n;
+}
+
+/* Parses doc @i: 0, or -EINVAL with @err. */
+static int docset_rules(struct docset *ds, size_t i, struct rule_error *err)
+{
+	return rule_doc_rules(ds->docs[i], ds->lib, NULL, NULL, &ds->rules[i], &ds->n_rules[i],
+			      err);
+}
+
+static void docset_free(struct docset *ds)
+{
+	size_t i, k;
+
+	for (i = 0; i < ds->n; i++) {
+		for (k = 0; k < ds->n_rules[i]; k++)
+			rule_free(ds->rules[i][k]);
+		free(ds->rules[i]);
+		rule_doc_free(ds->docs[i]);
+	}
+	rule_library_free(ds->lib);
+}
+
+static void collect_value(void *ctx, const char *s, size_t len, bool prefix)
+{
+	char *out = ctx;
+
+	snprintf(out + strlen(out), 512 - strlen(out), "%.*s%s,", (int)len, s, prefix ? "*" : "");
+}
+
+struct unused_seen {
+	char text[1024];
+	size_t errors, warnings;
+};
+
+static void collect_unused(void *ctx, bool error, const char *file, unsigned int line,
+			   const char *message)
+{
+	struct unused_seen *u = ctx;
+
+	snprintf(u->text + strlen(u->text), sizeof(u->text) - strlen(u->text), "%s:%u:%s: %s\n",
+		 file, line, error ? "error" : "warning", message);
+	if (error)
+		u->errors++;
+	else
+		u->warnings++;
+}
+
+static void test_lists_and_rule_tables(void **state)
+{
+	static const char *const files[] = { "lists.toml", "rules.toml" };
+	static const char *const texts[] = {
+		"[lists]\nshells = [\"sh\", \"bash\"]\nroots = [0]\nspare = [\"x\"]\n",
+		"[[rule]]\nname = \"shell\"\ntracer = \"exec\"\npriority = \"error\"\n"
+		"[rule.filterEvents.command]\nvalues = [\"@shells\", \"zsh\"]\n"
+		"[rule.filterEvents.uid]\nvalues = [\"@roots\"]\n"
+		"[[rule]]\nname = \"other\"\ntracer = \"open\"\n"
+		"filterEvents.command.exclude = [\"@shells\"]\n",
+	};
+	struct docset ds;
+	struct rule_error err;
+	struct unused_seen u = { .text = "" };
+	char values[512] = "";
+	struct event *ev;
+
+	(void)state;
+	docset_read(&ds, files, texts, 2);
+	assert_int_equal(docset_rules(&ds, 0, &err), 0);
+	assert_int_equal(ds.n_rules[0], 0);
+	assert_int_equal(docset_rules(&ds, 1, &err), 0);
+	assert_int_equal(ds.n_rules[1], 2);
+	assert_string_equal(rule_name(ds.rules[1][0]), "shell");
+	assert_int_equal(rule_line(ds.rules[1][0]), 1);
+	assert_int_equal(rule_priority(ds.rules[1][1]), RULE_PRIORITY_WARNING);
+	/* Expanded at load: the prefilter sees plain values. */
+	assert_true(rule_prefilter_values(ds.rules[1][0], "command", collect_value, values));
+	assert_string_equal(values, "sh,bash,zsh,");
+	ev = new_event("exec command=bash uid=0");
+	assert_true(rule_matches(ds.rules[1][0], ev));
+	free(ev);
+	ev = new_event("exec command=bash uid=1");
+	assert_false(rule_matches(ds.rules[1][0], ev));
+	free(ev);
+	ev = new_event("open command=sh filename=/x");
+	assert_false(rule_matches(ds.rules[1][1], ev));
+	free(ev);
+	rule_library_unused(ds.lib, collect_unused, &u);
+	assert_int_equal(u.errors, 0);
+	assert_int_equal(u.warnings, 1);
+	assert_non_null(strstr(u.text, "lists.toml:4:warning: list \"spare\" is not used"));
+	docset_free(&ds);
+}
+
+static void expect_doc_error(const char *const *files, const char *const *texts, size_t n,
+			     size_t which, unsigned int line, const char *substr)
+{
+	struct docset ds;
+	struct rule_error err = { 0 };
+	int ret;
+
+	docset_read(&ds, files, texts, n);
+	ret = docset_rules(&ds, which, &err);
+	if (ret != -EINVAL || err.line != line || !strstr(err.message, substr))
+		print_error("want line %u \"%s\", got %d line %u \"%s\"\n", line, substr, ret,
+			    err.line, err.message);
+	assert_int_equal(ret, -EINVAL);
+	assert_int_equal(err.line, line);
+	assert_non_null(strstr(err.message, substr));
+	assert_null(ds.rules[which]);
+	docset_free(&ds);
+}
+
+static void test_rule_file_errors(void **state)
+{
+	static const char *const one[] = { "f.toml" };
+	const char *texts[1];
+	struct rule_error err;
+	struct rule_library *lib;
+	struct rule_doc *a, *b;
+	struct rule *r = NULL;
+
+	(void)state;
+	texts[0] = "[[rule]]\nname = \"x\"\ntracer = \"exec\"\n"
+		   "filterEvents.command.values = [\"@nope\"]\n";
+	expect_doc_error(one, texts, 1, 0, 4,
+			 "rule \"x\": filterEvents.command.values: unknown list \"nope\"");
+	texts[0] = "[[rule]]\ntracer = \"exec\"\n";
+	expect_doc_error(one, texts, 1, 0, 1, "a [[rule]] needs a \"name\"");
+	texts[0] = "[[rule]]\nname = \"x\"\ntracer = \"exec\"\n[[rule]]\nname = \"x\"\ntracer = "
+		   "\"open\"\n";
+	expect_doc_error(one, texts, 1, 0, 4, "rule \"x\" is defined twice in this file (line 1)");
+	texts[0] = "tracer = \"exec\"\n[[rule]]\nname = \"x\"\ntracer = \"exec\"\n";
+	expect_doc_error(one, texts, 1, 0, 2, "not both");
+	texts[0] = "[[rule]]\nname = \"x\"\ntracer = \"exec\"\nlists = 1\n";
+	expect_doc_error(one, texts, 1, 0, 4, "unknown key \"lists\"");
+	/* A list's item cannot be a list. */
+	lib = rule_library_new();
+	texts[0] = "[lists]\na = [\"@b\"]\n";
+	assert_int_equal(rule_doc_read("f.toml", texts[0], strlen(texts[0]), &a, &err), 0);
+	assert_int_equal(rule_library_add(lib, a, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "lists do not nest"));
+	/* Defined twice across files. */
+	texts[0] = "[lists]\nshells = [\"sh\"]\n";
+	rule_doc_free(a);
+	assert_int_equal(rule_doc_read("a.toml", texts[0], strlen(texts[0]), &a, &err), 0);
+	assert_int_equal(rule_doc_read("b.toml", texts[0], strlen(texts[0]), &b, &err), 0);
+	assert_int_equal(rule_library_add(lib, a, &err), 0);
+	assert_int_equal(rule_library_add(lib, b, &err), -EINVAL);
+	assert_int_equal(err.line, 2);
+	assert_non_null(strstr(err.message, "list \"shells\" is already defined in a.toml:2"));
+	/* Overrides: a rule or a list, known keys only. */
+	texts[0] = "[[override]]\nrule = \"x\"\nlist = \"y\"\n";
+	rule_doc_free(b);
+	assert_int_equal(rule_doc_read("b.toml", texts[0], strlen(texts[0]), &b, &err), 0);
+	assert_int_equal(rule_library_add(lib, b, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "either a \"rule\" or a \"list\""));
+	rule_doc_free(b);
+	texts[0] = "[[override]]\nrule = \"x\"\nenabld = false\n";
+	assert_int_equal(rule_doc_read("b.toml", texts[0], strlen(texts[0]), &b, &err), 0);
+	assert_int_equal(rule_library_add(lib, b, &err), -EINVAL);
+	assert_int_equal(err.line, 3);
+	assert_non_null(strstr(err.message, "unknown or bad key \"enabld\""));
+	rule_doc_free(b);
+	/* One rule (create): lists and overrides belong in files of a directory. */
+	texts[0] = "name = \"x\"\ntracer = \"exec\"\n[lists]\na = [\"sh\"]\n";
+	assert_int_equal(rule_parse_with("-", texts[0], strlen(texts[0]), lib, NULL, NULL, &r, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.message, "lists and overrides belong"));
+	/* But it reads the directory's lists. */
+	texts[0] = "name = \"x\"\ntracer = \"exec\"\nfilterEvents.command.values = [\"@shells\"]\n";
+	assert_int_equal(rule_parse_with("-", texts[0], strlen(texts[0]), lib, NULL, NULL, &r, &err),
+			 0);
+	rule_free(r);
+	rule_doc_free(a);
+	rule_library_free(lib);
+}
+
+static void test_overrides(void **state)
+{
+	static const char *const files[] = { "shipped.toml", "site.local.toml" };
+	static const char *const texts[] = {
+		"[lists]\nshells = [\"sh\"]\n"
+		"[[rule]]\nname = \"shell\"\ntracer = \"exec\"\nactions = [\"stdout\"]\n"
+		"tags = [\"T1059\"]\n"
+		"filterEvents.command.values = [\"@shells\"]\n"
+		"[[rule]]\nname = \"noisy\"\ntracer = \"open\"\n"
+		"filterEvents.filename.values = [\"/etc/passwd\"]\n",
+		"[[override]]\nrule = \"noisy\"\nenabled = false\n"
+		"[[override]]\nrule = \"shell\"\npriority = \"info\"\nactions = [\"file\"]\n"
+		"tags = [\"local\"]\n"
+		"[override.filterEvents.uid]\nexclude = [1000]\n"
+		"[override.filterEvents.command]\nexclude = [\"bash\"]\nvalues = [\"bash\", \"zsh\"]\n"
+		"[[override]]\nlist = \"shells\"\nitems = [\"fish\"]\n"
+		"[[override]]\nrule = \"gone\"\nenabled = false\n"
+		"[[override]]\nlist = \"nolist\"\nitems = [\"x\"]\n",
+	};
+	struct docset ds;
+	struct rule_error err;
+	struct unused_seen u = { .text = "" };
+	const struct rule *r;
+	struct event *ev;
+
+	(void)state;
+	docset_read(&ds, files, texts, 2);
+	assert_int_equal(docset_rules(&ds, 0, &err), 0);
+	/* "noisy" is disabled: left out. */
+	assert_int_equal(ds.n_rules[0], 1);
+	r = ds.rules[0][0];
+	assert_string_equal(rule_name(r), "shell");
+	assert_int_equal(rule_priority(r), RULE_PRIORITY_INFO);
+	assert_int_equal(rule_action_count(r), 2);
+	assert_string_equal(rule_action(r, 1), "file");
+	assert_int_equal(rule_tag_count(r), 2);
+	assert_true(rule_has_tag(r, "local"));
+	ev = new_event("exec command=fish uid=0");	/* the list, extended */
+	assert_true(rule_matches(r, ev));
+	free(ev);
+	ev = new_event("exec command=zsh uid=0");	/* values appended */
+	assert_true(rule_matches(r, ev));
+	free(ev);
+	ev = new_event("exec command=bash uid=0");	/* ... and excluded again */
+	assert_false(rule_matches(r, ev));
+	free(ev);
+	ev = new_event("exec command=sh uid=1000");	/* a key the rule had no filter on */
+	assert_false(rule_matches(r, ev));
+	free(ev);
+	assert_int_equal(docset_rules(&ds, 1, &err), 0);
+	rule_library_unused(ds.lib, collect_unused, &u);
+	assert_int_equal(u.errors, 2);
+	assert_non_null(strstr(u.text, "site.local.toml:17:error: override of rule \"gone\": no "
+				       "such rule"));
+	assert_non_null(strstr(u.text, "override of list \"nolist\": no such list"));
+	docset_free(&ds);
+
+	/* An override's filter key is checked against the rule's tracer. */
+	{
+		static const char *const f2[] = { "a.toml", "b.toml" };
+		const char *t2[] = {
+			"[[rule]]\nname = \"s\"\ntracer = \"exec\"\n",
+			"[[override]]\nrule = \"s\"\n[override.filterEvents.flags]\nexclude = [\"x\"]\n",
+		};
+
+		/* ... and an error in it names the override's file and line. */
+		expect_doc_error(f2, t2, 2, 0, 0,
+				 "rule \"s\": the override at b.toml:3: filter key \"flags\": the exec "
+				 "tracer never emits");
+		t2[1] = "[[override]]\nrule = \"s\"\nactions = [1]\n";
+		expect_doc_error(f2, t2, 2, 0, 0,
+				 "rule \"s\": the override at b.toml:3: an action must be a string");
+		t2[1] = "[[override]]\nrule = \"s\"\n[override.filterEvents.uid]\nexclude = [\"x\"]\n";
+		expect_doc_error(f2, t2, 2, 0, 0, "the override at b.toml:4: filterEvents.uid.exclude: "
+						  "bad value \"x\"");
+	}
+}
+
+static void collect_lint(void *ctx, const char *message)
+{
+	char *out = ctx;
+
+	snprintf(out + strlen(out), 1024 - strlen(out), "%s\n", message);
+}
+
+static void test_lints(void **state)
+{
+	static const char *const files[] = { "l.toml" };
+	static const char *const texts[] = {
+		"[lists]\nnone = []\n"
+		"[[rule]]\nname = \"contradiction\"\ntracer = \"exec\"\n"
+		"filterEvents.uid.values = [0]\nfilterEvents.uid.exclude = [\"=0\"]\n"
+		"[[rule]]\nname = \"all_excluded\"\ntracer = \"exec\"\n"
+		"filterEvents.command.values = [\"sh\", \"bash\"]\n"
+		"filterEvents.command.exclude = [\"*sh\"]\n"
+		"[[rule]]\nname = \"empty\"\ntracer = \"exec\"\n"
+		"filterEvents.command.values = [\"@none\"]\n"
+		"[[rule]]\nname = \"everything\"\ntracer = \"open\"\n"
+		"[[rule]]\nname = \"sparse\"\ntracer = \"bashreadline\"\n"
+		"[[rule]]\nname = \"slash\"\ntracer = \"open\"\n"
+		"filterEvents.filename.values = [\"/var/log/\", \"/etc/x\"]\n"
+		"[[rule]]\nname = \"fine\"\ntracer = \"exec\"\n"
+		"filterEvents.command.values = [\"sh\", \"bash\"]\n"
+		"filterEvents.command.exclude = [\"bash\"]\n",
+	};
+	struct docset ds;
+	struct rule_error err;
+	char out[1024];
+	size_t i;
+	struct event *ev;
+
+	(void)state;
+	docset_read(&ds, files, texts, 1);
+	assert_int_equal(docset_rules(&ds, 0, &err), 0);
+	assert_int_equal(ds.n_rules[0], 7);
+	for (i = 0; i < ds.n_rules[0]; i++) {
+		out[0] = '\0';
+		rule_lint(ds.rules[0][i], collect_lint, out);
+		if (i == 0 || i == 1)
+			assert_non_null(strstr(out, "excludes every one of its values"));
+		else if (i == 2)
+			assert_non_null(strstr(out, "names only lists that hold nothing"));
+		else if (i == 3)
+			assert_non_null(strstr(out, "matches every event of the open tracer"));
+		else if (i == 5)
+			assert_non_null(strstr(out, "\"/var/log/\" ends with / and can never match a "
+						    "file: \"/var/log/*\""));
+		else
+			assert_string_equal(out, "");
+	}
+	/* A list left empty matches nothing, rather than everything. */
+	ev = new_event("exec command=sh");
+	assert_false(rule_matches(ds.rules[0][2], ev));
+	free(ev);
+	docset_free(&ds);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1858,6 +2251,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ancestor_keys),
 		cmocka_unit_test(test_ruleset_property),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_metadata),
+		cmocka_unit_test(test_lists_and_rule_tables),
+		cmocka_unit_test(test_rule_file_errors),
+		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_lints),
 	};
 
 	if (argc > 1 && !strcmp(argv[1], "--doc-table")) {

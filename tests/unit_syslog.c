@@ -116,6 +116,28 @@ static void test_pri_and_codes(void **state)
 	m = format(&f, "r", "x", NULL);
 	assert_true(strncmp(m, "<191>1 ", 7) == 0);
 	free(m);
+
+	/* severity = rule: the event's priority on the syslog ladder, warning without one. */
+	assert_int_equal(syslog_severity_parse("rule"), SYSLOG_SEVERITY_RULE);
+	f.facility = 3;
+	f.severity = SYSLOG_SEVERITY_RULE;
+	m = format(&f, "r", "x", NULL);
+	assert_true(strncmp(m, "<28>1 ", 6) == 0);
+	free(m);
+	ev.priority = "critical";
+	m = format(&f, "r", "x", NULL);
+	assert_true(strncmp(m, "<26>1 ", 6) == 0);
+	assert_non_null(strstr(m, " priority=\"critical\" "));
+	free(m);
+	ev.priority = "debug";
+	m = format(&f, "r", "x", NULL);
+	assert_true(strncmp(m, "<31>1 ", 6) == 0);
+	free(m);
+	ev.priority = "error";
+	m = format(&f, "r", "x", NULL);
+	assert_true(strncmp(m, "<27>1 ", 6) == 0);
+	free(m);
+	ev.priority = NULL;
 }
 
 static void test_timestamp_offset(void **state)

@@ -291,7 +291,8 @@ EVENT_KEYS = {
 
 # Present only for a container a user runs (rootless), not the system;
 # exe when the process table knows it, ancestors unless `ancestors = 0`.
-OPTIONAL_EVENT_KEYS = {"container_owner_uid": int, "exe": str, "ancestors": list}
+OPTIONAL_EVENT_KEYS = {"container_owner_uid": int, "exe": str, "ancestors": list, "priority": str,
+                       "tags": list}
 
 
 def check_event_shape(ev):

@@ -169,15 +169,15 @@ def other_event_reaches_trace(timeout=10):
     T.wait_for(lambda e: e["pid"] == pid, timeout=timeout, what="event of pid %d" % pid)
 
 
-def check_message(line, which, pid, pri):
+def check_message(line, which, pid, pri, priority="warning"):
     name = os.path.basename(PROGS[which])
     got_pri, stamp, host, app, procid, msgid, params, msg = parse(line)
     assert got_pri == pri, (got_pri, line)
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d$", stamp), stamp
     assert host == socket.gethostname(), (host, line)
     assert app == "bpfd" and procid == D.pid and msgid == "sl_" + which, line
-    assert params == {"tracer": "exec", "rule": "sl_" + which, "pid": str(pid), "uid": "0",
-                      "command": name}, params
+    assert params == {"tracer": "exec", "rule": "sl_" + which, "priority": priority,
+                      "pid": str(pid), "uid": "0", "command": name}, params
     return msg
 
 
@@ -196,7 +196,7 @@ def test_udp_json():
 def test_tcp_text():
     pid = run("tcp")
     line = RSYSLOG.wait_line(os.path.basename(PROGS["tcp"]))[0]
-    # The defaults: daemon.warning, 3 * 8 + 4.
+    # The defaults: facility daemon, severity the rule's priority (warning): 3 * 8 + 4.
     msg = check_message(line, "tcp", pid, 28)
     assert msg.startswith("20") and " exec pid=%d " % pid in msg, msg
     assert "rules=sl_tcp" in msg and "filename=" + PROGS["tcp"] in msg, msg
@@ -219,7 +219,8 @@ def test_unix_datagram():
     pid = run("unix")
     UNIX.settimeout(10)
     data = UNIX.recv(65536).decode()
-    msg = check_message(data, "unix", pid, 28)
+    # A critical rule's events are crit: daemon.crit, 3 * 8 + 2.
+    msg = check_message(data, "unix", pid, 26, "critical")
     assert json.loads(msg)["pid"] == pid, msg
     assert action("syslog:unix")["failures"] == 0
 
@@ -332,8 +333,9 @@ def main():
         name = "e" + unique("")[:6] + '\\"] x="' if which == "evil" else unique("sl")
         PROGS[which] = make_program(TMP, name)
         with open(os.path.join(rules, "sl_%s.toml" % which), "w") as f:
-            f.write("tracer = 'exec'\nactions = [%s]\n[filterEvents.command]\n"
-                    "values = ['%s']\n" % (actions, os.path.basename(PROGS[which])))
+            meta = "priority = 'critical'\n" if which == "unix" else ""
+            f.write("tracer = 'exec'\nactions = [%s]\n%s[filterEvents.command]\n"
+                    "values = ['%s']\n" % (actions, meta, os.path.basename(PROGS[which])))
     with open(os.path.join(TMP, "bpfd.conf"), "w") as f:
         f.write("""
 [syslog:udp]

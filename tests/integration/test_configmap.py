@@ -68,9 +68,9 @@ def rule(tracer, command, actions="stdout"):
 
 
 def listed():
-    """{rule name: (tracer, actions)} from `bpfd ls`."""
+    """{rule name: (tracer, actions)} from `bpfd ls` (NAME TRACER PRIORITY ACTIONS TAGS)."""
     out = D.cli("ls").stdout.splitlines()[1:]
-    return {l.split()[0]: (l.split()[1], l.split()[2]) for l in out if l.strip()}
+    return {l.split()[0]: (l.split()[1], l.split()[3]) for l in out if l.strip()}
 
 
 def wait_listed(pred, what):

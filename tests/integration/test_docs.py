@@ -136,7 +136,7 @@ def parse(path):
 class Runner:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="bpfd-docs-")
-        for name in ("build", "examples", "scripts"):
+        for name in ("build", "examples", "rules", "scripts"):
             os.symlink(os.path.join(ROOT, name), os.path.join(self.dir, name))
         self.env = dict(os.environ, BPFD_SOCKET=os.path.join(self.dir, "bpfd.sock"),
                         PATH=BUILD + ":" + os.environ["PATH"])

@@ -124,7 +124,7 @@ def test_image_content():
                         " && echo checked"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    for rule in ("bashreadline.toml", "password_files.toml", "setuid_binaries.toml"):
+    for rule in ("lists.toml", "credential_access.toml", "execution.toml"):
         assert rule in r.stdout, r.stdout
     assert "linux-headers" not in r.stdout, "kernel headers are baked into the image:\n" + r.stdout
     assert "checked" in r.stdout, r.stdout
@@ -138,7 +138,7 @@ def test_socket_and_docker_exec():
                       "dockeropenbreakout": "loaded", "tcpconnect": "loaded",
                       "tcpaccept": "loaded", "tcpdrop": "loaded", "chmod": "loaded"}, states
     ls = D.cli("ls").stdout
-    assert "password_files" in ls and "setuid_binaries" in ls, ls
+    assert "shadow_files_read" in ls and "reverse_shell" in ls, ls
     r = subprocess.run(["docker", "exec", D.name, "bpfd", "version"], capture_output=True,
                        text=True)
     assert r.returncode == 0 and "daemon: bpfd" in r.stdout, r.stdout + r.stderr
@@ -157,7 +157,8 @@ def test_exec_in_another_container_attributed():
                     what="exec of %s in container %s" % (word, cid[:12]))
     assert ev["container_runtime"] == "docker", ev
     assert ev["container_id"] == cid, (ev["container_id"], cid)
-    assert ev["rules"] == [word], ev["rules"]
+    # The library's rules may match it too (exec_from_tmp_in_container): the event lists each.
+    assert word in ev["rules"], ev["rules"]
     # --uts=host: events name the host, not the daemon's container.
     assert ev["hostname"] == os.uname().nodename, ev["hostname"]
     # The image's config says output = json: the same event on its stdout.
@@ -182,8 +183,10 @@ def test_breakout_host_root_filesystem():
 
 
 def test_host_bash_line():
-    """The host's bash, not the image's, is probed."""
-    line = "echo " + unique("ib")
+    """The host's bash, not the image's, is probed. The image's rules are the
+    library, whose bashreadline rules match what they detect, not every line:
+    the line is one of those (in a throwaway shell)."""
+    line = "unset HISTFILE # " + unique("ib")
     status, out = type_lines(["/bin/bash", "--norc", "--noprofile", "-i"], [line])
     assert os.WIFEXITED(status), status
     ev = T.wait_for(lambda e: e["tracer"] == "bashreadline" and e["data"]["command"] == line,

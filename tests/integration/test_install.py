@@ -37,8 +37,10 @@ def test_install_tree():
     want = [prefix + "/sbin/bpfd", prefix + "/share/man/man8/bpfd.8",
             prefix + "/share/bash-completion/completions/bpfd",
             prefix + "/share/doc/bpfd/README.md", prefix + "/share/doc/bpfd/actions.md",
-            "/etc/bpfd/bpfd.conf", "/etc/bpfd/rules/password_files.toml",
-            "/etc/bpfd/rules/setuid_binaries.toml", "/etc/bpfd/rules/bashreadline.toml"]
+            "/etc/bpfd/bpfd.conf", "/etc/bpfd/rules/lists.toml",
+            "/etc/bpfd/rules/credential_access.toml", "/etc/bpfd/rules/persistence.toml",
+            prefix + "/share/doc/bpfd/examples/rules/password_files.toml",
+            prefix + "/share/doc/bpfd/detections.md"]
     unit = [p for p in ("/lib/systemd/system/bpfd.service", "/usr/lib/systemd/system/bpfd.service")
             if os.path.exists(installed(p))]
     assert unit, "no unit installed"

@@ -142,8 +142,10 @@ def daemon(name, config, **kw):
     os.makedirs(os.path.join(tmp, "rules"))
     PROGS[name] = make_program(tmp, unique("jn"))
     with open(os.path.join(tmp, "rules", "j_%s.toml" % name), "w") as f:
-        f.write("tracer = 'exec'\nactions = ['stdout']\n[filterEvents.command]\n"
-                "values = ['%s']\n" % os.path.basename(PROGS[name]))
+        # The "on" rule's priority and tags become PRIORITY, BPFD_PRIORITY and BPFD_TAG.
+        meta = "priority = 'error'\ntags = ['T1059', 'test']\n" if name == "on" else ""
+        f.write("tracer = 'exec'\nactions = ['stdout']\n%s[filterEvents.command]\n"
+                "values = ['%s']\n" % (meta, os.path.basename(PROGS[name])))
     conf = os.path.join(tmp, "bpfd.conf")
     with open(conf, "w") as f:
         f.write(config)
@@ -168,7 +170,11 @@ def test_journal_on_fields():
     e = wait_entries("BPFD_RULE=j_on")[0]
     name = os.path.basename(PROGS["on"])
     assert e["_TRANSPORT"] == "journal" and e["_PID"] == str(ON.pid), e
-    assert e["SYSLOG_IDENTIFIER"] == "bpfd" and e["PRIORITY"] == "4", e
+    # An error rule's events are err (3) on the syslog ladder: `journalctl -p err` finds them.
+    assert e["SYSLOG_IDENTIFIER"] == "bpfd" and e["PRIORITY"] == "3", e
+    assert e["BPFD_PRIORITY"] == "error", e
+    # A field given twice is a list in journalctl's JSON.
+    assert e["BPFD_TAG"] == ["T1059", "test"], e
     assert e["BPFD_TRACER"] == "exec" and e["BPFD_PID"] == str(pid), e
     assert e["BPFD_UID"] == "0" and e["BPFD_COMMAND"] == name, e
     assert "CONTAINER_ID" not in e, e

@@ -162,6 +162,10 @@ def test_rule_matches_counted():
                "the workload's 5 events")
     body = page()[1]
     assert sample(body, "bpfd_rule_matches_total", {"rule": RULE}) == before + 5, body[-2000:]
+    # The rule has the default priority: it and its matches count under warning.
+    assert sample(body, "bpfd_rules_by_priority", {"priority": "warning"}) >= 1, body[-2000:]
+    assert sample(body, "bpfd_events_matched_by_priority_total",
+                  {"priority": "warning"}) >= before + 5, body[-2000:]
     ls = json.loads(D.cli("ls", "--json").stdout)
     rule = [r for r in ls["rules"] if r["name"] == RULE][0]
     assert rule["matches"] == before + 5, rule

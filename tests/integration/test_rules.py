@@ -48,8 +48,8 @@ def test_example_rules_loaded():
     for want in ("bashreadline", "password_files", "setuid_binaries"):
         assert want in names, names
     ls = D.cli("ls").stdout.splitlines()
-    assert ls[0].split() == ["NAME", "TRACER", "ACTIONS"], ls[0]
-    assert any(l.split()[:3] == ["password_files", "open", "stdout"] for l in ls), ls
+    assert ls[0].split() == ["NAME", "TRACER", "PRIORITY", "ACTIONS", "TAGS"], ls[0]
+    assert any(l.split()[:4] == ["password_files", "open", "warning", "stdout"] for l in ls), ls
 
 
 def test_password_files_rule():

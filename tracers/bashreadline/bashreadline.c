@@ -188,4 +188,5 @@ const struct tracer_ops bashreadline_tracer = {
 	.status_text = probes_status_text,
 	.status = bashreadline_status,
 	.contained_exec = bashreadline_contained_exec,
+	.sparse = true,
 };

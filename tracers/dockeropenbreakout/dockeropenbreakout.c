@@ -123,4 +123,5 @@ const struct tracer_ops dockeropenbreakout_tracer = {
 	.decode = dob_decode,
 	.maps = dob_maps,
 	.start = dob_start,
+	.sparse = true,
 };

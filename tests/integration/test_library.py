@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""The rule library (rules/, docs/detections.md) against attack scenarios of
+our own, on the host and in docker containers, and against a benign
+workload: each scenario must be detected by the rule that claims its
+technique, and the benign workload must raise nothing of priority warning
+or above. Prints the coverage table docs/detections.md shows.
+
+Events are told apart by process: a scenario's events are those of the
+process it started (its pid, or that pid among the event's ancestors), of
+its container, or that carry its unique marker, so that whatever else runs
+on the machine meanwhile is not counted."""
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+from bpfdtest import Daemon, Docker, Trace, require_root, run_tests, type_lines, unique
+
+ROOT = os.environ.get("BPFD_SOURCE_ROOT",
+                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PY = "/usr/bin/python3"
+D = None
+T = None
+DOCKER = None
+ALERT = ("warning", "error", "critical")
+RESULTS = []  # (technique, scenario, rule, detected)
+
+
+def ours(e, pids, marker, cid):
+    if e["pid"] in pids or any(a.get("pid") in pids for a in e.get("ancestors", [])):
+        return True
+    if cid and e["container_id"] == cid:
+        return True
+    return marker is not None and marker in json.dumps(e)
+
+
+def run(argv, **kw):
+    """Runs @argv to its end; returns its pid."""
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    p.wait(60)
+    return p.pid
+
+
+def docker(marker, script):
+    """Runs @script in a busybox container; returns its full id."""
+    cidfile = os.path.join(D.tmp, marker + ".cid")
+    DOCKER.run("--rm", "--cidfile", cidfile, Docker.IMAGE, "sh", "-c", script, check=False)
+    with open(cidfile) as f:
+        return f.read().strip()
+
+
+def expect(technique, scenario, rule, pids=(), marker=None, cid=None, timeout=8):
+    pids = set(pids)
+    try:
+        ev = T.wait_for(lambda e: rule in e["rules"] and ours(e, pids, marker, cid),
+                        timeout=timeout, what="%s (%s)" % (rule, scenario))
+        assert ev.get("priority") in ("debug", "info", "notice") + ALERT, ev
+        RESULTS.append((technique, scenario, rule, True))
+    except AssertionError:
+        RESULTS.append((technique, scenario, rule, False))
+
+
+def raw_request(obj):
+    """One request frame on a connection of its own: its reply."""
+    payload = json.dumps(obj).encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(D.socket)
+        s.sendall(struct.pack(">I", len(payload)) + payload)
+        head = b""
+        while len(head) < 4:
+            head += s.recv(4 - len(head))
+        (n,) = struct.unpack(">I", head)
+        body = b""
+        while len(body) < n:
+            body += s.recv(n - len(body))
+    return json.loads(body)
+
+
+def python(code):
+    return run([PY, "-c", code])
+
+
+def test_library_loaded():
+    names = [r["name"] for r in json.loads(D.cli("ls", "--json").stdout)["rules"]]
+    assert len(names) >= 25, names
+    for r in json.loads(D.cli("ls", "--json").stdout)["rules"]:
+        assert r["description"] and r["tags"], r
+        assert any(t[0] == "T" and t[1].isdigit() for t in r["tags"]), r
+    assert "lists.toml" not in D.stderr(), D.stderr()
+    # Every rule of the open and exec tracers can be decided in the kernel.
+    st = {t["name"]: t for t in D.status()["tracers"]}
+    assert st["open"]["prefilter"] and st["exec"]["prefilter"], (st["open"], st["exec"])
+
+
+def test_benign_workload():
+    """What an admin and a build do every day: no warning or above."""
+    marker = unique("benign")
+    work = os.path.join(D.tmp, marker)
+    os.mkdir(work)
+    with open(os.path.join(work, "hello.c"), "w") as f:
+        f.write('#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n')
+    pids = [
+        run(["id"]), run(["ls", "-l", "/etc"]), run(["ps", "aux"]), run(["cat", "/etc/hostname"]),
+        run(["getent", "passwd", "root"]), run(["uname", "-a"]), run(["df", "-h"]),
+        run(["sh", "-c", "cd %s && cc -O2 -o hello hello.c && ./hello && tar czf a.tgz hello.c"
+             " && tar tzf a.tgz && sha256sum hello && find . -name '*.c' | xargs grep main" % work]),
+        run([PY, "-c", "import json, os; print(json.dumps(dict(os.environ))[:10])"]),
+        run(["bash", "-c", "for i in 1 2 3; do date; done; echo $((6*7)); env | sort | head -3"]),
+        run(["systemctl", "--no-pager", "is-system-running"]),
+        run(["ss", "-tln"]), run(["ip", "addr"]), run(["journalctl", "-n", "5", "--no-pager"]),
+        run(["git", "-C", ROOT, "status", "--short"]),
+    ]
+    status, _ = type_lines(["bash", "--norc", "-i"], ["ls /", "cd /tmp && pwd", "echo done"])
+    cid = docker(marker, "echo hello; ls /; cat /etc/hostname; sleep 0.2")
+    time.sleep(1.5)
+    mine = T.all(lambda e: ours(e, set(pids), marker, cid))
+    counts = {}
+    for e in mine:
+        if e.get("priority"):
+            counts[e["priority"]] = counts.get(e["priority"], 0) + 1
+    print("benign workload: %d events matched rules; by priority: %s" % (
+        sum(counts.values()), ", ".join("%s %d" % kv for kv in sorted(counts.items())) or "none"))
+    loud = [(e["command"], e["rules"], e["priority"]) for e in mine
+            if e.get("priority") in ALERT]
+    assert not loud, loud
+    assert sum(counts.values()) <= 10, counts
+
+
+def host_scenarios():
+    m = unique("atk")
+    tmp = os.path.join(D.tmp, m)
+    os.mkdir(tmp)
+
+    # Credential access.
+    expect("T1003.008", "python reads /etc/shadow", "shadow_files_read",
+           pids=[python("open('/etc/shadow').read()")])
+    expect("T1003.008", "dd copies /etc/gshadow", "shadow_files_read",
+           pids=[run(["dd", "if=/etc/gshadow", "of=/dev/null", "status=none"])])
+    expect("T1552.004", "a program opens root's SSH private key", "ssh_private_keys_read",
+           pids=[python("import os\ntry: open('/root/.ssh/id_%s')\nexcept OSError: pass" % m)])
+    expect("T1552.001", "a program reads root's AWS credentials", "cloud_credentials_read",
+           pids=[python("try: open('/root/.aws/credentials')\nexcept OSError: pass")])
+
+    # Persistence: written and removed at once.
+    cron = "/etc/cron.d/bpfd-%s" % m
+    expect("T1053.003", "python writes a cron file", "persistence_location_written",
+           pids=[python("import os; open(%r, 'w').close(); os.remove(%r)" % (cron, cron))])
+    timer = "/etc/systemd/system/bpfd-%s.timer" % m
+    expect("T1543.002", "tee writes a systemd timer", "persistence_location_written",
+           pids=[run(["sh", "-c", "echo '[Timer]' | tee %s >/dev/null; rm -f %s" % (timer, timer)])])
+    prof = "/etc/profile.d/bpfd-%s.sh" % m
+    expect("T1546.004", "a shell start-up file appended to", "persistence_location_written",
+           pids=[run(["sh", "-c", "echo : >> %s; rm -f %s" % (prof, prof)])])
+    expect("T1136.001", "the account database opened for writing", "account_database_written",
+           pids=[python("open('/etc/group', 'a').close()")])
+    # Attempts count: an open for writing that fails (no O_CREAT, the file
+    # is not there) still says what was tried, and changes nothing here.
+    for tech, what, path in (
+            ("T1574.006", "ld.so.preload opened for writing", "/etc/ld.so.preload"),
+            ("T1556.003", "a PAM service file opened for writing", "/etc/pam.d/bpfd-" + m),
+            ("T1098.004", "root's authorized_keys2 opened for writing",
+             "/root/.ssh/authorized_keys2-" + m),
+            ("T1037.004", "an init script opened for writing", "/etc/init.d/bpfd-" + m)):
+        assert not os.path.exists(path), path
+        expect(tech, what, "persistence_location_written", pids=[python(
+            "import os\ntry: os.close(os.open(%r, os.O_WRONLY))\nexcept OSError: pass" % path)])
+    expect("T1548.003", "python reads the sudo policy", "sudoers_read",
+           pids=[python("open('/etc/sudoers').read()")])
+
+    # Privilege escalation.
+    suid = os.path.join(tmp, "rootshell")
+    shutil.copy("/bin/true", suid)
+    expect("T1548.001", "python makes a copy setuid", "setuid_setgid_bit_set",
+           pids=[python("import os; os.chmod(%r, 0o4755)" % suid)])
+    expect("T1548.001", "chmod g+s", "setuid_setgid_bit_set", pids=[run(["chmod", "g+s", suid])])
+    if shutil.which("setcap"):
+        expect("T1548", "setcap gives a copy cap_setuid", "file_capabilities_set",
+               pids=[run(["setcap", "cap_setuid+ep", suid])])
+    sudoers = "/etc/sudoers.d/bpfd-%s" % m
+    expect("T1548.003", "a file dropped in /etc/sudoers.d", "sudoers_written",
+           pids=[python("import os; open(%r, 'w').close(); os.remove(%r)" % (sudoers, sudoers))])
+
+    # Defence evasion.
+    log = "/var/log/bpfd-%s.log" % m
+    with open(log, "w") as f:
+        f.write("evidence\n")
+    expect("T1070.002", "a log emptied with > in a shell", "logs_or_history_truncated",
+           pids=[run(["sh", "-c", ": > %s" % log])])
+    expect("T1070.002", "python reopens a log with 'w'", "logs_or_history_truncated",
+           pids=[python("open(%r, 'w').close()" % log)])
+    expect("T1070.002", "a log removed", "logs_or_history_removed", pids=[run(["rm", "-f", log])])
+    stamp = os.path.join(tmp, "stamped")
+    expect("T1070.006", "touch -d backdates a file", "timestamps_set_by_hand",
+           pids=[run(["touch", "-d", "2001-01-01", stamp])])
+    hidden = "/tmp/.%s" % m
+    os.mkdir(hidden)
+    shutil.copy("/bin/true", hidden + "/x")
+    expect("T1564.001", "a program run from a hidden directory in /tmp",
+           "exec_from_hidden_directory", pids=[run([hidden + "/x"])])
+    shutil.rmtree(hidden)
+    shm = "/dev/shm/%s" % m
+    shutil.copy("/bin/true", shm)
+    expect("T1105", "a program run from /dev/shm", "exec_from_shared_memory", pids=[run([shm])])
+    os.remove(shm)
+    svc = "/tmp/bpfd-svc-%s" % m
+    os.mkdir(svc, 0o755)
+    shutil.copy("/bin/true", svc + "/x")
+    os.chmod(svc + "/x", 0o755)
+    expect("T1105", "www-data runs a program from /tmp", "exec_from_tmp_by_service_account",
+           pids=[run(["setpriv", "--reuid=33", "--regid=33", "--clear-groups", svc + "/x"])])
+    shutil.rmtree(svc)
+    os.mkdir(os.path.join(tmp, "bin"))
+    fake = os.path.join(tmp, "bin", "sshd")
+    shutil.copy("/bin/sleep", fake)
+    expect("T1036.005", "sleep copied and run as sshd", "system_daemon_masquerade",
+           pids=[run([fake, "0"])])
+    expect("T1620", "a program run from a memfd", "fileless_exec", pids=[python(
+        "import os\nfd = os.memfd_create('x')\nos.write(fd, open('/bin/true', 'rb').read())\n"
+        "os.execv('/proc/self/fd/%d' % fd, ['x'])")])
+
+    # Execution.
+    a, b = socket.socketpair()
+    try:
+        expect("T1059.004", "a shell on a socket", "reverse_shell",
+               pids=[run(["sh", "-c", "true"], stdin=b)])
+        expect("T1059.006", "python on a socket", "reverse_shell",
+               pids=[run([PY, "-c", "pass"], stdin=b)])
+    finally:
+        a.close()
+        b.close()
+    web = os.path.join(tmp, "bin", "nginx")
+    shutil.copy("/bin/bash", web)
+    expect("T1190", "a shell started by a web server", "service_spawns_shell",
+           pids=[run([web, "-c", "sh -c true; true"])])
+    _, out = type_lines(["bash", "--norc", "-i"], [
+        "curl -s http://127.0.0.1:9/%s.sh | sh" % m, "unset HISTFILE # %s" % m])
+    expect("T1105", "curl piped to sh typed at bash", "download_and_run_typed", marker=m)
+    expect("T1562.003", "unset HISTFILE typed at bash", "history_disabled_at_shell", marker=m)
+    shutil.rmtree(tmp)
+
+
+def container_scenarios():
+    m = unique("ctr")
+    cid = docker(m + "a", "nsenter --help; mount -t tmpfs none /mnt; true")
+    expect("T1611", "nsenter and mount in a container", "container_mount_or_namespace_tool",
+           cid=cid)
+    cid = docker(m + "b", "echo 'root:x:1:' > /etc/shadow; cat /etc/shadow")
+    expect("T1003.008", "a container's /etc/shadow read", "shadow_files_read", cid=cid)
+    cid = docker(m + "c", "cp /bin/busybox /dev/shm/x && /dev/shm/x true")
+    expect("T1105", "a program run from /dev/shm in a container", "exec_from_shared_memory",
+           cid=cid)
+    cid = docker(m + "d", "cp /bin/busybox /tmp/docker && /tmp/docker true")
+    expect("T1610", "a runtime client run in a container", "container_runtime_client", cid=cid)
+    expect("T1105", "a program run from /tmp in a container", "exec_from_tmp_in_container",
+           cid=cid)
+    cidfile = os.path.join(D.tmp, m + "e.cid")
+    DOCKER.run("--rm", "-t", "--cidfile", cidfile, Docker.IMAGE, "sh", "-c", "true", check=False)
+    with open(cidfile) as f:
+        cid = f.read().strip()
+    expect("T1059.004", "an interactive shell in a container", "container_shell", cid=cid)
+
+
+def test_attack_scenarios():
+    host_scenarios()
+    container_scenarios()
+    print("\n| technique | scenario | rule | detected |\n|---|---|---|---|")
+    for t, s, r, ok in RESULTS:
+        print("| %s | %s | %s | %s |" % (t, s, r, "yes" if ok else "**no**"))
+    missed = [(t, s, r) for t, s, r, ok in RESULTS if not ok]
+    print("%d of %d scenarios detected" % (len(RESULTS) - len(missed), len(RESULTS)))
+    assert not missed, missed
+
+
+def test_trace_filters():
+    """--priority and --tag are applied by the daemon: events below the
+    priority, or without the tag, never reach the subscriber."""
+    crit = Trace(D, "--priority", "error")
+    tagged = Trace(D, "--tag", "T1070.006", "--tag", "T1548.001")
+    try:
+        m = unique("flt")
+        stamp = os.path.join(D.tmp, m)
+        pids = {run(["touch", "-d", "2001-01-01", stamp]),
+                python("open('/etc/shadow').read()  # %s" % m)}
+        crit.wait_for(lambda e: e["pid"] in pids and "shadow_files_read" in e["rules"],
+                      what="the error event")
+        tagged.wait_for(lambda e: e["pid"] in pids and "timestamps_set_by_hand" in e["rules"],
+                        what="the tagged event")
+        time.sleep(0.5)
+        assert not crit.all(lambda e: e["pid"] in pids and e["priority"] == "notice")
+        assert not crit.all(lambda e: e.get("priority") not in ("error", "critical"))
+        assert not tagged.all(lambda e: not set(e.get("tags", [])) & {"T1070.006", "T1548.001"})
+        subs = D.status()["subscribers"]
+        assert any(s["priority"] == "error" for s in subs), subs
+        assert any(s["tags"] == ["T1070.006", "T1548.001"] for s in subs), subs
+    finally:
+        crit.stop()
+        tagged.stop()
+    bad = D.cli("trace", "--priority", "loud", check=False)
+    assert bad.returncode != 0 and "unknown priority 'loud'" in bad.stderr, bad.stderr
+    bad = D.cli("trace", *(["--tag", "x"] * 17), check=False)
+    assert bad.returncode == 2 and "more than 16 times" in bad.stderr, bad.stderr
+    # A client that skips the command line gets the same bounds from the daemon.
+    for req, want in (({"tags": ["t%d" % i for i in range(17)]}, "at most 16 strings"),
+                      ({"tags": "T1611"}, "must be an array"),
+                      ({"tags": [1]}, "array of strings"),
+                      ({"tags": ["T16"]}, "looks like an ATT&CK id"),
+                      ({"tags": ["x" * 100000]}, "bad tag"),
+                      ({"priority": "x" * 20}, "'priority' is too long")):
+        reply = raw_request(dict(req, op="trace"))
+        assert reply["ok"] is False and want in reply["error"], (req, reply)
+
+
+def test_local_override():
+    """A *.local.toml file disables one shipped rule and extends a list,
+    without editing the shipped files; its mistake is reported by name."""
+    m = unique("ovr")
+    with open(os.path.join(D.tmp, "rules", "site.local.toml"), "w") as f:
+        f.write('[[override]]\nrule = "timestamps_set_by_hand"\nenabled = false\n'
+                '[[override]]\nlist = "system_daemon_names"\nitems = ["%s"]\n'
+                '[[override]]\nrule = "no_such_rule_%s"\nenabled = false\n' % (m[:12], m))
+    deadline = time.time() + 5
+    while "timestamps_set_by_hand" in D.cli("ls").stdout:
+        assert time.time() < deadline, D.cli("ls").stdout
+        time.sleep(0.05)
+    assert 'override of rule "no_such_rule_%s": no such rule' % m in D.stderr(), D.stderr()
+    fake = os.path.join(D.tmp, m[:12])
+    shutil.copy("/bin/true", fake)
+    pid = run([fake])
+    T.wait_for(lambda e: e["pid"] == pid and "system_daemon_masquerade" in e["rules"],
+               what="the list the override extended")
+    os.remove(os.path.join(D.tmp, "rules", "site.local.toml"))
+
+
+def test_check_lints():
+    """`bpfd check --rules-dir`: the library is clean; lints are warnings
+    (exit 0), an override of a rule that does not exist is an error (exit 1)."""
+    from bpfdtest import BPFD
+    r = subprocess.run([BPFD, "check", "--rules-dir", os.path.join(ROOT, "rules")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert r.stdout.count(": ok: rule ") >= 25, r.stdout
+    d = os.path.join(D.tmp, unique("lint"))
+    os.mkdir(d)
+    with open(os.path.join(d, "a.toml"), "w") as f:
+        f.write('[lists]\nspare = ["x"]\nnone = []\n'
+                '[[rule]]\nname = "never"\ntracer = "exec"\n'
+                'filterEvents.uid.values = [0]\nfilterEvents.uid.exclude = [0]\n'
+                '[[rule]]\nname = "empty"\ntracer = "exec"\n'
+                'filterEvents.command.values = ["@none"]\n'
+                '[[rule]]\nname = "all_opens"\ntracer = "open"\n')
+    r = subprocess.run([BPFD, "check", "--rules-dir", d], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for want in ('a.toml:2: warning: list "spare" is not used by any rule',
+                 'a.toml:4: warning: rule "never" can never match',
+                 'a.toml:9: warning: rule "empty" can never match',
+                 'a.toml:13: warning: rule "all_opens" matches every event of the open tracer'):
+        assert want in r.stderr, (want, r.stderr)
+    with open(os.path.join(d, "z.local.toml"), "w") as f:
+        f.write('[[override]]\nrule = "nevr"\nenabled = false\n')
+    r = subprocess.run([BPFD, "check", "--rules-dir", d], capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
+    assert 'z.local.toml:1: override of rule "nevr": no such rule' in r.stderr, r.stderr
+    shutil.rmtree(d)
+
+
+def main():
+    global D, T, DOCKER
+    require_root()
+    DOCKER = Docker()
+    if not DOCKER.ok:
+        print("SKIP: " + DOCKER.reason)
+        return 77
+    tmp = tempfile.mkdtemp(prefix="bpfd-it-")
+    shutil.copytree(os.path.join(ROOT, "rules"), os.path.join(tmp, "rules"))
+    D = Daemon(tmpdir=tmp)
+    D.start()
+    T = Trace(D)
+    try:
+        return run_tests([
+            test_library_loaded,
+            test_benign_workload,
+            test_attack_scenarios,
+            test_trace_filters,
+            test_local_override,
+            test_check_lints,
+        ])
+    finally:
+        T.stop()
+        D.cleanup()
+        DOCKER.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
