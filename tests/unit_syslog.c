@@ -124,19 +124,20 @@ static void test_pri_and_codes(void **state)
 	m = format(&f, "r", "x", NULL);
 	assert_true(strncmp(m, "<28>1 ", 6) == 0);
 	free(m);
-	ev.priority = "critical";
-	m = format(&f, "r", "x", NULL);
-	assert_true(strncmp(m, "<26>1 ", 6) == 0);
-	assert_non_null(strstr(m, " priority=\"critical\" "));
-	free(m);
-	ev.priority = "debug";
-	m = format(&f, "r", "x", NULL);
-	assert_true(strncmp(m, "<31>1 ", 6) == 0);
-	free(m);
-	ev.priority = "error";
-	m = format(&f, "r", "x", NULL);
-	assert_true(strncmp(m, "<27>1 ", 6) == 0);
-	free(m);
+	{
+		static const struct {
+			const char *priority, *pri;
+		} ladder[] = { { "critical", "<26>1 " }, { "error", "<27>1 " },
+			       { "notice", "<29>1 " }, { "debug", "<31>1 " } };
+
+		for (size_t i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++) {
+			ev.priority = ladder[i].priority;
+			m = format(&f, "r", "x", NULL);
+			assert_true(strncmp(m, ladder[i].pri, 6) == 0);
+			assert_non_null(strstr(m, " priority=\""));
+			free(m);
+		}
+	}
 	ev.priority = NULL;
 }
 
