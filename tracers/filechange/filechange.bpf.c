@@ -58,6 +58,7 @@ struct bpfd_fc_call {
 	u32 flags, uid, gid;
 	u16 times_kind;
 	u16 times_size;
+	u32 op;			/* enum filechange_operation */
 	int empty_path;		/* an empty @name means @dfd's file (AT_EMPTY_PATH) */
 };
 
@@ -79,6 +80,16 @@ static __always_inline int bpfd_fc_call_of(u32 sys, int compat, const struct bpf
 
 	c->dfd = BPFD_FC_AT_FDCWD;
 	c->tdfd = BPFD_FC_AT_FDCWD;
+	if (sys <= FC_SYS_RMDIR)
+		c->op = FC_OP_DELETE;
+	else if (sys <= FC_SYS_RENAMEAT2)
+		c->op = FC_OP_RENAME;
+	else if (sys <= FC_SYS_FTRUNCATE || sys == FC_SYS_TRUNCATE64 || sys == FC_SYS_FTRUNCATE64)
+		c->op = FC_OP_TRUNCATE;
+	else if (sys <= FC_SYS_FUTIMESAT || sys == FC_SYS_UTIMENSAT_TIME64)
+		c->op = FC_OP_TIMESTAMPS;
+	else
+		c->op = FC_OP_OWNER;
 	switch (sys) {
 	case FC_SYS_UNLINK:
 	case FC_SYS_RMDIR:
@@ -247,9 +258,11 @@ static __always_inline int bpfd_fc_report(long ret, u32 syscall, const struct bp
 		return 0;
 	if (bpfd_fc_call_of(sys, (syscall & FC_SYS_COMPAT) != 0, x, &c) < 0)
 		return 0;
-	/* The task's tests only, decided before any path is walked. */
+	/* The operation and the task's tests, decided before any path is walked. */
 	pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
-	if (pf && (pf->mode & BPFD_PF_ACTIVE) && !bpfd_pf_task_passes(BPFD_TRACER_TYPE, pf->mode)) {
+	if (pf && (pf->mode & BPFD_PF_ACTIVE) &&
+	    !((pf->mode & BPFD_PF_KIND) && (pf->kinds & (1u << (c.op & 31)))) &&
+	    !bpfd_pf_task_passes(BPFD_TRACER_TYPE, pf->mode)) {
 		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
 		return 0;
 	}

@@ -36,9 +36,8 @@ static const char *const filechange_keys[] = {
 	"command", "returnval", NULL,
 };
 
-enum fc_operation { FC_OP_DELETE, FC_OP_RENAME, FC_OP_TRUNCATE, FC_OP_TIMESTAMPS, FC_OP_OWNER };
-
-static const char *const operation_names[] = {
+/* data.operation; NULL-terminated, as the prefilter's kinds (tracer_ops.pf_kinds). */
+static const char *const operation_names[FC_OP_COUNT + 1] = {
 	[FC_OP_DELETE] = "delete",
 	[FC_OP_RENAME] = "rename",
 	[FC_OP_TRUNCATE] = "truncate",
@@ -49,7 +48,7 @@ static const char *const operation_names[] = {
 /* Each call: its name (data.syscall, "compat_" before it through the 32-bit entry), what it does. */
 static const struct {
 	const char *name;
-	enum fc_operation op;
+	enum filechange_operation op;
 } calls[FC_SYS_COUNT] = {
 	[FC_SYS_UNLINK] = { "unlink", FC_OP_DELETE },
 	[FC_SYS_UNLINKAT] = { "unlinkat", FC_OP_DELETE },
@@ -258,7 +257,7 @@ static int filechange_decode(const void *raw, size_t size, struct event *ev)
 	uint32_t sys, compat;
 	const char *buf = r->buf, *sysname;
 	char name[32];
-	enum fc_operation op;
+	enum filechange_operation op;
 	int err, n;
 
 	/* The size first: the lengths inside are only read once the header is there. */
@@ -328,6 +327,8 @@ const struct tracer_ops filechange_tracer = {
 	.bpf_source = bpfd_filechange_bpf_source,
 	.hooks = filechange_hooks,
 	.keys = filechange_keys,
-	.prefilter = BPFD_PF_COMM | BPFD_PF_UID | BPFD_PF_CONTAINER,
+	.prefilter = BPFD_PF_COMM | BPFD_PF_UID | BPFD_PF_CONTAINER | BPFD_PF_KIND,
+	.pf_kind_key = "operation",
+	.pf_kinds = operation_names,
 	.decode = filechange_decode,
 };

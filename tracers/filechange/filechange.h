@@ -41,6 +41,19 @@ enum filechange_syscall {
 	FC_SYS_COMPAT = 1 << 8,
 };
 
+/*
+ * What a call does: data.operation, and the tracer's kinds for the
+ * in-kernel prefilter (BPFD_PF_KIND, bit FC_OP_*).
+ */
+enum filechange_operation {
+	FC_OP_DELETE,
+	FC_OP_RENAME,
+	FC_OP_TRUNCATE,
+	FC_OP_TIMESTAMPS,
+	FC_OP_OWNER,
+	FC_OP_COUNT,
+};
+
 /* How the times argument of the timestamp calls is laid out (times_kind). */
 enum filechange_times {
 	FC_TIMES_NONE,		/* not a timestamp call */
