@@ -133,11 +133,14 @@ def main():
     target = os.path.join(tmp, "f")
     other = {"other": 'tracer = "filechange"\nactions = []\n'
                       'filterEvents.command.values = ["nomatch"]\n'}
+    owners = {"owners": 'tracer = "filechange"\nactions = []\n'
+                        'filterEvents.operation.values = ["owner"]\n'}
     setups = [
         ("bare (no daemon)", None, False),
         ("reported (no rules), absolute name", {}, False),
         ("reported (no rules), relative name (cwd walked)", {}, True),
         ("dropped in the kernel (a rule on another comm)", other, False),
+        ("dropped in the kernel (a rule on operation owner)", owners, False),
         ("the library's filechange rules (none matches)", library_rules(), False),
     ]
     subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=1"], check=True)
@@ -156,8 +159,7 @@ def main():
                             b = before.get(pid_, (name, 0, 0))
                             if name.startswith("bpfd_fc_sys_exi") and cnt - b[2] >= args.calls:
                                 per_call.append((ns - b[1]) / (cnt - b[2]))
-                rows.append((label, statistics.median(secs) / args.calls * 1e9,
-                             statistics.median(per_call) if per_call else None))
+                rows.append((label, [x / args.calls * 1e9 for x in secs], per_call))
             finally:
                 if d:
                     d.terminate()
@@ -165,10 +167,11 @@ def main():
     finally:
         subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=0"], check=True)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("create+unlink loop, %d of %s, median of %d runs" % (args.calls, target, args.runs))
+    print("create+unlink loop, %d of %s, %d runs" % (args.calls, target, args.runs))
     for label, ns, prog in rows:
-        print("  %-50s %7.0f ns/call%s" % (label, ns,
-              "" if prog is None else ", program %.0f ns/call" % prog))
+        print("  %-52s loop %s ns/call (median %.0f)%s" % (
+            label, ", ".join("%.0f" % x for x in ns), statistics.median(ns),
+            "" if not prog else "; program %s ns/call" % ", ".join("%.0f" % x for x in prog)))
     return 0
 
 
