@@ -6,7 +6,7 @@ in-kernel prefilter, then the rule library's filechange rules, which the
 kernel cannot decide), and the filechange program's own time per unlink
 from the kernel's bpf_stats.
 
-    python3 bench/filechange_cost.py [--build build] [--runs 3] [--calls 200000]
+    python3 bench/filechange_cost.py [--build build] [--runs 3] [--calls 200000] [--dir /dev/shm]
 
 Root; it switches kernel.bpf_stats_enabled on while it runs.
 """
@@ -122,6 +122,8 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--calls", type=int, default=200000)
+    ap.add_argument("--dir", default="/dev/shm",
+                    help="where the loop's file is: a tmpfs keeps the disk out of it")
     args = ap.parse_args()
     bpfd = os.path.abspath(os.path.join(args.build, "bpfd"))
     tmp = tempfile.mkdtemp(prefix="bpfd-filechange-bench-")
@@ -130,7 +132,8 @@ def main():
         f.write(LOOP)
     exe = os.path.join(tmp, "unlinkloop")
     subprocess.run(["cc", "-O2", src, "-o", exe], check=True)
-    target = os.path.join(tmp, "f")
+    work = tempfile.mkdtemp(prefix="bpfd-filechange-loop-", dir=args.dir)
+    target = os.path.join(work, "f")
     other = {"other": 'tracer = "filechange"\nactions = []\n'
                       'filterEvents.command.values = ["nomatch"]\n'}
     owners = {"owners": 'tracer = "filechange"\nactions = []\n'
@@ -167,6 +170,7 @@ def main():
     finally:
         subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=0"], check=True)
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     print("create+unlink loop, %d of %s, %d runs" % (args.calls, target, args.runs))
     for label, ns, prog in rows:
         print("  %-52s loop %s ns/call (median %.0f)%s" % (
