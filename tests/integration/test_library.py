@@ -265,6 +265,11 @@ def host_scenarios():
            pids=[python("open('/etc/shadow').read()")])
     expect("T1003.008", "dd copies /etc/gshadow", "shadow_files_read",
            pids=[run(["dd", "if=/etc/gshadow", "of=/dev/null", "status=none"])])
+    # Named like sshd, a program that reads the hashes is not sshd: its executable says so.
+    sshd = os.path.join(tmp, "sshd")
+    shutil.copy("/bin/cat", sshd)
+    expect("T1003.008", "cat copied and named sshd reads /etc/shadow", "shadow_files_read",
+           pids=[run([sshd, "/etc/shadow"])])
     expect("T1552.004", "a program opens root's SSH private key", "ssh_private_keys_read",
            pids=[python("import os\ntry: open('/root/.ssh/id_%s')\nexcept OSError: pass" % m)])
     expect("T1552.001", "a program reads root's AWS credentials", "cloud_credentials_read",
