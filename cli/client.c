@@ -696,7 +696,8 @@ int cmd_restart(const struct cli *cli)
 	/* The successor answers once it runs: its restarts count one more. */
 	for (waited = 0; waited < WAIT_MS; waited += POLL_MS) {
 		after = restart_status(cli);
-		if (after && json_integer_value(json_object_get(after, "restarts")) > count)
+		if (after && json_integer_value(json_object_get(after, "restarts")) > count &&
+		    json_is_true(json_object_get(after, "reading")))
 			break;
 		json_decref(after);
 		after = NULL;

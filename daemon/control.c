@@ -122,9 +122,12 @@ static json_t *restart_json(const struct daemon_restart *r)
 {
 	if (!r)
 		return json_object();
-	return json_pack("{s:I, s:b, s:b, s:f, s:I}", "restarts", (json_int_t)r->count,
-			 "handed_over", r->successor, "adopted", r->adopted, "handover_ms",
-			 r->successor ? (double)(r->ready_ms - r->requested_ms) : 0.0,
+	/* A successor is ready once it reads events: it may wait for subscribers first. */
+	return json_pack("{s:I, s:b, s:b, s:b, s:f, s:I}", "restarts", (json_int_t)r->count,
+			 "handed_over", r->successor, "adopted", r->adopted, "reading",
+			 !r->successor || r->ready_ms, "handover_ms",
+			 r->successor && r->ready_ms ? (double)(r->ready_ms - r->requested_ms)
+						     : 0.0,
 			 "dropped", (json_int_t)r->dropped);
 }
 
