@@ -1948,6 +1948,8 @@ static void restart_exec(struct daemon *d)
 	}
 	/* Probers and their probes go with this image; the successor makes its own. */
 	stop_tracers(d);
+	/* The same pid goes on: the service manager hears READY=1 from the new image. */
+	notify_send("RELOADING=1");
 	log_info("restart: running %s", d->self);
 	fflush(NULL);
 	execv(d->self, d->opts.argv);

@@ -81,7 +81,11 @@ def exactly_once(got, want, what):
 
 
 def restarts():
-    return D.status()["restart"]["restarts"]
+    """status's count; None when the request met the restart (its connection closed)."""
+    try:
+        return D.status()["restart"]["restarts"]
+    except (AssertionError, ValueError):
+        return None
 
 
 def test_restart_adopts_without_a_gap():
