@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1591,4 +1592,135 @@ void loader_unload(struct loader *l)
 	close_fd(&l->compat_progs_fd);
 	close_fd(&l->pf_meta_fd);
 	close_fd(&l->daemon_fd);
+}
+
+/* What loader_handover() sends before the fds: the stamp and the tracers' names. */
+enum { HANDOVER_MAGIC = 0x62706668 };
+struct handover_head {
+	uint32_t magic;
+	uint32_t n_tracers;
+	uint64_t stamp;
+	char names[LOADER_TRACERS_MAX][LOADER_NAME_LEN];
+};
+
+static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n--)
+		h = (h ^ *c++) * 1099511628211ULL;
+	return h;
+}
+
+uint64_t loader_stamp(const struct loader_request *req)
+{
+	struct wire_request *w = malloc(sizeof(*w));
+	struct strbuf src = STRBUF_INIT;
+	bool include[LOADER_TRACERS_MAX];
+	uint64_t h = 14695981039346656037ULL;
+	struct utsname u;
+	size_t i;
+
+	if (!w)
+		return 0;
+	/* The request, byte for byte: wire_request_fill() zeroes what it does not set. */
+	wire_request_fill(w, req);
+	h = fnv_bytes(h, w, sizeof(*w));
+	free(w);
+	for (i = 0; i < LOADER_TRACERS_MAX; i++)
+		include[i] = i < tracer_count;
+	if (assemble(&src, include, true) < 0) {
+		strbuf_release(&src);
+		return 0;
+	}
+	h = fnv_bytes(h, src.buf, src.len);
+	strbuf_release(&src);
+	for (i = 0; i < tracer_count; i++)
+		if (tracer_table[i]->own_module)
+			h = fnv_bytes(h, tracer_table[i]->bpf_source,
+				      strlen(tracer_table[i]->bpf_source));
+	/* Another kernel, even of the same release, is another build of the programs. */
+	if (uname(&u) == 0) {
+		h = fnv_bytes(h, u.release, strlen(u.release));
+		h = fnv_bytes(h, u.version, strlen(u.version));
+	}
+	return h ? h : 1;
+}
+
+int loader_handover(struct loader *l, uint64_t stamp, int *fd, char *err, size_t err_size)
+{
+	struct handover_head *head = calloc(1, sizeof(*head));
+	int sv[2], r;
+	size_t t;
+
+	if (!head) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = -errno;
+		snprintf(err, err_size, "socketpair: %s", strerror(errno));
+		free(head);
+		return r;
+	}
+	head->magic = HANDOVER_MAGIC;
+	head->stamp = stamp;
+	head->n_tracers = (uint32_t)l->n_tracers;
+	for (t = 0; t < l->n_tracers && t < LOADER_TRACERS_MAX; t++)
+		if (l->tracers[t].ops)
+			snprintf(head->names[t], LOADER_NAME_LEN, "%s", l->tracers[t].ops->name);
+	r = send(sv[0], head, sizeof(*head), MSG_NOSIGNAL) == (ssize_t)sizeof(*head) ? 0 : -errno;
+	free(head);
+	if (r == 0) {
+		/* In flight in the socket, the kernel holds every program, link and map. */
+		send_result(sv[0], l, 0, "", false);
+	}
+	close(sv[0]);
+	if (r < 0 || fcntl(sv[1], F_SETFD, 0) < 0) {
+		r = r < 0 ? r : -errno;
+		snprintf(err, err_size, "handing the programs over: %s", strerror(-r));
+		close(sv[1]);
+		return r;
+	}
+	*fd = sv[1];
+	return 0;
+}
+
+int loader_adopt(struct loader *l, int fd, uint64_t stamp, bool *same,
+		 char names[][LOADER_NAME_LEN], size_t *n_names, char *err, size_t err_size)
+{
+	struct handover_head *head = calloc(1, sizeof(*head));
+	ssize_t n;
+	size_t t;
+	int r;
+
+	loader_reset(l);
+	if (!head) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	do
+		n = recv(fd, head, sizeof(*head), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*head) || head->magic != HANDOVER_MAGIC ||
+	    head->n_tracers > LOADER_TRACERS_MAX) {
+		snprintf(err, err_size, "the predecessor's handover is not one bpfd reads");
+		free(head);
+		return -EPROTO;
+	}
+	*same = head->stamp == stamp && head->n_tracers == tracer_count;
+	*n_names = head->n_tracers;
+	for (t = 0; t < head->n_tracers; t++) {
+		memcpy(names[t], head->names[t], LOADER_NAME_LEN);
+		names[t][LOADER_NAME_LEN - 1] = '\0';
+	}
+	/* The fds come laid out by the predecessor's tracers, whatever this binary has. */
+	l->n_tracers = head->n_tracers;
+	for (t = 0; t < LOADER_TRACERS_MAX; t++)
+		l->tracers[t].ops = t < head->n_tracers && *same ? tracer_table[t] : NULL;
+	free(head);
+	r = receive_result(fd, l, false, err, err_size);
+	if (r < 0)
+		loader_reset(l);
+	return r;
 }

@@ -117,6 +117,20 @@ static json_t *kernel_maps_json(struct control *d)
 	return maps;
 }
 
+/* The restarts this daemon went through (docs/architecture.md, "Restart"). */
+static json_t *restart_json(const struct daemon_restart *r)
+{
+	if (!r)
+		return json_object();
+	/* A successor is ready once it reads events: it may wait for subscribers first. */
+	return json_pack("{s:I, s:b, s:b, s:b, s:f, s:I}", "restarts", (json_int_t)r->count,
+			 "handed_over", r->successor, "adopted", r->adopted, "reading",
+			 !r->successor || r->ready_ms, "handover_ms",
+			 r->successor && r->ready_ms ? (double)(r->ready_ms - r->requested_ms)
+						     : 0.0,
+			 "dropped", (json_int_t)r->dropped);
+}
+
 json_t *control_status(struct control *d)
 {
 	json_t *reply;
@@ -222,6 +236,7 @@ json_t *control_status(struct control *d)
 				  "lost", (json_int_t)loader_lost(d->loader,
 								  BPFD_RECORD_CGROUP_MKDIR)));
 		json_object_set_new(reply, "process_table", process_table_json(d));
+		json_object_set_new(reply, "restart", restart_json(d->restart));
 		json_object_set_new(
 			reply, "clients",
 			json_pack("{s:I, s:I, s:I, s:I, s:I}", "connected", (json_int_t)ss.clients,
@@ -230,6 +245,18 @@ json_t *control_status(struct control *d)
 				  "disconnected", (json_int_t)ss.disconnected));
 	}
 	return reply;
+}
+
+static json_t *op_restart(void *ctx, struct client *c, json_t *req)
+{
+	struct control *d = ctx;
+
+	(void)c;
+	(void)req;
+	if (!d->restart_fn)
+		return error_reply("this daemon cannot restart itself");
+	d->restart_fn(d->owner);
+	return json_pack("{s:b, s:I}", "ok", 1, "pid", (json_int_t)getpid());
 }
 
 static json_t *op_status(void *ctx, struct client *c, json_t *req)
@@ -631,5 +658,6 @@ const struct request_op control_ops[] = {
 	{ "remove_rule", remove_args, REQUEST_ACCESS_ADMIN, op_remove_rule },
 	{ "list_rules", no_args, REQUEST_ACCESS_READ, op_list_rules },
 	{ "resume_container", resume_args, REQUEST_ACCESS_ADMIN, op_resume_container },
+	{ "restart", no_args, REQUEST_ACCESS_ADMIN, op_restart },
 	{ NULL, NULL, REQUEST_ACCESS_NONE, NULL },
 };
