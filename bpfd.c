@@ -31,6 +31,8 @@ static int cmd_daemon(const struct cli *cli)
 		.metrics = cli->metrics,
 		.debug = cli->debug,
 		.argv = main_argv,
+		.cleanup = cli->cleanup,
+		.keep = cli->keep,
 	};
 
 	return daemon_main(&o);
@@ -38,7 +40,8 @@ static int cmd_daemon(const struct cli *cli)
 
 static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS,
 					       OPT_TRACERS_DIR, OPT_TRACER_OPTIONS,
-					       OPT_CGROUP_HIERARCHY, OPT_METRICS, OPT_HELP };
+					       OPT_CGROUP_HIERARCHY, OPT_METRICS, OPT_CLEANUP,
+					       OPT_KEEP, OPT_HELP };
 static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OPT_CONTAINER,
 					      OPT_PRIORITY, OPT_TAG, OPT_HELP };
 static const enum cli_opt_id json_opts[] = { OPT_JSON, OPT_HELP };

@@ -207,6 +207,13 @@ int loader_ring_consume(struct loader *l);
  */
 int loader_set_daemon(struct loader *l, pid_t tgid);
 
+/*
+ * Programs a daemon that is gone loaded (kept pinned): @tgid becomes their
+ * daemon, ignored, and the dead one's ignore mark goes, so that no process
+ * given its pid later is left unseen. 0 or a negative errno.
+ */
+int loader_take_daemon(struct loader *l, pid_t tgid);
+
 /* Switches every loaded tracer on (records start flowing). */
 int loader_start(struct loader *l);
 
@@ -267,5 +274,19 @@ uint64_t loader_stamp(const struct loader_request *req);
 int loader_handover(struct loader *l, uint64_t stamp, int *fd, char *err, size_t err_size);
 int loader_adopt(struct loader *l, int fd, uint64_t stamp, bool *same,
 		 char names[][LOADER_NAME_LEN], size_t *n_names, char *err, size_t err_size);
+
+/*
+ * keep = true (docs/architecture.md, "Keeping the programs"): @l's fds
+ * pinned in @dir of the BPF filesystem, one file each in wire order, and
+ * what they are (the tracers' names, @stamp, their layout) in the file
+ * @meta, written whole or not at all. loader_adopt_pins() opens them again,
+ * as loader_adopt() takes a handover; loader_unpin() removes them all.
+ */
+int loader_pin(struct loader *l, uint64_t stamp, const char *dir, const char *meta, char *err,
+	       size_t err_size);
+int loader_adopt_pins(struct loader *l, const char *dir, const char *meta, uint64_t stamp,
+		      bool *same, char names[][LOADER_NAME_LEN], size_t *n_names, char *err,
+		      size_t err_size);
+void loader_unpin(const char *dir, const char *meta);
 
 #endif

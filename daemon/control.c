@@ -237,6 +237,12 @@ json_t *control_status(struct control *d)
 								  BPFD_RECORD_CGROUP_MKDIR)));
 		json_object_set_new(reply, "process_table", process_table_json(d));
 		json_object_set_new(reply, "restart", restart_json(d->restart));
+		json_object_set_new(reply, "kept",
+				    json_pack("{s:b, s:b, s:b, s:I}", "pinned",
+					      d->kept && d->kept->pinned, "recovered",
+					      d->kept && d->kept->recovered, "adopted",
+					      d->kept && d->kept->adopted, "replayed",
+					      (json_int_t)d->pipeline->replayed));
 		json_object_set_new(
 			reply, "clients",
 			json_pack("{s:I, s:I, s:I, s:I, s:I}", "connected", (json_int_t)ss.clients,

@@ -56,6 +56,14 @@ struct daemon_restart {
 	int64_t hold_until_ms;	/* the ring is read from then, or once they are back */
 };
 
+/* keep = true (docs/architecture.md, "Keeping the programs"): what status says of it. */
+struct daemon_kept {
+	bool pinned;		/* the programs are pinned now: a crash leaves them recording */
+	bool recovered;		/* this daemon took over programs a daemon left pinned */
+	bool adopted;		/* ... as they were, nothing compiled */
+	bool repin;		/* the programs changed (a drop-in reload): pin them again */
+};
+
 struct control {
 	struct server *server;
 	const struct access_policy *access;
@@ -75,6 +83,7 @@ struct control {
 	/* create_rule and remove_rule changed the rules: the daemon updates what depends on them. */
 	void (*rules_changed)(void *owner);
 	const struct daemon_restart *restart;
+	const struct daemon_kept *kept;
 	/* The restart op: the daemon hands its programs to a new image of itself. */
 	void (*restart_fn)(void *owner);
 	void *owner;

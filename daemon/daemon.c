@@ -13,6 +13,8 @@
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -132,6 +134,9 @@ struct daemon {
 	char self[PATH_MAX];		/* the binary as it was started: what a restart runs */
 	uint64_t stamp;			/* what the programs were built from (loader_stamp); 0: not known */
 	struct loader *old;		/* a predecessor's programs, until new ones replace them */
+	struct daemon_kept kept;	/* keep = true (control.h) */
+	char keep_dir[PATH_MAX];	/* its pins, in the BPF filesystem */
+	char keep_meta[PATH_MAX];	/* what they are */
 	char old_names[LOADER_TRACERS_MAX][LOADER_NAME_LEN];
 	size_t n_old_names;
 };
@@ -159,6 +164,7 @@ enum {
 };
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
+#define BPFFS "/sys/fs/bpf"
 #define DEFAULT_RULES_DIR "/etc/bpfd/rules"
 #define DEFAULT_TRACERS_DIR "/etc/bpfd/tracers.d"
 
@@ -1131,6 +1137,7 @@ static void apply_dropins(struct daemon *d, struct loader *res, const char *why)
 
 	/* The programs are no longer one build of one request: a restart compiles afresh. */
 	d->stamp = 0;
+	d->kept.repin = true;
 	for (i = 0; i < rl->n; i++) {
 		struct dropin_plan *p = &rl->plan[i];
 		const char *name = p->ops ? p->ops->name : tracer_table[p->old]->name;
@@ -1505,6 +1512,111 @@ static void seed_process_table(struct daemon *d)
 
 /* Loads and attaches the tracers, switched off until loader_start(). */
 /*
+ * keep = true's pins (docs/architecture.md, "Keeping the programs"): one
+ * directory per control socket, so that daemons on other sockets keep
+ * their own, and the meta file beside the socket.
+ */
+static void keep_paths(struct daemon *d)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const char *c;
+
+	for (c = d->opts.socket_path; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	snprintf(d->keep_dir, sizeof(d->keep_dir), BPFFS "/bpfd/%016llx", (unsigned long long)h);
+	snprintf(d->keep_meta, sizeof(d->keep_meta), "%s.kept", d->opts.socket_path);
+}
+
+/* The BPF filesystem at /sys/fs/bpf (mounted when it is not) and bpfd's directory in it. */
+static int ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if ((statfs(BPFFS, &st) < 0 || st.f_type != BPF_FS_MAGIC) &&
+	    mount("bpf", BPFFS, "bpf", 0, "mode=0700") < 0)
+		return -errno;
+	if (mkdir(BPFFS "/bpfd", 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static bool keep_on(const struct daemon *d)
+{
+	return d->opts.keep || (d->config && d->config->daemon.keep);
+}
+
+/* The programs pinned again, as they are now (after a start, a restart, a drop-in reload). */
+static void keep_pin(struct daemon *d)
+{
+	char err[512];
+	int r;
+
+	if (!keep_on(d))
+		return;
+	r = ensure_bpffs();
+	if (r == 0)
+		r = loader_pin(&d->loader, d->stamp, d->keep_dir, d->keep_meta, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), BPFFS ": %s", strerror(-r));
+	d->kept.pinned = r == 0;
+	if (r < 0)
+		log_error("keep: the programs are not pinned (a crash would take them): %s", err);
+	else
+		log_debug("keep: the programs pinned in %s", d->keep_dir);
+}
+
+/*
+ * A daemon that did not stop cleanly (kill -9, a crash) left its programs
+ * pinned: they recorded on. True when they are what this daemon would
+ * build: adopted, and what the ring holds is delivered as replayed. Else
+ * they record on in d->old until the new ones replace them.
+ */
+static bool adopt_kept(struct daemon *d)
+{
+	struct loader *got;
+	struct timespec now;
+	char err[512];
+	bool same = false;
+	int r;
+
+	if (access(d->keep_meta, F_OK) != 0)
+		return false;
+	got = calloc(1, sizeof(*got));
+	r = got ? loader_adopt_pins(got, d->keep_dir, d->keep_meta, d->stamp, &same, d->old_names,
+				    &d->n_old_names, err, sizeof(err))
+		: -ENOMEM;
+	if (r == 0)
+		r = loader_take_daemon(got, getpid());
+	if (r < 0) {
+		log_warn("keep: the programs a daemon left pinned cannot be taken over: %s; "
+			 "removed, loading afresh", got ? err : "out of memory");
+		if (got && got->n_tracers)
+			loader_unload(got);
+		free(got);
+		loader_unpin(d->keep_dir, d->keep_meta);
+		return false;
+	}
+	/* What they recorded until now was recorded while no daemon ran. */
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	d->pipeline.replay_before_ns = (uint64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	d->kept.recovered = true;
+	if (!same) {
+		log_info("keep: the programs a daemon left pinned differ from this one's: compiling; "
+			 "they record meanwhile");
+		d->old = got;
+		return false;
+	}
+	d->loader = *got;
+	free(got);
+	d->loader.compile_ms = 0;
+	d->kept.adopted = true;
+	snprintf(d->kheaders_used, sizeof(d->kheaders_used), "none: the programs were adopted");
+	log_info("keep: the programs a daemon left pinned adopted, nothing compiled; what they "
+		 "recorded meanwhile is delivered as replayed");
+	return true;
+}
+
+/*
  * A successor: the predecessor's programs, maps and ring buffer (loader_adopt).
  * True when they are what this daemon would build (the stamps agree): no
  * compile. Else they stay in d->old, recording, until the ones this daemon
@@ -1629,6 +1741,8 @@ static int load_tracers(struct daemon *d)
 		req.ringbuf_pages = d->config->daemon.ring_buffer_bytes / 4096;
 	d->stamp = loader_stamp(&req);
 	if (d->restart.fd >= 0 && adopt(d))
+		goto loaded;
+	if (!d->restart.successor && !d->old && adopt_kept(d))
 		goto loaded;
 	r = prepare_headers(d);
 	if (r < 0)
@@ -1813,6 +1927,10 @@ static void run(struct daemon *d)
 		loop_run_once(&d->loop, timeout);
 		if (d->restart.hold_until_ms)
 			release_ring(d);
+		if (d->kept.repin) {
+			d->kept.repin = false;
+			keep_pin(d);
+		}
 		metrics_server_tick(d->metrics);
 		now = loop_now_ms();
 		if (d->reload_at_ms && now >= d->reload_at_ms)
@@ -2059,6 +2177,14 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	}
 	resolve_options(&d);
+	keep_paths(&d);
+	if (opts->cleanup) {
+		loader_unpin(d.keep_dir, d.keep_meta);
+		log_info("cleanup: removed what keep = true pinned for %s (%s, %s)",
+			 d.opts.socket_path, d.keep_dir, d.keep_meta);
+		daemon_release(&d);
+		return 0;
+	}
 	/* Drop-ins before the rules, which name them by tracer. */
 	load_dropins(&d);
 	if (!opts->debug && d.config && d.config->daemon.has_log_level)
@@ -2179,7 +2305,7 @@ int daemon_main(const struct daemon_options *opts)
 				      .tracer_state = d.tracer_state, .cgroup_mount = d.cgroup_mount,
 				      .cgroup2 = d.cgroup_subsys < 0, .started_ms = d.started_ms,
 				      .rules_changed = rules_changed, .owner = &d,
-				      .restart = &d.restart,
+				      .restart = &d.restart, .kept = &d.kept,
 				      .restart_fn = d.self[0] && d.opts.argv ? request_restart : NULL };
 	start_tracers(&d, &d.tracer_cfg);
 	r = loader_start(&d.loader);
@@ -2190,6 +2316,11 @@ int daemon_main(const struct daemon_options *opts)
 	}
 	if (d.old)
 		retire_predecessor(&d);
+	if (keep_on(&d))
+		keep_pin(&d);
+	else if (d.kept.recovered || access(d.keep_meta, F_OK) == 0)
+		/* keep was switched off: what was pinned is this daemon's now, or gone. */
+		loader_unpin(d.keep_dir, d.keep_meta);
 	/* Compiling left LLVM's heap large; give it back. */
 	malloc_trim(0);
 
@@ -2212,6 +2343,9 @@ int daemon_main(const struct daemon_options *opts)
 		restart_exec(&d);
 		run(&d);
 	}
+	/* A clean stop takes everything with it: nothing pinned records on. */
+	if (d.kept.pinned)
+		loader_unpin(d.keep_dir, d.keep_meta);
 	notify_send("STOPPING=1");
 	daemon_release(&d);
 	log_info("stopped");

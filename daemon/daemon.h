@@ -24,6 +24,8 @@ struct daemon_options {
 	const char *metrics;		/* --metrics ADDRESS: over the config's metrics */
 	bool debug;			/* -d: debug logging whatever the config says */
 	char *const *argv;		/* the command line, which a restart runs again */
+	bool cleanup;			/* --cleanup: remove what keep = true pinned, and exit */
+	bool keep;			/* --keep: keep = true whatever the config says */
 };
 
 /* Runs the daemon; returns the process exit code. */
