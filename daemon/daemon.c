@@ -1512,6 +1512,28 @@ static void seed_process_table(struct daemon *d)
 
 /* Loads and attaches the tracers, switched off until loader_start(). */
 /*
+ * Programs taken over from another daemon (@what, for the log): when @same
+ * (the stamps agree) they are this daemon's, nothing to compile; else they
+ * record on in d->old until the ones it compiles replace them
+ * (retire_predecessor()). Whether they were adopted.
+ */
+static bool take_over(struct daemon *d, struct loader *got, bool same, const char *what)
+{
+	if (!same) {
+		log_info("%s differ from this daemon's tracers: compiling them; they record "
+			 "meanwhile", what);
+		d->old = got;
+		return false;
+	}
+	d->loader = *got;
+	free(got);
+	d->loader.compile_ms = 0;
+	snprintf(d->kheaders_used, sizeof(d->kheaders_used), "none: the programs were adopted");
+	log_info("%s adopted, nothing compiled", what);
+	return true;
+}
+
+/*
  * keep = true's pins (docs/architecture.md, "Keeping the programs"): one
  * directory per control socket, so that daemons on other sockets keep
  * their own, and the meta file beside the socket.
@@ -1600,20 +1622,10 @@ static bool adopt_kept(struct daemon *d)
 	clock_gettime(CLOCK_BOOTTIME, &now);
 	d->pipeline.replay_before_ns = (uint64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	d->kept.recovered = true;
-	if (!same) {
-		log_info("keep: the programs a daemon left pinned differ from this one's: compiling; "
-			 "they record meanwhile");
-		d->old = got;
-		return false;
-	}
-	d->loader = *got;
-	free(got);
-	d->loader.compile_ms = 0;
-	d->kept.adopted = true;
-	snprintf(d->kheaders_used, sizeof(d->kheaders_used), "none: the programs were adopted");
-	log_info("keep: the programs a daemon left pinned adopted, nothing compiled; what they "
-		 "recorded meanwhile is delivered as replayed");
-	return true;
+	d->kept.adopted = take_over(d, got, same, "keep: the programs a daemon left pinned");
+	if (d->kept.adopted)
+		log_info("keep: what they recorded while no daemon ran is delivered as replayed");
+	return d->kept.adopted;
 }
 
 /*
@@ -1640,19 +1652,8 @@ static bool adopt(struct daemon *d)
 		free(got);
 		return false;
 	}
-	if (!same) {
-		log_info("restart: the tracers differ from the predecessor's: compiling them; its "
-			 "programs record meanwhile");
-		d->old = got;
-		return false;
-	}
-	d->loader = *got;
-	free(got);
-	d->loader.compile_ms = 0;
-	d->restart.adopted = true;
-	snprintf(d->kheaders_used, sizeof(d->kheaders_used), "none: the programs were adopted");
-	log_info("restart: the predecessor's programs adopted, nothing compiled");
-	return true;
+	d->restart.adopted = take_over(d, got, same, "restart: the predecessor's programs");
+	return d->restart.adopted;
 }
 
 /* A record of the predecessor's programs: read when its tracer is the one of that type here. */
