@@ -1662,8 +1662,6 @@ static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
 uint64_t loader_stamp(const struct loader_request *req)
 {
 	struct wire_request *w = malloc(sizeof(*w));
-	struct strbuf src = STRBUF_INIT;
-	bool include[LOADER_TRACERS_MAX];
 	uint64_t h = 14695981039346656037ULL;
 	struct utsname u;
 	size_t i;
@@ -1676,18 +1674,18 @@ uint64_t loader_stamp(const struct loader_request *req)
 	w->daemon = 0;
 	h = fnv_bytes(h, w, sizeof(*w));
 	free(w);
-	for (i = 0; i < LOADER_TRACERS_MAX; i++)
-		include[i] = i < tracer_count;
-	if (assemble(&src, include, true) < 0) {
-		strbuf_release(&src);
-		return 0;
+	/* Every source compiled in, each tracer's (a refused drop-in has none). */
+	h = fnv_bytes(h, bpfd_common_bpf_source, strlen(bpfd_common_bpf_source));
+	h = fnv_bytes(h, bpfd_io_uring_bpf_source, strlen(bpfd_io_uring_bpf_source));
+	for (i = 0; i < tracer_count; i++) {
+		const struct tracer_ops *t = tracer_table[i];
+
+		h = fnv_bytes(h, t->name, strlen(t->name) + 1);
+		if (t->bpf_source)
+			h = fnv_bytes(h, t->bpf_source, strlen(t->bpf_source) + 1);
+		if (t->io_uring_source)
+			h = fnv_bytes(h, t->io_uring_source, strlen(t->io_uring_source) + 1);
 	}
-	h = fnv_bytes(h, src.buf, src.len);
-	strbuf_release(&src);
-	for (i = 0; i < tracer_count; i++)
-		if (tracer_table[i]->own_module)
-			h = fnv_bytes(h, tracer_table[i]->bpf_source,
-				      strlen(tracer_table[i]->bpf_source));
 	/* Another kernel, even of the same release, is another build of the programs. */
 	if (uname(&u) == 0) {
 		h = fnv_bytes(h, u.release, strlen(u.release));
