@@ -153,7 +153,7 @@ static void test_errors(void **state)
 		{ "[[hook]]\ntracepoint = \"a:b\"\n[[field]]\nname = \"s\"\ntype = \"bytes\"\nmax = 4\n",
 		  "field s.max: a bytes takes length" },
 		{ "[[hook]]\ntracepoint = \"a:b\"\n[[field]]\nname = \"s\"\ntype = \"u8\"\nmax = 4\n",
-		  "field s.max: only strings have max and bytes length" },
+		  "field s.max: only strings and paths have max and bytes length" },
 		{ "[[hook]]\ntracepoint = \"a:b\"\n[[field]]\nname = \"f\"\ntype = \"flags\"\n",
 		  "field f.values: a flags needs its names" },
 		{ "[[hook]]\ntracepoint = \"a:b\"\n[[field]]\nname = \"f\"\ntype = \"flags\"\nsize = 3\n"
