@@ -9,7 +9,9 @@
  *   build/bench/bench_chmod_decode --print	the events, as JSON then text
  *
  * --print is how unit.chmod's expected events were made: the same records
- * through the decoder before and after, compared byte for byte.
+ * through the decoder before and after, compared byte for byte. Where the
+ * tracer is described (chmod_desc.h), it also times reading chmod.toml,
+ * what the description adds to every start of the daemon and the client.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -21,6 +23,11 @@
 #include "lib/strbuf.h"
 #include "tracer.h"
 #include "tracers/chmod/chmod.h"
+#if __has_include("chmod_desc.h")
+#include "chmod_desc.h"
+#include "tracers/dropin/dropin.h"
+#define DESCRIBED 1
+#endif
 
 extern const struct tracer_ops chmod_tracer;
 
@@ -133,6 +140,20 @@ int main(int argc, char **argv)
 	}
 	printf("chmod decode: %ld records, %d rounds: best %.1f ns/record, mean %.1f\n", n, ROUNDS,
 	       best, mean);
+#ifdef DESCRIBED
+	{
+		static struct dropin_builtin b;
+		char err[DROPIN_ERROR_MAX];
+		double t0 = now_ns();
+		int k;
+
+		for (k = 0; k < 1000; k++)
+			if (dropin_builtin_init(&b, "chmod", bpfd_chmod_desc_source, err,
+						sizeof(err)) < 0)
+				return 1;
+		printf("chmod.toml read: %.1f us\n", (now_ns() - t0) / 1000 / 1e3);
+	}
+#endif
 	strbuf_release(&sb);
 	free(ev);
 	return 0;
