@@ -159,7 +159,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_truncate)
 	const char *name;
 	void *task = (void *)bpf_get_current_task();
 	char first = 0;
-	u32 len;
+	u32 len, plen;
 	int n;
 
 	if (!r)
@@ -174,10 +174,40 @@ TRACEPOINT_PROBE(syscalls, sys_exit_truncate)
 	area = bpfd_path_area(r);
 	len = bpfd_path_resolve(area, task, &start, BPFD_PATH_BASE);
 	r->filename_flags = area->flags;
-	r->filename_len = bpfd_path_copy(r->filename, area, len);
-	n = bpfd_read_user_str(&r->filename[BPFD_BOUND(r->filename_len, 2 * BPFD_PATH_MAX)], 256,
-			       name);
-	r->filename_arg_len = n > 0 ? n : 0;
+	plen = bpfd_path_copy(r->filename, area, len);
+	r->filename_len = plen;
+	plen = BPFD_BOUND(plen, 2 * BPFD_PATH_MAX);
+	n = bpfd_read_user_str(&r->filename[plen], 256, name);
+	if (n < 0)
+		n = 0;
+	r->filename_arg_len = n;
+	/* Up to the name's end only: the record's length varies with the path's. */
+	bpfd_submit(r, __builtin_offsetof(struct bpfd_dropin_record, filename) + plen +
+		    BPFD_BOUND(n, 512), BPFD_TRACER_TYPE);
+	return 0;
+}
+"""
+
+# A path whose lengths say more than the field holds: every record refused.
+LYING_PATH_TOML = """\
+[[hook]]
+tracepoint = "syscalls:sys_exit_unshare"
+[[field]]
+name = "filename"
+type = "path"
+max = 16
+"""
+LYING_PATH_C = """\
+TRACEPOINT_PROBE(syscalls, sys_exit_unshare)
+{
+	struct bpfd_dropin_record *r = bpfd_dropin_begin();
+
+	if (!r)
+		return 0;
+	r->filename_flags = BPFD_PATH_FILE;
+	r->filename_len = 2;
+	r->filename_arg_len = 17;
+	r->filename[0] = '/';
 	bpfd_dropin_submit(r);
 	return 0;
 }
@@ -209,6 +239,8 @@ def setup():
     write(os.path.join(TD, "short.bpf.c"), SHORT_C)
     write(os.path.join(TD, "truncpath.toml"), PATH_TOML)
     write(os.path.join(TD, "truncpath.bpf.c"), PATH_C)
+    write(os.path.join(TD, "liarpath.toml"), LYING_PATH_TOML)
+    write(os.path.join(TD, "liarpath.bpf.c"), LYING_PATH_C)
     write(os.path.join(TD, "optional.toml"), OPTIONAL_TOML)
     write(os.path.join(TD, "optional.bpf.c"), OPTIONAL_C)
     write(os.path.join(TD, "broken.toml"), SETNS_TOML)
@@ -229,7 +261,7 @@ def setup():
     with open(os.path.join(EXAMPLES, "rules", "tunnel_lookup.toml")) as f:
         tunnel = f.read()
     d = Daemon("--tracers", "chmod,nschange,ptrace,dnslookup,hostcall,optional,short,broken,"
-               "nofield,unverified,wrongdesc,truncpath", "--tracers-dir", TD)
+               "nofield,unverified,wrongdesc,truncpath,liarpath", "--tracers-dir", TD)
     d.write_rules({
         "user_namespace": example,
         # `trace` streams what some rule matches: this one, every namespace change.
@@ -303,15 +335,19 @@ def test_listed_by_the_daemon():
 
 
 def test_short_records_refused():
-    """A program that sends less than its description says: each record is
-    refused before a field is read, counted as lost, and no event is made."""
-    before = tracers()["short"]
+    """A program that sends less than its description says, or a path whose
+    lengths pass its field: each record is refused (before a field is read,
+    for the short one), counted as lost, and no event is made."""
+    before = tracers()
     for _ in range(3):
         subprocess.run(["unshare", "-n", "true"], check=True)
-    wait_until(lambda: tracers()["short"]["lost"] - before["lost"] >= 3, "short records counted")
-    st = tracers()["short"]
-    assert st["state"] == "loaded" and st["events"] == 0, st
-    assert not T.all(lambda e: e["tracer"] == "short")
+    # liarpath's records are long enough, but its path's lengths pass its field.
+    for name in ("short", "liarpath"):
+        wait_until(lambda: tracers()[name]["lost"] - before[name]["lost"] >= 3,
+                   name + "'s records counted")
+        st = tracers()[name]
+        assert st["state"] == "loaded" and st["events"] == 0, st
+        assert not T.all(lambda e: e["tracer"] == name)
     # The tracer beside it on the same hook still reports.
     assert tracers()["nschange"]["events"] > 0
 
