@@ -205,8 +205,6 @@ json_t *control_status(struct control *d)
 			  "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
 			  (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
 			  (json_int_t)cs.misses);
-	if (reply)
-		json_object_set_new(reply, "rules", rules_status_json(d));
 	/* The tracers' own objects (tracer_ops.status), running or not. */
 	for (i = 0; reply && i < tracer_count; i++)
 		if (tracer_table[i]->status)
@@ -249,6 +247,7 @@ json_t *control_status(struct control *d)
 				  "limit", (json_int_t)SERVER_CLIENTS_MAX, "admin_slots",
 				  (json_int_t)SERVER_ADMIN_SLOTS, "refused", (json_int_t)ss.refused,
 				  "disconnected", (json_int_t)ss.disconnected));
+		json_object_set_new(reply, "rules", rules_status_json(d));
 	}
 	return reply;
 }
