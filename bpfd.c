@@ -15,6 +15,8 @@
 
 #define DEFAULT_CONFIG "/etc/bpfd/bpfd.conf"
 
+static char *const *main_argv;
+
 static int cmd_daemon(const struct cli *cli)
 {
 	struct daemon_options o = {
@@ -28,6 +30,9 @@ static int cmd_daemon(const struct cli *cli)
 		.cgroup_hierarchy = cli->cgroup_hierarchy,
 		.metrics = cli->metrics,
 		.debug = cli->debug,
+		.argv = main_argv,
+		.cleanup = cli->cleanup,
+		.keep = cli->keep,
 	};
 
 	return daemon_main(&o);
@@ -35,7 +40,8 @@ static int cmd_daemon(const struct cli *cli)
 
 static const enum cli_opt_id daemon_opts[] = { OPT_RULES_DIR, OPT_CONFIG, OPT_TRACERS,
 					       OPT_TRACERS_DIR, OPT_TRACER_OPTIONS,
-					       OPT_CGROUP_HIERARCHY, OPT_METRICS, OPT_HELP };
+					       OPT_CGROUP_HIERARCHY, OPT_METRICS, OPT_CLEANUP,
+					       OPT_KEEP, OPT_HELP };
 static const enum cli_opt_id trace_opts[] = { OPT_JSON, OPT_TRACER, OPT_RULE, OPT_CONTAINER,
 					      OPT_PRIORITY, OPT_TAG, OPT_HELP };
 static const enum cli_opt_id json_opts[] = { OPT_JSON, OPT_HELP };
@@ -53,6 +59,9 @@ const struct cli_command cli_commands[] = {
 	{ "ls", "", "List the rules: NAME TRACER PRIORITY ACTIONS TAGS.", json_opts, 0, 0, cmd_ls },
 	{ "resume", "CONTAINER...", "Thaw containers (an id or a unique prefix) that pause froze.",
 	  json_opts, 1, -1, cmd_resume },
+	{ "restart", "",
+	  "Restart the daemon without a gap: its programs handed to a new image of it.",
+	  json_opts, 0, 0, cmd_restart },
 	{ "check", "[RULE_FILE...]",
 	  "Validate rule files, and with --config a config file (no daemon needed).",
 	  check_opts, 0, -1,
@@ -96,6 +105,7 @@ int main(int argc, char **argv)
 	struct cli cli;
 	char err[512];
 
+	main_argv = argv;
 	/* The daemon's loader process (loader.c), not a command. */
 	if (argc == 3 && strcmp(argv[1], LOADER_EXEC_ARG) == 0)
 		return loader_exec_main(atoi(argv[2]));

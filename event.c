@@ -100,6 +100,7 @@ void event_init(struct event *ev)
 	ev->container_owner_uid = -1;
 	ev->n_rules = 0;
 	ev->rules_omitted = 0;
+	ev->replayed = false;
 	ev->priority = NULL;
 	ev->n_tags = 0;
 	ev->n_data = 0;
@@ -754,6 +755,7 @@ int event_to_json_bounded(const struct event *ev, struct strbuf *out, size_t max
 	}
 	if (ev->priority)
 		total += strlen(ev->priority);
+	total += 16;	/* ,"replayed":true */
 	for (i = 0; i < n_tags; i++) {
 		tag_len[i] = strlen(str_or_empty(ev->tags[i]));
 		total += tag_len[i] + 1;
@@ -842,6 +844,8 @@ int event_to_json_bounded(const struct event *ev, struct strbuf *out, size_t max
 		p = PUT_LIT(p, ",\"rules_omitted\":");
 		p = put_u64(p, ev->rules_omitted);
 	}
+	if (ev->replayed)
+		p = PUT_LIT(p, ",\"replayed\":true");
 	/* Only on an event rules matched: a tracer without rules has neither. */
 	if (ev->priority) {
 		p = PUT_LIT(p, ",\"priority\":");
@@ -1159,6 +1163,7 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 	}
 	if (ev->priority)
 		total += strlen(ev->priority) + 12;
+	total += 14;	/* replayed=true */
 	if (command_len > STRING_LEN_MAX)
 		return -ENOMEM;
 	for (i = 0; i < n_data; i++) {
@@ -1212,6 +1217,8 @@ static int text_format(const struct event *ev, const char *command, size_t comma
 		p = PUT_LIT(p, " rules_omitted=");
 		p = put_u64(p, ev->rules_omitted);
 	}
+	if (ev->replayed)
+		p = PUT_LIT(p, " replayed=true");
 	if (ev->priority) {
 		p = PUT_LIT(p, " priority=");
 		p = text_put_str_value(p, ev->priority, strlen(ev->priority));
@@ -1435,6 +1442,10 @@ static int event_from_json(const json_t *root, struct event *ev, const char **co
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
 		return -EINVAL;
 	ev->rules_omitted = v ? (size_t)json_integer_value(v) : 0;
+	v = json_object_get(root, "replayed");
+	if (v && !json_is_boolean(v))
+		return -EINVAL;
+	ev->replayed = json_is_true(v);
 	v = json_object_get(root, "priority");
 	if (v && !json_is_string(v))
 		return -EINVAL;

@@ -116,6 +116,11 @@ struct event {
 	size_t n_rules;
 	size_t rules_omitted;
 	/*
+	 * Recorded while no daemon ran (keep = true, docs/architecture.md), and
+	 * delivered by the next: JSON "replayed": true, only when so.
+	 */
+	bool replayed;
+	/*
 	 * The highest priority of the rules that matched ("warning"...; NULL
 	 * when none did), and their tags, each once, the first EVENT_TAGS_MAX
 	 * (docs/rules.md). Not owned: the rules'.

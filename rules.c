@@ -66,6 +66,7 @@ enum field {
 	FIELD_CONTAINER_ID,		/* a string, "" for the host */
 	FIELD_CONTAINER_RUNTIME,	/* a string of container_runtimes[] */
 	FIELD_CONTAINER_META,		/* container_name, container_label.KEY, k8s_pod, ...: a string */
+	FIELD_EXE,			/* the process's own executable (proctable.h) */
 	FIELD_PARENT_COMMAND,		/* the nearest ancestor's comm (proctable.h) */
 	FIELD_PARENT_EXE,		/* its executable */
 	FIELD_ANCESTOR_COMMAND,		/* any ancestor's comm: several values, not indexed */
@@ -847,6 +848,12 @@ static bool event_string(const struct event *ev, enum field field, const char *k
 		/* Absent where the runtime's state did not say: like a data key an event lacks. */
 		*s = container_meta_get(ev->container_meta, key, len);
 		return *s != NULL;
+	case FIELD_EXE:
+		if (!ev->exe)
+			return false;
+		*s = ev->exe;
+		*len = ev->exe_len;
+		return true;
 	case FIELD_PARENT_COMMAND:
 		if (!ev->n_ancestors || !ev->ancestors[0].command)
 			return false;
@@ -951,10 +958,17 @@ static bool filter_holds(const struct filter *f, const struct event *ev, bool va
 			return false;
 		return !valset_has_number(&f->exclude, n);
 	}
-	if (!event_string(ev, f->field, f->key, &s, &len))
+	if (!event_string(ev, f->field, f->key, &s, &len)) {
+		/*
+		 * An executable not known holds no filter with values and every
+		 * exclude-only one, as ancestors do: not known is not trusted.
+		 */
+		if (f->field == FIELD_EXE)
+			return !f->has_values;
 		/* No path (none reported), but maybe the file the kernel recognised. */
 		return f->alias && event_string(ev, FIELD_DATA, f->alias, &s, &len) &&
 		       string_holds(f, s, len, false);
+	}
 	if (f->field == FIELD_ADDRESS) {
 		struct cidr host;
 
@@ -2091,6 +2105,7 @@ static const struct {
 	const char *name;
 	enum field field;
 } process_keys[] = {
+	{ "exe", FIELD_EXE },
 	{ "parent_command", FIELD_PARENT_COMMAND },
 	{ "parent_exe", FIELD_PARENT_EXE },
 	{ "ancestor_command", FIELD_ANCESTOR_COMMAND },
@@ -2115,7 +2130,7 @@ static const char *filter_keys(const struct tracer_ops *t, char *buf, size_t siz
 	if (o < size)
 		snprintf(buf + o, size - o,
 			 ", container_id, container_runtime, container_name, container_image, "
-			 "container_label.KEY, k8s_namespace, k8s_pod, parent_command, parent_exe, "
+			 "container_label.KEY, k8s_namespace, k8s_pod, exe, parent_command, parent_exe, "
 			 "ancestor_command, ancestor_exe");
 	return buf;
 }

@@ -246,11 +246,12 @@ struct tracer_ops {
 	 */
 	void (*contained_exec)(void *state, int pid);
 	/*
-	 * A tracer made from a description (a drop-in, tracers/dropin/):
-	 * decode_desc(desc, ...) decodes its records instead of decode, and
-	 * its program is compiled as a BCC module of its own, which shares
-	 * the common program's maps, so that one that fails costs the others
-	 * nothing.
+	 * A tracer whose record is described (tracers/dropin/: a drop-in,
+	 * or a built-in with its NAME.toml, such as chmod):
+	 * decode_desc(desc, ...) decodes its records instead of decode. A
+	 * drop-in's program is also compiled as a BCC module of its own
+	 * (own_module), which shares the common program's maps, so that one
+	 * that fails costs the others nothing.
 	 */
 	const void *desc;
 	int (*decode_desc)(const void *desc, const void *rec, size_t size, struct event *ev);

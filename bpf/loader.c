@@ -14,7 +14,10 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -752,16 +755,13 @@ static int send_with_fds(int sock, const void *buf, size_t len, const int *fds, 
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
 }
 
-static void send_result(int sock, struct loader *l, int err, const char *message,
-			bool tracers_only)
+/* @l as the wire says it (the fds, in wire_fds() order, beside it); their count. */
+static int fill_wire(struct loader_wire *w, struct loader *l, int err, const char *message,
+		     bool tracers_only, int **slots)
 {
-	struct loader_wire *w = calloc(1, sizeof(*w));
-	int *slots[WIRE_FDS_MAX], fds[WIRE_FDS_MAX];
 	int n = 0, i;
 	size_t t;
 
-	if (!w)
-		return;
 	w->err = err;
 	snprintf(w->message, sizeof(w->message), "%s", message);
 	if (!err) {
@@ -783,6 +783,19 @@ static void send_result(int sock, struct loader *l, int err, const char *message
 		w->tracers[t].has_prog = !err && l->tracers[t].uprobe_prog_fd >= 0;
 		w->tracers[t].n_maps = err ? 0 : l->tracers[t].n_maps;
 	}
+	return n;
+}
+
+static void send_result(int sock, struct loader *l, int err, const char *message,
+			bool tracers_only)
+{
+	struct loader_wire *w = calloc(1, sizeof(*w));
+	int *slots[WIRE_FDS_MAX], fds[WIRE_FDS_MAX];
+	int n, i;
+
+	if (!w)
+		return;
+	n = fill_wire(w, l, err, message, tracers_only, slots);
 	for (i = 0; i < n; i++)
 		fds[i] = *slots[i];
 	(void)!send_with_fds(sock, w, sizeof(*w), fds, n);
@@ -837,6 +850,9 @@ static void __attribute__((noreturn)) loader_child(int sock, const struct loader
 	_exit(0);
 }
 
+static int take_wire(struct loader *l, const struct loader_wire *w, int *fds, int n_fds,
+		     bool tracers_only, const char *from, char *err, size_t err_size);
+
 static int receive_result(int sock, struct loader *l, bool tracers_only, char *err,
 			  size_t err_size)
 {
@@ -845,9 +861,7 @@ static int receive_result(int sock, struct loader *l, bool tracers_only, char *e
 	struct iovec iov;
 	struct msghdr msg = { 0 };
 	struct cmsghdr *cm;
-	int *slots[WIRE_FDS_MAX];
-	int fds[WIRE_FDS_MAX], n_fds = 0, want, i;
-	size_t t;
+	int fds[WIRE_FDS_MAX], n_fds = 0, i;
 	ssize_t n;
 
 	if (!w)
@@ -871,8 +885,30 @@ static int receive_result(int sock, struct loader *l, bool tracers_only, char *e
 	}
 	if (n != (ssize_t)sizeof(*w)) {
 		snprintf(err, err_size, "the loader process died before it finished (see the log)");
-		goto fail;
+		for (i = 0; i < n_fds; i++)
+			close(fds[i]);
+		free(w);
+		return -EPROTO;
 	}
+	if (msg.msg_flags & MSG_CTRUNC)
+		n_fds = -1;
+	n = take_wire(l, w, fds, n_fds, tracers_only, "the loader process", err, err_size);
+	free(w);
+	return (int)n;
+}
+
+/*
+ * @l from the wire @w and the @n_fds fds beside it (-1: some were lost),
+ * in wire_fds() order; every fd is closed on a failure. @from names the
+ * sender in messages.
+ */
+static int take_wire(struct loader *l, const struct loader_wire *w, int *fds, int n_fds,
+		     bool tracers_only, const char *from, char *err, size_t err_size)
+{
+	int *slots[WIRE_FDS_MAX];
+	int want, i, r;
+	size_t t;
+
 	for (t = 0; t < l->n_tracers; t++) {
 		l->tracers[t].state = w->tracers[t].state;
 		memcpy(l->tracers[t].error, w->tracers[t].error, LOADER_ERR_LEN);
@@ -882,8 +918,8 @@ static int receive_result(int sock, struct loader *l, bool tracers_only, char *e
 	}
 	if (w->err) {
 		snprintf(err, err_size, "%s", w->message);
-		n = w->err;
-		goto fail_errno;
+		r = w->err < 0 ? w->err : -w->err;
+		goto fail;
 	}
 	l->compile_ms = w->compile_ms;
 	memcpy(l->bcc_version, w->bcc_version, sizeof(l->bcc_version) - 1);
@@ -905,8 +941,8 @@ static int receive_result(int sock, struct loader *l, bool tracers_only, char *e
 		l->n_shared++;
 	}
 	want = wire_fds(l, slots, tracers_only);
-	if (want != n_fds || (msg.msg_flags & MSG_CTRUNC)) {
-		snprintf(err, err_size, "the loader process sent %d fds, %d expected", n_fds, want);
+	if (want != n_fds) {
+		snprintf(err, err_size, "%s sent %d fds, %d expected", from, n_fds, want);
 		l->n_common = 0;
 		l->n_shared = 0;
 		for (t = 0; t < l->n_tracers; t++) {
@@ -914,19 +950,16 @@ static int receive_result(int sock, struct loader *l, bool tracers_only, char *e
 			l->tracers[t].uprobe_prog_fd = -1;
 			l->tracers[t].n_maps = 0;
 		}
+		r = -EPROTO;
 		goto fail;
 	}
 	for (i = 0; i < want; i++)
 		*slots[i] = fds[i];
-	free(w);
 	return 0;
 fail:
-	n = -EPROTO;
-fail_errno:
 	for (i = 0; i < n_fds; i++)
 		close(fds[i]);
-	free(w);
-	return n < 0 ? (int)n : -(int)n;
+	return r;
 }
 
 /*
@@ -1393,6 +1426,21 @@ int loader_set_daemon(struct loader *l, pid_t tgid)
 	return bpfmap_update(l->daemon_fd, &zero, &info, 0);
 }
 
+int loader_take_daemon(struct loader *l, pid_t tgid)
+{
+	struct bpfd_daemon_info info = { 0 };
+	uint32_t zero = 0, old;
+	int r;
+
+	if (bpf_map_lookup_elem(l->daemon_fd, &zero, &info) == 0 && info.tgid &&
+	    info.tgid != (uint32_t)tgid) {
+		old = info.tgid;
+		bpf_map_delete_elem(l->ignored_fd, &old);
+	}
+	r = mark_ignored(l->ignored_fd, tgid);
+	return r < 0 ? r : loader_set_daemon(l, tgid);
+}
+
 int loader_start(struct loader *l)
 {
 	uint32_t one = 1, type;
@@ -1591,4 +1639,268 @@ void loader_unload(struct loader *l)
 	close_fd(&l->compat_progs_fd);
 	close_fd(&l->pf_meta_fd);
 	close_fd(&l->daemon_fd);
+}
+
+/* What loader_handover() sends before the fds: the stamp and the tracers' names. */
+enum { HANDOVER_MAGIC = 0x62706668 };
+struct handover_head {
+	uint32_t magic;
+	uint32_t n_tracers;
+	uint64_t stamp;
+	char names[LOADER_TRACERS_MAX][LOADER_NAME_LEN];
+};
+
+static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n--)
+		h = (h ^ *c++) * 1099511628211ULL;
+	return h;
+}
+
+uint64_t loader_stamp(const struct loader_request *req)
+{
+	struct wire_request *w = malloc(sizeof(*w));
+	uint64_t h = 14695981039346656037ULL;
+	struct utsname u;
+	size_t i;
+
+	if (!w)
+		return 0;
+	/* The request, byte for byte: wire_request_fill() zeroes what it does not set. */
+	wire_request_fill(w, req);
+	/* Not the daemon's pid: what the programs know of the daemon is in bpfd_daemon. */
+	w->daemon = 0;
+	h = fnv_bytes(h, w, sizeof(*w));
+	free(w);
+	/* Every source compiled in, each tracer's (a refused drop-in has none). */
+	h = fnv_bytes(h, bpfd_common_bpf_source, strlen(bpfd_common_bpf_source));
+	h = fnv_bytes(h, bpfd_io_uring_bpf_source, strlen(bpfd_io_uring_bpf_source));
+	for (i = 0; i < tracer_count; i++) {
+		const struct tracer_ops *t = tracer_table[i];
+
+		h = fnv_bytes(h, t->name, strlen(t->name) + 1);
+		if (t->bpf_source)
+			h = fnv_bytes(h, t->bpf_source, strlen(t->bpf_source) + 1);
+		if (t->io_uring_source)
+			h = fnv_bytes(h, t->io_uring_source, strlen(t->io_uring_source) + 1);
+	}
+	/* Another kernel, even of the same release, is another build of the programs. */
+	if (uname(&u) == 0) {
+		h = fnv_bytes(h, u.release, strlen(u.release));
+		h = fnv_bytes(h, u.version, strlen(u.version));
+	}
+	return h ? h : 1;
+}
+
+int loader_handover(struct loader *l, uint64_t stamp, int *fd, char *err, size_t err_size)
+{
+	struct handover_head *head = calloc(1, sizeof(*head));
+	int sv[2], r;
+	size_t t;
+
+	if (!head) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = -errno;
+		snprintf(err, err_size, "socketpair: %s", strerror(errno));
+		free(head);
+		return r;
+	}
+	head->magic = HANDOVER_MAGIC;
+	head->stamp = stamp;
+	head->n_tracers = (uint32_t)l->n_tracers;
+	for (t = 0; t < l->n_tracers && t < LOADER_TRACERS_MAX; t++)
+		if (l->tracers[t].ops)
+			snprintf(head->names[t], LOADER_NAME_LEN, "%s", l->tracers[t].ops->name);
+	r = send(sv[0], head, sizeof(*head), MSG_NOSIGNAL) == (ssize_t)sizeof(*head) ? 0 : -errno;
+	free(head);
+	if (r == 0) {
+		/* In flight in the socket, the kernel holds every program, link and map. */
+		send_result(sv[0], l, 0, "", false);
+	}
+	close(sv[0]);
+	if (r < 0 || fcntl(sv[1], F_SETFD, 0) < 0) {
+		r = r < 0 ? r : -errno;
+		snprintf(err, err_size, "handing the programs over: %s", strerror(-r));
+		close(sv[1]);
+		return r;
+	}
+	*fd = sv[1];
+	return 0;
+}
+
+int loader_adopt(struct loader *l, int fd, uint64_t stamp, bool *same,
+		 char names[][LOADER_NAME_LEN], size_t *n_names, char *err, size_t err_size)
+{
+	struct handover_head *head = calloc(1, sizeof(*head));
+	ssize_t n;
+	size_t t;
+	int r;
+
+	loader_reset(l);
+	if (!head) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	do
+		n = recv(fd, head, sizeof(*head), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*head) || head->magic != HANDOVER_MAGIC ||
+	    head->n_tracers > LOADER_TRACERS_MAX) {
+		snprintf(err, err_size, "the predecessor's handover is not one bpfd reads");
+		free(head);
+		return -EPROTO;
+	}
+	*same = head->stamp == stamp && head->n_tracers == tracer_count;
+	*n_names = head->n_tracers;
+	for (t = 0; t < head->n_tracers; t++) {
+		memcpy(names[t], head->names[t], LOADER_NAME_LEN);
+		names[t][LOADER_NAME_LEN - 1] = '\0';
+	}
+	/* The fds come laid out by the predecessor's tracers, whatever this binary has. */
+	l->n_tracers = head->n_tracers;
+	for (t = 0; t < LOADER_TRACERS_MAX; t++)
+		l->tracers[t].ops = t < head->n_tracers && *same ? tracer_table[t] : NULL;
+	free(head);
+	r = receive_result(fd, l, false, err, err_size);
+	if (r < 0)
+		loader_reset(l);
+	return r;
+}
+
+/* What loader_pin() writes to its meta file: the handover's head, then the wire. */
+struct pinned {
+	struct handover_head head;
+	struct loader_wire wire;
+	int32_t n_fds;
+};
+
+void loader_unpin(const char *dir, const char *meta)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	/* The meta file first: a half-removed set is never taken for a whole one. */
+	unlink(meta);
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
+			unlink(path);
+	closedir(d);
+	rmdir(dir);
+}
+
+int loader_pin(struct loader *l, uint64_t stamp, const char *dir, const char *meta, char *err,
+	       size_t err_size)
+{
+	struct pinned *p = calloc(1, sizeof(*p));
+	int *slots[WIRE_FDS_MAX];
+	char path[PATH_MAX], tmp[PATH_MAX];
+	int n, i, fd, r = 0;
+	size_t t;
+
+	if (!p) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	loader_unpin(dir, meta);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		snprintf(err, err_size, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	p->head.magic = HANDOVER_MAGIC;
+	p->head.stamp = stamp;
+	p->head.n_tracers = (uint32_t)l->n_tracers;
+	for (t = 0; t < l->n_tracers && t < LOADER_TRACERS_MAX; t++)
+		if (l->tracers[t].ops)
+			snprintf(p->head.names[t], LOADER_NAME_LEN, "%s", l->tracers[t].ops->name);
+	n = fill_wire(&p->wire, l, 0, "", false, slots);
+	p->n_fds = n;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%03d", dir, i);
+		if (bpf_obj_pin(*slots[i], path) < 0) {
+			r = -errno;
+			snprintf(err, err_size, "pinning %s: %s", path, strerror(errno));
+			goto fail;
+		}
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", meta);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, p, sizeof(*p)) != (ssize_t)sizeof(*p) || fsync(fd) < 0 ||
+	    close(fd) < 0 || rename(tmp, meta) < 0) {
+		r = -errno;
+		snprintf(err, err_size, "%s: %s", meta, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+		goto fail;
+	}
+	goto out;
+fail:
+	loader_unpin(dir, meta);
+out:
+	free(p);
+	return r;
+}
+
+int loader_adopt_pins(struct loader *l, const char *dir, const char *meta, uint64_t stamp,
+		      bool *same, char names[][LOADER_NAME_LEN], size_t *n_names, char *err,
+		      size_t err_size)
+{
+	struct pinned *p = calloc(1, sizeof(*p));
+	char path[PATH_MAX];
+	int fds[WIRE_FDS_MAX], i, fd, r;
+	struct stat st;
+	size_t t;
+
+	loader_reset(l);
+	if (!p) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	fd = open(meta, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* Root's file, written by a daemon: nothing anyone else could have placed. */
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 077) || read(fd, p, sizeof(*p)) != (ssize_t)sizeof(*p) ||
+	    p->head.magic != HANDOVER_MAGIC || p->head.n_tracers > LOADER_TRACERS_MAX ||
+	    p->n_fds < 0 || p->n_fds > WIRE_FDS_MAX) {
+		snprintf(err, err_size, "%s: not what a bpfd daemon kept", meta);
+		r = -EPROTO;
+		goto out;
+	}
+	*same = p->head.stamp == stamp && p->head.n_tracers == tracer_count;
+	*n_names = p->head.n_tracers;
+	for (t = 0; t < p->head.n_tracers; t++) {
+		memcpy(names[t], p->head.names[t], LOADER_NAME_LEN);
+		names[t][LOADER_NAME_LEN - 1] = '\0';
+	}
+	l->n_tracers = p->head.n_tracers;
+	for (t = 0; t < LOADER_TRACERS_MAX; t++)
+		l->tracers[t].ops = t < p->head.n_tracers && *same ? tracer_table[t] : NULL;
+	for (i = 0; i < p->n_fds; i++) {
+		snprintf(path, sizeof(path), "%s/%03d", dir, i);
+		fds[i] = bpf_obj_get(path);
+		if (fds[i] < 0) {
+			snprintf(err, err_size, "%s: %s", path, strerror(errno));
+			while (i--)
+				close(fds[i]);
+			r = -EPROTO;
+			goto out;
+		}
+	}
+	r = take_wire(l, &p->wire, fds, p->n_fds, false, meta, err, err_size);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		loader_reset(l);
+	free(p);
+	return r;
 }

@@ -207,6 +207,13 @@ int loader_ring_consume(struct loader *l);
  */
 int loader_set_daemon(struct loader *l, pid_t tgid);
 
+/*
+ * Programs a daemon that is gone loaded (kept pinned): @tgid becomes their
+ * daemon, ignored, and the dead one's ignore mark goes, so that no process
+ * given its pid later is left unseen. 0 or a negative errno.
+ */
+int loader_take_daemon(struct loader *l, pid_t tgid);
+
 /* Switches every loaded tracer on (records start flowing). */
 int loader_start(struct loader *l);
 
@@ -246,5 +253,40 @@ bool loader_run_stats_enabled(void);
 
 /* Closes everything, which detaches every program. Safe on a zeroed loader. */
 void loader_unload(struct loader *l);
+
+/*
+ * A restart without a gap (docs/architecture.md, "Restart"): the daemon
+ * hands what it loaded to its successor, a new image of the binary in the
+ * same process, and the programs go on writing into the same ring buffer
+ * meanwhile.
+ *
+ * loader_stamp() is what @req would build, in one number: the request as
+ * the loader process would get it, every tracer's source, the kernel.
+ * loader_handover() puts @l's fds, the tracers' names and @stamp into a
+ * socket and returns, in *@fd, its other end, which survives exec; @l is
+ * left as it is (if exec fails, the daemon goes on with it). loader_adopt(), in the successor, takes them
+ * back into @l, *@same when the stamp is @stamp, and the old tracers'
+ * names in @names (LOADER_TRACERS_MAX × LOADER_NAME_LEN, *@n_names of
+ * them): a record's type means the tracer of that name there.
+ */
+enum { LOADER_NAME_LEN = 64 };
+uint64_t loader_stamp(const struct loader_request *req);
+int loader_handover(struct loader *l, uint64_t stamp, int *fd, char *err, size_t err_size);
+int loader_adopt(struct loader *l, int fd, uint64_t stamp, bool *same,
+		 char names[][LOADER_NAME_LEN], size_t *n_names, char *err, size_t err_size);
+
+/*
+ * keep = true (docs/architecture.md, "Keeping the programs"): @l's fds
+ * pinned in @dir of the BPF filesystem, one file each in wire order, and
+ * what they are (the tracers' names, @stamp, their layout) in the file
+ * @meta, written whole or not at all. loader_adopt_pins() opens them again,
+ * as loader_adopt() takes a handover; loader_unpin() removes them all.
+ */
+int loader_pin(struct loader *l, uint64_t stamp, const char *dir, const char *meta, char *err,
+	       size_t err_size);
+int loader_adopt_pins(struct loader *l, const char *dir, const char *meta, uint64_t stamp,
+		      bool *same, char names[][LOADER_NAME_LEN], size_t *n_names, char *err,
+		      size_t err_size);
+void loader_unpin(const char *dir, const char *meta);
 
 #endif

@@ -25,6 +25,10 @@ const struct cli_option cli_options[] = {
 	{ OPT_CONTAINER, "container", 0, "ID", "only events of this container (an id prefix or its name)" },
 	{ OPT_METRICS, "metrics", 0, "ADDRESS",
 	  "serve Prometheus metrics at HOST:PORT, [IPV6]:PORT or a unix socket path" },
+	{ OPT_CLEANUP, "cleanup", 0, NULL,
+	  "remove the programs a daemon with keep = true left pinned, and exit" },
+	{ OPT_KEEP, "keep", 0, NULL,
+	  "keep = true: the programs pinned, recording on if the daemon dies (a crash)" },
 	{ OPT_PRIORITY, "priority", 0, "PRIORITY",
 	  "only events of rules of this priority or above (debug info notice warning error "
 	  "critical)" },
@@ -109,6 +113,8 @@ static void set_option(struct cli *cli, const struct cli_option *o, const char *
 	case OPT_TRACER_OPTIONS: break;	/* set_tracer_option() */
 	case OPT_CGROUP_HIERARCHY: cli->cgroup_hierarchy = value; break;
 	case OPT_METRICS: cli->metrics = value; break;
+	case OPT_CLEANUP: cli->cleanup = true; break;
+	case OPT_KEEP: cli->keep = true; break;
 	}
 }
 

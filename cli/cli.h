@@ -30,6 +30,8 @@ enum cli_opt_id {
 	OPT_CGROUP_HIERARCHY,
 	OPT_TRACERS_DIR,
 	OPT_METRICS,
+	OPT_CLEANUP,
+	OPT_KEEP,
 	OPT_PRIORITY,
 	OPT_TAG,
 };
@@ -75,6 +77,8 @@ struct cli {
 	struct tracer_config tracer_cfg;	/* the tracers' options given (values in argv) */
 	const char *cgroup_hierarchy;
 	const char *metrics;		/* daemon --metrics ADDRESS */
+	bool cleanup;			/* daemon --cleanup: remove what keep = true pinned */
+	bool keep;			/* daemon --keep: keep = true */
 	char **args;
 	int n_args;
 };

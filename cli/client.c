@@ -387,9 +387,13 @@ int cmd_status(const struct cli *cli)
 	return 0;
 }
 
-/* Handles one streamed frame; text mode converts, JSON mode copies. */
+/*
+ * Handles one streamed frame; text mode converts, JSON mode copies. A
+ * restart notice sets *@restarting: the connection will close, and the
+ * successor listens on the same socket.
+ */
 static void trace_frame(const struct cli *cli, const char *payload, size_t len,
-			struct strbuf *line)
+			struct strbuf *line, bool *restarting)
 {
 	static const char notice[] = "{\"notice\"";
 
@@ -397,8 +401,11 @@ static void trace_frame(const struct cli *cli, const char *payload, size_t len,
 		json_t *n = json_loadb(payload, len, 0, NULL);
 
 		fflush(stdout);
-		fprintf(stderr, "bpfd: lost %lld events: this client read too slowly\n",
-			(long long)jint(n, "lost"));
+		if (!strcmp(jstr(n, "notice"), "restart"))
+			*restarting = true;
+		else if (!strcmp(jstr(n, "notice"), "lost"))
+			fprintf(stderr, "bpfd: lost %lld events: this client read too slowly\n",
+				(long long)jint(n, "lost"));
 		json_decref(n);
 		return;
 	}
@@ -412,6 +419,31 @@ static void trace_frame(const struct cli *cli, const char *payload, size_t len,
 		fwrite(line->buf, 1, line->len, stdout);
 		putchar('\n');
 	}
+}
+
+/*
+ * After a restart notice: the daemon's socket again, as soon as its
+ * successor accepts (the listening socket is handed over, so connections
+ * wait in its backlog meanwhile), within RECONNECT_MS.
+ */
+static int reconnect(const struct cli *cli)
+{
+	enum { RECONNECT_MS = 60000, RECONNECT_POLL_MS = 20 };
+	int waited, fd = -1;
+
+	for (waited = 0; waited < RECONNECT_MS; waited += RECONNECT_POLL_MS) {
+		fd = ipc_connect(cli->socket_path);
+		if (fd >= 0) {
+			if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 4 << 20 },
+				       sizeof(int)) < 0)
+				setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ 4 << 20 }, sizeof(int));
+			return fd;
+		}
+		usleep(RECONNECT_POLL_MS * 1000);
+	}
+	fprintf(stderr, "bpfd: the daemon restarted and did not come back at %s: %s\n",
+		cli->socket_path, strerror(-fd));
+	return -1;
 }
 
 int cmd_trace(const struct cli *cli)
@@ -429,7 +461,7 @@ int cmd_trace(const struct cli *cli)
 	size_t len;
 	json_t *reply;
 	struct pollfd pfd[2];
-	bool first = true;
+	bool first = true, restarting = false;
 	ssize_t n;
 	int fd, rc, status = 1;
 
@@ -453,8 +485,8 @@ int cmd_trace(const struct cli *cli)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 4 << 20 }, sizeof(int)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ 4 << 20 }, sizeof(int));
 	ipc_reader_init(&r, IPC_FRAME_MAX);
+subscribe:
 	rc = ipc_send_frame(fd, text, strlen(text));
-	free(text);
 	if (rc < 0) {
 		fprintf(stderr, "bpfd: sending to the daemon: %s\n", strerror(-rc));
 		goto out;
@@ -471,7 +503,7 @@ int cmd_trace(const struct cli *cli)
 				json_decref(reply);
 				continue;
 			}
-			trace_frame(cli, payload, len, &line);
+			trace_frame(cli, payload, len, &line, &restarting);
 		}
 		if (rc < 0) {
 			fprintf(stderr, "bpfd: bad frame from the daemon: %s\n", strerror(-rc));
@@ -500,6 +532,19 @@ int cmd_trace(const struct cli *cli)
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n <= 0 && restarting) {
+			/* The successor listens on the same socket: subscribe there. */
+			close(fd);
+			fd = reconnect(cli);
+			if (fd < 0)
+				goto out;
+			ipc_reader_release(&r);
+			ipc_reader_init(&r, IPC_FRAME_MAX);
+			first = true;
+			restarting = false;
+			fprintf(stderr, "bpfd: the daemon restarted; tracing again\n");
+			goto subscribe;
+		}
 		if (n <= 0) {
 			fprintf(stderr, "bpfd: the daemon closed the connection\n");
 			goto out;
@@ -509,9 +554,11 @@ int cmd_trace(const struct cli *cli)
 	}
 out:
 	fflush(stdout);
+	free(text);
 	strbuf_release(&line);
 	ipc_reader_release(&r);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return status;
 }
 
@@ -612,6 +659,64 @@ int cmd_resume(const struct cli *cli)
 		json_decref(reply);
 	}
 	return status;
+}
+
+/* status's restart object, or NULL (no reply: the daemon is not back yet). */
+static json_t *restart_status(const struct cli *cli)
+{
+	json_t *req = json_pack("{s:s}", "op", "status");
+	json_t *reply = request(cli, req, true), *r = NULL;
+
+	json_decref(req);
+	if (reply && json_is_true(json_object_get(reply, "ok")))
+		r = json_incref(json_object_get(reply, "restart"));
+	json_decref(reply);
+	return r;
+}
+
+int cmd_restart(const struct cli *cli)
+{
+	enum { WAIT_MS = 600000, POLL_MS = 20 };
+	json_t *req = json_pack("{s:s}", "op", "restart"), *reply, *before, *after = NULL;
+	json_int_t count;
+	int waited;
+
+	before = restart_status(cli);
+	count = json_integer_value(json_object_get(before, "restarts"));
+	json_decref(before);
+	reply = request(cli, req, false);
+	json_decref(req);
+	if (!reply)
+		return 1;
+	if (!reply_ok(reply)) {
+		json_decref(reply);
+		return 1;
+	}
+	json_decref(reply);
+	/* The successor answers once it runs: its restarts count one more. */
+	for (waited = 0; waited < WAIT_MS; waited += POLL_MS) {
+		after = restart_status(cli);
+		if (after && json_integer_value(json_object_get(after, "restarts")) > count &&
+		    json_is_true(json_object_get(after, "reading")))
+			break;
+		json_decref(after);
+		after = NULL;
+		usleep(POLL_MS * 1000);
+	}
+	if (!after) {
+		fprintf(stderr, "bpfd: the daemon did not come back at %s\n", cli->socket_path);
+		return 1;
+	}
+	if (cli->json)
+		print_json(after);
+	else
+		printf("restarted: %s, ready %.0f ms after the request\n",
+		       json_is_true(json_object_get(after, "adopted"))
+			       ? "the programs adopted, nothing compiled"
+			       : "the tracers compiled again",
+		       json_number_value(json_object_get(after, "handover_ms")));
+	json_decref(after);
+	return 0;
 }
 
 int cmd_ls(const struct cli *cli)

@@ -15,5 +15,6 @@ int cmd_rm(const struct cli *cli);
 int cmd_ls(const struct cli *cli);
 int cmd_check(const struct cli *cli);
 int cmd_resume(const struct cli *cli);
+int cmd_restart(const struct cli *cli);
 
 #endif

@@ -117,6 +117,20 @@ static json_t *kernel_maps_json(struct control *d)
 	return maps;
 }
 
+/* The restarts this daemon went through (docs/architecture.md, "Restart"). */
+static json_t *restart_json(const struct daemon_restart *r)
+{
+	if (!r)
+		return json_object();
+	/* A successor is ready once it reads events: it may wait for subscribers first. */
+	return json_pack("{s:I, s:b, s:b, s:b, s:f, s:I}", "restarts", (json_int_t)r->count,
+			 "handed_over", r->successor, "adopted", r->adopted, "reading",
+			 !r->successor || r->ready_ms, "handover_ms",
+			 r->successor && r->ready_ms ? (double)(r->ready_ms - r->requested_ms)
+						     : 0.0,
+			 "dropped", (json_int_t)r->dropped);
+}
+
 json_t *control_status(struct control *d)
 {
 	json_t *reply;
@@ -191,8 +205,6 @@ json_t *control_status(struct control *d)
 			  "cgroup_cache", "entries", (json_int_t)cs.entries, "capacity",
 			  (json_int_t)cs.capacity, "hits", (json_int_t)cs.hits, "misses",
 			  (json_int_t)cs.misses);
-	if (reply)
-		json_object_set_new(reply, "rules", rules_status_json(d));
 	/* The tracers' own objects (tracer_ops.status), running or not. */
 	for (i = 0; reply && i < tracer_count; i++)
 		if (tracer_table[i]->status)
@@ -222,14 +234,34 @@ json_t *control_status(struct control *d)
 				  "lost", (json_int_t)loader_lost(d->loader,
 								  BPFD_RECORD_CGROUP_MKDIR)));
 		json_object_set_new(reply, "process_table", process_table_json(d));
+		json_object_set_new(reply, "restart", restart_json(d->restart));
+		json_object_set_new(reply, "kept",
+				    json_pack("{s:b, s:b, s:b, s:I}", "pinned",
+					      d->kept && d->kept->pinned, "recovered",
+					      d->kept && d->kept->recovered, "adopted",
+					      d->kept && d->kept->adopted, "replayed",
+					      (json_int_t)d->pipeline->replayed));
 		json_object_set_new(
 			reply, "clients",
 			json_pack("{s:I, s:I, s:I, s:I, s:I}", "connected", (json_int_t)ss.clients,
 				  "limit", (json_int_t)SERVER_CLIENTS_MAX, "admin_slots",
 				  (json_int_t)SERVER_ADMIN_SLOTS, "refused", (json_int_t)ss.refused,
 				  "disconnected", (json_int_t)ss.disconnected));
+		json_object_set_new(reply, "rules", rules_status_json(d));
 	}
 	return reply;
+}
+
+static json_t *op_restart(void *ctx, struct client *c, json_t *req)
+{
+	struct control *d = ctx;
+
+	(void)c;
+	(void)req;
+	if (!d->restart_fn)
+		return error_reply("this daemon cannot restart itself");
+	d->restart_fn(d->owner);
+	return json_pack("{s:b, s:I}", "ok", 1, "pid", (json_int_t)getpid());
 }
 
 static json_t *op_status(void *ctx, struct client *c, json_t *req)
@@ -631,5 +663,6 @@ const struct request_op control_ops[] = {
 	{ "remove_rule", remove_args, REQUEST_ACCESS_ADMIN, op_remove_rule },
 	{ "list_rules", no_args, REQUEST_ACCESS_READ, op_list_rules },
 	{ "resume_container", resume_args, REQUEST_ACCESS_ADMIN, op_resume_container },
+	{ "restart", no_args, REQUEST_ACCESS_ADMIN, op_restart },
 	{ NULL, NULL, REQUEST_ACCESS_NONE, NULL },
 };

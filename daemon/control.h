@@ -42,6 +42,28 @@ struct container_meta_cache;
 struct paused_containers;
 
 /* What the ops use of the daemon; the daemon owns all of it and fills it before serving. */
+/* A restart (docs/architecture.md, "Restart"): what status says of it. */
+struct daemon_restart {
+	bool requested;		/* asked for: the loop stops, the programs are handed over */
+	bool successor;		/* this daemon took over from a predecessor */
+	bool adopted;		/* ... its programs as they were, nothing compiled */
+	int64_t requested_ms;	/* when the predecessor was asked (CLOCK_MONOTONIC ms) */
+	int64_t ready_ms;	/* when this one was ready to read events */
+	uint64_t dropped;	/* the predecessor's records of tracers this one has not */
+	unsigned int count;	/* restarts since the daemon was first started */
+	int fd;			/* the predecessor's handover, until adopted; -1 */
+	int subscribers;	/* the predecessor's `trace` subscribers, awaited back */
+	int64_t hold_until_ms;	/* the ring is read from then, or once they are back */
+};
+
+/* keep = true (docs/architecture.md, "Keeping the programs"): what status says of it. */
+struct daemon_kept {
+	bool pinned;		/* the programs are pinned now: a crash leaves them recording */
+	bool recovered;		/* this daemon took over programs a daemon left pinned */
+	bool adopted;		/* ... as they were, nothing compiled */
+	bool repin;		/* the programs changed (a drop-in reload): pin them again */
+};
+
 struct control {
 	struct server *server;
 	const struct access_policy *access;
@@ -60,6 +82,10 @@ struct control {
 	int64_t started_ms;
 	/* create_rule and remove_rule changed the rules: the daemon updates what depends on them. */
 	void (*rules_changed)(void *owner);
+	const struct daemon_restart *restart;
+	const struct daemon_kept *kept;
+	/* The restart op: the daemon hands its programs to a new image of itself. */
+	void (*restart_fn)(void *owner);
 	void *owner;
 };
 

@@ -13,6 +13,8 @@
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -128,6 +130,15 @@ struct daemon {
 	char cgroup_mount[4096];	/* the hierarchy events are attributed by */
 	int cgroup_root;		/* its hierarchy id: 0 for cgroup2 */
 	int cgroup_subsys;		/* its v1 controller's index, -1 for cgroup2 */
+	struct daemon_restart restart;	/* SIGUSR2 and the restart op (restart.h is control.h's) */
+	char self[PATH_MAX];		/* the binary as it was started: what a restart runs */
+	uint64_t stamp;			/* what the programs were built from (loader_stamp); 0: not known */
+	struct loader *old;		/* a predecessor's programs, until new ones replace them */
+	struct daemon_kept kept;	/* keep = true (control.h) */
+	char keep_dir[PATH_MAX];	/* its pins, in the BPF filesystem */
+	char keep_meta[PATH_MAX];	/* what they are */
+	char old_names[LOADER_TRACERS_MAX][LOADER_NAME_LEN];
+	size_t n_old_names;
 };
 
 
@@ -147,9 +158,13 @@ enum {
 	DYING_WAIT_MS = 10000,
 	DYING_POLL_MS = 50,
 	PF_EXITING_FLAG = 0x4,	/* include/linux/sched.h: PF_EXITING */
+	RESTART_FLUSH_MS = 1000,	/* a restart waits this long for queues to reach clients */
+	RESTART_HOLD_MS = 3000,		/* ... and its successor this long for subscribers */
+	RESTART_POLL_MS = 20,		/* ... looking this often */
 };
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
+#define BPFFS "/sys/fs/bpf"
 #define DEFAULT_RULES_DIR "/etc/bpfd/rules"
 #define DEFAULT_TRACERS_DIR "/etc/bpfd/tracers.d"
 
@@ -1120,6 +1135,9 @@ static void apply_dropins(struct daemon *d, struct loader *res, const char *why)
 	struct dropin_reload *rl = &d->dropins;
 	size_t i;
 
+	/* The programs are no longer one build of one request: a restart compiles afresh. */
+	d->stamp = 0;
+	d->kept.repin = true;
 	for (i = 0; i < rl->n; i++) {
 		struct dropin_plan *p = &rl->plan[i];
 		const char *name = p->ops ? p->ops->name : tracer_table[p->old]->name;
@@ -1381,6 +1399,21 @@ static void reload_dropins(struct daemon *d)
 		apply_dropins(d, NULL, "");
 }
 
+static void daemon_request_restart(struct daemon *d)
+{
+	if (d->restart.requested)
+		return;
+	d->restart.requested = true;
+	d->restart.requested_ms = loop_now_ms();
+	d->loop.stop = true;
+}
+
+static void request_restart(void *owner)
+{
+	log_info("restart requested: the programs handed over");
+	daemon_request_restart(owner);
+}
+
 static void on_signal(struct loop_watch *w, uint32_t events)
 {
 	struct daemon *d = w->ctx;
@@ -1393,6 +1426,10 @@ static void on_signal(struct loop_watch *w, uint32_t events)
 		case SIGTERM:
 			log_info("signal %d: stopping", (int)si.ssi_signo);
 			d->loop.stop = true;
+			break;
+		case SIGUSR2:
+			log_info("SIGUSR2: restarting, the programs handed over");
+			daemon_request_restart(d);
 			break;
 		case SIGHUP:
 			log_info("SIGHUP: reloading the config and the rules, reopening files");
@@ -1417,6 +1454,7 @@ static int setup_signals(struct daemon *d)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -1473,6 +1511,195 @@ static void seed_process_table(struct daemon *d)
 }
 
 /* Loads and attaches the tracers, switched off until loader_start(). */
+/*
+ * Programs taken over from another daemon (@what, for the log): when @same
+ * (the stamps agree) they are this daemon's, nothing to compile; else they
+ * record on in d->old until the ones it compiles replace them
+ * (retire_predecessor()). Whether they were adopted.
+ */
+static bool take_over(struct daemon *d, struct loader *got, bool same, const char *what)
+{
+	if (!same) {
+		log_info("%s differ from this daemon's tracers: compiling them; they record "
+			 "meanwhile", what);
+		d->old = got;
+		return false;
+	}
+	d->loader = *got;
+	free(got);
+	d->loader.compile_ms = 0;
+	snprintf(d->kheaders_used, sizeof(d->kheaders_used), "none: the programs were adopted");
+	log_info("%s adopted, nothing compiled", what);
+	return true;
+}
+
+/*
+ * keep = true's pins (docs/architecture.md, "Keeping the programs"): one
+ * directory per control socket, so that daemons on other sockets keep
+ * their own, and the meta file beside the socket.
+ */
+static void keep_paths(struct daemon *d)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const char *c;
+
+	for (c = d->opts.socket_path; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	snprintf(d->keep_dir, sizeof(d->keep_dir), BPFFS "/bpfd/%016llx", (unsigned long long)h);
+	snprintf(d->keep_meta, sizeof(d->keep_meta), "%s.kept", d->opts.socket_path);
+}
+
+/* The BPF filesystem at /sys/fs/bpf (mounted when it is not) and bpfd's directory in it. */
+static int ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if ((statfs(BPFFS, &st) < 0 || st.f_type != BPF_FS_MAGIC) &&
+	    mount("bpf", BPFFS, "bpf", 0, "mode=0700") < 0)
+		return -errno;
+	if (mkdir(BPFFS "/bpfd", 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static bool keep_on(const struct daemon *d)
+{
+	return d->opts.keep || (d->config && d->config->daemon.keep);
+}
+
+/* The programs pinned again, as they are now (after a start, a restart, a drop-in reload). */
+static void keep_pin(struct daemon *d)
+{
+	char err[512];
+	int r;
+
+	if (!keep_on(d))
+		return;
+	r = ensure_bpffs();
+	if (r == 0)
+		r = loader_pin(&d->loader, d->stamp, d->keep_dir, d->keep_meta, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), BPFFS ": %s", strerror(-r));
+	d->kept.pinned = r == 0;
+	if (r < 0)
+		log_error("keep: the programs are not pinned (a crash would take them): %s", err);
+	else
+		log_debug("keep: the programs pinned in %s", d->keep_dir);
+}
+
+/*
+ * A daemon that did not stop cleanly (kill -9, a crash) left its programs
+ * pinned: they recorded on. True when they are what this daemon would
+ * build: adopted, and what the ring holds is delivered as replayed. Else
+ * they record on in d->old until the new ones replace them.
+ */
+static bool adopt_kept(struct daemon *d)
+{
+	struct loader *got;
+	struct timespec now;
+	char err[512];
+	bool same = false;
+	int r;
+
+	if (access(d->keep_meta, F_OK) != 0)
+		return false;
+	got = calloc(1, sizeof(*got));
+	r = got ? loader_adopt_pins(got, d->keep_dir, d->keep_meta, d->stamp, &same, d->old_names,
+				    &d->n_old_names, err, sizeof(err))
+		: -ENOMEM;
+	if (r == 0)
+		r = loader_take_daemon(got, getpid());
+	if (r < 0) {
+		log_warn("keep: the programs a daemon left pinned cannot be taken over: %s; "
+			 "removed, loading afresh", got ? err : "out of memory");
+		if (got && got->n_tracers)
+			loader_unload(got);
+		free(got);
+		loader_unpin(d->keep_dir, d->keep_meta);
+		return false;
+	}
+	/* What they recorded until now was recorded while no daemon ran. */
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	d->pipeline.replay_before_ns = (uint64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	d->kept.recovered = true;
+	d->kept.adopted = take_over(d, got, same, "keep: the programs a daemon left pinned");
+	if (d->kept.adopted)
+		log_info("keep: what they recorded while no daemon ran is delivered as replayed");
+	return d->kept.adopted;
+}
+
+/*
+ * A successor: the predecessor's programs, maps and ring buffer (loader_adopt).
+ * True when they are what this daemon would build (the stamps agree): no
+ * compile. Else they stay in d->old, recording, until the ones this daemon
+ * compiles replace them (retire_predecessor()).
+ */
+static bool adopt(struct daemon *d)
+{
+	struct loader *got = calloc(1, sizeof(*got));
+	char err[512];
+	bool same = false;
+	int r;
+
+	r = got ? loader_adopt(got, d->restart.fd, d->stamp, &same, d->old_names,
+			       &d->n_old_names, err, sizeof(err))
+		: -ENOMEM;
+	close(d->restart.fd);
+	d->restart.fd = -1;
+	if (r < 0) {
+		log_error("restart: taking the predecessor's programs over: %s; loading afresh",
+			  got ? err : "out of memory");
+		free(got);
+		return false;
+	}
+	d->restart.adopted = take_over(d, got, same, "restart: the predecessor's programs");
+	return d->restart.adopted;
+}
+
+/* A record of the predecessor's programs: read when its tracer is the one of that type here. */
+static int old_sample(void *ctx, void *data, size_t size)
+{
+	struct daemon *d = ctx;
+	const struct bpfd_record *r = data;
+	size_t index;
+
+	if (size >= sizeof(*r) && r->type >= BPFD_RECORD_TRACER_BASE) {
+		index = r->type - BPFD_RECORD_TRACER_BASE;
+		if (index >= d->n_old_names || index >= tracer_count ||
+		    strcmp(d->old_names[index], tracer_table[index]->name) != 0) {
+			d->restart.dropped++;
+			return 0;
+		}
+	}
+	return pipeline_sample(&d->pipeline, data, size);
+}
+
+/*
+ * The new programs record now: the predecessor's are switched off, what
+ * they recorded meanwhile is read, and they go. An event in the moment
+ * both were on may be reported twice; none falls between them.
+ */
+static void retire_predecessor(struct daemon *d)
+{
+	size_t i;
+	int n;
+
+	for (i = 0; i < d->old->n_tracers; i++)
+		loader_set_enabled(d->old, i, false);
+	if (loader_ring_open(d->old, old_sample, d) >= 0) {
+		do {
+			d->pipeline.batch_deadline_ns = INT64_MAX;
+			d->pipeline.batch_left = RING_BATCH;
+			n = loader_ring_consume(d->old);
+		} while (n > 0 || n == -EAGAIN);
+	}
+	loader_unload(d->old);
+	free(d->old);
+	d->old = NULL;
+	log_info("restart: the predecessor's programs replaced (%llu of their records were of "
+		 "tracers this daemon has not)", (unsigned long long)d->restart.dropped);
+}
+
 static int load_tracers(struct daemon *d)
 {
 	struct kernel_offsets offsets;
@@ -1506,9 +1733,6 @@ static int load_tracers(struct daemon *d)
 		log_error("tracefs is not mounted and mounting it failed: %s", strerror(-r));
 		return r;
 	}
-	r = prepare_headers(d);
-	if (r < 0)
-		return r;
 	req = (struct loader_request){ .wanted = wanted, .cfg = cfg, .offsets = &offsets,
 				       .daemon = getpid() };
 	req.cgroup_root = d->cgroup_root;
@@ -1516,6 +1740,14 @@ static int load_tracers(struct daemon *d)
 	req.cgroup_v1_subsys = d->cgroup_subsys;
 	if (d->config && d->config->daemon.ring_buffer_bytes)
 		req.ringbuf_pages = d->config->daemon.ring_buffer_bytes / 4096;
+	d->stamp = loader_stamp(&req);
+	if (d->restart.fd >= 0 && adopt(d))
+		goto loaded;
+	if (!d->restart.successor && !d->old && adopt_kept(d))
+		goto loaded;
+	r = prepare_headers(d);
+	if (r < 0)
+		return r;
 	r = loader_load(&d->loader, &req, err, sizeof(err));
 	/* The merged header tree is only needed while compiling. */
 	kheaders_cleanup(d->kheaders_merged);
@@ -1524,6 +1756,7 @@ static int load_tracers(struct daemon *d)
 		log_error("loading tracers: %s", err);
 		return r;
 	}
+loaded:
 	for (i = 0; i < d->loader.n_tracers; i++) {
 		const struct loaded_tracer *t = &d->loader.tracers[i];
 
@@ -1550,6 +1783,11 @@ static int load_tracers(struct daemon *d)
 		return ring;
 	}
 	d->ring = (struct loop_watch){ .fd = ring, .fn = on_ring, .ctx = d };
+	/* A successor reads the ring once its predecessor's subscribers are back (run()). */
+	if (d->restart.successor && d->restart.subscribers > 0) {
+		d->restart.hold_until_ms = loop_now_ms() + RESTART_HOLD_MS;
+		return 0;
+	}
 	return loop_add(&d->loop, &d->ring, EPOLLIN);
 }
 
@@ -1633,6 +1871,34 @@ static void stop_tracers(struct daemon *d)
 	}
 }
 
+static void count_subscriber(void *ctx, const struct subscriber_info *info)
+{
+	(void)info;
+	(*(int *)ctx)++;
+}
+
+/*
+ * A successor holds the ring until the predecessor's subscribers are back
+ * (`bpfd trace` reconnects by itself), at most RESTART_HOLD_MS: what the
+ * programs record meanwhile waits in the ring for them.
+ */
+static void release_ring(struct daemon *d)
+{
+	int subs = 0;
+
+	server_each_subscriber(d->server, count_subscriber, &subs);
+	if (subs < d->restart.subscribers && loop_now_ms() < d->restart.hold_until_ms)
+		return;
+	d->restart.hold_until_ms = 0;
+	if (loop_add(&d->loop, &d->ring, EPOLLIN) < 0)
+		log_error("restart: watching the ring buffer: %s", strerror(errno));
+	d->restart.ready_ms = loop_now_ms();
+	log_info("restart: reading events (%d of %d subscribers back), %lld ms after the "
+		 "request", subs, d->restart.subscribers,
+		 (long long)(d->restart.ready_ms - d->restart.requested_ms));
+	consume_ring(d);
+}
+
 static void run(struct daemon *d)
 {
 	int64_t next_tick = loop_now_ms() + TICK_MS, now;
@@ -1657,7 +1923,15 @@ static void run(struct daemon *d)
 
 			timeout = due <= 0 ? 0 : (due < timeout ? (int)due : timeout);
 		}
+		if (d->restart.hold_until_ms && timeout > RESTART_POLL_MS)
+			timeout = RESTART_POLL_MS;
 		loop_run_once(&d->loop, timeout);
+		if (d->restart.hold_until_ms)
+			release_ring(d);
+		if (d->kept.repin) {
+			d->kept.repin = false;
+			keep_pin(d);
+		}
 		metrics_server_tick(d->metrics);
 		now = loop_now_ms();
 		if (d->reload_at_ms && now >= d->reload_at_ms)
@@ -1742,6 +2016,105 @@ static int start_metrics(struct daemon *d)
 	return 0;
 }
 
+static void queued_bytes(void *ctx, const struct subscriber_info *info)
+{
+	*(size_t *)ctx += info->queued;
+}
+
+static void count_subscriber(void *ctx, const struct subscriber_info *info);
+
+/*
+ * The restart itself: what the ring holds is delivered, the queues are
+ * written to their clients, then the programs, maps and ring buffer are
+ * handed over (loader_handover()) to a new image of the binary as it was
+ * started (an upgrade's, if it was replaced), in this process. Returns
+ * only if that fails, having undone it: the daemon goes on.
+ */
+static void restart_exec(struct daemon *d)
+{
+	char env[160], err[512];
+	int64_t until = loop_now_ms() + RESTART_FLUSH_MS;
+	size_t queued;
+	int fd, subs = 0, n;
+
+	do {
+		d->pipeline.batch_deadline_ns = INT64_MAX;
+		d->pipeline.batch_left = RING_BATCH;
+		n = loader_ring_consume(&d->loader);
+	} while ((n > 0 || n == -EAGAIN) && loop_now_ms() < until);
+	action_set_flush(d->actions);
+	/* `bpfd trace` connects again when the successor listens (docs/protocol.md). */
+	server_notice_subscribers(d->server, "{\"notice\":\"restart\"}");
+	do {
+		server_flush(d->server);
+		queued = 0;
+		server_each_subscriber(d->server, queued_bytes, &queued);
+		if (queued)
+			usleep(2000);
+	} while (queued && loop_now_ms() < until);
+	server_each_subscriber(d->server, count_subscriber, &subs);
+	if (loader_handover(&d->loader, d->stamp, &fd, err, sizeof(err)) < 0) {
+		log_error("restart: %s; going on as before", err);
+		goto undo;
+	}
+	snprintf(env, sizeof(env), "%d,%d,%d,%lld,%u", fd, d->listen_fd, subs,
+		 (long long)d->restart.requested_ms, d->restart.count + 1);
+	/* The socket stays: connections made meanwhile wait in its backlog. */
+	if (fcntl(d->listen_fd, F_SETFD, 0) < 0 || setenv("BPFD_HANDOVER", env, 1) < 0) {
+		log_error("restart: %s; going on as before", strerror(errno));
+		close(fd);
+		goto undo;
+	}
+	/* Probers and their probes go with this image; the successor makes its own. */
+	stop_tracers(d);
+	/* The same pid goes on: the service manager hears READY=1 from the new image. */
+	notify_send("RELOADING=1");
+	log_info("restart: running %s", d->self);
+	fflush(NULL);
+	execv(d->self, d->opts.argv);
+	log_error("restart: exec %s: %s; going on as before", d->self, strerror(errno));
+	unsetenv("BPFD_HANDOVER");
+	close(fd);
+	fcntl(d->listen_fd, F_SETFD, FD_CLOEXEC);
+	start_tracers(d, &d->tracer_cfg);
+undo:
+	d->restart.requested = false;
+	d->loop.stop = false;
+}
+
+/*
+ * BPFD_HANDOVER, which a predecessor set for its successor (restart_exec()):
+ * the handover's fd, the listening socket's, its subscribers, when it was
+ * asked, its restart count. Taken out of the environment at once, so that
+ * no child inherits it.
+ */
+static void take_handover(struct daemon *d)
+{
+	const char *h = getenv("BPFD_HANDOVER");
+	long long requested;
+	int fd, listen_fd, subs;
+	unsigned int count;
+	struct stat st;
+
+	d->restart.fd = -1;
+	if (!h)
+		return;
+	if (sscanf(h, "%d,%d,%d,%lld,%u", &fd, &listen_fd, &subs, &requested, &count) != 5 ||
+	    fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) || fstat(listen_fd, &st) < 0 ||
+	    !S_ISSOCK(st.st_mode)) {
+		log_error("BPFD_HANDOVER=%s: not a handover from a bpfd daemon: starting afresh", h);
+		unsetenv("BPFD_HANDOVER");
+		return;
+	}
+	unsetenv("BPFD_HANDOVER");
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
+	d->restart = (struct daemon_restart){ .successor = true, .fd = fd, .subscribers = subs,
+					      .requested_ms = requested, .count = count };
+	d->listen_fd = listen_fd;
+	log_info("restart %u: taking over from the predecessor", count);
+}
+
 static void daemon_release(struct daemon *d)
 {
 	if (d->dropins.running) {
@@ -1792,6 +2165,10 @@ int daemon_main(const struct daemon_options *opts)
 	int r;
 
 	d.started_ms = loop_now_ms();
+	take_handover(&d);
+	/* What a restart runs: this binary, or its upgrade at the same path. */
+	if (!realpath("/proc/self/exe", d.self))
+		d.self[0] = '\0';
 	host_identity(&d.host_mntns, &d.host_proc);
 	if (read_config(opts, &d.start_config) < 0)
 		return 1;
@@ -1801,6 +2178,14 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	}
 	resolve_options(&d);
+	keep_paths(&d);
+	if (opts->cleanup) {
+		loader_unpin(d.keep_dir, d.keep_meta);
+		log_info("cleanup: removed what keep = true pinned for %s (%s, %s)",
+			 d.opts.socket_path, d.keep_dir, d.keep_meta);
+		daemon_release(&d);
+		return 0;
+	}
 	/* Drop-ins before the rules, which name them by tracer. */
 	load_dropins(&d);
 	if (!opts->debug && d.config && d.config->daemon.has_log_level)
@@ -1813,7 +2198,8 @@ int daemon_main(const struct daemon_options *opts)
 		return 1;
 	}
 	/* The socket first: a second daemon must not get as far as loading BPF. */
-	d.listen_fd = listen_once_dead(&d);
+	if (!d.restart.successor)
+		d.listen_fd = listen_once_dead(&d);
 	if (d.listen_fd < 0) {
 		if (d.listen_fd == -EADDRINUSE)
 			log_error("%s: another bpfd daemon is running on this socket",
@@ -1919,7 +2305,9 @@ int daemon_main(const struct daemon_options *opts)
 				      .container_meta = d.container_meta, .paused = d.paused,
 				      .tracer_state = d.tracer_state, .cgroup_mount = d.cgroup_mount,
 				      .cgroup2 = d.cgroup_subsys < 0, .started_ms = d.started_ms,
-				      .rules_changed = rules_changed, .owner = &d };
+				      .rules_changed = rules_changed, .owner = &d,
+				      .restart = &d.restart, .kept = &d.kept,
+				      .restart_fn = d.self[0] && d.opts.argv ? request_restart : NULL };
 	start_tracers(&d, &d.tracer_cfg);
 	r = loader_start(&d.loader);
 	if (r < 0) {
@@ -1927,6 +2315,13 @@ int daemon_main(const struct daemon_options *opts)
 		daemon_release(&d);
 		return 1;
 	}
+	if (d.old)
+		retire_predecessor(&d);
+	if (keep_on(&d))
+		keep_pin(&d);
+	else if (d.kept.recovered || access(d.keep_meta, F_OK) == 0)
+		/* keep was switched off: what was pinned is this daemon's now, or gone. */
+		loader_unpin(d.keep_dir, d.keep_meta);
 	/* Compiling left LLVM's heap large; give it back. */
 	malloc_trim(0);
 
@@ -1942,7 +2337,16 @@ int daemon_main(const struct daemon_options *opts)
 	if (r < 0)
 		log_warn("telling the service manager we are ready: %s", strerror(-r));
 
+	if (d.restart.successor && !d.restart.hold_until_ms)
+		d.restart.ready_ms = loop_now_ms();
 	run(&d);
+	while (d.restart.requested) {
+		restart_exec(&d);
+		run(&d);
+	}
+	/* A clean stop takes everything with it: nothing pinned records on. */
+	if (d.kept.pinned)
+		loader_unpin(d.keep_dir, d.keep_meta);
 	notify_send("STOPPING=1");
 	daemon_release(&d);
 	log_info("stopped");

@@ -23,6 +23,9 @@ struct daemon_options {
 	const char *cgroup_hierarchy;	/* "v2", a v1 controller, NULL: v2 if mounted */
 	const char *metrics;		/* --metrics ADDRESS: over the config's metrics */
 	bool debug;			/* -d: debug logging whatever the config says */
+	char *const *argv;		/* the command line, which a restart runs again */
+	bool cleanup;			/* --cleanup: remove what keep = true pinned, and exit */
+	bool keep;			/* --keep: keep = true whatever the config says */
 };
 
 /* Runs the daemon; returns the process exit code. */

@@ -143,13 +143,24 @@ static const struct single singles[] = {
 	  "Clients cut off: stalled, half-sent frame, idle.", "clients.disconnected" },
 	{ "bpfd_io_uring_seen", "gauge", "1 when what goes through io_uring is seen.",
 	  "io_uring.seen" },
+	{ "bpfd_restarts_total", "counter",
+	  "Restarts without a gap (bpfd restart, SIGUSR2) since the daemon was first started.",
+	  "restart.restarts" },
+	{ "bpfd_restart_adopted", "gauge",
+	  "1 when this daemon took its predecessor's programs as they were, nothing compiled.",
+	  "restart.adopted" },
+	{ "bpfd_programs_pinned", "gauge",
+	  "1 when the programs are pinned (keep = true): a crash leaves them recording.",
+	  "kept.pinned" },
+	{ "bpfd_replayed_events_total", "counter",
+	  "Events recorded while no daemon ran, delivered since (keep = true).", "kept.replayed" },
 };
 
 /* The status members the tables above write; the others' numbers are written generically. */
 static const char *const written[] = {
 	"ok", "pid", "uptime_s", "tracers", "events", "subscribers", "actions", "cgroup_cache",
 	"kernel_maps", "io_uring", "container_meta", "cgroup_records", "process_table", "clients",
-	"rules",
+	"rules", "restart", "kept",
 };
 
 struct page {

@@ -302,6 +302,10 @@ int pipeline_handle_record(struct pipeline *p, const void *rec, size_t size)
 		return err;
 	}
 	cnt->events++;
+	if (r->ktime_ns < p->replay_before_ns) {
+		ev->replayed = true;
+		p->replayed++;
+	}
 
 	/* A program started in a container: tracers may have work there. */
 	if (p->contained_exec && t->exec_events && ev->container_id[0])

@@ -69,6 +69,12 @@ struct pipeline {
 	size_t n_default_actions;
 	const char *hostname;
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	/*
+	 * Records made before this (CLOCK_BOOTTIME ns) were made while no
+	 * daemon ran (keep = true): their events are "replayed". 0: none.
+	 */
+	uint64_t replay_before_ns;
+	uint64_t replayed;		/* such events */
 	struct tracer_counters counters[32];
 	uint64_t unknown_records;
 	uint64_t cgroup_records;

@@ -794,6 +794,15 @@ void server_each_subscriber(struct server *s, void (*fn)(void *ctx, const struct
 	}
 }
 
+void server_notice_subscribers(struct server *s, const char *notice)
+{
+	struct client *c;
+
+	for (c = s->clients; c; c = c->next)
+		if (c->subscriber && !c->dead && !c->closing)
+			(void)!queue_frame(c, notice, strlen(notice));
+}
+
 void server_stats(const struct server *s, struct server_stats *out)
 {
 	*out = (struct server_stats){ .clients = s->n_clients, .refused = s->refused,

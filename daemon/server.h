@@ -179,6 +179,9 @@ struct subscriber_info {
 void server_each_subscriber(struct server *s, void (*fn)(void *ctx, const struct subscriber_info *),
 			    void *ctx);
 
+/* Queues the notice frame @notice (a JSON object) to every subscriber. */
+void server_notice_subscribers(struct server *s, const char *notice);
+
 struct server_stats {
 	size_t clients;		/* connected now */
 	uint64_t refused;	/* connections refused: no slot for them */

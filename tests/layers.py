@@ -20,7 +20,8 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 #             pathname, rules, tracer, config, ipc
 #   protocol  the control protocol's ops and the replies both sides print
 #   bpf       compiling, loading and attaching programs, BPF maps, BTF
-#   tracer:X  one tracer's folder (tracers/tcp: what the network tracers share)
+#   tracer:X  one tracer's folder (tracers/tcp: what the network tracers share;
+#             tracers/dropin: the description reader and decoder built-ins use too)
 #   actions   the actions and their table
 #   daemon    the loop, the pipeline, the control handlers: never one tracer
 #   cli       the command line and the client of the socket: never the daemon
@@ -31,7 +32,7 @@ ALLOWED = {
     "model": {"abi", "lib"},
     "protocol": {"abi", "lib", "model"},
     "bpf": {"abi", "lib", "model"},
-    "tracer": {"abi", "lib", "model", "bpf", "tracer:common", "tracer:tcp"},
+    "tracer": {"abi", "lib", "model", "bpf", "tracer:common", "tracer:tcp", "tracer:dropin"},
     "actions": {"abi", "lib", "model"},
     "daemon": {"abi", "lib", "model", "protocol", "bpf", "actions"},
     "cli": {"abi", "lib", "model", "protocol"},

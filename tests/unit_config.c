@@ -176,8 +176,10 @@ static void test_errors(void **state)
 		     "socket_mode, socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
 		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
 		     "client_idle_timeout, max_rules, log_level, output, default_actions, "
-		     "default_actions_force, compat_syscalls, ancestors, process_table_size, "
+		     "default_actions_force, compat_syscalls, keep, ancestors, process_table_size, "
 		     "journal, metrics...)");
+	expect_error("[daemon]\nkeep = maybe\n",
+		     "bpfd.conf:2: keep: \"maybe\" is not true or false");
 	expect_error("[daemon]\njournal = systemd\n",
 		     "bpfd.conf:2: journal: \"systemd\" is not auto, on or off");
 	expect_error("[daemon]\nmetrics = localhost:9377\n",

@@ -24,6 +24,7 @@
 #include "event.h"
 #include "lib/strbuf.h"
 #include "tracer.h"
+#include "tracers/common/path.h"
 #include "tracers/dropin/desc.h"
 #include "tracers/dropin/dropin.h"
 
@@ -112,6 +113,9 @@ static void test_examples(void **state)
 	free(d);
 }
 
+/* A description's start: a hook, then a field's table. */
+#define FIELD "[[hook]]\ntracepoint = \"a:b\"\n[[field]]\n"
+
 /* Every malformed description: refused, the file, line and key named. */
 static void test_errors(void **state)
 {
@@ -153,7 +157,7 @@ static void test_errors(void **state)
 		{ "[[hook]]\ntracepoint = \"a:b\"\n[[field]]\nname = \"s\"\ntype = \"bytes\"\nmax = 4\n",
 		  "field s.max: a bytes takes length" },
 		{ "[[hook]]\ntracepoint = \"a:b\"\n[[field]]\nname = \"s\"\ntype = \"u8\"\nmax = 4\n",
-		  "field s.max: only strings have max and bytes length" },
+		  "field s.max: only strings and paths have max and bytes length" },
 		{ "[[hook]]\ntracepoint = \"a:b\"\n[[field]]\nname = \"f\"\ntype = \"flags\"\n",
 		  "field f.values: a flags needs its names" },
 		{ "[[hook]]\ntracepoint = \"a:b\"\n[[field]]\nname = \"f\"\ntype = \"flags\"\nsize = 3\n"
@@ -185,6 +189,39 @@ static void test_errors(void **state)
 		  "/x/t.toml:1: prefilter: \"command\" is not one of" },
 		{ "[[hook]]\ntracepoint = \"a:b\"\nfunction = \"f\\u0000g\"\n",
 		  "hook[1].function: holds a control character" },
+		/* Paths, modes, bits, strict enums. */
+		{ FIELD "name = \"p\"\ntype = \"path\"\nmax = 8\n",
+		  "field p: a path is named filename" },
+		{ FIELD "name = \"filename\"\ntype = \"path\"\n", "field filename: a path needs max" },
+		{ FIELD "name = \"filename\"\ntype = \"path\"\nmax = 4097\n",
+		  "field filename.max: 4097 is not between 2 and 4096" },
+		{ FIELD "name = \"filename\"\ntype = \"path\"\nmax = 8\n[[field]]\n"
+		  "name = \"argument\"\ntype = \"u8\"\n", "field: argument is named twice" },
+		{ FIELD "name = \"s\"\ntype = \"string\"\nmax = 8\nbits = { a = 1 }\n",
+		  "field s.bits: only unsigned integers, flags and modes have bits" },
+		{ FIELD "name = \"m\"\ntype = \"mode\"\nbits = { a = 0 }\n",
+		  "/x/t.toml:6: field m.bits: a: the bits are not an integer between 1 and 4294967295" },
+		{ FIELD "name = \"m\"\ntype = \"u16\"\nbits = { a = 0x10000 }\n",
+		  "the bits are not an integer between 1 and 65535" },
+		{ FIELD "name = \"m\"\ntype = \"u8\"\nbits = { A = 1 }\n",
+		  "field m.bits: \"A\" is not a key's name" },
+		{ FIELD "name = \"m\"\ntype = \"u8\"\nbits = 1\n",
+		  "field m.bits: is a integer, not a table of names and bits" },
+		{ FIELD "name = \"m\"\ntype = \"u8\"\nbits = { n = 1 }\n[[field]]\nname = \"n\"\n"
+		  "type = \"u8\"\n", "field: n is named twice" },
+		{ FIELD "name = \"m\"\ntype = \"u8\"\nbits = { returnval = 1 }\n",
+		  "field: every event has returnval already" },
+		{ FIELD "name = \"m\"\ntype = \"u32\"\nstrict = true\n",
+		  "field m.strict: only an enum is strict" },
+		{ FIELD "name = \"m\"\ntype = \"mode\"\nformat = \"hex\"\n",
+		  "field m.format: only integers have a format" },
+		{ FIELD "name = \"m\"\ntype = \"u32\"\nbits = { a = 1, b = 2, c = 4, d = 8, e = 16, "
+		  "f = 32, g = 64, h = 128 }\n[[field]]\nname = \"x\"\ntype = \"u8\"\n[[field]]\n"
+		  "name = \"y\"\ntype = \"u8\"\n[[field]]\nname = \"z\"\ntype = \"u8\"\n"
+		  "[[field]]\nname = \"filename\"\ntype = \"path\"\nmax = 8\n",
+		  "field: the fields give 15 keys, more than 14" },
+		{ FIELD "name = \"m\"\ntype = \"u32\"\nbits = { a = 1, b = 2, c = 4, d = 8, e = 16, "
+		  "f = 32, g = 64, h = 128, i = 256 }\n", "field m.bits: more than 8 names" },
 	};
 	struct dropin_desc *d = malloc(sizeof(*d));
 	size_t i;
@@ -206,6 +243,17 @@ static void test_errors(void **state)
 		assert_non_null(strstr(err, "field: more than 14"));
 		strbuf_release(&sb);
 	}
+	/* A built-in's description has no hooks: its C has them. */
+	{
+		const char *hooked = "[[hook]]\ntracepoint = \"a:b\"\n";
+
+		assert_int_equal(dropin_desc_parse_builtin("/x/t.toml", "t", hooked, strlen(hooked),
+							   d, err, sizeof(err)), -EINVAL);
+	}
+	assert_non_null(strstr(err, "/x/t.toml:1: hook: unknown key (known: description, "
+				    "prefilter, [[field]]; a built-in's hooks are in its C)"));
+	assert_int_equal(dropin_desc_parse_builtin("/x/t.toml", "t", "", 0, d, err, sizeof(err)), 0);
+	assert_int_equal(d->n_hooks, 0);
 	/* A tracer's name: from the file's, checked. */
 	assert_int_equal(dropin_desc_parse("/x/T.toml", "T", "", 0, d, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "the tracer's name \"T\" is not"));
@@ -351,6 +399,144 @@ static void test_decode(void **state)
 		assert_string_equal(value(ev, "path"), "AAAAAAAA");
 		free(longer);
 	}
+	free(rec);
+	free(ev);
+	free(d);
+}
+
+/*
+ * A path (laid out last whatever its place in the list), a mode with bits,
+ * a strict enum: what chmod.toml uses, on records whose lengths lie.
+ */
+static const char *const path_mode =
+	"[[hook]]\ntracepoint = \"a:b\"\n"
+	"[[field]]\nname = \"filename\"\ntype = \"path\"\nmax = 16\n"
+	"[[field]]\nname = \"mode\"\ntype = \"mode\"\n"
+	"bits = { setuid = 0o4000, sticky = 0o1000, other_write = 2 }\n"
+	"[[field]]\nname = \"call\"\ntype = \"enum\"\nsize = 2\nstrict = true\n"
+	"values = { one = 1, two = 2 }\n"
+	"[[field]]\nname = \"n\"\ntype = \"u8\"\nbits = { low = 1 }\nkey = false\n";
+
+/* Puts a path's head and bytes in @rec of @d; the record's size up to them. */
+static size_t put_path(unsigned char *rec, const struct dropin_desc *d, uint32_t flags,
+		       const char *path, const char *arg, size_t arg_len)
+{
+	uint32_t off = field(d, "filename")->offset;
+	uint16_t len = (uint16_t)strlen(path), alen = (uint16_t)arg_len;
+
+	memcpy(rec + off, &flags, 4);
+	memcpy(rec + off + 4, &len, 2);
+	memcpy(rec + off + 6, &alen, 2);
+	memcpy(rec + off + 8, path, len);
+	memcpy(rec + off + 8 + len, arg, arg_len);
+	return off + 8 + len + arg_len;
+}
+
+static void test_path_mode(void **state)
+{
+	struct dropin_desc *d = malloc(sizeof(*d));
+	struct event *ev = malloc(sizeof(*ev));
+	struct strbuf c = STRBUF_INIT;
+	static const char *const order[] = { "filename", "argument", "resolved", "mode", "setuid",
+					     "sticky", "other_write", "call", "n", "low",
+					     "command", "returnval" };
+	struct tracer_ops *t;
+	unsigned char *rec;
+	uint32_t mode = 0104757;
+	uint16_t call = 2, len16;
+	uint8_t n = 3;
+	size_t size, i, k;
+
+	(void)state;
+	assert_int_equal(parse(path_mode, d), 0);
+	/* The fixed fields in order, then the path at 4 bytes' alignment. */
+	assert_int_equal(field(d, "mode")->offset, sizeof(struct bpfd_record));
+	assert_int_equal(field(d, "call")->offset, sizeof(struct bpfd_record) + 4);
+	assert_int_equal(field(d, "n")->offset, sizeof(struct bpfd_record) + 6);
+	assert_int_equal(field(d, "filename")->offset, sizeof(struct bpfd_record) + 8);
+	assert_int_equal(d->record_min, sizeof(struct bpfd_record) + 16);
+	assert_int_equal(d->record_size, (sizeof(struct bpfd_record) + 16 + 4096 + 16 + 7) & ~7u);
+	rec = calloc(1, d->record_size);
+	put(rec, d, "mode", &mode, 4);
+	put(rec, d, "call", &call, 2);
+	put(rec, d, "n", &n, 1);
+	size = put_path(rec, d, BPFD_PATH_BASE, "/tmp", "../etc/x", 9);
+
+	event_init(ev);
+	assert_int_equal(dropin_decode(d, rec, size, ev), 0);
+	assert_int_equal(ev->n_data, sizeof(order) / sizeof(order[0]));
+	for (i = 0; i < ev->n_data; i++)
+		assert_string_equal(ev->data[i].key, order[i]);
+	assert_string_equal(value(ev, "filename"), "/etc/x");
+	assert_string_equal(value(ev, "argument"), "../etc/x");
+	assert_string_equal(value(ev, "resolved"), "false");
+	assert_string_equal(value(ev, "mode"), "4757");
+	assert_string_equal(value(ev, "setuid"), "true");
+	assert_string_equal(value(ev, "sticky"), "false");
+	assert_string_equal(value(ev, "other_write"), "true");
+	assert_string_equal(value(ev, "call"), "two");
+	assert_string_equal(value(ev, "n"), "3");
+	assert_string_equal(value(ev, "low"), "true");
+
+	/* Every size short of the path's bytes: refused (ASan checks the reads). */
+	for (k = 0; k < size; k++) {
+		unsigned char *shorter = malloc(k ? k : 1);
+
+		memcpy(shorter, rec, k);
+		event_init(ev);
+		assert_int_equal(dropin_decode(d, shorter, k, ev), -EINVAL);
+		free(shorter);
+	}
+	/* Lengths past the field, whatever the record's size. */
+	size = put_path(rec, d, BPFD_PATH_FILE, "/f", "", 0);
+	event_init(ev);
+	assert_int_equal(dropin_decode(d, rec, size, ev), 0);
+	assert_string_equal(value(ev, "resolved"), "true");
+	assert_null(value(ev, "argument"));
+	len16 = 4097;
+	memcpy(rec + field(d, "filename")->offset + 4, &len16, 2);
+	assert_int_equal(dropin_decode(d, rec, d->record_size, ev), -EINVAL);
+	len16 = 2;
+	memcpy(rec + field(d, "filename")->offset + 4, &len16, 2);
+	len16 = 17;
+	memcpy(rec + field(d, "filename")->offset + 6, &len16, 2);
+	assert_int_equal(dropin_decode(d, rec, d->record_size, ev), -EINVAL);
+	len16 = 0xffff;
+	memcpy(rec + field(d, "filename")->offset + 6, &len16, 2);
+	assert_int_equal(dropin_decode(d, rec, d->record_size, ev), -EINVAL);
+	/* The longest path and name fit the record exactly. */
+	len16 = 4096;
+	memcpy(rec + field(d, "filename")->offset + 4, &len16, 2);
+	len16 = 16;
+	memcpy(rec + field(d, "filename")->offset + 6, &len16, 2);
+	size = field(d, "filename")->offset + 8 + 4096 + 16;
+	event_init(ev);
+	assert_int_equal(dropin_decode(d, rec, size, ev), 0);
+	assert_int_equal(dropin_decode(d, rec, size - 1, ev), -EINVAL);
+	/* A strict enum's unnamed value refuses the record. */
+	size = put_path(rec, d, BPFD_PATH_FILE, "/f", "", 0);
+	call = 3;
+	put(rec, d, "call", &call, 2);
+	event_init(ev);
+	assert_int_equal(dropin_decode(d, rec, size, ev), -EINVAL);
+
+	/* Rules' keys: the path's three and the bits, not a key = false field's. */
+	t = dropin_new(d, "/x/t.bpf.c", "", 0);
+	assert_non_null(t);
+	assert_true(tracer_has_key(t, "argument"));
+	assert_true(tracer_has_key(t, "resolved"));
+	assert_true(tracer_has_key(t, "other_write"));
+	assert_false(tracer_has_key(t, "n"));
+	assert_false(tracer_has_key(t, "low"));
+	dropin_free(t);
+	/* The program's struct: the path last, its head named after it. */
+	assert_int_equal(dropin_c_header(d, &c), 0);
+	assert_non_null(strstr(c.buf, "\t__u32 mode;\n\t__u16 call;\n\t__u8 n;\n"
+				      "\tchar __bpfd_pad0[1];\n\t__u32 filename_flags;\n"
+				      "\t__u16 filename_len;\n\t__u16 filename_arg_len;\n"
+				      "\tchar filename[BPFD_PATH_MAX + 16];\n"));
+	assert_non_null(strstr(c.buf, "#define BPFD_CALL_TWO 2ULL\n"));
+	strbuf_release(&c);
 	free(rec);
 	free(ev);
 	free(d);
@@ -519,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_path_mode),
 		cmocka_unit_test(test_ops),
 		cmocka_unit_test(test_directory),
 	};

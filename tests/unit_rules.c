@@ -481,6 +481,31 @@ static void test_ancestor_keys(void **state)
 	rule_free(glob);
 }
 
+/* exe: the process's own executable, which a renamed program cannot change. */
+static void test_exe_key(void **state)
+{
+	static struct event ev;
+	struct rule *r;
+
+	(void)state;
+	r = parse("tracer = \"exec\"\n[filterEvents.filename]\nvalues = [\"/usr/sbin/useradd\"]\n"
+		  "[filterEvents.exe]\nexclude = [\"/usr/bin/dpkg\"]\n");
+	event_init(&ev);
+	ev.tracer = "exec";
+	assert_int_equal(event_add_str(&ev, "filename", "/usr/sbin/useradd"), 0);
+	assert_int_equal(event_add_str(&ev, "command", "dpkg"), 0);
+	/* Not known: an exclude-only filter holds, as for a data key the event lacks. */
+	assert_true(matches_both(r, &ev));
+	/* A program named dpkg, run from elsewhere: still matched. */
+	ev.exe = "/tmp/x/dpkg";
+	ev.exe_len = strlen(ev.exe);
+	assert_true(matches_both(r, &ev));
+	ev.exe = "/usr/bin/dpkg";
+	ev.exe_len = strlen(ev.exe);
+	assert_false(matches_both(r, &ev));
+	rule_free(r);
+}
+
 static void test_doc_table_in_sync(void **state)
 {
 	char path[4200], *doc, *table, *begin, *end;
@@ -555,13 +580,13 @@ static const struct error_case error_cases[] = {
 	  "filter key \"flags\": the exec tracer never emits it (its keys: filename, argument, "
 	  "resolved, interpreter, fileless, stdin, stdout, stderr, argv, syscall, command, pid, tid, ppid, uid, gid, returnval, cgroup_id, mntns, pidns, container_id, "
 	  "container_runtime, container_name, container_image, container_label.KEY, "
-	  "k8s_namespace, k8s_pod, parent_command, parent_exe, ancestor_command, "
+	  "k8s_namespace, k8s_pod, exe, parent_command, parent_exe, ancestor_command, "
 	  "ancestor_exe)" },
 	{ "tracer = \"bashreadline\"\nfilterEvents.returnval.values = [0]\n", 2,
 	  "filter key \"returnval\": the bashreadline tracer never emits it (its keys: command, "
 	  "pid, tid, ppid, uid, gid, cgroup_id, mntns, pidns, container_id, container_runtime, "
 	  "container_name, container_image, container_label.KEY, k8s_namespace, k8s_pod, "
-	  "parent_command, parent_exe, ancestor_command, ancestor_exe)" },
+	  "exe, parent_command, parent_exe, ancestor_command, ancestor_exe)" },
 	{ "tracer = \"open\"\nfilterEvents.comm.values = [\"x\"]\n", 2, "filter key \"comm\"" },
 	{ "tracer = \"open\"\nfilterEvents.filename = [\"/etc/shadow\"]\n", 2,
 	  "filterEvents.filename must be a table ([filterEvents.filename] with values = [...]), "
@@ -2249,6 +2274,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ruleset_many),
 		cmocka_unit_test(test_ruleset_meta_keys),
 		cmocka_unit_test(test_ancestor_keys),
+		cmocka_unit_test(test_exe_key),
 		cmocka_unit_test(test_ruleset_property),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_metadata),

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n)
 		memcpy(rec, data + 1, n);
 	decode_check_prepare(t, rec, n, &ev);
-	err = t->decode(rec, n, &ev);
+	err = tracer_decode(t, rec, n, &ev);
 	if (decode_check(t, rec, n, rec, rec + n, err, &ev, &json, why, sizeof(why)) < 0) {
 		fprintf(stderr, "fuzz_decode: %s\n", why);
 		abort();

@@ -10,12 +10,15 @@
  * the record is copied to a buffer of exactly its size), it checks what
  * every outcome promises: an error names the file; a description is
  * within its bounds, its fields inside its record, which is a multiple of
- * 8 no larger than DROPIN_RECORD_MAX; a record shorter than the
- * description's is refused; a decoded event has at most its fields and
- * "command" and "returnval".
+ * 8 no larger than DROPIN_RECORD_MAX, a path the last of them; a record
+ * shorter than the description's shortest is refused, a longer one
+ * decoded unless a path's lengths or a strict enum's value refuse it; a
+ * decoded event has at most its fields' keys and "command" and
+ * "returnval".
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct event ev;
 	static char err[DROPIN_ERROR_MAX];
 	const uint8_t *sep = memmem(data, size, "\n%%\n", 4);
-	size_t text_len = sep ? (size_t)(sep - data) : size, i, rec_len;
+	size_t text_len = sep ? (size_t)(sep - data) : size, i, rec_len, n_keys;
+	const char *keys[DROPIN_KEYS_MAX + 1];
+	bool may_refuse = false;
 	struct strbuf c = STRBUF_INIT;
 	unsigned char *rec;
 	int r;
@@ -50,11 +55,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(d.n_hooks >= 1 && d.n_hooks <= DROPIN_HOOKS_MAX);
 	check(d.n_fields <= DROPIN_FIELDS_MAX);
 	check(d.record_size % 8 == 0 && d.record_size <= DROPIN_RECORD_MAX);
+	check(d.record_min >= sizeof(struct bpfd_record) && d.record_min <= d.record_size);
 	for (i = 0; i < d.n_fields; i++) {
-		check(d.fields[i].offset >= sizeof(struct bpfd_record));
-		check(d.fields[i].offset + d.fields[i].size <= d.record_size);
-		check(dropin_name_valid(d.fields[i].name, strlen(d.fields[i].name)));
+		const struct dropin_field *f = &d.fields[i];
+
+		check(f->offset >= sizeof(struct bpfd_record));
+		check(f->offset + f->size <= d.record_size);
+		check(dropin_name_valid(f->name, strlen(f->name)));
+		if (f->type == DROPIN_PATH) {
+			check(f->offset + 8 == d.record_min);
+			check(d.record_size - (f->offset + f->size) < 8);
+			may_refuse = true;
+		} else {
+			check(f->offset + f->size <= d.record_min);
+		}
+		if (f->type == DROPIN_ENUM && f->strict)
+			may_refuse = true;
 	}
+	n_keys = dropin_desc_keys(&d, true, keys, DROPIN_KEYS_MAX + 1);
+	check(n_keys <= DROPIN_KEYS_MAX);
 	for (i = 0; i < d.n_hooks; i++)
 		check(d.hooks[i].target[0] && d.hooks[i].function[0]);
 	check(dropin_c_header(&d, &c) == 0);
@@ -70,11 +89,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(rec, 0, rec_len);
 	event_init(&ev);
 	r = dropin_decode(&d, rec, rec_len, &ev);
-	if (rec_len < d.record_size)
+	if (rec_len < d.record_min)
 		check(r == -EINVAL);
-	else
+	else if (!may_refuse)
 		check(r == 0 || r == -ENOSPC);
-	check(ev.n_data <= d.n_fields + 2);
+	else
+		check(r == 0 || r == -ENOSPC || r == -EINVAL || r == -ENAMETOOLONG);
+	check(ev.n_data <= n_keys + 2);
 	free(rec);
 	return 0;
 }

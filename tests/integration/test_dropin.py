@@ -135,6 +135,84 @@ TRACEPOINT_PROBE(syscalls, sys_exit_unshare)
 
 SETNS_TOML = '[[hook]]\ntracepoint = "syscalls:sys_exit_setns"\n'
 
+# truncate(2) with the file's path as chmod reports it: the path helpers of
+# tracers/common/path.bpf.c filling a path field, the name as passed after it.
+PATH_TOML = """\
+[[hook]]
+tracepoint = "syscalls:sys_exit_truncate"
+[[field]]
+name = "filename"
+type = "path"
+max = 256
+[[field]]
+name = "mode"
+type = "mode"
+bits = { other_write = 0o2 }
+"""
+PATH_C = """\
+TRACEPOINT_PROBE(syscalls, sys_exit_truncate)
+{
+	struct bpfd_dropin_record *r = bpfd_dropin_begin();
+	struct bpfd_path_root start = {};
+	struct bpfd_syscall_args a;
+	struct bpfd_path_area *area;
+	const char *name;
+	void *task = (void *)bpf_get_current_task();
+	char first = 0;
+	u32 len, plen;
+	int n;
+
+	if (!r)
+		return 0;
+	bpfd_syscall_args(&a);
+	name = (const char *)bpfd_syscall_arg(&a, 0);
+	r->hdr.retval = args->ret;
+	r->mode = 0666;
+	/* The directory the name starts from (the cwd: AT_FDCWD), joined by the daemon. */
+	if (bpfd_read_user(&first, 1, name) == 0)
+		bpfd_path_start_base(task, -100, first, &start);
+	area = bpfd_path_area(r);
+	len = bpfd_path_resolve(area, task, &start, BPFD_PATH_BASE);
+	r->filename_flags = area->flags;
+	plen = bpfd_path_copy(r->filename, area, len);
+	r->filename_len = plen;
+	plen = BPFD_BOUND(plen, 2 * BPFD_PATH_MAX);
+	n = bpfd_read_user_str(&r->filename[plen], 256, name);
+	if (n < 0)
+		n = 0;
+	r->filename_arg_len = n;
+	/* Up to the name's end only: the record's length varies with the path's. */
+	bpfd_submit(r, __builtin_offsetof(struct bpfd_dropin_record, filename) + plen +
+		    BPFD_BOUND(n, 512), BPFD_TRACER_TYPE);
+	return 0;
+}
+"""
+
+# A path whose lengths say more than the field holds: every record refused.
+LYING_PATH_TOML = """\
+[[hook]]
+tracepoint = "syscalls:sys_exit_unshare"
+[[field]]
+name = "filename"
+type = "path"
+max = 16
+"""
+LYING_PATH_C = """\
+TRACEPOINT_PROBE(syscalls, sys_exit_unshare)
+{
+	struct bpfd_dropin_record *r = bpfd_dropin_begin();
+
+	if (!r)
+		return 0;
+	r->filename_flags = BPFD_PATH_FILE;
+	r->filename_len = 2;
+	r->filename_arg_len = 17;
+	r->filename[0] = '/';
+	bpfd_dropin_submit(r);
+	return 0;
+}
+"""
+
 
 def write(path, text, mode=0o644):
     with open(path, "w") as f:
@@ -159,6 +237,10 @@ def setup():
     write(os.path.join(TD, "hostcall.bpf.c"), UPROBE_C)
     write(os.path.join(TD, "short.toml"), SHORT_TOML)
     write(os.path.join(TD, "short.bpf.c"), SHORT_C)
+    write(os.path.join(TD, "truncpath.toml"), PATH_TOML)
+    write(os.path.join(TD, "truncpath.bpf.c"), PATH_C)
+    write(os.path.join(TD, "liarpath.toml"), LYING_PATH_TOML)
+    write(os.path.join(TD, "liarpath.bpf.c"), LYING_PATH_C)
     write(os.path.join(TD, "optional.toml"), OPTIONAL_TOML)
     write(os.path.join(TD, "optional.bpf.c"), OPTIONAL_C)
     write(os.path.join(TD, "broken.toml"), SETNS_TOML)
@@ -179,7 +261,7 @@ def setup():
     with open(os.path.join(EXAMPLES, "rules", "tunnel_lookup.toml")) as f:
         tunnel = f.read()
     d = Daemon("--tracers", "chmod,nschange,ptrace,dnslookup,hostcall,optional,short,broken,"
-               "nofield,unverified,wrongdesc", "--tracers-dir", TD)
+               "nofield,unverified,wrongdesc,truncpath,liarpath", "--tracers-dir", TD)
     d.write_rules({
         "user_namespace": example,
         # `trace` streams what some rule matches: this one, every namespace change.
@@ -189,6 +271,10 @@ def setup():
         "every_ptrace": 'tracer = "ptrace"\nactions = []\n',
         "tunnel_lookup": tunnel,
         "every_dnslookup": 'tracer = "dnslookup"\nactions = []\n',
+        "every_truncpath": 'tracer = "truncpath"\nactions = []\n',
+        "truncated_here": 'tracer = "truncpath"\nactions = []\n'
+                          '[filterEvents.other_write]\nvalues = ["true"]\n'
+                          '[filterEvents.filename]\nvalues = ["%s/*"]\n' % TD,
     })
     return d
 
@@ -249,17 +335,53 @@ def test_listed_by_the_daemon():
 
 
 def test_short_records_refused():
-    """A program that sends less than its description says: each record is
-    refused before a field is read, counted as lost, and no event is made."""
-    before = tracers()["short"]
+    """A program that sends less than its description says, or a path whose
+    lengths pass its field: each record is refused (before a field is read,
+    for the short one), counted as lost, and no event is made."""
+    before = tracers()
     for _ in range(3):
         subprocess.run(["unshare", "-n", "true"], check=True)
-    wait_until(lambda: tracers()["short"]["lost"] - before["lost"] >= 3, "short records counted")
-    st = tracers()["short"]
-    assert st["state"] == "loaded" and st["events"] == 0, st
-    assert not T.all(lambda e: e["tracer"] == "short")
+    # liarpath's records are long enough, but its path's lengths pass its field.
+    for name in ("short", "liarpath"):
+        wait_until(lambda: tracers()[name]["lost"] - before[name]["lost"] >= 3,
+                   name + "'s records counted")
+        st = tracers()[name]
+        assert st["state"] == "loaded" and st["events"] == 0, st
+        assert not T.all(lambda e: e["tracer"] == name)
     # The tracer beside it on the same hook still reports.
     assert tracers()["nschange"]["events"] > 0
+
+
+def test_path_field():
+    """A drop-in's path field, filled with the path helpers chmod uses: the
+    name as passed joined to the walked cwd, the keys a built-in's file has,
+    and a rule on them."""
+    assert tracers()["truncpath"]["state"] == "loaded", tracers()["truncpath"]
+    target = os.path.join(TD, "target")
+    write(target, "x" * 10)
+    os.makedirs(os.path.join(TD, "sub"), exist_ok=True)
+    pid = subprocess.Popen(["python3", "-c", "import os; os.truncate('sub/../target', 0)"],
+                           cwd=TD)
+    pid.wait()
+    e = T.wait_for(lambda e: e["tracer"] == "truncpath" and e["pid"] == pid.pid)
+    assert e["data"]["filename"] == target, e
+    assert e["data"]["argument"] == "sub/../target", e
+    assert e["data"]["resolved"] == "false", e
+    assert e["data"]["mode"] == "0666" and e["data"]["other_write"] == "true", e
+    assert "truncated_here" in e["rules"], e
+    assert os.path.getsize(target) == 0
+    # A name that is not there: the call fails, the path is still the one asked for.
+    pid = subprocess.Popen(["python3", "-c", "import os\ntry: os.truncate('/nonexistent/x', 0)\n"
+                            "except OSError: pass"], cwd=TD)
+    pid.wait()
+    e = T.wait_for(lambda e: e["tracer"] == "truncpath" and e["pid"] == pid.pid)
+    assert e["data"]["filename"] == "/nonexistent/x" and e["returnval"] == -2, e
+    assert "argument" not in e["data"] and "truncated_here" not in e["rules"], e
+    # The keys rules see: the path's three, the bit.
+    out = D.cli("tracers").stdout
+    block = out.split("truncpath\n", 1)[1]
+    assert "keys        filename, argument, resolved, mode, other_write, command, returnval" \
+        in block, out
 
 
 def test_check_against_the_description():
@@ -616,6 +738,7 @@ def main():
             test_loaded_and_failed,
             test_listed_by_the_daemon,
             test_check_against_the_description,
+            test_path_field,
             test_short_records_refused,
             test_unshare_user_namespace_matches,
             test_unshare_net_not_matched,

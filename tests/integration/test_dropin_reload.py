@@ -106,10 +106,20 @@ class Unshares:
         self.thread.join()
 
     def all_seen(self):
-        def seen():
+        def missing():
             got = {e["pid"] for e in T.all(lambda e: e["tracer"] == "nschange")}
-            return not [p for p in self.pids if p not in got]
-        wait_until(seen, "every unshare across the reload reported", timeout=20)
+            return [p for p in self.pids if p not in got]
+        try:
+            wait_until(lambda: not missing(), "every unshare across the reload reported",
+                       timeout=20)
+        except AssertionError:
+            # What was lost to a full ring buffer or a slow subscriber is counted:
+            # say it, to tell a machine too busy from a gap in the switch.
+            st = D.status()
+            raise AssertionError("%d of %d unshares not reported; nschange: %s; "
+                                 "subscribers dropped %s" % (
+                                     len(missing()), len(self.pids), tracers()["nschange"],
+                                     st["events"].get("subscriber_dropped")))
 
 
 def setup():

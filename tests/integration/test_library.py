@@ -98,6 +98,122 @@ def test_library_loaded():
     assert st["open"]["prefilter"] and st["exec"]["prefilter"], (st["open"], st["exec"])
 
 
+def benign_package(work, marker):
+    """apt-get installs, then purges, a package of the kind Debian ships: a
+    program, a systemd unit, a cron file, maintainer scripts that add a
+    system account and reload systemd. Built here, so nothing is downloaded.
+    Returns the pids whose descendants are its events."""
+    name = "bpfd-benign-" + marker[-8:].lower()
+    root = os.path.join(work, "pkg")
+    for d in ("DEBIAN", "usr/bin", "lib/systemd/system", "etc/cron.d"):
+        os.makedirs(os.path.join(root, d))
+    files = {
+        "DEBIAN/control": "Package: %s\nVersion: 1.0\nArchitecture: all\n"
+                          "Maintainer: bpfd tests <root@localhost>\n"
+                          "Description: a package of the benign workload\n" % name,
+        "DEBIAN/postinst": "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n"
+                           "  getent passwd %s >/dev/null || useradd --system --no-create-home "
+                           "--shell /usr/sbin/nologin %s\n"
+                           "  systemctl daemon-reload 2>/dev/null || true\nfi\n" % (name, name),
+        "DEBIAN/postrm": "#!/bin/sh\nset -e\nif [ \"$1\" = purge ]; then\n"
+                         "  userdel %s 2>/dev/null || true\nfi\n" % name,
+        "usr/bin/" + name: "#!/bin/sh\necho %s\n" % name,
+        "lib/systemd/system/%s.service" % name: "[Service]\nExecStart=/usr/bin/%s\n" % name,
+        "etc/cron.d/" + name: "17 3 * * * root /usr/bin/%s\n" % name,
+    }
+    for path, text in files.items():
+        with open(os.path.join(root, path), "w") as f:
+            f.write(text)
+        if path.startswith(("DEBIAN/post", "usr/bin")):
+            os.chmod(os.path.join(root, path), 0o755)
+    deb = os.path.join(work, name + ".deb")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    pids = [run(["dpkg-deb", "--root-owner-group", "--build", root, deb])]
+    try:
+        pids.append(run(["apt-get", "install", "-y", "-q", deb], env=env))
+        st = subprocess.run(["dpkg-query", "-W", "-f", "${Status}", name], capture_output=True,
+                            text=True)
+        assert st.stdout == "install ok installed", st
+    finally:
+        pids.append(run(["apt-get", "purge", "-y", "-q", name], env=env))
+    return pids
+
+
+def benign_image(work, marker):
+    """docker build of an ordinary image (files added, a script made
+    executable, a user added) and a run of it; returns the client's pids
+    and the ids of the build's RUN steps' containers and of the run's."""
+    ctx = os.path.join(work, "image")
+    os.mkdir(ctx)
+    tag = "bpfd-benign-" + marker[-8:].lower()
+    with open(os.path.join(ctx, "index.html"), "w") as f:
+        f.write("<p>hello</p>\n")
+    with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+        f.write("FROM %s\n"
+                "COPY index.html /srv/www/\n"
+                "RUN echo %s && (mkdir -p /app && printf '#!/bin/sh\\ncat /srv/www/index.html\\n' "
+                "> /app/run && chmod 755 /app/run && echo web:x:1000:1000::/app:/bin/sh >> /etc/passwd"
+                " && chown -R 1000 /app)\n"
+                "USER web\nCMD [\"/app/run\"]\n" % (Docker.IMAGE, marker))
+    def containers():
+        return set(subprocess.run(["docker", "ps", "-a", "-q", "--no-trunc"], capture_output=True,
+                                  text=True, check=True).stdout.split())
+
+    before = containers()
+    # --rm=false keeps the RUN steps' containers, to know their ids.
+    build = subprocess.Popen(["docker", "build", "-q", "--rm=false", "-t", tag, ctx],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    out = build.communicate(timeout=120)[0]
+    assert build.returncode == 0, out
+    cids = containers() - before
+    subprocess.run(["docker", "rm", "-f"] + sorted(cids), capture_output=True)
+    pids = [build.pid]
+    cidfile = os.path.join(work, "run.cid")
+    pids.append(run(["docker", "run", "--rm", "--pull", "never", "--cidfile", cidfile, tag]))
+    pids.append(run(["docker", "rmi", "-f", tag]))
+    with open(cidfile) as f:
+        cids.add(f.read().strip())
+    return pids, cids
+
+
+def benign_admin_session(work, marker):
+    """An admin's interactive bash in tmux, with the commands typed every
+    day; its history saved when the shell exits. The session's name
+    carries @marker, and so the argv of the tmux server its shell runs under."""
+    home = os.path.join(work, "home")
+    os.mkdir(home)
+    with open(os.path.join(home, "notes.txt"), "w") as f:
+        f.write("disk check\n")
+    env = dict(os.environ, HOME=home, HISTFILE=os.path.join(home, ".bash_history"))
+    typed = [
+        "cd ~ && ls -la", "df -h && free -m", "ps -ef | head -5", "top -bn1 | head -5",
+        "systemctl --no-pager status 2>/dev/null | head -3", "journalctl -n 5 --no-pager",
+        "tail -n 3 /var/log/dpkg.log", "grep -c . /etc/passwd", "id && who; w | head -2",
+        "ss -tnp | head -3", "ip route", "cat /etc/os-release | head -2", "crontab -l",
+        "vim -es -c 'normal Goil changed' -c wq notes.txt", "cp notes.txt notes.bak",
+        "mv notes.bak notes.old && rm notes.old", "tar czf etc.tgz /etc/hostname 2>/dev/null",
+        "du -sh ~ && find ~ -name '*.txt'", "history | tail -3", "exit",
+    ]
+    sock = os.path.join(work, "tmux.sock")
+    pids = [run(["tmux", "-S", sock, "new-session", "-d", "-s", marker, "-x", "120", "-y", "40",
+                 "bash", "-i"], env=env)]
+    for line in typed:
+        pids.append(run(["tmux", "-S", sock, "send-keys", "-t", marker, line, "Enter"], env=env))
+        time.sleep(0.15)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if subprocess.run(["tmux", "-S", sock, "has-session", "-t", marker],
+                          capture_output=True).returncode != 0:
+            break
+        time.sleep(0.2)
+    else:
+        run(["tmux", "-S", sock, "kill-server"])
+        raise AssertionError("the admin session did not exit")
+    assert os.path.exists(os.path.join(home, ".bash_history")), os.listdir(home)
+    return pids
+
+
 def test_benign_workload():
     """What an admin and a build do every day: no warning or above."""
     marker = unique("benign")
@@ -118,14 +234,21 @@ def test_benign_workload():
     ]
     status, _ = type_lines(["bash", "--norc", "-i"], ["ls /", "cd /tmp && pwd", "echo done"])
     cid = docker(marker, "echo hello; ls /; cat /etc/hostname; sleep 0.2")
+    pids += benign_package(work, marker)
+    image_pids, image_cids = benign_image(work, marker)
+    pids += image_pids
+    pids += benign_admin_session(work, marker)
     time.sleep(1.5)
-    mine = T.all(lambda e: ours(e, set(pids), marker, cid))
-    counts = {}
+    mine = T.all(lambda e: ours(e, set(pids), marker, cid) or e["container_id"] in image_cids)
+    counts, by_rule = {}, {}
     for e in mine:
         if e.get("priority"):
             counts[e["priority"]] = counts.get(e["priority"], 0) + 1
-    print("benign workload: %d events matched rules; by priority: %s" % (
-        sum(counts.values()), ", ".join("%s %d" % kv for kv in sorted(counts.items())) or "none"))
+            for r in e["rules"]:
+                by_rule[r] = by_rule.get(r, 0) + 1
+    print("benign workload: %d events matched rules; by priority: %s; by rule: %s" % (
+        sum(counts.values()), ", ".join("%s %d" % kv for kv in sorted(counts.items())) or "none",
+        ", ".join("%s %d" % kv for kv in sorted(by_rule.items())) or "none"))
     loud = [(e["command"], e["rules"], e["priority"]) for e in mine
             if e.get("priority") in ALERT]
     assert not loud, loud
@@ -142,6 +265,11 @@ def host_scenarios():
            pids=[python("open('/etc/shadow').read()")])
     expect("T1003.008", "dd copies /etc/gshadow", "shadow_files_read",
            pids=[run(["dd", "if=/etc/gshadow", "of=/dev/null", "status=none"])])
+    # Named like sshd, a program that reads the hashes is not sshd: its executable says so.
+    sshd = os.path.join(tmp, "sshd")
+    shutil.copy("/bin/cat", sshd)
+    expect("T1003.008", "cat copied and named sshd reads /etc/shadow", "shadow_files_read",
+           pids=[run([sshd, "/etc/shadow"])])
     expect("T1552.004", "a program opens root's SSH private key", "ssh_private_keys_read",
            pids=[python("import os\ntry: open('/root/.ssh/id_%s')\nexcept OSError: pass" % m)])
     expect("T1552.001", "a program reads root's AWS credentials", "cloud_credentials_read",
@@ -159,6 +287,12 @@ def host_scenarios():
            pids=[run(["sh", "-c", "echo : >> %s; rm -f %s" % (prof, prof)])])
     expect("T1136.001", "the account database opened for writing", "account_database_written",
            pids=[python("open('/etc/group', 'a').close()")])
+    # A program named like a package manager is no package manager: its
+    # executable is not dpkg's, whatever its command name says.
+    fake = os.path.join(tmp, "dpkg")
+    shutil.copy(PY, fake)
+    expect("T1136.001", "a program renamed dpkg opens the account database",
+           "account_database_written", pids=[run([fake, "-c", "open('/etc/group', 'a').close()"])])
     # Attempts count: an open for writing that fails (no O_CREAT, the file
     # is not there) still says what was tried, and changes nothing here.
     for tech, what, path in (

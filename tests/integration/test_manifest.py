@@ -164,18 +164,39 @@ def test_rules_configmap_mounted_as_directory():
     assert cm["data"] and all(k.endswith(".toml") for k in cm["data"]), list(cm["data"])
 
 
+def rules_configmap():
+    return one("ConfigMap", volume(mount(bpfd_container(), config()["daemon"]["rules_dir"])["name"])
+               ["configMap"]["name"])
+
+
 def test_rules_pass_bpfd_check():
-    cm = one("ConfigMap", volume(mount(bpfd_container(), config()["daemon"]["rules_dir"])["name"])
-             ["configMap"]["name"])
+    """The ConfigMap as the daemon reads it: a rules directory, lists and overrides included."""
     with tempfile.TemporaryDirectory() as d:
-        paths = []
-        for name, text in cm["data"].items():
-            paths.append(os.path.join(d, name))
-            with open(paths[-1], "w") as f:
+        for name, text in rules_configmap()["data"].items():
+            with open(os.path.join(d, name), "w") as f:
                 f.write(text)
-        r = subprocess.run([BPFD, "check"] + paths, capture_output=True, text=True)
+        r = subprocess.run([BPFD, "check", "--rules-dir", d], capture_output=True, text=True)
         assert r.returncode == 0, r.stdout + r.stderr
-        assert r.stdout.count(": ok: rule") == len(paths), r.stdout
+        assert "warning" not in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_configmap_is_the_library():
+    """Every file of rules/ as it is, and fleet.local.toml adding the file action to every rule."""
+    data = rules_configmap()["data"]
+    lib = sorted(f for f in os.listdir(os.path.join(SOURCE, "rules")) if f.endswith(".toml"))
+    assert sorted(data) == sorted(lib + ["fleet.local.toml"]), sorted(data)
+    names = []
+    for f in lib:
+        with open(os.path.join(SOURCE, "rules", f)) as fh:
+            text = fh.read()
+        assert data[f] == text, "%s differs from rules/%s: run scripts/manifest" % (f, f)
+        names += re.findall(r'^name = "([^"]+)"', text, re.M)
+    overridden = re.findall(r'^rule = "([^"]+)"\nactions = \["file"\]$', data["fleet.local.toml"],
+                            re.M)
+    assert sorted(overridden) == sorted(names), set(names) ^ set(overridden)
+    r = subprocess.run([os.path.join(SOURCE, "scripts", "manifest"), "--check"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_config_passes_bpfd_check():
@@ -218,6 +239,7 @@ def main():
         test_probes_and_resources,
         test_rules_configmap_mounted_as_directory,
         test_rules_pass_bpfd_check,
+        test_configmap_is_the_library,
         test_config_passes_bpfd_check,
         test_file_action_shipped_by_the_sidecar,
     ])

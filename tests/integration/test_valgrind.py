@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The daemon under valgrind for a start / trace / rule change / stop cycle,
-with a drop-in tracer and one refused beside the built-ins:
+with a drop-in tracer and one refused beside the built-ins (chmod among them,
+decoded from its description):
 no invalid accesses, no uses of uninitialised memory, no leaks, in bpfd's
 own code (tests/valgrind.supp explains the one suppression). The BCC
 compile runs in the loader process, which valgrind does not follow."""
@@ -39,7 +40,7 @@ def test_start_trace_rules_stop_clean():
                           "--errors-for-leak-kinds=definite,indirect,possible",
                           "--suppressions=" + os.path.join(ROOT, "tests", "valgrind.supp"),
                           "--log-file=" + log, BPFD, "daemon", "-s", sock, "--rules-dir",
-                          os.path.join(TMP, "rules"), "--tracers", "exec,open,nschange,wrong",
+                          os.path.join(TMP, "rules"), "--tracers", "exec,open,chmod,nschange,wrong",
                           "--tracers-dir", td],
                          stdout=subprocess.DEVNULL, stderr=err)
     try:
@@ -64,14 +65,20 @@ def test_start_trace_rules_stop_clean():
         assert cli("rm", "vg").returncode == 0
         assert cli("status").returncode == 0
         subprocess.run(["ls", "/etc"], capture_output=True, check=True)
-        # The drop-in's events decoded (the open tracer's flood may cost some: retried).
+        # The drop-in's events and chmod's, decoded from their descriptions (the open
+        # tracer's flood may cost some: retried).
+        target = os.path.join(TMP, "mode")
+        open(target, "w").close()
         deadline = time.time() + 60
         while True:
             subprocess.run(["unshare", "-U", "true"], check=True)
+            subprocess.run(["chmod", "4755", "sub/../mode"], cwd=TMP, capture_output=True)
+            os.chmod(target, 0o644)
             st = json.loads(cli("status", "--json").stdout)
-            if any(t["name"] == "nschange" and t["events"] for t in st["tracers"]):
+            if all(any(t["name"] == n and t["events"] for t in st["tracers"])
+                   for n in ("nschange", "chmod")):
                 break
-            assert time.time() < deadline, "no drop-in event under valgrind: %s" % st["tracers"]
+            assert time.time() < deadline, "no drop-in or chmod event under valgrind: %s" % st["tracers"]
             time.sleep(0.5)
         time.sleep(1)
         trace.terminate()

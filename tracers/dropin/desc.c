@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "lib/toml.h"
+#include "pathname.h"
+#include "tracers/common/path.h"
 #include "tracers/common/record.h"
 #include "tracers/dropin/desc.h"
 
@@ -25,10 +27,39 @@ static const struct {
 	[DROPIN_ERRNO] = { "errno", 4 },
 	[DROPIN_FLAGS] = { "flags", 0 },
 	[DROPIN_ENUM] = { "enum", 0 },
+	[DROPIN_MODE] = { "mode", 4 },
+	[DROPIN_PATH] = { "path", 0 },
 };
+
+/* A path field's head before its bytes: __u32 flags, __u16 len, __u16 arg_len (desc.h). */
+enum { PATH_HEAD = 8 };
 
 /* Data keys every drop-in event has (dropin.c): no field may take them. */
 static const char *const reserved_keys[] = { "command", "returnval", NULL };
+
+/* The keys a path field gives besides its own (pathname_add_event_keys()). */
+static const char *const path_keys[] = { "argument", "resolved" };
+
+size_t dropin_desc_keys(const struct dropin_desc *d, bool all, const char **out, size_t max)
+{
+	size_t n = 0, i, j;
+
+	for (i = 0; i < d->n_fields; i++) {
+		const struct dropin_field *f = &d->fields[i];
+
+		if (!all && !f->key)
+			continue;
+		if (n < max)
+			out[n++] = f->name;
+		for (j = 0; f->type == DROPIN_PATH && j < 2; j++)
+			if (n < max)
+				out[n++] = path_keys[j];
+		for (j = 0; j < f->n_bits; j++)
+			if (n < max)
+				out[n++] = f->bits[j].name;
+	}
+	return n;
+}
 
 const char *dropin_type_name(enum dropin_type t)
 {
@@ -306,10 +337,46 @@ static int read_values(struct reader *r, const struct toml_entry *e, const char 
 	return 0;
 }
 
+/* bits = { NAME = VALUE, ... }: a boolean key each, true when all of VALUE's bits are set. */
+static int read_bits(struct reader *r, const struct toml_entry *e, const char *key,
+		     struct dropin_field *f)
+{
+	const struct toml_value *t = e->value;
+	uint64_t max = f->size == 8 ? UINT64_MAX : (1ULL << (8 * f->size)) - 1;
+	size_t k;
+
+	if (t->type != TOML_TABLE)
+		return fail(r, e->line, key, "is a %s, not a table of names and bits",
+			    toml_type_name(t->type));
+	if (!toml_table_len(t))
+		return fail(r, e->line, key, "names no bit");
+	if (toml_table_len(t) > DROPIN_BITS_MAX)
+		return fail(r, e->line, key, "more than %d names", DROPIN_BITS_MAX);
+	for (k = 0; k < toml_table_len(t); k++) {
+		const struct toml_entry *v = toml_table_at(t, k);
+		struct dropin_value *out = &f->bits[k];
+
+		if (!dropin_name_valid(v->key, v->key_len))
+			return fail(r, v->line, key, "\"%.*s\" is not a key's name: "
+				    "[a-z][a-z0-9_]*", v->key_len < 64 ? (int)v->key_len : 64,
+				    v->key);
+		if (v->value->type != TOML_INTEGER || v->value->integer <= 0 ||
+		    (uint64_t)v->value->integer > max)
+			return fail(r, v->line, key, "%s: the bits are not an integer between 1 "
+				    "and %llu", v->key, (unsigned long long)max);
+		memcpy(out->name, v->key, v->key_len);
+		out->name[v->key_len] = '\0';
+		out->value = (uint64_t)v->value->integer;
+	}
+	f->n_bits = toml_table_len(t);
+	return 0;
+}
+
 static int read_field(struct reader *r, const struct toml_value *t, size_t i,
 		      struct dropin_field *f)
 {
 	const struct toml_entry *e, *values = NULL, *length = NULL, *size = NULL, *format = NULL;
+	const struct toml_entry *bits = NULL, *strict = NULL;
 	char key[64], s[DROPIN_NAME_MAX];
 	int64_t n;
 	size_t k;
@@ -333,7 +400,8 @@ static int read_field(struct reader *r, const struct toml_value *t, size_t i,
 				if (f->type == DROPIN_TYPE_COUNT)
 					err = fail(r, e->line, key, "\"%s\" is not one of u8, u16, "
 						   "u32, u64, s8, s16, s32, s64, string, bytes, "
-						   "ipv4, ipv6, port, errno, flags, enum", s);
+						   "ipv4, ipv6, port, errno, flags, enum, mode, "
+						   "path", s);
 			}
 		} else if (strcmp(e->key, "key") == 0) {
 			err = get_bool(r, e, key, &f->key);
@@ -345,9 +413,14 @@ static int read_field(struct reader *r, const struct toml_value *t, size_t i,
 			format = e;
 		} else if (strcmp(e->key, "values") == 0) {
 			values = e;
+		} else if (strcmp(e->key, "bits") == 0) {
+			bits = e;
+		} else if (strcmp(e->key, "strict") == 0) {
+			strict = e;
+			err = get_bool(r, e, key, &f->strict);
 		} else {
 			err = fail(r, e->line, key, "unknown key (known: name, type, max, length, "
-				   "size, format, values, key)");
+				   "size, format, values, bits, strict, key)");
 		}
 	}
 	if (err)
@@ -364,10 +437,18 @@ static int read_field(struct reader *r, const struct toml_value *t, size_t i,
 		return fail(r, t->line, key, "has no type");
 	f->size = types[f->type].size;
 
-	/* max (strings) and length (bytes): the bytes the field takes. */
-	if (f->type == DROPIN_STRING || f->type == DROPIN_BYTES) {
-		const char *want = f->type == DROPIN_STRING ? "max" : "length";
-		int64_t hi = f->type == DROPIN_STRING ? DROPIN_STRING_MAX : DROPIN_BYTES_MAX;
+	/*
+	 * A path's keys are the ones every file has in rules (filename,
+	 * argument, resolved: pathname_add_event_keys()), so it has that name.
+	 */
+	if (f->type == DROPIN_PATH && strcmp(f->name, PATHNAME_KEY))
+		return fail(r, t->line, key, "a path is named %s (its keys: %s, argument, "
+			    "resolved)", PATHNAME_KEY, PATHNAME_KEY);
+
+	/* max (strings, a path's name as passed) and length (bytes): the bytes the field takes. */
+	if (f->type == DROPIN_STRING || f->type == DROPIN_BYTES || f->type == DROPIN_PATH) {
+		const char *want = f->type == DROPIN_BYTES ? "length" : "max";
+		int64_t hi = f->type == DROPIN_BYTES ? DROPIN_BYTES_MAX : DROPIN_STRING_MAX;
 
 		if (!length)
 			return fail(r, t->line, key, "a %s needs %s", types[f->type].name, want);
@@ -375,13 +456,18 @@ static int read_field(struct reader *r, const struct toml_value *t, size_t i,
 		if (strcmp(length->key, want))
 			return fail(r, length->line, key, "a %s takes %s", types[f->type].name,
 				    want);
-		err = get_int(r, length, key, f->type == DROPIN_STRING ? 2 : 1, hi, &n);
+		err = get_int(r, length, key, f->type == DROPIN_BYTES ? 1 : 2, hi, &n);
 		if (err)
 			return err;
 		f->size = (uint32_t)n;
+		if (f->type == DROPIN_PATH) {
+			f->max = (uint32_t)n;
+			f->size = PATH_HEAD + BPFD_PATH_MAX + (uint32_t)n;
+		}
 	} else if (length) {
 		snprintf(key, sizeof(key), "field %s.%s", f->name, length->key);
-		return fail(r, length->line, key, "only strings have max and bytes length");
+		return fail(r, length->line, key, "only strings and paths have max and bytes "
+			    "length");
 	}
 
 	/* size: the integer under flags and enum. */
@@ -411,6 +497,20 @@ static int read_field(struct reader *r, const struct toml_value *t, size_t i,
 	} else if (values) {
 		snprintf(key, sizeof(key), "field %s.values", f->name);
 		return fail(r, values->line, key, "only flags and enum have values");
+	}
+	if (strict && f->type != DROPIN_ENUM) {
+		snprintf(key, sizeof(key), "field %s.strict", f->name);
+		return fail(r, strict->line, key, "only an enum is strict");
+	}
+
+	if (bits) {
+		snprintf(key, sizeof(key), "field %s.bits", f->name);
+		if (!(f->type <= DROPIN_U64 || f->type == DROPIN_FLAGS || f->type == DROPIN_MODE))
+			return fail(r, bits->line, key, "only unsigned integers, flags and modes "
+				    "have bits");
+		err = read_bits(r, bits, key, f);
+		if (err)
+			return err;
 	}
 
 	if (format) {
@@ -470,32 +570,64 @@ static int read_prefilter(struct reader *r, const struct toml_entry *e, struct d
 static int layout(struct reader *r, struct dropin_desc *d)
 {
 	uint64_t off = sizeof(struct bpfd_record);
-	size_t i;
+	size_t i, k;
 
-	for (i = 0; i < d->n_fields; i++) {
-		struct dropin_field *f = &d->fields[i];
+	d->record_min = 0;
+	/* A path's bytes go last whatever its place in the list: its length varies. */
+	for (k = 0; k < 2 * d->n_fields; k++) {
+		struct dropin_field *f = &d->fields[k % d->n_fields];
 		uint32_t align = 1;
 
+		i = k % d->n_fields;
+		if ((k < d->n_fields) == (f->type == DROPIN_PATH))
+			continue;
 		if (is_integer(f->type) || f->type == DROPIN_PORT || f->type == DROPIN_ERRNO ||
-		    f->type == DROPIN_FLAGS || f->type == DROPIN_ENUM)
+		    f->type == DROPIN_FLAGS || f->type == DROPIN_ENUM || f->type == DROPIN_MODE)
 			align = f->size;
+		if (f->type == DROPIN_PATH)
+			align = 4;
 		off = (off + align - 1) & ~(uint64_t)(align - 1);
 		f->offset = (uint32_t)off;
+		if (f->type == DROPIN_PATH)
+			d->record_min = (uint32_t)off + PATH_HEAD;
 		off += f->size;
 		if (off > DROPIN_RECORD_MAX)
 			return fail(r, 0, "field", "the record is larger than %d bytes at field %s",
-				    DROPIN_RECORD_MAX, f->name);
+				    DROPIN_RECORD_MAX, d->fields[i].name);
 	}
 	/* The struct's size: a multiple of its alignment, 8 (the header's). */
 	off = (off + 7) & ~(uint64_t)7;
 	if (off > DROPIN_RECORD_MAX)
 		return fail(r, 0, "field", "the record is larger than %d bytes", DROPIN_RECORD_MAX);
 	d->record_size = (uint32_t)off;
+	if (!d->record_min)
+		d->record_min = d->record_size;
 	return 0;
 }
 
-int dropin_desc_parse(const char *path, const char *name, const char *text, size_t len,
-		      struct dropin_desc *d, char *err, size_t err_size)
+/* Each key once, none an event has already, at most DROPIN_KEYS_MAX of them. */
+static int check_keys(struct reader *r, const struct dropin_desc *d)
+{
+	const char *keys[DROPIN_FIELDS_MAX * (DROPIN_BITS_MAX + 3)];
+	size_t n = dropin_desc_keys(d, true, keys, sizeof(keys) / sizeof(keys[0])), i, j;
+
+	if (n > DROPIN_KEYS_MAX)
+		return fail(r, 0, "field", "the fields give %zu keys, more than %d (an event "
+			    "has %d with command and returnval)", n, DROPIN_KEYS_MAX,
+			    DROPIN_KEYS_MAX + 2);
+	for (i = 0; i < n; i++) {
+		for (j = 0; reserved_keys[j]; j++)
+			if (strcmp(keys[i], reserved_keys[j]) == 0)
+				return fail(r, 0, "field", "every event has %s already", keys[i]);
+		for (j = 0; j < i; j++)
+			if (strcmp(keys[i], keys[j]) == 0)
+				return fail(r, 0, "field", "%s is named twice", keys[i]);
+	}
+	return 0;
+}
+
+static int parse(const char *path, const char *name, const char *text, size_t len,
+		 struct dropin_desc *d, char *err, size_t err_size, bool builtin)
 {
 	struct reader r = { .path = path, .err = err, .err_size = err_size };
 	struct toml_value *root = NULL;
@@ -523,7 +655,7 @@ int dropin_desc_parse(const char *path, const char *name, const char *text, size
 					 sizeof(d->description));
 		} else if (strcmp(e->key, "prefilter") == 0) {
 			ret = read_prefilter(&r, e, d);
-		} else if (strcmp(e->key, "hook") == 0 || strcmp(e->key, "field") == 0) {
+		} else if ((!builtin && strcmp(e->key, "hook") == 0) || strcmp(e->key, "field") == 0) {
 			bool hook = e->key[0] == 'h';
 			size_t max = hook ? DROPIN_HOOKS_MAX : DROPIN_FIELDS_MAX;
 			size_t n = toml_array_len(e->value);
@@ -545,16 +677,15 @@ int dropin_desc_parse(const char *path, const char *name, const char *text, size
 					ret = read_field(&r, t, i, &d->fields[d->n_fields++]);
 			}
 		} else {
-			ret = fail(&r, e->line, e->key, "unknown key (known: description, prefilter, "
-				   "[[hook]], [[field]])");
+			ret = fail(&r, e->line, e->key, builtin ? "unknown key (known: description, "
+				   "prefilter, [[field]]; a built-in's hooks are in its C)" :
+				   "unknown key (known: description, prefilter, [[hook]], [[field]])");
 		}
 	}
-	if (!ret && !d->n_hooks)
+	if (!ret && !builtin && !d->n_hooks)
 		ret = fail(&r, 1, "hook", "the tracer attaches to nothing: add a [[hook]]");
-	for (i = 0; !ret && i < d->n_fields; i++)
-		for (j = 0; !ret && j < i; j++)
-			if (strcmp(d->fields[i].name, d->fields[j].name) == 0)
-				ret = fail(&r, 0, "field", "%s is named twice", d->fields[i].name);
+	if (!ret)
+		ret = check_keys(&r, d);
 	for (i = 0; !ret && i < d->n_hooks; i++)
 		for (j = 0; !ret && j < i; j++)
 			if (d->hooks[i].kind == d->hooks[j].kind &&
@@ -565,4 +696,16 @@ int dropin_desc_parse(const char *path, const char *name, const char *text, size
 		ret = layout(&r, d);
 	toml_free(root);
 	return ret;
+}
+
+int dropin_desc_parse(const char *path, const char *name, const char *text, size_t len,
+		      struct dropin_desc *d, char *err, size_t err_size)
+{
+	return parse(path, name, text, len, d, err, err_size, false);
+}
+
+int dropin_desc_parse_builtin(const char *path, const char *name, const char *text, size_t len,
+			      struct dropin_desc *d, char *err, size_t err_size)
+{
+	return parse(path, name, text, len, d, err, err_size, true);
 }

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pathname.h"
+#include "tracers/common/path.h"
 #include "tracers/common/record.h"
 #include "tracers/dropin/dropin.h"
 
@@ -28,7 +30,7 @@ struct dropin_tracer {
 	struct tracer_ops ops;			/* first: what the table holds */
 	struct dropin_desc desc;
 	struct tracer_hook hooks[DROPIN_HOOKS_MAX + 1];
-	const char *keys[DROPIN_FIELDS_MAX + 3];
+	const char *keys[DROPIN_KEYS_MAX + 3];
 	const char *address_keys[DROPIN_FIELDS_MAX + 1];
 	const char *port_keys[DROPIN_FIELDS_MAX + 1];
 	char name[DROPIN_NAME_MAX * 2];
@@ -112,6 +114,35 @@ static void format_flags(const struct dropin_field *f, uint64_t v, char *out, si
 		snprintf(out + len, size - len, "%s0x%llx", len ? "|" : "", (unsigned long long)rest);
 }
 
+/*
+ * A path field at @p, in a record of @size bytes from @rec: its lengths are
+ * the program's word, checked against the field and the record's end.
+ */
+static int decode_path(const struct dropin_field *f, const unsigned char *rec, size_t size,
+		       const unsigned char *p, struct event *ev)
+{
+	const char *buf = (const char *)p + 8;
+	size_t room = size - (size_t)(buf - (const char *)rec);
+	uint32_t flags = (uint32_t)read_uint(p, 4);
+	uint16_t len = (uint16_t)read_uint(p + 4, 2), arg_len = (uint16_t)read_uint(p + 6, 2);
+
+	if (len > BPFD_PATH_MAX || arg_len > f->max || (size_t)len + arg_len > room)
+		return -EINVAL;
+	return pathname_add_event_keys(ev, buf, len, flags, buf + len, arg_len);
+}
+
+/* The boolean keys of @f's bits in value @v. */
+static int add_bits(struct event *ev, const struct dropin_field *f, uint64_t v)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < f->n_bits; i++)
+		err = event_add_str(ev, f->bits[i].name,
+				    (v & f->bits[i].value) == f->bits[i].value ? "true" : "false");
+	return err;
+}
+
 int dropin_decode(const void *descp, const void *rec, size_t size, struct event *ev)
 {
 	const struct dropin_desc *d = descp;
@@ -121,8 +152,12 @@ int dropin_decode(const void *descp, const void *rec, size_t size, struct event 
 	int err = 0;
 
 	/* The size first: every field lies inside the description's record. */
-	if (!d || size < d->record_size || d->record_size < sizeof(struct bpfd_record))
+	if (!d || size < d->record_min || d->record_min < sizeof(struct bpfd_record) ||
+	    d->record_min > d->record_size)
 		return -EINVAL;
+	/* Past its description's record a record holds nothing the decoder reads. */
+	if (size > d->record_size)
+		size = d->record_size;
 	for (i = 0; !err && i < d->n_fields; i++) {
 		const struct dropin_field *f = &d->fields[i];
 		const unsigned char *p = r + f->offset;
@@ -130,6 +165,9 @@ int dropin_decode(const void *descp, const void *rec, size_t size, struct event 
 		int64_t s;
 
 		if (f->offset > d->record_size || f->size > d->record_size - f->offset)
+			return -EINVAL;
+		/* Only a path may reach past record_min, its bytes checked by decode_path(). */
+		if (f->type != DROPIN_PATH && f->offset + f->size > size)
 			return -EINVAL;
 		switch (f->type) {
 		case DROPIN_U8: case DROPIN_U16: case DROPIN_U32: case DROPIN_U64:
@@ -147,6 +185,8 @@ int dropin_decode(const void *descp, const void *rec, size_t size, struct event 
 					text[1] = '\0';
 			}
 			err = add_text(ev, f, text);
+			if (!err)
+				err = add_bits(ev, f, read_uint(p, f->size));
 			break;
 		case DROPIN_STRING:
 			/* Up to the first NUL, never past the field: the program may fill it all. */
@@ -191,14 +231,41 @@ int dropin_decode(const void *descp, const void *rec, size_t size, struct event 
 		case DROPIN_FLAGS:
 			format_flags(f, read_uint(p, f->size), text, sizeof(text));
 			err = add_text(ev, f, text);
+			if (!err)
+				err = add_bits(ev, f, read_uint(p, f->size));
 			break;
 		case DROPIN_ENUM:
 			u = read_uint(p, f->size);
-			snprintf(text, sizeof(text), "%llu", (unsigned long long)u);
-			for (j = 0; j < f->n_values; j++)
-				if (f->values[j].value == u)
-					snprintf(text, sizeof(text), "%s", f->values[j].name);
-			err = add_text(ev, f, text);
+			for (j = 0; j < f->n_values && f->values[j].value != u; j++)
+				;
+			if (j < f->n_values)
+				err = event_add_data_key(ev, f->name, strlen(f->name),
+							 f->values[j].name,
+							 strlen(f->values[j].name));
+			else if (f->strict)
+				return -EINVAL;
+			else {
+				snprintf(text, sizeof(text), "%llu", (unsigned long long)u);
+				err = add_text(ev, f, text);
+			}
+			break;
+		case DROPIN_MODE: {
+			/* What the kernel applies (S_IALLUGO), as chmod(1) and stat(1) show it. */
+			char *m = event_scratch_alloc(ev, 5);
+
+			if (!m)
+				return -ENOSPC;
+			u = read_uint(p, 4) & 07777;
+			for (j = 0; j < 4; j++)
+				m[j] = (char)('0' + ((u >> (3 * (3 - j))) & 7));
+			m[4] = '\0';
+			err = event_add_data_key(ev, f->name, strlen(f->name), m, 4);
+			if (!err)
+				err = add_bits(ev, f, u);
+			break;
+		}
+		case DROPIN_PATH:
+			err = decode_path(f, r, size, p, ev);
 			break;
 		default:
 			return -EINVAL;
@@ -247,12 +314,21 @@ int dropin_c_header(const struct dropin_desc *d, struct strbuf *out)
 	err = strbuf_addf(out, "\n/* bpfd: drop-in %s, its record as %s.toml lays it out */\n"
 			  "struct bpfd_dropin_record {\n\tstruct bpfd_record hdr;\n", d->name,
 			  d->name);
-	for (i = 0; !err && i < d->n_fields; i++) {
-		const struct dropin_field *f = &d->fields[i];
+	/* In the layout's order: a path last (desc.c, layout()). */
+	for (k = 0; !err && k < 2 * d->n_fields; k++) {
+		const struct dropin_field *f = &d->fields[k % d->n_fields];
 
+		i = k % d->n_fields;
+		if ((k < d->n_fields) == (f->type == DROPIN_PATH))
+			continue;
 		if (f->offset > off)
 			err = strbuf_addf(out, "\tchar __bpfd_pad%zu[%u];\n", i, f->offset - off);
-		if (!err && is_array(f))
+		if (!err && f->type == DROPIN_PATH)
+			/* The head path.h's helpers fill (bpfd_path_copy()), then the bytes. */
+			err = strbuf_addf(out, "\t__u32 %s_flags;\n\t__u16 %s_len;\n"
+					  "\t__u16 %s_arg_len;\n\tchar %s[BPFD_PATH_MAX + %u];\n",
+					  f->name, f->name, f->name, f->name, f->max);
+		else if (!err && is_array(f))
 			err = strbuf_addf(out, "\t%s %s[%u];\n", c_type(f), f->name, f->size);
 		else if (!err)
 			err = strbuf_addf(out, "\t%s %s;\n", c_type(f), f->name);
@@ -269,7 +345,7 @@ int dropin_c_header(const struct dropin_desc *d, struct strbuf *out)
 
 		err = strbuf_addf(out, "_Static_assert(__builtin_offsetof(struct bpfd_dropin_record, "
 				  "%s) == %u, \"field %s is not where the description puts it\");\n",
-				  f->name, f->offset, f->name);
+				  f->name, f->offset + (f->type == DROPIN_PATH ? 8 : 0), f->name);
 		for (j = 0; !err && j < f->n_values; j++) {
 			err = strbuf_addstr(out, "#define BPFD_");
 			for (k = 0; !err && f->name[k]; k++)
@@ -405,12 +481,12 @@ struct tracer_ops *dropin_new(const struct dropin_desc *d, const char *path, con
 						    .optional = h->optional[0] ? h->optional : NULL,
 						    .binary = h->binary[0] ? h->binary : NULL };
 	}
+	nk = dropin_desc_keys(&t->desc, false, t->keys, DROPIN_KEYS_MAX);
 	for (i = 0; i < t->desc.n_fields; i++) {
 		const struct dropin_field *f = &t->desc.fields[i];
 
 		if (!f->key)
 			continue;
-		t->keys[nk++] = f->name;
 		if (f->type == DROPIN_IPV4 || f->type == DROPIN_IPV6)
 			t->address_keys[na++] = f->name;
 		else if (f->type == DROPIN_PORT)
@@ -466,6 +542,24 @@ void dropin_free(struct tracer_ops *ops)
 	free(t->source);
 	free(t->failed);
 	free(t);
+}
+
+int dropin_builtin_init(struct dropin_builtin *b, const char *name, const char *text,
+			char *err, size_t err_size)
+{
+	char where[DROPIN_NAME_MAX * 2 + 16];
+	size_t n;
+	int r;
+
+	snprintf(where, sizeof(where), "tracers/%s/%s.toml", name, name);
+	r = dropin_desc_parse_builtin(where, name, text, strlen(text), &b->desc, err, err_size);
+	if (r < 0)
+		return r;
+	n = dropin_desc_keys(&b->desc, false, b->keys, DROPIN_KEYS_MAX);
+	b->keys[n++] = "command";
+	b->keys[n++] = "returnval";
+	b->keys[n] = NULL;
+	return 0;
 }
 
 /* ---- The tracers directory ---- */

@@ -41,4 +41,24 @@ struct tracer_ops *dropin_new_failed(const char *name, const char *path, const c
 
 void dropin_free(struct tracer_ops *ops);
 
+/*
+ * A built-in tracer whose records are described in the drop-ins' format
+ * (tracers/NAME/NAME.toml, embedded as a string): its description and the
+ * keys it gives rules, for its tracer_ops (.desc, .keys, .description,
+ * .decode_desc = dropin_decode), so that the built-in and the drop-ins are
+ * read and decoded by the same code.
+ */
+struct dropin_builtin {
+	struct dropin_desc desc;
+	const char *keys[DROPIN_KEYS_MAX + 3];	/* the fields', "command", "returnval", NULL */
+};
+
+/*
+ * Reads the description @text of built-in tracer @name into @b. 0, or a
+ * negative errno with what is wrong in @err: a bug of the build, which
+ * the tracer's unit test catches.
+ */
+int dropin_builtin_init(struct dropin_builtin *b, const char *name, const char *text,
+			char *err, size_t err_size);
+
 #endif
