@@ -312,77 +312,129 @@ static __always_inline int bpfd_fc_report(long ret, u32 syscall, const struct bp
 	return 0;
 }
 
+/* enum filechange_syscall of x86-64 call @nr (arch/x86/entry/syscalls/syscall_64.tbl), or -1. */
+static __always_inline int bpfd_fc_native_call(long nr)
+{
+	switch (nr) {
+	case 87:
+		return FC_SYS_UNLINK;
+	case 263:
+		return FC_SYS_UNLINKAT;
+	case 84:
+		return FC_SYS_RMDIR;
+	case 82:
+		return FC_SYS_RENAME;
+	case 264:
+		return FC_SYS_RENAMEAT;
+	case 316:
+		return FC_SYS_RENAMEAT2;
+	case 76:
+		return FC_SYS_TRUNCATE;
+	case 77:
+		return FC_SYS_FTRUNCATE;
+	case 132:
+		return FC_SYS_UTIME;
+	case 235:
+		return FC_SYS_UTIMES;
+	case 280:
+		return FC_SYS_UTIMENSAT;
+	case 261:
+		return FC_SYS_FUTIMESAT;
+	case 92:
+		return FC_SYS_CHOWN;
+	case 93:
+		return FC_SYS_FCHOWN;
+	case 94:
+		return FC_SYS_LCHOWN;
+	case 260:
+		return FC_SYS_FCHOWNAT;
+	default:
+		return -1;
+	}
+}
+
 /*
- * One program on every exit (filechange.c), told apart by the x86-64
- * number (arch/x86/entry/syscalls/syscall_64.tbl): the report is compiled
- * and verified once.
+ * One program on every exit (filechange.c), told apart by the call's
+ * number: the report is compiled and verified once.
  */
 int bpfd_fc_sys_exit(struct bpfd_sys_exit_args *args)
 {
 	struct bpfd_fc_args x;
-	u32 syscall;
+	int syscall = bpfd_fc_native_call(bpfd_sys_exit_nr(args));
 
-	switch (bpfd_sys_exit_nr(args)) {
-	case 87: syscall = FC_SYS_UNLINK; break;
-	case 263: syscall = FC_SYS_UNLINKAT; break;
-	case 84: syscall = FC_SYS_RMDIR; break;
-	case 82: syscall = FC_SYS_RENAME; break;
-	case 264: syscall = FC_SYS_RENAMEAT; break;
-	case 316: syscall = FC_SYS_RENAMEAT2; break;
-	case 76: syscall = FC_SYS_TRUNCATE; break;
-	case 77: syscall = FC_SYS_FTRUNCATE; break;
-	case 132: syscall = FC_SYS_UTIME; break;
-	case 235: syscall = FC_SYS_UTIMES; break;
-	case 280: syscall = FC_SYS_UTIMENSAT; break;
-	case 261: syscall = FC_SYS_FUTIMESAT; break;
-	case 92: syscall = FC_SYS_CHOWN; break;
-	case 93: syscall = FC_SYS_FCHOWN; break;
-	case 94: syscall = FC_SYS_LCHOWN; break;
-	case 260: syscall = FC_SYS_FCHOWNAT; break;
-	default: return 0;
-	}
+	if (syscall < 0)
+		return 0;
 	bpfd_fc_native_args(&x);
-	return bpfd_fc_report(args->ret, syscall, &x);
+	return bpfd_fc_report(args->ret, (u32)syscall, &x);
 }
 
 /*
  * The same calls through the 32-bit entry, which the tracepoints above
- * never see (common.bpf.c, BPFD_COMPAT_PROGRAM): the i386 numbers
- * (arch/x86/entry/syscalls/syscall_32.tbl), the 16-bit owner calls and
- * the 64-bit length and time variants included.
+ * never see (common.bpf.c, BPFD_COMPAT_PROGRAM): enum filechange_syscall
+ * of i386 call @nr (arch/x86/entry/syscalls/syscall_32.tbl), the 16-bit
+ * owner calls and the 64-bit length and time variants included, or -1.
  */
+static __always_inline int bpfd_fc_compat_call(long nr)
+{
+	switch (nr) {
+	case 10:
+		return FC_SYS_UNLINK;
+	case 301:
+		return FC_SYS_UNLINKAT;
+	case 40:
+		return FC_SYS_RMDIR;
+	case 38:
+		return FC_SYS_RENAME;
+	case 302:
+		return FC_SYS_RENAMEAT;
+	case 353:
+		return FC_SYS_RENAMEAT2;
+	case 92:
+		return FC_SYS_TRUNCATE;
+	case 93:
+		return FC_SYS_FTRUNCATE;
+	case 193:
+		return FC_SYS_TRUNCATE64;
+	case 194:
+		return FC_SYS_FTRUNCATE64;
+	case 30:
+		return FC_SYS_UTIME;
+	case 271:
+		return FC_SYS_UTIMES;
+	case 320:
+		return FC_SYS_UTIMENSAT;
+	case 412:
+		return FC_SYS_UTIMENSAT_TIME64;
+	case 299:
+		return FC_SYS_FUTIMESAT;
+	case 182:
+		return FC_SYS_CHOWN16;
+	case 95:
+		return FC_SYS_FCHOWN16;
+	case 16:
+		return FC_SYS_LCHOWN16;
+	case 212:
+		return FC_SYS_CHOWN;
+	case 207:
+		return FC_SYS_FCHOWN;
+	case 198:
+		return FC_SYS_LCHOWN;
+	case 298:
+		return FC_SYS_FCHOWNAT;
+	default:
+		return -1;
+	}
+}
+
 static __always_inline int bpfd_fc_compat_exit(long nr, long ret)
 {
 	struct bpfd_fc_args x;
-	u32 syscall;
+	int syscall = bpfd_fc_compat_call(nr);
 
-	switch (nr) {
-	case 10: syscall = FC_SYS_UNLINK; break;
-	case 301: syscall = FC_SYS_UNLINKAT; break;
-	case 40: syscall = FC_SYS_RMDIR; break;
-	case 38: syscall = FC_SYS_RENAME; break;
-	case 302: syscall = FC_SYS_RENAMEAT; break;
-	case 353: syscall = FC_SYS_RENAMEAT2; break;
-	case 92: syscall = FC_SYS_TRUNCATE; break;
-	case 93: syscall = FC_SYS_FTRUNCATE; break;
-	case 193: syscall = FC_SYS_TRUNCATE64; break;
-	case 194: syscall = FC_SYS_FTRUNCATE64; break;
-	case 30: syscall = FC_SYS_UTIME; break;
-	case 271: syscall = FC_SYS_UTIMES; break;
-	case 320: syscall = FC_SYS_UTIMENSAT; break;
-	case 412: syscall = FC_SYS_UTIMENSAT_TIME64; break;
-	case 299: syscall = FC_SYS_FUTIMESAT; break;
-	case 182: syscall = FC_SYS_CHOWN16; break;
-	case 95: syscall = FC_SYS_FCHOWN16; break;
-	case 16: syscall = FC_SYS_LCHOWN16; break;
-	case 212: syscall = FC_SYS_CHOWN; break;
-	case 207: syscall = FC_SYS_FCHOWN; break;
-	case 198: syscall = FC_SYS_LCHOWN; break;
-	case 298: syscall = FC_SYS_FCHOWNAT; break;
-	default: return 0;
-	}
+	if (syscall < 0)
+		return 0;
 	bpfd_fc_compat_args(&x);
-	return bpfd_fc_report(ret, syscall | FC_SYS_COMPAT, &x);
+	return bpfd_fc_report(ret, (u32)syscall | FC_SYS_COMPAT, &x);
 }
 
 BPFD_COMPAT_PROGRAM(bpfd_filechange_compat, bpfd_fc_compat_exit)
