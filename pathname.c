@@ -57,6 +57,17 @@ ssize_t pathname_normalize(const char *base, size_t base_len, const char *name, 
 int pathname_add_event_keys(struct event *ev, const char *path, size_t path_len,
 			    uint32_t path_flags, const char *arg, size_t arg_len)
 {
+	static const struct pathname_keys keys = {
+		.filename = PATHNAME_KEY, .argument = "argument", .resolved = "resolved",
+	};
+
+	return pathname_add_event_keys_as(ev, &keys, path, path_len, path_flags, arg, arg_len);
+}
+
+int pathname_add_event_keys_as(struct event *ev, const struct pathname_keys *keys,
+			       const char *path, size_t path_len, uint32_t path_flags,
+			       const char *arg, size_t arg_len)
+{
 	size_t mark = path_flags & BPFD_PATH_TRUNCATED ? strlen(PATHNAME_TRUNCATED_MARK) : 0;
 	const char *name = path, *resolved = "false";
 	size_t len = path_len;
@@ -91,10 +102,10 @@ int pathname_add_event_keys(struct event *ev, const char *path, size_t path_len,
 		name = out;
 		len += mark;
 	}
-	err = event_add_data(ev, "filename", name, len);
+	err = event_add_data(ev, keys->filename, name, len);
 	if (!err && arg_len && (arg_len != len || memcmp(arg, name, len) != 0))
-		err = event_add_data(ev, "argument", arg, arg_len);
-	if (!err)
-		err = event_add_str(ev, "resolved", resolved);
+		err = event_add_data(ev, keys->argument, arg, arg_len);
+	if (!err && keys->resolved)
+		err = event_add_str(ev, keys->resolved, resolved);
 	return err;
 }

@@ -43,4 +43,16 @@ ssize_t pathname_normalize(const char *base, size_t base_len, const char *name, 
 int pathname_add_event_keys(struct event *ev, const char *path, size_t path_len,
 			    uint32_t path_flags, const char *arg, size_t arg_len);
 
+/* The names of the three keys, for an event with more than one path (a rename's target). */
+struct pathname_keys {
+	const char *filename;
+	const char *argument;
+	const char *resolved;	/* NULL: not added */
+};
+
+/* pathname_add_event_keys() under the key names @keys. */
+int pathname_add_event_keys_as(struct event *ev, const struct pathname_keys *keys,
+			       const char *path, size_t path_len, uint32_t path_flags,
+			       const char *arg, size_t arg_len);
+
 #endif

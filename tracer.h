@@ -164,6 +164,14 @@ struct tracer_ops {
 	 */
 	unsigned int prefilter;
 	/*
+	 * BPFD_PF_KIND: the data key (pf_kind_key) whose values are the
+	 * tracer's kinds of event, pf_kinds[0..] (at most 32, NULL after the
+	 * last), which its program knows before it builds anything: bit n of
+	 * bpfd_pf_config.kinds lets kind n through.
+	 */
+	const char *pf_kind_key;
+	const char *const *pf_kinds;
+	/*
 	 * Data keys holding an IP address (rules take CIDRs: `10.0.0.0/8`,
 	 * `::1/128`, a bare address) and a port (rules take ports and ranges,
 	 * "8000-8999"), NULL-terminated, or NULL. Both are also in @keys.

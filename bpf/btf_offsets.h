@@ -41,6 +41,8 @@
 	X(PT_REGS_BX, "pt_regs", "bx")					\
 	X(PT_REGS_CX, "pt_regs", "cx")					\
 	X(PT_REGS_ORIG_AX, "pt_regs", "orig_ax")			\
+	X(PT_REGS_R10, "pt_regs", "r10")				\
+	X(PT_REGS_R8, "pt_regs", "r8")					\
 	X(TASK_TI_STATUS, "task_struct", "thread_info.status")		\
 	X(TASK_COMM, "task_struct", "comm")				\
 	X(TASK_FILES, "task_struct", "files")				\

@@ -36,7 +36,7 @@ const char *tracer_state_name(enum tracer_state s);
 
 enum {
 	LOADER_ERR_LEN = 512,
-	LOADER_LINKS_MAX = 16,
+	LOADER_LINKS_MAX = 24,	/* a tracer's attachments: filechange has 18 */
 	LOADER_TRACERS_MAX = 32,
 	LOADER_MAPS_MAX = 8,	/* a tracer's own maps (tracer_ops.maps) */
 	LOADER_SHARED_MAX = 64,	/* the main module's maps, which drop-ins share */

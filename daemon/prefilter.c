@@ -99,10 +99,34 @@ static void collect_uid(void *ctx, uint64_t value)
 	l->v[l->n++].types = 1u << l->type;
 }
 
-/* Can every rule of tracer @t be prefiltered? Collects their values. */
-static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_list *comms,
-				struct pf_list *paths, struct uid_list *uids)
+/* The kinds (tracer_ops.pf_kinds) a rule's values of the kind key let through. */
+struct kind_set {
+	const char *const *names;
+	uint32_t bits;
+};
+
+static void collect_kind(void *ctx, const char *s, size_t len, bool prefix)
 {
+	struct kind_set *k = ctx;
+	size_t i, n;
+
+	/* A value that is no kind's lets nothing through: the rule cannot match it. */
+	for (i = 0; k->names[i] && i < 32; i++) {
+		n = strlen(k->names[i]);
+		if (prefix ? n >= len && memcmp(k->names[i], s, len) == 0
+			   : n == len && memcmp(k->names[i], s, len) == 0)
+			k->bits |= 1u << i;
+	}
+}
+
+/*
+ * Can every rule of tracer @t be prefiltered? Collects their values, and
+ * into *@kinds the kinds (BPFD_PF_KIND) they let through.
+ */
+static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_list *comms,
+				struct pf_list *paths, struct uid_list *uids, uint32_t *kinds)
+{
+	struct kind_set ks = { .names = tracer_table[t]->pf_kinds };
 	unsigned int caps = tracer_table[t]->prefilter, used = 0;
 	size_t saved_comms = comms->n, saved_paths = paths->n, saved_uids = uids->n, i;
 	size_t n_rules = 0;
@@ -138,6 +162,11 @@ static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_l
 			   rule_prefilter_values(r, "filename", collect, paths) && paths->fits) {
 			used |= BPFD_PF_PATH;
 			ok = true;
+		} else if ((caps & BPFD_PF_KIND) && ks.names &&
+			   rule_prefilter_values(r, tracer_table[t]->pf_kind_key, collect_kind, &ks)) {
+			/* Decided before anything is built, but lets a whole kind through: last. */
+			used |= BPFD_PF_KIND;
+			ok = true;
 		}
 		if (!ok) {
 			/* One rule the kernel cannot test: this tracer sends everything. */
@@ -147,6 +176,7 @@ static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_l
 			return 0;
 		}
 	}
+	*kinds = ks.bits;
 	return n_rules ? used | BPFD_PF_ACTIVE : 0;
 }
 
@@ -326,6 +356,7 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 	const struct bpfd_pf_config off = { 0 };
 	struct bpfd_pf_config pf;
 	uint32_t modes[BPFD_TRACERS_MAX] = { 0 }, ident_modes[BPFD_TRACERS_MAX] = { 0 }, type;
+	uint32_t kinds[BPFD_TRACERS_MAX] = { 0 };
 	size_t t;
 	int err = 0;
 
@@ -342,7 +373,7 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 	if (!err)
 		err = bpfmap_clear(m->uids_fd, sizeof(uint32_t));
 	for (t = 0; !err && t < tracer_count; t++)
-		modes[t] = plan_tracer(rb, t, &comms, &paths, &uids);
+		modes[t] = plan_tracer(rb, t, &comms, &paths, &uids, &kinds[t]);
 	/*
 	 * The containers known, judged by these rules before any mode is on
 	 * (judged by the old ones, they could drop what the new ones match).
@@ -375,6 +406,7 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 			continue;
 		memset(&pf, 0, sizeof(pf));
 		pf.mode = modes[t] | ident_modes[type];
+		pf.kinds = kinds[t];
 		if (pf.mode & BPFD_PF_PATH)
 			path_lead(&paths, type, &pf.lead, &pf.lead_mask);
 		if (pf.mode & BPFD_PF_LEAF)

@@ -65,6 +65,8 @@ static const long expected[BTF_OFF_COUNT] = {
 	[BTF_OFF_PT_REGS_BX] = 40,
 	[BTF_OFF_PT_REGS_CX] = 88,
 	[BTF_OFF_PT_REGS_ORIG_AX] = 120,
+	[BTF_OFF_PT_REGS_R10] = 56,
+	[BTF_OFF_PT_REGS_R8] = 72,
 	[BTF_OFF_TASK_TI_STATUS] = 4,	/* thread_info at 0, status at 4 within it */
 	[BTF_OFF_TASK_COMM] = 120,
 	[BTF_OFF_IO_KIOCB_FILE] = 0,
@@ -245,6 +247,8 @@ static struct btf *build_btf(enum variant v)
 	/* pt_regs: the x86-64 layout, plain members. */
 	t = btf__add_struct(btf, "pt_regs", 168);
 	add_field(btf, "bx", t_long, 40);
+	add_field(btf, "r10", t_long, 56);
+	add_field(btf, "r8", t_long, 72);
 	add_field(btf, "ax", t_long, 80);
 	add_field(btf, "cx", t_long, 88);
 	add_field(btf, "dx", t_long, 96);

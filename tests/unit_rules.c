@@ -548,10 +548,10 @@ static const struct error_case error_cases[] = {
 	  "priority, description, tags or filterEvents)" },
 	{ "program = \"exec\"\n", 1, "the tracer is now \"tracer\"" },
 	{ "actions = []\n", 0, "missing \"tracer\" (compiled in: exec, open, bashreadline, "
-			       "dockeropenbreakout, tcpconnect, tcpaccept, tcpdrop, chmod)" },
+			       "dockeropenbreakout, tcpconnect, tcpaccept, tcpdrop, chmod, filechange)" },
 	{ "tracer = \"execve\"\n", 1,
 	  "unknown tracer \"execve\" (compiled in: exec, open, bashreadline, dockeropenbreakout, "
-	  "tcpconnect, tcpaccept, tcpdrop, chmod)" },
+	  "tcpconnect, tcpaccept, tcpdrop, chmod, filechange)" },
 	{ "tracer = 1\n", 1, "\"tracer\" must be a string, not an integer" },
 	{ "tracer = [\"exec\"]\n", 1, "\"tracer\" must be a string, not an array" },
 	{ "tracer = \"exec\"\nname = true\n", 2, "\"name\" must be a string, not a boolean" },

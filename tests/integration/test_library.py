@@ -329,9 +329,73 @@ def host_scenarios():
     expect("T1070.002", "python reopens a log with 'w'", "logs_or_history_truncated",
            pids=[python("open(%r, 'w').close()" % log)])
     expect("T1070.002", "a log removed", "logs_or_history_removed", pids=[run(["rm", "-f", log])])
+    # The same by any program and any call (the filechange tracer).
+    with open(log, "w") as f:
+        f.write("evidence\n")
+    expect("T1070.002", "truncate -s 0 on a log (ftruncate)", "logs_deleted_or_truncated",
+           pids=[run(["truncate", "-s", "0", log])])
+    expect("T1070.002", "python unlinks a log", "logs_deleted_or_truncated",
+           pids=[python("import os; os.unlink(%r)" % log)])
+    home = os.path.join(tmp, "home")
+    os.mkdir(home)
+    for name in (".bash_history", ".zsh_history"):
+        with open(os.path.join(home, name), "w") as f:
+            f.write("secret commands\n")
+    expect("T1070.003", "rm of a bash history", "history_deleted_or_truncated",
+           pids=[run(["rm", "-f", os.path.join(home, ".bash_history")])])
+    expect("T1070.003", "python truncates a zsh history", "history_deleted_or_truncated",
+           pids=[python("import os; os.truncate(%r, 0)" % os.path.join(home, ".zsh_history"))])
     stamp = os.path.join(tmp, "stamped")
-    expect("T1070.006", "touch -d backdates a file", "timestamps_set_by_hand",
-           pids=[run(["touch", "-d", "2001-01-01", stamp])])
+    touch_d = run(["touch", "-d", "2001-01-01", stamp])
+    expect("T1070.006", "touch -d backdates a file", "timestamps_set_by_hand", pids=[touch_d])
+    expect("T1070.006", "touch -d backdates a file (utimensat)", "timestamps_set_explicitly",
+           pids=[touch_d])
+    expect("T1070.006", "python os.utime copies another file's times",
+           "timestamps_set_explicitly",
+           pids=[python("import os; s = os.stat('/bin/true'); "
+                        "os.utime(%r, ns=(s.st_atime_ns, s.st_mtime_ns))" % stamp)])
+    loot = os.path.join(tmp, "loot")
+    open(loot, "w").close()
+    expect("T1564.001", "mv to a hidden name in /tmp", "renamed_to_hidden_name",
+           pids=[run(["mv", loot, "/tmp/.%s" % m])])
+    expect("T1564.001", "python renames into a hidden name in /dev/shm", "renamed_to_hidden_name",
+           pids=[python("import os; open('/dev/shm/%s', 'w').close(); "
+                        "os.rename('/dev/shm/%s', '/dev/shm/.%s')" % (m, m, m))])
+    for f in ("/tmp/.%s" % m, "/dev/shm/.%s" % m, "/dev/shm/%s" % m):
+        if os.path.exists(f):
+            os.remove(f)
+    staged = os.path.join(tmp, "staged")
+    for tech, what, target, argv in (
+            ("T1053.003", "python renames a file into /etc/cron.d", "/etc/cron.d/bpfd-" + m,
+             None),
+            ("T1543.002", "mv of a unit into /etc/systemd/system",
+             "/etc/systemd/system/bpfd-%s.service" % m, "mv"),
+            ("T1098.004", "python renames onto root's authorized_keys2",
+             "/root/.ssh/authorized_keys2-" + m, None)):
+        open(staged, "w").close()
+        if argv:
+            pid = run(["mv", staged, target])
+        else:
+            pid = python("import os\ntry: os.rename(%r, %r)\nexcept OSError: pass"
+                         % (staged, target))
+        expect(tech, what, "persistence_location_renamed_into", pids=[pid])
+        for f in (staged, target):
+            if os.path.exists(f):
+                os.remove(f)
+    # An attempt that fails (the source is not there) still says what was tried.
+    expect("T1574.006", "a rename onto /etc/ld.so.preload (refused)",
+           "persistence_location_renamed_into",
+           pids=[python("import os\ntry: os.rename('/nonexistent-%s', '/etc/ld.so.preload')\n"
+                        "except OSError: pass" % m)])
+    drop = "/tmp/bpfd-drop-%s" % m
+    shutil.copy("/bin/true", drop)
+    os.chown(drop, 65534, 65534)
+    expect("T1222.002", "chown root of a program in /tmp", "chown_to_root_in_writable_dirs",
+           pids=[run(["chown", "root", drop])])
+    os.chown(drop, 65534, 65534)
+    expect("T1222.002", "python fchown to root in /tmp", "chown_to_root_in_writable_dirs",
+           pids=[python("import os; fd = os.open(%r, os.O_RDONLY); os.fchown(fd, 0, -1)" % drop)])
+    os.remove(drop)
     hidden = "/tmp/.%s" % m
     os.mkdir(hidden)
     shutil.copy("/bin/true", hidden + "/x")
@@ -393,6 +457,16 @@ def container_scenarios():
     expect("T1610", "a runtime client run in a container", "container_runtime_client", cid=cid)
     expect("T1105", "a program run from /tmp in a container", "exec_from_tmp_in_container",
            cid=cid)
+    cid = docker(m + "f", "echo ls > /tmp/.ash_history && busybox rm /tmp/.ash_history && "
+                 "echo x > /tmp/a && busybox mv /tmp/a /tmp/.a")
+    expect("T1070.003", "a history removed in a container", "history_deleted_or_truncated",
+           cid=cid)
+    expect("T1564.001", "a file renamed to a hidden name in a container",
+           "renamed_to_hidden_name", cid=cid)
+    cid = docker(m + "g", "busybox mkdir -p /etc/cron.d && echo x > /tmp/j && "
+                 "busybox mv /tmp/j /etc/cron.d/j")
+    expect("T1053.003", "a cron file moved in in a container",
+           "persistence_location_renamed_into", cid=cid)
     cidfile = os.path.join(D.tmp, m + "e.cid")
     DOCKER.run("--rm", "-t", "--cidfile", cidfile, Docker.IMAGE, "sh", "-c", "true", check=False)
     with open(cidfile) as f:

@@ -74,6 +74,12 @@ enum bpfd_prefilter_mode {
 	 * not judged yet (no entry) passes.
 	 */
 	BPFD_PF_META = 1 << 8,
+	/*
+	 * The event's kind (tracer_ops.pf_kinds: filechange's `operation`),
+	 * which the program knows before any path is walked, is one of
+	 * bpfd_pf_config.kinds.
+	 */
+	BPFD_PF_KIND = 1 << 9,
 };
 
 /*
@@ -86,7 +92,7 @@ enum bpfd_prefilter_mode {
 /* bpfd_prefilter[type]: one tracer's prefilter. */
 struct bpfd_pf_config {
 	__u32 mode;		/* enum bpfd_prefilter_mode */
-	__u32 pad;
+	__u32 kinds;		/* BPFD_PF_KIND: bit n lets the tracer's kind n through */
 	/*
 	 * BPFD_PF_PATH: the bytes every file name of the tracer's rules begins
 	 * with (at most 8, those set in @lead_mask), as they lie in memory. A
