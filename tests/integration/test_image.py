@@ -136,7 +136,8 @@ def test_socket_and_docker_exec():
     states = {t["name"]: t["state"] for t in st["tracers"]}
     assert states == {"exec": "loaded", "open": "loaded", "bashreadline": "loaded",
                       "dockeropenbreakout": "loaded", "tcpconnect": "loaded",
-                      "tcpaccept": "loaded", "tcpdrop": "loaded", "chmod": "loaded"}, states
+                      "tcpaccept": "loaded", "tcpdrop": "loaded", "chmod": "loaded",
+                      "filechange": "loaded"}, states
     ls = D.cli("ls").stdout
     assert "shadow_files_read" in ls and "reverse_shell" in ls, ls
     r = subprocess.run(["docker", "exec", D.name, "bpfd", "version"], capture_output=True,

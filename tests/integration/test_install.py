@@ -155,7 +155,7 @@ comp bpfd daemon --tr
     assert out[1].split() == ["trace", "tracers"], out[1]
     assert {"--json", "--tracer", "--rule", "--container"} <= set(out[2].split()), out[2]
     assert out[3].split() == ["exec", "open", "bashreadline", "dockeropenbreakout", "tcpconnect",
-                             "tcpaccept", "tcpdrop", "chmod"], out[3]
+                             "tcpaccept", "tcpdrop", "chmod", "filechange"], out[3]
     assert out[4].split() == ["--tracers", "--tracers-dir"], out[4]
 
 

@@ -151,7 +151,7 @@ def test_client_without_daemon():
     t = subprocess.run([BPFD, "tracers", "--json"], capture_output=True, text=True)
     names = [x["name"] for x in json.loads(t.stdout)["tracers"]]
     assert names == ["exec", "open", "bashreadline", "dockeropenbreakout", "tcpconnect",
-                     "tcpaccept", "tcpdrop", "chmod"], names
+                     "tcpaccept", "tcpdrop", "chmod", "filechange"], names
 
 
 def test_usage_errors_exit_2():
