@@ -94,7 +94,7 @@ def test_run_py_one_short_round():
                 "prefilter slowdown (fastest traced / fastest bare)",
                 "reference: a program that returns at once (tpfloor empty)",
                 "reference: one that only reads the file name (tpfloor read)",
-                "against %s: median ratio / fastest" % os.path.abspath(BPFD)):
+                "against %s (password_files): median ratio / fastest" % os.path.abspath(BPFD)):
         assert row in r.stdout, row
     # Every open of the loop was dropped in the kernel.
     m = re.search(r"events dropped in the kernel: min (\d+)", r.stdout)
