@@ -9,14 +9,13 @@ program's own time per call from the kernel's bpf_stats.
 Root; it switches kernel.bpf_stats_enabled on while it runs.
 """
 import argparse
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
+
+from syscall_cost import compile_loop, measure
 
 LOOP = r"""
 #include <stdio.h>
@@ -40,57 +39,6 @@ int main(int argc, char **argv)
 """
 
 
-def programs(pid):
-    """{id: (name, run_time_ns, run_cnt)} of the programs using daemon @pid's maps."""
-    maps = set()
-    for fd in os.listdir("/proc/%d/fdinfo" % pid):
-        try:
-            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                maps.update(int(l.split(":")[1]) for l in f if l.startswith("map_id:"))
-        except OSError:
-            continue
-    out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True, text=True,
-                         check=True)
-    return {p["id"]: (p.get("name", ""), p.get("run_time_ns", 0), p.get("run_cnt", 0))
-            for p in json.loads(out.stdout) if maps & set(p.get("map_ids", []))}
-
-
-def start(bpfd, tmp, rules):
-    rdir = os.path.join(tmp, "rules")
-    shutil.rmtree(rdir, ignore_errors=True)
-    os.makedirs(rdir)
-    for name, text in rules.items():
-        with open(os.path.join(rdir, name + ".toml"), "w") as f:
-            f.write(text)
-    conf = os.path.join(tmp, "bpfd.conf")
-    with open(conf, "w") as f:
-        f.write("[daemon]\ndefault_actions = none\n")
-    err = open(os.path.join(tmp, "daemon.err"), "w+")
-    p = subprocess.Popen([bpfd, "daemon", "-s", os.path.join(tmp, "s"), "--tracers", "chmod",
-                          "--rules-dir", rdir, "--config", conf],
-                         stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        err.seek(0)
-        if "ready:" in err.read():
-            return p
-        if p.poll() is not None:
-            break
-        time.sleep(0.1)
-    err.seek(0)
-    raise SystemExit("daemon did not start:\n" + err.read())
-
-
-def loop(exe, path, calls, relative):
-    """Seconds for @calls chmod() of @path, or of its base name from its directory."""
-    if relative:
-        return float(subprocess.run([exe, os.path.basename(path), str(calls)],
-                                    cwd=os.path.dirname(path), capture_output=True, text=True,
-                                    check=True).stdout)
-    return float(subprocess.run([exe, path, str(calls)], capture_output=True, text=True,
-                                check=True).stdout)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -99,11 +47,7 @@ def main():
     args = ap.parse_args()
     bpfd = os.path.abspath(os.path.join(args.build, "bpfd"))
     tmp = tempfile.mkdtemp(prefix="bpfd-chmod-bench-")
-    src = os.path.join(tmp, "loop.c")
-    with open(src, "w") as f:
-        f.write(LOOP)
-    exe = os.path.join(tmp, "chmodloop")
-    subprocess.run(["cc", "-O2", src, "-o", exe], check=True)
+    exe = compile_loop(tmp, LOOP, "chmodloop")
     target = os.path.join(tmp, "f")
     open(target, "w").close()
     other = {"other": 'tracer = "chmod"\nactions = []\nfilterEvents.command.values = ["nomatch"]\n'}
@@ -113,30 +57,11 @@ def main():
         ("reported (no rules), relative name (cwd walked)", {}, True),
         ("dropped in the kernel (a rule on another comm)", other, False),
     ]
-    subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=1"], check=True)
-    rows = []
     try:
-        for label, rules, relative in setups:
-            d = start(bpfd, tmp, rules) if rules is not None else None
-            try:
-                secs, per_call = [], []
-                for _ in range(args.runs):
-                    before = programs(d.pid) if d else {}
-                    secs.append(loop(exe, target, args.calls, relative))
-                    if d:
-                        after = programs(d.pid)
-                        for pid_, (name, ns, cnt) in after.items():
-                            b = before.get(pid_, (name, 0, 0))
-                            if name.startswith("syscalls__sys_e") and cnt - b[2] >= args.calls:
-                                per_call.append((ns - b[1]) / (cnt - b[2]))
-                rows.append((label, statistics.median(secs) / args.calls * 1e9,
-                             statistics.median(per_call) if per_call else None))
-            finally:
-                if d:
-                    d.terminate()
-                    d.wait(30)
+        rows = [(label, statistics.median(ns), statistics.median(prog) if prog else None)
+                for label, ns, prog in measure(bpfd, tmp, "chmod", exe, target, args.calls,
+                                               args.runs, setups, "bpfd_chmod_sys_")]
     finally:
-        subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=0"], check=True)
         shutil.rmtree(tmp, ignore_errors=True)
     print("chmod() loop, %d calls of %s, median of %d runs" % (args.calls, target, args.runs))
     for label, ns, prog in rows:
