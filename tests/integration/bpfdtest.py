@@ -246,6 +246,16 @@ def cgroup2_mount():
     raise AssertionError("no cgroup2 mount")
 
 
+def run_to_end(argv, cwd=None, check=True, timeout=30):
+    """Runs @argv to its end; returns (pid, its output). With @check, it must succeed."""
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, cwd=cwd)
+    out, err = p.communicate(timeout=timeout)
+    if check:
+        assert p.returncode == 0, "%s failed (%d): %s %s" % (argv, p.returncode, out, err)
+    return p.pid, out.strip()
+
+
 def wait_until(pred, what, timeout=10):
     """Polls @pred every 50 ms until it holds; fails after @timeout seconds."""
     deadline = time.time() + timeout

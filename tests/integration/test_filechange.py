@@ -21,7 +21,8 @@ import sys
 import tempfile
 import time
 
-from bpfdtest import Daemon, Docker, Trace, check_event_shape, require_root, run_tests, unique
+from bpfdtest import (Daemon, Docker, Trace, check_event_shape, require_root, run_tests,
+                      run_to_end, unique)
 
 D = None
 T = None
@@ -81,12 +82,7 @@ int main(int argc, char **argv)
 
 def run(argv, cwd=None, check=True):
     """Runs @argv to its end; returns (pid, its output)."""
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, cwd=cwd)
-    out, err = p.communicate(timeout=60)
-    if check:
-        assert p.returncode == 0, "%s failed (%d): %s %s" % (argv, p.returncode, out, err)
-    return p.pid, out.strip()
+    return run_to_end(argv, cwd=cwd, check=check, timeout=60)
 
 
 def py(code, user=(), cwd=None, check=True):
