@@ -581,6 +581,21 @@ static int consume_ring(struct daemon *d)
 	return n;
 }
 
+/*
+ * Reads @l's ring to its end (a restart hands over, a predecessor's
+ * programs go), in batches, until @until_ms (loop_now_ms(); 0: no bound).
+ */
+static void drain_ring(struct daemon *d, struct loader *l, int64_t until_ms)
+{
+	int n;
+
+	do {
+		d->pipeline.batch_deadline_ns = INT64_MAX;
+		d->pipeline.batch_left = RING_BATCH;
+		n = loader_ring_consume(l);
+	} while ((n > 0 || n == -EAGAIN) && (!until_ms || loop_now_ms() < until_ms));
+}
+
 static void on_ring(struct loop_watch *w, uint32_t events)
 {
 	struct daemon *d = w->ctx;
@@ -1682,17 +1697,11 @@ static int old_sample(void *ctx, void *data, size_t size)
 static void retire_predecessor(struct daemon *d)
 {
 	size_t i;
-	int n;
 
 	for (i = 0; i < d->old->n_tracers; i++)
 		loader_set_enabled(d->old, i, false);
-	if (loader_ring_open(d->old, old_sample, d) >= 0) {
-		do {
-			d->pipeline.batch_deadline_ns = INT64_MAX;
-			d->pipeline.batch_left = RING_BATCH;
-			n = loader_ring_consume(d->old);
-		} while (n > 0 || n == -EAGAIN);
-	}
+	if (loader_ring_open(d->old, old_sample, d) >= 0)
+		drain_ring(d, d->old, 0);
 	loader_unload(d->old);
 	free(d->old);
 	d->old = NULL;
@@ -2035,13 +2044,9 @@ static void restart_exec(struct daemon *d)
 	char env[160], err[512];
 	int64_t until = loop_now_ms() + RESTART_FLUSH_MS;
 	size_t queued;
-	int fd, subs = 0, n;
+	int fd, subs = 0;
 
-	do {
-		d->pipeline.batch_deadline_ns = INT64_MAX;
-		d->pipeline.batch_left = RING_BATCH;
-		n = loader_ring_consume(&d->loader);
-	} while ((n > 0 || n == -EAGAIN) && loop_now_ms() < until);
+	drain_ring(d, &d->loader, until);
 	action_set_flush(d->actions);
 	/* `bpfd trace` connects again when the successor listens (docs/protocol.md). */
 	server_notice_subscribers(d->server, "{\"notice\":\"restart\"}");

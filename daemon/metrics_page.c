@@ -220,16 +220,18 @@ int metrics_label_escape(struct strbuf *out, const char *s)
 
 static void put_label_value(struct page *p, const char *s)
 {
-	struct strbuf esc = STRBUF_INIT;
+	size_t start = p->out->len;
 
 	if (p->err)
 		return;
-	/* Escaped apart first: a value that would cross the bound is not written. */
-	if (metrics_label_escape(&esc, s) < 0)
+	if (metrics_label_escape(p->out, s) < 0) {
 		p->err = -ENOMEM;
-	else
-		put(p, esc.buf ? esc.buf : "", esc.len);
-	strbuf_release(&esc);
+	} else if (p->out->len > METRICS_PAGE_MAX) {
+		/* A value that crosses the bound is taken back: the page ends before it. */
+		p->out->len = start;
+		p->out->buf[start] = '\0';
+		p->err = -E2BIG;
+	}
 }
 
 /* HELP text escapes backslash and newline only (the format's rule). */
