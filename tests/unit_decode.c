@@ -45,8 +45,10 @@
 #include "lib/strbuf.h"
 #include "tracer.h"
 #include "tracers/bashreadline/bashreadline.h"
+#include "tracers/chmod/chmod.h"
 #include "tracers/dockeropenbreakout/dockeropenbreakout.h"
 #include "tracers/exec/exec.h"
+#include "tracers/filechange/filechange.h"
 #include "tracers/open/open.h"
 #include "tracers/tcpaccept/tcpaccept.h"
 #include "tracers/tcpconnect/tcpconnect.h"
@@ -420,6 +422,72 @@ static size_t drop_orphan(size_t index)
 	return sizeof(*r);
 }
 
+/* A setuid bit set through fchmodat, relative to a directory. */
+static size_t chmod_setuid(size_t index)
+{
+	struct chmod_record *r = (struct chmod_record *)buf;
+	static const char path[] = "/usr/local/bin/tool", arg[] = "tool";
+
+	memset(r, 0, offsetof(struct chmod_record, buf));
+	header(r, index, 0);
+	r->mode = 04755;
+	r->syscall = CHMOD_SYS_FCHMODAT;
+	r->path_flags = BPFD_PATH_FILE;
+	r->path_len = strlen(path);
+	memcpy(r->buf, path, r->path_len);
+	r->arg_len = sizeof(arg);
+	memcpy(r->buf + r->path_len, arg, sizeof(arg));
+	return offsetof(struct chmod_record, buf) + r->path_len + r->arg_len;
+}
+
+/* renameat2 with RENAME_NOREPLACE: both names, walked and as passed. */
+static size_t filechange_rename(size_t index)
+{
+	struct filechange_record *r = (struct filechange_record *)buf;
+	static const char path[] = "/tmp/x", arg[] = "x", target[] = "/etc/cron.d",
+			  target_arg[] = "x";
+	char *p = r->buf;
+
+	memset(r, 0, offsetof(struct filechange_record, buf));
+	header(r, index, 0);
+	r->syscall = FC_SYS_RENAMEAT2;
+	r->flags = 1;	/* RENAME_NOREPLACE */
+	r->path_flags = BPFD_PATH_FILE;
+	r->path_len = strlen(path);
+	memcpy(p, path, r->path_len);
+	p += r->path_len;
+	r->arg_len = sizeof(arg);
+	memcpy(p, arg, sizeof(arg));
+	p += sizeof(arg);
+	r->target_flags = BPFD_PATH_BASE;
+	r->target_len = strlen(target);
+	memcpy(p, target, r->target_len);
+	p += r->target_len;
+	r->target_arg_len = sizeof(target_arg);
+	memcpy(p, target_arg, sizeof(target_arg));
+	p += sizeof(target_arg);
+	return (size_t)(p - (char *)r);
+}
+
+/* utimes through the 32-bit entry: two 32-bit timevals, a time set by hand. */
+static size_t filechange_utimes(size_t index)
+{
+	struct filechange_record *r = (struct filechange_record *)buf;
+	static const char path[] = "/var/log/wtmp";
+	int32_t tv[4] = { 86400, 5, 978307200, 999999 };
+
+	memset(r, 0, offsetof(struct filechange_record, buf));
+	header(r, index, 0);
+	r->syscall = FC_SYS_UTIMES | FC_SYS_COMPAT;
+	r->times_kind = FC_TIMES_TIMEVAL | FC_TIMES_32;
+	r->times_len = sizeof(tv);
+	memcpy(r->times, tv, sizeof(tv));
+	r->path_flags = BPFD_PATH_FILE;
+	r->path_len = strlen(path);
+	memcpy(r->buf, path, r->path_len);
+	return offsetof(struct filechange_record, buf) + r->path_len;
+}
+
 static const struct valid_case valid_cases[] = {
 	{ "exec", "script", exec_script,
 	  { { "filename", "/usr/local/bin/tool" }, { "argument", "./tool" }, { "resolved", "true" },
@@ -470,6 +538,22 @@ static const struct valid_case valid_cases[] = {
 	    { "dport", "40002" }, { "family", "ipv4" }, { "reason", "511" },
 	    { "tcpflags", "SYN|ACK|CWR" }, { "state", "ESTABLISHED" }, { "count", "5" },
 	    { "command", "cat" } } },
+	{ "chmod", "setuid", chmod_setuid,
+	  { { "filename", "/usr/local/bin/tool" }, { "argument", "tool" }, { "resolved", "true" },
+	    { "mode", "4755" }, { "setuid", "true" }, { "setgid", "false" },
+	    { "world_writable", "false" }, { "syscall", "fchmodat" }, { "command", "cat" },
+	    { "returnval", "0" } } },
+	{ "filechange", "rename", filechange_rename,
+	  { { "operation", "rename" }, { "filename", "/tmp/x" }, { "argument", "x" },
+	    { "resolved", "true" }, { "target", "/etc/cron.d/x" },
+	    { "target_argument", "x" }, { "flags", "RENAME_NOREPLACE" },
+	    { "syscall", "renameat2" }, { "command", "cat" }, { "returnval", "0" } } },
+	{ "filechange", "utimes", filechange_utimes,
+	  { { "operation", "timestamps" }, { "filename", "/var/log/wtmp" },
+	    { "resolved", "true" }, { "times", "set" },
+	    { "atime", "1970-01-02T00:00:00.000005000Z" },
+	    { "mtime", "2001-01-01T00:00:00.999999000Z" }, { "syscall", "compat_utimes" },
+	    { "command", "cat" }, { "returnval", "0" } } },
 	{ "tcpdrop", "orphan", drop_orphan,
 	  { { "saddr", "fd00::1" }, { "sport", "443" }, { "daddr", "fd00::3" },
 	    { "dport", "50000" }, { "family", "ipv6" }, { "reason", "2" }, { "tcpflags", "" },

@@ -175,6 +175,7 @@ static void test_times(void **state)
 	int64_t ts[4] = { 978307200, 5, 0, (1L << 30) - 2 };
 	int32_t tv[4] = { 0, 0, 86400, 7 };
 	int64_t ub[2] = { 1, 2 };
+	int64_t tl[4] = { 1, 1000000, 2, 2882303761517117440LL };
 	size_t n;
 
 	(void)state;
@@ -210,6 +211,14 @@ static void test_times(void **state)
 	expect_key(ev, "atime", "1970-01-01T00:00:00.000000000Z");
 	expect_key(ev, "mtime", "1970-01-02T00:00:00.000007000Z");
 	expect_key(ev, "syscall", "compat_utimes");
+	/* utimes with microseconds out of range (the kernel refuses them): as passed. */
+	n = make(r, FC_SYS_UTIMES, p, NULL);
+	r->times_kind = FC_TIMES_TIMEVAL;
+	r->times_len = 32;
+	memcpy(r->times, tl, 32);
+	assert_int_equal(decode(r, n, ev), 0);
+	expect_key(ev, "atime", "1.1000000");
+	expect_key(ev, "mtime", "2.2882303761517117440");
 	/* utime: seconds. */
 	n = make(r, FC_SYS_UTIME, p, NULL);
 	r->times_kind = FC_TIMES_UTIMBUF;

@@ -120,13 +120,32 @@ def test_cleanup_after_a_crash():
 
 
 def test_planted_meta_refused():
-    """A meta file that is not root's own, private one (another user wrote it,
-    or made it readable) is never taken for a daemon's: the daemon starts afresh."""
-    with open(meta(), "wb") as f:
-        f.write(b"\0" * 4096)
-    os.chown(meta(), 65534, 65534)
-    open(D.stderr_path, "w").close()
+    """The socket's directory writable by others (a mistake the daemon cannot
+    rule out): nobody replaces the meta file of a crashed daemon with one of
+    its own, byte for byte the real one, which would describe the pins as it
+    likes. Not root's: refused, the pins removed, the daemon starts afresh."""
     start()
+    D.proc.send_signal(signal.SIGKILL)
+    D.proc.wait()
+    with open(meta(), "rb") as f:
+        real = f.read()
+    mode = os.stat(D.tmp).st_mode & 0o777
+    os.chmod(D.tmp, 0o777)
+    try:
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            sys.executable, "-c",
+                            "import os, sys\n"
+                            "t = sys.argv[1] + '.x'\n"
+                            "open(t, 'wb').write(sys.stdin.buffer.read())\n"
+                            "os.chmod(t, 0o600)\n"
+                            "os.rename(t, sys.argv[1])\n", meta()],
+                           input=real, capture_output=True)
+        assert r.returncode == 0, r.stderr
+        assert os.stat(meta()).st_uid == 65534
+        open(D.stderr_path, "w").close()
+        start()
+    finally:
+        os.chmod(D.tmp, mode)
     assert "cannot be taken over" in D.stderr() and "not what a bpfd daemon kept" in \
         D.stderr(), D.stderr()
     assert not pins()["recovered"] and pins()["pinned"]

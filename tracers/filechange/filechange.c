@@ -13,7 +13,9 @@
 #include "tracers/filechange/filechange.h"
 #include "filechange_bpf.h"
 
-#define FC_EXIT(name) { TRACER_HOOK_TRACEPOINT, "syscalls:sys_exit_" name, "bpfd_fc_sys_exit" }
+#define FC_EXIT(name)                                                                  \
+	{ .kind = TRACER_HOOK_TRACEPOINT, .target = "syscalls:sys_exit_" name,                 \
+	  .function = "bpfd_fc_sys_exit" }
 
 static const struct tracer_hook filechange_hooks[] = {
 	/* One program on every exit (filechange.bpf.c). */
@@ -147,6 +149,7 @@ struct fc_time {
 	int64_t sec;
 	int64_t nsec;
 	const char *word;	/* "now", "omit" or NULL */
+	int raw;		/* nsec holds a value out of the layout's range, as passed */
 };
 
 static int64_t times_member(const uint8_t *p, size_t i, int narrow)
@@ -179,6 +182,7 @@ static int times_of(const struct filechange_record *r, struct fc_time t[2])
 		return -EINVAL;
 	for (i = 0; i < 2; i++) {
 		t[i].word = NULL;
+		t[i].raw = 0;
 		if (kind == FC_TIMES_UTIMBUF) {
 			t[i].sec = times_member(r->times, (size_t)i, narrow);
 			t[i].nsec = 0;
@@ -187,7 +191,10 @@ static int times_of(const struct filechange_record *r, struct fc_time t[2])
 		t[i].sec = times_member(r->times, 2 * (size_t)i, narrow);
 		t[i].nsec = times_member(r->times, 2 * (size_t)i + 1, narrow);
 		if (kind == FC_TIMES_TIMEVAL) {
-			t[i].nsec *= 1000;
+			if (t[i].nsec >= 0 && t[i].nsec < 1000000)
+				t[i].nsec *= 1000;
+			else
+				t[i].raw = 1;
 		} else if (t[i].nsec == FC_UTIME_NOW) {
 			t[i].word = "now";
 		} else if (t[i].nsec == FC_UTIME_OMIT) {
@@ -207,7 +214,7 @@ static int add_time(struct event *ev, const char *key, const struct fc_time *t)
 
 	if (t->word)
 		return event_add_str(ev, key, t->word);
-	if (t->nsec < 0 || t->nsec > 999999999 || !gmtime_r(&sec, &tm)) {
+	if (t->raw || t->nsec < 0 || t->nsec > 999999999 || !gmtime_r(&sec, &tm)) {
 		/* Out of range (the kernel refuses it): the numbers as passed. */
 		n = snprintf(text, sizeof(text), "%lld.%lld", (long long)t->sec, (long long)t->nsec);
 	} else {
@@ -309,6 +316,8 @@ static int filechange_decode(const void *raw, size_t size, struct event *ev)
 			err = event_add_int(ev, "new_gid", (int32_t)r->gid);
 		if (!err && sys == FC_SYS_FCHOWNAT)
 			err = add_flags(ev, r->flags, at_flags);
+		break;
+	case FC_OP_COUNT:	/* calls[] names an operation for every call */
 		break;
 	}
 	if (!err)
