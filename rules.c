@@ -1140,12 +1140,38 @@ static bool literal_prefix(const struct sval *g)
 	return true;
 }
 
-bool rule_prefilter_values(const struct rule *r, const char *key,
-			   void (*fn)(void *ctx, const char *s, size_t len, bool prefix),
+/*
+ * A glob that is `*` and "/" then a literal that does not end in "/"
+ * ("*" "/.bash_history", "*" "/.config/fish/fish_history"): whatever the `*`
+ * takes, a path it matches ends in that literal's last component, which is
+ * returned in *@leaf, *@len. False for anything else.
+ */
+static bool literal_leaf(const struct sval *g, const char **leaf, size_t *len)
+{
+	const char *s = g->s;
+	size_t i, n = g->len, start = 2;
+
+	if (n < 3 || s[0] != '*' || s[1] != '/' || s[n - 1] == '/')
+		return false;
+	for (i = 2; i < n; i++) {
+		if (strchr("*?[\\", s[i]))
+			return false;
+		if (s[i] == '/')
+			start = i + 1;
+	}
+	*leaf = s + start;
+	*len = n - start;
+	return true;
+}
+
+bool rule_prefilter_values(const struct rule *r, const char *key, bool leaves,
+			   void (*fn)(void *ctx, const char *s, size_t len,
+				      enum rule_value_kind kind),
 			   void *ctx)
 {
 	const struct filter *f = NULL;
-	size_t i;
+	const char *leaf;
+	size_t i, len;
 
 	for (i = 0; i < r->n_filters; i++)
 		if (strcmp(r->filters[i].key, key) == 0 && r->filters[i].has_values &&
@@ -1154,12 +1180,19 @@ bool rule_prefilter_values(const struct rule *r, const char *key,
 	if (!f)
 		return false;
 	for (i = 0; i < f->values.n_globs; i++)
-		if (!literal_prefix(&f->values.globs[i]))
+		if (!literal_prefix(&f->values.globs[i]) &&
+		    !(leaves && literal_leaf(&f->values.globs[i], &leaf, &len)))
 			return false;
 	for (i = 0; i < f->values.n_exact; i++)
-		fn(ctx, f->values.exact[i].s, f->values.exact[i].len, false);
-	for (i = 0; i < f->values.n_globs; i++)
-		fn(ctx, f->values.globs[i].s, f->values.globs[i].len - 1, true);
+		fn(ctx, f->values.exact[i].s, f->values.exact[i].len, RULE_VALUE_EXACT);
+	for (i = 0; i < f->values.n_globs; i++) {
+		if (literal_prefix(&f->values.globs[i])) {
+			fn(ctx, f->values.globs[i].s, f->values.globs[i].len - 1,
+			   RULE_VALUE_PREFIX);
+		} else if (literal_leaf(&f->values.globs[i], &leaf, &len)) {
+			fn(ctx, leaf, len, RULE_VALUE_LEAF);
+		}
+	}
 	return true;
 }
 

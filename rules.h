@@ -218,15 +218,25 @@ int rule_bind_action(struct rule *r, size_t i, void *instance);
 void rule_count_match(const struct rule *r);
 uint64_t rule_match_count(const struct rule *r);
 
+/* What a value rule_prefilter_values() reports stands for. */
+enum rule_value_kind {
+	RULE_VALUE_EXACT,	/* the whole string */
+	RULE_VALUE_PREFIX,	/* a string's beginning (`/etc/cron*`) */
+	RULE_VALUE_LEAF,	/* a path's last component: `*` then "/.bash_history" */
+};
+
 /*
  * What a BPF program can test of @r ahead of the daemon: when @r has a
  * `values` filter on string key @key whose every value is an exact string
- * or a literal followed by one trailing `*` (a prefix), calls @fn with each
- * literal and whether it is a prefix, and returns true; an event whose @key
- * is none of them cannot match @r. False (and no call) otherwise.
+ * or a literal followed by one trailing `*` (a prefix), or with @leaves
+ * `*` and "/" followed by a literal (a path that ends in it), calls @fn
+ * with each literal and its kind (a leaf: the literal's last component),
+ * and returns true; an event whose @key is none of them cannot match @r.
+ * False (and no call) otherwise.
  */
-bool rule_prefilter_values(const struct rule *r, const char *key,
-			   void (*fn)(void *ctx, const char *s, size_t len, bool prefix),
+bool rule_prefilter_values(const struct rule *r, const char *key, bool leaves,
+			   void (*fn)(void *ctx, const char *s, size_t len,
+				      enum rule_value_kind kind),
 			   void *ctx);
 
 /*

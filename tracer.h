@@ -158,11 +158,19 @@ struct tracer_ops {
 	/*
 	 * What the program's in-kernel prefilter can test (record.h:
 	 * BPFD_PF_COMM, the data key "command" is the comm; BPFD_PF_PATH, the
-	 * data key "filename"; BPFD_PF_LEAF, its last component before the path is
-	 * built; BPFD_PF_UID; BPFD_PF_CONTAINER), 0 for none.
-	 * See prefilter.c.
+	 * data key "filename" (or those of pf_path_keys); BPFD_PF_LEAF, its
+	 * last component before the path is built; BPFD_PF_SUFFIX, its last
+	 * component for values `*` then "/NAME"; BPFD_PF_UID; BPFD_PF_CONTAINER), 0
+	 * for none. See prefilter.c.
 	 */
 	unsigned int prefilter;
+	/*
+	 * BPFD_PF_PATH: the data keys that hold paths the program tests,
+	 * NULL-terminated; a rule with values on any one of them is testable,
+	 * and the program lets an event through when any of its paths is one
+	 * of any key's values. NULL: "filename" alone.
+	 */
+	const char *const *pf_path_keys;
 	/*
 	 * BPFD_PF_KIND: the data key (pf_kind_key) whose values are the
 	 * tracer's kinds of event, pf_kinds[0..] (at most 32, NULL after the

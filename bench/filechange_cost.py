@@ -2,11 +2,14 @@
 """The filechange tracer's cost: a tight loop that creates a file and
 unlinks it, bare, then under a daemon that loads only the filechange tracer
 (every unlink reported to the daemon, then every unlink dropped by the
-in-kernel prefilter, then the rule library's filechange rules, which the
-kernel cannot decide), and the filechange program's own time per unlink
-from the kernel's bpf_stats.
+in-kernel prefilter: by its task and operation tests, then by its path
+test, then with the rule library's filechange rules, by absolute and by
+relative name), then bare again; and the filechange program's own time per
+unlink from the kernel's bpf_stats. With --against OLD_BUILD, the
+library's rows are measured with that build's bpfd too, in the same run.
 
-    python3 bench/filechange_cost.py [--build build] [--runs 3] [--calls 200000] [--dir /dev/shm]
+    python3 bench/filechange_cost.py [--build build] [--against OLD_BUILD] [--runs 3]
+                                     [--calls 200000] [--dir /dev/shm]
 
 Root; it switches kernel.bpf_stats_enabled on while it runs.
 """
@@ -72,6 +75,8 @@ def main():
     ap.add_argument("--calls", type=int, default=200000)
     ap.add_argument("--dir", default="/dev/shm",
                     help="where the loop's file is: a tmpfs keeps the disk out of it")
+    ap.add_argument("--against", metavar="OLD_BUILD",
+                    help="measure the library's rows with this build's bpfd too")
     args = ap.parse_args()
     bpfd = os.path.abspath(os.path.join(args.build, "bpfd"))
     tmp = tempfile.mkdtemp(prefix="bpfd-filechange-bench-")
@@ -82,14 +87,27 @@ def main():
                       'filterEvents.command.values = ["nomatch"]\n'}
     owners = {"owners": 'tracer = "filechange"\nactions = []\n'
                         'filterEvents.operation.values = ["owner"]\n'}
+    paths = {"paths": 'tracer = "filechange"\nactions = []\n'
+                      'filterEvents.filename.values = ["/etc/cron*", "*/.bash_history"]\n'}
+    library = library_rules()
     setups = [
         ("bare (no daemon)", None, False),
         ("reported (no rules), absolute name", {}, False),
         ("reported (no rules), relative name (cwd walked)", {}, True),
         ("dropped in the kernel (a rule on another comm)", other, False),
         ("dropped in the kernel (a rule on operation owner)", owners, False),
-        ("the library's filechange rules (none matches)", library_rules(), False),
+        ("dropped in the kernel (a rule on paths), absolute", paths, False),
+        ("dropped in the kernel (a rule on paths), relative", paths, True),
+        ("the library's filechange rules, absolute", library, False),
+        ("the library's filechange rules, relative", library, True),
     ]
+    if args.against:
+        old = os.path.abspath(os.path.join(args.against, "bpfd"))
+        setups += [
+            ("the library's, absolute, " + args.against, library, False, old),
+            ("the library's, relative, " + args.against, library, True, old),
+        ]
+    setups.append(("bare (no daemon), again", None, False))
     try:
         rows = measure(bpfd, tmp, "filechange", exe, target, args.calls, args.runs, setups,
                        "bpfd_fc_sys_exi")

@@ -72,14 +72,15 @@ def loop(exe, path, calls, relative):
 
 
 def measure(bpfd, tmp, tracer, exe, target, calls, runs, setups, program_prefix):
-    """For each (label, rules or None for no daemon, relative) of @setups: (label, the
-    loop's ns per call in each run, the program's ns per call in each run, from the
-    programs whose name starts with @program_prefix)."""
+    """For each (label, rules or None for no daemon, relative[, another bpfd binary]) of
+    @setups: (label, the loop's ns per call in each run, the program's ns per call in
+    each run, from the programs whose name starts with @program_prefix)."""
     rows = []
     subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=1"], check=True)
     try:
-        for label, rules, relative in setups:
-            d = start(bpfd, tmp, tracer, rules) if rules is not None else None
+        for label, rules, relative, *binary in setups:
+            d = start(binary[0] if binary else bpfd, tmp, tracer, rules) \
+                if rules is not None else None
             try:
                 secs, per_call = [], []
                 for _ in range(runs):

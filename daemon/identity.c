@@ -70,11 +70,12 @@ struct collect_ctx {
  * directory of `/etc/sh` would be /etc, far more than the rule names. "/"
  * itself is left out: its name already holds every path from the root.
  */
-static void collect(void *ctx, const char *s, size_t len, bool prefix)
+static void collect(void *ctx, const char *s, size_t len, enum rule_value_kind kind)
 {
 	struct collect_ctx *c = ctx;
 	struct identity_table *t = c->t;
 	struct identity_name *n;
+	bool prefix = kind == RULE_VALUE_PREFIX;
 	size_t i;
 
 	if (c->err || !len || s[0] != '/' || memchr(s, '\0', len))
@@ -256,7 +257,7 @@ int identity_set_rules(struct identity_table *t, const struct rulebook *rb, uint
 		c.type = tracer_record_type(rule_tracer(r));
 		/* A directory needs the parents' test: without it, exact names only. */
 		c.dirs_ok = caps & BPFD_PF_IDENT_DIRS;
-		rule_prefilter_values(r, PATHNAME_KEY, collect, &c);
+		rule_prefilter_values(r, PATHNAME_KEY, false, collect, &c);
 	}
 	if (c.err)
 		names_clear(t);

@@ -29,11 +29,13 @@ struct pf_list {
 	size_t max_len;
 	bool prefixes_ok;
 	uint32_t type;
+	/* Where a path's last components go (RULE_VALUE_LEAF), or NULL: none fit. */
+	struct pf_list *leaves;
+	bool leaf_seen;		/* one went there */
 };
 
-static void collect(void *ctx, const char *s, size_t len, bool prefix)
+static void add_entry(struct pf_list *l, const char *s, size_t len, bool prefix)
 {
-	struct pf_list *l = ctx;
 	struct pf_entry *e;
 	size_t i;
 
@@ -67,6 +69,36 @@ static void collect(void *ctx, const char *s, size_t len, bool prefix)
 	e->len = len;
 	e->prefix = prefix;
 	e->types = 1u << l->type;
+}
+
+/* A last component's key: BPFD_PF_LEAF_TAG, then the component. */
+static void add_leaf(struct pf_list *leaves, uint32_t type, const char *s, size_t len)
+{
+	char key[BPFD_PF_PATH_MAX];
+
+	if (len + 1 > sizeof(key) - 1) {
+		leaves->fits = false;
+		return;
+	}
+	key[0] = BPFD_PF_LEAF_TAG;
+	memcpy(key + 1, s, len);
+	leaves->type = type;
+	add_entry(leaves, key, len + 1, false);
+}
+
+static void collect(void *ctx, const char *s, size_t len, enum rule_value_kind kind)
+{
+	struct pf_list *l = ctx;
+
+	if (kind != RULE_VALUE_LEAF) {
+		add_entry(l, s, len, kind == RULE_VALUE_PREFIX);
+	} else if (!l->leaves) {
+		l->fits = false;
+	} else {
+		add_leaf(l->leaves, l->type, s, len);
+		l->fits = l->fits && l->leaves->fits;
+		l->leaf_seen = true;
+	}
 }
 
 struct uid_list {
@@ -105,9 +137,10 @@ struct kind_set {
 	uint32_t bits;
 };
 
-static void collect_kind(void *ctx, const char *s, size_t len, bool prefix)
+static void collect_kind(void *ctx, const char *s, size_t len, enum rule_value_kind kind)
 {
 	struct kind_set *k = ctx;
+	bool prefix = kind == RULE_VALUE_PREFIX;
 	size_t i, n;
 
 	/* A value that is no kind's lets nothing through: the rule cannot match it. */
@@ -120,6 +153,26 @@ static void collect_kind(void *ctx, const char *s, size_t len, bool prefix)
 }
 
 /*
+ * Collects into @paths the values of @r on the first of tracer @t's path
+ * keys (tracer_ops.pf_path_keys) the kernel can test, last components into
+ * paths->leaves. False when it can test none.
+ */
+static bool collect_paths(const struct rule *r, size_t t, struct pf_list *paths)
+{
+	static const char *const filename_only[] = { "filename", NULL };
+	const char *const *keys = tracer_table[t]->pf_path_keys;
+	bool leaves = tracer_table[t]->prefilter & BPFD_PF_SUFFIX;
+	size_t i;
+
+	for (i = 0, keys = keys ? keys : filename_only; keys[i]; i++) {
+		paths->fits = paths->leaves->fits = true;
+		if (rule_prefilter_values(r, keys[i], leaves, collect, paths) && paths->fits)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Can every rule of tracer @t be prefiltered? Collects their values, and
  * into *@kinds the kinds (BPFD_PF_KIND) they let through.
  */
@@ -129,11 +182,12 @@ static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_l
 	struct kind_set ks = { .names = tracer_table[t]->pf_kinds };
 	unsigned int caps = tracer_table[t]->prefilter, used = 0;
 	size_t saved_comms = comms->n, saved_paths = paths->n, saved_uids = uids->n, i;
-	size_t n_rules = 0;
+	size_t saved_leaves = paths->leaves->n, n_rules = 0;
 
 	if (!caps)
 		return 0;
 	comms->type = paths->type = uids->type = tracer_record_type(t);
+	paths->leaf_seen = false;
 	for (i = 0; i < rulebook_count(rb); i++) {
 		const struct rule *r = rulebook_at(rb, i, NULL);
 		bool ok = false;
@@ -143,8 +197,8 @@ static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_l
 		n_rules++;
 		comms->fits = paths->fits = uids->fits = true;
 		/* The cheapest test the rule allows; the kernel tries them in this order. */
-		if ((caps & BPFD_PF_COMM) && rule_prefilter_values(r, "command", collect, comms) &&
-		    comms->fits) {
+		if ((caps & BPFD_PF_COMM) &&
+		    rule_prefilter_values(r, "command", false, collect, comms) && comms->fits) {
 			used |= BPFD_PF_COMM;
 			ok = true;
 		} else if ((caps & BPFD_PF_UID) &&
@@ -158,12 +212,12 @@ static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_l
 		} else if ((caps & BPFD_PF_CONTAINER) && rule_requires_container(r)) {
 			used |= BPFD_PF_CONTAINER;
 			ok = true;
-		} else if ((caps & BPFD_PF_PATH) &&
-			   rule_prefilter_values(r, "filename", collect, paths) && paths->fits) {
+		} else if ((caps & BPFD_PF_PATH) && collect_paths(r, t, paths)) {
 			used |= BPFD_PF_PATH;
 			ok = true;
 		} else if ((caps & BPFD_PF_KIND) && ks.names &&
-			   rule_prefilter_values(r, tracer_table[t]->pf_kind_key, collect_kind, &ks)) {
+			   rule_prefilter_values(r, tracer_table[t]->pf_kind_key, false, collect_kind,
+						 &ks)) {
 			/* Decided before anything is built, but lets a whole kind through: last. */
 			used |= BPFD_PF_KIND;
 			ok = true;
@@ -172,11 +226,14 @@ static unsigned int plan_tracer(const struct rulebook *rb, size_t t, struct pf_l
 			/* One rule the kernel cannot test: this tracer sends everything. */
 			comms->n = saved_comms;
 			paths->n = saved_paths;
+			paths->leaves->n = saved_leaves;
 			uids->n = saved_uids;
 			return 0;
 		}
 	}
 	*kinds = ks.bits;
+	if (paths->leaf_seen)
+		used |= BPFD_PF_SUFFIX;
 	return n_rules ? used | BPFD_PF_ACTIVE : 0;
 }
 
@@ -270,24 +327,19 @@ static void path_lead(const struct pf_list *l, uint32_t type, __u64 *lead_out, _
  */
 static bool plan_leaves(const struct pf_list *paths, uint32_t type, struct pf_list *leaves)
 {
-	char key[BPFD_PF_PATH_MAX];
 	size_t i;
 
 	for (i = 0; i < paths->n; i++)
 		if ((paths->v[i].types & (1u << type)) && paths->v[i].prefix)
 			return false;
-	leaves->type = type;
 	leaves->fits = true;
 	for (i = 0; i < paths->n; i++) {
 		const struct pf_entry *e = &paths->v[i];
 		const char *slash = memrchr(e->text, '/', e->len);
 		size_t off = slash ? (size_t)(slash - e->text) + 1 : 0;
 
-		if (!(e->types & (1u << type)))
-			continue;
-		key[0] = BPFD_PF_LEAF_TAG;
-		memcpy(key + 1, e->text + off, e->len - off);
-		collect(leaves, key, 1 + e->len - off, false);
+		if (e->types & (1u << type))
+			add_leaf(leaves, type, e->text + off, e->len - off);
 	}
 	return leaves->fits;
 }
@@ -351,8 +403,9 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 	static struct uid_list uids;
 	/* Comms are compared whole: at most 15 bytes, exact values only. */
 	struct pf_list comms = { .max_len = BPFD_COMM_LEN - 1, .prefixes_ok = false };
-	struct pf_list paths = { .max_len = BPFD_PF_PATH_MAX - 1, .prefixes_ok = true };
 	struct pf_list leaves = { .max_len = BPFD_PF_PATH_MAX - 1, .prefixes_ok = false };
+	struct pf_list paths = { .max_len = BPFD_PF_PATH_MAX - 1, .prefixes_ok = true,
+				 .leaves = &leaves };
 	const struct bpfd_pf_config off = { 0 };
 	struct bpfd_pf_config pf;
 	uint32_t modes[BPFD_TRACERS_MAX] = { 0 }, ident_modes[BPFD_TRACERS_MAX] = { 0 }, type;
@@ -409,7 +462,7 @@ int prefilter_apply(const struct prefilter_maps *m, const struct rulebook *rb, u
 		pf.kinds = kinds[t];
 		if (pf.mode & BPFD_PF_PATH)
 			path_lead(&paths, type, &pf.lead, &pf.lead_mask);
-		if (pf.mode & BPFD_PF_LEAF)
+		if (pf.mode & (BPFD_PF_LEAF | BPFD_PF_SUFFIX))
 			path_lead(&leaves, type, &pf.leaf_lead, &pf.leaf_lead_mask);
 		err = bpfmap_update(m->mode_fd, &type, &pf, 0);
 		if (!err && modes[t])

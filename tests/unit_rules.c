@@ -1460,7 +1460,7 @@ static void test_address_and_port_prefilter_values(void **state)
 	assert_false(rule_prefilter_addresses(r, "saddr", add_block, &n));
 	assert_false(rule_prefilter_ports(r, "sport", add_range, &n));
 	/* Address keys are not strings to the string prefilter. */
-	assert_false(rule_prefilter_values(r, "daddr", NULL, NULL));
+	assert_false(rule_prefilter_values(r, "daddr", false, NULL, NULL));
 	rule_free(r);
 }
 
@@ -1958,11 +1958,13 @@ static void docset_free(struct docset *ds)
 	rule_library_free(ds->lib);
 }
 
-static void collect_value(void *ctx, const char *s, size_t len, bool prefix)
+static void collect_value(void *ctx, const char *s, size_t len, enum rule_value_kind kind)
 {
 	char *out = ctx;
 
-	snprintf(out + strlen(out), 512 - strlen(out), "%.*s%s,", (int)len, s, prefix ? "*" : "");
+	snprintf(out + strlen(out), 512 - strlen(out), "%s%.*s%s,",
+		 kind == RULE_VALUE_LEAF ? "*/" : "", (int)len, s,
+		 kind == RULE_VALUE_PREFIX ? "*" : "");
 }
 
 struct unused_seen {
@@ -2010,7 +2012,7 @@ static void test_lists_and_rule_tables(void **state)
 	assert_int_equal(rule_line(ds.rules[1][0]), 1);
 	assert_int_equal(rule_priority(ds.rules[1][1]), RULE_PRIORITY_WARNING);
 	/* Expanded at load: the prefilter sees plain values. */
-	assert_true(rule_prefilter_values(ds.rules[1][0], "command", collect_value, values));
+	assert_true(rule_prefilter_values(ds.rules[1][0], "command", false, collect_value, values));
 	assert_string_equal(values, "sh,bash,zsh,");
 	ev = new_event("exec command=bash uid=0");
 	assert_true(rule_matches(ds.rules[1][0], ev));
@@ -2045,6 +2047,34 @@ static void expect_doc_error(const char *const *files, const char *const *texts,
 	assert_non_null(strstr(err.message, substr));
 	assert_null(ds.rules[which]);
 	docset_free(&ds);
+}
+
+/* Paths' values for the prefilter: exact, prefixes, and with leaves a path's end. */
+static void test_path_prefilter_values(void **state)
+{
+	struct rule *r = parse("tracer = \"filechange\"\n"
+			       "filterEvents.filename.values = [\"/etc/passwd\", \"/etc/cron*\", "
+			       "\"*/.bash_history\", \"*/.config/fish/fish_history\"]\n");
+	char values[512] = "";
+	static const char *const not_ends[] = { "*/a*", "*/", "*/x/", "*x", "*/a?b", "/*/x" };
+	char text[128];
+	size_t i;
+
+	(void)state;
+	/* Without leaves, a path's end is not testable: the rule is not. */
+	assert_false(rule_prefilter_values(r, "filename", false, collect_value, values));
+	assert_string_equal(values, "");
+	assert_true(rule_prefilter_values(r, "filename", true, collect_value, values));
+	assert_string_equal(values, "/etc/passwd,/etc/cron*,*/.bash_history,*/fish_history,");
+	rule_free(r);
+	for (i = 0; i < sizeof(not_ends) / sizeof(not_ends[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "tracer = \"filechange\"\nfilterEvents.filename.values = [\"%s\"]\n",
+			 not_ends[i]);
+		r = parse(text);
+		assert_false(rule_prefilter_values(r, "filename", true, collect_value, values));
+		rule_free(r);
+	}
 }
 
 static void test_rule_file_errors(void **state)
@@ -2279,6 +2309,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_lists_and_rule_tables),
+		cmocka_unit_test(test_path_prefilter_values),
 		cmocka_unit_test(test_rule_file_errors),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_lints),

@@ -10,8 +10,9 @@ the kernel walked and its keys. The hostile cases: nobody renaming onto a
 symlink it controls (the link is replaced: the event says so, and the
 link's target is untouched), nobody reaching a directory through a symlink
 (the event has the real directory), a process flooding deletes (counted:
-seen, or lost in the kernel's ring buffer, the daemon unharmed), and the
-task prefilter dropping what no rule matches before any path is walked.
+seen, or lost in the kernel's ring buffer, the daemon unharmed), the
+task prefilter dropping what no rule matches before any path is walked,
+and the path prefilter, which nobody cannot walk a watched file past.
 """
 import ctypes
 import os
@@ -426,6 +427,87 @@ def test_prefilter_on_operation():
     assert status()["prefiltered"] - before >= 2 * n, (before, status())
 
 
+def test_prefilter_on_paths():
+    """Rules on paths only (a prefix, an exact name, a name's end, a rename's
+    target): the kernel tests each path as the event will carry it and drops
+    the rest (counted). nobody tries to slip a watched file past it: relative
+    names, a dirfd, a cwd through a symlink, "..", "//" and "." in the name,
+    a long name whose ".." come after the first 256 bytes, the 32-bit entry,
+    a descriptor, a rename out of and into the watched places: every one is
+    seen. Last: it replaces the rules."""
+    base = os.path.join(OWN, unique("pfp"))
+    dirs = {k: os.path.join(base, k) for k in ("watched", "plain", "into", "deep")}
+    for d in [base] + list(dirs.values()):
+        os.mkdir(d)
+        os.chown(d, 65534, 65534)
+    long_dir = os.path.join(dirs["deep"], "a" * 250)
+    os.mkdir(long_dir)
+    os.chown(long_dir, 65534, 65534)
+    exact = os.path.join(dirs["plain"], "exact")
+    rules = {"paths": 'filterEvents.filename.values = ["%s/*", "%s", "*/.pf_history"]\n'
+                      % (dirs["watched"], exact),
+             "into": 'filterEvents.target.values = ["%s/*"]\n' % dirs["into"]}
+    D.cli("rm", "owners")
+    for name, text in rules.items():
+        rule = os.path.join(WORK, name + ".toml")
+        with open(rule, "w") as f:
+            f.write('name = "%s"\ntracer = "filechange"\nactions = []\n%s' % (name, text))
+        D.cli("create", rule)
+    assert status()["prefilter"] is True, status()
+    link = os.path.join(base, "link")
+    os.symlink(dirs["watched"], link)
+    w, plain = dirs["watched"], dirs["plain"]
+
+    def seen(code, name, want, cwd=None):
+        for f in [os.path.join(w, n) for n in ("v", "t")] + [exact] + \
+                [os.path.join(plain, n) for n in (".pf_history", "r", "s")]:
+            if not os.path.exists(f):
+                new_file(f, owner=65534)
+        pid = py(code, user=NOBODY, cwd=cwd, check=False)
+        ev = change_of(pid, name, lambda e: e["data"].get(want[0]) == want[1])
+        assert ev["rules"], ev
+        return ev
+
+    v = os.path.join(w, "v")
+    seen("import os; os.unlink(%r)" % v, "an absolute name", ("filename", v))
+    seen("import os; os.unlink('v')", "a name relative to the cwd", ("filename", v), cwd=w)
+    seen("import os; os.unlink('v', dir_fd=os.open(%r, os.O_RDONLY))" % w, "a dirfd",
+         ("filename", v))
+    seen("import os; os.chdir(%r); os.unlink('v')" % link, "a cwd through a symlink",
+         ("filename", v))
+    seen("import os; os.unlink(%r)" % os.path.join(plain, "..", "watched", "v"), "..",
+         ("filename", v))
+    seen("import os; os.unlink(%r)" % (w + "//v"), "//", ("filename", v))
+    seen("import os; os.unlink(%r)" % (w + "/./v"), "/./", ("filename", v))
+    seen("import os; os.unlink(%r)" % os.path.join(long_dir, "..", "..", "watched", "v"),
+         "a long name", ("filename", v))
+    seen("import os; os.unlink(%r)" % exact, "an exact name", ("filename", exact))
+    seen("import os; os.unlink('.pf_history')", "a name's end", ("filename",
+         os.path.join(plain, ".pf_history")), cwd=plain)
+    seen("import os; os.truncate(os.open(%r, os.O_WRONLY), 0)" % os.path.join(
+        plain, ".pf_history"), "a descriptor's name's end", ("operation", "truncate"))
+    seen("import os; os.chown(os.open(%r, os.O_RDONLY), -1, -1)" % os.path.join(w, "t"),
+         "a descriptor", ("filename", os.path.join(w, "t")))
+    seen("import os; os.rename(%r, %r)" % (os.path.join(w, "t"), os.path.join(plain, "t")),
+         "a rename out", ("target", os.path.join(plain, "t")))
+    seen("import os; os.rename(%r, 'x')" % os.path.join(plain, "r"), "a rename into",
+         ("target", os.path.join(dirs["into"], "x")), cwd=dirs["into"])
+    pid = run(NOBODY + [HELPER, "unlink", v, "-"], check=False)[0]
+    change_of(pid, "the 32-bit entry", lambda e: e["data"]["filename"] == v)
+    # The rest of the tree: dropped in the kernel, after the walk.
+    before = status()["prefiltered"]
+    n = 50
+    f = os.path.join(plain, unique("pf"))
+    pid = py("import os\nfor i in range(%d):\n    open(%r, 'w').close(); os.unlink(%r)\n"
+             "os.rename(%r, %r)" % (n, f, f, os.path.join(plain, "s"),
+                                    os.path.join(plain, "s2")), user=NOBODY)
+    new_file(v, owner=65534)
+    mark = py("import os; os.unlink(%r)" % v, user=NOBODY)
+    change_of(mark, "the unlink after")
+    assert not T.all(lambda e: e["tracer"] == "filechange" and e["pid"] == pid), "not dropped"
+    assert status()["prefiltered"] - before >= n, (before, status())
+
+
 def test_tracer_listed():
     r = subprocess.run([os.environ.get("BPFD", "bpfd"), "tracers"], capture_output=True,
                        text=True, check=True)
@@ -477,6 +559,7 @@ def main():
             test_flood_is_counted,
             test_prefilter_keeps_what_the_rules_match,
             test_prefilter_on_operation,
+            test_prefilter_on_paths,
         ])
     finally:
         if T:

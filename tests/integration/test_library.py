@@ -93,9 +93,10 @@ def test_library_loaded():
         assert r["description"] and r["tags"], r
         assert any(t[0] == "T" and t[1].isdigit() for t in r["tags"]), r
     assert "lists.toml" not in D.stderr(), D.stderr()
-    # Every rule of the open and exec tracers can be decided in the kernel.
+    # Every rule of the open, exec and filechange tracers can be decided in the kernel.
     st = {t["name"]: t for t in D.status()["tracers"]}
     assert st["open"]["prefilter"] and st["exec"]["prefilter"], (st["open"], st["exec"])
+    assert st["filechange"]["prefilter"], st["filechange"]
 
 
 def benign_package(work, marker):

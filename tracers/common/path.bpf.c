@@ -36,6 +36,16 @@ struct bpfd_path_area {
 	u32 idents;
 	u32 crossed;
 	u32 fs_depth;
+	/*
+	 * bpfd_pf_joined_passes()'s, in memory for the same reason: where
+	 * the name's scan starts, where its last component does, its first
+	 * byte.
+	 */
+	u32 jsep;
+	u32 jlast;
+	u32 jfirst;
+	/* The caller's: whether the paths decide (kept here, its walks stay one state). */
+	u32 test;
 	/* The identity looked up, kept here for the same reason. */
 	struct bpfd_pf_ident_key ikey;
 	/* What bpfd_pf_ident_passes() recognised the file as: copied into records. */
@@ -651,4 +661,101 @@ static __always_inline int bpfd_pf_user_leaf_passes(u32 type, const char *user_n
 	while (i > 0 && a->buf[(i - 1) & (BPFD_PF_PATH_MAX - 1)] != '/')
 		i--;
 	return bpfd_pf_leaf_passes(type, &a->buf[i & (BPFD_PF_PATH_MAX - 1)], pf);
+}
+
+/* 1 when @x == @c, else 0 (both below 2^63), computed without a branch. */
+#define BPFD_EQ(x, c) ((((u64)(x) ^ (u64)(c)) - 1) >> 63)
+/* Hides @v's value from the compiler, which would turn arithmetic on it back into branches. */
+#define BPFD_OPAQUE(v) asm volatile("" : "+r"(v))
+
+/*
+ * The prefilter's test (BPFD_PF_PATH, BPFD_PF_SUFFIX) of a path as the
+ * daemon reports it, from a record's copies (kernel memory at @path): the
+ * walked path (@plen bytes, no NUL) with path flags @flags, then for
+ * BPFD_PATH_BASE the name as passed (@alen bytes with its NUL), which the
+ * daemon joins to it (pathname_normalize()). The path is built at the
+ * start of @a's buffer (no walk is in it any more): the walked path, then
+ * an absolute name over the root's "/" or after the directory's, a
+ * relative one after a "/". Then the whole path against the trie and its
+ * last component against the rules' last components. What cannot be told
+ * passes: no walk, one cut short or outside the root, a name that
+ * normalising would change beyond the join ("//", a "." or ".."
+ * component, a "/" at its end), a path of 255 bytes or more (a long name's
+ * part beyond could hold a "..").
+ */
+static __always_inline int bpfd_pf_joined_passes(u32 type, struct bpfd_path_area *a,
+						 const char *path, u32 plen, u32 flags, u32 alen,
+						 const struct bpfd_pf_config *pf)
+{
+	u64 c, nx, prev = 0, slash, bad = 0, sep, last;
+	u32 zero = 0, at, i;
+	struct bpfd_pf_path_key *k;
+
+	if (!pf || !plen || plen >= BPFD_PF_PATH_MAX - 1 ||
+	    (flags & (BPFD_PATH_TRUNCATED | BPFD_PATH_OUTSIDE_ROOT)))
+		return 1;
+	bpf_probe_read_kernel(a->buf, plen & (BPFD_PF_PATH_MAX - 1), path);
+	a->buf[plen & (BPFD_PF_PATH_MAX - 1)] = '\0';
+	a->jsep = 0;
+	if (!(flags & BPFD_PATH_FILE)) {
+		if (!alen || alen >= BPFD_PF_PATH_MAX)
+			return 1;
+		a->jfirst = 0;
+		bpf_probe_read_kernel(&a->jfirst, 1, path + plen);
+		/* Where the name goes: its "/" over the root's, or after the directory's. */
+		if (*(volatile u32 *)&a->jfirst == '/') {
+			at = plen == 1 ? 0 : plen;
+			a->jsep = at;
+		} else {
+			at = plen == 1 ? 1 : plen + 1;
+			a->buf[plen & (BPFD_PF_PATH_MAX - 1)] = '/';
+			a->jsep = at - 1;
+		}
+		if (at + alen > BPFD_PF_PATH_MAX)
+			return 1;
+		bpf_probe_read_kernel(&a->buf[at & (BPFD_PF_PATH_MAX - 1)],
+				      alen & (BPFD_PF_PATH_MAX - 1), path + plen);
+		a->buf[(at + alen - 1) & (2 * BPFD_PF_PATH_MAX - 1)] = '\0';
+	}
+	/*
+	 * From the "/" before the name's first component (the walked path's
+	 * first for a file) to the NUL, without a branch but the loop's own
+	 * (each would be a state of the verifier's per byte): @bad when a
+	 * component is empty, "." or ".." (or starts with ".."), @last where
+	 * the last one starts. A walked path has none of those but the root's
+	 * "/" alone, which passes.
+	 */
+	sep = *(volatile u32 *)&a->jsep;
+	last = sep + 1;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < BPFD_PF_PATH_MAX; i++) {
+		c = (u8)a->buf[(sep + i) & (2 * BPFD_PF_PATH_MAX - 1)];
+		if (!c)
+			break;
+		nx = (u8)a->buf[(sep + i + 1) & (2 * BPFD_PF_PATH_MAX - 1)];
+		slash = BPFD_EQ(prev, '/');
+		BPFD_OPAQUE(slash);
+		bad |= slash & (BPFD_EQ(c, '/') |
+				(BPFD_EQ(c, '.') &
+				 (BPFD_EQ(nx, '/') | BPFD_EQ(nx, '.') | BPFD_EQ(nx, 0))));
+		last += slash * (sep + i - last);
+		prev = c;
+	}
+	BPFD_OPAQUE(bad);
+	if (bad | BPFD_EQ(prev, '/'))
+		return 1;
+	a->jlast = last;
+	if (pf->mode & BPFD_PF_PATH) {
+		k = bpfd_pf_key.lookup(&zero);
+		if (!k)
+			return 1;
+		k->prefixlen = BPFD_PF_PATH_MAX * 8;
+		bpf_probe_read_kernel(k->path, sizeof(k->path), a->buf);
+		if (bpfd_pf_key_passes(type, k, pf->lead, pf->lead_mask))
+			return 1;
+	}
+	if (!(pf->mode & BPFD_PF_SUFFIX))
+		return 0;
+	return bpfd_pf_leaf_passes(type, &a->buf[*(volatile u32 *)&a->jlast &
+						 (2 * BPFD_PF_PATH_MAX - 1)], pf);
 }

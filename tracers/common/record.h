@@ -80,6 +80,12 @@ enum bpfd_prefilter_mode {
 	 * bpfd_pf_config.kinds.
 	 */
 	BPFD_PF_KIND = 1 << 9,
+	/*
+	 * With BPFD_PF_PATH, some rule's value is a path's end (`*` then "/NAME"):
+	 * a path whose last component is one of theirs (in bpfd_pf_paths
+	 * behind BPFD_PF_LEAF_TAG, as BPFD_PF_LEAF's) passes too.
+	 */
+	BPFD_PF_SUFFIX = 1 << 10,
 };
 
 /*
@@ -100,7 +106,7 @@ struct bpfd_pf_config {
 	 */
 	__u64 lead;
 	__u64 lead_mask;
-	/* BPFD_PF_LEAF: the same for the last components' keys. */
+	/* BPFD_PF_LEAF, BPFD_PF_SUFFIX: the same for the last components' keys. */
 	__u64 leaf_lead;
 	__u64 leaf_lead_mask;
 };

@@ -241,6 +241,38 @@ static __always_inline u32 bpfd_fc_path(struct filechange_record *r, struct bpfd
 }
 
 /*
+ * With the path prefilter: submits @r when the path of its file or of a
+ * rename's target passes the test (path.bpf.c, bpfd_pf_joined_passes()),
+ * else drops it. Everything is read back from the record: one state here,
+ * whichever call and walks led here.
+ */
+static __always_inline int bpfd_fc_test_submit(struct filechange_record *r,
+					       struct bpfd_path_area *area,
+					       const struct bpfd_pf_config *pf)
+{
+	u32 plen = *(volatile __u16 *)&r->path_len, alen = *(volatile __u16 *)&r->arg_len;
+	u32 tlen = *(volatile __u16 *)&r->target_len;
+	u32 talen = *(volatile __u16 *)&r->target_arg_len, size;
+
+	plen = BPFD_BOUND(plen, 2 * BPFD_PATH_MAX);
+	alen = BPFD_BOUND(alen, 2 * FILECHANGE_NAME_MAX);
+	tlen = BPFD_BOUND(tlen, 2 * BPFD_PATH_MAX);
+	talen = BPFD_BOUND(talen, 2 * FILECHANGE_NAME_MAX);
+	if (!bpfd_pf_joined_passes(BPFD_TRACER_TYPE, area, r->buf, plen,
+				   *(volatile u32 *)&r->path_flags, alen, pf) &&
+	    (!(tlen + talen) ||
+	     !bpfd_pf_joined_passes(BPFD_TRACER_TYPE, area, &r->buf[plen + alen], tlen,
+				    *(volatile u32 *)&r->target_flags, talen, pf))) {
+		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
+		return 0;
+	}
+	size = plen + alen + tlen + talen;
+	bpfd_submit(r, offsetof(struct filechange_record, buf) + BPFD_BOUND(size, 8 * BPFD_PATH_MAX),
+		    BPFD_TRACER_TYPE);
+	return 0;
+}
+
+/*
  * Reports call @syscall (enum filechange_syscall, FC_SYS_COMPAT) that
  * returned @ret, with its arguments in @x. Every way in ends here.
  */
@@ -253,18 +285,26 @@ static __always_inline int bpfd_fc_report(long ret, u32 syscall, const struct bp
 	void *task;
 	u32 sys = syscall & ~(u32)FC_SYS_COMPAT, off, pflags = 0;
 	__u16 plen = 0, alen = 0;
+	int test = 0;
 
 	if (bpfd_tracer_off(BPFD_TRACER_TYPE))
 		return 0;
 	if (bpfd_fc_call_of(sys, (syscall & FC_SYS_COMPAT) != 0, x, &c) < 0)
 		return 0;
-	/* The operation and the task's tests, decided before any path is walked. */
+	/*
+	 * The operation and the task's tests, decided before any path is
+	 * walked; with rules on paths, what they leave is decided by the
+	 * paths once walked.
+	 */
 	pf = bpfd_prefilter_config(BPFD_TRACER_TYPE);
 	if (pf && (pf->mode & BPFD_PF_ACTIVE) &&
 	    !((pf->mode & BPFD_PF_KIND) && (pf->kinds & (1u << (c.op & 31)))) &&
 	    !bpfd_pf_task_passes(BPFD_TRACER_TYPE, pf->mode)) {
-		bpfd_prefiltered_out(BPFD_TRACER_TYPE);
-		return 0;
+		if (!(pf->mode & BPFD_PF_PATH)) {
+			bpfd_prefiltered_out(BPFD_TRACER_TYPE);
+			return 0;
+		}
+		test = 1;
 	}
 	if (bpfd_task_ignored())
 		return 0;
@@ -272,6 +312,7 @@ static __always_inline int bpfd_fc_report(long ret, u32 syscall, const struct bp
 	if (!r)
 		return 0;
 	area = bpfd_path_area(r);
+	area->test = test;
 	task = (void *)bpf_get_current_task();
 	bpfd_fill(&r->hdr, BPFD_TRACER_TYPE);
 	r->hdr.retval = ret;
@@ -306,6 +347,10 @@ static __always_inline int bpfd_fc_report(long ret, u32 syscall, const struct bp
 		r->target_flags = pflags;
 		r->target_len = plen;
 		r->target_arg_len = alen;
+	}
+	if (*(volatile u32 *)&area->test) {
+		/* Read back: one state for the test, whichever call led here. */
+		return bpfd_fc_test_submit(r, area, pf);
 	}
 	bpfd_submit(r, offsetof(struct filechange_record, buf) + BPFD_BOUND(off, 8 * BPFD_PATH_MAX),
 		    BPFD_TRACER_TYPE);

@@ -329,6 +329,9 @@ static int filechange_decode(const void *raw, size_t size, struct event *ev)
 	return err;
 }
 
+/* What the prefilter tests as paths: either of a rename's. */
+static const char *const path_keys[] = { "filename", "target", NULL };
+
 const struct tracer_ops filechange_tracer = {
 	.name = "filechange",
 	.description = "files deleted, renamed, truncated, timestamped or chowned (unlink, rename, "
@@ -336,7 +339,9 @@ const struct tracer_ops filechange_tracer = {
 	.bpf_source = bpfd_filechange_bpf_source,
 	.hooks = filechange_hooks,
 	.keys = filechange_keys,
-	.prefilter = BPFD_PF_COMM | BPFD_PF_UID | BPFD_PF_CONTAINER | BPFD_PF_KIND,
+	.prefilter = BPFD_PF_COMM | BPFD_PF_UID | BPFD_PF_CONTAINER | BPFD_PF_PATH |
+		     BPFD_PF_SUFFIX | BPFD_PF_KIND,
+	.pf_path_keys = path_keys,
 	.pf_kind_key = "operation",
 	.pf_kinds = operation_names,
 	.decode = filechange_decode,
