@@ -275,6 +275,18 @@ def host_scenarios():
            pids=[python("import os\ntry: open('/root/.ssh/id_%s')\nexcept OSError: pass" % m)])
     expect("T1552.001", "a program reads root's AWS credentials", "cloud_credentials_read",
            pids=[python("try: open('/root/.aws/credentials')\nexcept OSError: pass")])
+    # Named like the tools the rules leave alone, programs that are not them.
+    for name, tech, what, rule, path in (
+            ("ssh", "T1552.004", "python copied and named ssh opens an SSH private key",
+             "ssh_private_keys_read", "/root/.ssh/id_" + m),
+            ("sudo", "T1548.003", "python copied and named sudo reads /etc/sudoers",
+             "sudoers_read", "/etc/sudoers"),
+            ("kubectl", "T1552.001", "python copied and named kubectl reads a kubeconfig",
+             "cloud_credentials_read", "/root/.kube/config")):
+        fake = os.path.join(tmp, name)
+        shutil.copy(PY, fake)
+        expect(tech, what, rule, pids=[run([fake, "-c", "try: open(%r).read()\n"
+                                                        "except OSError: pass" % path])])
 
     # Persistence: written and removed at once.
     cron = "/etc/cron.d/bpfd-%s" % m
@@ -346,6 +358,24 @@ def host_scenarios():
            pids=[run(["rm", "-f", os.path.join(home, ".bash_history")])])
     expect("T1070.003", "python truncates a zsh history", "history_deleted_or_truncated",
            pids=[python("import os; os.truncate(%r, 0)" % os.path.join(home, ".zsh_history"))])
+    # Named like the programs these rules leave alone, programs that are not them.
+    with open(log, "w") as f:
+        f.write("evidence\n")
+    with open(os.path.join(home, ".bash_history"), "w") as f:
+        f.write("secret commands\n")
+    cron = "/etc/cron.d/bpfd-%s-named" % m
+    for name, tech, what, rule, code in (
+            ("logrotate", "T1070.002", "python copied and named logrotate unlinks a log",
+             "logs_deleted_or_truncated", "import os; os.unlink(%r)" % log),
+            ("bash", "T1070.003", "python copied and named bash removes a bash history",
+             "history_deleted_or_truncated",
+             "import os; os.unlink(%r)" % os.path.join(home, ".bash_history")),
+            ("cron", "T1053.003", "python copied and named cron writes a cron file",
+             "persistence_location_written",
+             "import os; open(%r, 'w').close(); os.remove(%r)" % (cron, cron))):
+        fake = os.path.join(tmp, name)
+        shutil.copy(PY, fake)
+        expect(tech, what, rule, pids=[run([fake, "-c", code])])
     stamp = os.path.join(tmp, "stamped")
     touch_d = run(["touch", "-d", "2001-01-01", stamp])
     expect("T1070.006", "touch -d backdates a file", "timestamps_set_by_hand", pids=[touch_d])
