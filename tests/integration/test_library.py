@@ -277,6 +277,8 @@ def host_scenarios():
            pids=[python("try: open('/root/.aws/credentials')\nexcept OSError: pass")])
     # Named like the tools the rules leave alone, programs that are not them.
     for name, tech, what, rule, path in (
+            ("ldconfig", "T1003.008", "python copied and named ldconfig reads /etc/shadow",
+             "shadow_files_read", "/etc/shadow"),
             ("ssh", "T1552.004", "python copied and named ssh opens an SSH private key",
              "ssh_private_keys_read", "/root/.ssh/id_" + m),
             ("sudo", "T1548.003", "python copied and named sudo reads /etc/sudoers",
