@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,16 +117,35 @@ static void closer_exited(struct child *c, int status)
  * several at once are no faster): a forked copy of the daemon holds the
  * fds and its exit closes them, while the daemon drops its own copies,
  * which costs nothing. One closer at a time; the rest wait in closing[].
+ *
+ * With @after_us, the closer first waits for the daemon to exit (the end
+ * of a pipe whose other end only the daemon holds; 5 s at most, for a
+ * tracer stopped while the daemon goes on): each close holds the
+ * kernel's event_mutex for those ~80 ms, and the daemon's own exit, which
+ * detaches its tracepoints under the same mutex, would wait behind every
+ * one of them.
  */
-static void start_closer(struct bash_probes *bp)
+static void start_closer_when(struct bash_probes *bp, bool after_us)
 {
+	int wait[2] = { -1, -1 };
 	size_t i;
 
 	if (bp->closer_busy || !bp->n_closing)
 		return;
+	if (after_us && pipe2(wait, O_CLOEXEC) < 0)
+		wait[0] = wait[1] = -1;
 	switch (child_fork(&bp->closer, bp->loop, closer_exited, bp)) {
 	case 0:
-		child_close_fds(bp->closing, bp->n_closing);
+		if (wait[0] >= 0 && bp->n_closing < sizeof(bp->closing) / sizeof(bp->closing[0])) {
+			bp->closing[bp->n_closing] = wait[0];
+			child_close_fds(bp->closing, bp->n_closing + 1);
+			/* At most 5 s: a tracer stopped while the daemon runs must not keep them. */
+			while (poll(&(struct pollfd){ .fd = wait[0], .events = POLLIN }, 1, 5000) < 0 &&
+			       errno == EINTR)
+				;
+		} else {
+			child_close_fds(bp->closing, bp->n_closing);
+		}
 		_exit(0);
 	case 1:
 		bp->closer_busy = true;
@@ -136,6 +156,14 @@ static void start_closer(struct bash_probes *bp)
 	for (i = 0; i < bp->n_closing; i++)
 		close(bp->closing[i]);
 	bp->n_closing = 0;
+	/* wait[1] stays open: the daemon's exit closes it, and the closer goes on. */
+	if (wait[0] >= 0)
+		close(wait[0]);
+}
+
+static void start_closer(struct bash_probes *bp)
+{
+	start_closer_when(bp, false);
 }
 
 static void close_later(struct bash_probes *bp, int fd)
@@ -670,7 +698,7 @@ void bash_probes_release(struct bash_probes *bp)
 	if (bp->closer_busy)
 		child_detach(&bp->closer);
 	bp->closer_busy = false;
-	start_closer(bp);
+	start_closer_when(bp, true);
 	if (bp->closer_busy)
 		child_detach(&bp->closer);
 	bp->closer_busy = false;
