@@ -244,6 +244,9 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
     # loop is bracketed by bare loops, and its ratio is to their mean.
     # Other builds (--against) run in the same rounds, in turns.
     binaries = [bpfd] + (args.against or [])
+    nocompat = bpfd + " (compat_syscalls = false)"
+    if args.no_compat_too:
+        binaries.insert(1, nocompat)
     dropped = []
     prog_ns = {}
     if args.bpf_stats:
@@ -262,8 +265,17 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
     def prefiltered(d):
         return [t for t in d.status()["tracers"] if t["name"] == "open"][0]["prefiltered"]
 
-    def traced(b):
-        d = Daemon(b, tmp, "--tracers", "open", "--rules-dir", own_rules if b == bpfd else rules)
+    # --no-compat-too: this build once more in each round, without its
+    # compat hook (compat_syscalls = false), which runs on every system call
+    # of the host and so on both the open and the close of each iteration.
+    nocompat_conf = os.path.join(tmp, "nocompat.conf")
+    with open(nocompat_conf, "w") as f:
+        f.write("[daemon]\ncompat_syscalls = false\n")
+
+    def traced(k):
+        b, conf = (bpfd, ["--config", nocompat_conf]) if k == nocompat else (k, [])
+        d = Daemon(b, tmp, "--tracers", "open", "--rules-dir", own_rules if b == bpfd else rules,
+                   *conf)
         before = prefiltered(d)
         t = run_openloop(openloop, target, n, cpu, cwd)
         dropped.append(prefiltered(d) - before)
@@ -273,7 +285,7 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
             run_openloop(openloop, target, n, cpu, cwd)
             ns = ns_per_call(progs, daemon_programs(d.proc.pid), n)
             if ns is not None:
-                prog_ns.setdefault(b, []).append(ns)
+                prog_ns.setdefault(k, []).append(ns)
         d.stop()
         return t
 
@@ -310,8 +322,9 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
          "fastest / fastest bare %s" % slowdowns("read")[1]),
     ]
     for b in binaries[1:]:
-        rows.append(("  against %s (password_files): median ratio / fastest" % b, slowdowns(b)[0],
-                     "fastest / fastest bare %s" % slowdowns(b)[1]))
+        name = ("  this build, compat_syscalls = false: median ratio / fastest" if b == nocompat
+                else "  against %s (password_files): median ratio / fastest" % b)
+        rows.append((name, slowdowns(b)[0], "fastest / fastest bare %s" % slowdowns(b)[1]))
     if args.bpf_stats:
         subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=0"], check=True)
         for b in binaries:
@@ -602,6 +615,9 @@ def main():
     ap.add_argument("--against", action="append", metavar="BPFD",
                     help="delivery, prefilter and failedopen parts: another bpfd binary measured "
                          "(in the prefilter parts in the same rounds; repeatable), to compare builds")
+    ap.add_argument("--no-compat-too", action="store_true",
+                    help="prefilter and failedopen parts: this build once more in each round, "
+                         "with compat_syscalls = false (no compat hook)")
     ap.add_argument("--conn-iterations", type=int, default=20000,
                     help="network part: connect/send/close iterations per loop")
     ap.add_argument("--compat-shared", action="store_true",

@@ -34,6 +34,7 @@
 #include <bcc/libbpf.h>
 
 #include "bpf/bpf_backend.h"
+#include "bpf/kmem.h"
 #include "bpf/uprobe.h"
 
 #define BCC_LIBRARY "libbcc.so.0"
@@ -230,7 +231,7 @@ static int bcc_load(struct bcc_backend *bb, const char *function, int type, char
 {
 	struct bcc_prog *p;
 	size_t i;
-	void *insns;
+	void *insns, *patched = NULL;
 	size_t size;
 	struct bcc_capture cap;
 	char *log;
@@ -247,6 +248,17 @@ static int bcc_load(struct bcc_backend *bb, const char *function, int type, char
 		snprintf(err, err_size, "no BPF function %s", function);
 		return -ENOENT;
 	}
+	if (bb->base.kmem_cast) {
+		/* BCC's copy is what a second load of the function would find: patch a copy. */
+		patched = malloc(size);
+		if (!patched) {
+			snprintf(err, err_size, "out of memory");
+			return -ENOMEM;
+		}
+		memcpy(patched, insns, size);
+		kmem_patch(patched, size / sizeof(struct bpf_insn), bb->base.kmem_cast);
+		insns = patched;
+	}
 	log = calloc(1, 1 << 20);
 	capture_begin(&cap);
 	fd = bb->api.bcc_func_load(bb->module, type, function, insns, size,
@@ -255,6 +267,7 @@ static int bcc_load(struct bcc_backend *bb, const char *function, int type, char
 				   log ? 1 << 20 : 0, NULL, -1);
 	e = errno ? errno : EINVAL;
 	capture_end(&cap, NULL, 0);
+	free(patched);
 	if (fd < 0) {
 		char where[512] = "";
 		const char *reason = log ? verifier_reason(log, where, sizeof(where)) : "";

@@ -68,6 +68,11 @@ struct bpf_backend_ops {
 
 struct bpf_backend {
 	const struct bpf_backend_ops *ops;
+	/*
+	 * kfunc bpf_rdonly_cast's BTF id when the programs were compiled to
+	 * call it (bpf/kmem.h): their calls are patched to it at load. 0: none.
+	 */
+	int kmem_cast;
 };
 
 /*

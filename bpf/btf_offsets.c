@@ -224,6 +224,8 @@ int btf_offsets_read(const char *path, struct kernel_offsets *out, char *err, si
 		goto out;
 	}
 	out->upid_size = (long)size;
+	id = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC);
+	out->kmem_cast = id > 0 ? id : 0;
 out:
 	btf__free(btf);
 	return r;

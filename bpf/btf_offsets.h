@@ -129,6 +129,7 @@ enum btf_offset_id {
 struct kernel_offsets {
 	long off[BTF_OFF_COUNT];	/* bytes from the start of the struct */
 	long upid_size;			/* sizeof(struct upid), to index pid.numbers[] */
+	int kmem_cast;			/* kfunc bpf_rdonly_cast's BTF id, or 0 (bpf/kmem.h) */
 	/*
 	 * Every offset of BTF_OFFSETS_IO_URING() was found; else those are -1
 	 * and io_uring_missing names the first one missing.

@@ -25,6 +25,7 @@
 #include "bpf/bpfmap.h"
 #include "common_bpf.h"
 #include "bpf/hooks.h"
+#include "bpf/kmem.h"
 #include "io_uring_bpf.h"
 #include "lib/strbuf.h"
 #include "tracers/common/record.h"
@@ -64,8 +65,9 @@ struct compile_job {
 	const struct loader_request *req;
 	bool include[LOADER_TRACERS_MAX];
 	bool io_uring;		/* compile the io_uring handlers and programs */
+	int kmem_cast;		/* read kernel memory by loads: the kfunc's id (bpf/kmem.h) */
 	char storage[BTF_CFLAG_COUNT + 4][BTF_CFLAG_LEN];	/* and 4 of ours */
-	const char *cflags[BTF_CFLAG_COUNT + 11];	/* 4 + 3 literal of ours at most, NULL */
+	const char *cflags[BTF_CFLAG_COUNT + 12];	/* 4 + 4 literal of ours at most, NULL */
 	int n_cflags;
 };
 
@@ -134,6 +136,11 @@ static void cflags_build(struct compile_job *job)
 		job->cflags[job->n_cflags++] = "-DBPFD_EXIT_GROUP_DEAD";
 	if (job->io_uring)
 		job->cflags[job->n_cflags++] = "-DBPFD_IO_URING";
+	job->kmem_cast = job->req->offsets->kmem_cast;
+	if (!kmem_usable(job->kmem_cast))
+		job->kmem_cast = 0;
+	if (job->kmem_cast)
+		job->cflags[job->n_cflags++] = KMEM_CFLAG;
 	/*
 	 * No debug info. BCC asks clang for it (-g) to give the kernel BTF of
 	 * the programs and maps, which these programs do not need (no CO-RE,
@@ -181,6 +188,7 @@ static struct bpf_backend *compile(const struct compile_job *job, const bool *in
 
 	if (!b)
 		return NULL;
+	b->kmem_cast = job->kmem_cast;
 	if (assemble(&src, include, job->io_uring) < 0 ||
 	    b->ops->compile(b, src.buf, job->cflags, job->n_cflags, err, err_size) < 0) {
 		b->ops->destroy(b);
@@ -216,12 +224,13 @@ static int own_cflags(const struct compile_job *job, const char **out)
 static struct bpf_backend *compile_own(const struct compile_job *job, size_t index, char *err,
 				       size_t err_size)
 {
-	const char *cflags[BTF_CFLAG_COUNT + 11];
+	const char *cflags[BTF_CFLAG_COUNT + 12];
 	struct strbuf src = STRBUF_INIT;
 	struct bpf_backend *b = bcc_backend_new(err, err_size);
 
 	if (!b)
 		return NULL;
+	b->kmem_cast = job->kmem_cast;
 	if (strbuf_addf(&src, "#define BPFD_DROPIN 1\n#define BPFD_SHARED_PINS \"%s\"\n%s\n"
 			"#define BPFD_TRACER_TYPE %u\n%s", LOADER_PINS,
 			bpfd_common_bpf_source, tracer_record_type(index),

@@ -185,12 +185,32 @@ static __always_inline int bpfd_skip(u32 type)
 	return bpfd_tracer_off(type) || bpfd_task_ignored();
 }
 
+/*
+ * Kernel memory by plain loads (bpf/kmem.h): bpfd_kmem(p) is p as read-only
+ * untrusted memory (the kfunc bpf_rdonly_cast(p, 0), which the loader
+ * patches in for helper number BPFD_KMEM_CALL), whose loads read 0 where
+ * nothing is mapped. BPFD_KREAD(type, addr) is the value of @type at
+ * kernel address @addr, 0 when unreadable: one load, or without the kfunc
+ * a bpf_probe_read_kernel() (15-20 ns a call). BPFD_KGET(dst, addr) reads
+ * @dst's type into @dst.
+ */
+#ifdef BPFD_KMEM_CALL
+static const volatile char *(*bpfd_kmem)(const void *p, u32 btf_id) = (void *)BPFD_KMEM_CALL;
+#define BPFD_KREAD(type, addr) (*(const volatile type *)bpfd_kmem((const void *)(addr), 0))
+#else
+#define BPFD_KREAD(type, addr)                                                          \
+	({                                                                               \
+		type v_ = 0;                                                             \
+		BPFD_KGET(v_, (const void *)(addr));            \
+		v_;                                                                      \
+	})
+#endif
+
+#define BPFD_KGET(dst, addr) ((dst) = BPFD_KREAD(__typeof__(dst), addr))
+
 static __always_inline void *bpfd_read_ptr(void *base, long off)
 {
-	void *p = NULL;
-
-	bpf_probe_read_kernel(&p, sizeof(p), (char *)base + off);
-	return p;
+	return (void *)BPFD_KREAD(u64, (char *)base + off);
 }
 
 /*
@@ -212,7 +232,7 @@ static __always_inline u64 bpfd_cgroup_id(void)
 	cgrp = css ? bpfd_read_ptr(css, BPFD_OFF_CSS_CGROUP) : NULL;
 	kn = cgrp ? bpfd_read_ptr(cgrp, BPFD_OFF_CGROUP_KN) : NULL;
 	if (kn)
-		bpf_probe_read_kernel(&id, sizeof(id), (char *)kn + BPFD_OFF_KERNFS_NODE_ID);
+		BPFD_KGET(id, (char *)kn + BPFD_OFF_KERNFS_NODE_ID);
 	return id;
 #else
 	return bpf_get_current_cgroup_id();
@@ -230,21 +250,18 @@ static __always_inline void bpfd_fill_task(struct bpfd_record *r, void *task, vo
 
 	r->ppid = 0;
 	if (parent)
-		bpf_probe_read_kernel(&r->ppid, sizeof(r->ppid),
-				      (char *)parent + BPFD_OFF_TASK_TGID);
+		BPFD_KGET(r->ppid, (char *)parent + BPFD_OFF_TASK_TGID);
 
 	r->start_ns = 0;
 	leader = bpfd_read_ptr(task, BPFD_OFF_TASK_GROUP_LEADER);
 	if (leader)
-		bpf_probe_read_kernel(&r->start_ns, sizeof(r->start_ns),
-				      (char *)leader + BPFD_OFF_TASK_START_BOOTTIME);
+		BPFD_KGET(r->start_ns, (char *)leader + BPFD_OFF_TASK_START_BOOTTIME);
 
 	r->mntns = 0;
 	nsproxy = bpfd_read_ptr(task, BPFD_OFF_TASK_NSPROXY);
 	mnt_ns = nsproxy ? bpfd_read_ptr(nsproxy, BPFD_OFF_NSPROXY_MNT_NS) : NULL;
 	if (mnt_ns)
-		bpf_probe_read_kernel(&r->mntns, sizeof(r->mntns),
-				      (char *)mnt_ns + BPFD_OFF_MNT_NS_NS_INUM);
+		BPFD_KGET(r->mntns, (char *)mnt_ns + BPFD_OFF_MNT_NS_NS_INUM);
 
 	/*
 	 * The active pid namespace is the one the task's struct pid was
@@ -254,13 +271,12 @@ static __always_inline void bpfd_fill_task(struct bpfd_record *r, void *task, vo
 	r->pidns = 0;
 	pid = bpfd_read_ptr(task, BPFD_OFF_TASK_THREAD_PID);
 	if (pid) {
-		bpf_probe_read_kernel(&level, sizeof(level), (char *)pid + BPFD_OFF_PID_LEVEL);
+		BPFD_KGET(level, (char *)pid + BPFD_OFF_PID_LEVEL);
 		level &= 0x3f;	/* MAX_PID_NS_LEVEL is 32 */
 		pid_ns = bpfd_read_ptr(pid, BPFD_OFF_PID_NUMBERS + level * BPFD_UPID_SIZE +
 						    BPFD_OFF_UPID_NS);
 		if (pid_ns)
-			bpf_probe_read_kernel(&r->pidns, sizeof(r->pidns),
-					      (char *)pid_ns + BPFD_OFF_PID_NS_NS_INUM);
+			BPFD_KGET(r->pidns, (char *)pid_ns + BPFD_OFF_PID_NS_NS_INUM);
 	}
 }
 
@@ -672,7 +688,7 @@ static __always_inline u64 bpfd_proc_start(void *task)
 	u64 ns = 0;
 
 	if (leader)
-		bpf_probe_read_kernel(&ns, sizeof(ns), (char *)leader + BPFD_OFF_TASK_START_BOOTTIME);
+		BPFD_KGET(ns, (char *)leader + BPFD_OFF_TASK_START_BOOTTIME);
 	return ns;
 }
 

@@ -52,7 +52,7 @@ TRACEPOINT_PROBE(io_uring, io_uring_complete)
 	(void)res;
 	if (!req)
 		return 0;
-	bpf_probe_read_kernel(&op, sizeof(op), (char *)req + BPFD_OFF_IO_KIOCB_OPCODE);
+	BPFD_KGET(op, (char *)req + BPFD_OFF_IO_KIOCB_OPCODE);
 #ifdef BPFD_IO_URING_OPEN
 	if (op == BPFD_IORING_OP_OPENAT || op == BPFD_IORING_OP_OPENAT2)
 		return bpfd_open_io_uring_complete(ctx, req, op, res);

@@ -102,7 +102,7 @@ static __always_inline void *bpfd_fd_file(void *task, long fd)
 	fdt = files ? bpfd_read_ptr(files, BPFD_OFF_FILES_FDT) : NULL;
 	if (!fdt)
 		return NULL;
-	bpf_probe_read_kernel(&max_fds, sizeof(max_fds), (char *)fdt + BPFD_OFF_FDTABLE_MAX_FDS);
+	BPFD_KGET(max_fds, (char *)fdt + BPFD_OFF_FDTABLE_MAX_FDS);
 	if ((u64)fd >= max_fds)
 		return NULL;
 	fds = bpfd_read_ptr(fdt, BPFD_OFF_FDTABLE_FD);
@@ -170,7 +170,7 @@ static __always_inline u32 bpfd_path_walk(struct bpfd_path_area *a, void *mnt, v
 		}
 		parent = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_PARENT);
 		len = 0;
-		bpf_probe_read_kernel(&len, sizeof(len), (char *)dentry + BPFD_OFF_DENTRY_NAME_LEN);
+		BPFD_KGET(len, (char *)dentry + BPFD_OFF_DENTRY_NAME_LEN);
 		if (len > 255)
 			len = 255;
 		/*
@@ -351,7 +351,7 @@ static __always_inline void bpfd_pf_ident_tail(struct bpfd_path_area *a, void *d
 #pragma clang loop unroll(disable)
 	for (i = 0; i < levels && i < BPFD_PF_IDENT_DEPTH_MAX; i++) {
 		len = 0;
-		bpf_probe_read_kernel(&len, sizeof(len), (char *)dentry + BPFD_OFF_DENTRY_NAME_LEN);
+		BPFD_KGET(len, (char *)dentry + BPFD_OFF_DENTRY_NAME_LEN);
 		if (len > 255 || BPFD_IDENT_TAIL_MAX - pos + len + 1 > BPFD_IDENT_TAIL_MAX - 1)
 			return;
 		pos -= len;
@@ -389,7 +389,7 @@ static __always_inline int bpfd_pf_ident_lookup(struct bpfd_pf_ident_ctx *c, u64
 
 	if (!sb)
 		return 0;
-	bpf_probe_read_kernel(&c->k->dev, sizeof(c->k->dev), (char *)sb + BPFD_OFF_SB_DEV);
+	BPFD_KGET(c->k->dev, (char *)sb + BPFD_OFF_SB_DEV);
 	c->k->ino = ino;
 	v = bpfd_pf_idents.lookup(c->k);
 	return v && ((dir ? v->dir_types : v->file_types) & c->bit);
@@ -436,7 +436,7 @@ static __always_inline int bpfd_pf_ident_passes(u32 type, u32 mode, void *file,
 	c->hint = bpfd_pf_ident_hint.lookup(&zero);
 	if (!c->inode || !c->hint)
 		return 0;
-	bpf_probe_read_kernel(&ino, sizeof(ino), (char *)c->inode + BPFD_OFF_INODE_INO);
+	BPFD_KGET(ino, (char *)c->inode + BPFD_OFF_INODE_INO);
 	if (bpfd_pf_ident_hinted(c->hint->file, ino) && bpfd_pf_ident_lookup(c, ino, 0))
 		return bpfd_pf_ident_hit(a, c, 1);
 	return 0;
@@ -455,7 +455,7 @@ static __always_inline int bpfd_pf_ident_dir(struct bpfd_path_area *a, struct bp
 	inode = bpfd_read_ptr(dentry, BPFD_OFF_DENTRY_INODE);
 	if (!inode)
 		return 0;
-	bpf_probe_read_kernel(&ino, sizeof(ino), (char *)inode + BPFD_OFF_INODE_INO);
+	BPFD_KGET(ino, (char *)inode + BPFD_OFF_INODE_INO);
 	if (bpfd_pf_ident_hinted(h->dir, ino) && bpfd_pf_ident_lookup(c, ino, 1))
 		return bpfd_pf_ident_hit(a, c, level + 1);
 	return 0;

@@ -17,14 +17,13 @@ RAW_TRACEPOINT_PROBE(sched_process_fork)
 
 	if (bpfd_proc_off())
 		return 0;
-	bpf_probe_read_kernel(&tgid, sizeof(tgid), (char *)child + BPFD_OFF_TASK_TGID);
+	BPFD_KGET(tgid, (char *)child + BPFD_OFF_TASK_TGID);
 	if (tgid == bpf_get_current_pid_tgid() >> 32)
 		return 0;
 	__builtin_memset(&r, 0, sizeof(r));
 	bpfd_fill(&r.hdr, BPFD_RECORD_PROC_FORK);
 	r.child = tgid;
-	bpf_probe_read_kernel(&r.child_start_ns, sizeof(r.child_start_ns),
-			      (char *)child + BPFD_OFF_TASK_START_BOOTTIME);
+	BPFD_KGET(r.child_start_ns, (char *)child + BPFD_OFF_TASK_START_BOOTTIME);
 	bpfd_submit(&r, sizeof(r), BPFD_RECORD_PROC_FORK);
 	return 0;
 }
@@ -64,8 +63,8 @@ int bpfd_proc_exec(void *ctx)
 	r->exe_len = bpfd_path_copy(r->buf, area, plen);
 	base = BPFD_BOUND(r->exe_len, 2 * BPFD_PATH_MAX);
 	if (mm) {
-		bpf_probe_read_kernel(&arg_start, sizeof(arg_start), (char *)mm + BPFD_OFF_MM_ARG_START);
-		bpf_probe_read_kernel(&arg_end, sizeof(arg_end), (char *)mm + BPFD_OFF_MM_ARG_END);
+		BPFD_KGET(arg_start, (char *)mm + BPFD_OFF_MM_ARG_START);
+		BPFD_KGET(arg_end, (char *)mm + BPFD_OFF_MM_ARG_END);
 	}
 	len = arg_end > arg_start ? arg_end - arg_start : 0;
 	if (len > BPFD_PROC_ARGV_MAX)

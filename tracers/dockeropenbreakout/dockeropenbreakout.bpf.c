@@ -64,7 +64,7 @@ int bpfd_dob_exec(void *ctx)
 	nsproxy = bpfd_read_ptr(task, BPFD_OFF_TASK_NSPROXY);
 	mnt_ns = nsproxy ? bpfd_read_ptr(nsproxy, BPFD_OFF_NSPROXY_MNT_NS) : NULL;
 	if (mnt_ns)
-		bpf_probe_read_kernel(&mntns, sizeof(mntns), (char *)mnt_ns + BPFD_OFF_MNT_NS_NS_INUM);
+		BPFD_KGET(mntns, (char *)mnt_ns + BPFD_OFF_MNT_NS_NS_INUM);
 	if (mntns && mntns != host->mntns)
 		bpfd_mark_contained(tgid);
 	return 0;
@@ -77,7 +77,7 @@ static __always_inline u32 bpfd_dob_ns_inum(void *mnt_ns)
 	/* Internal mounts (pipes, sockets) have no namespace, or MNT_NS_INTERNAL (1). */
 	if ((unsigned long)mnt_ns < 4096)
 		return 0;
-	bpf_probe_read_kernel(&inum, sizeof(inum), (char *)mnt_ns + BPFD_OFF_MNT_NS_NS_INUM);
+	BPFD_KGET(inum, (char *)mnt_ns + BPFD_OFF_MNT_NS_NS_INUM);
 	return inum;
 }
 
@@ -162,7 +162,7 @@ static __always_inline int bpfd_dob_exit(long ret, int name_arg, int compat)
 	fdt = files ? bpfd_read_ptr(files, BPFD_OFF_FILES_FDT) : NULL;
 	if (!fdt)
 		return 0;
-	bpf_probe_read_kernel(&max_fds, sizeof(max_fds), (char *)fdt + BPFD_OFF_FDTABLE_MAX_FDS);
+	BPFD_KGET(max_fds, (char *)fdt + BPFD_OFF_FDTABLE_MAX_FDS);
 	if ((u64)ret >= max_fds)
 		return 0;
 	fds = bpfd_read_ptr(fdt, BPFD_OFF_FDTABLE_FD);
@@ -183,7 +183,7 @@ static __always_inline int bpfd_dob_exit(long ret, int name_arg, int compat)
 	sb = bpfd_read_ptr(mnt, BPFD_OFF_VFSMOUNT_SB);
 	s_root = sb ? bpfd_read_ptr(sb, BPFD_OFF_SB_ROOT) : NULL;
 	if (sb)
-		bpf_probe_read_kernel(&s_dev, sizeof(s_dev), (char *)sb + BPFD_OFF_SB_DEV);
+		BPFD_KGET(s_dev, (char *)sb + BPFD_OFF_SB_DEV);
 
 	if (task_mntns == host->mntns)
 		reason = DOB_HOST_MOUNT_NS;

@@ -242,14 +242,14 @@ static __always_inline u8 bpfd_exec_stdio(void *task, int fd)
 	inode = bpfd_read_ptr(file, BPFD_OFF_FILE_INODE);
 	if (!inode)
 		return EXEC_STDIO_FILE;
-	bpf_probe_read_kernel(&mode, sizeof(mode), (char *)inode + BPFD_OFF_INODE_MODE);
+	BPFD_KGET(mode, (char *)inode + BPFD_OFF_INODE_MODE);
 	switch (mode & 0170000) {
 	case 0140000:
 		return EXEC_STDIO_SOCKET;
 	case 0010000:
 		return EXEC_STDIO_PIPE;
 	case 0020000:
-		bpf_probe_read_kernel(&rdev, sizeof(rdev), (char *)inode + BPFD_OFF_INODE_RDEV);
+		BPFD_KGET(rdev, (char *)inode + BPFD_OFF_INODE_RDEV);
 		major = rdev >> 20;	/* the kernel's dev_t: MINORBITS is 20 */
 		if (major == 4 || major == 5 || (major >= 136 && major <= 143))
 			return EXEC_STDIO_TTY;
@@ -344,7 +344,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 	r->syscall = EXEC_SYS_NONE;
 	inode = exe ? bpfd_read_ptr(exe, BPFD_OFF_FILE_INODE) : NULL;
 	if (inode)
-		bpf_probe_read_kernel(&nlink, sizeof(nlink), (char *)inode + BPFD_OFF_INODE_NLINK);
+		BPFD_KGET(nlink, (char *)inode + BPFD_OFF_INODE_NLINK);
 	if (!nlink && !script)
 		r->flags |= EXEC_FILELESS;
 	r->stdio[0] = bpfd_exec_stdio(task, 0);
@@ -354,8 +354,8 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 	base = BPFD_BOUND(base, 4 * BPFD_PATH_MAX);
 	r->argv_off = base;
 	if (mm) {
-		bpf_probe_read_kernel(&start_arg, sizeof(start_arg), (char *)mm + BPFD_OFF_MM_ARG_START);
-		bpf_probe_read_kernel(&end_arg, sizeof(end_arg), (char *)mm + BPFD_OFF_MM_ARG_END);
+		BPFD_KGET(start_arg, (char *)mm + BPFD_OFF_MM_ARG_START);
+		BPFD_KGET(end_arg, (char *)mm + BPFD_OFF_MM_ARG_END);
 	}
 	len = end_arg > start_arg ? end_arg - start_arg : 0;
 	if (len > EXEC_ARGV_MAX) {

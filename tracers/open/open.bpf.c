@@ -139,8 +139,7 @@ static __always_inline int bpfd_open_report(long ret, u32 syscall, struct bpfd_p
 	 * the submitter's process: the thread and command are the submitter's.
 	 */
 	if (c->task != (void *)bpf_get_current_task()) {
-		bpf_probe_read_kernel(&r->hdr.tid, sizeof(r->hdr.tid),
-				      (char *)c->task + BPFD_OFF_TASK_PID);
+		BPFD_KGET(r->hdr.tid, (char *)c->task + BPFD_OFF_TASK_PID);
 		bpf_probe_read_kernel(r->hdr.comm, sizeof(r->hdr.comm),
 				      (char *)c->task + BPFD_OFF_TASK_COMM);
 	}

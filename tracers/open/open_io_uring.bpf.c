@@ -53,7 +53,7 @@ static __always_inline int bpfd_open_io_uring_submit(void *req)
 	n->len = bpf_probe_read_kernel_str(n->name, sizeof(n->name), name);
 	if (n->len <= 0)
 		return 0;
-	bpf_probe_read_kernel(&dfd, sizeof(dfd), (char *)req + BPFD_OFF_IO_OPEN_DFD);
+	BPFD_KGET(dfd, (char *)req + BPFD_OFF_IO_OPEN_DFD);
 	n->dfd = dfd;
 	bpfd_open_io_uring_names.update(&key, n);
 	return 0;
@@ -98,7 +98,7 @@ static __always_inline int bpfd_open_io_uring_complete(void *ctx, void *req, u8 
 	}
 	c.task = bpfd_io_uring_submitter(req);
 	/* The request's struct io_open is at its start (io_kiocb_to_cmd). */
-	bpf_probe_read_kernel(&c.flags, sizeof(c.flags), (char *)req + BPFD_OFF_IO_OPEN_HOW_FLAGS);
+	BPFD_KGET(c.flags, (char *)req + BPFD_OFF_IO_OPEN_HOW_FLAGS);
 	if (n) {
 		if ((mode & BPFD_PF_LEAF) && !bpfd_open_io_uring_leaf_passes(n, pf)) {
 			bpfd_prefiltered_out(BPFD_TRACER_TYPE);
@@ -109,8 +109,7 @@ static __always_inline int bpfd_open_io_uring_complete(void *ctx, void *req, u8 
 		c.kernel_name = 1;
 		c.dfd = n->dfd;
 	} else {
-		bpf_probe_read_kernel(&slot, sizeof(slot),
-				      (char *)req + BPFD_OFF_IO_OPEN_FILE_SLOT);
+		BPFD_KGET(slot, (char *)req + BPFD_OFF_IO_OPEN_FILE_SLOT);
 		c.file = bpfd_io_uring_result_file(ctx, c.task, slot, res);
 		if (!c.file)
 			goto out;

@@ -20,7 +20,7 @@ static __always_inline int bpfd_tcpaccept_io_uring_complete(void *ctx, void *req
 	if (res < 0 || bpfd_skip(BPFD_TRACER_TYPE))
 		return 0;
 	task = bpfd_io_uring_submitter(req);
-	bpf_probe_read_kernel(&slot, sizeof(slot), (char *)req + BPFD_OFF_IO_ACCEPT_FILE_SLOT);
+	BPFD_KGET(slot, (char *)req + BPFD_OFF_IO_ACCEPT_FILE_SLOT);
 	file = bpfd_io_uring_result_file(ctx, task, slot, res);
 	sock = file ? bpfd_read_ptr(file, BPFD_OFF_FILE_PRIVATE_DATA) : NULL;
 	sk = sock ? bpfd_read_ptr(sock, BPFD_OFF_SOCKET_SK) : NULL;

@@ -109,7 +109,7 @@ TRACEPOINT_PROBE(sock, inet_sock_set_state)
 		__builtin_memcpy(r.tuple.daddr, args->daddr, 4);
 	}
 	if (args->newstate != BPFD_TCP_ESTABLISHED) {
-		bpf_probe_read_kernel(&err, sizeof(err), (char *)sk + BPFD_OFF_SK_ERR);
+		BPFD_KGET(err, (char *)sk + BPFD_OFF_SK_ERR);
 		r.hdr.retval = err ? -err : TCPCONNECT_CLOSED;
 	}
 	if (bpfd_tcp_prefiltered(BPFD_TRACER_TYPE, &r.tuple))

@@ -33,7 +33,7 @@ static __always_inline int bpfd_tcpconnect_io_uring_submit(void *ctx, void *req,
 
 	if (bpfd_skip(BPFD_TRACER_TYPE))
 		return 0;
-	bpf_probe_read_kernel(&fd, sizeof(fd), (char *)req + BPFD_OFF_IO_KIOCB_CQE_FD);
+	BPFD_KGET(fd, (char *)req + BPFD_OFF_IO_KIOCB_CQE_FD);
 	if (flags & BPFD_REQ_F_FIXED_FILE)
 		file = bpfd_io_uring_fixed_file(ctx, (u32)fd);
 	else

@@ -94,7 +94,7 @@ static __always_inline int bpfd_tcpdrop_parse(void *skb, void *sk, u16 protocol,
 	char *head, *ip, *th;
 
 	head = bpfd_read_ptr(skb, BPFD_OFF_SKB_HEAD);
-	bpf_probe_read_kernel(&nh, sizeof(nh), (char *)skb + BPFD_OFF_SKB_NETWORK_HEADER);
+	BPFD_KGET(nh, (char *)skb + BPFD_OFF_SKB_NETWORK_HEADER);
 	if (!head || nh == 0xffff)
 		return -1;
 	ip = head + nh;
@@ -122,7 +122,7 @@ static __always_inline int bpfd_tcpdrop_parse(void *skb, void *sk, u16 protocol,
 	ports[0] = bpfd_tcp_ntohs(ports[0]);
 	ports[1] = bpfd_tcp_ntohs(ports[1]);
 	if (sk)
-		bpf_probe_read_kernel(&num, sizeof(num), (char *)sk + BPFD_OFF_SK_NUM);
+		BPFD_KGET(num, (char *)sk + BPFD_OFF_SK_NUM);
 	/*
 	 * Incoming unless the socket's own port is the packet's source: this
 	 * host's end is then the packet's source, else its destination.
