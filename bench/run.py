@@ -27,7 +27,8 @@ status` and the daemon's RSS.
 
 usage: bench/run.py [--build DIR] [--runs N] [--iterations N] [--bpf-stats]
                     [--only start,delivery,prefilter,failedopen,compat,network,fork,proctable]
-                    [--against BPFD]... [--rules-dir DIR] [--delivery-target FILE]
+                    [--against BPFD]... [--also LINE]... [--rules-dir DIR]
+                    [--delivery-target FILE]
                     [--conn-iterations N] [--flood-packets N] [--forks N]
 Run as root on an otherwise idle machine; prints a table of medians.
 """
@@ -151,26 +152,45 @@ def measure_start(args, bpfd, tmp):
     ]
 
 
+def also_configs(args, tmp):
+    """--also: a config file per LINE, by LINE."""
+    out = {}
+    for n, line in enumerate(args.also or []):
+        path = os.path.join(tmp, "also-%d.conf" % n)
+        with open(path, "w") as f:
+            f.write("[daemon]\n%s\n" % line)
+        out[line] = path
+    return out
+
+
 def measure_delivery(args, bpfd, tmp, openloop, target, b_rules=None):
-    """The open/close loop with every event delivered to a subscriber.
-    With @b_rules (--rules-dir), this build's daemon loads that rules
-    directory and the loop opens a file its rules match (--delivery-target):
-    every event is still delivered, after the whole set of rules matched it."""
+    """The open/close loop with every event delivered to a subscriber:
+    this build, each --also setting of it and each --against build, in the
+    same rounds, each traced loop bracketed by bare ones. With @b_rules
+    (--rules-dir), this build's daemon loads that rules directory and the
+    loop opens a file its rules match (--delivery-target): every event is
+    still delivered, after the whole set of rules matched it. The other
+    builds load no rules."""
     n = args.iterations
-    bare, traced, delivered, lost, dropped, cpu = [], [], [], [], [], []
-    mem = None
-    for _ in range(args.runs):
-        bare.append(run_openloop(openloop, target, n))
-        d = Daemon(bpfd, tmp, "--tracers", "open", *(["--rules-dir", b_rules] if b_rules else []))
+    also = also_configs(args, tmp)
+    variants = [("this build", bpfd, ["--rules-dir", b_rules] if b_rules else [])]
+    variants += [("this build, " + line, bpfd, ["--config", path]) for line, path in also.items()]
+    variants += [(b, b, []) for b in args.against or []]
+    res = {v[0]: {"traced": [], "ratio": [], "cpu": [], "delivered": [], "lost": [],
+                  "dropped": [], "mem": None} for v in variants}
+    bare = []
+
+    def traced(b, extra, r):
+        d = Daemon(b, tmp, "--tracers", "open", *extra)
         # The subscriber prints to /dev/null: what is measured is delivery,
         # not the disk. Every event reached it when its queue is empty and
         # nothing was dropped (it would have been told, on stderr).
-        sub = subprocess.Popen([bpfd, "-s", d.sock, "trace", "--json", "--tracer", "open"],
+        sub = subprocess.Popen([b, "-s", d.sock, "trace", "--json", "--tracer", "open"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         while not d.status()["subscribers"]:
             time.sleep(0.01)
         cpu0 = d.cpu_s()
-        traced.append(run_openloop(openloop, target, n))
+        t = run_openloop(openloop, target, n)
         # Let the last events through.
         deadline = time.time() + 30
         while True:
@@ -181,37 +201,52 @@ def measure_delivery(args, bpfd, tmp, openloop, target, b_rules=None):
                 break
             time.sleep(0.1)
         time.sleep(0.2)
-        cpu.append(d.cpu_s() - cpu0)
-        mem = d.memory()
-        lost.append(st["events"]["lost"])
-        dropped.append(subs[0]["dropped"])
-        delivered.append(subs[0]["sent"])
+        r["cpu"].append(d.cpu_s() - cpu0)
+        r["mem"] = d.memory()
+        r["lost"].append(st["events"]["lost"])
+        r["dropped"].append(subs[0]["dropped"])
+        r["delivered"].append(subs[0]["sent"])
         sub.terminate()
         sub.wait()
         d.stop()
+        return t
 
-    ratio = med(traced) / med(bare)
-    # Each round runs bare then traced back to back: their ratio is less
-    # exposed to the machine's drift than the ratio of the two medians.
-    pair = sorted(t / b for t, b in zip(traced, bare))
-    what = "" if not b_rules else " (%s: rules of %s)" % (os.path.basename(bpfd), b_rules)
-    return [
-        ("%d open()/close() of %s, bare%s" % (n, target, what), "%.3f s" % med(bare),
-         "min %.3f max %.3f" % (min(bare), max(bare))),
-        ("same, traced, every event to trace --json", "%.3f s" % med(traced),
-         "min %.3f max %.3f" % (min(traced), max(traced))),
-        ("slowdown (median traced / median bare)", "%.2fx" % ratio, ""),
-        ("slowdown (median of per-round ratios)", "%.2fx" % med(pair),
-         "min %.2fx max %.2fx" % (pair[0], pair[-1])),
-        ("events delivered to the subscriber (open events, all processes)", "%d" % med(delivered),
-         "of %d; min %d" % (n, min(delivered))),
-        ("events lost (kernel) / dropped (subscriber queue)",
-         "%d / %d" % (max(lost), max(dropped)), "worst run"),
-        ("daemon CPU per million events", "%.2f s" % (med(cpu) * 1e6 / n), ""),
-        ("daemon RSS after the run", "%.1f MB" % mem["VmRSS"],
-         "anonymous %.1f MB, file %.1f MB, shmem %.1f MB" % (mem["RssAnon"], mem["RssFile"],
-                                                            mem["RssShmem"])),
-    ]
+    for rnd in range(args.runs):
+        before = run_openloop(openloop, target, n)
+        bare.append(before)
+        for i in range(len(variants)):
+            name, b, extra = variants[(rnd + i) % len(variants)]
+            r = res[name]
+            t = traced(b, extra, r)
+            after = run_openloop(openloop, target, n)
+            bare.append(after)
+            r["traced"].append(t)
+            r["ratio"].append(t / ((before + after) / 2))
+            before = after
+
+    what = "" if not b_rules else " (this build: rules of %s)" % b_rules
+    rows = [("%d open()/close() of %s, bare%s" % (n, target, what), "%.3f s" % med(bare),
+             "min %.3f max %.3f" % (min(bare), max(bare)))]
+    for name, _, _ in variants:
+        r = res[name]
+        cpu = [c * 1e6 / n for c in r["cpu"]]
+        mem = r["mem"]
+        rows += [
+            ("%s: traced, every event to trace --json" % name, "%.3f s" % med(r["traced"]),
+             "min %.3f max %.3f" % (min(r["traced"]), max(r["traced"]))),
+            ("  slowdown (median of ratios to the bracketing bare loops)",
+             "%.2fx" % med(r["ratio"]), "min %.2fx max %.2fx" % (min(r["ratio"]),
+                                                                 max(r["ratio"]))),
+            ("  daemon CPU per million events", "%.2f s" % med(cpu),
+             "min %.2f max %.2f" % (min(cpu), max(cpu))),
+            ("  events delivered (open events, all processes) / lost / dropped",
+             "%d" % min(r["delivered"]), "of %d; lost %d, dropped %d (worst run)" %
+             (n, max(r["lost"]), max(r["dropped"]))),
+            ("  daemon RSS after the run", "%.1f MB" % mem["VmRSS"],
+             "anonymous %.1f MB, file %.1f MB, shmem %.1f MB" % (mem["RssAnon"], mem["RssFile"],
+                                                                mem["RssShmem"])),
+        ]
+    return rows
 
 
 def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
@@ -243,10 +278,8 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
     # This machine's speed moves in phases of a few seconds: every measured
     # loop is bracketed by bare loops, and its ratio is to their mean.
     # Other builds (--against) run in the same rounds, in turns.
-    binaries = [bpfd] + (args.against or [])
-    nocompat = bpfd + " (compat_syscalls = false)"
-    if args.no_compat_too:
-        binaries.insert(1, nocompat)
+    also = also_configs(args, tmp)
+    binaries = [bpfd] + list(also) + (args.against or [])
     dropped = []
     prog_ns = {}
     if args.bpf_stats:
@@ -265,15 +298,8 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
     def prefiltered(d):
         return [t for t in d.status()["tracers"] if t["name"] == "open"][0]["prefiltered"]
 
-    # --no-compat-too: this build once more in each round, without its
-    # compat hook (compat_syscalls = false), which runs on every system call
-    # of the host and so on both the open and the close of each iteration.
-    nocompat_conf = os.path.join(tmp, "nocompat.conf")
-    with open(nocompat_conf, "w") as f:
-        f.write("[daemon]\ncompat_syscalls = false\n")
-
     def traced(k):
-        b, conf = (bpfd, ["--config", nocompat_conf]) if k == nocompat else (k, [])
+        b, conf = (bpfd, ["--config", also[k]]) if k in also else (k, [])
         d = Daemon(b, tmp, "--tracers", "open", "--rules-dir", own_rules if b == bpfd else rules,
                    *conf)
         before = prefiltered(d)
@@ -322,7 +348,7 @@ def measure_prefilter(args, bpfd, tmp, openloop, target, failed=False):
          "fastest / fastest bare %s" % slowdowns("read")[1]),
     ]
     for b in binaries[1:]:
-        name = ("  this build, compat_syscalls = false: median ratio / fastest" if b == nocompat
+        name = ("  this build, %s: median ratio / fastest" % b if b in also
                 else "  against %s (password_files): median ratio / fastest" % b)
         rows.append((name, slowdowns(b)[0], "fastest / fastest bare %s" % slowdowns(b)[1]))
     if args.bpf_stats:
@@ -615,9 +641,10 @@ def main():
     ap.add_argument("--against", action="append", metavar="BPFD",
                     help="delivery, prefilter and failedopen parts: another bpfd binary measured "
                          "(in the prefilter parts in the same rounds; repeatable), to compare builds")
-    ap.add_argument("--no-compat-too", action="store_true",
-                    help="prefilter and failedopen parts: this build once more in each round, "
-                         "with compat_syscalls = false (no compat hook)")
+    ap.add_argument("--also", action="append", metavar="LINE",
+                    help="delivery, prefilter and failedopen parts: this build once more in "
+                         "each round with LINE in its config's [daemon] section (e.g. "
+                         "'compat_syscalls = false', 'ancestors = 0'); repeatable")
     ap.add_argument("--conn-iterations", type=int, default=20000,
                     help="network part: connect/send/close iterations per loop")
     ap.add_argument("--compat-shared", action="store_true",
@@ -659,9 +686,6 @@ def main():
     if "delivery" in parts:
         dtarget = args.delivery_target or ("/etc/shadow" if args.rules_dir else target)
         rows += measure_delivery(args, bpfd, tmp, openloop, dtarget, args.rules_dir)
-        # The other builds, without rules: every event delivered as well.
-        for b in args.against or []:
-            rows += measure_delivery(args, b, tmp, openloop, dtarget)
     if "prefilter" in parts:
         rows += measure_prefilter(args, bpfd, tmp, openloop, target)
     if "failedopen" in parts:
