@@ -136,9 +136,8 @@ static void cflags_build(struct compile_job *job)
 		job->cflags[job->n_cflags++] = "-DBPFD_EXIT_GROUP_DEAD";
 	if (job->io_uring)
 		job->cflags[job->n_cflags++] = "-DBPFD_IO_URING";
+	/* The daemon tried the kfunc (kmem_usable()): an id here is one the kernel takes. */
 	job->kmem_cast = job->req->offsets->kmem_cast;
-	if (!kmem_usable(job->kmem_cast))
-		job->kmem_cast = 0;
 	if (job->kmem_cast)
 		job->cflags[job->n_cflags++] = KMEM_CFLAG;
 	/*

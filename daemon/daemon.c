@@ -27,6 +27,7 @@
 
 #include "action.h"
 #include "bpf/btf_offsets.h"
+#include "bpf/kmem.h"
 #include "config.h"
 #include "container.h"
 #include "actions/cgroup.h"
@@ -1732,6 +1733,9 @@ static int load_tracers(struct daemon *d)
 	/* On unless switched off: see docs/performance.md for its cost. */
 	cfg->compat_syscalls = !c || !c->has_compat_syscalls || c->compat_syscalls;
 	r = btf_offsets_read(BTF_VMLINUX, &offsets, err, sizeof(err));
+	/* Kernel memory by plain loads, when the kernel takes the kfunc (bpf/kmem.h). */
+	if (r == 0 && !kmem_usable(offsets.kmem_cast))
+		offsets.kmem_cast = 0;
 	d->offsets = offsets;
 	if (r < 0) {
 		log_error("reading kernel struct offsets from %s: %s", BTF_VMLINUX, err);
@@ -2333,10 +2337,11 @@ int daemon_main(const struct daemon_options *opts)
 	for (i = 0; i < d.loader.n_tracers; i++)
 		loaded += d.loader.tracers[i].state == TRACER_LOADED;
 	d.ready_ms = loop_now_ms();
-	log_info("ready: %zu of %zu tracers loaded in %lld ms (compile %.0f ms, headers %s), "
-		 "socket %s",
+	log_info("ready: %zu of %zu tracers loaded in %lld ms (compile %.0f ms, headers %s, "
+		 "kernel memory read by %s), socket %s",
 		 loaded, d.loader.n_tracers, (long long)(d.ready_ms - d.started_ms),
-		 d.loader.compile_ms, d.kheaders_used, d.opts.socket_path);
+		 d.loader.compile_ms, d.kheaders_used,
+		 d.offsets.kmem_cast ? "loads" : "bpf_probe_read_kernel", d.opts.socket_path);
 
 	r = notify_send("READY=1\nSTATUS=tracers attached");
 	if (r < 0)

@@ -435,6 +435,8 @@ static void test_resolves_fixture(void **state)
 	assert_int_equal(o.upid_size, 16);
 	assert_int_equal(o.io_uring, 1);
 	assert_string_equal(o.io_uring_missing, "");
+	/* No kfunc bpf_rdonly_cast in the fixture: the programs read with the helper. */
+	assert_int_equal(o.kmem_cast, 0);
 }
 
 static void test_missing_member(void **state)
@@ -607,6 +609,8 @@ static void test_running_kernel(void **state)
 	/* struct upid { int nr; struct pid_namespace *ns; } since 5.x. */
 	assert_int_equal(o.off[BTF_OFF_UPID_NS], 8);
 	assert_int_equal(o.upid_size, 16);
+	/* The kfunc the programs' kernel reads are patched to (bpf/kmem.h). */
+	assert_true(o.kmem_cast > 0);
 }
 
 int main(void)

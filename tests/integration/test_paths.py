@@ -388,6 +388,12 @@ def test_failed_opens_and_execs_with_a_prefix_rule():
         d.cleanup()
 
 
+def test_kernel_memory_by_loads():
+    # This kernel takes the kfunc bpf_rdonly_cast (bpf/kmem.h): every walk
+    # above ran on plain loads, not bpf_probe_read_kernel() calls.
+    assert "kernel memory read by loads" in D.stderr(), D.stderr()
+
+
 def setup():
     global WORK, TARGET, TWIN, CAT, RACER
     WORK = tempfile.mkdtemp(prefix="paths-")
@@ -432,6 +438,7 @@ def main():
         T = Trace(D)
         DOCKER = Docker()
         return run_tests([
+            test_kernel_memory_by_loads,
             test_relative_to_the_cwd,
             test_failed_open_joined_to_the_cwd,
             test_failed_opens_and_execs_with_a_prefix_rule,
