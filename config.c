@@ -347,6 +347,12 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 			return failf(l, "keep: \"%s\" is not true or false", value);
 		return 1;
 	}
+	if (strcmp(key, "kernel_loads") == 0) {
+		if (config_parse_bool(value, &d->kernel_loads) < 0)
+			return failf(l, "kernel_loads: \"%s\" is not true or false", value);
+		d->has_kernel_loads = true;
+		return 1;
+	}
 	if (strcmp(key, "compat_syscalls") == 0) {
 		if (config_parse_bool(value, &d->compat_syscalls) < 0)
 			return failf(l, "compat_syscalls: \"%s\" is not true or false", value);
@@ -390,7 +396,8 @@ static int daemon_key(struct load *l, const char *key, const char *value)
 			"socket_group, admin_users, admin_groups, tracers, %scgroup_hierarchy, "
 			"ring_buffer_size, subscriber_queue_size, client_stall_timeout, "
 			"client_frame_timeout, client_idle_timeout, max_rules, "
-			"log_level, output, default_actions, default_actions_force, compat_syscalls, keep, "
+			"log_level, output, default_actions, default_actions_force, compat_syscalls, kernel_loads, "
+			"keep, "
 			"ancestors, process_table_size, journal, metrics...)",
 		     key, tracer_option_names(names, sizeof(names)));
 }

@@ -75,6 +75,9 @@ struct config_daemon {
 	/* compat_syscalls = false: no hook on every system call for the 32-bit entry. */
 	bool has_compat_syscalls;
 	bool compat_syscalls;
+	/* kernel_loads = false: the programs read kernel memory with the helper (bpf/kmem.h). */
+	bool has_kernel_loads;
+	bool kernel_loads;
 	/* keep = true: the programs pinned, recording on while no daemon runs (a crash). */
 	bool keep;
 	/* ancestors = N: ancestors named per event, 0: no process table at all. */

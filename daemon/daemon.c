@@ -928,12 +928,14 @@ static void reload_config(struct daemon *d)
 		    was->socket_mode != now->socket_mode ||
 		    !same(was->socket_group, now->socket_group) ||
 		    was->compat_syscalls != now->compat_syscalls ||
+		    was->kernel_loads != now->kernel_loads ||
 		    was->has_ancestors != now->has_ancestors || was->ancestors != now->ancestors ||
 		    was->process_table_size != now->process_table_size ||
 		    was->journal != now->journal)
 			log_warn("config: socket, rules_dir, tracers, tracers_dir, "
 				 "%scgroup_hierarchy, "
-				 "ring_buffer_size, compat_syscalls, ancestors, process_table_size, "
+				 "ring_buffer_size, compat_syscalls, kernel_loads, ancestors, "
+				 "process_table_size, "
 				 "journal and socket settings take effect at the next start",
 				 tracer_option_names(names, sizeof(names)));
 		if (!same(was->metrics.address, now->metrics.address) ||
@@ -1734,7 +1736,8 @@ static int load_tracers(struct daemon *d)
 	cfg->compat_syscalls = !c || !c->has_compat_syscalls || c->compat_syscalls;
 	r = btf_offsets_read(BTF_VMLINUX, &offsets, err, sizeof(err));
 	/* Kernel memory by plain loads, when the kernel takes the kfunc (bpf/kmem.h). */
-	if (r == 0 && !kmem_usable(offsets.kmem_cast))
+	if (r == 0 && ((c && c->has_kernel_loads && !c->kernel_loads) ||
+		       !kmem_usable(offsets.kmem_cast)))
 		offsets.kmem_cast = 0;
 	d->offsets = offsets;
 	if (r < 0) {

@@ -176,7 +176,8 @@ static void test_errors(void **state)
 		     "socket_mode, socket_group, admin_users, admin_groups, tracers, bash, cgroup_hierarchy, ring_buffer_size, "
 		     "subscriber_queue_size, client_stall_timeout, client_frame_timeout, "
 		     "client_idle_timeout, max_rules, log_level, output, default_actions, "
-		     "default_actions_force, compat_syscalls, keep, ancestors, process_table_size, "
+		     "default_actions_force, compat_syscalls, kernel_loads, keep, ancestors, "
+		     "process_table_size, "
 		     "journal, metrics...)");
 	expect_error("[daemon]\nkeep = maybe\n",
 		     "bpfd.conf:2: keep: \"maybe\" is not true or false");
@@ -195,6 +196,8 @@ static void test_errors(void **state)
 		     "bpfd.conf:2: unknown key \"metrics_tokenfile\" in [daemon] (the metrics keys: metrics, "
 		     "metrics_tls_cert, metrics_tls_key, metrics_token_file, metrics_insecure, "
 		     "metrics_timeout)");
+	expect_error("[daemon]\nkernel_loads = sometimes\n",
+		     "bpfd.conf:2: kernel_loads: \"sometimes\" is not true or false");
 	expect_error("[daemon]\ncompat_syscalls = maybe\n",
 		     "bpfd.conf:2: compat_syscalls: \"maybe\" is not true or false");
 	expect_error_prefix("\n\n[webhok]\nurl = http://x\n",
@@ -226,6 +229,10 @@ static void test_errors(void **state)
 	/* The compat hook is on unless switched off. */
 	assert_int_equal(load("[daemon]\ncompat_syscalls = false\n", &cfg, err), 0);
 	assert_true(cfg->daemon.has_compat_syscalls && !cfg->daemon.compat_syscalls);
+	assert_false(cfg->daemon.has_kernel_loads);
+	config_free(cfg);
+	assert_int_equal(load("[daemon]\nkernel_loads = false\n", &cfg, err), 0);
+	assert_true(cfg->daemon.has_kernel_loads && !cfg->daemon.kernel_loads);
 	config_free(cfg);
 	/* Ancestry: a depth up to 16, 0 for none; a table of 1024 processes at least. */
 	assert_int_equal(load("[daemon]\nancestors = 0\nprocess_table_size = 1024\n", &cfg, err), 0);

@@ -180,7 +180,7 @@ def test_proc_self_root():
 
 def test_bind_mount_in_own_mount_namespace():
     mnt = os.path.join(WORK, "mnt")
-    os.mkdir(mnt)
+    os.makedirs(mnt, exist_ok=True)  # run once more with kernel_loads = false
     os.chmod(mnt, 0o755)
     script = 'mount --bind "$1" "$2" && exec "$3" "$2"/target'
     ns = ["unshare", "-Urm", "sh", "-c", script, "sh"]
@@ -390,12 +390,20 @@ def test_failed_opens_and_execs_with_a_prefix_rule():
 
 def test_kernel_memory_by_loads():
     # This kernel takes the kfunc bpf_rdonly_cast (bpf/kmem.h): every walk
-    # above ran on plain loads, not bpf_probe_read_kernel() calls.
+    # below runs on plain loads, not bpf_probe_read_kernel() calls.
     assert "kernel memory read by loads" in D.stderr(), D.stderr()
 
 
-def setup():
+def test_kernel_memory_by_the_helper():
+    # kernel_loads = false: the same programs compiled to read with
+    # bpf_probe_read_kernel(), what a kernel without the kfunc runs.
+    assert "kernel memory read by bpf_probe_read_kernel" in D.stderr(), D.stderr()
+
+
+def setup(*daemon_args):
     global WORK, TARGET, TWIN, CAT, RACER
+    if WORK:
+        return daemon(*daemon_args)
     WORK = tempfile.mkdtemp(prefix="paths-")
     for d in ("sec", "twin"):
         os.mkdir(os.path.join(WORK, d))
@@ -413,6 +421,10 @@ def setup():
     RACER = os.path.join(WORK, "racer")
     subprocess.run(["cc", "-O2", "-pthread", src, "-o", RACER], check=True,
                    stdin=subprocess.DEVNULL)
+    return daemon(*daemon_args)
+
+
+def daemon(*daemon_args):
     rules = {
         "target": 'tracer = "open"\nactions = []\nfilterEvents.filename.values = ["%s"]\n' % TARGET,
         "shadow": 'tracer = "open"\nactions = []\nfilterEvents.filename.values = ["/etc/shadow"]\n',
@@ -421,7 +433,7 @@ def setup():
         # `trace` shows the events rules match: this one shows every program run from WORK.
         "work": 'tracer = "exec"\nactions = []\nfilterEvents.filename.values = ["%s/*"]\n' % WORK,
     }
-    d = Daemon("--tracers", "open,exec")
+    d = Daemon("--tracers", "open,exec", *daemon_args)
     os.makedirs(os.path.join(d.tmp, "rules"))
     for name, text in rules.items():
         with open(os.path.join(d.tmp, "rules", name + ".toml"), "w") as f:
@@ -432,35 +444,60 @@ def setup():
 def main():
     global D, T, DOCKER
     require_root()
-    D = setup()
+    DOCKER = Docker()
+    every = [
+        test_kernel_memory_by_loads,
+        test_relative_to_the_cwd,
+        test_failed_open_joined_to_the_cwd,
+        test_failed_opens_and_execs_with_a_prefix_rule,
+        test_dirfd,
+        test_dotdot_and_slashes,
+        test_symlink,
+        test_proc_self_root,
+        test_bind_mount_in_own_mount_namespace,
+        test_chroot,
+        test_symlink_retargeted_right_after_the_open,
+        test_name_rewritten_by_a_second_thread,
+        test_container_opens_its_own_shadow,
+        test_exec_through_a_symlink,
+        test_exec_of_a_script,
+        test_fileless_memfd,
+        test_fileless_deleted_binary,
+        test_shell_with_a_socket_as_stdin,
+    ]
+    # Again with the helper's reads (kernel_loads = false), the walks that
+    # differ: mounts, chroot, dirfd, the exec's file and descriptors.
+    helper = [
+        test_kernel_memory_by_the_helper,
+        test_relative_to_the_cwd,
+        test_failed_open_joined_to_the_cwd,
+        test_dirfd,
+        test_dotdot_and_slashes,
+        test_bind_mount_in_own_mount_namespace,
+        test_chroot,
+        test_exec_through_a_symlink,
+        test_fileless_memfd,
+        test_shell_with_a_socket_as_stdin,
+    ]
+    fd, helper_conf = tempfile.mkstemp(prefix="bpfd-paths-", suffix=".conf")
+    os.write(fd, b"[daemon]\nkernel_loads = false\n")
+    os.close(fd)
+    failed = 0
     try:
-        D.start()
-        T = Trace(D)
-        DOCKER = Docker()
-        return run_tests([
-            test_kernel_memory_by_loads,
-            test_relative_to_the_cwd,
-            test_failed_open_joined_to_the_cwd,
-            test_failed_opens_and_execs_with_a_prefix_rule,
-            test_dirfd,
-            test_dotdot_and_slashes,
-            test_symlink,
-            test_proc_self_root,
-            test_bind_mount_in_own_mount_namespace,
-            test_chroot,
-            test_symlink_retargeted_right_after_the_open,
-            test_name_rewritten_by_a_second_thread,
-            test_container_opens_its_own_shadow,
-            test_exec_through_a_symlink,
-            test_exec_of_a_script,
-            test_fileless_memfd,
-            test_fileless_deleted_binary,
-            test_shell_with_a_socket_as_stdin,
-        ])
+        for tests, args in ((every, ()), (helper, ("--config", helper_conf))):
+            D = setup(*args)
+            try:
+                D.start()
+                T = Trace(D)
+                failed |= run_tests(tests)
+            finally:
+                if T:
+                    T.stop()
+                    T = None
+                D.cleanup()
+        return failed
     finally:
-        if T:
-            T.stop()
-        D.cleanup()
+        os.unlink(helper_conf)
         shutil.rmtree(WORK, ignore_errors=True)
 
 

@@ -198,11 +198,11 @@ static __always_inline int bpfd_skip(u32 type)
 static const volatile char *(*bpfd_kmem)(const void *p, u32 btf_id) = (void *)BPFD_KMEM_CALL;
 #define BPFD_KREAD(type, addr) (*(const volatile type *)bpfd_kmem((const void *)(addr), 0))
 #else
-#define BPFD_KREAD(type, addr)                                                          \
-	({                                                                               \
-		type v_ = 0;                                                             \
-		BPFD_KGET(v_, (const void *)(addr));            \
-		v_;                                                                      \
+#define BPFD_KREAD(type, addr)                                                  \
+	({                                                                      \
+		type v_ = 0;                                                    \
+		bpf_probe_read_kernel(&v_, sizeof(v_), (const void *)(addr));   \
+		v_;                                                             \
 	})
 #endif
 
