@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "bpf/kmem.h"
 
-#include <bpf/bpf.h>
 #include <linux/bpf.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 size_t kmem_patch(void *insns, size_t count, int btf_id)
@@ -22,7 +24,11 @@ size_t kmem_patch(void *insns, size_t count, int btf_id)
 	return n;
 }
 
-/* r1 = 0; r2 = 0; r0 = kfunc(r1, r2); r0 = *(u64 *)r0; r0 = 0; exit */
+/*
+ * r1 = 0; r2 = 0; r0 = kfunc(r1, r2); r0 = *(u64 *)r0; r0 = 0; exit. The
+ * whole bpf_attr is zeroed (libbpf's bpf_prog_load() leaves bytes valgrind
+ * reports as uninitialised).
+ */
 static int load_probe(int btf_id)
 {
 	struct bpf_insn insns[] = {
@@ -33,9 +39,14 @@ static int load_probe(int btf_id)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
+	union bpf_attr attr;
 
-	return bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "bpfd_kmem", "GPL", insns,
-			     sizeof(insns) / sizeof(insns[0]), NULL);
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_TRACEPOINT;
+	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.insn_cnt = sizeof(insns) / sizeof(insns[0]);
+	attr.license = (uint64_t)(uintptr_t)"GPL";
+	return (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
 }
 
 bool kmem_usable(int btf_id)
