@@ -21,7 +21,9 @@
 #include <stddef.h>
 
 #define KMEM_CALL 0x7fbfd001
-#define KMEM_CFLAG "-DBPFD_KMEM_CALL=0x7fbfd001"
+#define KMEM_STR_(x) #x
+#define KMEM_STR(x) KMEM_STR_(x)
+#define KMEM_CFLAG "-DBPFD_KMEM_CALL=" KMEM_STR(KMEM_CALL)
 
 /*
  * Whether kfunc @btf_id (bpf_rdonly_cast's id in the kernel's BTF, 0 when

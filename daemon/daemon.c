@@ -928,7 +928,8 @@ static void reload_config(struct daemon *d)
 		    was->socket_mode != now->socket_mode ||
 		    !same(was->socket_group, now->socket_group) ||
 		    was->compat_syscalls != now->compat_syscalls ||
-		    was->kernel_loads != now->kernel_loads ||
+		    (was->has_kernel_loads && !was->kernel_loads) !=
+			    (now->has_kernel_loads && !now->kernel_loads) ||
 		    was->has_ancestors != now->has_ancestors || was->ancestors != now->ancestors ||
 		    was->process_table_size != now->process_table_size ||
 		    was->journal != now->journal)
